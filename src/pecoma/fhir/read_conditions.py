@@ -60,6 +60,7 @@ __all__ = [
     "derive_status",
     "names_benign_tumour",
     "names_other_tumour",
+    "on_the_specimen",
     "read_conditions",
     "read_metastases",
     "same_tumour",
@@ -1502,6 +1503,13 @@ def settle_entered_dates(r: Reader) -> None:
 SPECIMEN_REPORT_DAYS: Final = 90
 
 
+def on_the_specimen(diagnosed: dt.date, operated: dt.date) -> bool:
+    """Whether a diagnosis dated ``diagnosed`` is that of the specimen of a resection done
+    on ``operated``: of its day, or up to :data:`SPECIMEN_REPORT_DAYS` after it (the day
+    of the pathology report)."""
+    return 0 <= (diagnosed - operated).days <= SPECIMEN_REPORT_DAYS
+
+
 def settle_specimen_diagnosis(r: Reader) -> None:
     """A diagnosis dated by its onset or asserted date after the resection of the primary
     recorded as done, within :data:`SPECIMEN_REPORT_DAYS`: the PEComa was diagnosed on
@@ -1518,7 +1526,8 @@ def settle_specimen_diagnosis(r: Reader) -> None:
             or surgery.get("status") != SurgeryStatus.performed.value):
         return
     after = (dt.date.fromisoformat(diagnosed) - dt.date.fromisoformat(operated)).days
-    if not 0 < after <= SPECIMEN_REPORT_DAYS:
+    if after == 0 or not on_the_specimen(dt.date.fromisoformat(diagnosed),
+                                         dt.date.fromisoformat(operated)):
         return
     given = r.sources.get("diagnosis.date", "the record")
     resection = r.sources.get("surgery.date", "the resection")

@@ -42,6 +42,7 @@ from pecoma.fhir.read_conditions import (
     codes_own_organ,
     names_benign_tumour,
     names_other_tumour,
+    on_the_specimen,
     same_tumour,
     surely_other_cancer,
     the_pecoma,
@@ -105,16 +106,71 @@ def _reasons(proc: Mapping[str, Any], r: Reader) -> list[tuple[str, bool | None]
     return out
 
 
+def _reason_codes(proc: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A Procedure's reasons given as codes, each with how it is shown: each
+    ``reasonCode``, and the code of each Condition it holds (``contained``) that a local
+    ``reasonReference`` (``#id``) names, read as a ``reasonCode`` is (a copy of a
+    Condition inside the Procedure is its reason in words and codes, not a Condition of
+    the record)."""
+    codes = [(f"reasonCode '{_shown(x)}'", x) for x in as_list(proc.get("reasonCode"))]
+    for ref in as_list(proc.get("reasonReference")):
+        where = reference_of(ref)
+        if where is None or not where.startswith("#"):
+            continue
+        try:
+            held = meds.contained(proc, where)
+        except meds.RepeatedLocalId:
+            held = None
+        if held is not None and held.get("resourceType") == "Condition":
+            codes.append((f"{where} '{_shown(held.get('code'))}'", held.get("code")))
+    return codes
+
+
+def _unheld_reasons(proc: Mapping[str, Any], r: Reader) -> list[str]:
+    """Each ``reasonReference`` of a Procedure naming nothing the record holds, as shown:
+    an identifier or a display only (FHIR R4 allows both), a Condition not sent, a
+    ``urn:uuid`` no entry carries, a local ``#id`` the Procedure does not contain. Such a
+    reason says nothing of which tumour was operated on: the operation is read as one
+    naming no reason is."""
+    out = []
+    for ref in as_list(proc.get("reasonReference")):
+        where = reference_of(ref)
+        if where is not None and (resolved(where, r) is not None or (
+                where.startswith("#") and where in _contained_ids(proc))):
+            continue
+        if where is not None:
+            out.append(show_value(where, 60))
+        elif isinstance(ref, dict) and isinstance(ref.get("identifier"), dict):
+            ident = ref["identifier"]
+            out.append(show_value(f"identifier {ident.get('system', '')}|"
+                                  f"{ident.get('value', '')}", 80))
+        elif isinstance(ref, dict) and isinstance(ref.get("display"), str):
+            out.append(f"display {show_value(ref['display'], 60)}")
+        else:
+            out.append(show_value(ref, 60))
+    return out
+
+
+def _contained_ids(proc: Mapping[str, Any]) -> set[str]:
+    return {f"#{res['id']}" for res in as_list(proc.get("contained"))
+            if isinstance(res, dict) and isinstance(res.get("id"), str)}
+
+
 def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool | None:
-    """Whether a resection Procedure is of the PEComa primary; ``None`` when its reason
-    is a PEComa Condition that cannot be told to be the primary's or another tumour."""
+    """Whether a resection Procedure is of the PEComa primary: ``True`` when a reason
+    names the PEComa (a ``reasonReference`` to the PEComa Condition or to the same tumour
+    recorded again, :func:`the_pecoma`; ICD-O-3 8714/x as a reason code) or, none doing
+    so, when its bodySite, or else the organ its name or code removes, is the primary
+    site; ``None`` when its reason is a PEComa Condition that cannot be told to be the
+    primary's or another tumour. A reason naming no PEComa does not decide here: one the
+    record does not hold (:func:`_unheld_reasons`) says nothing, as no reason; one naming
+    another tumour sets aside an operation of the PEComa's organ afterwards
+    (:func:`_reason_against`), its surgery facts found but not read."""
     known = [named for _w, named in _reasons(proc, r)]
-    if known:
-        return True if True in known else None if None in known else False
-    if as_list(proc.get("reasonReference")):
-        return False  # a reason the bundle does not hold: not assumed to be the PEComa
-    if any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))):
+    if True in known or any(m.icdo3_pecoma(x) for _s, x in _reason_codes(proc)):
         return True
+    if None in known:
+        return None
     primary_site = r.data.get("tumour", {}).get("primary_site")
     site = site_of(proc.get("bodySite"), PrimarySite)
     if site is not None and site != PrimarySite.other.value:
@@ -123,6 +179,79 @@ def _for_primary(proc: Mapping[str, Any], r: Reader) -> bool | None:
     # Neither linked nor naming an organ (the mCODE profile alone says cancer-related,
     # not which cancer): not taken as the resection of the primary.
     return organ is not None and organ.value == primary_site
+
+
+def _reason_against(proc: Mapping[str, Any], r: Reader) -> str | None:
+    """Why a resection of the PEComa's organ, naming no PEComa as its reason, is not shown
+    to be its resection: the first of its reasons (a Condition its ``reasonReference``
+    names, or a reason code read as a Condition's code: :func:`_reason_codes`) that names
+    another tumour (:func:`_another_tumour`), shown with why; ``None`` when none does (no
+    reason, a reason the record does not hold, a condition that is no tumour such as
+    menorrhagia, N92.0: the organ decides, as for no reason)."""
+    held: list[tuple[str, Mapping[str, Any], bool]] = [
+        (shown, {"code": x}, False) for shown, x in _reason_codes(proc)]
+    for ref in as_list(proc.get("reasonReference")):
+        found = resolved(reference_of(ref), r)
+        if found is not None and found.get("resourceType") == "Condition" \
+                and live_condition(found):
+            label = r.labels.get(id(found), reference_of(ref) or "")
+            held.append((f"{label} '{_shown(found.get('code'))}'", found, True))
+    for shown, cond, recorded in held:
+        if the_pecoma(cond, r) is not False:
+            continue  # the PEComa (C55 beside a uterine PEComa), or asked already
+        why = _another_tumour(cond, recorded, proc, r)
+        if why is not None:
+            return f"{shown}, {why}"
+    return None
+
+
+def _another_tumour(cond: Mapping[str, Any], recorded: bool, proc: Mapping[str, Any],
+                    r: Reader) -> str | None:
+    """Why a reason (a Condition, or a reason code read as one's code) that is not the
+    PEComa (:func:`the_pecoma`) names another tumour than it, or ``None`` when it names
+    none: a metastasis; a Condition whose own histology names another tumour; a further
+    PEComa Condition of another site or side; a malignancy of the PEComa's organ on the
+    other side; another primary cancer, current or cured since (the operation was done
+    for it); another tumour type by name; a benign tumour (a leiomyoma, D25.9) unless the
+    PEComa was diagnosed on the specimen of this operation (:func:`on_the_specimen`: the
+    "leiomyoma" operated on was the PEComa, which imaging cannot tell from one, S24),
+    since beside a PEComa already diagnosed it may be another lesion, removed alone."""
+    site = r.data.get("tumour", {}).get("primary_site")
+    concept = cond.get("code")
+    # a cancer the operation was done for is another tumour, cured since or not
+    current = {k: v for k, v in cond.items() if k != "clinicalStatus"}
+    if _is_metastasis(cond):
+        return "a metastasis, not the primary tumour"
+    if recorded and id(cond) in r.other_histology:
+        return "a tumour whose own histology names another tumour than PEComa"
+    if recorded and id(cond) in r.further_pecoma:
+        return "a PEComa Condition of another site or side"
+    if names_benign_tumour(concept):
+        if _diagnosed_on_its_specimen(proc, r):
+            return None
+        diagnosed = r.data.get("diagnosis", {}).get("date")
+        return ("a benign tumour, named while the PEComa was already diagnosed "
+                f"({diagnosed or 'on a day not known'}): the operation may have removed "
+                "that tumour alone")
+    if same_tumour(cond, site):
+        return "a malignancy of the PEComa's organ on the other side"
+    if surely_other_cancer(current, site) or names_other_tumour(concept):
+        return "another tumour than the PEComa"
+    return None
+
+
+def _diagnosed_on_its_specimen(proc: Mapping[str, Any], r: Reader) -> bool:
+    """Whether the PEComa was diagnosed on the specimen of a resection (its diagnosis
+    dated the day of the operation or up to
+    :data:`pecoma.fhir.read_conditions.SPECIMEN_REPORT_DAYS` after it, by
+    the rule that then dates the diagnosis the day of the resection); never when the
+    diagnosis date is only the day its Condition was entered, or either day is
+    unknown."""
+    diagnosed = day_of(r.data.get("diagnosis", {}).get("date"))
+    operated = day_of(_performed_on(proc))
+    return (diagnosed is not None and operated is not None
+            and "diagnosis.date" not in r.entered_dates
+            and on_the_specimen(diagnosed, operated))
 
 
 #: The PEComa primary sites of paired organs (a kidney, a lung, an ovary or tube, a broad
@@ -261,9 +390,9 @@ def _removes_no_uterus(proc: Mapping[str, Any], r: Reader) -> str | None:
 def _linked_to_pecoma(proc: Mapping[str, Any], r: Reader) -> bool:
     """Whether a Procedure names the PEComa as its reason: a ``reasonReference`` to the
     PEComa Condition or the same tumour recorded again (:func:`the_pecoma`), or an
-    ICD-O-3 8714/x ``reasonCode``."""
+    ICD-O-3 8714/x reason code (:func:`_reason_codes`)."""
     return (any(named is True for _w, named in _reasons(proc, r))
-            or any(m.icdo3_pecoma(x) for x in as_list(proc.get("reasonCode"))))
+            or any(m.icdo3_pecoma(x) for _s, x in _reason_codes(proc)))
 
 
 def _code_shown(proc: Mapping[str, Any]) -> str:
@@ -278,6 +407,8 @@ def _code_shown(proc: Mapping[str, Any]) -> str:
 def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     _read_resections(procedures, observations, r)
+    for where, proc, why in r.modified_procedures:
+        _set_aside(where, proc, why, r)
     surgery = r.data.get("surgery", {})
     was = r.sources.get("surgery.margin")
     if was is not None and surgery.get("status") != SurgeryStatus.performed.value:
@@ -306,8 +437,17 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                 _not_the_uterus(w, p, organ, r)
             elif of_primary:
                 on_side, sides = _side_against(p, r)
-                if on_side:
+                against = None if _linked_to_pecoma(p, r) else _reason_against(p, r)
+                if on_side and against is None:
                     resections.append((w, p))
+                    _unheld_noted(w, p, r)
+                elif against is not None and on_side is False:
+                    # of the other side, and done for another tumour: another operation
+                    r.why[w] = (f"a resection ({_code_shown(p)}) not shown to be of the "
+                                f"PEComa primary: of the other side ({sides}), its reason "
+                                f"{against}")
+                elif against is not None:
+                    _reason_not_the_pecoma(w, p, against, r)
                 else:
                     _side_not_the_pecoma(w, p, on_side, sides, r)
             elif of_primary is None:
@@ -370,6 +510,62 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                        "which holds no day: the surgery date is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _set_aside(where: str, proc: Mapping[str, Any], why: str, r: Reader) -> None:
+    """A Procedure not read for a modifierExtension pecoma does not understand or a label
+    saying information was withheld from it (``Reader.modified_procedures``): listed with
+    why; when it is a resection that may be the primary's (linked to the PEComa, or of
+    its organ: :func:`_for_primary`), its surgery facts are found but not read (never
+    "not found"), so the surgery status is asked, and a note says so."""
+    r.why[where] = f"not read: {why}"
+    resection = (has_code(proc.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0])
+                 or (m.is_resection(proc) and _for_primary(proc, r) is not False)
+                 or _linked_to_pecoma(proc, r))
+    if not resection:
+        return
+    read = r.sources.get("surgery.status")
+    if read is not None:
+        r.notes.append(f"{where}: a resection that may be the primary's "
+                       f"({_code_shown(proc)}), not read ({why}): the surgery facts are "
+                       f"read from {_resource_of(read)} alone; check them in the record")
+        return
+    r.notes.append(f"{where}: a resection that may be the primary's ({_code_shown(proc)}), "
+                   f"not read ({why}): surgery.status, surgery.date and surgery.margin are "
+                   "unknown; check them in the record")
+    for path in ("surgery.status", "surgery.date", "surgery.margin"):
+        r.value_not_read(path, where)
+
+
+def _unheld_noted(where: str, proc: Mapping[str, Any], r: Reader) -> None:
+    """A note when a resection read as the primary's by its organ gives a
+    ``reasonReference`` the record does not hold (:func:`_unheld_reasons`)."""
+    unheld = _unheld_reasons(proc, r)
+    if unheld and not _linked_to_pecoma(proc, r):
+        r.notes.append(f"{where}: its reasonReference ({', '.join(unheld)}) names no "
+                       "Condition the record holds: it says nothing of which tumour was "
+                       "operated on, so the resection is read by its bodySite and code, as "
+                       "one naming no reason is")
+
+
+def _reason_not_the_pecoma(where: str, proc: Mapping[str, Any], against: str,
+                           r: Reader) -> None:
+    """A resection of the PEComa's organ whose reason names another tumour
+    (:func:`_reason_against`): not shown to be the PEComa's resection, yet it may have
+    removed it (the organ holding it was operated on). Not read as the resection of the
+    primary, nor dropped: listed with why, its surgery facts found but not read (never
+    "not found"), and the question said: the surgery status is asked."""
+    shown = _code_shown(proc)
+    primary = r.labels.get(id(r.primary), "the PEComa Condition")
+    r.why[where] = (f"a resection ({shown}) of the PEComa's organ not shown to be of the "
+                    f"PEComa primary: its reason is {against}")
+    r.notes.append(f"{where}: a resection ({shown}) of the organ holding the PEComa, done "
+                   f"for {against}: not shown to be the PEComa's resection, so not read as "
+                   "it (the tumour is not taken as removed, nor as left in place); "
+                   "surgery.status, surgery.date and surgery.margin are unknown; if it "
+                   f"removed the PEComa, give its reasonReference to {primary}")
+    for path in ("surgery.status", "surgery.date", "surgery.margin"):
+        r.value_not_read(path, where)
 
 
 def _reason_in_doubt(where: str, proc: Mapping[str, Any], r: Reader) -> None:

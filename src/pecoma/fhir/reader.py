@@ -673,6 +673,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                 r.notes.append(f"{where}: not read: {why}")
                 if kind == "Condition":
                     r.modified_conditions.append((where, res, modifier, label or ""))
+                elif kind == "Procedure":
+                    r.modified_procedures.append((where, res, why))
                 part = PART_OF_TYPE.get(kind)
                 if part in searches.MEDICATION_PARTS:
                     _add_reason(unread, part, f"{where}: {why}")
@@ -956,10 +958,13 @@ def _not_read(by_type: Mapping[str, list[tuple[str, dict[str, Any]]]],
     for kind, where, found in unattributed:
         reasons.setdefault(f"{kind}: its patient cannot be confirmed ({found.why})",
                            []).append(where)
+    # a Procedure set aside for a modifierExtension or a label is listed too: a
+    # resection among them leaves the surgery facts found but not read
+    aside = {"Procedure": [(where, res) for where, res, _why in r.modified_procedures]}
     for kind in READ_TYPES:
         if kind in ("Patient", "Medication"):
             continue
-        for where, _res in by_type[kind]:
+        for where, _res in [*by_type[kind], *aside.get(kind, [])]:
             if where in r.used:
                 continue
             why = r.why.get(where, _DEFAULT_WHY.get(kind, "nothing the case records"))

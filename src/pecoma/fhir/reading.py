@@ -203,6 +203,11 @@ class Reader:
     #: URLs, the label (a PEComa among them is named if no other is found).
     modified_conditions: list[tuple[str, dict[str, Any], str, str]] = field(
         default_factory=list)
+    #: Procedures set aside so (a modifierExtension, a label saying information was
+    #: withheld): where, the resource, and why. A resection among them that may be the
+    #: primary's leaves the surgery facts found but not read
+    #: (:func:`pecoma.fhir.read_treatment.read_procedures`).
+    modified_procedures: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     #: The days of the resections of the primary recorded as done (those dated), in
     #: order: a tumour size measured after the first is not the primary's, bar its
     #: specimen's (:func:`pecoma.fhir.read_observations.read_at_presentation`).
