@@ -14,7 +14,10 @@ hysterectomy: completed 2024-04-09, SNOMED CT 236886002, bodySite the uterus, ou
   read;
 * a done resection set aside, or one carrying a modifierExtension, left its surgery facts
   "not found in the bundle", with no note, and a resection was advised for a uterus
-  already removed (REC-RESECTION, REC-REFER-SURGERY).
+  already removed (REC-RESECTION, REC-REFER-SURGERY);
+* a resection ``stopped`` ("Aborted: tumour unresectable, encasing iliac vessels") was
+  read as performed, its statusReason neither read nor quoted, and completing the
+  resection and adjuvant radiotherapy were offered.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from pecoma.case import Margin, SurgeryStatus
+from pecoma.case import Margin, SurgeryStatus, YesNo
 from pecoma.engine import assess
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 
@@ -256,3 +259,45 @@ class TestAResectionWithAModifierExtension:
         bc = _read(b)
         _asked(bc, "modifierExtension", "http://example.org/planned-only")
         assert any("modifierExtension" in x and HYSTERECTOMY in x for x in bc.not_read)
+
+
+ABORTED = {"text": "Aborted: tumour unresectable, encasing iliac vessels"}
+
+
+class TestAStoppedResection:
+    def test_stopped_with_no_margin_is_not_taken_as_performed(self) -> None:
+        """A hysterectomy ``stopped`` ('Aborted: tumour unresectable, encasing iliac
+        vessels') with no margin recorded: nothing says it removed the tumour. Read as
+        performed, it brought completion of the resection and adjuvant radiotherapy, as
+        for a tumour removed with margins unknown. The surgery status is unknown (asked),
+        the statusReason quoted in the note, the resectability asked, never taken as
+        resectable."""
+        b = _record()
+        proc = _hysterectomy(b)
+        proc["status"] = "stopped"
+        proc["statusReason"] = ABORTED
+        del proc["outcome"]
+        bc = _read(b)
+        assert bc.case.surgery.status is SurgeryStatus.unknown
+        assert bc.case.stage.resectable is not YesNo.yes
+        assert any(n.startswith(HYSTERECTOMY) and ABORTED["text"] in n and "stopped" in n
+                   for n in bc.notes), bc.notes
+        ids = _recommended(bc)
+        assert not {"REC-RESECTION-DONE", "REC-RERESECTION-OPTION",
+                    "REC-ADJ-RADIOTHERAPY"} & set(ids), ids
+        missing = _missing(bc)
+        assert {"MISS-SURGERY-STATUS", "MISS-PRIMARY-RESECTABLE"} <= set(missing), missing
+
+    def test_stopped_with_its_margin_recorded_is_read_and_its_reason_quoted(self) -> None:
+        """Stopped with a margin recorded for it (R0 in its outcome): what it removed was
+        examined, so it is read as performed with that margin, as before; its
+        statusReason is quoted in the note."""
+        b = _record()
+        proc = _hysterectomy(b)
+        proc["status"] = "stopped"
+        proc["statusReason"] = {"text": "Stopped after the specimen was removed: bleeding"}
+        bc = _read(b)
+        assert bc.case.surgery.status is SurgeryStatus.performed
+        assert bc.case.surgery.margin is Margin.R0
+        assert any(n.startswith(HYSTERECTOMY) and "bleeding" in n for n in bc.notes), \
+            bc.notes

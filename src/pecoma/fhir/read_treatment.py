@@ -475,15 +475,16 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     if not resections:
         return
     resections.sort(key=lambda wp: _performed_on(wp[1]))
-    performed = [(w, p) for w, p in resections if _status(p) is SurgeryStatus.performed]
+    statuses = {w: _status_read(w, p, observations, r) for w, p in resections}
+    performed = [(w, p) for w, p in resections if statuses[w] is SurgeryStatus.performed]
     r.resection_days = sorted(d for _w, p in performed
                               if (d := day_of(_performed_on(p))) is not None)
     # a resection done outweighs one cancelled or still planned, whatever their dates;
     # with none done, the latest recorded says where things stand
     for other, p in resections:
-        if performed and _status(p) is not SurgeryStatus.performed:
-            r.why[other] = (f"status '{p.get('status')}' beside a resection recorded as "
-                            f"done ({performed[-1][0]})")
+        if performed and statuses[other] is not SurgeryStatus.performed:
+            r.why[other] = (f"status '{p.get('status')}'{_why_stopped(p)} beside a "
+                            f"resection recorded as done ({performed[-1][0]})")
     if len(performed) > 1:
         # a resection completed by another (after an R2 margin, say): the case holds one
         # surgery, the latest, and only a margin that belongs to it
@@ -495,9 +496,17 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         if other != where and other not in r.why:
             r.why[other] = (f"an earlier record of the resection ({where}, the latest, is "
                             "read as the resection of the primary)")
-    status = _status(proc)
-    _incomplete_noted(proc, where, r)
-    if status is SurgeryStatus.unknown:
+    status = statuses[where]
+    if status is SurgeryStatus.performed:
+        _incomplete_noted(proc, where, r)
+    elif proc.get("status") == "stopped":
+        r.notes.append(f"{where}: status 'stopped'{_why_stopped(proc)}: the operation "
+                       "was stopped before it was completed and no margin is recorded for "
+                       "it, so whether it removed the tumour cannot be told: the surgery "
+                       "status is left unknown (not taken as performed); record what was "
+                       "removed (its margin) or the surgery status, and whether the tumour "
+                       "is resectable (stage.resectable)")
+    elif status is SurgeryStatus.unknown:
         r.notes.append(f"{where}: status '{proc.get('status')}' does not say whether the "
                        "resection was done; the surgery status is left unknown")
     r.put("surgery.status", status.value, f"{where}.status")
@@ -661,19 +670,52 @@ def _scope_excision(where: str, proc: Mapping[str, Any], r: Reader) -> None:
 
 
 def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:
-    """A note when a resection read as performed says it was stopped before completion or
-    that it did not succeed: the resection is read, and its margin says what it left."""
+    """A note when a resection read as performed says it was stopped before completion
+    (its margin recorded: :func:`_status_read`) or that it did not succeed: the resection
+    is read, and its margin says what it left; the statusReason is quoted."""
     outcome = proc.get("outcome")
     failed = (has_code(outcome, c.SNOMED, "385671000")
               or "unsuccessful" in m.lower_words(outcome))
     if proc.get("status") == "stopped" or failed:
-        said = "status 'stopped'" if proc.get("status") == "stopped" else "outcome unsuccessful"
-        r.notes.append(f"{where}: {said}: the resection is read as performed; it may not "
-                       "have removed the tumour: check the margin it left (surgery.margin)")
+        said = ("status 'stopped', a margin recorded for it" if proc.get("status") == "stopped"
+                else "outcome unsuccessful")
+        r.notes.append(f"{where}: {said}{_why_stopped(proc)}: the resection is read as "
+                       "performed; it may not have removed the tumour: check the margin it "
+                       "left (surgery.margin)")
 
 
 def _status(proc: Mapping[str, Any]) -> SurgeryStatus:
     return _PROCEDURE_STATUS.get(str(proc.get("status")), SurgeryStatus.unknown)
+
+
+def _status_read(where: str, proc: Mapping[str, Any],
+                 observations: list[tuple[str, dict[str, Any]]], r: Reader) -> SurgeryStatus:
+    """The surgery status a resection record gives (:data:`_PROCEDURE_STATUS`), but for
+    one ``stopped`` (FHIR R4: terminated without completing successfully) with no margin
+    recorded for it (none stated on it, no margin result dated from its day or undated):
+    an operation abandoned (the tumour found unresectable, say) may have removed nothing,
+    so whether it removed the tumour cannot be told: unknown, asked, never performed.
+    With a margin, what it removed was examined: performed, its margin saying what it
+    left."""
+    status = _status(proc)
+    if proc.get("status") != "stopped" or _procedure_margins(proc, where):
+        return status
+    day = day_of(_performed_on(proc))
+    for order, _w, _margin, _text in _observed_margins(observations, r, coded=True):
+        seen = day_of(order[0][:10])
+        if seen is None or day is None or seen >= day:
+            return status
+    return SurgeryStatus.unknown
+
+
+def _why_stopped(proc: Mapping[str, Any]) -> str:
+    """A Procedure's ``statusReason`` (why it was stopped or not done) quoted for a
+    note, or ``""``."""
+    reason = proc.get("statusReason")
+    if reason is None:
+        return ""
+    said = _shown(reason) if isinstance(reason, dict) else reason
+    return f" (its statusReason: {show_value(said, 160)})"
 
 
 def _performed_on(proc: Mapping[str, Any]) -> str:
