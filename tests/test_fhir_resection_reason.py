@@ -17,7 +17,8 @@ hysterectomy: completed 2024-04-09, SNOMED CT 236886002, bodySite the uterus, ou
   already removed (REC-RESECTION, REC-REFER-SURGERY);
 * a resection ``stopped`` ("Aborted: tumour unresectable, encasing iliac vessels") was
   read as performed, its statusReason neither read nor quoted, and completing the
-  resection and adjuvant radiotherapy were offered.
+  resection and adjuvant radiotherapy were offered;
+* an operation over two days (``performedPeriod``) was dated by its last day.
 """
 
 from __future__ import annotations
@@ -301,3 +302,20 @@ class TestAStoppedResection:
         assert bc.case.surgery.margin is Margin.R0
         assert any(n.startswith(HYSTERECTOMY) and "bleeding" in n for n in bc.notes), \
             bc.notes
+
+
+class TestTheDayOfAnOperation:
+    @pytest.mark.parametrize("start, end", [
+        ("2024-04-09", "2024-04-12"),
+        ("2024-04-09T23:30:00+02:00", "2024-04-10T02:30:00+02:00")],
+        ids=["over-days", "past-midnight"])
+    def test_it_is_the_day_it_started(self, start: str, end: str) -> None:
+        """An operation given as a period (``performedPeriod``) took place on the day it
+        started, as a result's ``effectivePeriod`` is dated by its start: the surveillance
+        anchor and the windows counted from the operation start then. It was dated by
+        the period's end."""
+        b = _record()
+        proc = _hysterectomy(b)
+        del proc["performedDateTime"]
+        proc["performedPeriod"] = {"start": start, "end": end}
+        assert _read(b).case.surgery.date == dt.date(2024, 4, 9)

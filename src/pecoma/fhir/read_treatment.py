@@ -930,9 +930,13 @@ def _forget_margin(r: Reader) -> None:
 
 
 def _period_of(proc: Mapping[str, Any]) -> str:
+    """When an operation given as a period (``performedPeriod``) took place: its start
+    (an operation past midnight or over days is of the day it began, as a result's
+    ``effectivePeriod`` is dated by its start), else its end."""
     period = proc.get("performedPeriod")
     if isinstance(period, dict):
-        return str(period.get("end") or period.get("start") or "")
+        start, end = period.get("start"), period.get("end")
+        return str(start if isinstance(start, str) and start else end or "")
     return ""
 
 
