@@ -53,6 +53,7 @@ from typing import Any, Final
 import httpx
 
 from pecoma.fhir import searches
+from pecoma.fhir.entries import nested_bundles, walk
 from pecoma.fhir.medications import MEDICATION_BY_ID
 
 #: The most Medications read by id for one record (each is a request to the EHR).
@@ -339,13 +340,14 @@ def _searched(query: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _resources(page: dict[str, Any]) -> list[dict[str, Any]]:
-    """The resources of a Bundle page (OperationOutcome entries left out)."""
-    entries = page.get("entry")
+    """The resources of a Bundle page (OperationOutcome entries left out), those of a
+    Bundle an entry holds among them, as the FHIR reader reads them
+    (:func:`pecoma.fhir.entries.walk`)."""
     out = []
-    for entry in entries if isinstance(entries, list) else []:
-        res = entry.get("resource") if isinstance(entry, dict) else None
+    for held in walk(page):
+        res = held.resource
         if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and (
-            res["resourceType"] != "OperationOutcome"
+            res["resourceType"] not in ("OperationOutcome", "Bundle")
         ):
             out.append(res)
     return out
@@ -505,6 +507,13 @@ class FhirClient:
             if malformed is not None:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                      f"cannot be read in full: {malformed}")
+            for at, nested in nested_bundles(page):
+                # a Bundle an entry holds is read as the page's: whole, or not at all
+                why = searches.incomplete(nested, (kind,))
+                if why is not None:
+                    raise FhirFetchError(f"the FHIR server's answer to the {label} query "
+                                         f"cannot be read in full: the Bundle held in "
+                                         f"{at} is not the whole result: {why}")
             total = page.get("total") if total is None else total
             held += searches.matches(page, (kind,))
             resources += _resources(page)

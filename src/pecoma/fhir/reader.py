@@ -1,10 +1,12 @@
 """FHIR R4 Bundle -> :class:`~pecoma.case.Case`.
 
 The bundle is checked in two steps. First its shape (a JSON object, ``resourceType``
-``Bundle``, entries holding resources); then each resource the reader takes a fact from
-(the Patient, the PEComa and metastasis Conditions, Observations with a mapped code, the
-resection Procedure, MedicationStatements and AllergyIntolerances naming a known agent)
-is validated with ``fhir.resources.R4B`` (wire-compatible with R4 4.0.1 for these
+``Bundle``, entries holding resources: the resources of a Bundle an entry holds, a search
+answered in a batch-response, among them, and an entry of a response Bundle holding only
+its response read by it: :mod:`pecoma.fhir.entries`); then each resource the reader
+takes a fact from (the Patient, the PEComa and metastasis Conditions, Observations with a
+mapped code, the resection Procedure, MedicationStatements and AllergyIntolerances naming
+a known agent) is validated with ``fhir.resources.R4B`` (wire-compatible with R4 4.0.1 for these
 resources). Other resources (vital signs, laboratory results, encounters) are not read,
 so not validated: that keeps the cost flat however much an EHR sends. A resource the
 quick check (:mod:`pecoma.fhir.quickcheck`) finds plainly valid skips building its R4B
@@ -42,6 +44,7 @@ from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
+from pecoma.fhir.entries import answer, deleted, walk
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import (
@@ -239,57 +242,76 @@ def agent_of(concept: Any) -> Agent | None:
     return agent_of_concept(concept)
 
 
-def _shape(data: Any, r: Reader) -> list[tuple[int, dict[str, Any]]]:
+def _shape(data: Any, r: Reader) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, str | None]]:
+    """The resources of the record, each with where its entry stands, and the ``fullUrl``
+    of each entry so read. The resources of a Bundle an entry holds (a search answered
+    in a batch-response) are the record's, under their own entries' fullUrls
+    (:func:`pecoma.fhir.entries.walk`); the nested Bundle itself is noted, never counted
+    among the types not read. An entry of a batch-response, transaction-response or
+    history holding only a response gives nothing to read: noted (a failed request leaves
+    the record not read in full: :func:`pecoma.fhir.searches.incomplete`)."""
     if not isinstance(data, dict):
         r.issue("(bundle)", type(data).__name__, "must be a JSON object (a FHIR Bundle)")
-        return []
+        return [], {}
     if data.get("resourceType") != "Bundle":
         r.issue("resourceType", data.get("resourceType", "(missing)"), "must be 'Bundle'")
-        return []
+        return [], {}
     entries = data.get("entry", [])
     if not isinstance(entries, list):
         r.issue("Bundle.entry", type(entries).__name__, "must be a list of entries")
-        return []
+        return [], {}
     out = []
+    urls: dict[str, str | None] = {}
+    held = list(walk(data))
     # a history Bundle's DELETE entries carry no resource: the resource they name is
     # deleted, and no copy of it elsewhere in the Bundle is read
-    deleted = {_deleted(entry) for entry in entries} - {None}
-    for i, entry in enumerate(entries):
-        res = entry.get("resource") if isinstance(entry, dict) else None
-        if res is None and _deleted(entry) is not None:
-            r.notes.append(f"Bundle.entry[{i}]: {_deleted(entry)} deleted (a history "
+    gone = {deleted(h.entry) for h in held} - {None}
+    for h in held:
+        res = h.resource
+        if res is None and deleted(h.entry) is not None:
+            r.notes.append(f"{h.where}: {deleted(h.entry)} deleted (a history "
                            "entry): not read")
             continue
-        if (isinstance(res, dict) and deleted
-                and f"{res.get('resourceType')}/{res.get('id')}" in deleted):
-            r.notes.append(f"Bundle.entry[{i}]: {res.get('resourceType')}/{res.get('id')} "
+        if (isinstance(res, dict) and gone
+                and f"{res.get('resourceType')}/{res.get('id')}" in gone):
+            r.notes.append(f"{h.where}: {res.get('resourceType')}/{res.get('id')} "
                            "is deleted in this history: not read")
+            continue
+        said = answer(h.entry, h.bundle.get("type")) if res is None else None
+        if said is not None:
+            r.notes.append(
+                f"{h.where}: a request that failed (response.status {said.status!r}): what "
+                "it would have returned is not in the record, which is not read in full"
+                if said.failed else
+                f"{h.where}: a response with no resource (response.status "
+                f"{said.status!r}): nothing to read")
             continue
         if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
             r.issue(
-                f"Bundle.entry[{i}].resource",
+                f"{h.where}.resource",
                 res if res is not None else "(missing)",
                 "must be a FHIR resource (a JSON object with 'resourceType')",
             )
             continue
-        said = (modifier_urls({"modifierExtension": entry["modifierExtension"]})
-                if "modifierExtension" in entry else "")
-        if said:  # on the entry: it modifies what the entry's resource means
-            r.entry_modifiers[id(res)] = said
-        out.append((i, res))
-    return out
-
-
-def _deleted(entry: Any) -> str | None:
-    """``Type/id`` of the resource a Bundle entry's DELETE request names, else ``None``."""
-    request = entry.get("request") if isinstance(entry, dict) else None
-    if not isinstance(request, dict) or request.get("method") != "DELETE":
-        return None
-    url = request.get("url")
-    if not isinstance(url, str):
-        return None
-    parts = url.split("?")[0].rstrip("/").split("/")
-    return "/".join(parts[-2:]) if len(parts) >= 2 else None
+        if h.nested is not None:
+            inner = res.get("entry", [])
+            if not isinstance(inner, list):
+                r.issue(f"{h.where}.resource.entry", type(inner).__name__,
+                        "must be a list of entries")
+                continue
+            kind = res.get("type")
+            shown = f"a {kind[:40]} Bundle" if isinstance(kind, str) else "a Bundle"
+            r.notes.append(f"{h.where}.resource: {shown} held in the record ({len(inner)} "
+                           f"entr{'y' if len(inner) == 1 else 'ies'}): its resources are "
+                           "read as the record's")
+            continue
+        if h.modifiers:  # on the entry: it modifies what the entry's resource means
+            said_urls = modifier_urls({"modifierExtension": list(h.modifiers)})
+            if said_urls:
+                r.entry_modifiers[id(res)] = said_urls
+        out.append((h.where, res))
+        urls[h.where] = h.full_url
+    return out, urls
 
 
 def unread_parts(data: Mapping[str, Any],
@@ -339,9 +361,10 @@ def _unread(unread: Mapping[str, str], r: Reader) -> None:
                        f"could not be read ({why})")
 
 
-def _label(i: int, res: Mapping[str, Any]) -> str:
+def _label(where: str, res: Mapping[str, Any]) -> str:
+    """``Type/id``, or where the entry stands when the resource has no id."""
     rid = res.get("id")
-    return f"{res['resourceType']}/{rid}" if isinstance(rid, str) else f"Bundle.entry[{i}]"
+    return f"{res['resourceType']}/{rid}" if isinstance(rid, str) else where
 
 
 def _validation_issues(where: str, exc: ValidationError) -> list[FieldIssue]:
@@ -359,7 +382,7 @@ _VALIDATOR_FAILED = "must be valid FHIR R4 (the R4B validator could not read it)
 
 
 def _validate(
-    data: dict[str, Any], entries: list[tuple[int, dict[str, Any]]], mode: Validation,
+    data: dict[str, Any], entries: list[tuple[str, dict[str, Any]]], mode: Validation,
     r: Reader, patient_aside: tuple[str, ...] = (),
 ) -> None:
     """R4B validation: the whole Bundle (``full``), or each resource a fact was taken from
@@ -379,8 +402,8 @@ def _validate(
             r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
     seen: dict[tuple[int, str], bool] = {}  # this record's text values already checked
-    for i, res in entries:
-        label = _label(i, res)
+    for at, res in entries:
+        label = _label(at, res)
         if label not in r.used and res["resourceType"] != "Patient":
             continue
         if res["resourceType"] == "Patient" and patient_aside:
@@ -515,75 +538,74 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     modifierExtension within an element (a component, a dosage): read again without
     them."""
     r = Reader(source, on=on)
-    entries = _shape(data, r)
+    entries, full_url = _shape(data, r)
     if r.issues:
         raise InputError(r.issues, source)
     # One resource sent twice (the same content, or one version whose meta.lastUpdated
     # is written two ways) is read once, as the first copy; two different resources
     # under one id are refused: which one a reference means cannot be told, and never
     # the first by chance.
-    seen: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    copy_of: dict[int, dict[str, Any]] = {}  # entry index -> the resource read for it
-    kept: list[tuple[int, dict[str, Any]]] = []
-    for i, res in entries:
+    seen: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    copy_of: dict[str, dict[str, Any]] = {}  # where an entry stands -> the resource read
+    kept: list[tuple[str, dict[str, Any]]] = []
+    for at, res in entries:
         rid = res.get("id")
         key = (str(res.get("resourceType")), rid if isinstance(rid, str) else "")
         first = seen.get(key) if isinstance(rid, str) else None
         if first is None:
             if isinstance(rid, str):
-                seen[key] = (i, res)
-            copy_of[i] = res
-            kept.append((i, res))
+                seen[key] = (at, res)
+            copy_of[at] = res
+            kept.append((at, res))
         elif same_resource(first[1], res):
-            copy_of[i] = first[1]
+            copy_of[at] = first[1]
         else:
-            r.issue(f"Bundle.entry[{i}]", f"{key[0]}/{key[1]}",
-                    f"must not repeat an id with other content (Bundle.entry[{first[0]}] "
+            r.issue(at, f"{key[0]}/{key[1]}",
+                    f"must not repeat an id with other content ({first[0]} "
                     f"is another {key[0]}/{key[1]}: a reference to it could mean either)")
     if r.issues:
         raise InputError(r.issues, source)
     entries = kept
     # every entry's fullUrl names the resource read for it (a copy sent twice: each)
-    urls = [(data["entry"][i].get("fullUrl"), res) for i, res in copy_of.items()]
+    urls = [(full_url[at], res) for at, res in copy_of.items()]
     unread = unread_parts(data, given_unread)
     # one fullUrl names one resource: two different resources under it are refused (a
     # reference to it could mean either), as two under one id are
     full_urls_all: dict[str, Mapping[str, Any]] = {}
-    url_entry: dict[str, int] = {}
-    for i, res in copy_of.items():
-        url = data["entry"][i].get("fullUrl")
-        if not isinstance(url, str):
+    url_entry: dict[str, str] = {}
+    for at, res in copy_of.items():
+        url = full_url[at]
+        if url is None:
             continue
         held = full_urls_all.get(url)
         if held is None:
             full_urls_all[url] = res
-            url_entry[url] = i
+            url_entry[url] = at
         elif held is not res and not same_resource(held, res):
-            r.issue(f"Bundle.entry[{i}].fullUrl", url[:100],
-                    f"must not repeat a fullUrl with other content (Bundle.entry"
-                    f"[{url_entry[url]}] is another resource under it: a reference to it "
-                    "could mean either)")
+            r.issue(f"{at}.fullUrl", url[:100],
+                    f"must not repeat a fullUrl with other content ({url_entry[url]} is "
+                    "another resource under it: a reference to it could mean either)")
     # one local id names one contained resource: a resource read holding two different
     # ones under one id is refused, as two under one id in the bundle are (a reference
     # '#id' could mean either); resources of types never read are left alone
-    for i, res in entries:
+    for where, res in entries:
         if res["resourceType"] not in READ_TYPES:
             continue
-        for at, local, first_at in meds.repeated_local_ids(res):
-            r.issue(f"{_label(i, res)}.contained[{at}].id", local,
+        for index, local, first_at in meds.repeated_local_ids(res):
+            r.issue(f"{_label(where, res)}.contained[{index}].id", local,
                     f"must not repeat a contained resource's id with other content "
                     f"(contained[{first_at}] is another resource under it: a reference "
                     f"'#{local}' could mean either)")
     if r.issues:
         raise InputError(r.issues, source)
-    r.kinds = {id(res): observation_kind(res) for _i, res in entries
+    r.kinds = {id(res): observation_kind(res) for _at, res in entries
                if res["resourceType"] == "Observation"}
     if validate == "full":
         _validate(data, entries, validate, r)
         if r.issues:
             raise InputError(r.issues, source)
 
-    patients = [(i, res) for i, res in entries if res["resourceType"] == "Patient"]
+    patients = [(at, res) for at, res in entries if res["resourceType"] == "Patient"]
     if len(patients) > 1:
         ids = sorted({str(res.get("id")) for _i, res in patients})
         if len(ids) > 1:
@@ -640,9 +662,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     ignored: dict[str, int] = {}
     foreign: list[FieldIssue] = []
     unattributed: list[tuple[str, str, Attribution]] = []
-    for i, res in entries:
+    for at, res in entries:
         kind = res["resourceType"]
-        where = _label(i, res)
+        where = _label(at, res)
         if kind not in by_type:
             ignored[kind] = ignored.get(kind, 0) + 1
             continue

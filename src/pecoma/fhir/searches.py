@@ -13,7 +13,12 @@ excluded"), when its ``total`` (the number of matches the server found) is large
 the matches it holds and there is no further page, or when its ``total`` is no count at
 all (``"3"``, ``-1``, ``2.5``: how many the server found is unknown), or when the
 Bundle's ``meta`` carries a label saying information was withheld from it
-(:func:`withheld_label`: ``REDACTED``, ``SUBSETTED``). Such a signal sent in a form that
+(:func:`withheld_label`: ``REDACTED``, ``SUBSETTED``), when a request of a
+batch-response (or transaction-response, history) failed and returned nothing
+(:func:`failed_requests`: a ``response.status`` from 400), or when a Bundle held in one
+of its entries (a search answered in a batch-response:
+:func:`pecoma.fhir.entries.nested_bundles`) is not the whole result of its search for
+any of these reasons. Such a signal sent in a form that
 cannot be read is no whole result either: an OperationOutcome whose ``issue`` is an
 object and not a list, or whose issue has no FHIR severity or code
 (:func:`unreadable_outcome`); a ``link`` that is no list of links
@@ -47,9 +52,12 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
+from pecoma.fhir.entries import RESPONSE_TYPES, answer, deleted, nested_bundles
+
 __all__ = ["CAVEAT_PARTS", "CAVEAT_TYPES", "MEDICATION_PARTS", "PARTS", "RESULT_TYPES",
-           "bad_total", "caveat", "caveat_issues", "failed_issues", "foreign", "has_next",
-           "incomplete", "left_out", "matches", "next_urls", "outcome_issues",
+           "bad_total", "caveat", "caveat_issues", "failed_issues", "failed_requests",
+           "foreign", "has_next", "incomplete", "left_out", "matches", "next_urls",
+           "outcome_issues",
            "unreadable_links", "unreadable_outcome", "unreadable_outcomes", "unusable_entry",
            "withheld_label"]
 
@@ -257,12 +265,24 @@ def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _caveats(bundle: Mapping[str, Any]) -> list[str]:
+    """The issues of :func:`caveat_issues` of a Bundle's outcomes, and of the Bundles its
+    entries hold."""
+    return [*(issue for _at, res in _outcomes(bundle) for issue in caveat_issues(res)),
+            *(issue for _at, nested in nested_bundles(bundle) for issue in _caveats(nested))]
+
+
 def caveat(bundle: Mapping[str, Any]) -> str | None:
     """Why a Bundle says it may not hold the entire record (an OperationOutcome entry of
-    :func:`caveat_issues`: Epic's 4119), or ``None``. Not taken as the whole result of a
-    search of :data:`CAVEAT_TYPES` (:func:`incomplete` with ``searched``, the FHIR
-    client, the FHIR reader's allergies): what it did not send is unknown, never absent."""
-    said = [issue for _i, res in _outcomes(bundle) for issue in caveat_issues(res)]
+    :func:`caveat_issues`: Epic's 4119; one in a Bundle an entry holds, a search answered
+    in a batch-response, too), or ``None``. Not taken as the whole result of a search of
+    :data:`CAVEAT_TYPES` (:func:`incomplete` with ``searched``, the FHIR client, the FHIR
+    reader's allergies): what it did not send is unknown, never absent."""
+    return _caveat_said(_caveats(bundle))
+
+
+def _caveat_said(said: list[str]) -> str | None:
+    """:func:`caveat`'s words for the issues ``said``, or ``None`` when there are none."""
     if not said:
         return None
     return ("an OperationOutcome in it says it may not hold the entire record "
@@ -400,26 +420,75 @@ def failed_issues(outcome: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _outcomes(bundle: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
-    """``(entry index, resource)`` of each OperationOutcome entry of a Bundle."""
+def _outcomes(bundle: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(where, resource)`` of each OperationOutcome of a Bundle's entries: an entry's
+    resource (``Bundle.entry[3]``), or the ``response.outcome`` of a request of a
+    batch-response or transaction-response that did not fail
+    (``Bundle.entry[3].response.outcome``: hints and warnings; a failed request's is
+    :func:`failed_requests`')."""
+    kind = bundle.get("type")
     entries = bundle.get("entry")
-    return [(i, res) for i, entry in enumerate(entries if isinstance(entries, list) else [])
-            if isinstance(entry, dict) and isinstance(res := entry.get("resource"), dict)
-            and res.get("resourceType") == "OperationOutcome"]
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        res = entry.get("resource")
+        if isinstance(res, dict) and res.get("resourceType") == "OperationOutcome":
+            out.append((f"Bundle.entry[{i}]", res))
+        if "response" not in entry:  # nearly every entry: a record read, not a batch's
+            continue
+        response = entry["response"]
+        said = response.get("outcome") if isinstance(response, dict) else None
+        if isinstance(said, dict) and said.get("resourceType") == "OperationOutcome" and (
+                (answered := answer(entry, kind)) is None or not answered.failed):
+            out.append((f"Bundle.entry[{i}].response.outcome", said))
+    return out
 
 
-def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[int, list[str]]]:
-    """``(entry index, issues)`` of each OperationOutcome entry of a Bundle saying the
-    search failed or left things out."""
-    return [(i, said) for i, res in _outcomes(bundle) if (said := failed_issues(res))]
+def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
+    """``(where, issues)`` of each OperationOutcome of a Bundle's entries
+    (:func:`_outcomes`) saying the search failed or left things out."""
+    return [(at, said) for at, res in _outcomes(bundle) if (said := failed_issues(res))]
 
 
-def unreadable_outcomes(bundle: Mapping[str, Any]) -> list[tuple[int, str]]:
-    """``(entry index, why)`` of each OperationOutcome entry of a Bundle whose issues
+def unreadable_outcomes(bundle: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(where, why)`` of each OperationOutcome of a Bundle's entries whose issues
     cannot be read (:func:`unreadable_outcome`): whether it says the search failed
     cannot be told, so the Bundle is not taken as the whole result."""
-    return [(i, why) for i, res in _outcomes(bundle)
+    return [(at, why) for at, res in _outcomes(bundle)
             if (why := unreadable_outcome(res)) is not None]
+
+
+def failed_requests(bundle: Mapping[str, Any]) -> list[str]:
+    """Each entry of a batch-response, transaction-response or history that holds no
+    resource and whose request failed (:func:`pecoma.fhir.entries.answer`: a status
+    from 400, or one that is no HTTP status), as ``Bundle.entry[i]: response.status
+    '...'`` with what its outcome says: what it would have returned is unknown."""
+    kind = bundle.get("type")
+    entries = bundle.get("entry")
+    out = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if kind not in RESPONSE_TYPES or not isinstance(entry, dict) or (
+                entry.get("resource") is not None):
+            continue
+        answered = answer(entry, kind)
+        if answered is None or not answered.failed:
+            continue
+        said = f"Bundle.entry[{i}]: response.status {answered.status!r}"
+        if answered.outcome is not None:
+            issues = failed_issues(answered.outcome) or ["(no error issue)"]
+            words = next((w for x in _as_issues(answered.outcome)
+                          for w in (_issue_words(x) or []) if w.strip()), "")
+            said += (f", its outcome {'; '.join(issues[:2])}"
+                     + (f' "{" ".join(words.split())[:120]}"' if words else ""))
+        out.append(said)
+    return out
+
+
+def _as_issues(outcome: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The issues of an OperationOutcome that are objects."""
+    issues = outcome.get("issue")
+    return [x for x in (issues if isinstance(issues, list) else []) if isinstance(x, dict)]
 
 
 def next_urls(bundle: Mapping[str, Any]) -> list[Any]:
@@ -504,7 +573,10 @@ def left_out(bundle: Mapping[str, Any], held: int | None = None,
 def unusable_entry(bundle: Mapping[str, Any]) -> str | None:
     """Why an entry of a Bundle cannot be read, or ``None``: its ``entry`` is not a list,
     or an entry holds no FHIR resource (no object with a ``resourceType``: a match the
-    server left out or masked). What that entry held is unknown."""
+    server left out or masked). What that entry held is unknown. A history's DELETE
+    entry and the response of a request holding no resource
+    (:func:`pecoma.fhir.entries.answer`; a failed one is :func:`failed_requests`') are
+    no such entry."""
     entries = bundle.get("entry")
     if entries is None:
         return None
@@ -512,7 +584,9 @@ def unusable_entry(bundle: Mapping[str, Any]) -> str | None:
         return "its 'entry' is not a list of entries"
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+        if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
+            continue
+        if deleted(entry) is None and answer(entry, bundle.get("type")) is None:
             return f"Bundle.entry[{i}] is an entry that holds no FHIR resource"
     return None
 
@@ -534,12 +608,16 @@ def incomplete(bundle: Mapping[str, Any],
                searched: Collection[str] | None = None) -> str | None:
     """Why a Bundle is not the whole result of its search, or ``None`` when nothing says
     so: a label in its ``meta`` saying information was withheld, or labels that cannot
-    be read (:func:`withheld_label`), an entry that holds no resource, an
-    OperationOutcome entry saying the search failed or left things out, or one whose
+    be read (:func:`withheld_label`), an entry that holds no resource, a request of a
+    batch-response (or transaction-response, history) that failed
+    (:func:`failed_requests`), an OperationOutcome entry (or a request's
+    ``response.outcome``) saying the search failed or left things out, or one whose
     issues cannot be read (:func:`unreadable_outcome`), a ``next`` link, links that
     cannot be read (:func:`unreadable_links`), a ``total`` that is no count, a ``total``
     above the matches held (``searched``: the types the query asks for, when known; see
-    :func:`matches`). A signal of a partial result sent in a form that cannot be read
+    :func:`matches`), or a Bundle held in one of its entries (a search answered in a
+    batch-response) that is not the whole result of its search, for any of these
+    reasons. A signal of a partial result sent in a form that cannot be read
     counts as one: the Bundle is then not known to be whole. For a search of
     :data:`CAVEAT_TYPES` (the allergy list), an OperationOutcome saying the answer may not
     hold the entire record counts too (:func:`caveat`: Epic's 4119)."""
@@ -550,13 +628,18 @@ def incomplete(bundle: Mapping[str, Any],
     unusable = unusable_entry(bundle)
     if unusable is not None:
         reasons.append(unusable)
+    requests = failed_requests(bundle)
+    if requests:
+        reasons.append(f"a request answered in it failed ({'; '.join(requests[:2])}"
+                       + (f"; and {len(requests) - 2} more" if len(requests) > 2 else "")
+                       + "): what it would have returned is unknown")
     failed = outcome_issues(bundle)
     if failed:
         reasons.append("the search failed or left entries out (OperationOutcome in the "
                        f"Bundle: {'; '.join(failed[0][1][:3])})")
     unread = unreadable_outcomes(bundle)
     if unread:
-        reasons.append(f"an OperationOutcome in the Bundle (Bundle.entry[{unread[0][0]}]) "
+        reasons.append(f"an OperationOutcome in the Bundle ({unread[0][0]}) "
                        f"cannot be read ({unread[0][1]}): whether the search failed or "
                        "left entries out cannot be told")
     if has_next(bundle):
@@ -571,7 +654,17 @@ def incomplete(bundle: Mapping[str, Any],
     if short is not None:
         reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
                        "entries were left out")
-    said = caveat(bundle) if set(searched or ()) & set(CAVEAT_TYPES) else None
+    # the Bundle's own caveat; one of a Bundle it holds is said with that Bundle's reasons
+    said = (_caveat_said([issue for _at, res in _outcomes(bundle)
+                          for issue in caveat_issues(res)])
+            if set(searched or ()) & set(CAVEAT_TYPES) else None)
     if said is not None:
         reasons.append(said)
+    for at, nested in nested_bundles(bundle):
+        why = incomplete(nested, searched)
+        if why is not None:
+            kind = nested.get("type")
+            shown = f"a {kind[:40]} Bundle" if isinstance(kind, str) else "a Bundle"
+            reasons.append(f"{shown} held in {at} is not the whole result of its search "
+                           f"({why})")
     return "; ".join(reasons) or None

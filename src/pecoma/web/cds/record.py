@@ -20,6 +20,10 @@ or by anything but the Patient), the part stays **unknown** and the reason is ke
 the cards to say. The resources an allergy search holds are kept even when it is not
 the whole result (an intolerance held still rules its drug out; the part stays unknown,
 so they clear nothing), as the FHIR reader reads an incomplete bundle.
+The resources of a Bundle an entry of a prefetch Bundle holds (a searchset nested in a
+collection) are the answer's, named where they stand, as the FHIR reader reads them
+(:func:`pecoma.fhir.entries.walk`); such a Bundle that is not the whole result of its
+search makes its prefetch part unknown (:func:`pecoma.fhir.searches.incomplete`).
 The medication templates ``_include`` the Medications their resources refer to; for a
 record that may be a PEComa patient's, one still missing is read from the allowed
 ``fhirServer`` by its id (:func:`read_named_medications`). The ``fullUrl`` of each entry
@@ -50,6 +54,7 @@ from pecoma.fhir.client import (
     ServerNotAllowed,
     TooManyPages,
 )
+from pecoma.fhir.entries import walk
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.fhir.reading import modifier_urls, same_resource
 from pecoma.fhir.subjects import ThePatient, the_patient, unattributed_parts
@@ -171,22 +176,21 @@ def _held_anyway(value: Any, key: str) -> bool:
 
 
 def _a_resource(value: Any) -> bool:
-    """Whether a value is a FHIR resource of the record (not an OperationOutcome)."""
+    """Whether a value is a FHIR resource of the record (not an OperationOutcome, nor a
+    Bundle: the resources of a Bundle held in an entry are the record's)."""
     return isinstance(value, dict) and isinstance(value.get("resourceType"), str) and (
-        value["resourceType"] != "OperationOutcome")
+        value["resourceType"] not in ("OperationOutcome", "Bundle"))
 
 
 def _labelled(key: str, value: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
     """The resources of a prefetch value (:func:`resources_of`), each with where the EHR
-    sent it (``prefetch.<key>.entry[i]``, or ``prefetch.<key>`` for a resource alone) and
-    the fullUrl it came with (``None``: none)."""
+    sent it (``prefetch.<key>.entry[i]``, ``prefetch.<key>.entry[i].resource.entry[j]``
+    for one in a Bundle an entry holds, as the FHIR reader reads it:
+    :func:`pecoma.fhir.entries.walk`; or ``prefetch.<key>`` for a resource alone) and the
+    fullUrl it came with (``None``: none)."""
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-        entries = value.get("entry")
-        return [(f"prefetch.{key}.entry[{i}]",
-                 entry["fullUrl"] if isinstance(entry.get("fullUrl"), str) else None,
-                 entry["resource"])
-                for i, entry in enumerate(entries if isinstance(entries, list) else [])
-                if isinstance(entry, dict) and _a_resource(entry.get("resource"))]
+        return [(held.where, held.full_url, held.resource)
+                for held in walk(value, f"prefetch.{key}") if _a_resource(held.resource)]
     return [(f"prefetch.{key}", None, value)] if _a_resource(value) else []
 
 
@@ -258,13 +262,10 @@ def _keep_entry_modifiers(record: Record, value: Any) -> None:
     entry as it does in a bundle given to ``pecoma fhir to-case``."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         return
-    entries = value.get("entry")
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
-            continue
-        said, res = entry.get("modifierExtension"), entry.get("resource")
-        if not (isinstance(said, list) and said and isinstance(res, dict)
-                and _a_resource(res)):
+    for held in walk(value):
+        # the modifiers of the entry and of those holding its Bundle
+        said, res = list(held.modifiers), held.resource
+        if not (said and isinstance(res, dict) and _a_resource(res)):
             continue
         rid = res.get("id")
         kept = next((other for _w, other in record.held.get(
