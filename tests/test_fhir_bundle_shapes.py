@@ -1,5 +1,5 @@
 """Bundle shapes an EHR integration sends: search answers nested in a batch-response,
-and entries that hold only a response.
+entries that hold only a response, and results given as components or contained results.
 
 A FHIR R4 ``batch-response`` answers each search of the batch with a ``searchset`` Bundle
 in ``entry.resource``. The reader counted such a Bundle among the resource types it never
@@ -15,6 +15,13 @@ request of a batch, a ``return=minimal`` answer) refused the whole record ("must
 FHIR resource (got '(missing)')"). A failed request's part is unknown: the record is not
 read in full, as with an OperationOutcome ``error`` entry; a request that did not fail
 and returned nothing gives nothing to read.
+
+Histology facts coded with the project's codes as components of a synoptic report
+(LOINC 60568-3) were "a code the case does not record" and their facts "not found": a
+necrosis present (S07) was lost. They are read as an immunostain panel's components are.
+An HMB-45 result held contained in a DiagnosticReport (``result`` ``#hmb``) was only
+"ignored: DiagnosticReport ×1", and the engine asked for the panel to be completed: the
+report's contained results are read as results.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from pecoma.case import Agent, Feature
+from pecoma.case import Agent, Feature, IHCResult
 from pecoma.engine import assess
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError
@@ -407,3 +414,139 @@ class TestEntriesHoldingOnlyAResponse:
         bc = read(bundle)
         assert bc.case.histology.necrosis is Feature.unknown
         assert bc.unread == {}
+
+
+def _histology_record(*drop: str) -> dict[str, Any]:
+    """The localized high-risk uterine record without the results ``drop`` names."""
+    bundle = copy.deepcopy(example("localized-high-risk"))
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"].get("id") not in drop]
+    return bundle
+
+
+def _component(code: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"code": {"coding": [{"system": PECOMA, "code": code}]}, **value}
+
+
+def _synoptic(*components: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "synoptic", "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "60568-3",
+                                 "display": "Pathology Synoptic report"}]},
+            "subject": {"reference": "Patient/pat-1001"},
+            "effectiveDateTime": "2025-01-06", "component": list(components)}
+
+
+PRESENT = {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "52101004",
+                                                "display": "Present"}]}}
+ABSENT = {"valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "2667000",
+                                               "display": "Absent"}]}}
+
+
+class TestHistologyAsComponents:
+    NECROSIS = ("histology-necrosis", "histology-infiltrative-growth")
+
+    def test_necrosis_present_in_a_synoptic_report_is_read(self) -> None:
+        """Necrosis present (S07) and infiltrative growth absent, given as components of a
+        synoptic report with the project's codes: read as a panel's stains are, each named
+        by its component; the tumour is high risk, not indeterminate."""
+        bundle = _histology_record(*self.NECROSIS)
+        bundle["entry"].append({"resource": _synoptic(
+            _component("necrosis", PRESENT), _component("infiltrative-growth", ABSENT))})
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.present
+        assert bc.case.histology.infiltrative_growth is Feature.absent
+        assert bc.sources["histology.necrosis"] == "Observation/synoptic.component[0]"
+        assert "histology.necrosis" not in bc.not_found
+        assert assess(bc.case, ON).risk.group == "high"
+
+    def test_a_component_value_that_cannot_be_read_is_found_not_read(self) -> None:
+        """Necrosis as valueInteger 1: found, not read, naming the component."""
+        bundle = _histology_record(*self.NECROSIS)
+        bundle["entry"].append({"resource": _synoptic(
+            _component("necrosis", {"valueInteger": 1}))})
+        bc = case_from_bundle(bundle)
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert "histology.necrosis" not in bc.not_found
+        assert bc.unreadable["histology.necrosis"].startswith(
+            "Observation/synoptic.component[0]")
+
+    def test_a_fact_not_read_from_a_component_is_found_not_read(self) -> None:
+        """A margin given as a component (the reader reads the margin with the resection
+        only from a result of its own): found, not read, naming the component, never
+        'not found'."""
+        bundle = _histology_record("resection-margin")
+        bundle["entry"].append({"resource": _synoptic(_component("resection-margin", {
+            "valueCodeableConcept": {"coding": [{"system": PECOMA, "code": "R0"}]}}))})
+        bc = case_from_bundle(bundle)
+        assert "surgery.margin" not in bc.not_found
+        assert bc.unreadable["surgery.margin"].startswith("Observation/synoptic.component[0]")
+
+    def test_stains_and_histology_in_one_panel_are_both_read(self) -> None:
+        """A panel with an HMB-45 stain and necrosis: both read."""
+        bundle = _histology_record("histology-necrosis", "ihc-hmb45")
+        bundle["entry"].append({"resource": _synoptic(
+            _component("ihc-hmb45", {"valueCodeableConcept": {"coding": [
+                {"system": PECOMA, "code": "positive"}]}}),
+            _component("necrosis", PRESENT))})
+        bc = case_from_bundle(bundle)
+        assert bc.case.immunohistochemistry.hmb45 is IHCResult.positive
+        assert bc.case.histology.necrosis is Feature.present
+
+
+def _report(*, status: str = "final", subject: str = "Patient/pat-1001",
+            contained_subject: str | None = None) -> dict[str, Any]:
+    hmb = {"resourceType": "Observation", "id": "hmb", "status": "final",
+           "code": {"coding": [{"system": LOINC, "code": "10487-7",
+                                "display": "HMB-45 Ag [Presence] in Tissue by Immune stain"}]},
+           "effectiveDateTime": "2025-01-06",
+           "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "10828004",
+                                                "display": "Positive"}]}}
+    if contained_subject is not None:
+        hmb["subject"] = {"reference": contained_subject}
+    return {"resourceType": "DiagnosticReport", "id": "dr1", "status": status,
+            "code": {"coding": [{"system": LOINC, "code": "60567-5"}]},
+            "subject": {"reference": subject}, "effectiveDateTime": "2025-01-06",
+            "contained": [hmb], "result": [{"reference": "#hmb"}]}
+
+
+class TestContainedReportResults:
+    def test_a_contained_hmb45_result_is_read(self) -> None:
+        """HMB-45 positive held only inside the pathology report: read (S24's melanocytic
+        evidence), named as the report's contained result; the report is not 'ignored'."""
+        bundle = _histology_record("ihc-hmb45")
+        bundle["entry"].append({"resource": _report()})
+        bc = case_from_bundle(bundle)
+        assert bc.case.immunohistochemistry.hmb45 is IHCResult.positive
+        assert bc.sources["immunohistochemistry.hmb45"] == "DiagnosticReport/dr1#hmb"
+        assert "DiagnosticReport" not in ignored_types(bc)
+
+    @pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+    def test_a_report_withdrawn_gives_no_result(self, status: str) -> None:
+        """A report entered in error or cancelled: its contained results are not read."""
+        bundle = _histology_record("ihc-hmb45")
+        bundle["entry"].append({"resource": _report(status=status)})
+        bc = case_from_bundle(bundle)
+        assert bc.case.immunohistochemistry.hmb45 is IHCResult.unknown
+        assert any("DiagnosticReport/dr1" in n and status in n for n in bc.notes)
+
+    def test_a_report_of_another_patient_is_refused(self) -> None:
+        """The report names another patient: refused as any resource read would be."""
+        bundle = _histology_record("ihc-hmb45")
+        bundle["entry"].append({"resource": _report(subject="Patient/someone-else")})
+        with pytest.raises(OtherPatientError):
+            case_from_bundle(bundle)
+
+    def test_a_contained_result_of_another_patient_is_refused(self) -> None:
+        bundle = _histology_record("ihc-hmb45")
+        bundle["entry"].append({"resource": _report(contained_subject="Patient/other")})
+        with pytest.raises(OtherPatientError):
+            case_from_bundle(bundle)
+
+    def test_a_modifier_on_the_report_leaves_its_results_unread(self) -> None:
+        bundle = _histology_record("ihc-hmb45")
+        report = _report()
+        report["modifierExtension"] = [{"url": "https://ehr.example/x", "valueBoolean": True}]
+        bundle["entry"].append({"resource": report})
+        bc = case_from_bundle(bundle)
+        assert bc.case.immunohistochemistry.hmb45 is IHCResult.unknown
+        assert any("DiagnosticReport/dr1" in n and "modifierExtension" in n
+                   for n in bc.notes)

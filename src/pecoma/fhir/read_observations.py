@@ -603,6 +603,9 @@ _FACT_OF.update({_nodes: "stage.lymph_nodes", _n_category: "stage.lymph_nodes",
                  _mitoses: "histology.mitoses_per_50_hpf",
                  _dfi: "stage.disease_free_interval_months",
                  _treatment_end: "primary_treatment_end"})
+#: The facts of handlers that say which when their result cannot be read themselves.
+_COMPONENT_FACTS: Final[dict[_Handler, str]] = {_size: "tumour.size",
+                                                _free_of_disease: "free_of_disease"}
 
 
 #: The other dimensions of an mCODE TumorSize (LOINC 33729-5, 33732-9: additional
@@ -863,24 +866,74 @@ _FUSION_NO: Final = _TEXT_NO | {"not detected", "not rearranged", "no rearrangem
                                 "no rearrangement detected"}
 
 
-def _panel(obs: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
-    """The components of a stain panel (an Observation with no value of its own whose
-    components name markers), each read as a stain of its own."""
+def _panel(obs: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any], _Handler]]:
+    """The components of a panel (an Observation with no value of its own: a stain
+    panel, a synoptic pathology report, LOINC 60568-3) that give a fact of the case, each
+    with the handler that reads it as a result of its own (:func:`_component_handler`)."""
     if any(k.startswith("value") for k in obs):
         return []
     components = obs.get("component")
-    return [(i, comp) for i, comp in enumerate(components if isinstance(components, list)
-                                              else [])
-            if isinstance(comp, dict) and m.ihc_marker(comp.get("code")) is not None]
+    return [(i, comp, handler)
+            for i, comp in enumerate(components if isinstance(components, list) else [])
+            if isinstance(comp, dict) and (handler := _component_handler(comp)) is not None]
+
+
+def _component_handler(comp: Mapping[str, Any]) -> _Handler | None:
+    """How a panel's component is read: a histology fact or a stain coded with the
+    project's code (``pecoma#necrosis``, ``pecoma#mitoses-per-50-hpf``,
+    ``pecoma#ihc-hmb45``) by that code's handler, a stain named by its LOINC code or its
+    words as a TumorMarkerTest (:func:`_marker`); another fact coded with the project's
+    code (a margin, a size, the nodes: read with the resection, from a result of its own)
+    is found and not read (:func:`_not_from_a_component`). ``None``: nothing of the
+    case."""
+    code = project_code(comp.get("code"))
+    handler = _OBSERVATIONS.get(code) if code is not None else None
+    if handler is not None:
+        if _FACT_OF.get(handler, "").startswith(("histology.", "immunohistochemistry.")):
+            return handler
+        return _not_from_a_component
+    return _marker if m.ihc_marker(comp.get("code")) is not None else None
+
+
+def _not_from_a_component(r: Reader, comp: Mapping[str, Any], where: str) -> None:
+    """A fact coded with the project's code that pecoma reads only from a result of its
+    own (a margin and a size with the resection, the nodes at presentation, the disease
+    status with the rest of the record), given as a panel's component: found, not read,
+    listed (never 'not found')."""
+    handler = _OBSERVATIONS[str(project_code(comp.get("code")))]
+    fact = _FACT_OF.get(handler) or _COMPONENT_FACTS.get(handler)
+    r.why[where] = ("given as a component of a panel, not as a result of its own: pecoma "
+                    "reads it only from an Observation of its own")
+    r.notes.append(f"{where}: {fact or 'a fact of the case'} {r.why[where]}; record it so "
+                   "to have it read")
+    if fact is not None:
+        r.value_not_read(fact, where)
+
+
+def _stains(obs: Mapping[str, Any], handler: _Handler) -> bool:
+    """Whether a result gives an immunostain (a marker, a stain coded with the project's
+    code, a panel holding one): such a result may be another tumour's
+    (:func:`_of_another_tumour`)."""
+    def stain(h: _Handler) -> bool:
+        return h is _marker or _FACT_OF.get(h, "").startswith("immunohistochemistry.")
+    if handler is _marker:
+        panel = _panel(obs)
+        return not panel or any(stain(h) for _i, _c, h in panel)
+    return stain(handler)
 
 
 def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """A TumorMarkerTest (or any immune stain) of a marker the case records; a panel's
-    components each as one."""
+    components each as a result of its own (:func:`_panel`): a stain, a histology fact,
+    one found and not read."""
     panel = _panel(obs)
     if panel:
-        for i, comp in panel:
-            _marker(r, comp, f"{where}.component[{i}]")
+        for i, comp, handler in panel:
+            at = f"{where}.component[{i}]"
+            mark = len(r.puts)
+            handler(r, comp, at)
+            if len(r.puts) == mark and at in r.why and handler in _FACT_OF:
+                r.value_not_read(_FACT_OF[handler], at)  # as for a result of its own
         return
     marker = m.ihc_marker(obs.get("code"))
     if marker is None:
@@ -1187,8 +1240,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
             if handler in _SIZE_HANDLERS or handler in _NODE_HANDLERS:
                 continue  # read once the resection is known (read_at_presentation)
             if handler is not None and not (
-                    (handler is _marker
-                     or _FACT_OF.get(handler, "").startswith("immunohistochemistry."))
+                    _stains(obs, handler)
                     and _of_another_tumour(r, obs, where, "an immunostain", _STAINED_ELSEWHERE,
                                            "the marker")):
                 _read_result(r, obs, where, handler, latest, written)

@@ -367,6 +367,34 @@ def _label(where: str, res: Mapping[str, Any]) -> str:
     return f"{res['resourceType']}/{rid}" if isinstance(rid, str) else where
 
 
+def _local_results(report: Mapping[str, Any]) -> list[str]:
+    """The local references (``#id``) among a DiagnosticReport's ``result``."""
+    out = []
+    for ref in as_list(report.get("result")):
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(target, str) and target.startswith("#") and len(target) > 1:
+            out.append(target)
+    return out
+
+
+def _report_results(report: Mapping[str, Any], where: str
+                    ) -> list[tuple[str, dict[str, Any]]]:
+    """``(where, Observation)`` of each result a DiagnosticReport holds contained and
+    names by ``#id`` (``DiagnosticReport/dr1#hmb``): results of the record, read as an
+    Observation of the record is (FHIR R4: a contained resource is part of its
+    container; the report's results are its observations)."""
+    out = []
+    for target in _local_results(report):
+        found = meds.contained(report, target)
+        if isinstance(found, dict) and found.get("resourceType") == "Observation":
+            out.append((f"{where}{target}", found))
+    return out
+
+
+#: A DiagnosticReport's statuses saying it does not stand (FHIR R4 diagnostic-report-status).
+_REPORT_WITHDRAWN: Final = frozenset({"entered-in-error", "cancelled"})
+
+
 def _validation_issues(where: str, exc: ValidationError) -> list[FieldIssue]:
     out = []
     for err in exc.errors(include_url=False)[:10]:
@@ -402,9 +430,12 @@ def _validate(
             r.issue("Bundle", type(exc).__name__, _VALIDATOR_FAILED)
         return
     seen: dict[tuple[int, str], bool] = {}  # this record's text values already checked
+    # a report whose contained result gave a fact ('DiagnosticReport/dr1#hmb') is validated
+    containers = {used.partition("#")[0] for used in r.used if "#" in used}
     for at, res in entries:
         label = _label(at, res)
-        if label not in r.used and res["resourceType"] != "Patient":
+        if label not in r.used and label not in containers and (
+                res["resourceType"] != "Patient"):
             continue
         if res["resourceType"] == "Patient" and patient_aside:
             res = {k: v for k, v in res.items() if k not in patient_aside}
@@ -587,9 +618,11 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     "another resource under it: a reference to it could mean either)")
     # one local id names one contained resource: a resource read holding two different
     # ones under one id is refused, as two under one id in the bundle are (a reference
-    # '#id' could mean either); resources of types never read are left alone
+    # '#id' could mean either); resources of types never read are left alone, bar a
+    # DiagnosticReport whose results it holds contained
     for where, res in entries:
-        if res["resourceType"] not in READ_TYPES:
+        if res["resourceType"] not in READ_TYPES and not (
+                res["resourceType"] == "DiagnosticReport" and _local_results(res)):
             continue
         for index, local, first_at in meds.repeated_local_ids(res):
             r.issue(f"{_label(where, res)}.contained[{index}].id", local,
@@ -662,15 +695,19 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     ignored: dict[str, int] = {}
     foreign: list[FieldIssue] = []
     unattributed: list[tuple[str, str, Attribution]] = []
-    for at, res in entries:
+    # the record's resources, then the results a DiagnosticReport holds contained, each
+    # judged as a resource of the record is (whose, modifiers, labels, focus)
+    queue = [(_label(at, res), res) for at, res in entries]
+    for where, res in queue:
         kind = res["resourceType"]
-        where = _label(at, res)
-        if kind not in by_type:
+        report = kind == "DiagnosticReport" and bool(_local_results(res))
+        if kind not in by_type and not report:
             ignored[kind] = ignored.get(kind, 0) + 1
             continue
         found = _check_subject(res, where, who, foreign)
         if found.whose == "unknown":
-            unattributed.append((kind, where, found))
+            # a report's results are observations: that part is not read in full
+            unattributed.append(("Observation" if report else kind, where, found))
             continue
         if found.whose == "this":
             if kind == "AllergyIntolerance":
@@ -704,6 +741,16 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             if modifier:
                 r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
                                f"understand ({modifier}); check the patient's record")
+            if report:
+                if res.get("status") in _REPORT_WITHDRAWN:
+                    r.notes.append(f"{where}: status '{res['status']}': the results it "
+                                   f"holds ({', '.join(_local_results(res)[:5])}) are not "
+                                   "read")
+                    continue
+                for at, result in _report_results(res, where):
+                    r.kinds[id(result)] = observation_kind(result)
+                    queue.append((at, result))
+                continue
             about = _focus_elsewhere(res, who, resolve)
             if about is not None and about.whose == "other":
                 # FHIR: the focus is who or what the result is about, when not the subject
