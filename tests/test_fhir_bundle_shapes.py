@@ -44,6 +44,7 @@ from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.client import AllowList, FhirClient, FhirFetchError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.fhir.searches import incomplete
+from pecoma.web.cds.discovery import ORDER_SELECT
 
 from allergy_support import (
     EVEROLIMUS,
@@ -58,7 +59,7 @@ from allergy_support import (
     record,
     to_case,
 )
-from fhir_support import example
+from fhir_support import example, hook_request, prefetch_of
 
 ON = dt.date(2026, 12, 6)
 PECOMA = "https://pecoma.example/fhir/CodeSystem/pecoma"
@@ -323,6 +324,26 @@ def _search_answered(page: dict[str, Any]) -> list[dict[str, Any]]:
             return await client.search("AllergyIntolerance?patient=p1", "allergies")
     with ThreadPoolExecutor(1) as pool:  # no event loop of this thread is assumed
         return pool.submit(asyncio.run, go()).result()
+
+
+class TestDraftOrdersHoldNoBundle:
+    def test_a_bundle_held_in_draft_orders_is_refused(self, client: TestClient) -> None:
+        """order-select's draftOrders holds the drafts themselves: a sirolimus draft in a
+        Bundle held in one of its entries had been passed over (no card for a draft of a
+        drug the patient may not tolerate); it is refused, naming the entry, never read
+        past its checks."""
+        draft = {"resourceType": "MedicationRequest", "id": "d1", "status": "draft",
+                 "intent": "order", "subject": {"reference": f"Patient/{PATIENT}"},
+                 "medicationCodeableConcept": copy.deepcopy(SIROLIMUS)}
+        body = hook_request("order-select", PATIENT, prefetch=prefetch_of(record()))
+        body["context"].update({
+            "selections": ["MedicationRequest/d1"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [
+                {"resource": {"resourceType": "Bundle", "type": "collection",
+                              "entry": [{"resource": draft}]}}]}})
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 400
+        assert "context.draftOrders.entry[0].resource" in r.text
 
 
 class TestNestedAnswersFromAFhirServer:

@@ -216,7 +216,8 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
     string ``"true"`` is not FHIR's ``true``: read as absent, a "do not give" order had
     drawn a card about giving the drug) or whose ``intent`` is no R4 intent code, or a
     draft MedicationRequest or Medication holding two different ``contained`` resources
-    under one id (a reference ``#id`` could mean either), or two different resources of
+    under one id (a reference ``#id`` could mean either), a Bundle held in an entry (the
+    drafts are the Bundle's own resources), or two different resources of
     the Bundle under one ``Type/id`` (a selection, and a suggestion's ``delete``, name a
     draft by it: either could be meant, and a ``delete`` of one had been offered twice),
     or a resource whose ``id`` is no string (a FHIR id is one: ``5`` escaped that check).
@@ -234,6 +235,12 @@ def _check_drafts(orders: Mapping[str, Any]) -> None:
             raise _bad_draft(f"context.draftOrders.entry[{i}]", entry, "must be a Bundle "
                              "entry holding a FHIR resource (an object with "
                              "'resourceType') in 'resource'")
+        if res["resourceType"] == "Bundle":
+            # draftOrders holds the drafts themselves: those of a Bundle held in an entry
+            # would escape these checks (and had been passed over without a word)
+            raise _bad_draft(f"context.draftOrders.entry[{i}].resource", "Bundle",
+                             "must be a draft order itself (a MedicationRequest and the "
+                             "Medications it names), not a Bundle of them")
         if "id" in res and not isinstance(res["id"], str):
             raise _bad_draft(f"context.draftOrders.entry[{i}].resource.id", res["id"],
                              "must be a FHIR id (a string such as 'd1'): a selection, or a "
