@@ -64,8 +64,18 @@ DISEASE_STATUS_TREND: Final[Mapping[str, str]] = {
     "103338009": "in full remission",
     "103337004": "in partial remission",
     "399409002": "distant metastasis present",
+    "260415000": "not detected",
 }
 SNOMED_DISTANT_METASTASIS_PRESENT: Final = "399409002"
+#: The CancerDiseaseStatus values saying the disease is gone: a full remission, or "not
+#: detected" (no evidence of disease).
+DISEASE_STATUS_GONE: Final = frozenset({"550991000124107", "103338009", "260415000"})
+#: The values saying disease is there: distant metastasis present, and a trend or a
+#: partial remission (a disease that improves, stays stable or worsens is one still
+#: there; only a full remission or "not detected" says it is gone). "Undetermined" says
+#: neither.
+DISEASE_STATUS_PRESENT: Final = frozenset({"399409002", "268910001", "359746009",
+                                           "271299001", "551001000124108", "103337004"})
 
 #: TNM staging (mCODE TNMDistantMetastasesCategory, TNMStageGroup; VS_Staging_TNM.fsh):
 #: the codes of a distant metastases category (TNMDistantMetastasesStagingTypeMaxVS: LOINC

@@ -23,6 +23,7 @@ from pecoma.case import (
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
+from pecoma.fhir.present_again import present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
     HISTORY_CLINICAL,
@@ -1264,7 +1265,11 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     involvement at presentation from a nodal relapse. A metastasis naming no primary
     cannot be taken as the PEComa's beside another primary cancer, unless its own code
     or morphology extension states PEComa (8714/6, the project's code: it names its
-    primary so; the extension is needed only for a metastasis coded by site alone)."""
+    primary so; the extension is needed only for a metastasis coded by site alone).
+    Metastases all resolved, each with its abatement date, make the patient free of
+    disease since the latest, unless the record says the disease is present again after
+    it, or may be (:func:`pecoma.fhir.present_again.present_again`): none is derived
+    then, and the resolved metastases are history, not listed as present disease."""
     other_cancers = r.other_cancers
     present: list[dict[str, Any]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
@@ -1364,22 +1369,31 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                            "present)")
         else:
             present.append(met)
-    # Present disease only; resolved metastases count when nothing is present any more
-    # (the patient is then free of disease since they resolved).
-    metastases = present or [met for met, _day in history]
-    if metastases:
-        r.put("stage.metastases", metastases, ", ".join(paths))
-    _stated_before_the_present_metastases(present, observations, r)
-    r.present_metastases = len(present)
     if history and not present:
         ends = [d for _met, d in history]
         if all(d is not None for d in ends):
             since = max(d for d in ends if d is not None)
-            r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
-            r.notes.append("free_of_disease.since taken from the latest abatement date of the "
-                           "resolved metastases; how (surgery or systemic therapy) is unknown")
+            # free of disease since they resolved, unless a statement of the disease's
+            # presence is dated after that day, or cannot be placed against it
+            again = present_again(since, observations, r)
+            if again is None:
+                r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
+                r.notes.append("free_of_disease.since taken from the latest abatement date "
+                               "of the resolved metastases; how (surgery or systemic "
+                               "therapy) is unknown")
+            else:
+                r.present_again, said = again
+                r.notes.append(said)
         else:
             r.history_without_end = True
+    # Present disease only; resolved metastases count when nothing is present any more
+    # and the patient is free of disease since they resolved (present again, where it is
+    # now is not known: none is listed).
+    metastases = present or ([] if r.present_again else [met for met, _day in history])
+    if metastases:
+        r.put("stage.metastases", metastases, ", ".join(paths))
+    _stated_before_the_present_metastases(present, observations, r)
+    r.present_metastases = len(present)
 
 
 def _metastasis_site(cond: Mapping[str, Any], where: str, r: Reader) -> str:
@@ -1709,6 +1723,12 @@ def derive_status(r: Reader) -> None:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: resolved metastases")
         r.notes.append("stage.status taken as 'metastatic' (resolved metastases); the patient "
                        "is free of disease since free_of_disease.since")
+    elif r.present_again is not None:
+        r.put("stage.status", DiseaseStatus.metastatic.value,
+              f"derived: resolved metastases, and {r.present_again}")
+        r.notes.append("stage.status taken as 'metastatic' (metastases, all resolved, and "
+                       f"{r.present_again} saying the disease is present again or may be): "
+                       "where the disease is now is not recorded, so it is asked")
     elif r.history_without_end:
         r.issue("stage.status", "(not found)",
                 "cannot be derived: the metastasis Conditions are resolved but give no "

@@ -124,6 +124,11 @@ class Reader:
     primary_at: str | None = None
     present_metastases: int = 0
     history_without_end: bool = False
+    #: Where the record says the disease is present again, or may be, after every
+    #: metastasis resolved (a statement dated after their latest abatement, or one that
+    #: cannot be placed against it: :func:`pecoma.fhir.present_again.present_again`): the
+    #: patient is not taken as free of disease, the status is 'metastatic'.
+    present_again: str | None = None
     distant_metastasis_stated: str | None = None
     no_metastatic_history: str | None = None
     #: Why the Observations are not all read (the record's ``observations`` part not

@@ -1,0 +1,155 @@
+"""Whether the PEComa is present again after every one of its metastases resolved: the
+record's statements of the disease, placed against the latest abatement date, the day
+the patient would be taken as free of disease since
+(:func:`pecoma.fhir.read_conditions.read_metastases`).
+
+The statements are those the reader already reads as the PEComa's: an mCODE
+CancerDiseaseStatus (LOINC 97509-4), a TNM distant metastases category of M1, the
+project's own disease status, and a PEComa Condition saying it has recurred
+(``Reader.primary_recurred``). A statement of present disease dated after that day says
+the disease came back, so the patient is not free of disease: the advice is for present
+disease. One that cannot be placed before or after it (undated, of that same day, or a
+partial date holding it) may say either: the patient is not taken as free of disease
+then either (the safer reading), and the note asks. Only a full remission or "not
+detected" says the disease is gone; one dated before the day speaks of the disease that
+then resolved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pecoma.errors import show_value
+from pecoma.fhir import codes as c
+from pecoma.fhir import mcode as m
+from pecoma.fhir.medications import days_of
+from pecoma.fhir.reading import Reader, codings, project_code
+
+__all__ = ["present_again"]
+
+#: The project's own disease status values saying disease is there (``localized``, after
+#: metastases, is a contradiction the case model refuses).
+_PRESENT_STATUSES: Final = frozenset({"metastatic", "recurrent",
+                                      "locally-advanced-unresectable"})
+_UNDETERMINED: Final = "709137006"
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    """A statement of the disease: where, what it says (as the note quotes it), whether
+    it says disease is there (``False``: whether the disease is gone is not known), and
+    where it stands against the abatement date: ``after``, ``before`` or ``unplaced``,
+    with its day as written (or why it has none)."""
+
+    where: str
+    says: str
+    present: bool
+    when: str
+    day: str
+
+
+def present_again(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
+                  r: Reader) -> tuple[str, str] | None:
+    """Why the patient is not taken as free of disease since ``since`` (the latest
+    abatement date of the resolved metastases): where the first statement saying so is,
+    and the note naming each; ``None`` when no statement of the disease's presence is
+    dated after it or cannot be placed against it."""
+    found = [s for s in _statements(since, observations, r) if s.when != "before"]
+    if not found:
+        return None
+    parts = []
+    for s in found:
+        if s.when == "unplaced":
+            parts.append(f"{s.where} ({s.day}) states {s.says} and cannot be placed before "
+                         "or after that day")
+        elif s.present:
+            parts.append(f"{s.where} ({s.day}) states {s.says}: the disease is present again")
+        else:
+            parts.append(f"{s.where} ({s.day}) states {s.says}, which does not say the "
+                         "disease is gone (only a full remission or 'not detected' does)")
+    return found[0].where, (
+        "free_of_disease not derived from the resolved metastases (their latest abatement "
+        f"date, {since.isoformat()}): {'; '.join(parts)}. The disease is taken as present "
+        "(the safer reading: the advice is for present disease), the resolved metastases "
+        "as history, not listed as present disease; record the metastases present now "
+        "(mCODE SecondaryCancerCondition, with onset and clinicalStatus), or, if the "
+        f"patient is free of disease, since when (an Observation coded {c.PECOMA_SYSTEM}|"
+        f"{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so, after these statements)")
+
+
+def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
+                r: Reader) -> Iterator[_Statement]:
+    """The statements of the disease's presence the reader read as the PEComa's, placed
+    against ``since``."""
+    if r.primary_recurred is not None:
+        # a Condition's clinicalStatus is the status it has now
+        yield _Statement(r.primary_recurred, "that the PEComa has recurred", True, "after",
+                         "a Condition's status is the one it has now")
+    for where, obs in observations:
+        if where not in r.used:  # not read as the PEComa's (another disease's, ...)
+            continue
+        said = _said(obs, r.kinds.get(id(obs)))
+        if said is not None:
+            when, day = _placed(obs, since)
+            yield _Statement(where, said[0], said[1], when, day)
+
+
+def _said(obs: Mapping[str, Any], kind: str | None) -> tuple[str, bool] | None:
+    """What a result says of the disease's presence, and whether it says disease is
+    there (``False``: whether it is gone is not known); ``None``: nothing (another
+    result, a full remission, an M0, a status with no value)."""
+    concept = obs.get("valueCodeableConcept")
+    if kind == "status":
+        if concept is None and obs.get("dataAbsentReason") is not None:
+            return None
+        codes = {code for system, code in codings(concept) if system == c.SNOMED}
+        named = [m.DISEASE_STATUS_TREND[k] for k in sorted(codes) if k in m.DISEASE_STATUS_TREND]
+        words = ", ".join(named) or m.lower_words(concept) or "a value pecoma does not read"
+        says = f"the cancer disease status {show_value(words, 60)}"
+        gone, there = bool(codes & m.DISEASE_STATUS_GONE), bool(codes & m.DISEASE_STATUS_PRESENT)
+        if gone and not there and _UNDETERMINED not in codes:
+            return None
+        # undetermined, codes that disagree, or no code pecoma reads: not known to be gone
+        return says, there and not gone
+    if kind == "staging" and set(codings(obs.get("code"))) & m.M_CATEGORY_CODES:
+        if m.m_category(concept) != "M1":
+            return None
+        words = m.lower_words(concept) or ", ".join(code for _s, code in codings(concept))
+        return f"the TNM distant metastases category {show_value(words, 60)}", True
+    if kind == "handler" and project_code(obs.get("code")) == c.OBS_DISEASE_STATUS[0]:
+        status = project_code(concept)
+        if status in _PRESENT_STATUSES:
+            return f"the disease status '{status}'", True
+    return None
+
+
+def _placed(obs: Mapping[str, Any], since: dt.date) -> tuple[str, str]:
+    """Where a result stands against ``since``: ``after``, ``before`` or ``unplaced``
+    (undated, of that day, or a partial date holding it), with its day as written. With
+    no effective time, one issued before ``since`` is of a time before it (a result is
+    issued once it is made); one issued later may be of any time."""
+    period = obs.get("effectivePeriod")
+    raw = next((obs[k] for k in ("effectiveDateTime", "effectiveInstant")
+                if isinstance(obs.get(k), str)),
+               period.get("start") if isinstance(period, dict) else None)
+    if isinstance(raw, str):
+        days = days_of(raw)
+        if days is not None and days.earliest > since:
+            return "after", f"dated {raw}, after it"
+        if days is not None and days.latest < since:
+            return "before", f"dated {raw}"
+        if days is not None and days.day is not None:
+            return "unplaced", f"dated {raw}, the same day"
+        if days is not None:
+            return "unplaced", f"dated {raw}, a partial date holding that day"
+        return "unplaced", f"dated {show_value(raw, 40)}, not a date pecoma reads"
+    issued = obs.get("issued")
+    days = days_of(issued)
+    if days is not None and days.latest < since:
+        return "before", f"issued {issued}"
+    if days is not None:
+        return "unplaced", f"no effective time, issued {issued}: it may be of an earlier time"
+    return "unplaced", "undated"
