@@ -14,7 +14,7 @@ from fhir.resources.R4B.requestgroup import RequestGroup
 from pecoma import parse_case_json
 from pecoma.engine import assess
 from pecoma.engine.model import Item
-from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.plan import SurveillancePlan, alert_level
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.fhir import codes as c
 from pecoma.fhir.careplan import careplan_bundle, validate_resources
@@ -28,8 +28,8 @@ from pecoma.fhir.reader import case_from_bundle
 from pecoma.knowledge import load_knowledge
 
 from fhir_support import EXAMPLES, example
+from followup_tools import golden_names, plan_of, settings_of
 from followup_tools import load as load_golden_plan
-from followup_tools import plan_of, settings_of
 from scenario_tools import SCENARIOS, run, scenario_names, surveillance_plan
 
 ON = dt.date(2026, 11, 28)
@@ -231,8 +231,9 @@ class TestProvisionalSaidInWords:
         """Low risk, every feature recorded, R0: nothing the advice rests on is unknown, so
         no action says provisional (the mark means something only where it is true)."""
         a, _plan, _careplan, group = _scenario("low-risk-complete")
-        assert not any(i.conditional_on for i in (a.risk.item, *a.recommendations, *a.alerts))
-        for action in group["action"]:
+        settled = (a.risk.item, *a.recommendations, *a.alerts)
+        assert not any(i.conditional_on for i in settled)
+        for action in (_action_of(group, i.id) for i in settled):
             text = " ".join((action["title"], action["description"], action["textEquivalent"]))
             assert "rovisional" not in text, action["id"]
 
@@ -332,7 +333,8 @@ class TestNoSurveillanceWithoutADatedPlan:
     @pytest.mark.parametrize("name", ["recurrence-suspends", "metastasis-suspends-low-risk"])
     def test_a_plan_suspended_by_a_scan_that_found_disease(self, name: str) -> None:
         """A surveillance scan found disease: the plan stops there (S17, S27) and no visit
-        is still to do. The visits done stay as completed history; nothing is proposed,
+        is still to do. The visits done stay as history (completed; an examination not
+        recorded at a visit done stays unknown, never completed); nothing is proposed,
         and the schedule items say they apply once surveillance can be dated again."""
         spec = load_golden_plan(name)["input"]
         plan = plan_of(name)
@@ -340,13 +342,184 @@ class TestNoSurveillanceWithoutADatedPlan:
         a = assess(case, dt.date.fromisoformat(spec["on"]))
         careplan, _group = _resources(careplan_bundle(case, a, plan))
         assert plan.status == "suspended" and plan.next_visit is None
-        assert {d["status"] for d in _details(careplan)} <= {"completed", "cancelled"}
+        assert {d["status"] for d in _details(careplan)} <= {"completed", "cancelled",
+                                                              "unknown"}
+        for d in _details(careplan):
+            if d["status"] == "unknown":
+                assert d["statusReason"]["text"].startswith("not recorded: the visit was done")
         assert careplan["note"][len(a.missing) + 1]["text"].startswith(
             "Surveillance suspended: a scan found disease.")
         reasons = {r.id for r in plan.reasons}
         for f in a.followup:
             if f.id not in reasons:
                 assert _note_of(careplan, f).startswith("Once surveillance can be dated")
+
+
+#: High risk (a 5.1 cm kidney PEComa, S06), R0 resection on 2024-01-15: the first visit
+#: is due 2024-04-15, at the latest 2024-05-15 (S18, I2); chest CT and MRI of the primary
+#: site at each visit (S21, S22).
+_HIGH_RISK_R0 = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-05",
+                  "prior_diagnosis": "none"},
+    "tumour": {"primary_site": "kidney", "size": {"value": 5.1, "unit": "cm"}},
+    "histology": {"necrosis": "absent", "infiltrative_growth": "absent",
+                  "high_nuclear_grade_and_cellularity": "absent",
+                  "vascular_invasion": "absent",
+                  "nuclear_pleomorphism_or_giant_cells": "absent", "mitoses_per_50_hpf": 0},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+    "stage": {"status": "localized", "lymph_nodes": "negative"},
+    "surgery": {"status": "performed", "date": "2024-01-15", "margin": "R0"},
+    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"},
+}
+
+
+def _with_scans(on: str, scans: list[tuple[str, str, str]]
+                ) -> tuple[SurveillancePlan, dict[str, Any], dict[str, Any]]:
+    """The high-risk R0 case's plan on ``on`` with the scans (date, modality, finding),
+    and the CarePlan and RequestGroup written from it."""
+    from pecoma.engine.imaging import parse_imaging
+
+    case = parse_case_json(json.dumps(_HIGH_RISK_R0))
+    day = dt.date.fromisoformat(on)
+    a = assess(case, day)
+    imaging = parse_imaging([{"date": d, "modality": m, "finding": f} for d, m, f in scans])
+    plan = plan_surveillance(case, a, day, imaging)
+    careplan, group = _resources(careplan_bundle(case, a, plan))
+    validate_resources(careplan_bundle(case, a, plan))
+    return plan, careplan, group
+
+
+def _visit_details(careplan: dict[str, Any], index: int) -> dict[str, dict[str, Any]]:
+    """The activities of surveillance visit ``index``, by their examination's code."""
+    return {d["code"]["coding"][0]["code"]: d for d in _details(careplan)
+            if d["description"].startswith(f"Surveillance visit {index} (")}
+
+
+def _activity_of(careplan: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
+    (activity,) = [x for x in careplan["activity"] if x.get("detail") is detail]
+    return activity
+
+
+class TestWhatThePlanFoundReachesTheCarePlan:
+    """The CarePlan said "completed" of every examination of a visit done, and held none
+    of the plan's flags: an MRI of the primary site never done read as done, an equivocal
+    scan that needs the team's decision now (I16) and a result never recorded were not in
+    the Bundle at all, and a late visit read as plainly done. An EHR reading the CarePlan
+    must see what the plan, its reports and its calendar say."""
+
+    def test_an_examination_not_recorded_is_not_completed(self) -> None:
+        """Visit 1 (due 2024-04-15) with the chest CT only: the MRI of the primary site
+        (S22) looks for local recurrence, which the chest CT (S21) does not. The CT is
+        completed; the MRI is not: its status is unknown (whether it was done is not
+        known), with the reason in words, and the plan's check (FU-IMAGING-INCOMPLETE:
+        check it was done, or book it) is an action of the RequestGroup, urgent as every
+        output's warning, and said on the visit."""
+        _plan, careplan, group = _with_scans(
+            "2024-06-01", [("2024-04-15", "chest_ct", "no_evidence_of_disease")])
+        visit = _visit_details(careplan, 1)
+        ct, mri = visit["imaging-chest-ct"], visit["imaging-mri-primary-site"]
+        assert ct["status"] == "completed" and "[done 2024-04-15]" in ct["description"]
+        assert mri["status"] == "unknown"
+        assert mri["statusReason"]["text"] == (
+            "not recorded: the visit was done on 2024-04-15 without this examination")
+        assert "[done" not in mri["description"]
+        action = _action_of(group, "FU-IMAGING-INCOMPLETE")
+        assert action["priority"] == "urgent"
+        assert action["title"] == "Not every planned examination is recorded"
+        for d in (ct, mri):
+            assert "Flag: Not every planned examination is recorded." in d["description"]
+        assert "To act on now" in careplan["description"]
+        assert "Not every planned examination is recorded (warning)" in (
+            careplan["description"])
+
+    def test_an_equivocal_scan_needs_a_decision_now(self) -> None:
+        """The chest CT of visit 1 is equivocal: the team decides on it now, not at the
+        next routine visit (S26, S27, I16), critical in every output. The RequestGroup
+        holds it as an action of priority asap, with its provenance (I16); the CT's
+        activity gives its finding (outcome and words) and the flag."""
+        _plan, careplan, group = _with_scans(
+            "2024-06-01", [("2024-04-15", "chest_ct", "equivocal"),
+                           ("2024-04-15", "mri_primary", "no_evidence_of_disease")])
+        action = _action_of(group, "FU-EQUIVOCAL")
+        assert action["priority"] == "asap"
+        interpretations = {e["valueString"] for p in _provenance(action["extension"])
+                           for e in p["extension"] if e["url"] == "interpretation"}
+        assert "I16" in interpretations
+        ct = _visit_details(careplan, 1)["imaging-chest-ct"]
+        assert _activity_of(careplan, ct)["outcomeCodeableConcept"] == [
+            {"text": "CT of the chest 2024-04-15: equivocal"}]
+        assert "Finding: CT of the chest 2024-04-15: equivocal." in ct["description"]
+        assert "Flag: Equivocal scan: decide before the next routine visit." in (
+            ct["description"])
+        assert "Equivocal scan: decide before the next routine visit (critical)" in (
+            careplan["description"])
+
+    def test_a_result_not_recorded_is_not_read_as_normal(self) -> None:
+        """The chest CT of visit 1 has no recorded result: an unknown result is not a
+        normal one. The activity says the result was not recorded, and the plan's flag
+        (FU-FINDING-NOT-RECORDED) is an urgent action."""
+        _plan, careplan, group = _with_scans(
+            "2024-06-01", [("2024-04-15", "chest_ct", "not_recorded"),
+                           ("2024-04-15", "mri_primary", "no_evidence_of_disease")])
+        assert _action_of(group, "FU-FINDING-NOT-RECORDED")["priority"] == "urgent"
+        ct = _visit_details(careplan, 1)["imaging-chest-ct"]
+        assert _activity_of(careplan, ct)["outcomeCodeableConcept"] == [
+            {"text": "CT of the chest 2024-04-15: result not recorded"}]
+        assert "Flag: Scan result not recorded." in ct["description"]
+
+    def test_a_late_examination_says_late(self) -> None:
+        """Visit 1 is due 2024-04-15 and overdue after 2024-05-15 (S18, I2); both scans
+        were done on 2024-05-30: completed, late, as the calendar says."""
+        _plan, careplan, _group = _with_scans(
+            "2024-06-01", [("2024-05-30", "chest_ct", "no_evidence_of_disease"),
+                           ("2024-05-30", "mri_primary", "no_evidence_of_disease")])
+        for d in _visit_details(careplan, 1).values():
+            assert d["status"] == "completed"
+            assert d["statusReason"]["text"] == (
+                "late: done 2024-05-30, after the latest date 2024-05-15")
+            assert "[done 2024-05-30, late (after 2024-05-15)]" in d["description"]
+
+    def test_a_flag_settled_later_stays_on_its_visit(self) -> None:
+        """Visit 1 lacks its MRI, visit 2 (due 2024-07-15) has both examinations: the
+        check is settled (a later visit was done), so it is no longer an action to take
+        now, but visit 1's history still says the MRI was not recorded."""
+        plan, careplan, group = _with_scans(
+            "2024-08-01", [("2024-04-15", "chest_ct", "no_evidence_of_disease"),
+                           ("2024-07-15", "chest_ct", "no_evidence_of_disease"),
+                           ("2024-07-15", "mri_primary", "no_evidence_of_disease")])
+        assert "FU-IMAGING-INCOMPLETE" not in {a.id for a in plan.alerts}
+        assert "FU-IMAGING-INCOMPLETE" not in {x["id"] for x in group["action"]}
+        mri = _visit_details(careplan, 1)["imaging-mri-primary-site"]
+        assert mri["status"] == "unknown"
+        assert "Flag: Not every planned examination is recorded." in mri["description"]
+        assert "To act on now" not in careplan["description"]
+
+    @pytest.mark.parametrize("name", golden_names())
+    def test_every_flag_and_alert_of_the_plan_is_in_the_bundle(self, name: str) -> None:
+        """Every golden plan: each of the plan's alerts is a RequestGroup action at the
+        level every output gives it; each visit's flags are said on its activities;
+        the flags of the scans at the start of surveillance are notes; and no
+        examination not recorded is completed."""
+        spec = load_golden_plan(name)["input"]
+        plan = plan_of(name)
+        case = parse_case_json(json.dumps(spec["case"]))
+        a = assess(case, dt.date.fromisoformat(spec["on"]), settings_of(spec.get("settings")))
+        careplan, group = _resources(careplan_bundle(case, a, plan))
+        for alert in plan.alerts:
+            action = _action_of(group, alert.id)
+            assert action["priority"] == {"critical": "asap", "warning": "urgent"}[
+                alert_level(alert.id)]
+        details = iter(_details(careplan))
+        for v in plan.visits:
+            for p in v.imaging or (None,):
+                d = next(details)
+                for f in v.flags:
+                    assert f"Flag: {f.title}. {f.text}" in d["description"], (v.index, f.id)
+                if v.status == "done" and p is not None and p.done_on is None:
+                    assert d["status"] == "unknown", v.index
+        for f in plan.baseline_flags:
+            assert any(n.startswith(f"At the start of surveillance: {f.title}.")
+                       for n in _notes(careplan)), f.id
 
 
 class TestSourcesInWords:

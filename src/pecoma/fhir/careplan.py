@@ -12,6 +12,13 @@ the recommendations and alerts, in one collection Bundle.
   to the latest acceptable date (interpretation I2) and the provenance of the visit, its
   description naming the source of its schedule and of its examination in words (the
   low-risk schedule supplementary, I3; its imaging the project's interpretation, I12).
+  Its status is the examination's own: one not recorded at a visit done is ``unknown``,
+  never completed, and one done after the latest date is completed late (``statusReason``
+  says why); the scans' findings and the flags the plan raised at the visit are said on
+  it (an equivocal scan, a result not recorded, an examination not recorded).
+* The surveillance plan's alerts (what the team must act on now,
+  :attr:`pecoma.engine.plan.SurveillancePlan.alerts`) are RequestGroup actions as the
+  assessment's alerts are, at their level (:func:`pecoma.engine.plan.alert_level`).
 * The follow-up items are CarePlan notes. When no visit can be dated (disease present, no
   start of surveillance, a plan suspended by a scan that found disease) no surveillance
   activity is written: the plan's reasons say why, and the schedule items are notes of what
@@ -24,13 +31,14 @@ validated with ``fhir.resources.R4B`` by :func:`validate_resources`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pecoma.case import Case
-from pecoma.engine.imaging import Modality
+from pecoma.engine.imaging import Modality, ScanFinding
 from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
-from pecoma.engine.plan import SurveillancePlan, Visit
+from pecoma.engine.plan import PlannedImaging, SurveillancePlan, Visit, alert_level
 from pecoma.fhir import codes as c
 from pecoma.fhir.writer import concept
 from pecoma.render.text import provisional_words, risk_group_text
@@ -59,6 +67,9 @@ _VISIT_STATUS = {
     "cancelled": "cancelled",
 }
 _PRIORITY = {"critical": "asap", "warning": "urgent"}
+#: A scan's finding in words, where its value's words are not enough: a result not
+#: recorded is unknown, never normal.
+_FINDING_WORDS = {ScanFinding.not_recorded: "result not recorded"}
 
 
 def provenance_extension(p: Provenance, record_id: str | None = None) -> dict[str, Any]:
@@ -118,7 +129,12 @@ def _item_text(item: Item, questions: Mapping[str, str]) -> str:
             + _waits(item.conditional_on, questions))
 
 
-def _action(item: Item, questions: Mapping[str, str]) -> dict[str, Any]:
+def _action(item: Item, questions: Mapping[str, str], level: str | None = None
+            ) -> dict[str, Any]:
+    """One item as a RequestGroup action; ``level``: how urgent it is where its record
+    gives no level (the surveillance plan's alerts,
+    :func:`pecoma.engine.plan.alert_level`)."""
+    level = item.level if level is None else level
     extensions = [
         {"url": c.EXT.RECORD_ID, "valueString": item.id},
         provenance_extension(item.provenance, item.id),
@@ -135,8 +151,8 @@ def _action(item: Item, questions: Mapping[str, str]) -> dict[str, Any]:
         "code": [{"text": f"{item.kind}: {item.strength}"}],
         "documentation": related_artifacts(item.provenance),
     }
-    if item.level in _PRIORITY:
-        action["priority"] = _PRIORITY[item.level]
+    if level in _PRIORITY:
+        action["priority"] = _PRIORITY[level]
     return action
 
 
@@ -149,16 +165,73 @@ def _source_words(item: Item | None, label: str) -> str:
     return f"{item.title} — {item.strength} ({label})"
 
 
+def _visit_status(visit: Visit) -> tuple[str, str, str | None]:
+    """A visit's FHIR status, its state in words and why (the ``statusReason``): missed
+    and overdue say so; a visit done after its latest date is done late (S18-S20, I2)."""
+    if visit.status != "done":
+        reason = visit.status if visit.status in ("missed", "overdue") else None
+        return _VISIT_STATUS[visit.status], visit.status, reason
+    if visit.done_on is None:
+        return "completed", "done", None
+    return _done(visit, visit.done_on, visit.timeliness == "late")
+
+
+def _done(visit: Visit, day: dt.date, late: bool) -> tuple[str, str, str | None]:
+    words = f"done {day.isoformat()}"
+    if not late:
+        return "completed", words, None
+    return ("completed", f"{words}, late (after {visit.latest.isoformat()})",
+            f"late: done {day.isoformat()}, after the latest date {visit.latest.isoformat()}")
+
+
+def _exam_status(visit: Visit, planned: PlannedImaging) -> tuple[str, str, str | None]:
+    """The FHIR status of one examination of a visit, its state in words and why (the
+    ``statusReason``), by the examination itself, not by its visit alone: at a visit done,
+    an examination not recorded is not completed (``unknown``: whether it was done is not
+    known, and the plan asks to check it or book it), and one done after the visit's
+    latest date is completed late."""
+    if visit.status != "done":
+        return _visit_status(visit)
+    if planned.done_on is None:
+        done = f" on {visit.done_on.isoformat()}" if visit.done_on is not None else ""
+        words = f"not recorded: the visit was done{done} without this examination"
+        return "unknown", words, words
+    return _done(visit, planned.done_on, planned.done_on > visit.latest)
+
+
+def _findings(visit: Visit, modality: Modality | None) -> list[str]:
+    """What the visit's scans of ``modality`` (all of them with ``None``) found, in words,
+    each with its examination and date: an equivocal finding or a result not recorded is
+    never read as normal."""
+    return [f"{_exam_name(e.modality)} {e.date.isoformat()}: "
+            f"{_FINDING_WORDS.get(e.finding, e.finding.value.replace('_', ' '))}"
+            for e in visit.scans if modality is None or e.modality is modality]
+
+
+def _exam_name(modality: Modality) -> str:
+    return _IMAGING[modality][1] if modality in _IMAGING else modality.value.replace("_", " ")
+
+
+def _flag_words(visit: Visit, questions: Mapping[str, str]) -> str:
+    """The visit's flags in words (" Flag: title. text (provenance)."), as the plan, its
+    reports and its calendar show them: an equivocal scan that needs a decision now
+    (I16), a result not recorded, an examination not recorded."""
+    return "".join(f" Flag: {_item_text(f, questions)}" for f in visit.flags)
+
+
 def _visit_activities(visit: Visit, phase: Item | None, followup: Mapping[str, Item],
                       questions: Mapping[str, str]) -> list[dict[str, Any]]:
     out = []
     imaging = visit.imaging or ()
     schedule = f"Schedule: {_source_words(phase, visit.provenance.label)}."
+    flags = _flag_words(visit, questions)
     for planned in imaging:
         exam = followup.get(planned.record)
         waits = tuple(dict.fromkeys(
             (*(phase.conditional_on if phase else ()), *(exam.conditional_on if exam else ()))))
         code = _IMAGING.get(planned.modality, c.IMAGING_OTHER)
+        status, state, reason = _exam_status(visit, planned)
+        found = _findings(visit, planned.modality)
         detail: dict[str, Any] = {
             "extension": [
                 {"url": c.EXT.RECORD_ID, "valueString": visit.record},
@@ -167,32 +240,47 @@ def _visit_activities(visit: Visit, phase: Item | None, followup: Mapping[str, I
             ],
             "kind": "ServiceRequest",
             "code": concept(*code),
-            "status": _VISIT_STATUS[visit.status],
+            "status": status,
             "scheduledPeriod": {"start": visit.due.isoformat(),
                                 "end": visit.latest.isoformat()},
             "description": (
                 f"Surveillance visit {visit.index} ({visit.phase}): {code[1]}; due "
                 f"{visit.due.isoformat()}, at the latest {visit.latest.isoformat()} "
-                f"[{visit.status}]. {schedule} Examination: "
+                f"[{state}]."
+                + (f" Finding: {'; '.join(found)}." if found else "")
+                + f" {schedule} Examination: "
                 f"{_source_words(exam, planned.provenance.label)}."
-                + _waits(waits, questions)
+                + flags + _waits(waits, questions)
             ),
         }
-        if visit.status in ("missed", "overdue"):
-            detail["statusReason"] = {"text": visit.status}
-        out.append({"detail": detail})
+        if reason is not None:
+            detail["statusReason"] = {"text": reason}
+        activity: dict[str, Any] = {"detail": detail}
+        if found:
+            activity["outcomeCodeableConcept"] = [{"text": f} for f in found]
+        out.append(activity)
     if not imaging:
-        out.append({"detail": {
+        found = _findings(visit, None)
+        status, state, reason = _visit_status(visit)
+        detail = {
             "extension": [provenance_extension(visit.provenance, visit.record)],
             "kind": "Appointment",
             "code": concept(*c.SURVEILLANCE_VISIT),
-            "status": _VISIT_STATUS[visit.status],
+            "status": status,
             "scheduledPeriod": {"start": visit.due.isoformat(), "end": visit.latest.isoformat()},
             "description": (f"Surveillance visit {visit.index} ({visit.phase}): due "
                             f"{visit.due.isoformat()}, at the latest "
-                            f"{visit.latest.isoformat()} [{visit.status}]. {schedule}"
+                            f"{visit.latest.isoformat()} [{state}]."
+                            + (f" Finding: {'; '.join(found)}." if found else "")
+                            + f" {schedule}" + flags
                             + _waits(phase.conditional_on if phase else (), questions)),
-        }})
+        }
+        if reason is not None:
+            detail["statusReason"] = {"text": reason}
+        activity = {"detail": detail}
+        if found:
+            activity["outcomeCodeableConcept"] = [{"text": f} for f in found]
+        out.append(activity)
     return out
 
 
@@ -221,6 +309,10 @@ def careplan_bundle(
                  for m in (*assessment.missing, *(plan.missing if plan is not None else ()))}
     items: Iterable[Item] = (assessment.risk.item, *assessment.recommendations,
                              *assessment.alerts)
+    # what the surveillance plan found that the team must act on now (a scan equivocal or
+    # with no result recorded, an examination not recorded, no scan history, ...): an
+    # alert as the assessment's are, at the level every other output gives it
+    plan_alerts = plan.alerts if plan is not None else ()
     request_group: dict[str, Any] = {
         "resourceType": "RequestGroup",
         "id": rg_id,
@@ -231,7 +323,8 @@ def careplan_bundle(
         "subject": subject,
         "authoredOn": day,
         "note": notes,
-        "action": [_action(i, questions) for i in items],
+        "action": [*(_action(i, questions) for i in items),
+                   *(_action(i, questions, alert_level(i.id)) for i in plan_alerts)],
     }
     activities: list[dict[str, Any]] = [{"reference": {"reference": f"RequestGroup/{rg_id}",
                                                        "display": "Recommendations and alerts"}}]
@@ -248,6 +341,11 @@ def careplan_bundle(
             activities += _visit_activities(visit, phases.get(visit.phase), followup,
                                             questions)
     plan_notes += [_note(_item_text(r, questions)) for r in reasons]
+    if plan is not None:
+        # what the scans at the start of surveillance (and during treatment) called for:
+        # no visit's, so said here; the visits' own flags are in their activities
+        plan_notes += [_note("At the start of surveillance: " + _item_text(f, questions))
+                       for f in plan.baseline_flags]
     # The follow-up items, each in words (its source and what it waits on): the schedule
     # the visits follow, or, with no visit dated, what applies once one can be.
     shown = {r.id for r in reasons}
@@ -271,6 +369,9 @@ def careplan_bundle(
         why = f" (surveillance plan: {status}; the notes say why)" if status else ""
         description = (f"{risk}no surveillance visit is dated now{why}. Once surveillance "
                        f"can be dated, it follows the {schedule}-risk schedule.")
+    if plan_alerts:
+        description += " To act on now (the recommendations and alerts list each): " + \
+            "; ".join(f"{a.title} ({alert_level(a.id)})" for a in plan_alerts) + "."
     careplan: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": resource_id,
