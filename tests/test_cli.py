@@ -165,6 +165,17 @@ def _last_cell(listing: str, row_id: str) -> str:
     return " ".join(c for c in (line.rsplit("│", 2)[1].strip() for line in row) if c)
 
 
+def _column(listing: str, row_id: str, column: int) -> str:
+    """Column ``column`` (0 the first) of the table row whose first cell is ``row_id``,
+    its wrapped lines joined."""
+    lines = listing.splitlines()
+    at = next(n for n, line in enumerate(lines)
+              if line.startswith("│") and line.split("│")[1].strip() == row_id)
+    row = [lines[at], *itertools.takewhile(
+        lambda line: line.startswith("│") and not line.split("│")[1].strip(), lines[at + 1:])]
+    return " ".join(c for c in (line.split("│")[column + 1].strip() for line in row) if c)
+
+
 class TestOtherCommands:
     def test_schema_is_json_schema(self) -> None:
         r = pecoma("schema")
@@ -185,6 +196,39 @@ class TestOtherCommands:
         data = json.loads(pecoma("rules", "--format", "json").stdout)
         assert len(data["records"]) >= 40
 
+    def test_rules_list_the_missing_facts_in_every_format(self) -> None:
+        """What pecoma does meanwhile for a fact not given is the safer branch it takes
+        (unknown is never absent): the JSON held the 53 missing-fact records, but the text
+        and Markdown listings held none, though their statements table names them as
+        carrying S11, S15 and others. Each lists every one now, from the same records,
+        with its question, what the answer would change, what pecoma does meanwhile and
+        its provenance: MISS-NODES asks whether the regional nodes are involved and
+        meanwhile keeps the high-risk schedule (I10)."""
+        from pecoma.engine.collect import provenance_of
+        from pecoma.knowledge import load_knowledge
+
+        missing = json.loads(pecoma("rules", "-f", "json").stdout)["missing"]
+        assert len(missing) == 53
+        text = run_cli("rules", columns=240).stdout  # each id on one line
+        markdown = pecoma("rules", "-f", "markdown").stdout
+        assert "## Missing facts (53)" in markdown
+        k = load_knowledge()
+        for m in missing:
+            label = provenance_of(k, m["id"]).label
+            words = {key: " ".join(m[key].split())
+                     for key in ("question", "would_change", "meanwhile")}
+            assert _column(text, m["id"], 1) == (
+                f"{words['question']} ({m['field']}) Would change: {words['would_change']} "
+                f"Meanwhile: {words['meanwhile']}"), m["id"]
+            assert _last_cell(text, m["id"]) == label, m["id"]
+            cells = [c.replace("|", "\\|") for c in (
+                words["question"], words["would_change"], words["meanwhile"], label)]
+            assert (f"| `{m['id']}` | `{m['field']}` | " + " | ".join(cells) + " |"
+                    in markdown.splitlines()), m["id"]
+        nodes = next(m for m in missing if m["id"] == "MISS-NODES")
+        assert nodes["question"] == "Are regional lymph nodes involved?"
+        assert "high-risk schedule meanwhile (I10)" in _column(text, "MISS-NODES", 1)
+
     def test_rules_read_on_a_terminal_of_80_columns(self) -> None:
         """On a terminal of 80 columns: each column keeps room for whole words
         (the records' table had given every column but the id 6 characters, breaking
@@ -194,7 +238,9 @@ class TestOtherCommands:
         assert "…" not in r.stdout
         assert "│ High risk " in r.stdout and "guideline S06 ·" in r.stdout
         assert max(map(len, r.stdout.splitlines())) <= 80
-        assert len(r.stdout.splitlines()) < 2000
+        # the records, the 53 missing facts (about 1,000 lines), the statements,
+        # interpretations and references
+        assert len(r.stdout.splitlines()) < 3000
 
     def test_rules_list_the_interpretations_and_references(self) -> None:
         """The project's interpretations and the published references were listed in no

@@ -433,6 +433,27 @@ class TestReport:
         for sid in ("S01", "S28"):
             assert sid in r.text
 
+    def test_rules_page_lists_the_missing_facts(self, client: TestClient) -> None:
+        """The page listed no missing-fact record, though its statements table names
+        them as carrying statements (S11 by MISS-NODES): a committee member could not see
+        what pecoma asks and what it does meanwhile, the safer branch. Each is a row now,
+        as ``pecoma rules`` lists it: id, field, question, what the answer would change,
+        meanwhile and provenance."""
+        from pecoma.knowledge import load_knowledge
+        from pecoma.render.knowledge import missing_listing
+
+        page = Page(client.get("/rules").text)
+        table = " ".join(page.texts["miss-title"].split())
+        assert table == "Missing facts"
+        text = " ".join(html.unescape(client.get("/rules").text).split())
+        rows = missing_listing(load_knowledge())
+        assert len(rows) == 53
+        for m in rows:
+            assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
+                    f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"
+                    f"{m.provenance}</td>") in text, m.id
+        assert "Are regional lymph nodes involved?" in text
+
     def test_oversized_form(self, client: TestClient) -> None:
         r = client.post("/report", data={"label": "x" * 300_000})
         assert r.status_code == 413

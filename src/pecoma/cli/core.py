@@ -98,7 +98,8 @@ def rules_cmd(
     settings: SettingsOption = None,
 ) -> None:
     """List the knowledge base: the guideline's statements, every record with its strength
-    and provenance, the project's interpretations and the published references."""
+    and provenance, every missing fact with what pecoma does meanwhile, the project's
+    interpretations and the published references."""
     from pecoma.render.knowledge import knowledge_jsonable, knowledge_markdown, knowledge_tables
 
     # the schedule's wording quotes the settings in force, as the plans drawn with them do

@@ -3,14 +3,17 @@ terminal tables and Markdown, each holding the same parts.
 
 The parts: the guideline's statements (S01-S28, with the records carrying each), every
 record (kind, title, strength, provenance named as every report names an item's:
-:attr:`pecoma.engine.model.Provenance.label`), the project's interpretations (I1-I24, with
-the records citing each) and the published references of supplementary knowledge (with
-the records resting on each). ``pecoma rules`` and the web service (``/api/v1/rules``)
-list them from here.
+:attr:`pecoma.engine.model.Provenance.label`), every missing-fact record (what pecoma
+asks, what the answer would change, and what it does meanwhile: the safer branch it takes
+while the fact is unknown, :func:`missing_listing`), the project's interpretations (I1-I25,
+with the records citing each) and the published references of supplementary knowledge
+(with the records resting on each). ``pecoma rules``, the web service's ``/api/v1/rules``
+and its ``/rules`` page list them from here.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import RenderableType
@@ -20,7 +23,15 @@ from rich.table import Table
 from pecoma.engine.collect import provenance_of
 from pecoma.knowledge import Knowledge
 
-__all__ = ["NOT_CITED", "knowledge_jsonable", "knowledge_markdown", "knowledge_tables"]
+__all__ = [
+    "MISSING_TITLE",
+    "NOT_CITED",
+    "MissingListing",
+    "knowledge_jsonable",
+    "knowledge_markdown",
+    "knowledge_tables",
+    "missing_listing",
+]
 
 #: Said of an interpretation no record cites: the engine cites it on an item when it
 #: applies it to the patient's facts (a cut-off read by a setting, I24).
@@ -44,6 +55,34 @@ def knowledge_jsonable(k: Knowledge) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class MissingListing:
+    """A missing-fact record as the listings show it: the fact (its id and field), the
+    question, what the answer would change, what pecoma does meanwhile, and its
+    provenance named as every report names it."""
+
+    id: str
+    field: str
+    question: str
+    would_change: str
+    meanwhile: str
+    provenance: str
+
+
+def missing_listing(k: Knowledge) -> list[MissingListing]:
+    """Every missing-fact record of ``k`` (``k.missing``, the records the JSON listing
+    holds), in the knowledge base's order."""
+    return [MissingListing(m.id, m.field, " ".join(m.question.split()),
+                           " ".join(m.would_change.split()), " ".join(m.meanwhile.split()),
+                           provenance_of(k, m.id).label)
+            for m in k.missing.values()]
+
+
+#: The heading of the missing facts' part, in every listing.
+MISSING_TITLE = ("Missing facts: what pecoma asks, what the answer would change, and what "
+                 "it does meanwhile (the safer branch)")
+
+
 def _refs(refs: tuple[int, ...]) -> str:
     return ", ".join(f"[{r}]" for r in refs)
 
@@ -60,12 +99,20 @@ def _table(title: str, *columns: tuple[str, int]) -> Table:
 
 
 def knowledge_tables(k: Knowledge) -> list[RenderableType]:
-    """The listing as terminal tables: records, statements, interpretations, references."""
+    """The listing as terminal tables: records, missing facts, statements,
+    interpretations, references."""
     t = _table(f"pecoma knowledge {k.version}: {len(k.records)} records",
                ("id", 3), ("title", 3), ("kind, strength", 2), ("provenance", 3))
     for r in k.records.values():
         t.add_row(*map(escape, (r.id, r.title, f"{r.kind}, {r.strength}",
                                 provenance_of(k, r.id).label)))
+    m = _table(f"{MISSING_TITLE}: {len(k.missing)} records", ("id", 2),
+               ("question (field) · would change · meanwhile", 6), ("provenance", 2))
+    for row in missing_listing(k):
+        m.add_row(escape(row.id),
+                  escape(f"{row.question} ({row.field})\nWould change: "
+                         f"{row.would_change}\nMeanwhile: {row.meanwhile}"),
+                  escape(row.provenance))
     carried = k.statements_carried()
     s = _table("Statements and the records that carry them", ("id", 1),
                ("text", 4), ("section · refs · records", 3))
@@ -85,7 +132,7 @@ def knowledge_tables(k: Knowledge) -> list[RenderableType]:
                ("id", 1), ("citation", 5), ("cited by", 2))
     for rid, ref in k.references.items():
         p.add_row(*map(escape, (rid, f"{ref.short}: {ref.citation}", ", ".join(resting[rid]))))
-    return [t, s, i, p]
+    return [t, m, s, i, p]
 
 
 def _cell(text: str) -> str:
@@ -111,6 +158,12 @@ def knowledge_markdown(k: Knowledge) -> str:
               f"**{_cell(r.title)}** {_cell(r.text)} | {_cell(r.rationale)} | "
               f"{_cell(r.strength)} | {_cell(provenance_of(k, r.id).label)} |"
               for r in k.records.values()]
+    lines += ["", f"## Missing facts ({len(k.missing)})", "", f"{MISSING_TITLE}.", "",
+              "| Id | Field | Question | Would change | Meanwhile | Provenance |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| `{row.id}` | `{_cell(row.field)}` | {_cell(row.question)} | "
+              f"{_cell(row.would_change)} | {_cell(row.meanwhile)} | "
+              f"{_cell(row.provenance)} |" for row in missing_listing(k)]
     lines += ["", "## Interpretations", "",
               "The project's reading where the guideline is silent or ambiguous (not the "
               "guideline's words).", ""]

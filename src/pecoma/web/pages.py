@@ -31,6 +31,7 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.jsonin import loads
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
+from pecoma.render.knowledge import MISSING_TITLE, missing_listing
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
 from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
 from pecoma.render.timeline_web import timeline_web_svg
@@ -379,6 +380,9 @@ async def rules_page(request: Request) -> Response:
             "k": k,
             "carried": k.statements_carried(),
             "section_titles": SECTION_TITLES,
+            # what pecoma asks and does meanwhile, as `pecoma rules` lists it
+            "missing": missing_listing(k),
+            "missing_title": MISSING_TITLE,
         },
     )
 
