@@ -74,6 +74,31 @@ class TestAssess:
                      "Why:", "supplementary (not from the guideline)", "I1"):
             assert text in r.stdout, text
 
+    def test_text_report_gives_each_supplementary_reference_in_full(self) -> None:
+        """A supplementary item carries a full published reference in every output: the
+        terminal report named nab-sirolimus's approval only "Wagner et al. 2021 (AMPECT)",
+        the Folpe and Bennett categories and ICD-O-3 by short names, where the Markdown,
+        HTML and PDF reports give the full citations. It now lists each reference its
+        items and missing facts rest on in full (journal, year, pages), as the Markdown
+        report does."""
+        case = str(SCENARIOS / "dfi-zero-single-metastasis" / "case.json")
+        data = json.loads(pecoma("assess", case, "--on", "2026-11-28", "-f", "json").stdout)
+        shown = [*data["recommendations"], *data["alerts"], *data["followup"],
+                 data["risk"]["item"], *(c["item"] for c in data["classifications"]),
+                 *data["missing"]]
+        citations = {s["citation"] for i in shown for s in i["provenance"]["sources"]}
+        assert any("J Clin Oncol. 2021;39(33):3660-3670" in c for c in citations)
+        assert any("Am J Surg Pathol. 2005;29(12):1558-1575" in c for c in citations)
+        r = run_cli("assess", case, "--on", "2026-11-28", columns=400)  # each on one line
+        assert r.returncode == 0, r.stderr
+        text = r.stdout.split("Supplementary references (published, not from the "
+                              "guideline)")[1]
+        for citation in citations:
+            assert citation in text, citation
+        markdown = pecoma("assess", case, "--on", "2026-11-28", "-f", "markdown").stdout
+        for citation in citations:
+            assert f"- {citation}" in markdown.split("## Supplementary references")[1]
+
     def test_json_report(self) -> None:
         r = pecoma("assess", str(HIGH), "--on", "2026-11-28", "--format", "json")
         assert r.returncode == 0, r.stderr

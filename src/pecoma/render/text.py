@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pecoma.engine.model import Assessment, Item, MissingFact, Risk
+from pecoma.engine.model import Assessment, Item, MissingFact, Risk, Source
 
 __all__ = [
     "SECTION_TITLES",
@@ -20,6 +20,7 @@ __all__ = [
     "rich_report",
     "risk_group_text",
     "sections_in_decision_order",
+    "supplementary_sources",
 ]
 
 SECTION_TITLES = {
@@ -91,6 +92,16 @@ def provisional_words(missing: Sequence[str],
     asked = questions or {}
     return "Provisional until supplied: " + ", ".join(
         f"{m} ({asked[m]})" if m in asked else m for m in missing)
+
+
+def supplementary_sources(a: Assessment) -> tuple[Source, ...]:
+    """The published references of the supplementary knowledge an assessment shows (its
+    items and its missing facts), each once, in reading order: every report names each in
+    full where its items name it short ("Wagner et al. 2021 (AMPECT)")."""
+    sources = {s.id: s for p in (*(i.provenance for i in a.items()),
+                                 *(m.provenance for m in a.missing))
+               for s in p.sources}
+    return tuple(sources.values())
 
 
 def _item_block(item: Item) -> RenderableType:
@@ -185,6 +196,16 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         for i in a.interpretations:
             t.add_row(i.id, f"{i.title}: {i.text}")
         out.append(t)
+    sources = supplementary_sources(a)
+    if sources:
+        # the items name each reference short: here in full, as every other report does
+        t = Table(show_header=True, expand=True,
+                  title="Supplementary references (published, not from the guideline)")
+        t.add_column("Cited as", style="magenta")
+        t.add_column("Reference")
+        for s in sources:
+            t.add_row(s.short, s.citation)
+        out.append(t)
     return out
 
 
@@ -277,10 +298,10 @@ def markdown_report(a: Assessment, caveat: str | None = None) -> str:
         lines += ["", "## Interpretations used", ""]
         for interp in a.interpretations:
             lines.append(f"- **{interp.id} {interp.title}.** {interp.text}")
-    sources = {s.id: s for item in a.items() for s in item.provenance.sources}
+    sources = supplementary_sources(a)
     if sources:
         lines += ["", "## Supplementary references", ""]
-        for s in sources.values():
+        for s in sources:
             lines.append(f"- {s.citation}")
     lines.append("")
     return "\n".join(lines)
