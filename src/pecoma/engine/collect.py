@@ -65,6 +65,23 @@ class _Compiled:
         )
 
 
+def _only_statements(knowledge: Knowledge, template: ItemTemplate, kept: Iterable[str]
+                     ) -> ItemTemplate:
+    """The template citing only the statements ``kept`` of its own, and the refs of
+    those (a new value, as :func:`_with_interpretations` makes): a record written for
+    either surveillance schedule cites, on one plan, the statement of that plan's."""
+    p = template.provenance
+    wanted = set(kept)
+    if not wanted or not wanted <= set(p.statements):
+        raise KnowledgeError(f"record '{template.id}' cites {list(p.statements)}: the "
+                             f"engine cannot narrow it to {sorted(wanted)}")
+    statements = tuple(st for st in p.statements if st in wanted)
+    allowed = {r for st in statements for r in knowledge.statements[st].refs}
+    return replace(template, provenance=Provenance(
+        p.kind, statements, tuple(r for r in p.refs if r in allowed), p.sources,
+        p.interpretations))
+
+
 def _with_interpretations(template: ItemTemplate, extra: Iterable[str]) -> ItemTemplate:
     """The template with ``extra`` interpretations added to its provenance (a new value:
     the compiled template is shared and never changed)."""
@@ -161,10 +178,15 @@ class Collector:
         facts: Iterable[Fact] = (),
         conditional_on: Iterable[str] = (),
         applied: Iterable[str] = (),
+        statements: Iterable[str] | None = None,
     ) -> Item:
         """Build the output item of a record, with its provenance (``applied``: as for
-        :meth:`add`)."""
-        return self._item(self.template(record_id), facts, conditional_on, applied)
+        :meth:`add`; ``statements``: the record's statements that apply to this patient,
+        with their refs, where the record names those of both surveillance schedules)."""
+        template = self.template(record_id)
+        if statements is not None:
+            template = _only_statements(self.knowledge, template, statements)
+        return self._item(template, facts, conditional_on, applied)
 
     def provenance(self, record_id: str, applied: Iterable[str] = ()) -> Provenance:
         """A record's provenance, with the interpretations ``applied`` to this patient's

@@ -456,6 +456,13 @@ def _setting_text(value: object) -> str:
     return str(value)
 
 
+def _schedule_statements(group: Literal["high", "low"]) -> tuple[str, ...]:
+    """The statements a reason said of either schedule cites on a plan of ``group``: the
+    high-risk schedule's first (S18) or the low-risk one (S23), and long-term follow-up
+    for every patient (S26); never the other schedule's."""
+    return ("S18" if group == "high" else "S23", "S26")
+
+
 def _interpretations(items: Iterable[Provenance], knowledge: Knowledge) -> tuple[
     UsedInterpretation, ...
 ]:
@@ -689,7 +696,8 @@ def plan_surveillance(
                  Fact("primary_treatment_end", "unknown")]
         performed = case.surgery.status is SurgeryStatus.performed
         conditional = ("MISS-TREATMENT-END",) if performed else ()
-        reasons.append(out.item("FU-NO-ANCHOR", facts, conditional))
+        reasons.append(out.item("FU-NO-ANCHOR", facts, conditional,
+                                statements=_schedule_statements(group)))
         return finish("not_drawn")
 
     rules = _rules(group, fu)
@@ -722,6 +730,7 @@ def plan_surveillance(
             "FU-SCAN-HISTORY-MISSING",
             [Fact("imaging", "not given"), anchor_fact],
             (out.missing("MISS-SCAN-HISTORY", affects=("FU-SCAN-HISTORY-MISSING",)),),
+            statements=_schedule_statements(group),
         ))
     phases = tuple(
         Phase(
