@@ -494,6 +494,24 @@ class TestWhatThePlanFoundReachesTheCarePlan:
         assert "Flag: Not every planned examination is recorded." in mri["description"]
         assert "To act on now" not in careplan["description"]
 
+    def test_a_scan_of_another_modality_is_said_not_done(self) -> None:
+        """Visit 2 of the golden plan had an ultrasound, a chest X-ray, which S21 ranks
+        below CT, and the MRI: the MRI is completed; the chest CT was not done, so it is
+        not completed, and the ultrasound and the chest X-ray, which stand for no planned
+        examination, are named with what they found, never as the chest CT."""
+        spec = load_golden_plan("other-modalities-fulfil-no-visit")["input"]
+        plan = plan_of("other-modalities-fulfil-no-visit")
+        case = parse_case_json(json.dumps(spec["case"]))
+        a = assess(case, dt.date.fromisoformat(spec["on"]))
+        careplan, _group = _resources(careplan_bundle(case, a, plan))
+        visit = _visit_details(careplan, 2)
+        ct, mri = visit["imaging-chest-ct"], visit["imaging-mri-primary-site"]
+        assert mri["status"] == "completed" and ct["status"] == "unknown"
+        assert "outcomeCodeableConcept" not in _activity_of(careplan, ct)
+        other = ("Other imaging at this visit: ultrasound 2025-06-20: no evidence of disease; "
+                 "chest X-ray 2025-07-15: no evidence of disease.")
+        assert other in ct["description"] and other in mri["description"]
+
     @pytest.mark.parametrize("name", golden_names())
     def test_every_flag_and_alert_of_the_plan_is_in_the_bundle(self, name: str) -> None:
         """Every golden plan: each of the plan's alerts is a RequestGroup action at the

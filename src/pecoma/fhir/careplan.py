@@ -36,11 +36,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pecoma.case import Case
-from pecoma.engine.imaging import Modality, ScanFinding
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
 from pecoma.engine.plan import PlannedImaging, SurveillancePlan, Visit, alert_level
 from pecoma.fhir import codes as c
 from pecoma.fhir.writer import concept
+from pecoma.render.schedule import MODALITY_LABELS
 from pecoma.render.text import provisional_words, risk_group_text
 
 __all__ = [
@@ -203,13 +204,25 @@ def _findings(visit: Visit, modality: Modality | None) -> list[str]:
     """What the visit's scans of ``modality`` (all of them with ``None``) found, in words,
     each with its examination and date: an equivocal finding or a result not recorded is
     never read as normal."""
-    return [f"{_exam_name(e.modality)} {e.date.isoformat()}: "
-            f"{_FINDING_WORDS.get(e.finding, e.finding.value.replace('_', ' '))}"
-            for e in visit.scans if modality is None or e.modality is modality]
+    return [_scan_words(e) for e in visit.scans if modality is None or e.modality is modality]
+
+
+def _scan_words(e: ImagingEvent) -> str:
+    finding = _FINDING_WORDS.get(e.finding, e.finding.value.replace("_", " "))
+    return f"{_exam_name(e.modality)} {e.date.isoformat()}: {finding}"
+
+
+def _other_scans(visit: Visit) -> str:
+    """" Other imaging at this visit: …." for the visit's scans of a modality not planned
+    at it (an ultrasound, a PET-CT): what they found is read all the same (an equivocal
+    one is flagged), though they stand for no planned examination."""
+    planned = {p.modality for p in visit.imaging}
+    others = [_scan_words(e) for e in visit.scans if e.modality not in planned]
+    return f" Other imaging at this visit: {'; '.join(others)}." if others else ""
 
 
 def _exam_name(modality: Modality) -> str:
-    return _IMAGING[modality][1] if modality in _IMAGING else modality.value.replace("_", " ")
+    return _IMAGING[modality][1] if modality in _IMAGING else MODALITY_LABELS[modality]
 
 
 def _flag_words(visit: Visit, questions: Mapping[str, str]) -> str:
@@ -247,7 +260,7 @@ def _visit_activities(visit: Visit, phase: Item | None, followup: Mapping[str, I
                 f"Surveillance visit {visit.index} ({visit.phase}): {code[1]}; due "
                 f"{visit.due.isoformat()}, at the latest {visit.latest.isoformat()} "
                 f"[{state}]."
-                + (f" Finding: {'; '.join(found)}." if found else "")
+                + (f" Finding: {'; '.join(found)}." if found else "") + _other_scans(visit)
                 + f" {schedule} Examination: "
                 f"{_source_words(exam, planned.provenance.label)}."
                 + flags + _waits(waits, questions)
