@@ -204,3 +204,41 @@ def test_no_table_row_split_across_pages(name: str) -> None:
                     assert first == number, f"{name}: a table row runs over pages"
                 stack.extend(getattr(box, "children", ()))
         assert rows > 5  # the walk did find the tables
+
+
+#: A case as entered at its first board, with most facts not yet known: only the primary
+#: site and the disease status (the form's two required fields).
+FIRST_BOARD = {"tumour": {"primary_site": "uterus"}, "stage": {"status": "localized"}}
+
+
+def _questions_in_pdf(case_data: dict[str, object], max_pages: int) -> tuple[list[str], str, int]:
+    """(every missing fact's question, the PDF's text squashed, its pages)."""
+    case = parse_case(case_data)
+    a = assess(case, ON)
+    plan = plan_surveillance(case, a, ON)
+    view = build_report_view(case, a, load_knowledge(), plan)
+    reader = PdfReader(io.BytesIO(report_pdf_bytes(make_templates(), view, a,
+                                                   max_pages=max_pages)))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    questions = [rm.fact.question for rm in view.summary.missing]
+    return questions, squash(text), len(reader.pages)
+
+
+@pytest.mark.parametrize("name", [*EXAMPLES, "first-board"])
+@pytest.mark.parametrize("layout", ["full", "compact"])
+def test_every_missing_fact_keeps_its_question(name: str, layout: str) -> None:
+    """The PDF is the tumour-board handout: each missing fact is reported with the question
+    to put to the pathologist or the surgeon, as on the web report, in the full layout and
+    in the compact one alike. The PDF's table had kept what each fact would change and what
+    pecoma does meanwhile, but not the question, so the board could not see what to ask."""
+    if name == "first-board":
+        data: dict[str, object] = FIRST_BOARD
+    else:
+        data = json.loads(resources.files("pecoma").joinpath(f"examples/{name}.json")
+                          .read_text("utf-8"))
+    # max_pages=0: the full layout never fits, so the compact one is set
+    questions, text, _ = _questions_in_pdf(data, 99 if layout == "full" else 0)
+    if name == "first-board":
+        assert len(questions) >= 10  # most facts are missing at a first board
+    for question in questions:
+        assert squash(question) in text, (name, layout, question)
