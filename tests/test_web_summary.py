@@ -455,3 +455,81 @@ def test_form_help_texts_in_plain_words() -> None:
             assert not pattern.findall(h), h
     timing = form_layout.ROWSPECS["stage.metastases"].controls
     assert "“Detected on”" in next(c.help for c in timing if c.name == "timing" and c.help)
+
+
+# --------------------------------------------------------------------------- alerts agree
+
+_SUMMARY_ALERT = re.compile(
+    r'<li class="level-(\w+)"><span class="badge level-\w+">\w+</span> '
+    r'<a href="#([\w-]+)">([^<]+)</a></li>')
+_ALERT_CARD = re.compile(
+    r'<article class="item \w+ level-(\w+)" id="([\w-]+)">\s*<h3 class="item-title">'
+    r'<span class="badge level-(\w+)">(\w+)</span> ([^<]+)</h3>')
+
+
+def _alerts_of_page(html: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(the summary's alerts, the Alerts section's cards), each as (level, anchor, title)."""
+    summary = html[html.index('id="summary-title"'):html.index('id="downloads-title"')]
+    listed = [(m[1], m[2], m[3]) for m in _SUMMARY_ALERT.finditer(summary)]
+    section = html[html.index('id="alerts-title"'):html.index('id="risk-title"')]
+    cards = []
+    for m in _ALERT_CARD.finditer(section):
+        assert m[1] == m[3] == m[4], m.groups()  # the card's class, badge and words agree
+        cards.append((m[1], m[2], m[5]))
+    return listed, cards
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("equivocal-and-unrecorded", ("critical", "Equivocal scan: decide before the next "
+                                  "routine visit")),
+    ("recurrence-suspends", ("critical", "Surveillance suspended: a scan found disease")),
+    ("scan-history-missing-2019", ("warning", "Scan history not given: a visit is due now")),
+    ("adjuvant-end-not-recorded", ("warning", "End of adjuvant treatment not recorded")),
+    ("reanchored-on-time-late-missed", ("warning", "Surveillance imaging missed or overdue")),
+])
+def test_the_alerts_section_lists_the_summarys_alerts(
+        client: TestClient, name: str, expected: tuple[str, str]) -> None:
+    """The detailed "Alerts" section (the cards, most severe first) lists the alerts of the
+    summary for the board, in the same order and with the same levels, each summary link
+    landing on its card there. What the surveillance plan found (an equivocal scan and a
+    scan that found disease: the team decides now; the scan history not given, the end of
+    adjuvant treatment not recorded, a visit missed: warnings) had been linked from the
+    summary as critical or warning, but its card stood at the end of the surveillance
+    section, with no level and no badge, and the Alerts section left it out: a reader of
+    the detailed report, or of a printed page, would not find the case's critical alert
+    among the alerts."""
+    spec = load(name)["input"]
+    case, on = parse_case(spec["case"]), dt.date.fromisoformat(spec["on"])
+    scans: tuple[Any, ...] = ()  # none entered: the scan history is not given (I13)
+    if "imaging" in spec:
+        from pecoma.engine.imaging import parse_imaging
+
+        scans = tuple(parse_imaging(spec["imaging"]))
+        if name == "equivocal-and-unrecorded":
+            case, on, scans = _visit_one(name)
+    r = client.post("/report", data=forms.case_to_values(case, on, scans))
+    assert r.status_code == 200, r.text[:500]
+    listed, cards = _alerts_of_page(r.text)
+    assert listed == cards
+    level, title = expected
+    assert any(lv == level and t.startswith(title) for lv, _, t in cards), cards
+    page = VisibleText(r.text)
+    dup = {i for i in page.ids if page.ids.count(i) > 1}
+    assert not dup
+    assert set(page.hrefs) <= set(page.ids)
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_a_plans_alert_keeps_its_level_in_the_pdf(compact: bool) -> None:
+    """In the PDF the summary's table is the list of alerts; a reason of the surveillance
+    plan that is one of them (the scan history not given, I13: a warning) keeps its level
+    where the surveillance section shows it again, as the summary does, instead of standing
+    there as an ordinary line."""
+    case = example("low-risk-kidney")
+    a = assess(case, ON)
+    plan = plan_surveillance(case, a, ON)  # no scan history given
+    view = build_report_view(case, a, load_knowledge(), plan)
+    html = render_pdf_html(make_templates(), view, a, compact=compact)
+    summary, rest = html.split("Surveillance plan:</strong>", 1)
+    assert re.search(r'<tr class="level-warning"><td><strong>Scan history not given', summary)
+    assert "[WARNING] Scan history not given: a visit is due now" in rest

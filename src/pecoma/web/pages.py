@@ -39,7 +39,6 @@ from pecoma.settings import Settings
 from pecoma.web import form_layout, form_messages, forms
 from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.summary import (
-    LEVEL_ORDER,
     BoardSummary,
     board_summary,
     fact_words,
@@ -406,7 +405,6 @@ class ReportView:
     case_json: str
     imaging_json: str
     on: str
-    alerts: tuple[Item, ...]
     sections: tuple[SectionView, ...]
     statements: Mapping[str, str]
     guideline_refs: tuple[int, ...]
@@ -504,7 +502,6 @@ def build_report_view(
         case_json=case.model_dump_json(exclude_defaults=True),
         imaging_json=imaging_json,
         on=a.evaluated_on.isoformat(),
-        alerts=tuple(sorted(a.alerts, key=lambda i: LEVEL_ORDER.get(i.level or "", 3))),
         sections=tuple(sections),
         statements={s: k.statements[s].text for s in sorted(used) if s in k.statements},
         guideline_refs=tuple(refs),

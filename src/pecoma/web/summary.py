@@ -5,7 +5,9 @@ The summary stands at the top of the report page and of the PDF:
 - **Alerts by severity**, critical first: the assessment's alerts with their own level,
   and what the surveillance plan found that needs the team (``PLAN_ALERT_LEVELS``): a
   scan that found disease, an equivocal scan, missing or incomplete imaging, a visit
-  missed or overdue. Ties keep the engine's order.
+  missed or overdue. Ties keep the engine's order. The report's "Alerts" section shows
+  the same list as cards (:attr:`SummaryAlert.item`, the plan's with their level), so the
+  summary's links land there and the two agree.
 - **The risk** group, or "not applicable" and why (:func:`~pecoma.render.text.risk_group_text`).
 - **The top actions** (``TOP_ACTIONS``) of the guideline in the engine's decision order
   (``pecoma.engine.order``), except that the systemic treatment of advanced disease comes
@@ -22,6 +24,7 @@ The summary stands at the top of the report page and of the PDF:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -39,6 +42,7 @@ from pecoma.render.text import risk_group_text
 from pecoma.web import form_controls
 
 __all__ = [
+    "LATE_VISITS_ANCHOR",
     "LEVEL_ORDER",
     "MISSING_TIERS",
     "PLAN_ALERT_LEVELS",
@@ -49,6 +53,7 @@ __all__ = [
     "board_summary",
     "fact_words",
     "field_label",
+    "plan_alert_items",
     "rank_missing",
     "value_words",
 ]
@@ -82,6 +87,13 @@ class SummaryAlert:
     text: str
     anchor: str  # where the full card is on the report page
     provenance: Provenance
+    #: The alert's card in the report's "Alerts" section (a plan's alert with its level);
+    #: None for the visits missed or overdue, carded from this summary alert itself.
+    item: Item | None = None
+
+
+#: The anchor of the card of the visits missed or overdue (no knowledge record of its own).
+LATE_VISITS_ANCHOR = "alert-visits-late"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,18 @@ class BoardSummary:
     actions: tuple[Item, ...]
     more_actions: int
     missing: tuple[RankedMissing, ...]
+
+    @property
+    def card_ids(self) -> tuple[str, ...]:
+        """The ids of the items carded among the alerts (not repeated elsewhere)."""
+        return tuple(x.item.id for x in self.alerts if x.item is not None)
+
+    def levelled(self, item: Item) -> Item:
+        """``item`` as an alert (with its level) when it is one of the alerts."""
+        for x in self.alerts:
+            if x.item is not None and x.item.id == item.id:
+                return x.item
+        return item
 
 
 # --------------------------------------------------------------------------- plain words
@@ -205,13 +229,19 @@ def fact_words(fact: Fact) -> tuple[str, str]:
 # --------------------------------------------------------------------------- the summary
 
 
+def plan_alert_items(plan: SurveillancePlan) -> tuple[Item, ...]:
+    """The plan's alerts (its one list of what the team must act on now) as cards, each
+    with its level (:func:`~pecoma.engine.plan.alert_level`, as on the registry's pages)."""
+    return tuple(dataclasses.replace(i, level=alert_level(i.id)) for i in plan.alerts)
+
+
 def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
     if plan is None:
         return []
     out: list[SummaryAlert] = []
-    for i in plan.alerts:  # the plan's one list of what the team must act on now
+    for i in plan_alert_items(plan):
         out.append(SummaryAlert(alert_level(i.id), i.title, i.text, f"#item-{i.id}",
-                                i.provenance))
+                                i.provenance, i))
     late = [v for v in plan.visits if v.status in ("overdue", "missed")]
     if late:
         words = "; ".join(
@@ -225,7 +255,7 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
                 "warning",
                 "Surveillance imaging missed or overdue",
                 f"No scan is recorded for {words}{more}. Book the scan or record it.",
-                "#surveillance-plan",
+                f"#{LATE_VISITS_ANCHOR}",
                 late[0].provenance,
             )
         )
@@ -276,16 +306,11 @@ def rank_missing(a: Assessment, plan: SurveillancePlan | None = None) -> tuple[R
 
 
 def board_summary(a: Assessment, plan: SurveillancePlan | None = None) -> BoardSummary:
-    alerts = [
-        SummaryAlert(
-            i.level if i.level in LEVEL_ORDER else "warning",  # type: ignore[arg-type]
-            i.title,
-            i.text,
-            f"#item-{i.id}",
-            i.provenance,
-        )
-        for i in a.alerts
-    ]
+    alerts = []
+    for i in a.alerts:
+        level: Level = i.level if i.level in LEVEL_ORDER else "warning"  # type: ignore[assignment]
+        card = i if i.level == level else dataclasses.replace(i, level=level)
+        alerts.append(SummaryAlert(level, i.title, i.text, f"#item-{i.id}", i.provenance, card))
     alerts += _plan_alerts(plan)
     alerts.sort(key=lambda x: LEVEL_ORDER[x.level])  # stable: ties keep their order
     guideline = [i for i in board_order(a.recommendations) if i.provenance.kind == "guideline"]
