@@ -316,6 +316,30 @@ def test_unticking_none_of_four_on_a_form_shown_again(server: str, page: Any) ->
     assert re.search(r"Risk: indeterminate", text, re.I), text[:1500]
 
 
+def test_a_feature_that_clears_none_of_four_gives_back_what_the_tick_set(
+        server: str, page: Any) -> None:
+    """Tick the box, then set necrosis present: the box is cleared, and the features the
+    tick had turned from unknown to absent are unknown again, as they were before it. They
+    had stayed absent, so the case was assessed with a grade and a vascular invasion the
+    clinician never chose absent (S09: an unknown grade is asked, never read as absent,
+    I1), while without JavaScript the same steps are refused as a contradiction and
+    nothing is assessed. A feature set by hand (infiltrative growth, absent) stays as set."""
+    page.goto(server + "/")
+    small_kidney(page)
+    select(page, "Infiltrative growth", "absent")  # set by hand before the tick
+    box = page.locator('[name="none_of_four"]')
+    box.check()
+    assert page.evaluate(FOUR_VALUES) == ["absent"] * 4
+    select(page, "Necrosis", "present")
+    assert not box.is_checked()
+    assert page.evaluate(FOUR_VALUES) == ["present", "absent", "unknown", "unknown"]
+    submit(page)
+    case = json.loads(page.locator('input[name="case"]').first.input_value())
+    assert case["histology"] == {"necrosis": "present", "infiltrative_growth": "absent"}
+    text = report_text(page)
+    assert re.search(r"Risk: high", text, re.I), text[:1500]
+
+
 def test_add_another_without_javascript(server: str, browser: Any) -> None:
     """Without JavaScript "Add a metastasis" posts the form and it comes back with the row
     and everything typed kept as typed; the case then reaches the report."""

@@ -105,7 +105,9 @@
   // server reads the ticked box. Unticking it gives "unknown" back to those the tick
   // changed, so an accidental tick leaves nothing behind and the box means the same with
   // and without this script. A feature changed by hand is the user's own; changing one to
-  // anything but absent clears the box.
+  // anything but absent contradicts the box: it is cleared and, as when it is unticked,
+  // those the tick changed are unknown again (never left absent unchosen: without this
+  // script the same choices are refused and nothing is assessed).
   var none = document.querySelector('input[name="none_of_four"]');
   if (none) {
     var four = ["histology.necrosis", "histology.infiltrative_growth",
@@ -120,20 +122,26 @@
     // A form shown again (an error, a row added) keeps the box ticked and the four as
     // they were entered: the box is applied here as if just ticked.
     if (none.checked) { tick(); }
+    var untick = function () {
+      changed.forEach(function (el) {
+        if (el.value === "absent") { el.value = "unknown"; }
+      });
+      changed = [];
+    };
     none.addEventListener("change", function () {
       if (none.checked) {
         tick();
         return;
       }
-      changed.forEach(function (el) {
-        if (el.value === "absent") { el.value = "unknown"; }
-      });
-      changed = [];
+      untick();
     });
     four.forEach(function (el) {
       el.addEventListener("change", function () {
         changed = changed.filter(function (other) { return other !== el; });
-        if (el.value !== "absent") { none.checked = false; }
+        if (el.value !== "absent" && none.checked) {
+          none.checked = false;
+          untick();
+        }
       });
     });
     // The form is posted as it would be without this script (the box ticked, those it set
