@@ -720,6 +720,28 @@ class TestScansStandingForAVisit:
         assert plan.visits[1].status == "overdue"
         assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL"]
 
+    def test_the_equivocal_alert_says_what_the_plan_does_with_the_scan(self) -> None:
+        """An equivocal chest CT and MRI on 2025-04-10 stand for visit 1: the plan counts
+        on from them (visit 2 due 2025-07-10). An equivocal PET-CT that day stands for no
+        visit: visit 1 stays open (overdue after 2025-05-10) and the plan does not count
+        from it. The alert (and I16, which it cites) had said in both cases that the plan
+        goes on counting from that scan, untrue for the PET-CT: the team, deciding on the
+        finding, would take the visit for done. It now says what the plan does in each."""
+        planned = _plan(_case(), dt.date(2025, 9, 1), _both("2025-04-10", ScanFinding.equivocal))
+        assert planned.visits[0].done_on == dt.date(2025, 4, 10)
+        assert planned.visits[1].counted_from == dt.date(2025, 4, 10)
+        pet = _plan(_case(), dt.date(2025, 9, 1),
+                    (_scan("2025-04-10", Modality.pet_ct, ScanFinding.equivocal),))
+        assert (pet.visits[0].status, pet.visits[0].done_on) == ("overdue", None)
+        assert pet.counted_from == dt.date(2025, 1, 10)  # the surgery, not the PET-CT
+        i16 = load_knowledge().interpretations["I16"].text
+        for plan in (planned, pet):
+            [alert] = [a for a in plan.alerts if a.id == "FU-EQUIVOCAL"]
+            assert "I16" in alert.provenance.interpretations
+            for text in (alert.text, i16):
+                assert not re.search(r"counting (the plan )?from that scan", text)
+                assert "another modality" in text  # which fulfils no visit: said so
+
     def test_low_risk_visits_follow_the_examinations_the_settings_plan(self) -> None:
         """Low risk, operated 2025-01-10, visit 1 due 2025-05-10, overdue after
         2025-07-10 (I3): an ultrasound on 2025-05-10 stands for neither examination
