@@ -731,6 +731,25 @@ class TestCompletingResection:
         with pytest.raises(InputError, match=r"surgery\.completion"):
             parse_case(data)
 
+    def test_the_refusal_names_the_completion_as_entered(self) -> None:
+        """A completing resection recorded after an R1 margin is refused (only an R2
+        resection leaves gross tumour to complete), naming what was entered: its date and
+        margin. The refusal had shown the value 'given', so the form, the API and the
+        command line could not show the clinician which entry to correct."""
+        data = with_("surgery.margin", "R1")
+        data["surgery"]["completion"] = {"date": "2025-02-20", "margin": "R0"}
+        with pytest.raises(InputError) as caught:
+            parse_case(data)
+        [issue] = [i for i in caught.value.issues if i.path == "surgery.completion"]
+        assert issue.value == "'date 2025-02-20, margin R0'"
+        assert "'R2'" in issue.rule  # what is allowed
+        undated = with_("surgery.margin", "R1")
+        undated["surgery"]["completion"] = {"margin": "R0"}
+        with pytest.raises(InputError) as caught:
+            parse_case(undated)
+        [issue] = [i for i in caught.value.issues if i.path == "surgery.completion"]
+        assert issue.value == "'date not given, margin R0'"
+
     def test_not_before_the_r2_resection(self) -> None:
         data = with_("surgery.margin", "R2")
         data["surgery"]["completion"] = {"date": "2025-01-05", "margin": "R0"}
@@ -772,6 +791,19 @@ class TestCompletingResectionEntry:
         assert completion.margin.value == "R0" and result.case.surgery.margin.value == "R2"
         for name in ("surgery.completion.date", "surgery.completion.margin"):
             assert name in form_layout.CONTROLS
+
+    def test_web_form_names_the_completion_entered_when_refused(self) -> None:
+        """After an R1 margin the form refuses a completing resection beside its fields,
+        showing what was typed (the date and the margin), never 'given'."""
+        from pecoma.web import forms
+
+        result = forms.form_to_case({**self._FORM, "surgery.margin": "R1",
+                                     "surgery.completion.date": "20 Feb 2025",
+                                     "surgery.completion.margin": "R0"})
+        assert result.case is None
+        [message] = result.errors["surgery.completion.date"]
+        assert message.endswith("— entered: 'date 2025-02-20, margin R0'."), message
+        assert "'given'" not in message
 
     def test_web_form_left_blank_records_none(self) -> None:
         from pecoma.web import forms

@@ -27,7 +27,7 @@ from pecoma.errors import FieldIssue, show_value
 from pecoma.numbers import number_text
 
 if TYPE_CHECKING:
-    from pecoma.case.model import Case, Metastasis, Surgery, TherapyLine
+    from pecoma.case.model import Case, Completion, Metastasis, Surgery, TherapyLine
 
 __all__ = [
     "Contradictions",
@@ -68,6 +68,12 @@ def relapse_after_free_of_disease(issue: FieldIssue) -> bool:
     relapse after the disease-free period), for a caller to add how to record it its way
     (the registry import: :mod:`pecoma.registry.import_check`)."""
     return issue.path == "free_of_disease.since" and _PRESENT_AGAIN in issue.rule
+
+
+def _completion_entered(completion: Completion) -> str:
+    """A completing resection as entered, for a refusal to name: its date and margin."""
+    day = completion.date.isoformat() if completion.date is not None else "not given"
+    return f"date {day}, margin {completion.margin.value}"
 
 
 def _first_diagnosed(case: Case) -> str:
@@ -241,7 +247,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
     if completion is not None and not (performed and surgery.margin is Margin.R2):
         add(
             "surgery.completion",
-            "given",
+            _completion_entered(completion),
             "records a resection completing an R2 one: it can only be given when "
             "'surgery.status' is 'performed' and 'surgery.margin' is 'R2' (got "
             f"'{surgery_status.value}', '{surgery.margin.value}'); record a single "
