@@ -1244,7 +1244,7 @@ class TestWrongMethodOrAddress:
         ("GET", f"/cds-services/{PATIENT_VIEW}", "POST"),
         ("PUT", f"/cds-services/{ORDER_SELECT}", "POST"),
         ("GET", f"/cds-services/{ORDER_SELECT}/feedback", "POST"),
-        ("DELETE", "/cds-services", "GET"),
+        ("DELETE", "/cds-services", "GET, HEAD"),
     ])
     def test_a_wrong_method_is_a_405_problem_naming_the_allowed_one(
             self, client: TestClient, method: str, path: str, allow: str) -> None:

@@ -1,7 +1,7 @@
 """The outermost ASGI layer of the application (:class:`_Edge`): the Host and Origin
 rules (:mod:`pecoma.web.guards`), the request-size limit, the security headers
-(``Retry-After`` on every 503) and the access log; and the two path tests the error
-handlers share (an API path, a CDS Hooks path)."""
+(``Retry-After`` on every 503), HEAD answered as GET without the body, and the access
+log; and the two path tests the error handlers share (an API path, a CDS Hooks path)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,27 @@ def _is_cds(path: str) -> bool:
     return path == "/cds-services" or path.startswith("/cds-services/")
 
 
+def _allow_with_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A 405's ``Allow`` with HEAD beside GET (every GET address answers HEAD)."""
+    out = []
+    for name, value in headers:
+        if name.lower() == b"allow":
+            methods = [m.strip() for m in value.split(b",")]
+            if b"GET" in methods and b"HEAD" not in methods:
+                methods.insert(methods.index(b"GET") + 1, b"HEAD")
+            value = b", ".join(methods)
+        out.append((name, value))
+    return out
+
+
 class _Edge:
     """Outermost ASGI layer: the Host and Origin rules (``guard``, in every mode), the
     request-size limit, security headers (and ``Retry-After`` on every 503), access log.
+
+    HEAD (RFC 9110 §9.3.2) is passed to the application as GET, whose routes answer it:
+    the same checks (query, sign-in, roles) and the same status and headers, the security
+    headers and ``Content-Length`` included, but no body is sent. An address without GET
+    refuses HEAD as it refuses GET (405), and a 405's ``Allow`` names HEAD beside GET.
 
     The body is read here, up to the limit, and replayed to the application, so a body
     too large is refused with 413 before any route sees it, whatever its Content-Length.
@@ -82,6 +100,9 @@ class _Edge:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:12]
         status = 500
+        head = scope["method"] == "HEAD"
+        # the application answers HEAD as GET; the server's own scope keeps HEAD
+        inner = {**scope, "method": "GET"} if head else scope
 
         async def send_wrapped(message: Message) -> None:
             nonlocal status
@@ -93,8 +114,14 @@ class _Edge:
                 if status == 503 and b"retry-after" not in present:
                     # Every 503 says when to try again (a database that is down or busy).
                     headers.append((b"retry-after", RETRY_AFTER_SECONDS.encode()))
+                if status == 405:
+                    headers = _allow_with_head(headers)
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # no body for HEAD: only the end of it is sent, empty
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         try:
@@ -104,11 +131,11 @@ class _Edge:
                 return
             body = await self._read_body(scope, receive)
             if body is None:
-                await self._too_large(scope, receive, send_wrapped)
+                await self._too_large(inner, receive, send_wrapped)
                 return
-            await self.app(scope, _replay(body, receive), send_wrapped)
+            await self.app(inner, _replay(body, receive), send_wrapped)
         finally:
-            route = scope.get("route")
+            route = inner.get("route")
             ACCESS.info(
                 "request",
                 extra={
@@ -117,7 +144,7 @@ class _Edge:
                     "route": getattr(route, "path", None) or "(unmatched)",
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    **access_extra(scope),
+                    **access_extra(inner),
                 },
             )
 
