@@ -493,3 +493,42 @@ def test_back_from_the_report_shows_the_form_as_served_and_says_so(
     # the previous case's label too: the next patient's report would carry it
     assert page.get_by_label(named("Case label")).input_value() == ""
     assert page.get_by_label(named("Primary site")).input_value() in ("", "unknown")
+
+
+def test_back_from_the_report_puts_the_notice_in_view_with_a_way_forward(
+        server: str, browser: Any) -> None:
+    """Back from the report of a long case: the browser had put the page back scrolled to
+    the "Assess the case" button at its foot, so the notice at the top saying the form is
+    shown as served (and how to change the case) was out of sight, and the clinician saw
+    only an empty form. The notice is now on screen, holds the focus (read out), axe finds
+    nothing on it, and its button goes forward again to the report, whose "Edit the case"
+    gives the case back (the page's content policy is bypassed to inject axe)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 720})
+    try:
+        back_notice_in_view(server, context.new_page())
+    finally:
+        context.close()
+
+
+def back_notice_in_view(server: str, page: Any) -> None:
+    page.goto(server + "/?example=metachronous-lung")
+    submit(page)
+    report = page.url
+    assert "/report/s/" in report
+    with page.expect_navigation():
+        page.go_back()
+    page.wait_for_load_state("load")
+    notice = page.locator("#back-notice")
+    assert notice.is_visible()
+    in_view = notice.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    assert in_view, page.evaluate("scrollY")
+    assert page.evaluate("document.activeElement.id") == "back-notice"
+    assert axe_violations(page) == []
+    with page.expect_navigation():
+        notice.get_by_role("button", name="Go forward").click()
+    page.wait_for_load_state("load")
+    assert page.url == report
+    with page.expect_navigation():
+        page.get_by_role("link", name="Edit the case").click()
+    assert page.get_by_label(named("Case label")).input_value().startswith("Example")

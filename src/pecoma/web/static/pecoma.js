@@ -4,19 +4,33 @@
 
   // Back to the case form from its report: the form is shown as it was served (no field
   // is put back by the browser: every control says autocomplete="off", as a form half put
-  // back had been assessed as another case), and the page says so.
+  // back had been assessed as another case), and the page says so at its top, in view
+  // (the browser would put the page back scrolled to the button at its foot) and with the
+  // focus, with a button going forward again (to the report and its "Edit the case").
   var navigation = window.performance && performance.getEntriesByType
     ? performance.getEntriesByType("navigation")[0] : null;
   var caseForm = document.querySelector("form.case-form[action='/report']");
+  if (caseForm && "scrollRestoration" in history) { history.scrollRestoration = "manual"; }
   if (caseForm && navigation && navigation.type === "back_forward") {
-    var notice = document.createElement("p");
+    var notice = document.createElement("div");
     notice.className = "notice";
     notice.id = "back-notice";
-    notice.setAttribute("role", "status");
-    notice.textContent = "You came back with the browser\u2019s Back button: the form is " +
+    notice.tabIndex = -1;
+    var said = document.createElement("p");
+    said.setAttribute("role", "status");
+    said.textContent = "You came back with the browser\u2019s Back button: the form is " +
       "shown as it was served, not as you left it. To change the case you assessed, go " +
       "Forward to its report and use \u201cEdit the case\u201d.";
+    var forward = document.createElement("button");
+    forward.type = "button";
+    forward.className = "secondary";
+    forward.textContent = "Go forward";
+    forward.addEventListener("click", function () { history.forward(); });
+    notice.appendChild(said);
+    notice.appendChild(forward);
     caseForm.parentNode.insertBefore(notice, caseForm);
+    window.scrollTo(0, 0);
+    notice.focus();
   }
 
   // Repeated rows (metastases, therapy lines, scans). Without this script the "add
