@@ -520,8 +520,8 @@ def back_notice_in_view(server: str, page: Any) -> None:
     page.wait_for_load_state("load")
     notice = page.locator("#back-notice")
     assert notice.is_visible()
-    in_view = notice.evaluate(
-        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    in_view = notice.evaluate("e => { const r = e.getBoundingClientRect(); "
+                              "return r.top >= 0 && r.bottom <= innerHeight; }")
     assert in_view, page.evaluate("scrollY")
     assert page.evaluate("document.activeElement.id") == "back-notice"
     assert axe_violations(page) == []
