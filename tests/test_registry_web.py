@@ -610,6 +610,47 @@ class TestWorklistPriority:
         assert "or correct the vital status (the last contact entered again on that day)" \
             in page
 
+    def test_lost_to_follow_up_after_a_metastasis_recorded_as_an_outcome(
+        self, clinic: TestClient, repo: Repository, db_url: str
+    ) -> None:
+        """PEC-2 (low risk, resected): a distant metastasis found by symptoms on
+        2026-09-01, recorded as an outcome, then lost to follow-up on 2026-11-10. A known
+        metastasis no one has decided on, and the patient gone: the one to trace first
+        (S17, S27). Was: a plain lost row at the bottom of the web worklist, the CSV
+        download and the command line, no alert. Now: the critical alert kept, ranked
+        after the scans that found disease, "trace the patient first" in the row and on
+        the patient's page, the same on every surface."""
+        record_outcome(repo, "PEC-2", "distant_metastasis", "2026-09-01", None, "symptoms",
+                       on_date=DEC_6, actor="clinic")
+        record_outcome(repo, "PEC-2", "last_contact", "2026-11-10", "lost_to_follow_up",
+                       None, on_date=DEC_6, actor="clinic")
+        relapse = ("critical: Relapse recorded as an outcome, but the case holds none: "
+                   "record it in a new case version")
+        web = web_rows(clinic.get("/registry/worklist").text)
+        assert web == [
+            ("PEC-3", "suspended",
+             ["critical: Surveillance suspended: a scan found disease"]),
+            ("PEC-1", "done",
+             ["critical: Equivocal scan: decide before the next routine visit"]),
+            ("PEC-2", "lost_to_follow_up", [relapse]),
+            ("PEC-4", "due", []),
+        ]
+        r = run_cli("registry", "worklist", "--on", "2026-12-06", "--format", "json",
+                    "--database-url", db_url)
+        assert r.returncode == 0, r.stderr
+        assert [(i["registry_id"], i["status"],
+                 [f'{a["level"]}: {a["title"]}' for a in i["alerts"]])
+                for i in json.loads(r.stdout)["items"]] == web
+        row = worklist_row(clinic.get("/registry/worklist").text, "PEC-2")
+        assert "distant metastasis recorded on 2026-09-01, found by symptoms, which the " \
+            "case does not hold: trace the patient first" in row
+        got = {d["registry_id"]: (d["status"], d["alert_level"]) for d in
+               csv.DictReader(io.StringIO(clinic.get("/registry/worklist.csv").text))}
+        assert got["PEC-2"] == ("lost_to_follow_up", "critical")
+        page = text(clinic.get("/registry/patients/PEC-2").text)
+        assert relapse.replace(":", "", 1) in page
+        assert "trace the patient first" in page
+
     def test_a_scan_that_found_disease_stays_on_top_when_the_case_cannot_be_evaluated(
         self, clinic: TestClient, repo: Repository, db_url: str
     ) -> None:

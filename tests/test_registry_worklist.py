@@ -28,8 +28,10 @@ from pecoma.registry.worklist import (
     SortKey,
     WorkItem,
     WorkStatus,
+    apply_routine,
     build_worklist,
     evaluate,
+    routine_facts,
     select,
     stored_worklist,
     to_csv,
@@ -473,6 +475,85 @@ class TestARelapseRecordedAsAnOutcome:
         assert [i.registry_id for i in rows][:3] == ["U-3", "U-1", "U-2"]
 
 
+class TestLostAfterARelapseRecordedAsAnOutcome:
+    """A relapse recorded as an outcome that the case does not hold, then the patient lost
+    to follow-up: a known recurrence or metastasis no one has decided on, and the patient
+    gone. That patient is the one to trace first (S17, S27), as after a scan that found
+    disease or a contact alive with disease; the loss must not turn the critical row of
+    the suspended plan into a plain closing row at the bottom of the list."""
+
+    ALERT = ("REGISTRY-DISEASE-NOT-IN-CASE", "Relapse recorded as an outcome, but the case "
+             "holds none: record it in a new case version", "critical")
+
+    @staticmethod
+    def relapse(repo: Repository, rid: str, event: str, day: str, found_by: str) -> None:
+        record_outcome(repo, rid, event, day, None, found_by, on_date=DEC_6, actor="clinic")
+
+    def test_a_metastasis_found_by_symptoms_then_lost_is_traced_first(
+            self, urgent: Repository) -> None:
+        """Was: U-2 suspended with the critical alert until the loss, then a plain
+        "lost to follow-up (last contact 2026-11-10)" row, no alert, listed last. Now:
+        lost to follow-up, the critical alert kept, the metastasis named and "trace the
+        patient first" in the reason, ranked with the disease the case does not hold
+        (after the scan that found disease and the equivocal scan); the recomputed
+        worklist gives the same row, and the CSV export carries the alert."""
+        self.relapse(urgent, "U-2", "distant_metastasis", "2026-09-01", "symptoms")
+        outcome(urgent, "U-2", "last_contact", "2026-11-10", "lost_to_follow_up")
+        rows = stored(urgent, DEC_6)
+        assert [i.registry_id for i in rows] == ["U-3", "U-1", "U-2", "U-5", "U-4"]
+        u2 = rows[2]
+        assert (u2.status, u2.due, u2.visit) == (WorkStatus.lost_to_follow_up, None, None)
+        assert [(a.id, a.title, a.level) for a in u2.alerts] == [self.ALERT]
+        assert u2.reason == (
+            "lost to follow-up (last contact 2026-11-10), and the distant metastasis "
+            "recorded on 2026-09-01, found by symptoms, which the case does not hold: "
+            "trace the patient first; record the new case version (recurrent or "
+            "metastatic) so that the advice and the plan follow it (S17, S27)")
+        assert select(apply_routine(reference(urgent, DEC_6),
+                                    routine_facts(urgent, DEC_6))) == rows
+        (line,) = [d for d in csv.DictReader(io.StringIO(to_csv(rows)))
+                   if d["registry_id"] == "U-2"]
+        assert (line["status"], line["alert_level"]) == ("lost_to_follow_up", "critical")
+        assert line["alerts"].endswith("[REGISTRY-DISEASE-NOT-IN-CASE]")
+
+    def test_a_recurrence_found_at_a_scheduled_scan_then_lost_is_traced_first(
+            self, urgent: Repository) -> None:
+        """U-4: a local recurrence found at a scheduled scan on 2026-11-21 (recorded as an
+        outcome, not as the scan), lost to follow-up on 2026-11-30: was listed last; now
+        the same critical row, before the result not recorded and every routine visit.
+        Once a new case version records the recurrence, treated and free of disease
+        since 2026-12-01, no disease is left open: the plain closing row, last."""
+        self.relapse(urgent, "U-4", "local_recurrence", "2026-11-21", "scheduled_scan")
+        outcome(urgent, "U-4", "last_contact", "2026-11-30", "lost_to_follow_up")
+        rows = stored(urgent, DEC_6)
+        assert [i.registry_id for i in rows] == ["U-3", "U-1", "U-4", "U-5", "U-2"]
+        u4 = rows[2]
+        assert u4.status is WorkStatus.lost_to_follow_up
+        assert [(a.id, a.level) for a in u4.alerts] == [
+            ("REGISTRY-DISEASE-NOT-IN-CASE", "critical")]
+        assert u4.reason.startswith(
+            "lost to follow-up (last contact 2026-11-30), and the local recurrence "
+            "recorded on 2026-11-21, found by scheduled scan, which the case does not "
+            "hold: trace the patient first")
+        c = high_risk("2026-08-20")
+        c["stage"] = {"status": "recurrent", "lymph_nodes": "negative"}
+        c["free_of_disease"] = {"since": "2026-11-25", "by": "surgery"}
+        record_case(urgent, "U-4", c, on_date=DEC_6, settings=default_settings(),
+                    actor="clinic", source="test")
+        u4 = row(urgent, "U-4")
+        assert (u4.status, u4.alerts, u4.reason) == (
+            WorkStatus.lost_to_follow_up, (), "lost to follow-up (last contact 2026-11-30)")
+        assert [i.registry_id for i in stored(urgent, DEC_6)][-1] == "U-4"
+
+    def test_after_a_death_nothing_is_asked(self, urgent: Repository) -> None:
+        """A death after the metastasis: the patient left surveillance, nothing to trace."""
+        self.relapse(urgent, "U-2", "distant_metastasis", "2026-09-01", "symptoms")
+        outcome(urgent, "U-2", "death", "2026-11-10", "dead_of_disease")
+        u2 = row(urgent, "U-2")
+        assert (u2.status, u2.alerts, u2.reason) == (
+            WorkStatus.deceased, (), "died on 2026-11-10 (dead of disease)")
+
+
 class TestAliveWithDiseaseTheCaseDoesNotHold:
     """A last contact that says alive with disease after the resection, on a case that
     records no relapse: a relapse not recorded or a wrong vital status. Routine visits as
@@ -543,8 +624,9 @@ class TestAliveWithDiseaseTheCaseDoesNotHold:
         assert a1.reason == (
             "lost to follow-up (last contact 2026-11-01), and the last contact on "
             "2026-10-01 recorded alive with disease, which the case does not hold (no "
-            "relapse in it): trace the patient; record the recurrence or metastasis in a "
-            "new case version, or correct the vital status (S17, S27)")
+            "relapse in it): trace the patient first; record the recurrence or "
+            "metastasis (what, found when) in a new case version, or correct the vital "
+            "status (the last contact entered again on that day) (S17, S27)")
         assert [(a.id, a.title, a.level) for a in a1.alerts] == [self.ALERT]
 
 

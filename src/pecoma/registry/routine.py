@@ -25,6 +25,12 @@ status recurrent or metastatic). Routine surveillance stops:
   as an outcome, else since an unknown date;
 - at a scan finding disease: the engine suspends the plan itself (FU-SUSPENDED-RECURRENCE).
 
+A patient who left surveillance lost to follow-up after disease was recorded present
+that the latest case does not hold (a relapse recorded as an outcome, a contact alive
+with disease: :attr:`Routine.not_in_case`) is the patient to trace first: the reason says
+so, and the worklist keeps the critical alert on the row, as for a scan that found
+disease.
+
 :func:`routine` gives the first three from the patient's outcomes and
 :func:`case_relapse`; nothing here reads the registry (the worklist and the patient's
 page and calendar read the facts with :meth:`Repository.routine_facts
@@ -198,10 +204,12 @@ class Routine:
     ``suspended``: a relapse), ``until`` the first day it no longer runs (``None``: not
     known) and ``reason`` what the worklist says instead of a next visit; ``reported``:
     the day of a last contact that says alive with disease which the case does not hold
-    (``None``: none), for the worklist's alert, kept when the patient left
-    surveillance lost to follow-up; ``not_in_case``: the relapse that suspended it is
-    recorded as an outcome (or said by such a contact) and the latest case does not hold
-    it (not one the case itself records while giving no date free of disease again)."""
+    (``None``: none), for the worklist's alert; ``not_in_case``: the relapse that
+    suspended it is recorded as an outcome (or said by such a contact) and the latest
+    case does not hold it (not one the case itself records while giving no date free of
+    disease again). Both are kept when the patient then left surveillance lost to
+    follow-up: disease no one has decided on makes the patient the one to trace first,
+    whichever record says it (the reason says so too)."""
 
     stop: Stop | None
     until: dt.date | None
@@ -249,33 +257,48 @@ def relapses_after(outcomes: Sequence[_O], since: dt.date | None, free: dt.date 
             or _reported(o, free)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Relapse:
+    """Since when and why a relapse stopped routine surveillance: ``what`` the record of
+    disease present (the reason's subject, also when the patient is lost to follow-up
+    after it), ``todo`` what to record; ``reported``: a last contact alive with disease
+    stopped it; ``held``: the relapse the latest case itself records (no date free of
+    disease again), not one the case does not hold."""
+
+    since: dt.date | None
+    what: str
+    todo: str
+    reported: bool = False
+    held: bool = False
+
+
 def _relapse(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
-             free: dt.date | None) -> tuple[dt.date | None, str, bool] | None:
-    """Since when and why a relapse stopped routine surveillance, and whether a last
-    contact alive with disease stopped it (``free``: see :func:`free_from`), or
+             free: dt.date | None) -> _Relapse | None:
+    """The relapse that stopped routine surveillance (``free``: see :func:`free_from`), or
     ``None``."""
     recorded = [o for o in outcomes if o.event in RELAPSE_EVENTS]
     if case is not None and case.free_since is None:
         dates = [d for d in (case.on, *(o.event_date for o in recorded)) if d is not None]
         since = min(dates, default=None)
         when = f" (since {since.isoformat()})" if since is not None else ""
-        return since, (f"the case records {case.status} disease{when} and no date free of "
-                       "disease again: no routine visit while disease is present (I8)"), False
+        return _Relapse(since, f"the case records {case.status} disease{when} and no date "
+                        "free of disease again",
+                        "no routine visit while disease is present (I8)", held=True)
     new = relapses_after(outcomes, case.free_since if case is not None else None, free)
     if not new:
         return None  # none, or only the relapse the case records, treated since
     first = new[0]
     if first.event == "last_contact":
-        return first.event_date, (
-            f"{_reported_text(first.event_date)}: routine visits are suspended; record the "
-            "recurrence or metastasis (what, found when) in a new case version, or correct "
-            "the vital status (the last contact entered again on that day) (S17, S27)"), True
+        return _Relapse(first.event_date, _reported_text(first.event_date),
+                        "record the recurrence or metastasis (what, found when) in a new "
+                        "case version, or correct the vital status (the last contact "
+                        "entered again on that day) (S17, S27)", reported=True)
     found = f", found by {first.found_by.replace('_', ' ')}" if first.found_by else ""
-    return first.event_date, (
-        f"{first.event.replace('_', ' ')} recorded on {first.event_date.isoformat()}"
-        f"{found}, which the case does not hold: routine visits are suspended; record the "
-        "new case version (recurrent or metastatic) so that the advice and the plan "
-        "follow it (S17, S27)"), False
+    return _Relapse(first.event_date,
+                    f"{first.event.replace('_', ' ')} recorded on "
+                    f"{first.event_date.isoformat()}{found}, which the case does not hold",
+                    "record the new case version (recurrent or metastatic) so that the "
+                    "advice and the plan follow it (S17, S27)")
 
 
 def routine(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeView],
@@ -292,22 +315,24 @@ def routine(case: CaseRelapse | None, outcomes: Sequence[OutcomeData | OutcomeVi
     relapse = _relapse(case, outcomes, free)
     if left is None and relapse is None:
         return _FOLLOWED
-    reported = relapse[0] if relapse is not None and relapse[2] else None
+    # disease recorded present that the latest case does not hold: no one has decided on it
+    open_ = relapse is not None and not relapse.held
+    reported = relapse.since if relapse is not None and relapse.reported else None
     if left is not None:
-        ends = [left.since] if relapse is None else [left.since, relapse[0]]
+        ends = [left.since] if relapse is None else [left.since, relapse.since]
         until = None if None in ends else min(d for d in ends if d is not None)
         if left.status == "deceased":
             return Routine("deceased", until, left.reason)
-        if reported is None:
+        if relapse is None or not open_:
             return Routine("lost_to_follow_up", until, left.reason)
-        return Routine("lost_to_follow_up", until, (
-            f"{left.reason}, and the {_reported_text(reported)}: trace the patient; record "
-            "the recurrence or metastasis in a new case version, or correct the vital "
-            "status (S17, S27)"), reported)
+        # a patient lost with disease left open is the one to trace first (S17, S27)
+        return Routine("lost_to_follow_up", until,
+                       f"{left.reason}, and the {relapse.what}: trace the patient first; "
+                       f"{relapse.todo}", reported, not_in_case=True)
     assert relapse is not None
-    # the case's own relapse (no date free of disease again) is held by the case
-    held = case is not None and case.free_since is None
-    return Routine("suspended", relapse[0], relapse[1], reported, not_in_case=not held)
+    suspended = "" if relapse.held else "routine visits are suspended; "
+    return Routine("suspended", relapse.since, f"{relapse.what}: {suspended}{relapse.todo}",
+                   reported, not_in_case=open_)
 
 
 def routine_of(facts: RoutineFacts, last_scan: dt.date | None) -> Routine:

@@ -39,8 +39,9 @@ scan whose result was not recorded (unknown: it may have found disease), then a 
 case that cannot be evaluated (a warning: its next visit is unknown, and may be overdue);
 then the others by status as above, each status by due date. A patient is never left out: one
 without a plan, or who left surveillance, is listed with the reason (last, below every
-patient still followed, except one lost to follow-up with a finding left open: its
-critical alert stays and ranks it first). Whether routine surveillance stopped (a death, a loss to
+patient still followed, except one lost to follow-up with a finding left open, a scan
+or an outcome of disease no one has decided on: its critical alert stays and ranks it
+first). Whether routine surveillance stopped (a death, a loss to
 follow-up, a relapse) is decided by the one rule of :mod:`pecoma.registry.routine`, as
 for the patient's page, its calendar and the surveillance quality figures.
 """
@@ -427,8 +428,9 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
     and the row's last scan): a patient who left surveillance (died, or lost to
     follow-up with nothing recorded after) gets its closing row, with no next visit and
     no alerts, but for a patient lost to follow-up the plan's critical alerts and
-    disease reported that the case does not hold (:func:`_lost`: the patient to trace
-    first); a patient still on a routine plan though a relapse stopped it (one
+    disease recorded present that the case does not hold (a contact alive with disease,
+    a relapse recorded as an outcome; :func:`_lost`: the patient to trace first); a
+    patient still on a routine plan though a relapse stopped it (one
     recorded as an outcome that the latest case does not hold, or a last contact alive
     with disease, with the critical alert :data:`DISEASE_NOT_IN_CASE`) gets a suspended
     row, with the plan's alerts, as a scan finding recurrence suspends a plan: no
@@ -450,7 +452,7 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
         if r.stop == "deceased":
             out.append(_closed(i, r.stop, r.reason))
         elif r.stop == "lost_to_follow_up":
-            out.append(_lost(i, r.reason, r.reported is not None))
+            out.append(_lost(i, r))
         elif r.stop == "suspended" and i.status in _FOLLOWED:
             out.append(_closed(i, WorkStatus.suspended.value, r.reason,
                                _with_not_in_case(i.alerts, r)))
@@ -492,15 +494,17 @@ def _with_not_in_case(alerts: tuple[Alert, ...], r: Routine) -> tuple[Alert, ...
     return (*alerts, _RELAPSE_RECORDED) if r.not_in_case else alerts
 
 
-def _lost(i: WorkItem, reason: str, reported: bool) -> WorkItem:
+def _lost(i: WorkItem, r: Routine) -> WorkItem:
     """The row of a patient lost to follow-up: no next visit, but the alerts the team
     decides on now (:data:`_DECIDE_NOW`: a scan that found disease, an equivocal scan, a
-    scan whose result is not recorded) and disease reported that the case does not hold
-    stay on it, named in the reason, and rank it first, as the priority order ranks them."""
+    scan whose result is not recorded) and disease recorded present that the case does
+    not hold (a contact alive with disease, a relapse recorded as an outcome: the alert a
+    suspended row carries, :func:`_with_not_in_case`) stay on it, named in the reason,
+    and rank it first, as the priority order ranks them."""
     kept = tuple(a for a in i.alerts if a.id in _DECIDE_NOW)
     why = "".join(f"; {_OPEN_FINDING[a.id]}" for a in kept if a.id in _OPEN_FINDING)
-    return _closed(i, WorkStatus.lost_to_follow_up.value, reason + why,
-                   (*kept, _REPORTED) if reported else kept)
+    return _closed(i, WorkStatus.lost_to_follow_up.value, r.reason + why,
+                   _with_not_in_case(kept, r))
 
 
 def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = ()
