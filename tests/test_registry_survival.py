@@ -143,6 +143,81 @@ class TestSuppression:
         assert "at risk < 10" in to_text(r)
 
 
+class TestAnIntervalThatCannotBeComputed:
+    """The Greenwood log(-log) interval is log(-log S) +- 1.96 SE: it has no value at S = 1
+    (no event yet) nor at S = 0. lifelines gives 1.0-1.0 and 0.0-0.0 there, which was
+    printed as "100.0 % (95 % CI 100.0–100.0)": a zero-width interval, certainty claimed
+    from 6 patients at risk, when no event among 6 does not exclude a survival as low as
+    61 %. The small groups of a rare tumour's registry are exactly where that misleads.
+    The interval is now shown as not estimable, saying why; an estimate with events keeps
+    its interval."""
+
+    #: high: no event before 2.5 y (6 at risk at 1 y), then one at 2.5 y among 4 at risk
+    #: (S 0.75) and one at 4.5 y; low: no event at 1 y, the last patient's event at 3 y (S 0)
+    SUBJECTS = (
+        *(Subject(f"H{i}", "high", t, e) for i, (t, e) in enumerate(
+            [(1.5, False), (2.0, False), (2.5, True), (3.0, False), (4.0, False),
+             (4.5, True)])),
+        *(Subject(f"L{i}", "low", t, e) for i, (t, e) in enumerate(
+            [(0.5, False), (1.5, True), (3.0, True)])),
+    )
+
+    @pytest.fixture(scope="class")
+    def report(self) -> object:
+        return analyse(self.SUBJECTS, Endpoint.os, Grouping.risk, ON, min_cell=1)
+
+    def at(self, report: object, group: str, years: int) -> object:
+        c = next(c for c in report.curves if c.group == group)  # type: ignore[attr-defined]
+        return next(h for h in c.horizons if h.years == years)
+
+    def test_no_interval_at_100_or_0_percent(self, report: object) -> None:
+        h1 = self.at(report, "high", 1)
+        assert (h1.survival, h1.lower, h1.upper, h1.at_risk) == (  # type: ignore[attr-defined]
+            1.0, None, None, 6)
+        assert h1.ci_not_estimable.startswith(  # type: ignore[attr-defined]
+            "survival 100 % (no event by then)")
+        l3 = self.at(report, "low", 3)
+        assert (l3.survival, l3.lower, l3.upper) == (0.0, None, None)  # type: ignore[attr-defined]
+        assert l3.ci_not_estimable.startswith("survival 0 %")  # type: ignore[attr-defined]
+        # with an event and survivors, the interval is given: S 0.75 at 3 y (one event
+        # among 4 at risk), Greenwood var(log S) 1/(4 x 3), log(-log) transform
+        h3 = self.at(report, "high", 3)
+        half = 1.959964 * math.sqrt(1 / 12) / abs(math.log(0.75))
+        assert h3.survival == pytest.approx(0.75)  # type: ignore[attr-defined]
+        assert h3.lower == pytest.approx(0.75 ** math.exp(half))  # type: ignore[attr-defined]
+        assert h3.upper == pytest.approx(0.75 ** math.exp(-half))  # type: ignore[attr-defined]
+        assert h3.ci_not_estimable is None  # type: ignore[attr-defined]
+
+    def test_text_and_json_say_not_estimable(self, report: object) -> None:
+        text = to_text(report)  # type: ignore[arg-type]
+        assert "   1 y: 100.0 % (95 % CI not estimable), at risk 6" in text
+        assert "   3 y: 0.0 % (95 % CI not estimable), at risk 1" in text
+        assert "   3 y: 75.0 % (95 % CI " in text
+        assert "100.0–100.0" not in text and "0.0–0.0" not in text
+        assert ("95 % CI not estimable at survival 100 % (no event by then): the Greenwood "
+                "log(−log) interval cannot be computed there") in text
+        data = json.loads(to_json(report))  # type: ignore[arg-type]
+        high = next(g for g in data["groups"] if g["group"] == "high")
+        assert high["at"][0]["lower"] is None and high["at"][0]["upper"] is None
+        assert high["at"][0]["ci_not_estimable"].startswith("survival 100 %")
+        assert high["at"][1]["ci_not_estimable"] is None
+        # the curve: no bound where the survival is 1 (it had 1.0)
+        curve = high["curve"]
+        assert all(lo is None and hi is None
+                   for s, lo, hi in zip(curve["survival"], curve["lower"], curve["upper"],
+                                        strict=True) if s == 1.0)
+        assert to_figure(report, "svg").startswith(b"<?xml")  # type: ignore[arg-type]
+
+    def test_the_pdf_table_says_not_estimable(self, report: object) -> None:
+        from pecoma.registry.summary_pdf import _survival_view
+
+        view = _survival_view(report)  # type: ignore[arg-type]
+        high = next(r for r in view["rows"] if r["group"] == "high")
+        assert high["at"][0]["estimate"] == "100.0 (CI not estimable)"
+        assert high["at"][1]["estimate"].startswith("75.0 (")
+        assert view["ci_note"].startswith("95 % CI not estimable at survival 100 %")
+
+
 # --- the registry ---------------------------------------------------------------------
 
 
@@ -588,6 +663,18 @@ class TestSummaryPage:
         assert "fewer than 5 patients" in page  # every group here is small: suppressed
         r = client.get("/registry/survival.svg?endpoint=os&by=folpe")
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg")
+
+    def test_an_interval_not_estimable_is_said_so(self, cohort: Repository) -> None:
+        """Every group shown (min_cell 1): L1 (low risk) has no relapse by 1 y, so its
+        100 % has no interval: the table says "CI not estimable" with why under it (it
+        had "100.0 (100.0–100.0)")."""
+        app = create_app(WebConfig(min_cell=1), today=lambda: ON)
+        app.state.registry = cohort
+        with TestClient(app, base_url="http://localhost") as c:
+            page = unescape(c.get("/registry/summary").text)
+        assert "100.0 (CI not estimable)" in page
+        assert "100.0 (100.0–100.0)" not in page
+        assert "95 % CI not estimable at survival 100 % (no event by then)" in page
 
     def test_bad_query_is_a_clear_400(self, client: TestClient) -> None:
         r = client.get("/registry/survival.svg?endpoint=dfs")

@@ -130,10 +130,7 @@ def _survival_view(r: SurvivalReport) -> dict[str, Any]:
             "group": c.group, "n": n, "events": cells.text(f"events:{c.group}"),
             "suppressed": False,
             "at_risk": at_risk,
-            "at": [{"estimate": "—" if h.survival is None or h.lower is None
-                    or h.upper is None else
-                    f"{100 * h.survival:.1f} ({100 * h.lower:.1f}–{100 * h.upper:.1f})"}
-                   for h in c.horizons],
+            "at": [{"estimate": h.text(words=False)} for h in c.horizons],
             "median": "not reached" if c.median is None else f"{c.median:.2f} y",
             "follow_up": "—" if c.median_follow_up is None else f"{c.median_follow_up:.2f} y",
         })
@@ -143,6 +140,7 @@ def _survival_view(r: SurvivalReport) -> dict[str, Any]:
         "figure": _data_uri(to_figure(r, "svg")),
         "n": cells.text("n"),
         "note": r.note,
+        "ci_note": r.ci_note,
         "rows": rows,
         "log_rank": None if lr is None else
         f"chi-square {lr.statistic:.2f}, df {lr.df}, p = {lr.p_value:.4g} "

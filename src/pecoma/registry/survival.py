@@ -31,7 +31,8 @@ taken for event-free.
 
 Groups: the guideline risk group of the latest stored assessment (high, indeterminate,
 low; I1) or its Folpe 2005 category. For each group: n, events, Kaplan–Meier estimates
-with 95 % confidence intervals (Greenwood variance, log(-log) transform) and numbers at
+with 95 % confidence intervals (Greenwood variance, log(-log) transform; not estimable,
+and shown so, where the estimate is 100 % or 0 %: :data:`CI_NOT_ESTIMABLE`) and numbers at
 risk at 1, 3, 5 and 10 years, median survival, and the median follow-up (reverse
 Kaplan–Meier: censoring taken as the event). The log-rank test compares the groups shown.
 
@@ -54,7 +55,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pecoma.registry.suppression import Cells, suppress
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, Repository
 
 __all__ = [
+    "CI_NOT_ESTIMABLE",
     "DEFAULT_MIN_CELL",
     "HORIZONS",
     "Endpoint",
@@ -70,6 +72,7 @@ __all__ = [
     "Subject",
     "SurvivalReport",
     "analyse",
+    "ci_not_estimable",
     "cohort",
     "survival_report",
     "to_figure",
@@ -111,13 +114,56 @@ class Subject:
     event: bool
 
 
+#: Why a 95 % confidence interval is not given, by the estimate it would surround: the
+#: Greenwood log(-log) interval is log(-log S) +- 1.96 SE, and log(-log S) has no value
+#: at S = 1 (no event yet: Greenwood's variance is 0 too) nor at S = 0. lifelines gives
+#: 1.0-1.0 and 0.0-0.0 there: a zero-width interval, certainty claimed from any number at
+#: risk (no event among 6 patients followed throughout does not exclude, at the 5 % level,
+#: a survival as low as 61 %: 0.05 ** (1 / 6)).
+CI_NOT_ESTIMABLE = {
+    1.0: "survival 100 % (no event by then): the Greenwood log(−log) interval cannot be "
+         "computed there, and the true survival may be well below 100 % when few patients "
+         "are at risk",
+    0.0: "survival 0 % (no patient event-free by then): the Greenwood log(−log) interval "
+         "cannot be computed there",
+}
+
+
+def ci_not_estimable(survival: float | None) -> str | None:
+    """Why the 95 % interval around ``survival`` is not estimable (see
+    :data:`CI_NOT_ESTIMABLE`), or ``None`` (it is, or there is no estimate)."""
+    return None if survival is None else CI_NOT_ESTIMABLE.get(survival)
+
+
 @dataclass(frozen=True, slots=True)
 class AtHorizon:
+    """The estimate at ``years``: ``survival`` (``None``: beyond the longest follow-up, or
+    the group suppressed) and its 95 % interval (``None`` with an estimate: not estimable,
+    :attr:`ci_not_estimable` says why)."""
+
     years: int
     at_risk: int
     survival: float | None
     lower: float | None
     upper: float | None
+
+    @property
+    def ci_not_estimable(self) -> str | None:
+        return ci_not_estimable(self.survival)
+
+    def text(self, words: bool = True) -> str:
+        """THE estimate as printed, in percent (text, web page, PDF): "83.3 % (95 % CI
+        27.3–97.5)", "100.0 % (95 % CI not estimable)", "—" when there is none; without
+        ``words`` (a table whose header says "% (95 % CI)"): "83.3 (27.3–97.5)",
+        "100.0 (CI not estimable)"."""
+        if self.survival is None:
+            return "—"
+        if self.lower is None or self.upper is None:
+            ci = "95 % CI not estimable" if words else "CI not estimable"
+        else:
+            bounds = f"{_pct(self.lower)}–{_pct(self.upper)}"
+            ci = f"95 % CI {bounds}" if words else bounds
+        return f"{_pct(self.survival)}{' %' if words else ''} ({ci})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +179,8 @@ class GroupCurve:
     horizons: tuple[AtHorizon, ...]
     times: tuple[float, ...] = ()
     survival: tuple[float, ...] = ()
-    lower: tuple[float, ...] = ()
-    upper: tuple[float, ...] = ()
+    lower: tuple[float | None, ...] = ()  # None: not estimable (survival 1 or 0)
+    upper: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +220,17 @@ class SurvivalReport:
         return suppress(counts, [("n", tuple(f"n:{c.group}" for c in self.curves))],
                         self.min_cell,
                         keep=(f"n:{c.group}" for c in self.curves if not c.suppressed))
+
+    @property
+    def ci_note(self) -> str | None:
+        """Why an interval shown is not estimable (see :data:`CI_NOT_ESTIMABLE`), once per
+        reason, or ``None`` when every interval shown is given."""
+        why = {h.ci_not_estimable for c in self.curves if not c.suppressed
+               for h in c.horizons} - {None}
+        if not why:
+            return None
+        return "95 % CI not estimable at " + "; at ".join(
+            w for w in CI_NOT_ESTIMABLE.values() if w in why) + "."
 
     @property
     def note(self) -> str | None:
@@ -280,7 +337,10 @@ def cohort(
 # --- the estimates ------------------------------------------------------------------------
 
 
-def _step(times: Sequence[float], values: Sequence[float], t: float) -> float:
+_V = TypeVar("_V", float, float | None)
+
+
+def _step(times: Sequence[float], values: Sequence[_V], t: float) -> _V:
     """The step function's value at ``t`` (right-continuous, starting at the first)."""
     out = values[0]
     for x, v in zip(times, values, strict=True):
@@ -292,6 +352,12 @@ def _step(times: Sequence[float], values: Sequence[float], t: float) -> float:
 
 def _finite(x: float) -> float | None:
     return None if math.isinf(x) or math.isnan(x) else float(x)
+
+
+def _bound(survival: float, bound: float) -> float | None:
+    """A bound of the 95 % interval around ``survival``; ``None`` where it is not
+    estimable (see :data:`CI_NOT_ESTIMABLE`: lifelines' 1.0-1.0, 0.0-0.0, or no value)."""
+    return None if ci_not_estimable(survival) is not None else _finite(bound)
 
 
 def _curve(group: str, subjects: Sequence[Subject], min_cell: int) -> GroupCurve:
@@ -311,8 +377,8 @@ def _curve(group: str, subjects: Sequence[Subject], min_cell: int) -> GroupCurve
     ci = km.confidence_interval_survival_function_
     times = tuple(float(t) for t in sf.index)
     surv = tuple(float(v) for v in sf.iloc[:, 0])
-    lo = tuple(float(v) for v in ci.iloc[:, 0].fillna(1.0))
-    hi = tuple(float(v) for v in ci.iloc[:, 1].fillna(1.0))
+    lo = tuple(_bound(v, float(b)) for v, b in zip(surv, ci.iloc[:, 0], strict=True))
+    hi = tuple(_bound(v, float(b)) for v, b in zip(surv, ci.iloc[:, 1], strict=True))
     longest = max(durations)
     horizons = tuple(
         AtHorizon(h, r, _step(times, surv, h), _step(times, lo, h), _step(times, hi, h))
@@ -395,8 +461,7 @@ def to_text(r: SurvivalReport) -> str:
             f"{c.group}: n {n}, events {cells.text(f'events:{c.group}')}, median "
             f"{_years(c.median)}, median follow-up {_years(c.median_follow_up)}")
         for h in c.horizons:
-            est = ("—" if h.survival is None else
-                   f"{_pct(h.survival)} % (95 % CI {_pct(h.lower)}–{_pct(h.upper)})")
+            est = h.text()
             at_risk = cells.text(f"at_risk:{c.group}:{h.years}")
             lines.append(f"  {h.years:>2} y: {est}, at risk {at_risk}")
     if not r.curves:
@@ -410,6 +475,8 @@ def to_text(r: SurvivalReport) -> str:
         lines.append("log-rank test: not computed (fewer than two groups shown)")
     for reason in sorted(r.excluded):
         lines.append(f"left out: {cells.text(f'excluded:{reason}')} ({reason})")
+    if r.ci_note:
+        lines.append(r.ci_note)
     if r.note:
         lines.append(r.note)
     return "\n".join(lines) + "\n"
@@ -432,7 +499,8 @@ def to_jsonable(r: SurvivalReport) -> dict[str, Any]:
                 "median": c.median, "median_follow_up": c.median_follow_up,
                 "at": [{"years": h.years, "at_risk": cells.json(f"at_risk:{c.group}:{h.years}"),
                         "survival": h.survival,
-                        "lower": h.lower, "upper": h.upper}
+                        "lower": h.lower, "upper": h.upper,
+                        "ci_not_estimable": h.ci_not_estimable}
                        for h in c.horizons] if not c.suppressed else [],
                 "curve": {"time": list(c.times), "survival": list(c.survival),
                           "lower": list(c.lower), "upper": list(c.upper)},
@@ -481,9 +549,13 @@ def _draw(r: SurvivalReport, fmt: str) -> bytes:
     for i, c in enumerate(shown):
         colour = _COLOURS[i % len(_COLOURS)]
         # the curve ends at the group's longest follow-up (lifelines' timeline starts at 0)
-        xs, ys, lo, hi = list(c.times), list(c.survival), list(c.lower), list(c.upper)
+        # no band where the interval is not estimable (a zero-width one would claim
+        # certainty): NaN leaves a gap
+        xs, ys = list(c.times), list(c.survival)
+        lo = [math.nan if v is None else v for v in c.lower]
+        hi = [math.nan if v is None else v for v in c.upper]
         if xs and xs[0] > 0:
-            xs, ys, lo, hi = [0.0, *xs], [1.0, *ys], [1.0, *lo], [1.0, *hi]
+            xs, ys, lo, hi = [0.0, *xs], [1.0, *ys], [math.nan, *lo], [math.nan, *hi]
         ax.step(xs, ys, where="post", color=colour, label=f"{c.group} (n {c.n})")
         ax.fill_between(xs, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
     ax.set_xlim(0, min(horizon, 15.0))
