@@ -303,10 +303,10 @@ class TestFiles:
         assert ics.read_text().startswith("BEGIN:VCALENDAR")
         from icalendar import Calendar
 
-        # one event per dated next visit (see
-        # test_worklist_table_shows_the_first_rows_and_says_so); PEC-0003 has none. Both
-        # are overdue (since 2024-09-02 and 2025-05-11): on the evaluation date, not on
-        # their past windows
+        # one event per patient, the next visit (see
+        # test_worklist_table_shows_the_first_rows_and_says_so); PEC-0003 has none dated,
+        # its event cancelled. Both visits are overdue (since 2024-09-02 and 2025-05-11):
+        # on the evaluation date, not on their past windows
         events = [(str(e["summary"]), e.decoded("dtstart").isoformat(),
                    e.decoded("dtend").isoformat())
                   for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
@@ -315,6 +315,7 @@ class TestFiles:
              "2024-09-02)", "2026-11-28", "2026-11-29"),
             ("PEC-0001: surveillance visit 1: chest ct + mri primary (OVERDUE since "
              "2025-05-11)", "2026-11-28", "2026-11-29"),
+            ("PEC-0003: no surveillance visit (not drawn)", "2026-11-28", "2026-11-29"),
         ]
         r = pecoma("registry", "summary", "--on", "2026-11-28", "--format", "svg",
                    "--data-dir", str(tmp_path))

@@ -277,9 +277,9 @@ class TestWorklist:
         assert "PEC-0001" not in page and "PEC-0003" not in page
 
     def test_downloads(self, client: TestClient) -> None:
-        """The overdue CSV is PEC-0002's row; the calendar has one event per dated next
-        visit (PEC-0003 has none), each spanning its window (the end exclusive), or the
-        evaluation date when overdue."""
+        """The overdue CSV is PEC-0002's row; the calendar has one event per patient:
+        the next visit, spanning its window (the end exclusive), or on the evaluation
+        date when overdue; PEC-0003 has none dated, its event cancelled."""
         r = client.get("/registry/worklist.csv?status=overdue")
         assert r.headers["content-type"].startswith("text/csv")
         lines = r.text.splitlines()
@@ -299,6 +299,7 @@ class TestWorklist:
             ("PEC-0001: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
              "visit done)",
              dt.date(2027, 2, 20), dt.date(2027, 3, 21)),
+            ("PEC-0003: no surveillance visit (not drawn)", ON, ON + dt.timedelta(days=1)),
         ]
 
 

@@ -37,6 +37,7 @@ from pecoma.registry.worklist import (
     to_csv,
     to_ics,
     to_json,
+    worklist_uid,
 )
 from pecoma.settings import Settings, default_settings, load_settings
 from pecoma.store import Repository
@@ -274,6 +275,20 @@ class TestACaseStoredBeforeACheck:
         assert item["registry_id"] == "W-01"
         assert [(a["id"], a["level"]) for a in item["alerts"]] == [
             ("REGISTRY-CASE-NOT-EVALUABLE", "warning")]
+
+    def test_the_calendar_keeps_a_tentative_event_saying_why(
+            self, upgraded: Repository) -> None:
+        """W-01's visit may be due (unknown is not absent): its calendar event is not
+        cancelled but tentative, on the evaluation date, saying it cannot be dated and
+        why; W-06 (disease present, no plan) has its event cancelled."""
+        events = {str(e["summary"]).split(":")[0]: e for e in Calendar.from_ical(
+            to_ics(stored(upgraded), ON, reminder_days=14)).walk("VEVENT")}
+        w01 = events["W-01"]
+        assert (str(w01["status"]), w01.decoded("dtstart")) == ("TENTATIVE", ON)
+        assert str(w01["summary"]) == (
+            "W-01: surveillance visit cannot be dated (not evaluable)")
+        assert "'systemic.therapies[0].setting' contradicts" in str(w01["description"])
+        assert str(events["W-06"]["status"]) == "CANCELLED"
 
     def test_ranked_after_the_decisions_of_now(self, upgraded: Repository) -> None:
         """A scan that found disease still comes first (S17, S27); the warning next."""
@@ -638,23 +653,32 @@ class TestExports:
         assert data["items"][3]["registry_id"] == "W-04"
         assert data["items"][3]["imaging"] == ["chest_ct", "mri_primary"]
 
-    def test_ics_has_one_event_per_dated_scan(self, registry: Repository) -> None:
+    def test_ics_has_one_event_per_patient(self, registry: Repository) -> None:
         """W-03's status 'done' is its previous visit's: the event is its next visit,
-        still ahead (it was titled '(done)', as if the visit on the calendar were done)."""
+        still ahead (it was titled '(done)', as if the visit on the calendar were done).
+        W-07 (a scan found disease) and W-06 (disease present, no plan) have no scan to
+        book: their event is cancelled, so a calendar holding an earlier one drops it."""
         cal = Calendar.from_ical(to_ics(worklist(registry), ON, reminder_days=14))
         events = list(cal.walk("VEVENT"))
-        assert [str(e["summary"]) for e in events] == [
-            "W-05: surveillance visit 1: chest ct + mri primary (OVERDUE since 2024-09-02)",
-            "W-01: surveillance visit 1: chest ct + mri primary (OVERDUE since 2025-05-11)",
-            "W-04: surveillance visit 1: chest ct + mri primary (due)",
-            "W-02: surveillance visit 8: chest ct + mri primary (upcoming)",
-            "W-03: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
-            "visit done)",
+        assert [(str(e["summary"]), str(e.get("status", ""))) for e in events] == [
+            ("W-07: no surveillance visit (suspended)", "CANCELLED"),
+            ("W-05: surveillance visit 1: chest ct + mri primary (OVERDUE since "
+             "2024-09-02)", ""),
+            ("W-01: surveillance visit 1: chest ct + mri primary (OVERDUE since "
+             "2025-05-11)", ""),
+            ("W-04: surveillance visit 1: chest ct + mri primary (due)", ""),
+            ("W-02: surveillance visit 8: chest ct + mri primary (upcoming)", ""),
+            ("W-03: surveillance visit 8: chest ct + mri primary (upcoming, the previous "
+             "visit done)", ""),
+            ("W-06: no surveillance visit (not drawn)", "CANCELLED"),
         ]
-        w04 = events[2]
+        assert not events[0].walk("VALARM")  # nothing to remind of
+        assert "Surveillance suspended: a scan found disease" in str(events[0]["description"])
+        w04 = events[3]
         assert w04.decoded("dtstart") == dt.date(2026, 11, 1)
         assert w04.decoded("dtend") == dt.date(2026, 12, 2)  # the window, end exclusive
-        assert str(w04["uid"]) == "pecoma-W-04-visit-1-2026-11-01@pecoma"
+        assert str(w04["uid"]) == worklist_uid("W-04")
+        assert "W-04" not in worklist_uid("W-04")  # hashed, as a plan's calendar key
         assert "guideline S18" in str(w04["description"])
         # The reminder rings 14 days before the window opens on 2026-11-01: 2026-10-18.
         [alarm] = w04.walk("VALARM")
@@ -662,7 +686,7 @@ class TestExports:
         assert w04.decoded("dtstart") + alarm.decoded("trigger") == dt.date(2026, 10, 18)
         # W-01, overdue since 2025-05-11: its window and that reminder are past; the
         # event is on the evaluation date, ringing at its start.
-        w01 = events[1]
+        w01 = events[2]
         assert (w01.decoded("dtstart"), w01.decoded("dtend")) == (ON, ON + dt.timedelta(1))
         [alarm] = w01.walk("VALARM")
         assert alarm.decoded("trigger") == dt.timedelta(0)
@@ -670,6 +694,90 @@ class TestExports:
     def test_ics_is_byte_stable(self, registry: Repository) -> None:
         first = to_ics(worklist(registry), ON, reminder_days=14)
         assert first == to_ics(worklist(registry), ON, reminder_days=14)
+
+
+def imported(calendar: dict[str, Calendar], ics: bytes) -> dict[str, Calendar]:
+    """A calendar after importing ``ics`` (RFC 5545): an event replaces the one of the
+    same UID when its SEQUENCE is not lower; others are added. UID -> event."""
+    out = dict(calendar)
+    for ev in Calendar.from_ical(ics).walk("VEVENT"):
+        uid = str(ev["uid"])
+        old = out.get(uid)
+        if old is None or int(ev.get("sequence", 0)) >= int(old.get("sequence", 0)):
+            out[uid] = ev
+    return out
+
+
+class TestWorklistCalendarUpdates:
+    """A coordinator imports the worklist calendar every day. Its events must update, not
+    pile up: the UID had been made of the visit's number and due date, so a pathology
+    review that changed the risk group renumbered the same scan (visit 16 became visit
+    13: a second event), a scan recorded moved the due date (a second event), and an
+    OVERDUE event, with its alarm, stayed forever once its scan was done, for the next
+    export held only the next visit, under a new UID. Each patient's next scan is now one
+    event whose UID never changes, its SEQUENCE growing with the evaluation date, and a
+    patient with no scan dated has it cancelled."""
+
+    def test_a_day_later_the_calendar_holds_one_event_per_patient(
+            self, repo: Repository) -> None:
+        """R-1, high risk, resected 2025-01-10, never scanned: visit 1 OVERDUE on
+        2026-11-28. Scanned on 2026-11-30, then a pathology review on 2026-12-01 makes
+        it low risk (the necrosis was not there): its next scan is another visit, on
+        another window. R-2, high risk, then a metastasis recorded on 2026-12-02: no
+        routine scan to book. After both imports the calendar holds one event for R-1,
+        its next scan, no OVERDUE left, and R-2's event cancelled."""
+        s = default_settings()
+        for rid in ("R-1", "R-2"):
+            record_case(repo, rid, high_risk(), on_date=dt.date(2025, 1, 10), settings=s,
+                        actor="clinic", source="test")
+        first = stored(repo, ON)
+        assert [(i.registry_id, i.status.value, i.visit) for i in first] == [
+            ("R-1", "overdue", 1), ("R-2", "overdue", 1)]
+        cal = imported({}, to_ics(first, ON, reminder_days=14))
+        later = dt.date(2026, 12, 5)
+        for modality in ("chest_ct", "mri_primary"):
+            record_scan(repo, "R-1", "2026-11-30", modality, "no_evidence_of_disease",
+                        on_date=later, actor="radiology")
+        reviewed = low_risk("2025-01-10")
+        record_case(repo, "R-1", reviewed, on_date=dt.date(2026, 12, 1), settings=s,
+                    actor="pathology", source="review")
+        record_outcome(repo, "R-2", "distant_metastasis", "2026-12-02", None, "symptoms",
+                       on_date=later, actor="clinic")
+        second = stored(repo, later)
+        r1 = next(i for i in second if i.registry_id == "R-1")
+        assert (r1.status, r1.risk_group) == (WorkStatus.done, "low")
+        cal = imported(cal, to_ics(second, later, reminder_days=14))
+        assert sorted(cal) == sorted([worklist_uid("R-1"), worklist_uid("R-2")])
+        e1, e2 = cal[worklist_uid("R-1")], cal[worklist_uid("R-2")]
+        assert "OVERDUE" not in str(e1["summary"])
+        assert (e1.decoded("dtstart"), e1.decoded("dtend")) == (
+            r1.due, r1.latest + dt.timedelta(days=1))  # type: ignore[operator]
+        assert int(e1["sequence"]) > 0
+        assert str(e2["status"]) == "CANCELLED"
+        assert "distant metastasis recorded on 2026-12-02" in str(e2["description"])
+
+    def test_the_same_scan_renumbered_keeps_its_uid(self, repo: Repository) -> None:
+        """The export of the same date, before and after a pathology review that
+        changes R-1's risk group: its next scan, renumbered and redated, has the same
+        UID; two patients never share one."""
+        s = default_settings()
+        record_case(repo, "R-1", high_risk(), on_date=dt.date(2025, 1, 10), settings=s,
+                    actor="clinic", source="test")
+        record_case(repo, "R-3", high_risk(), on_date=dt.date(2025, 1, 10), settings=s,
+                    actor="clinic", source="test")
+        scans(repo, "R-1", ["2025-06-10", "2025-12-10", "2026-06-10"])
+        rows = stored(repo, ON)
+        before = Calendar.from_ical(to_ics(rows, ON, reminder_days=14))
+        record_case(repo, "R-1", low_risk("2025-01-10"), on_date=ON, settings=s,
+                    actor="pathology", source="review")
+        again = stored(repo, ON)
+        after = Calendar.from_ical(to_ics(again, ON, reminder_days=14))
+        # high risk: visit 6, 3 months after the scan of 2026-06-10 (S18); low risk:
+        # visit 4, 4 months after it (I3): the same patient's next scan
+        assert [(i.visit, i.due) for i in (rows + again) if i.registry_id == "R-1"] == [
+            (6, dt.date(2026, 9, 10)), (4, dt.date(2026, 10, 10))]
+        uids = [sorted(str(e["uid"]) for e in c.walk("VEVENT")) for c in (before, after)]
+        assert uids[0] == uids[1] and len(set(uids[0])) == 2
 
 
 # --- the stored worklist ------------------------------------------------------------

@@ -97,6 +97,7 @@ __all__ = [
     "to_csv",
     "to_ics",
     "to_json",
+    "worklist_uid",
 ]
 
 log = logging.getLogger(__name__)
@@ -597,11 +598,33 @@ def to_json(items: Iterable[WorkItem], on_date: dt.date) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
+def worklist_uid(registry_id: str) -> str:
+    """The UID of a patient's event in the worklist calendar: the patient's next
+    surveillance scan, one per patient (see :func:`to_ics`), the registry id hashed as a
+    patient's ``plan.ics`` hashes it (:func:`pecoma.render.ics.case_key_digest` of
+    ``registry-<id>``), never a visit number or a date."""
+    from pecoma.render.ics import case_key_digest
+
+    return f"{case_key_digest(f'registry-{registry_id}')}-next-scan@pecoma.invalid"
+
+
 def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -> bytes:
-    """An iCalendar file: one all-day event per next scan, spanning its window, titled
-    with the registry id and the visit, reminding ``reminder_days`` before it opens; an
-    overdue one is on ``on_date`` instead, "OVERDUE since" the day after its latest
-    date, ringing at its start (as in a plan's calendar, :mod:`pecoma.render.ics`)."""
+    """An iCalendar file of the worklist: for each patient, one event, their next scan
+    (:func:`worklist_uid`: the same UID in every export, whatever the visit's number,
+    window or risk group, so that importing a later export moves the event rather than
+    adding one; the worklist holds one next scan per patient, so two never share it).
+
+    A dated next scan is an all-day event spanning its window, titled with the registry
+    id and the visit, reminding ``reminder_days`` before it opens; an overdue one is on
+    ``on_date`` instead, "OVERDUE since" the day after its latest date, ringing at its
+    start (as in a plan's calendar, :mod:`pecoma.render.ics`). A patient listed with no
+    scan dated (suspended, no dated plan, deceased, lost to follow-up) gets that event
+    cancelled (``STATUS:CANCELLED`` on ``on_date``, the reason in its description), so
+    that a calendar holding an earlier export's event drops it; one whose case cannot be
+    evaluated gets it on ``on_date``, ``STATUS:TENTATIVE``, titled "surveillance visit
+    cannot be dated" with the reason: a visit may be due, its date is unknown.
+    ``SEQUENCE`` is ``on_date``'s day number (``date.toordinal``): the export of a later
+    date is the update (RFC 5545), whatever changed."""
     from icalendar import Calendar, Event
 
     from pecoma.render.ics import overdue_reminder, overdue_since, reminder
@@ -612,11 +635,27 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
     cal.add("x-wr-calname", f"PEComa surveillance worklist {on_date.isoformat()}")
     stamp = dt.datetime.combine(on_date, dt.time(), tzinfo=dt.UTC)
     for i in items:
-        if i.due is None or i.latest is None:
-            continue
         ev = Event()
-        ev.add("uid", f"pecoma-{i.registry_id}-visit-{i.visit}-{i.due.isoformat()}@pecoma")
+        ev.add("uid", worklist_uid(i.registry_id))
         ev.add("dtstamp", stamp)
+        ev.add("sequence", on_date.toordinal())
+        if i.due is None or i.latest is None:
+            # no scan dated: an event an earlier export gave is cancelled, but for a case
+            # that cannot be evaluated (a visit may be due, its date unknown: tentative)
+            unknown = i.status is WorkStatus.not_evaluable
+            ev.add("dtstart", on_date)
+            ev.add("dtend", on_date + dt.timedelta(days=1))
+            ev.add("status", "TENTATIVE" if unknown else "CANCELLED")
+            words = i.status.value.replace("_", " ")
+            ev.add("summary", f"{i.registry_id}: surveillance visit cannot be dated "
+                   f"({words})" if unknown
+                   else f"{i.registry_id}: no surveillance visit ({words})")
+            ev.add("description", f"Status {i.status.value} as of {on_date.isoformat()}. "
+                   f"{i.reason}.")
+            ev.add("categories", ["PEComa surveillance", i.status.value])
+            ev.add("transp", "TRANSPARENT")
+            cal.add_component(ev)
+            continue
         overdue = i.status is WorkStatus.overdue
         first, last = (on_date, on_date) if overdue else (i.due, i.latest)
         ev.add("dtstart", first)
