@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from pecoma.case import Case, parse_case, settings_not_chosen
@@ -87,17 +88,38 @@ class PreparedRow:
 
 
 
-def header_issues(header: Sequence[str]) -> list[RowIssue]:
-    """Problems with the header row (row 1): a cell breaking the text rule (named by its
-    position: its text cannot name it), unknown, repeated or missing columns."""
+_NO_MERGES: Mapping[int, str] = MappingProxyType({})
+
+
+def header_issues(header: Sequence[str], merged: Mapping[int, str] = _NO_MERGES
+                  ) -> list[RowIssue]:
+    """Problems with the header row (row 1): a cell breaking the text rule or empty (named
+    by its position, ``(column 4, D)``: its text cannot name it), unknown, repeated or
+    missing columns. ``merged``: the header's cells that are part of merged cells
+    (position -> range, see :class:`~pecoma.registry.import_table.Table`), which is why
+    such a cell reads empty. A required column missing beside an empty header cell is
+    said in that cell's issue (it may be the column whose name the cell lost), not as an
+    issue of its own naming a column the sheet may show."""
+    missing = [name for name in _REQUIRED if name not in header]
+    names = ", ".join(f"'{n}'" for n in missing)
+    lost = ("" if not missing else
+            f"; the required column {names} is not in the header: it may be this one"
+            if len(missing) == 1 else
+            f"; the required columns {names} are not in the header: one may be this one")
     issues: list[RowIssue] = []
     seen: set[str] = set()
     for position, name in enumerate(header, start=1):
+        where = f"(column {position}, {column_letters(position)})"
         if text_is_odd(name):
-            issues.append(RowIssue(1, f"(column {position}, {column_letters(position)})",
-                                   shown(name), TEXT_RULE))
+            issues.append(RowIssue(1, where, shown(name), TEXT_RULE))
+        elif name == "" and position in merged:
+            issues.append(RowIssue(
+                1, where, "(merged cells)", "every column needs a name: this header cell is "
+                f"part of merged cells ({merged[position]}), which keep only the first "
+                f"cell's text: unmerge them and give each column its name{lost}"))
         elif name == "":
-            issues.append(RowIssue(1, "(header)", "''", "every column needs a name"))
+            issues.append(RowIssue(1, where, "''", "every column needs a name: this header "
+                                   f"cell is empty (name the column, or delete it){lost}"))
         elif not is_column(name) and name not in OUTCOME_COLUMNS:
             issues.append(
                 RowIssue(1, name, show_value(name),
@@ -106,9 +128,8 @@ def header_issues(header: Sequence[str]) -> list[RowIssue]:
         elif name in seen:
             issues.append(RowIssue(1, name, show_value(name), "must appear only once"))
         seen.add(name)
-    for name in _REQUIRED:
-        if name not in seen:
-            issues.append(RowIssue(1, name, "(missing)", "is a required column"))
+    if "" not in seen:  # else said with the empty cells
+        issues += [RowIssue(1, name, "(missing)", "is a required column") for name in missing]
     return issues
 
 

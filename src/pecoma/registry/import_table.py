@@ -29,9 +29,10 @@ import itertools
 import json
 import zipfile
 import zlib
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from pecoma.errors import PecomaError, show_value
@@ -53,11 +54,14 @@ class ImportFileError(PecomaError):
 
 class Table(NamedTuple):
     """A file opened as a table: its header, its rows (streamed) and, for a workbook, the
-    title of the sheet read (``None`` for a CSV file)."""
+    title of the sheet read (``None`` for a CSV file) and the header's cells that are part
+    of merged cells (``merged_header``: position, 1 for column A -> the merged range, as
+    ``C1:D1``): a merge keeps only its first cell's text, so the others read empty."""
 
     header: list[str]
     rows: Iterator[RawRow]
     sheet: str | None = None
+    merged_header: Mapping[int, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,9 +554,16 @@ def _xlsx_table(path: Path, sheet: str) -> Iterator[Table]:
             named = {c.column: _header_cell(str(c.value)) for c in first[1]
                      if first[0] == 1 and c.value is not None}
             width = max((col for col, name in named.items() if name), default=0)
+            # header cells merged with a named one: the merge kept only the first's text
+            # (C1:D1 over the last named column C: D is a column, its name lost)
+            over = [(a, b, f"{column_letters(a)}{top}:{column_letters(b)}{bottom}")
+                    for a, top, b, bottom in merged if top <= 1 <= bottom and a <= width]
+            width = max([width, *(b for _a, b, _ref in over)])
             header = [named.get(col, "") for col in range(1, width + 1)]
+            in_header = {col: ref for a, b, ref in over for col in range(a, b + 1)}
             day_zero = _DAY_ZERO if wb.epoch == WINDOWS_EPOCH else wb.epoch.date()
-            yield Table(header, _xlsx_rows(it, header, merged, day_zero), title)
+            yield Table(header, _xlsx_rows(it, header, merged, day_zero), title,
+                        MappingProxyType(in_header))
         except ImportFileError as exc:
             if str(exc).startswith(f"sheet {title!r}"):
                 raise

@@ -32,7 +32,7 @@ again.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -359,7 +359,7 @@ def import_file(
             yield from table.rows
 
     with open_table(path) as table:
-        header, sheet = table.header, table.sheet
+        header, sheet, merged = table.header, table.sheet, table.merged_header
     if path.suffix.lower() == ".csv" and _lines_over(path, MAX_ROWS + 1):
         # more lines than the row limit allows (a cell may span lines: counted exactly,
         # which refuses the file before any row is checked, assessed or written)
@@ -370,7 +370,7 @@ def import_file(
         workers = 1
     return _import(repo, header, again, source=path.name, digest=file_digest(path),
                    on_date=on_date, settings=settings, actor=actor, mode=mode,
-                   workers=workers, sheet=sheet)
+                   workers=workers, sheet=sheet, merged_header=merged)
 
 
 def file_digest(path: Path) -> str:
@@ -461,9 +461,10 @@ def _import(
     mode: ImportMode,
     workers: int = 1,
     sheet: str | None = None,
+    merged_header: Mapping[int, str] | None = None,
 ) -> ImportReport:
     report = ImportReport(source=source, mode=mode, sheet=sheet)
-    report.issues = header_issues(header)
+    report.issues = header_issues(header, merged_header or {})
     if report.issues:
         # a wrong header makes every row doubtful: nothing is imported, every row refused
         report.refused_with_file = [r.number for r in rows() if not is_empty(r)]

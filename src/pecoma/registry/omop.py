@@ -176,7 +176,7 @@ def read_demographics(path: Path, on_date: dt.date | None = None) -> dict[str, D
     issues: list[FieldIssue] = []
     try:
         with open_table(path, sheet="demographics", number_columns=("year_of_birth",)
-                        ) as (header, rows, sheet):
+                        ) as (header, rows, sheet, _merged):
             if sheet is not None:
                 where = f"{path.name}, sheet {sheet!r}"
             unknown = [h for h in header if h not in DEMOGRAPHIC_COLUMNS]
