@@ -653,7 +653,7 @@ class TestExports:
         assert data["items"][3]["registry_id"] == "W-04"
         assert data["items"][3]["imaging"] == ["chest_ct", "mri_primary"]
 
-    def test_ics_has_one_event_per_patient(self, registry: Repository) -> None:
+    def test_ics_has_one_event_per_dated_scan(self, registry: Repository) -> None:
         """W-03's status 'done' is its previous visit's: the event is its next visit,
         still ahead (it was titled '(done)', as if the visit on the calendar were done).
         W-07 (a scan found disease) and W-06 (disease present, no plan) have no scan to
