@@ -512,6 +512,53 @@ class TestHeader:
             "the column, or delete it); the required column 'tumour.primary_site' is not "
             "in the header: it may be this one")]
 
+    def test_a_value_right_of_a_sheet_s_header_is_refused_as_in_a_csv_file(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        """A workbook cell right of the header's last column (here in column XFD, the
+        last a sheet has) refuses its row, naming the row and the column, by the rule a
+        CSV cell past the header is refused by; the other row is written in good-rows
+        mode. It had been '(row)', naming no column."""
+        from openpyxl import load_workbook
+
+        path = write_xlsx(tmp_path / "wide.xlsx", [
+            {"registry_id": "PEC-0001", "tumour.primary_site": "kidney",
+             "stage.status": "localized"},
+            {"registry_id": "PEC-0002", "tumour.primary_site": "lung",
+             "stage.status": "localized"}],
+            columns=["registry_id", "tumour.primary_site", "stage.status"])
+        wb = load_workbook(path)
+        wb["cases"].cell(row=3, column=16384, value="forgotten")
+        wb.save(path)
+        report = run(repo, path, ImportMode.good_rows)
+        assert [(i.row, i.column, i.value) for i in report.issues] == [
+            (3, "(column 16384, XFD)", "'forgotten'")]
+        assert report.issues[0].rule.startswith(
+            "must be empty: the header row names columns A to C only")
+        assert report.written is not None and report.written.new_patients == 1
+
+    def test_only_some_columns_is_fine_and_empty_means_unknown(
+        self, repo: Repository, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "few.csv"
+        path.write_text("registry_id,tumour.primary_site,stage.status,histology.necrosis\n"
+                        "PEC-0001,kidney,localized,\n")
+        assert run(repo, path).issues == []
+        state = repo.state("PEC-0001")
+        assert state is not None and state.latest is not None
+        assert state.latest.risk_group == "indeterminate"  # unknown stays unknown
+        assert state.case == {"tumour": {"primary_site": "kidney"},
+                              "stage": {"status": "localized"}}
+
+    def test_cells_beyond_the_header_are_rejected(self, repo: Repository, tmp_path: Path) -> None:
+        path = tmp_path / "wide.csv"
+        path.write_text("registry_id,tumour.primary_site,stage.status\n"
+                        "PEC-0001,kidney,localized,extra\n")
+        report = run(repo, path)
+        assert [(i.row, i.column) for i in report.issues] == [(2, "(column 4, D)")]
+        assert report.issues[0].rule.startswith(
+            "must be empty: the header row names columns A to C only")
+
 
 class TestHeaderCellsWithoutAName:
     """A header cell that reads empty refuses the file. In a workbook it is most often
@@ -592,53 +639,6 @@ class TestHeaderCellsWithoutAName:
         assert [(i.row, i.column, i.value) for i in report.issues] == [
             (1, f"(column {last + 1}, {b})", "(merged cells)")]
         assert f"({a}1:{b}1)" in report.issues[0].rule
-
-    def test_a_value_right_of_a_sheet_s_header_is_refused_as_in_a_csv_file(
-        self, repo: Repository, tmp_path: Path
-    ) -> None:
-        """A workbook cell right of the header's last column (here in column XFD, the
-        last a sheet has) refuses its row, naming the row and the column, by the rule a
-        CSV cell past the header is refused by; the other row is written in good-rows
-        mode. It had been '(row)', naming no column."""
-        from openpyxl import load_workbook
-
-        path = write_xlsx(tmp_path / "wide.xlsx", [
-            {"registry_id": "PEC-0001", "tumour.primary_site": "kidney",
-             "stage.status": "localized"},
-            {"registry_id": "PEC-0002", "tumour.primary_site": "lung",
-             "stage.status": "localized"}],
-            columns=["registry_id", "tumour.primary_site", "stage.status"])
-        wb = load_workbook(path)
-        wb["cases"].cell(row=3, column=16384, value="forgotten")
-        wb.save(path)
-        report = run(repo, path, ImportMode.good_rows)
-        assert [(i.row, i.column, i.value) for i in report.issues] == [
-            (3, "(column 16384, XFD)", "'forgotten'")]
-        assert report.issues[0].rule.startswith(
-            "must be empty: the header row names columns A to C only")
-        assert report.written is not None and report.written.new_patients == 1
-
-    def test_only_some_columns_is_fine_and_empty_means_unknown(
-        self, repo: Repository, tmp_path: Path
-    ) -> None:
-        path = tmp_path / "few.csv"
-        path.write_text("registry_id,tumour.primary_site,stage.status,histology.necrosis\n"
-                        "PEC-0001,kidney,localized,\n")
-        assert run(repo, path).issues == []
-        state = repo.state("PEC-0001")
-        assert state is not None and state.latest is not None
-        assert state.latest.risk_group == "indeterminate"  # unknown stays unknown
-        assert state.case == {"tumour": {"primary_site": "kidney"},
-                              "stage": {"status": "localized"}}
-
-    def test_cells_beyond_the_header_are_rejected(self, repo: Repository, tmp_path: Path) -> None:
-        path = tmp_path / "wide.csv"
-        path.write_text("registry_id,tumour.primary_site,stage.status\n"
-                        "PEC-0001,kidney,localized,extra\n")
-        report = run(repo, path)
-        assert [(i.row, i.column) for i in report.issues] == [(2, "(column 4, D)")]
-        assert report.issues[0].rule.startswith(
-            "must be empty: the header row names columns A to C only")
 
 
 class TestFiles:
