@@ -348,8 +348,14 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                            "sirolimus protein-bound", "fyarro",
                            # its name in the trials (AMPECT) and early-access records
                            "abi-009", "abi 009", "abi009")),
-    (Agent.temsirolimus, ("temsirolimus", "torisel")),
-    (Agent.everolimus, ("everolimus", "afinitor", "votubia", "zortress", "certican")),
+    # the mTOR inhibitors' development codes, as trial and early-access records write
+    # them: CCI-779 temsirolimus, RAD001 everolimus (each a synonym of its drug in the
+    # NCI Thesaurus; "Aliases: RAD001" in the Handbook of Targeted Cancer Therapy and
+    # Immunotherapy's everolimus entry; the RADIANT trials are "RAD001 in Advanced
+    # Neuroendocrine Tumors")
+    (Agent.temsirolimus, ("temsirolimus", "torisel", "cci-779", "cci 779", "cci779")),
+    (Agent.everolimus, ("everolimus", "afinitor", "votubia", "zortress", "certican",
+                        "rad001", "rad-001", "rad 001")),
     (Agent.sirolimus, ("sirolimus", "rapamycin", "rapamune", "hyftor")),
     (Agent.doxorubicin_ifosfamide, ("doxorubicin and ifosfamide", "doxorubicin/ifosfamide",
                                     "doxorubicin + ifosfamide", "doxorubicin-ifosfamide")),
@@ -357,12 +363,22 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                                    "epirubicin + ifosfamide", "epirubicin-ifosfamide")),
     (Agent.gemcitabine_docetaxel, ("gemcitabine and docetaxel", "gemcitabine/docetaxel",
                                    "gemcitabine + docetaxel", "gemcitabine-docetaxel")),
-    (Agent.doxorubicin, ("doxorubicin", "adriamycin", "doxil", "caelyx", "myocet")),
+    # doxorubicin's brands: Adriamycin (US), Adriblastina (Pfizer, Italy: AIFA's
+    # register) and Adriblastin (Pfizer, Germany and Switzerland); the liposomal forms
+    # Doxil, Caelyx and Myocet are read as doxorubicin (an anthracycline given)
+    (Agent.doxorubicin, ("doxorubicin", "adriamycin", "adriblastina", "adriblastin", "doxil",
+                         "caelyx", "myocet")),
     (Agent.epirubicin, ("epirubicin", "ellence", "pharmorubicin", "farmorubicin",
                         "farmorubicine", "farmorubicina")),
-    (Agent.ifosfamide, ("ifosfamide", "ifex", "holoxan")),
-    (Agent.dacarbazine, ("dacarbazine",)),
-    (Agent.trabectedin, ("trabectedin", "yondelis")),
+    # Mitoxana: ifosfamide's brand in the UK (Baxter; the eMC's SmPC)
+    (Agent.ifosfamide, ("ifosfamide", "ifex", "holoxan", "mitoxana")),
+    # DTIC, dacarbazine's usual abbreviation (dimethyl-triazeno-imidazole-carboxamide),
+    # and its brands DTIC-Dome (Bayer, US: Drugs@FDA) and Déticène (France: the ANSM's
+    # base de données publique des médicaments)
+    (Agent.dacarbazine, ("dacarbazine", "dtic-dome", "dtic", "deticene")),
+    # ET-743 (ecteinascidin 743): trabectedin's development code (its NCI Thesaurus
+    # synonyms)
+    (Agent.trabectedin, ("trabectedin", "yondelis", "ecteinascidin", "et-743", "et743")),
     (Agent.pazopanib, ("pazopanib", "votrient")),
     (Agent.other_chemotherapy, ("gemcitabine", "docetaxel", "paclitaxel",
                                 "cyclophosphamide", "cisplatin", "carboplatin", "eribulin",
@@ -374,7 +390,14 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                                 "dactinomycin", "actinomycin", "oxaliplatin", "fluorouracil",
                                 "capecitabine", "cabazitaxel", "pemetrexed", "mitomycin",
                                 "bleomycin", "melphalan", "bendamustine", "camptosar",
-                                "oncovin", "temodar")),
+                                "oncovin", "temodar",
+                                # cyclophosphamide's brands: Cytoxan (US: Drugs@FDA),
+                                # Endoxan (Baxter: Germany, Switzerland, Australia),
+                                # Endoxana (UK: the eMC's SmPC), Procytox (Canada:
+                                # Health Canada's Drug Product Database); Abraxane,
+                                # nab-paclitaxel (Drugs@FDA)
+                                "cytoxan", "endoxana", "endoxan", "procytox",
+                                "abraxane")),
     # Systemic anticancer agents the guideline does not name (immunotherapy, other
     # targeted drugs): a line of "another agent", never "no systemic treatment given".
     # ANTINEOPLASTIC stands for an ATC L01 code pecoma does not list (medications._words).

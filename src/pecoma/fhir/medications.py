@@ -584,7 +584,8 @@ _OTHER_NAMES_OF: Final[Mapping[str, str]] = {
     "opdivo": "nivolumab", "yervoy": "ipilimumab", "avastin": "bevacizumab",
     "sutent": "sunitinib", "nexavar": "sorafenib", "cabometyx": "cabozantinib",
     "stivarga": "regorafenib", "lenvima": "lenvatinib", "gleevec": "imatinib",
-    "glivec": "imatinib",
+    "glivec": "imatinib", "cytoxan": "cyclophosphamide", "endoxan": "cyclophosphamide",
+    "endoxana": "cyclophosphamide", "procytox": "cyclophosphamide", "abraxane": "paclitaxel",
 }
 
 
