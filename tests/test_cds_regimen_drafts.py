@@ -265,8 +265,10 @@ def _unresolved_reference(body: dict[str, Any], at: int) -> dict[str, Any]:
      "it may be ifosfamide"),
     (lambda: call([("d1", DOXORUBICIN), ("d5", {"text": "EVEROL 10 MG TAB"})],
                   selected=["d1"]), "it may be everolimus"),
+    (lambda: call([("d1", DOXORUBICIN), ("d5", {"text": "XY-4471 2 g/m2 IV"})],
+                  selected=["d1"]), "is written as an investigational product's code"),
 ], ids=["local-code-selected", "local-code-not-selected", "medication-not-resolved",
-        "ifosfamide-cut-short", "everolimus-cut-short"])
+        "ifosfamide-cut-short", "everolimus-cut-short", "investigational-code"])
 def test_a_draft_not_identified_in_the_order_set_is_named_and_nothing_is_pre_selected(
     client: TestClient, body_of: Any, why: str,
 ) -> None:

@@ -244,6 +244,41 @@ def names_pecoma(words: str) -> bool:
     return any(w in words for w in PECOMA_WORDS)
 
 
+#: Words naming a cancer (or the PEComa, or its family) in a text or display, in
+#: :func:`plain_words` form: a reason so named is a cancer's, whatever its code.
+CANCER_WORDS: Final = re.compile(
+    r"neoplas|tumou?r|cancer|malignan|carcinom|carcinoid|sarcom|pecoma|perivascular "
+    r"epithelioid|lymphom|leuk|melanom|myelom|blastom|metasta|oncolog|chemotherap|"
+    r"angiomyolipom|lymphangioleiomyomatosis|mesotheliom|hodgkin|kaposi|myelodysplas|"
+    r"myeloprolif|mycosis fungoides|waldenstr")
+#: ICD-10 Z51.1 (ICD-10-CM Z51.11, Z51.12): an encounter for antineoplastic chemotherapy
+#: or immunotherapy.
+CHEMOTHERAPY_ENCOUNTER: Final = ("Z51.1",)
+
+
+def names_a_cancer(concept: Any) -> bool:
+    """Whether a CodeableConcept (a reason, a Condition's code) names a cancer, a neoplasm
+    or its treatment: a word of :data:`CANCER_WORDS` in its text or displays ("Malignant
+    PEComa", "Metastatic sarcoma", "Encounter for antineoplastic chemotherapy"), an ICD-10
+    or ICD-10-CM code of the neoplasms (C00-D49) or of an encounter for chemotherapy
+    (:data:`CHEMOTHERAPY_ENCOUNTER`), any ICD-O-3 code, or the project's PEComa or
+    metastasis code. A code of another system alone (SNOMED CT with no display) names
+    none pecoma can tell."""
+    if CANCER_WORDS.search(lower_words(concept)):
+        return True
+    for system, code in codings(concept):
+        code = code.strip().upper()
+        if system in c.ICDO3_SYSTEMS or (system == c.PECOMA_SYSTEM and code.lower() in (
+                c.CONDITION_PECOMA[0], c.CONDITION_METASTASIS[0])):
+            return True
+        if system in (ICD10CM, ICD10) and (
+                code[:1] == "C" or (code[:1] == "D" and code[1:3].isdigit()
+                                    and code[1:3] < "50")
+                or code.startswith(CHEMOTHERAPY_ENCOUNTER)):
+            return True
+    return False
+
+
 def lower_words(concept: Any) -> str:
     """A CodeableConcept's text and displays, as :func:`plain_words` ('' when none)."""
     return plain_words(concept_text(concept))

@@ -16,7 +16,11 @@ RxNorm code is a clinical-drug code not listed here.
 A medication that cannot be identified at all (a reference that does not resolve, a local
 reference ``#id`` that two different contained resources answer, no code and no text) is
 reported by :func:`unreadable_medication` with the reason, so that a
-caller never takes "not recognised" for "not an mTOR inhibitor" silently.
+caller never takes "not recognised" for "not an mTOR inhibitor" silently. So is one named
+by a name pecoma cannot identify that something marks as possibly anticancer (a word
+written as an investigational product's code, or ending as anticancer drugs' names do;
+an mCODE cancer-related profile; a reason naming a cancer): no list of names is
+complete, and a line given and not read would offer its drug again as a first line.
 
 A medication applied where it acts (a topical sirolimus gel) is no systemic treatment:
 :func:`not_systemic` says so, once for the FHIR reader and CDS Hooks ``order-select``,
@@ -40,7 +44,15 @@ from pecoma.case import Agent
 from pecoma.dates import range_rule
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
-from pecoma.fhir.mcode import concept_text, statements
+from pecoma.fhir.mcode import (
+    CANCER_WORDS,
+    PRIMARY_PROFILE,
+    SECONDARY_PROFILE,
+    concept_text,
+    names_a_cancer,
+    profiles,
+    statements,
+)
 from pecoma.fhir.references import (
     Resolver,
     no_resolver,
@@ -51,6 +63,7 @@ from pecoma.fhir.references import (
 )
 
 __all__ = [
+    "ANTICANCER_STEMS",
     "ATC",
     "ATC_GROUPS_HOLDING_MTOR",
     "ATC_NAMES",
@@ -110,6 +123,7 @@ __all__ = [
     "substances_said",
     "truncated_names",
     "unheld_medications",
+    "unidentified_names",
     "unread_timing",
     "unread_words",
     "unreadable_medication",
@@ -733,16 +747,22 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
             return ()
         return tuple(f"{cd.get('system')}|{cd.get('code')}" for cd in _list(concept.get("coding"))
                      if isinstance(cd, dict) and cd.get("code") is not None)
-    gaps, done = [], 0  # the text outside every name found
+    rest = (w.group(0) for w in re.finditer(r"\w+", _gaps(words)))
+    unread = (w for w in rest if not (w.isascii() and (w.isdigit() or len(w) == 1)))
+    return tuple(itertools.islice(unread, _UNREAD_SHOWN))
+
+
+def _gaps(words: str) -> str:
+    """The text of ``words`` (:func:`_words`) outside every name pecoma reads a substance
+    by, and outside the words that name none (:data:`_READ`)."""
+    gaps, done = [], 0
     for found in _READ.finditer(words):
         start, end = found.span(1)
         if start > done:
             gaps.append(words[done:start])
         done = max(done, end)
     gaps.append(words[done:])
-    rest = (w.group(0) for w in re.finditer(r"\w+", " ".join(gaps)))
-    unread = (w for w in rest if not (w.isascii() and (w.isdigit() or len(w) == 1)))
-    return tuple(itertools.islice(unread, _UNREAD_SHOWN))
+    return " ".join(gaps)
 
 
 #: At most so many words not identified are given (the first ones): enough to say what.
@@ -955,6 +975,9 @@ _DOSE_WORDS: Final = frozenset({
     "disp", "er", "sr", "xr", "pack", "box", "liquid", "syrup", "drops", "cpr",
     "comprime", "comprimes", "gelule", "gelules", "flacon", "lsg", "loesung", "losung",
     "tbl", "tabl", "filmtabl", "kps", "pulver", "lyo", "lyophilisate",
+    # how a dose form releases the drug
+    "extended", "delayed", "modified", "prolonged", "controlled", "immediate", "release",
+    "enteric", "chewable", "effervescent", "orodispersible",
     # routes and how often
     "po", "iv", "ivpb", "im", "sc", "sq", "subcut", "intravenous", "by", "mouth",
     "daily", "once", "twice", "weekly", "day", "days", "week", "cycle", "bid", "tid",
@@ -1071,6 +1094,216 @@ def never_cleared_named(concept: Mapping[str, Any]) -> str | None:
     return found.group(0) if found else None
 
 
+# ----------------------------------------------------- a drug named but not identified
+
+
+#: A number, or a number with a letter before it or a unit after it: "10", "0", "m2" (of
+#: mg/m2), "10mg", "q21d", "d8". Such a word names no drug.
+_NUMBER_WORD: Final = re.compile(r"[a-z]?[0-9]+[a-z]{0,3}")
+_FILLER: Final = frozenset(c.ALLERGY_FILLER_WORDS)
+#: A word written as an investigational product's code is (a development code, as trial
+#: and early-access records name a drug): two to six letters, a hyphen or none, three to
+#: eight digits, a letter perhaps: RAD001, CCI-779, ABI-009, MK-2206, AZD2014. The letters
+#: are no unit or dose word, nor the prefix of a catalogue's or a batch's number (NDC,
+#: lot, ref).
+_PRODUCT_CODE: Final = re.compile(r"([a-z]{2,6})-?[0-9]{3,8}[a-z]?")
+_NOT_PRODUCT_CODES: Final = frozenset({"ndc", "lot", "ref", "rx", "no", "nr", "id", "din",
+                                       "pzn", "cip", "ean", "sku", "batch", "item", "code"})
+#: The endings of the international nonproprietary names (INN) of anticancer drugs, from
+#: the WHO's stems (The use of stems in the selection of International Nonproprietary
+#: Names (INN) for pharmaceutical substances, WHO INN Programme): -rubicin (antineoplastic
+#: antibiotics, daunorubicin group), -platin (platinum derivatives), -taxel (taxane
+#: derivatives), -tinib and -nib (kinase inhibitors: -tinib, -rafenib, -anib), -ciclib
+#: (cyclin-dependent kinase inhibitors), -parib (PARP inhibitors), -lisib (PI3K
+#: inhibitors), -degib (SMO antagonists), -zomib (proteasome inhibitors), -fosfamide and
+#: -mustine (alkylating agents), -trexate and -trexed (folic acid analogues), -citabine
+#: (cytarabine and azacitidine derivatives), -uracil, -tecan (topoisomerase I
+#: inhibitors), -poside (podophyllotoxin derivatives), -mab (monoclonal antibodies), and
+#: -limus, the ending of the rapamycin derivatives (-rolimus: the mTOR inhibitors) and of
+#: the other macrolide immunosuppressants (tacrolimus and pimecrolimus, which pecoma
+#: knows: :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`). Some stems hold drugs of other
+#: diseases too (-mab, -nib, -citabine antivirals, -uracil thyroid antagonists): a name
+#: pecoma does not know ending so is still read as possibly anticancer, the safer
+#: reading. Each ending also as the other European languages write it (-fosfamid,
+#: -fosfamida, -mustina, -platino: a vowel added or the final e dropped). Longest first:
+#: the one a word is said to end with.
+ANTICANCER_STEMS: Final = ("fosfamide", "citabine", "rubicin", "mustine", "trexate",
+                           "trexed", "ciclib", "platin", "uracil", "limus", "taxel",
+                           "tinib", "parib", "lisib", "degib", "zomib", "tecan", "poside",
+                           "nib", "mab")
+_STEMS: Final = tuple((stem, re.compile(
+    "[a-z]{3,}" + (stem[:-1] if stem.endswith("e") else stem) + "[aeo]?"))
+    for stem in ANTICANCER_STEMS)
+#: Words of a name saying it is a drug under trial: whatever it is, it may be an
+#: anticancer drug.
+_TRIAL_WORDS: Final = re.compile(
+    r"investigational|(?:study|trial|protocol) (?:drug|medication|medicine|agent|product)"
+    r"|blinded")
+#: mCODE's profiles of a medication record given for a cancer: CancerRelatedMedication
+#: Request and Administration (``mcode-cancer-related-medication-request``,
+#: ``-administration``; STU1's ``-statement``), and any profile so named.
+_CANCER_RELATED: Final = re.compile(r"cancer-?related-?medication")
+
+
+def _names_no_drug(part: str) -> bool:
+    """Whether one word (or one part of a hyphenated word) of a medication's name names
+    no drug: a number, a single letter, a dose with its unit ("10mg", "m2"), a word of how
+    much, in what form, how or how often (:data:`_DOSE_WORDS`: "daily", "film",
+    "coated"), or a word that names no substance (``ALLERGY_FILLER_WORDS``)."""
+    return (len(part) <= 1 or part in _DOSE_WORDS or part in _FILLER
+            or _NUMBER_WORD.fullmatch(part) is not None)
+
+
+def _unidentified(concepts: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The words of ``concepts`` (a medication's names) that name a drug pecoma cannot
+    identify, each once, in their order: left once every name pecoma reads a substance
+    by (:func:`_gaps`) and the substances near an mTOR inhibitor
+    (:data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`) are taken out, but for the words
+    that name no drug (:func:`_names_no_drug`)."""
+    out: list[str] = []
+    for concept in concepts:
+        words = _words(concept)
+        if not names_something(words):
+            continue
+        rest = _NEVER_CLEARED.sub(" ", _gaps(words))
+        for found in re.finditer(r"[^\W_]+(?:-[^\W_]+)*", rest):
+            word = found.group(0)
+            if not all(_names_no_drug(part) for part in word.split("-")):
+                out.append(word)
+    return list(dict.fromkeys(out))
+
+
+def unidentified_names(resource: Mapping[str, Any],
+                       resolve: Resolver = no_resolver) -> tuple[str, ...]:
+    """What a medication record (or a draft order) names that pecoma cannot identify, when
+    its names identify no drug: the words of its names (its concept, its reference's
+    display, a Medication's code and ingredients; :func:`folded`) left once every name
+    pecoma reads is taken out (the agents, the mTOR-inhibitor class), with the words that
+    name no drug (numbers, single letters, doses and units, the words of how much, in
+    what form, how and how often: "10 mg daily", "film-coated tablets", "75 mg/m2").
+    "Zortrex 5 mg tablet" gives ``zortrex``, "Vitamin D3 1000 IU" ``vitamin``, "XY-4471"
+    ``xy-4471`` (a hyphenated word is one). A name that holds a drug pecoma identifies as no
+    anticancer drug (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`, or
+    :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`: "Ondansetron (chemotherapy-induced
+    nausea)", "Tacrolimus 1 mg") is read as that drug, and one of an agent as the agent:
+    nothing. At most the first five words."""
+    concepts = _concepts(resource, resolve)
+    if agent_of(resource, resolve) is not None or _names_a_substance(concepts):
+        return ()
+    return tuple(_unidentified(concepts))[:_UNREAD_SHOWN]
+
+
+def _names_a_substance(concepts: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a medication's names name a drug pecoma identifies as no anticancer drug."""
+    return any(not_anticancer_named(cc) is not None or never_cleared_named(cc) is not None
+               for cc in concepts)
+
+
+def _profile_mark(resource: Mapping[str, Any]) -> str | None:
+    for profile in profiles(resource):
+        if _CANCER_RELATED.search(profile.lower()):
+            return f"its profile is mCODE's cancer-related medication ({profile})"
+    return None
+
+
+def _reference(value: Any) -> str | None:
+    return (unversioned(str(value["reference"])) if isinstance(value, dict)
+            and isinstance(value.get("reference"), str) else None)
+
+
+def _cancer_condition(cond: Mapping[str, Any]) -> bool:
+    """Whether a Condition is a cancer's: its code names one (:func:`pecoma.fhir.mcode.
+    names_a_cancer`), or its mCODE histology-morphology-behavior extension does, or its
+    profile is mCODE's primary or secondary cancer condition."""
+    morphology = [e.get("valueCodeableConcept") for e in _list(cond.get("extension"))
+                  if isinstance(e, dict) and e.get("url") == c.MCODE_MORPHOLOGY]
+    return (any(names_a_cancer(x) for x in [cond.get("code"), *morphology])
+            or bool({PRIMARY_PROFILE, SECONDARY_PROFILE} & set(profiles(cond))))
+
+
+def _reason_mark(resource: Mapping[str, Any], resolve: Resolver) -> str | None:
+    """The reason of a medication record, or of the order it carries out (an
+    administration's ``request``, a dispense's ``authorizingPrescription``, a statement's
+    ``basedOn``, when ``resolve`` finds that MedicationRequest), that names the PEComa, a
+    cancer or a neoplasm: a ``reasonCode`` (:func:`pecoma.fhir.mcode.names_a_cancer`), a
+    ``reasonReference`` whose display names one or whose Condition is a cancer's
+    (:func:`_cancer_condition`); ``None`` when none does."""
+    holders = [resource]
+    for ref in [resource.get("request"), *_list(resource.get("authorizingPrescription")),
+                *_list(resource.get("basedOn"))]:
+        where = _reference(ref)
+        order = resolve(where) if where is not None else None
+        if order is not None and order.get("resourceType") == "MedicationRequest":
+            holders.append(order)
+    for holder in holders:
+        for concept in _list(holder.get("reasonCode")):
+            if names_a_cancer(concept):
+                return f"its reason names a cancer (reasonCode '{_shown(concept)}')"
+        for ref in _list(holder.get("reasonReference")):
+            where = _reference(ref)
+            found = resolve(where) if where is not None else None
+            said = ref.get("display") if isinstance(ref, dict) else None
+            if (isinstance(said, str) and names_a_cancer({"text": said})) or (
+                    found is not None and found.get("resourceType") == "Condition"
+                    and _cancer_condition(found)):
+                return f"its reason names a cancer (reasonReference {where or said})"
+    return None
+
+
+def _name_mark(words: list[str]) -> str | None:
+    """What, in the words of a medication's name that pecoma cannot identify
+    (:func:`_unidentified`), has the form of a drug's name that may be an anticancer
+    drug: a word written as an investigational product's code is (:data:`_PRODUCT_CODE`),
+    or one ending as the INN of anticancer drugs do (:data:`ANTICANCER_STEMS`)."""
+    for word in words:
+        code = _PRODUCT_CODE.fullmatch(word)
+        if code is not None and code.group(1) not in _NOT_PRODUCT_CODES | _DOSE_WORDS:
+            return (f"'{word}' is written as an investigational product's code is (letters, "
+                    "then digits)")
+    for word in words:
+        for stem, pattern in _STEMS:
+            if any(pattern.fullmatch(part) for part in word.split("-")):
+                return f"'{word}' ends as the names of anticancer drugs do (-{stem})"
+    return None
+
+
+def _treatment_mark(words: list[str]) -> str | None:
+    """A word of cancer treatment ("chemotherapy", "antineoplastic": those of a reason,
+    :data:`pecoma.fhir.mcode.CANCER_WORDS`) or of a drug under trial ("investigational",
+    "study drug") among the words of a medication's name pecoma cannot identify."""
+    said = next((w for w in words if CANCER_WORDS.search(w.replace("-", " "))), None)
+    if said is not None:
+        return f"its name speaks of cancer treatment ('{said}')"
+    found = _TRIAL_WORDS.search(" ".join(words).replace("-", " "))
+    if found is not None:
+        return f"its name speaks of a drug under trial ('{found.group(0)}')"
+    return None
+
+
+def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, Any]],
+                     resolve: Resolver) -> str | None:
+    """Why a medication record whose name pecoma cannot identify may be of an anticancer
+    drug (:func:`unreadable_medication` tells), or ``None``: its name identifies an
+    agent, or holds no word pecoma cannot identify, or nothing marks it. A word with the
+    form of an anticancer drug's name (:func:`_name_mark`: "RAD001", "zortrexinib") marks
+    it whatever else it names; the rest (:func:`_treatment_mark`, an mCODE cancer-related
+    profile, a reason naming a cancer: :func:`_reason_mark`) mark only a name that
+    identifies no drug: "Ondansetron (chemotherapy-induced nausea)" under mCODE's
+    cancer-related profile is ondansetron, supportive care."""
+    words = _unidentified(concepts)
+    if not words or agent_of(resource, resolve) is not None:
+        return None
+    mark = _name_mark(words)
+    if mark is None and not _names_a_substance(concepts):
+        mark = (_treatment_mark(words) or _profile_mark(resource)
+                or _reason_mark(resource, resolve))
+    if mark is None:
+        return None
+    shown = ", ".join(f"'{w}'" for w in words[:_UNREAD_SHOWN])
+    return (f"its name holds {shown}, which pecoma does not identify, and {mark}: it may "
+            "be an anticancer drug")
+
+
 def unreadable_medication(resource: Mapping[str, Any],
                           resolve: Resolver = no_resolver) -> str | None:
     """Why the medication of ``resource`` cannot be identified, or ``None`` if it can be read.
@@ -1080,7 +1313,11 @@ def unreadable_medication(resource: Mapping[str, Any],
     display, neither code nor text, or only codes pecoma does not know (an RxNorm code of
     a brand it does not list could be an mTOR inhibitor) cannot be read; nor can a
     medication whose local reference (``#id``, to the Medication or to an ingredient)
-    names two different contained resources, whatever else it says.
+    names two different contained resources, whatever else it says; nor one whose name
+    holds a drug pecoma cannot identify that something marks as possibly anticancer
+    (:func:`_anticancer_mark`: "XY-4471 10 mg daily", "Zortrex" for a "Malignant
+    PEComa"). A name pecoma cannot identify with no such mark ("Zortrex" alone) is read:
+    no agent of the guideline (:func:`unidentified_names` gives its words).
     """
     reference = _medication_reference(resource)
     try:
@@ -1100,9 +1337,11 @@ def unreadable_medication(resource: Mapping[str, Any],
                  "fullUrl)" if (parsed := parse_reference(reference)) and parsed[0] else "")
         return (f"medicationReference {reference!r} does not resolve to a Medication among "
                 f"the resources given{where}")
-    for concept in concepts:
-        if names_something(_words(concept)) or _project_agent(concept) is not None:
-            return None
+    if any(names_something(_words(concept)) or _project_agent(concept) is not None
+           for concept in concepts):
+        # named: read, unless its name holds a drug pecoma cannot identify that may be
+        # an anticancer drug (:func:`_anticancer_mark`)
+        return _anticancer_mark(resource, concepts, resolve)
     held = resource.get("medicationReference")
     if reference is None and "medicationCodeableConcept" not in resource:
         if isinstance(held, dict) and held:

@@ -963,13 +963,6 @@ def _agent(med: Mapping[str, Any], r: Reader) -> Agent | None:
     return r.agents[key]
 
 
-#: Words naming a cancer (or the PEComa, or its family) in a reason's text or displays: a
-#: reason so named is a cancer's, whatever its code.
-_CANCER_WORDS: Final = re.compile(
-    r"neoplas|tumou?r|cancer|malignan|carcinom|carcinoid|sarcom|pecoma|perivascular "
-    r"epithelioid|lymphom|leuk|melanom|myelom|blastom|metasta|oncolog|chemotherap|"
-    r"angiomyolipom|lymphangioleiomyomatosis|mesotheliom|hodgkin|kaposi|myelodysplas|"
-    r"myeloprolif|mycosis fungoides|waldenstr")
 #: ICD-10 codes outside the neoplasms (C00-D49) that name a disorder in a neoplastic
 #: disease (anaemia, paraneoplastic neuropathy, carcinoid syndrome, tumour lysis): a
 #: drug given for one may be given for the cancer.
@@ -986,7 +979,7 @@ def _not_cancer(concept: Any) -> bool:
     a history of cancer) and the disorders in a neoplastic disease; no ICD-O-3 or
     project code; no word naming a cancer. A reason coded otherwise only (SNOMED CT)
     is not decided: unknown, never taken for no cancer."""
-    if _CANCER_WORDS.search(m.lower_words(concept)):
+    if m.CANCER_WORDS.search(m.lower_words(concept)):
         return False
     icd = []
     for system, code in codings(concept):
@@ -1030,20 +1023,15 @@ def _reason_not_cancer(med: Mapping[str, Any], r: Reader) -> str | None:
     return ", ".join(shown) or None
 
 
-#: ICD-10 codes of an encounter for antineoplastic chemotherapy or immunotherapy (Z51.1,
-#: ICD-10-CM Z51.11 and Z51.12): the usual associated diagnosis of a chemotherapy order,
-#: naming no disease it is given for.
-_CHEMOTHERAPY_ENCOUNTER: Final = ("Z51.1",)
-
-
 def _names_no_disease(concept: Any) -> bool:
     """Whether a reason's CodeableConcept is coded only as an encounter for chemotherapy
-    (:data:`_CHEMOTHERAPY_ENCOUNTER`), with no word of a cancer: it says no more than
-    that the order is chemotherapy, as no reason stated."""
+    (:data:`pecoma.fhir.mcode.CHEMOTHERAPY_ENCOUNTER`: the usual associated diagnosis of
+    a chemotherapy order), with no word of a cancer: it says no more than that the order
+    is chemotherapy, as no reason stated."""
     found = list(codings(concept))
-    return bool(found) and not _CANCER_WORDS.search(m.lower_words(concept)) and all(
+    return bool(found) and not m.CANCER_WORDS.search(m.lower_words(concept)) and all(
         system in (m.ICD10CM, m.ICD10) and code.strip().upper().startswith(
-            _CHEMOTHERAPY_ENCOUNTER) for system, code in found)
+            m.CHEMOTHERAPY_ENCOUNTER) for system, code in found)
 
 
 def order_given_for(order: Mapping[str, Any], resolve: meds.Resolver,
@@ -1285,7 +1273,17 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         agent = _agent(med, r)
         why = meds.unreadable_medication(med, r.resolve) if agent is None else None
         if agent is None and why is None:
-            continue  # a medication pecoma reads but that is no PEComa agent
+            # a medication pecoma reads but that is no PEComa agent; one whose name holds
+            # a drug pecoma cannot identify, nothing marking it as an anticancer drug, is
+            # listed as not read by that name
+            unknown = meds.unidentified_names(med, r.resolve)
+            if unknown:
+                r.why[where] = (
+                    f"its name holds {', '.join(repr(w) for w in unknown)}, which pecoma "
+                    "does not identify: no agent of the guideline, and nothing marks it as "
+                    "an anticancer drug (no mCODE cancer-related profile, no reason naming "
+                    "a cancer, no investigational code or anticancer name stem)")
+            continue
         # its dates decide whether it is a line, planned or given now: a dosage timing
         # that cannot be read is refused, never dropped (the R4B validator lets a null or
         # a number through as an event, and validates only the records a fact comes from)

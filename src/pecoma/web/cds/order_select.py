@@ -656,7 +656,8 @@ def _not_identified(drafts: list[dict[str, Any]],
                     resolve: Resolver) -> list[tuple[Mapping[str, Any], str]]:
     """The drafts among ``drafts`` whose drug pecoma cannot identify, each with why: one
     it cannot read (:func:`~pecoma.fhir.medications.unreadable_medication`: a local code
-    only, a reference that does not resolve), or whose name may be a drug's cut short
+    only, a reference that does not resolve, a name it cannot identify that something
+    marks as possibly anticancer, "XY-4471"), or whose name may be a drug's cut short
     (:func:`~pecoma.fhir.medications.truncated_names`: "IFOSFA 2 G"). Either may be a
     drug of the line a replacement deletes: it would stay beside the proposal."""
     out: list[tuple[Mapping[str, Any], str]] = []

@@ -1,0 +1,362 @@
+"""A medication record naming its drug by a name pecoma cannot identify.
+
+A line of systemic therapy already given decides the advice: after an mTOR inhibitor the
+first-line mTOR advice asks whether the disease progressed on it (S12, S13), and an
+anthracycline given is not offered again as if never given (S14). A record naming its
+drug only by a development code ("RAD001", everolimus), a brand pecoma did not list
+("Adriblastina", doxorubicin; "Cytoxan", cyclophosphamide) or a name it does not know at
+all was read as "not a systemic agent of the guideline" and dropped without a word: a
+patient who progressed on everolimus recorded as RAD001 was offered an mTOR inhibitor as
+the first line, on an ``info`` card, with no question and no "already given".
+
+Now the well-known names are read as their agent, and a name pecoma still cannot
+identify is not taken for "no line" when anything marks it as possibly anticancer (an
+mCODE cancer-related medication profile, a reason naming a cancer, a name written as an
+investigational product's code or ending as anticancer drugs' names do): it goes where
+an unknown RxNorm code goes, the lines already given are not fully known, and the advice
+naming a drug is conditional. A name with no such mark keeps its reading (no line), and
+is listed as not read by its name.
+
+The patient of ``metastatic-lung-metachronous`` has metastatic PEComa, mTOR inhibitors
+recorded available and not contraindicated, and no systemic line in the example.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case import Agent
+from pecoma.fhir.medications import (
+    agent_of,
+    drugs_of,
+    unidentified_names,
+    unreadable_medication,
+)
+from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.web.app import create_app
+from pecoma.web.cds.discovery import ORDER_SELECT, PATIENT_VIEW
+from pecoma.web.cds.settings import CdsSettings
+from pecoma.web.config import WebConfig
+
+from fhir_support import example, hook_request, patient_id, prefetch_of
+
+ON = dt.date(2026, 11, 28)
+PATIENT = "metastatic-lung-metachronous"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+MCODE_STATEMENT = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                   "mcode-cancer-related-medication-statement")
+MCODE_REQUEST = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                 "mcode-cancer-related-medication-request")
+NOT_FULLY_KNOWN = ("**Conditional:** the lines of systemic therapy already given are not "
+                   "fully known (a medication record names a drug pecoma cannot identify)")
+
+
+def statement(pid: str, name: str, **extra: Any) -> dict[str, Any]:
+    """The integrator's MedicationStatement: a course completed in 2025, named ``name``."""
+    return {"resourceType": "MedicationStatement", "id": "ms1", "status": "completed",
+            "subject": {"reference": f"Patient/{pid}"},
+            "medicationCodeableConcept": {"text": name},
+            "effectivePeriod": {"start": "2025-03-01", "end": "2025-08-01"}, **extra}
+
+
+def record_with(name: str, **extra: Any) -> dict[str, Any]:
+    bundle = copy.deepcopy(example(PATIENT))
+    bundle["entry"].append({"resource": statement(patient_id(bundle), name, **extra)})
+    return bundle
+
+
+def read(name: str, **extra: Any) -> BundleCase:
+    return case_from_bundle(record_with(name, **extra), on=ON)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    url = f"sqlite:///{tmp_path_factory.mktemp('names') / 'registry.db'}"
+    return TestClient(create_app(WebConfig(database_url=url, cds=CdsSettings()),
+                                 today=lambda: ON), base_url="http://localhost")
+
+
+def summary_card(client: TestClient, bundle: dict[str, Any]) -> dict[str, Any]:
+    body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch_of(bundle))
+    r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+    assert r.status_code == 200, r.text
+    card: dict[str, Any] = r.json()["cards"][0]
+    return card
+
+
+def mtor_item(detail: str) -> str:
+    """The first-line mTOR item of a summary card, up to the next item (a bold title
+    followed by its text), its notes included."""
+    at = detail.index("**An mTOR inhibitor is the first-line")
+    after = re.search(r"\n\n\*\*[^*\n]+\*\* — ", detail[at + 10:])
+    return detail[at:] if after is None else detail[at:at + 10 + after.start()]
+
+
+class TestWellKnownNames:
+    @pytest.mark.parametrize(("name", "agent"), [
+        ("RAD001 10 mg daily", Agent.everolimus),
+        ("RAD-001 10 mg", Agent.everolimus),
+        ("CCI-779 25 mg IV weekly", Agent.temsirolimus),
+        ("CCI779", Agent.temsirolimus),
+        ("ABI-009 100 mg/m2", Agent.nab_sirolimus),
+        ("Adriblastina 75 mg/m2", Agent.doxorubicin),
+        ("Adriblastin 75 mg/m2", Agent.doxorubicin),
+        ("Caelyx 40 mg/m2", Agent.doxorubicin),
+        ("Farmorubicina 75 mg/m2", Agent.epirubicin),
+        ("Mitoxana 2 g/m2", Agent.ifosfamide),
+        ("DTIC 1000 mg/m2", Agent.dacarbazine),
+        ("DTIC-Dome", Agent.dacarbazine),
+        ("Déticène 1000 mg/m2", Agent.dacarbazine),
+        ("ET-743 1.5 mg/m2", Agent.trabectedin),
+        ("Cytoxan 600 mg/m2", Agent.other_chemotherapy),
+        ("Endoxan 600 mg/m2", Agent.other_chemotherapy),
+        ("Endoxana", Agent.other_chemotherapy),
+        ("Procytox", Agent.other_chemotherapy),
+        ("Abraxane 260 mg/m2", Agent.other_chemotherapy),
+    ])
+    def test_a_development_code_or_brand_is_read_as_its_agent(
+        self, name: str, agent: Agent
+    ) -> None:
+        """Development codes (RAD001 everolimus, CCI-779 temsirolimus) and brands
+        (Adriblastina doxorubicin, Cytoxan and Endoxan cyclophosphamide, DTIC dacarbazine)
+        name a drug of the guideline's lines: read as that line, never dropped."""
+        [line] = read(name).case.systemic.therapies
+        assert line.agent is agent
+
+    @pytest.mark.parametrize(("name", "drug"), [
+        ("Cytoxan", "cyclophosphamide"), ("Endoxan", "cyclophosphamide"),
+        ("Endoxana", "cyclophosphamide"), ("Procytox", "cyclophosphamide"),
+        ("Abraxane", "paclitaxel")])
+    def test_a_brand_of_other_chemotherapy_is_its_drug_for_the_allergy_check(
+        self, name: str, drug: str
+    ) -> None:
+        """An allergy to cyclophosphamide rules out a Cytoxan order: the brand is the
+        drug, never a drug of its own."""
+        assert drugs_of({"medicationCodeableConcept": {"text": name}}) == {drug}
+
+
+class TestReaderUnknownName:
+    def test_the_integrators_rad001_statement_is_the_everolimus_line(self) -> None:
+        """The statement of the report: RAD001 is everolimus, a line given, so the
+        first-line mTOR advice asks whether the disease progressed on it."""
+        bc = read("RAD001 10 mg daily")
+        [line] = bc.case.systemic.therapies
+        assert line.agent is Agent.everolimus
+        assert not any("MedicationStatement" in n for n in bc.not_read)
+
+    @pytest.mark.parametrize(("name", "extra", "mark"), [
+        ("XY-4471 10 mg daily", {}, "'xy-4471' is written as an investigational product's "
+                                    "code is"),
+        ("AZD9999", {}, "'azd9999' is written as an investigational product's code is"),
+        ("Zortrexinib 50 mg", {}, "'zortrexinib' ends as the names of anticancer drugs "
+                                  "do (-nib)"),
+        ("Zortrolimus 5 mg", {}, "ends as the names of anticancer drugs do (-limus)"),
+        ("Zortrubicin 60 mg/m2", {}, "(-rubicin)"),
+        ("Ondansetron 8 mg; XY-4471 100 mg", {}, "'xy-4471' is written as an "
+                                                 "investigational product's code is"),
+        ("Zortrex 5 mg", {"meta": {"profile": [MCODE_STATEMENT]}},
+         "its profile is mCODE's cancer-related medication"),
+        ("Zortrex 5 mg", {"reasonCode": [{"text": "Malignant PEComa, lung metastases"}]},
+         "its reason names a cancer (reasonCode 'Malignant PEComa, lung metastases')"),
+        ("Zortrex 5 mg", {"reasonCode": [{"coding": [{"system": ICD10CM,
+                                                      "code": "C49.9"}]}]},
+         "its reason names a cancer"),
+        ("Zortrex 5 mg", {"reasonReference": [{"reference": "Condition/pecoma-diagnosis"}]},
+         "its reason names a cancer (reasonReference Condition/pecoma-diagnosis)"),
+        ("Chemotherapy (protocol)", {}, "its name speaks of cancer treatment"),
+        ("Investigational product, blinded", {}, "a drug under trial"),
+    ], ids=["code-shape", "code-shape-no-hyphen", "stem-nib", "stem-limus", "stem-rubicin",
+            "code-beside-a-supportive-drug", "mcode-profile", "reason-words",
+            "reason-icd10-neoplasm", "reason-the-pecoma", "cancer-treatment-words",
+            "trial-words"])
+    def test_an_unknown_name_marked_as_possibly_anticancer_leaves_the_lines_not_fully_known(
+        self, name: str, extra: dict[str, Any], mark: str
+    ) -> None:
+        """A drug pecoma cannot identify that anything marks as possibly anticancer may
+        be a line given (an mTOR inhibitor under a trial code): it is listed as not
+        identified, saying why, and the lines already given are not fully known, as for
+        an RxNorm code pecoma does not know. Unknown is not absent."""
+        bc = read(name, **extra)
+        assert bc.case.systemic.therapies == ()
+        [said] = bc.unidentified_medications
+        assert said.startswith("MedicationStatement/ms1: its name holds ")
+        assert mark in said
+        assert bc.history_doubt is not None
+        assert "a medication record names a drug pecoma cannot identify" in bc.history_doubt
+
+    def test_the_reason_of_the_order_a_statement_carries_out_marks_it(self) -> None:
+        """EHRs give the reason on the order: a statement based on an order for the
+        PEComa is marked by that reason."""
+        bundle = record_with("Zortrex 5 mg", basedOn=[{"reference": "MedicationRequest/o1"}])
+        pid = patient_id(bundle)
+        bundle["entry"].append({"resource": {
+            "resourceType": "MedicationRequest", "id": "o1", "status": "cancelled",
+            "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+            "medicationCodeableConcept": {"text": "Zortrex 5 mg"},
+            "reasonCode": [{"text": "Metastatic PEComa"}]}})
+        bc = case_from_bundle(bundle, on=ON)
+        assert any(u.startswith("MedicationStatement/ms1: ")
+                   and "its reason names a cancer" in u for u in bc.unidentified_medications)
+
+    @pytest.mark.parametrize("name", ["Zortrex 5 mg", "Vitamin D3 1000 IU",
+                                      "Coenzyme Q10 100 mg"])
+    def test_an_unknown_name_with_no_mark_is_no_line_and_is_listed_by_its_name(
+        self, name: str
+    ) -> None:
+        """Nothing marks it as an anticancer drug: read as before (no line, the history
+        not put in doubt by every supplement), but listed as not read with the words
+        pecoma could not identify, so that a reader sees what was set aside."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        assert bc.unidentified_medications == ()
+        [listed] = [n for n in bc.not_read if n.startswith("MedicationStatement: ")]
+        assert "which pecoma does not identify: no agent of the guideline, and nothing " \
+               "marks it as an anticancer drug" in listed
+        assert repr(unidentified_names({"medicationCodeableConcept": {"text": name}})[0]) \
+            in listed
+
+    @pytest.mark.parametrize("name", [
+        "Paracetamol 500 mg film-coated tablets", "Metformin hydrochloride extended-release "
+        "500 mg", "Ondansetron 8 mg (chemotherapy-induced nausea)", "Tacrolimus 1 mg"])
+    def test_a_drug_pecoma_identifies_as_no_anticancer_drug_stays_no_line(
+        self, name: str
+    ) -> None:
+        """Ondansetron given for the nausea of chemotherapy, metformin, paracetamol,
+        tacrolimus: drugs pecoma identifies, none anticancer. Nothing is put in doubt,
+        even under an mCODE cancer-related profile (supportive care)."""
+        for extra in ({}, {"meta": {"profile": [MCODE_STATEMENT]}}):
+            bc = read(name, **extra)
+            assert bc.case.systemic.therapies == ()
+            assert bc.unidentified_medications == ()
+            assert "MedicationStatement: not a systemic agent of the guideline (1: " \
+                   "MedicationStatement/ms1)" in bc.not_read
+
+    def test_a_marked_record_not_given_puts_nothing_in_doubt(self) -> None:
+        """A course not taken is no line, whatever its drug (as for an unknown code)."""
+        bc = read("XY-4471 10 mg daily", status="not-taken")
+        assert bc.unidentified_medications == ()
+        assert bc.history_doubt is None
+
+
+class TestOneRule:
+    @pytest.mark.parametrize(("concept", "why"), [
+        ({"text": "XY-4471 100 mg IV"}, "investigational product's code"),
+        ({"text": "Zortrex"}, None),
+        ({"text": "Zortrex", "coding": [{"system": RXNORM, "code": "99999999"}]}, None),
+        ({"coding": [{"system": RXNORM, "code": "99999999"}]}, "a code pecoma does not know"),
+    ])
+    def test_the_reader_and_a_draft_order_read_a_name_alike(
+        self, concept: dict[str, Any], why: str | None
+    ) -> None:
+        """One reading (``unreadable_medication``) for a record and a draft order."""
+        for kind in ("MedicationStatement", "MedicationRequest"):
+            said = unreadable_medication({"resourceType": kind,
+                                          "medicationCodeableConcept": concept})
+            assert (said is None) if why is None else (said is not None and why in said)
+
+    def test_a_name_read_as_an_agent_is_never_put_in_doubt(self) -> None:
+        """"Everolimus (RAD001), trial XY-4471": the agent is read; its other words are
+        no second drug to doubt."""
+        order = {"resourceType": "MedicationRequest", "medicationCodeableConcept": {
+            "text": "Everolimus (RAD001), trial XY-4471"}}
+        assert agent_of(order) is Agent.everolimus
+        assert unreadable_medication(order) is None
+
+
+class TestPatientView:
+    def test_the_integrators_rad001_statement_gets_no_plain_first_line_mtor_item(
+        self, client: TestClient
+    ) -> None:
+        """The report's case: RAD001 is everolimus, a line given; the first-line mTOR
+        item is provisional on whether the disease progressed on it, which is asked."""
+        detail = summary_card(client, record_with("RAD001 10 mg daily"))["detail"]
+        assert "MISS-MTOR-PROGRESSION" in mtor_item(detail)
+        assert "Has the disease progressed on the mTOR inhibitor already recorded?" in detail
+
+    @pytest.mark.parametrize(("name", "extra"), [
+        ("XY-4471 10 mg daily", {}),
+        ("Zortrex 10 mg daily", {"meta": {"profile": [MCODE_STATEMENT]}}),
+        ("Zortrex 10 mg daily", {"reasonReference": [
+            {"reference": "Condition/pecoma-diagnosis"}]}),
+    ], ids=["code-shape", "mcode-profile", "reason-the-pecoma"])
+    def test_a_marked_unknown_name_makes_the_first_line_conditional(
+        self, client: TestClient, name: str, extra: dict[str, Any]
+    ) -> None:
+        """A line may be missing: the card is a warning naming the record, and the
+        first-line mTOR advice is conditional on the lines already given."""
+        card = summary_card(client, record_with(name, **extra))
+        assert card["indicator"] == "warning"
+        assert "- the drug of some medication records: MedicationStatement/ms1" \
+            in card["detail"]
+        assert NOT_FULLY_KNOWN in mtor_item(card["detail"])
+
+    def test_an_unknown_name_with_no_mark_keeps_the_plain_advice(
+        self, client: TestClient
+    ) -> None:
+        """"Zortrex" alone, no profile, no reason: read as before (no line)."""
+        card = summary_card(client, record_with("Zortrex 10 mg daily"))
+        assert card["indicator"] == "info"
+        assert "**Conditional:**" not in mtor_item(card["detail"])
+
+
+class TestOrderSelect:
+    @staticmethod
+    def body(name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        bundle = example(PATIENT)
+        pid = patient_id(bundle)
+        draft = {"resourceType": "MedicationRequest", "id": "d1", "status": "draft",
+                 "intent": "order", "subject": {"reference": f"Patient/{pid}"},
+                 "medicationCodeableConcept": {"text": name}, **(extra or {})}
+        body = hook_request("order-select", pid, prefetch=prefetch_of(bundle))
+        body["context"].update({
+            "selections": ["MedicationRequest/d1"],
+            "draftOrders": {"resourceType": "Bundle", "type": "collection",
+                            "entry": [{"resource": draft}]}})
+        return body
+
+    @pytest.mark.parametrize(("name", "extra"), [
+        ("XY-4471 100 mg IV", None),
+        ("Zortrex 100 mg IV", {"meta": {"profile": [MCODE_REQUEST]}}),
+    ])
+    def test_a_marked_unknown_draft_is_named_as_not_identified(
+        self, client: TestClient, name: str, extra: dict[str, Any] | None
+    ) -> None:
+        """A draft of a drug pecoma cannot identify, marked as possibly anticancer, for a
+        patient with no systemic line: if it is chemotherapy, the guideline puts an mTOR
+        inhibitor first. Nothing is proposed, nothing deleted."""
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=self.body(name, extra))
+        assert r.status_code == 200, r.text
+        [card] = r.json()["cards"]
+        assert card["summary"] == ("Draft order's drug not identified: if it is "
+                                   "chemotherapy, the guideline puts an mTOR inhibitor first")
+        assert "MedicationRequest/d1" in card["detail"].replace("\\", "")
+        assert "suggestions" not in card
+
+    def test_an_unknown_draft_with_no_mark_gets_no_card(self, client: TestClient) -> None:
+        """As the record reads it: a name with no mark is no anticancer drug pecoma can
+        tell (the EHR's own checks stand)."""
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=self.body("Zortrex 100 mg"))
+        assert r.status_code == 200, r.text
+        assert r.json()["cards"] == []
+
+
+def test_the_unknown_rxnorm_code_and_a_marked_name_are_said_alike() -> None:
+    """The reference point of the report: an RxNorm code pecoma does not know already
+    put the lines in doubt; a marked name now does the same."""
+    coded = {"coding": [{"system": RXNORM, "code": "99999999"}]}
+    bundle = copy.deepcopy(example(PATIENT))
+    pid = patient_id(bundle)
+    ms = statement(pid, "x")
+    ms["medicationCodeableConcept"] = coded
+    bundle["entry"].append({"resource": ms})
+    by_code = case_from_bundle(bundle, on=ON)
+    by_name = read("XY-4471 10 mg daily")
+    assert by_code.history_doubt == by_name.history_doubt is not None
+
