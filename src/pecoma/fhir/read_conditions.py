@@ -918,15 +918,16 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                   f"'{verification(x)}'") for w, x in conditions
                  if not live_condition(x) and not _is_metastasis(x)
                  and (_is_pecoma(x) or id(x) in linked)]
-        # a metastasis stating PEComa (8714/6, or the PEComa's morphology) is the PEComa's
-        # spread: named as found, never said to be no PEComa; the primary's Condition is
-        # what the check reads (site, features), and it is missing
-        found += [(w, f"; {w} records a metastasis of PEComa, but the record holds no "
-                   "Condition of its primary tumour (whose site and features the guideline "
-                   "check reads)") for w, x in conditions
-                  if live_condition(x) and _is_metastasis(x) and _states_pecoma(x)]
         found += [(w, f"; {w} is not read: {r.why[w]}")
                   for w, pecoma in histologies.unread if pecoma and w in r.why]
+        if not found:
+            # a metastasis stating PEComa (8714/6, or the PEComa's morphology) is the
+            # PEComa's spread: named as found, never said to be no PEComa; the primary's
+            # Condition is what the check reads (site, features), and it is missing
+            found += [(w, f"; {w} records a metastasis of PEComa, but the record holds no "
+                       "Condition of its primary tumour (whose site and features the "
+                       "guideline check reads)") for w, x in conditions
+                      if live_condition(x) and _is_metastasis(x) and _states_pecoma(x)]
         found += [("", f"; {w}, a result naming no PEComa, is not read: {r.why[w]}")
                   for w, pecoma in histologies.unread if not pecoma and w in r.why]
         r.issue("Condition", ", ".join(x for x, _y in found[:3] if x) or "(none found)",
