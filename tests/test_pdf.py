@@ -242,3 +242,38 @@ def test_every_missing_fact_keeps_its_question(name: str, layout: str) -> None:
         assert len(questions) >= 10  # most facts are missing at a first board
     for question in questions:
         assert squash(question) in text, (name, layout, question)
+
+
+#: An R1 resection of a retroperitoneal PEComa of uncertain malignant potential (one
+#: worrisome feature, infiltrative growth) whose nodal status is not recorded: nodal spread
+#: would be evidence of malignancy (I9), so the critical S27 alert "Malignant tumour may
+#: have been left behind" is the safer branch, provisional on the nodes.
+R1_NODES_UNKNOWN: dict[str, object] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-06"},
+    "tumour": {"primary_site": "retroperitoneum", "size": {"value": 30, "unit": "mm"}},
+    "histology": {"necrosis": "absent", "infiltrative_growth": "present",
+                  "high_nuclear_grade_and_cellularity": "absent", "vascular_invasion": "absent",
+                  "nuclear_pleomorphism_or_giant_cells": "absent", "mitoses_per_50_hpf": 0},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+    "stage": {"status": "localized", "lymph_nodes": "unknown"},
+    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R1"},
+    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"},
+}
+
+
+def test_summary_alert_table_marks_a_provisional_alert() -> None:
+    """The board sheet's alert table says that the critical alert is provisional on the
+    nodal status: it had read as settled ("Malignant tumour may have been left behind")
+    while only the full Alerts section further down said it was provisional."""
+    case = parse_case(R1_NODES_UNKNOWN)
+    a = assess(case, ON)
+    alert = next(i for i in a.alerts if i.id == "ALERT-INCOMPLETE-RESECTION")
+    assert alert.level == "critical" and alert.conditional_on == ("MISS-NODES",)
+    view = build_report_view(case, a, load_knowledge(), plan_surveillance(case, a, ON))
+    for compact in (False, True):
+        html = render_pdf_html(make_templates(), view, a, compact=compact)
+        table = html.split('<table class="summary-alerts">')[1].split("</table>")[0]
+        row = next(r for r in table.split("<tr") if alert.title in r)
+        assert "Provisional until supplied:" in row, compact
+        settled = next(r for r in table.split("<tr") if "Long-term follow-up" in r)
+        assert "Provisional" not in settled, compact

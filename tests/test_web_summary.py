@@ -533,3 +533,21 @@ def test_a_plans_alert_keeps_its_level_in_the_pdf(compact: bool) -> None:
     summary, rest = html.split("Surveillance plan:</strong>", 1)
     assert re.search(r'<tr class="level-warning"><td><strong>Scan history not given', summary)
     assert "[WARNING] Scan history not given: a visit is due now" in rest
+
+
+def test_summary_alert_marks_a_provisional_alert(client: TestClient) -> None:
+    """The page's summary names an alert that is provisional as such, with the fact it
+    waits on: an R1 resection of a retroperitoneal PEComa of uncertain malignant potential
+    whose nodes are not recorded gets the critical S27 alert as the safer branch (nodal
+    spread would be evidence of malignancy, I9), provisional on the nodes; the summary had
+    listed it as settled."""
+    from test_pdf import R1_NODES_UNKNOWN
+
+    case = parse_case(R1_NODES_UNKNOWN)
+    html = client.post("/report", data=forms.case_to_values(case, ON)).text
+    summary = html.split('<ul class="summary-alerts">')[1].split("</ul>")[0]
+    row = next(li for li in summary.split("<li") if "Malignant tumour may have been left" in li)
+    assert "provisional until supplied:" in row
+    assert "Long-term follow-up" in summary
+    settled = next(li for li in summary.split("<li") if "Long-term follow-up" in li)
+    assert "provisional" not in settled
