@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 
 from pecoma.case import DiseaseStatus
 from pecoma.engine import assess
+from pecoma.errors import InputError
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 
 from fhir_support import as_searched, hook_request, patient_id, prefetch_of
@@ -256,3 +257,90 @@ def test_cds_patient_view_gives_the_present_disease_card(tmp_path: Path) -> None
     assert "free\\_of\\_disease not derived" in card["detail"] \
         or "free_of_disease not derived" in card["detail"]
 
+
+
+# --------------------------------------------------------------------------------------
+# A free-of-disease Observation the team wrote, beside a later statement of the disease
+# --------------------------------------------------------------------------------------
+
+FREE_DAY = "2024-04-01"
+
+
+def _with_free(bundle: dict[str, Any], day: str = FREE_DAY) -> dict[str, Any]:
+    """The record with the project's free-of-disease Observation valued ``day`` (the team
+    recorded the patient free of disease since then, after the liver metastasis
+    resolved on 2024-03-05)."""
+    bundle["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "free-of-disease", "status": "final",
+        "code": {"coding": [{"system": PECOMA, "code": "free-of-disease"}]},
+        "subject": _res(bundle, PRIMARY)["subject"], "valueDateTime": day}})
+    return bundle
+
+
+def _not_read(bc: BundleCase) -> str:
+    (note,) = [n for n in bc.notes if n.startswith("free_of_disease not read")]
+    return note
+
+
+class TestFreeOfDiseaseRecordContradicted:
+    """The same statements held against a free-of-disease record: it had been read as
+    such whatever came after it, so a patient recorded free of disease in April 2024 and
+    with distant metastases present in March 2025 was told "free of disease after
+    relapse" and given no systemic advice."""
+
+    @pytest.mark.parametrize("kind", [k for k in PRESENT if k != "pecoma-metastatic"])
+    def test_a_later_statement_of_present_disease(self, kind: str) -> None:
+        """Expected: the free-of-disease record not read, named with its day and the
+        statement, the disease taken as present (the safer reading): the first-line mTOR
+        inhibitor advised (S12, S13), never "free of disease after relapse" (I8)."""
+        build, where = PRESENT[kind]
+        bc = _read(_with_free(build()))
+        assert bc.case.free_of_disease is None
+        note = _not_read(bc)
+        assert "Observation/free-of-disease" in note and FREE_DAY in note and where in note
+        ids = _ids(bc)
+        assert FIRST_LINE in ids and FREE not in ids
+
+    def test_an_undated_statement_is_taken_the_safer_way(self) -> None:
+        """"Distant metastasis present" with no effective time: it may be of before the
+        patient became free of disease, or after. Expected: not read as free of disease,
+        the note saying it cannot be placed."""
+        bc = _read(_with_free(_status("399409002", day=None)))
+        assert bc.case.free_of_disease is None
+        assert "cannot be placed before or after that day" in _not_read(bc)
+        assert FREE not in _ids(bc)
+
+    def test_a_statement_before_the_day_speaks_of_the_disease_that_resolved(self) -> None:
+        """"Worsened" on 2024-03-20, before the patient was recorded free of disease on
+        2024-04-01: it speaks of the disease then. Expected: free of disease since the
+        record's day (after the metastasis resolved), no note."""
+        bc = _read(_with_free(_status("271299001", day="2024-03-20")))
+        assert bc.case.free_of_disease is not None
+        assert bc.case.free_of_disease.since == dt.date(2024, 4, 1)
+        assert not [n for n in bc.notes if n.startswith("free_of_disease not")]
+        assert FREE in _ids(bc)
+
+    def test_the_projects_own_status_names_the_disease_the_patient_had(self) -> None:
+        """The project's disease status 'metastatic' dated after the day: in pecoma's
+        case model it names the disease the patient had beside the day they became free
+        of it (its writer sends both together). Expected: free of disease kept, since
+        the record's day, with no note that the disease is taken as present."""
+        build, _where = PRESENT["pecoma-metastatic"]
+        bc = _read(_with_free(build()))
+        assert bc.case.free_of_disease is not None
+        assert bc.case.free_of_disease.since == dt.date(2024, 4, 1)
+        assert not [n for n in bc.notes if "taken as present" in n]
+
+    def test_with_no_metastasis_and_no_status_the_status_is_asked(self) -> None:
+        """No metastasis Condition and no disease status, only the free-of-disease record
+        and a later "worsened": nothing says what the disease is, so the status is not
+        guessed. Expected: refused naming stage.status, the free-of-disease record and
+        the statement in the reason."""
+        bundle = _with_free(_status("271299001"))
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"]["resourceType"] != "Condition"
+                           or e["resource"]["id"] == PRIMARY]
+        with pytest.raises(InputError) as caught:
+            _read(bundle)
+        text = str(caught.value)
+        assert "stage.status" in text and "free-of-disease record is not read" in text

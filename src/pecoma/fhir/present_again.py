@@ -13,6 +13,13 @@ partial date holding it) may say either: the patient is not taken as free of dis
 then either (the safer reading), and the note asks. Only a full remission or "not
 detected" says the disease is gone; one dated before the day speaks of the disease that
 then resolved.
+
+A free-of-disease record the team wrote (the project's Observation, valued the day the
+patient became free of disease) is held to the same statements, placed against its day
+(:func:`explicit_free_contradicted`), except the project's own disease status: in the
+case model that names the disease the patient had ('metastatic', 'recurrent') beside
+the day they became free of it, and the project's writer sends it undated beside the
+free-of-disease record.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import days_of
 from pecoma.fhir.reading import Reader, codings, project_code
 
-__all__ = ["present_again"]
+__all__ = ["explicit_free_contradicted", "present_again"]
 
 #: The project's own disease status values saying disease is there (``localized``, after
 #: metastases, is a contradiction the case model refuses).
@@ -60,6 +67,39 @@ def present_again(since: dt.date, observations: list[tuple[str, dict[str, Any]]]
     found = [s for s in _statements(since, observations, r) if s.when != "before"]
     if not found:
         return None
+    return found[0].where, (
+        "free_of_disease not derived from the resolved metastases (their latest abatement "
+        f"date, {since.isoformat()}): {_said_of(found)}. The disease is taken as present "
+        "(the safer reading: the advice is for present disease), the resolved metastases "
+        "as history, not listed as present disease; record the metastases present now "
+        "(mCODE SecondaryCancerCondition, with onset and clinicalStatus), or, if the "
+        f"patient is free of disease, since when (an Observation coded {c.PECOMA_SYSTEM}|"
+        f"{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so, after these statements)")
+
+
+def explicit_free_contradicted(since: dt.date, where: str,
+                               observations: list[tuple[str, dict[str, Any]]],
+                               r: Reader) -> tuple[str, str] | None:
+    """Why the free-of-disease record at ``where`` (free of disease since ``since``) is
+    not read: where the first statement of the disease's presence dated after that day,
+    or that cannot be placed against it, is, and the note naming each; ``None`` when
+    there is none. The project's own disease status is not such a statement here (see
+    the module's docstring)."""
+    found = [s for s in _statements(since, observations, r, own_status=False)
+             if s.when != "before"]
+    if not found:
+        return None
+    return found[0].where, (
+        f"free_of_disease not read from {where} (free of disease since "
+        f"{since.isoformat()}): {_said_of(found)}. The disease is taken as present (the "
+        "safer reading: the advice is for present disease); record where the disease is "
+        "now (the metastases present, mCODE SecondaryCancerCondition with onset and "
+        "clinicalStatus, or the disease status), or, if the patient is free of disease "
+        "again, since when (that Observation valued a day after these statements)")
+
+
+def _said_of(found: list[_Statement]) -> str:
+    """Each statement found, and how it stands against the day."""
     parts = []
     for s in found:
         if s.when == "unplaced":
@@ -70,20 +110,13 @@ def present_again(since: dt.date, observations: list[tuple[str, dict[str, Any]]]
         else:
             parts.append(f"{s.where} ({s.day}) states {s.says}, which does not say the "
                          "disease is gone (only a full remission or 'not detected' does)")
-    return found[0].where, (
-        "free_of_disease not derived from the resolved metastases (their latest abatement "
-        f"date, {since.isoformat()}): {'; '.join(parts)}. The disease is taken as present "
-        "(the safer reading: the advice is for present disease), the resolved metastases "
-        "as history, not listed as present disease; record the metastases present now "
-        "(mCODE SecondaryCancerCondition, with onset and clinicalStatus), or, if the "
-        f"patient is free of disease, since when (an Observation coded {c.PECOMA_SYSTEM}|"
-        f"{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so, after these statements)")
+    return "; ".join(parts)
 
 
 def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
-                r: Reader) -> Iterator[_Statement]:
+                r: Reader, own_status: bool = True) -> Iterator[_Statement]:
     """The statements of the disease's presence the reader read as the PEComa's, placed
-    against ``since``."""
+    against ``since`` (the project's own disease status among them if ``own_status``)."""
     if r.primary_recurred is not None:
         # a Condition's clinicalStatus is the status it has now
         yield _Statement(r.primary_recurred, "that the PEComa has recurred", True, "after",
@@ -91,7 +124,10 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
     for where, obs in observations:
         if where not in r.used:  # not read as the PEComa's (another disease's, ...)
             continue
-        said = _said(obs, r.kinds.get(id(obs)))
+        kind = r.kinds.get(id(obs))
+        if kind == "handler" and not own_status:
+            continue
+        said = _said(obs, kind)
         if said is not None:
             when, day = _placed(obs, since)
             yield _Statement(where, said[0], said[1], when, day)

@@ -23,7 +23,7 @@ from pecoma.case import (
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
-from pecoma.fhir.present_again import present_again
+from pecoma.fhir.present_again import explicit_free_contradicted, present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
     HISTORY_CLINICAL,
@@ -1270,7 +1270,10 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     Metastases all resolved, each with its abatement date, make the patient free of
     disease since the latest, unless the record says the disease is present again after
     it, or may be (:func:`pecoma.fhir.present_again.present_again`): none is derived
-    then, and the resolved metastases are history, not listed as present disease."""
+    then, and the resolved metastases are history, not listed as present disease. A
+    free-of-disease Observation is held to the same statements first
+    (:func:`_free_contradicted`)."""
+    _free_contradicted(r, observations)
     other_cancers = r.other_cancers
     present: list[dict[str, Any]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
@@ -1370,18 +1373,21 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                            "present)")
         else:
             present.append(met)
+    stated_free = r.data.get("free_of_disease", {}).get("since")
     if history and not present:
         ends = [d for _met, d in history]
         if all(d is not None for d in ends):
             since = max(d for d in ends if d is not None)
             # free of disease since they resolved, unless a statement of the disease's
             # presence is dated after that day, or cannot be placed against it
-            again = present_again(since, observations, r)
-            if again is None:
+            if stated_free is not None and since.isoformat() <= stated_free:
+                pass  # a free-of-disease Observation read (not contradicted) says since when
+            elif (again := present_again(since, observations, r)) is None:
                 r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
                 r.notes.append("free_of_disease.since taken from the latest abatement date "
                                "of the resolved metastases; how (surgery or systemic "
                                "therapy) is unknown")
+                r.present_again = None  # a statement before that day spoke of them
             else:
                 r.present_again, said = again
                 r.notes.append(said)
@@ -1395,6 +1401,22 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.put("stage.metastases", metastases, ", ".join(paths))
     _stated_before_the_present_metastases(present, observations, r)
     r.present_metastases = len(present)
+
+
+def _free_contradicted(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
+    """A free-of-disease Observation is not read when a statement of the disease's
+    presence is dated after its day, or cannot be placed against it
+    (:func:`pecoma.fhir.present_again.explicit_free_contradicted`): the disease is taken
+    as present, the safer reading, and the note says why."""
+    where = r.sources.get("free_of_disease")
+    if where is None:
+        return
+    since = dt.date.fromisoformat(r.data["free_of_disease"]["since"])
+    again = explicit_free_contradicted(since, where, observations, r)
+    if again is not None:
+        del r.data["free_of_disease"], r.sources["free_of_disease"]
+        r.present_again, said = again
+        r.notes.append(said)
 
 
 def _metastasis_site(cond: Mapping[str, Any], where: str, r: Reader) -> str:
@@ -1724,6 +1746,13 @@ def derive_status(r: Reader) -> None:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: resolved metastases")
         r.notes.append("stage.status taken as 'metastatic' (resolved metastases); the patient "
                        "is free of disease since free_of_disease.since")
+    elif r.present_again is not None and not r.metastasis_conditions:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: the free-of-disease record is not read ({r.present_again} "
+                "says the disease is present again after it, or may), and neither a "
+                "metastasis Condition nor a disease status says what the disease is; record "
+                "the disease status (and the metastases present now, mCODE "
+                "SecondaryCancerCondition); the disease status is never assumed")
     elif r.present_again is not None:
         r.put("stage.status", DiseaseStatus.metastatic.value,
               f"derived: resolved metastases, and {r.present_again}")
