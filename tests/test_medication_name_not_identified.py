@@ -238,6 +238,26 @@ class TestReaderUnknownName:
             assert "MedicationStatement: not a systemic agent of the guideline (1: " \
                    "MedicationStatement/ms1)" in bc.not_read
 
+    @pytest.mark.parametrize("name", [
+        "Adalimumab 40 mg every other week", "Tofacitinib 5 mg twice daily",
+        "Upadacitinib 15 mg", "Dupilumab 300 mg", "Emtricitabine/tenofovir 200/245 mg",
+        "Propylthiouracil 50 mg"])
+    def test_a_drug_of_another_disease_ending_as_anticancer_drugs_do_is_no_line(
+        self, name: str
+    ) -> None:
+        """Adalimumab and dupilumab (-mab), tofacitinib and upadacitinib (-nib),
+        emtricitabine (-citabine), propylthiouracil (-uracil): drugs of rheumatoid
+        arthritis, eczema, HIV and the thyroid whose names end as those of anticancer
+        drugs do. They had put every line given in doubt ("may be an anticancer drug"),
+        withholding the plain first-line advice for a patient on adalimumab. pecoma
+        identifies them: no line, nothing in doubt, set aside as no systemic agent."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        assert bc.unidentified_medications == ()
+        assert bc.history_doubt is None
+        assert "MedicationStatement: not a systemic agent of the guideline (1: " \
+               "MedicationStatement/ms1)" in bc.not_read
+
     def test_a_marked_record_not_given_puts_nothing_in_doubt(self) -> None:
         """A course not taken is no line, whatever its drug (as for an unknown code)."""
         bc = read("XY-4471 10 mg daily", status="not-taken")

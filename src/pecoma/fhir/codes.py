@@ -276,6 +276,18 @@ NOT_ANTICANCER_NAMES: Final = (
     "allopurinol", "carbamazepine", "phenytoin", "lamotrigine", "ondansetron",
     "metoclopramide", "lidocaine", "lignocaine", "iodinated contrast", "contrast media",
     "contrast medium", "contrast dye", "contrast", "radiocontrast", "iodine", "gadolinium",
+    # drugs of other diseases whose names end as anticancer drugs' do (-mab, -nib,
+    # -citabine, -uracil: pecoma.fhir.medications.ANTICANCER_STEMS); none is given for a
+    # cancer (those that are, such as rituximab, ruxolitinib or denosumab, are not here)
+    "adalimumab", "infliximab", "golimumab", "certolizumab", "ustekinumab", "secukinumab",
+    "ixekizumab", "guselkumab", "risankizumab", "tildrakizumab", "dupilumab", "omalizumab",
+    "mepolizumab", "benralizumab", "reslizumab", "tezepelumab", "tocilizumab",
+    "sarilumab", "vedolizumab", "natalizumab", "ocrelizumab", "evolocumab", "alirocumab",
+    "erenumab", "galcanezumab", "fremanezumab", "eptinezumab", "palivizumab",
+    "nirsevimab", "eculizumab", "ravulizumab", "romosozumab", "belimumab", "anifrolumab",
+    "canakinumab", "emicizumab", "tofacitinib", "baricitinib", "upadacitinib",
+    "abrocitinib", "filgotinib", "deucravacitinib", "emtricitabine", "propylthiouracil",
+    "methylthiouracil",
     # foods
     "food", "peanut", "tree nut", "nut", "almond", "walnut", "cashew", "pecan", "hazelnut",
     "pistachio", "brazil nut", "macadamia", "shellfish", "seafood", "shrimp", "prawn",

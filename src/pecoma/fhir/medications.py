@@ -1122,11 +1122,12 @@ _NOT_PRODUCT_CODES: Final = frozenset({"ndc", "lot", "ref", "rx", "no", "nr", "i
 #: -limus, the ending of the rapamycin derivatives (-rolimus: the mTOR inhibitors) and of
 #: the other macrolide immunosuppressants (tacrolimus and pimecrolimus, which pecoma
 #: knows: :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`). Some stems hold drugs of other
-#: diseases too (-mab, -nib, -citabine antivirals, -uracil thyroid antagonists): a name
-#: pecoma does not know ending so is still read as possibly anticancer, the safer
-#: reading. Each ending also as the other European languages write it (-fosfamid,
-#: -fosfamida, -mustina, -platino: a vowel added or the final e dropped). Longest first:
-#: the one a word is said to end with.
+#: diseases too (-mab, -nib, -citabine antivirals, -uracil thyroid antagonists): those
+#: pecoma lists (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`: adalimumab, tofacitinib,
+#: ...) are identified as no anticancer drug; a name pecoma does not know ending so is
+#: still read as possibly anticancer, the safer reading. Each ending also as the other
+#: European languages write it (-fosfamid, -fosfamida, -mustina, -platino: a vowel added
+#: or the final e dropped). Longest first: the one a word is said to end with.
 ANTICANCER_STEMS: Final = ("fosfamide", "citabine", "rubicin", "mustine", "trexate",
                            "trexed", "ciclib", "platin", "uracil", "limus", "taxel",
                            "tinib", "parib", "lisib", "degib", "zomib", "tecan", "poside",
