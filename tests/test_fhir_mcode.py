@@ -260,6 +260,29 @@ class TestUterineLocalized:
                                              {"text": "Stage IIIB"}))
         assert read(uterus).case.stage.status.value == "localized"
 
+    def test_a_refusal_names_the_staging_and_status_it_found(
+            self, uterus: dict[str, Any]) -> None:
+        """The IG's shape with no HistoryOfMetastaticCancer: a pathological M0, a stage
+        group IB and a CancerDiseaseStatus 'not detected'. None tells a PEComa that never
+        spread from one that spread and was cleared, so the record is refused (never
+        assumed localized); the refusal had said only that the status was '(not found)',
+        as if the record held nothing: it names each result found and why it does not
+        settle the status."""
+        uterus["entry"] = [e for e in uterus["entry"]
+                           if e["resource"]["id"] != "no-history-of-metastatic-cancer-pecoma-u"]
+        uterus["entry"] += [
+            self._staging(("http://loinc.org", "21901-4"), {"coding": [{
+                "system": "http://snomed.info/sct", "code": "1229901006"}]}, rid="pm0"),
+            self._staging(("http://loinc.org", "21902-2"), {"text": "Stage IB"}, rid="ib"),
+            self._staging(("http://loinc.org", "97509-4"), {"coding": [{
+                "system": "http://snomed.info/sct", "code": "260415000"}]}, rid="ds")]
+        with pytest.raises(InputError) as exc:
+            read(uterus)
+        text = " ".join(str(exc.value).split())
+        for rid in ("Observation/pm0", "Observation/ib", "Observation/ds"):
+            assert rid in text
+        assert "none of these tells the status" in text
+
     def test_the_primary_conditions_stage_iv_outweighs_a_denied_history(
             self, uterus: dict[str, Any]) -> None:
         """The stage recorded on the PEComa Condition itself (Condition.stage.summary) is

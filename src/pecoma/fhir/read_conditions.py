@@ -1719,6 +1719,26 @@ def _spread_set_aside(r: Reader, where: str) -> str | None:
             "with onset and clinicalStatus); the disease status is never assumed")
 
 
+def _found_but_not_settling(r: Reader) -> str:
+    """What the record says of the disease's course that was read, when none of it gives
+    the disease status (an M0, a stage group below IV, "not detected", a remission): said,
+    so that a refusal never reads as if the record held nothing."""
+    said = [text for _day, text in sorted(r.evidence)] + [
+        f"{where}: {why}" for where, why in r.why.items() if why.endswith("not a disease status")]
+    if not said:
+        return ""
+    found = "; ".join(said[:_EVIDENCE_SHOWN])
+    more = f" and {len(said) - _EVIDENCE_SHOWN} more" if len(said) > _EVIDENCE_SHOWN else ""
+    return (f". Found: {found}{more}; none of these tells the status: an M0 or a "
+            "stage group below IV says how the tumour was staged, and 'not detected' or a "
+            "remission how the disease goes, not whether the PEComa never spread (localized) "
+            "or spread and was cleared (free of disease after metastases)")
+
+
+#: How many results of the disease's course a refusal names.
+_EVIDENCE_SHOWN: Final = 4
+
+
 def derive_status(r: Reader) -> None:
     stated = r.sources.get("stage.status")
     if stated is not None and r.data["stage"]["status"] == DiseaseStatus.metastatic.value:
@@ -1852,4 +1872,4 @@ def derive_status(r: Reader) -> None:
                 f"{c.OBS_DISEASE_STATUS[0]}, a metastasis Condition (mCODE "
                 "SecondaryCancerCondition), an mCODE CancerDiseaseStatus 'distant metastasis "
                 "present', or an mCODE HistoryOfMetastaticCancer stating none; the disease "
-                "status is never assumed")
+                f"status is never assumed{_found_but_not_settling(r)}")
