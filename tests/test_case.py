@@ -64,8 +64,9 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "greater than 0"),
     ("zero size", with_("tumour.size", {"value": 0, "unit": "cm"}), "tumour.size.value",
      "greater than 0"),
-    ("implausible size", with_("tumour.size", {"value": 1500, "unit": "mm"}), "tumour.size",
-     "at most 100 cm"),
+    # named by the number entered, not by the whole size object
+    ("implausible size", with_("tumour.size", {"value": 1500, "unit": "mm"}),
+     "tumour.size.value", "at most 100 cm"),
     ("unit missing", with_("tumour.size", {"value": 3}), "tumour.size.unit", "required"),
     ("bad unit", with_("tumour.size", {"value": 3, "unit": "inch"}), "tumour.size.unit",
      "'cm' or 'mm'"),
@@ -817,3 +818,17 @@ class TestCompletingResectionEntry:
 
         assert {"surgery.completion.date", "surgery.completion.margin"} <= set(COLUMN_NAMES)
         assert "completion" in Case.model_json_schema()["$defs"]["Surgery"]["properties"]
+
+
+@pytest.mark.parametrize(("size", "shown"), [({"value": 1500, "unit": "mm"}, "1500"),
+                                             ({"value": 150.5, "unit": "cm"}, "150.5")])
+def test_an_implausible_size_shows_the_number_entered(size: dict[str, Any], shown: str) -> None:
+    """A size above 100 cm is refused naming the number entered and its unit, as every
+    other refusal shows the value given: it had been named by the size object, its value
+    a Python dict ("{'value': 1500, 'unit': 'mm'}") that a form or an API client could not
+    show back."""
+    with pytest.raises(InputError) as info:
+        parse_case(with_("tumour.size", size))
+    (issue,) = [i for i in info.value.issues if i.path == "tumour.size.value"]
+    assert issue.value == shown
+    assert size["unit"] in issue.rule and "at most 100 cm (1000 mm)" in issue.rule

@@ -36,6 +36,7 @@ from pecoma.case.values import (
     YesNo,
 )
 from pecoma.dates import DATE_RULE, date_rule, day_text, range_rule, reached_months
+from pecoma.errors import FieldIssue
 from pecoma.numbers import FINITE_NUMBER_RULE, PLAIN_NUMBER_RULE, number_text, parse_number
 
 __all__ = [
@@ -164,8 +165,12 @@ class Size(_Model):
     @model_validator(mode="after")
     def _plausible(self) -> Size:
         if self.cm > MAX_SIZE_CM:
+            # named by the number entered (a Size is only ever the case's tumour.size),
+            # not by the whole object
             cm, mm = number_text(MAX_SIZE_CM), number_text(MAX_SIZE_CM * 10)
-            raise ValueError(f"must be at most {cm} cm ({mm} mm)")
+            raise Contradictions([FieldIssue(
+                "tumour.size.value", number_text(self.value),
+                f"must be at most {cm} cm ({mm} mm) (the unit given: {self.unit})")])
         return self
 
     def __str__(self) -> str:
