@@ -450,3 +450,32 @@ class TestACaseAgainstTheRecordedScansAndOutcomes:
                                         "symptoms, which the case does not hold")
         assert ("; the case cannot be evaluated as of the date: 'imaging[0].date' must not "
                 "be before the surgery (2025-01-20)") in row["reason"]
+
+
+def test_worklist_in_a_narrow_terminal_keeps_every_alert_and_reason(
+    tmp_path: Path, good_csv: Path
+) -> None:
+    """In an 80-column terminal the table had squeezed its last columns (why, alerts) to
+    nothing: PEC-0001's critical alert after an equivocal scan could not be read. Each
+    patient is then a block whose lines hold the reason and every alert in full, in the
+    worklist's order; a wide terminal keeps the table."""
+    db = ("--data-dir", str(tmp_path))
+    assert pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", *db).returncode == 0
+    scan = pecoma("registry", "record-scan", "PEC-0001", "--date", "2026-11-02", "--modality",
+                  "mri_primary", "--finding", "equivocal", "--on", "2026-11-28", *db)
+    assert scan.returncode == 0, scan.stderr
+    wide = pecoma("registry", "worklist", "--on", "2026-11-28", *db)
+    alert = "critical: Equivocal scan: decide before the next routine visit"
+    assert "Equivocal scan" in wide.stdout and wide.stdout.count("│") > 10  # the table
+    for columns in (80, 100):
+        narrow = run_cli("registry", "worklist", "--on", "2026-11-28", *db, columns=columns)
+        assert narrow.returncode == 0, narrow.stderr
+        words = " ".join(narrow.stdout.split())
+        assert alert in words, columns
+        assert "│" not in narrow.stdout and "…" not in narrow.stdout
+        firsts = [line.split()[0] for line in narrow.stdout.splitlines()
+                  if line.startswith("PEC-")]
+        # the equivocal scan's critical alert puts PEC-0001 first; PEC-0002 is overdue;
+        # PEC-0003 (metastatic) has no plan: last
+        assert firsts == ["PEC-0001", "PEC-0002", "PEC-0003"], columns
+        assert "why: visit 1" in words

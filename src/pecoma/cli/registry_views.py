@@ -7,11 +7,13 @@ The commands are plain functions; :mod:`pecoma.cli.registry` adds them to the gr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from pecoma.cli.common import (
@@ -33,6 +35,7 @@ from pecoma.cli.common import (
 from pecoma.registry.worklist import (
     DEFAULT_RECENT_DAYS,
     SortKey,
+    WorkItem,
     WorkStatus,
     evaluate,
     select,
@@ -132,33 +135,58 @@ def worklist_cmd(
         write_out(to_ics(items, day, reminder_days=cfg.followup.calendar_reminder_days), output)
     else:
         shown = items if limit == 0 else items[:limit]
-        t = Table(title=f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients")
-        for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
-            t.add_column(col, no_wrap=True)
-        t.add_column("why")
-        t.add_column("alerts")
-        for i in shown:
-            t.add_row(
-                *map(
-                    escape,
-                    (
-                        i.registry_id,
-                        i.status.value,
-                        str(i.due or ""),
-                        str(i.latest or ""),
-                        "+".join(i.imaging),
-                        i.risk_group or "",
-                        i.reason,
-                        "; ".join(f"{a.level}: {a.title}" for a in i.alerts),
-                    ),
-                )
-            )
-        out.print(t)
+        title = f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients"
+        if out.width >= _WORKLIST_TABLE_WIDTH:
+            out.print(_worklist_table(title, shown))
+        else:
+            _print_worklist_blocks(title, shown)
         if len(shown) < len(items):
             out.print(
                 f"The first {len(shown):,} of {len(items):,} patients in this order; "
                 "--limit 0 shows every row, --format csv or json writes them all to a file."
             )
+
+
+#: The narrowest terminal the worklist's table is drawn in: narrower, its last columns
+#: (why, alerts) would be squeezed to nothing, so each patient is written as a block.
+_WORKLIST_TABLE_WIDTH: Final = 150
+
+
+def _worklist_table(title: str, shown: Sequence[WorkItem]) -> Table:
+    t = Table(title=title)
+    for col in ("registry id", "status", "due", "latest", "imaging", "risk"):
+        t.add_column(col, no_wrap=True)
+    t.add_column("why")
+    t.add_column("alerts")
+    for i in shown:
+        t.add_row(*map(escape, (
+            i.registry_id, i.status.value, str(i.due or ""), str(i.latest or ""),
+            "+".join(i.imaging), i.risk_group or "", i.reason,
+            "; ".join(f"{a.level}: {a.title}" for a in i.alerts))))
+    return t
+
+
+def _print_worklist_blocks(title: str, shown: Sequence[WorkItem]) -> None:
+    """The worklist in a narrow terminal: a block per patient, its first line the
+    table's short columns, then why it is where it is and each alert on lines of their
+    own, wrapped, never cut."""
+    out.print(title)
+    for i in shown:
+        head = [i.registry_id, i.status.value]
+        if i.due is not None:
+            head.append(f"due {i.due}")
+        if i.latest is not None:
+            head.append(f"latest {i.latest}")
+        if i.risk_group:
+            head.append(f"risk {i.risk_group}")
+        out.print()
+        out.print(escape("  ".join(head)))
+        lines = [f"imaging: {'+'.join(i.imaging)}"] if i.imaging else []
+        lines += [f"why: {i.reason}"] if i.reason else []
+        lines += [f"{a.level}: {a.title}" for a in i.alerts]
+        for line in lines:
+            out.print(Padding(escape(line), (0, 0, 0, 2), expand=False))
+    out.print()
 
 
 MinCellOption = Annotated[
