@@ -832,3 +832,22 @@ def test_an_implausible_size_shows_the_number_entered(size: dict[str, Any], show
     (issue,) = [i for i in info.value.issues if i.path == "tumour.size.value"]
     assert issue.value == shown
     assert size["unit"] in issue.rule and "at most 100 cm (1000 mm)" in issue.rule
+
+
+@pytest.mark.parametrize(("given", "rule"), [
+    # the web form takes a month's name; the case format (files, the API, a registry
+    # import) asks for YYYY-MM-DD and says how this day is written so
+    ("15 Oct 2025", "must be a date as YYYY-MM-DD: write it 2025-10-15"),
+    ("2 December 2024", "must be a date as YYYY-MM-DD: write it 2024-12-02"),
+    # no such day: no day to name
+    ("31 Jun 2025", "must be a date as YYYY-MM-DD (a time of 00:00 after it is accepted"),
+    ("yesterday", "must be a date as YYYY-MM-DD (a time of 00:00 after it is accepted"),
+])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_saying_how(given: str, rule: str) -> None:
+    """A registry file's "15 Oct 2025", typed as the web form takes it, had been refused
+    with "must be a date as YYYY-MM-DD" alone, which also did not say that the midnight
+    of a day (as date-and-time exports write it) is accepted."""
+    with pytest.raises(InputError) as info:
+        parse_case(with_("diagnosis.date", given))
+    (issue,) = [i for i in info.value.issues if i.path == "diagnosis.date"]
+    assert issue.rule.startswith(rule), issue.rule

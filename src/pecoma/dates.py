@@ -28,6 +28,7 @@ __all__ = [
     "date_rule",
     "day_text",
     "full_months_between",
+    "month_named",
     "no_day_rule",
     "no_such_day",
     "parse_day",
@@ -143,3 +144,37 @@ def full_months_between(start: dt.date, end: dt.date) -> int:
 def reached_months(start: dt.date, end: dt.date, months: int) -> bool:
     """Whether at least ``months`` whole months lie between ``start`` and ``end``."""
     return end >= add_months(start, months)
+
+#: The months by name, in full and by their first three letters (and "sept").
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+    for name in (full, full[:3])
+} | {"sept": 9}
+_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
+
+
+def month_named(text: str) -> tuple[int, int, int] | None:
+    """The year, month and day of a date written with the month's name (``2 Dec 2026``,
+    ``2 December 2026``, ``2-Dec-2026``), as written (not checked against the calendar),
+    or ``None``. The web form reads dates so; the case format asks for ``YYYY-MM-DD`` and
+    names it, for such a date, in its refusal."""
+    m = _NAMED.match(text.strip())
+    month = _MONTHS.get(m[2].lower()) if m else None
+    return (int(m[3]), month, int(m[1])) if m and month else None

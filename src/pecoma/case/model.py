@@ -35,7 +35,15 @@ from pecoma.case.values import (
     VariantStatus,
     YesNo,
 )
-from pecoma.dates import DATE_RULE, date_rule, day_text, range_rule, reached_months
+from pecoma.dates import (
+    DATE_RULE,
+    date_rule,
+    day_text,
+    month_named,
+    no_such_day,
+    range_rule,
+    reached_months,
+)
 from pecoma.errors import FieldIssue
 from pecoma.numbers import FINITE_NUMBER_RULE, PLAIN_NUMBER_RULE, number_text, parse_number
 
@@ -111,7 +119,13 @@ def _iso_day(value: Any) -> Any:
         return text
     if isinstance(value, int | float):
         raise ValueError("must be a date as YYYY-MM-DD, not a number")
-    raise ValueError("must be a date as YYYY-MM-DD")
+    named = month_named(value) if isinstance(value, str) else None
+    if named is not None and no_such_day(*named) is None:
+        # "15 Oct 2025", as the web form takes it: the same day in this format's words
+        raise ValueError(f"must be a date as YYYY-MM-DD: write it "
+                         f"{dt.date(*named).isoformat()}")
+    raise ValueError("must be a date as YYYY-MM-DD (a time of 00:00 after it is accepted, "
+                     "as date-and-time exports write the day)")
 
 
 def _in_date_range(value: dt.date) -> dt.date:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from pecoma.dates import EARLIEST, LATEST, no_day_rule, no_such_day, range_rule
+from pecoma.dates import EARLIEST, LATEST, month_named, no_day_rule, no_such_day, range_rule
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.numbers import NUMBER_RULE, parse_number
 from pecoma.text import TEXT_RULE, escaped, shown, text_is_odd
@@ -47,32 +47,10 @@ def parse_form_number(text: str) -> str | None:
     return parse_number(text, decimal_comma=True)
 
 
-_MONTHS = {
-    name: number
-    for number, full in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-    for name in (full, full[:3])
-} | {"sept": 9}
 DATE_FORM_RULE = (
     f"must be a date as {DATE_FORMS}, between {EARLIEST.isoformat()} and {LATEST.isoformat()}"
 )
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
-_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
 _NUMERIC = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2,4})$", re.ASCII)
 
 
@@ -109,9 +87,8 @@ def parse_form_date(text: str) -> dt.date | str:
     written: tuple[int, int, int] | None = None  # year, month, day
     if m := _ISO.match(value):
         written = int(m[1]), int(m[2]), int(m[3])
-    elif m := _NAMED.match(value):
-        month = _MONTHS.get(m[2].lower())
-        written = (int(m[3]), month, int(m[1])) if month else None
+    elif (named := month_named(value)) is not None:
+        written = named
     elif m := _NUMERIC.match(value):
         return _ambiguous(m)
     if written is None:
