@@ -4,15 +4,20 @@ the patient would be taken as free of disease since
 (:func:`pecoma.fhir.read_conditions.read_metastases`).
 
 The statements are those the reader already reads as the PEComa's: an mCODE
-CancerDiseaseStatus (LOINC 97509-4), a TNM distant metastases category of M1, the
-project's own disease status, and a PEComa Condition saying it has recurred
-(``Reader.primary_recurred``). A statement of present disease dated after that day says
-the disease came back, so the patient is not free of disease: the advice is for present
-disease. One that cannot be placed before or after it (undated, of that same day, or a
-partial date holding it) may say either: the patient is not taken as free of disease
+CancerDiseaseStatus (LOINC 97509-4), a TNM distant metastases category of M1, a TNM
+stage group IV (soft-tissue sarcoma: involved nodes or distant metastases), the
+project's own disease status, a PEComa Condition saying it has recurred
+(``Reader.primary_recurred``: its clinicalStatus ``recurrence`` or ``relapse``, or its
+words), a further PEComa Condition not in the past whose onset is after the day (a
+PEComa that arose after it), and a Condition naming PEComa in words pecoma does not read
+(``Reader.pecoma_unread``: whether it says the disease is there is not known). A
+statement of present disease dated after that day says the disease came back, so the
+patient is not free of disease: the advice is for present disease. One that cannot be
+placed before or after it (undated, of that same day, a partial date holding it, or a
+period running past it) may say either: the patient is not taken as free of disease
 then either (the safer reading), and the note asks. Only a full remission or "not
-detected" says the disease is gone; one dated before the day speaks of the disease that
-then resolved.
+detected" says the disease is gone; one dated before the day (a period ended before it)
+speaks of the disease that then resolved.
 
 A free-of-disease record the team wrote (the project's Observation, valued the day the
 patient became free of disease) is held to the same statements, placed against its day
@@ -33,7 +38,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import days_of
-from pecoma.fhir.reading import Reader, codings, project_code
+from pecoma.fhir.reading import Reader, codings, extension, project_code
 
 __all__ = ["explicit_free_contradicted", "present_again"]
 
@@ -56,6 +61,11 @@ class _Statement:
     present: bool
     when: str
     day: str
+    #: How the note says what it states, and why a statement not saying the disease is
+    #: there still does not say it is gone.
+    verb: str = "states"
+    unsure: str = "which does not say the disease is gone (only a full remission or " \
+        "'not detected' does)"
 
 
 def present_again(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
@@ -103,13 +113,13 @@ def _said_of(found: list[_Statement]) -> str:
     parts = []
     for s in found:
         if s.when == "unplaced":
-            parts.append(f"{s.where} ({s.day}) states {s.says} and cannot be placed before "
-                         "or after that day")
+            parts.append(f"{s.where} ({s.day}) {s.verb} {s.says} and cannot be placed "
+                         "before or after that day")
         elif s.present:
-            parts.append(f"{s.where} ({s.day}) states {s.says}: the disease is present again")
+            parts.append(f"{s.where} ({s.day}) {s.verb} {s.says}: the disease is present "
+                         "again")
         else:
-            parts.append(f"{s.where} ({s.day}) states {s.says}, which does not say the "
-                         "disease is gone (only a full remission or 'not detected' does)")
+            parts.append(f"{s.where} ({s.day}) {s.verb} {s.says}, {s.unsure}")
     return "; ".join(parts)
 
 
@@ -121,6 +131,32 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
         # a Condition's clinicalStatus is the status it has now
         yield _Statement(r.primary_recurred, "that the PEComa has recurred", True, "after",
                          "a Condition's status is the one it has now")
+    for where, cond in r.pecoma_beside:
+        # a further PEComa Condition, not in the past, that arose after the day: the
+        # PEComa came back (or a new one arose); one with no onset is the PEComa
+        # recorded again, as the primary's own entry is
+        onset = _onset_raw(cond)
+        if onset is None:
+            continue
+        when, day = _placed_raw(onset, since, "onset")
+        if when != "before":
+            yield _Statement(where, "a PEComa, not in the past, beside the one read as the "
+                             "primary", True, when, day, verb="records")
+    for where, cond in r.pecoma_unread:
+        raw = _onset_raw(cond)
+        if raw is not None:
+            when, day = _placed_raw(raw, since, "onset")
+        elif (entered := days_of(cond.get("recordedDate"))) is not None \
+                and entered.latest < since:
+            when, day = "before", f"no onset, recorded {cond['recordedDate']}"
+        else:
+            when, day = "unplaced", "no onset: it may be of any time"
+        words = m.lower_words(cond.get("code")) or m.lower_words(
+            (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept"))
+        yield _Statement(where, f"PEComa in words pecoma does not read ({show_value(words, 80)})",
+                         False, when, day, verb="names",
+                         unsure="which pecoma cannot read as the PEComa, its recurrence or "
+                         "another disease: whether the disease is there is not known")
     for where, obs in observations:
         if where not in r.used:  # not read as the PEComa's (another disease's, ...)
             continue
@@ -155,6 +191,11 @@ def _said(obs: Mapping[str, Any], kind: str | None) -> tuple[str, bool] | None:
             return None
         words = m.lower_words(concept) or ", ".join(code for _s, code in codings(concept))
         return f"the TNM distant metastases category {show_value(words, 60)}", True
+    if kind == "staging" and m.stage_group(concept) == "IV":
+        # stage IV of soft-tissue sarcoma is involved nodes or distant metastases: a
+        # stage assigned then says the disease was there
+        words = m.lower_words(concept) or ", ".join(code for _s, code in codings(concept))
+        return f"the TNM stage group {show_value(words, 60)} (nodes or distant metastases)", True
     if kind == "handler" and project_code(obs.get("code")) == c.OBS_DISEASE_STATUS[0]:
         status = project_code(concept)
         if status in _PRESENT_STATUSES:
@@ -164,24 +205,19 @@ def _said(obs: Mapping[str, Any], kind: str | None) -> tuple[str, bool] | None:
 
 def _placed(obs: Mapping[str, Any], since: dt.date) -> tuple[str, str]:
     """Where a result stands against ``since``: ``after``, ``before`` or ``unplaced``
-    (undated, of that day, or a partial date holding it), with its day as written. With
-    no effective time, one issued before ``since`` is of a time before it (a result is
-    issued once it is made); one issued later may be of any time."""
-    period = obs.get("effectivePeriod")
+    (undated, of that day, a partial date holding it, or a period running past it or
+    holding it), with its day as written. A period is before the day only when it ended
+    before it (FHIR: a period with no end is ongoing), after it only when it began after
+    it. With no effective time, one issued before ``since`` is of a time before it (a
+    result is issued once it is made); one issued later may be of any time."""
     raw = next((obs[k] for k in ("effectiveDateTime", "effectiveInstant")
-                if isinstance(obs.get(k), str)),
-               period.get("start") if isinstance(period, dict) else None)
-    if isinstance(raw, str):
-        days = days_of(raw)
-        if days is not None and days.earliest > since:
-            return "after", f"dated {raw}, after it"
-        if days is not None and days.latest < since:
-            return "before", f"dated {raw}"
-        if days is not None and days.day is not None:
-            return "unplaced", f"dated {raw}, the same day"
-        if days is not None:
-            return "unplaced", f"dated {raw}, a partial date holding that day"
-        return "unplaced", f"dated {show_value(raw, 40)}, not a date pecoma reads"
+                if isinstance(obs.get(k), str)), None)
+    if raw is not None:
+        return _placed_raw(raw, since, "dated")
+    period = obs.get("effectivePeriod")
+    if isinstance(period, dict) and any(isinstance(period.get(k), str)
+                                        for k in ("start", "end")):
+        return _placed_period(period, since)
     issued = obs.get("issued")
     days = days_of(issued)
     if days is not None and days.latest < since:
@@ -189,3 +225,55 @@ def _placed(obs: Mapping[str, Any], since: dt.date) -> tuple[str, str]:
     if days is not None:
         return "unplaced", f"no effective time, issued {issued}: it may be of an earlier time"
     return "unplaced", "undated"
+
+
+def _placed_raw(raw: str, since: dt.date, how: str) -> tuple[str, str]:
+    """Where a day as written (a date, a dateTime, a partial date) stands against
+    ``since``, and the day as the note shows it (``how``: 'dated', 'onset')."""
+    days = days_of(raw)
+    if days is not None and days.earliest > since:
+        return "after", f"{how} {raw}, after it"
+    if days is not None and days.latest < since:
+        return "before", f"{how} {raw}"
+    if days is not None and days.day is not None:
+        return "unplaced", f"{how} {raw}, the same day"
+    if days is not None:
+        return "unplaced", f"{how} {raw}, a partial date holding that day"
+    return "unplaced", f"{how} {show_value(raw, 40)}, not a date pecoma reads"
+
+
+def _placed_period(period: Mapping[str, Any], since: dt.date) -> tuple[str, str]:
+    """Where an ``effectivePeriod`` stands against ``since``: after it when it began after
+    it, before it when it ended before it; otherwise it runs past that day or holds it
+    (or its days cannot be read): unplaced."""
+    start, end = period.get("start"), period.get("end")
+    first = days_of(start) if isinstance(start, str) else None
+    last = days_of(end) if isinstance(end, str) else None
+    shown = f"effective {_end_shown(start, first, 'start')} to {_end_shown(end, last, 'end')}"
+    if first is not None and first.earliest > since:
+        return "after", f"{shown}, after it"
+    if last is not None and last.latest < since:
+        return "before", shown
+    if (isinstance(start, str) and first is None) or (isinstance(end, str) and last is None):
+        return "unplaced", f"{shown}, not a period pecoma reads"
+    if last is None:
+        return "unplaced", f"{shown}: a period with no end is ongoing, so it may run past that day"
+    return "unplaced", f"{shown}, a period running past that day or holding it"
+
+
+def _end_shown(raw: Any, days: Any, what: str) -> str:
+    """An end of a period as the note shows it: as written when read, quoted when not."""
+    if not isinstance(raw, str):
+        return f"(no {what})"
+    return raw if days is not None else show_value(raw, 40)
+
+
+def _onset_raw(cond: Mapping[str, Any]) -> str | None:
+    """A Condition's onset as written (``onsetDateTime``, else its period's start), or
+    ``None``."""
+    onset = cond.get("onsetDateTime")
+    if isinstance(onset, str):
+        return onset
+    period = cond.get("onsetPeriod")
+    start = period.get("start") if isinstance(period, dict) else None
+    return start if isinstance(start, str) else None

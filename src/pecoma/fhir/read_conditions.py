@@ -92,6 +92,13 @@ def _codes_or_names_pecoma(concept: Any) -> bool:
             or histology_words(m.concept_text(concept))[0] is True)
 
 
+def _words_name_pecoma(cond: Mapping[str, Any]) -> bool:
+    """Whether a Condition's code or morphology extension names PEComa in words, read or
+    not (negated, doubted, beside words pecoma does not know)."""
+    morphology = (extension(cond, c.MCODE_MORPHOLOGY) or {}).get("valueCodeableConcept")
+    return any(m.names_pecoma(m.lower_words(x)) for x in (cond.get("code"), morphology))
+
+
 def _is_metastasis(cond: Mapping[str, Any]) -> bool:
     return (_codes_pecoma_spread(cond) or m.SECONDARY_PROFILE in m.profiles(cond)
             or m.is_secondary_code(cond.get("code")))
@@ -429,7 +436,10 @@ _WORDS_BESIDE_A_NAME: Final = frozenset({
     "deposit", "deposits", "primary", "positive", "grade", "high", "low", "small",
     "squamous", "basal", "clear", "endometrioid", "serous", "of", "the", "a", "an", "in",
     "and", "with", "from", "to", "left", "right", "upper", "lower", "lobe", "site",
-    "pelvis", "pelvic", "abdomen", "abdominal"})
+    "pelvis", "pelvic", "abdomen", "abdominal",
+    # where a resected tumour recurs: its organ's bed or fossa ("renal fossa",
+    # "nephrectomy bed", "tumour bed", "surgical bed")
+    "fossa", "bed", "surgical", "operative", "nephrectomy", "hysterectomy", "resection"})
 _SITE_WORDS: Final = tuple(w for _x, words in (*m.PRIMARY_SITE_WORDS,
                                                *m.METASTASIS_SITE_WORDS) for w in words)
 
@@ -1056,9 +1066,33 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
     for other_where, other in primary[1:]:
         r.why[other_where] = f"a further PEComa Condition ({where} is read)"
         r.further_pecoma[id(other)] = other_where
-        if (r.primary_recurred is None and clinical_status(other) not in _HISTORY
-                and _RECURRENCE_WORDS.search(m.lower_words(other.get("code")))):
+        if r.primary_recurred is not None or clinical_status(other) in _HISTORY:
+            continue
+        # a further PEComa Condition whose clinicalStatus (FHIR's condition-clinical
+        # 'recurrence', 'relapse': the status it has now) or whose words say the PEComa
+        # came back is its recurrence, as the primary's own status is
+        if clinical_status(other) in _RECURRED:
+            r.primary_recurred = (f"{other_where}.clinicalStatus "
+                                  f"'{clinical_status(other)}', a recurrence of the PEComa")
+        elif _RECURRENCE_WORDS.search(m.lower_words(other.get("code"))):
             r.primary_recurred = f"{other_where}, a recurrence of the PEComa"
+        else:
+            continue
+        r.used.add(other_where)
+    # the further PEComa Conditions not in the past (bar the one read as its recurrence),
+    # and the Conditions naming PEComa in words not read as it: each placed against the
+    # day the patient would be free of disease (pecoma.fhir.present_again)
+    r.pecoma_beside = [(w, x) for w, x in primary[1:]
+                       if clinical_status(x) not in _HISTORY and w not in r.used]
+    r.pecoma_unread = [(w, x) for w, x in conditions
+                       if live_condition(x) and x is not cond and not _is_metastasis(x)
+                       and id(x) not in r.further_pecoma and id(x) not in revised
+                       and id(x) not in unsure and clinical_status(x) not in _HISTORY
+                       and _words_name_pecoma(x)]
+    for w, unread_cond in r.pecoma_unread:
+        said = histology_words(m.concept_text(unread_cond.get("code")))[2] or "are not read as it"
+        r.why.setdefault(w, f"names PEComa, but its words {said}: whether it records the "
+                         "PEComa or its recurrence is not known")
     r.other_cancers = [w for w, x in conditions
                        if x is not cond and id(x) not in linked and not _is_pecoma(x)
                        and _other_cancer(x, site)]

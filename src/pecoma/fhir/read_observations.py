@@ -1784,10 +1784,22 @@ def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
 
 
 def _evidence(r: Reader, obs: Mapping[str, Any], where: str, text: str) -> None:
-    """A result listed as evidence of the disease's course, by its day."""
-    day = day_of(obs.get("effectiveDateTime"))
-    when = day.isoformat() if day else "undated"
-    r.evidence.append((when, f"{when}: {text} ({where})"))
+    """A result listed as evidence of the disease's course, by its day (or its period's
+    days: a status over a period is shown with both ends, never as undated)."""
+    day = day_of(obs.get("effectiveDateTime")) or day_of(obs.get("effectiveInstant"))
+    period = obs.get("effectivePeriod")
+    ends = ([day_of(period.get(k)) for k in ("start", "end")]
+            if day is None and isinstance(period, dict) else [None, None])
+    if day is not None:
+        key = when = day.isoformat()
+    elif ends[0] is not None or ends[1] is not None:
+        first, last = (x.isoformat() if x else "" for x in ends)
+        key = first or last
+        when = (f"{first} to {last}" if first and last
+                else f"from {first}" if first else f"until {last}")
+    else:
+        key = when = "undated"
+    r.evidence.append((key, f"{when}: {text} ({where})"))
     r.used.add(where)
 
 

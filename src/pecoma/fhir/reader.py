@@ -367,24 +367,27 @@ def _label(where: str, res: Mapping[str, Any]) -> str:
     return f"{res['resourceType']}/{rid}" if isinstance(rid, str) else where
 
 
-def _local_results(report: Mapping[str, Any]) -> list[str]:
-    """The local references (``#id``) among a DiagnosticReport's ``result``."""
+def _local_results(report: Mapping[str, Any], element: str = "result") -> list[str]:
+    """The local references (``#id``) among a DiagnosticReport's ``result`` (or another
+    element's: an Observation's ``hasMember``)."""
     out = []
-    for ref in as_list(report.get("result")):
+    for ref in as_list(report.get(element)):
         target = ref.get("reference") if isinstance(ref, dict) else None
         if isinstance(target, str) and target.startswith("#") and len(target) > 1:
             out.append(target)
     return out
 
 
-def _report_results(report: Mapping[str, Any], where: str
+def _report_results(report: Mapping[str, Any], where: str, element: str = "result"
                     ) -> list[tuple[str, dict[str, Any]]]:
     """``(where, Observation)`` of each result a DiagnosticReport holds contained and
     names by ``#id`` (``DiagnosticReport/dr1#hmb``): results of the record, read as an
     Observation of the record is (FHIR R4: a contained resource is part of its
-    container; the report's results are its observations)."""
+    container; the report's results are its observations). So are the members an
+    Observation holds contained and names in ``hasMember`` (``element``: an mCODE stage
+    group's T, N and M categories, ``Observation/sg#m``)."""
     out = []
-    for target in _local_results(report):
+    for target in _local_results(report, element):
         found = meds.contained(report, target)
         if isinstance(found, dict) and found.get("resourceType") == "Observation":
             out.append((f"{where}{target}", found))
@@ -762,6 +765,11 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     about, why=f"its focus: {about.why}", key="focus")))
                 continue
             by_type[kind].append((where, res))
+            if kind == "Observation":
+                # its members held contained are results of the record too
+                for at, member in _report_results(res, where, "hasMember"):
+                    r.kinds[id(member)] = observation_kind(member)
+                    queue.append((at, member))
     for part, why in unattributed_parts(unattributed).items():
         _add_reason(unread, part, why)
     r.resolve = resolve

@@ -179,6 +179,17 @@ class Reader:
     #: ``id``, with where: each the same tumour recorded again or not, as
     #: :func:`pecoma.fhir.read_conditions.the_pecoma` tells.
     further_pecoma: dict[int, str] = field(default_factory=dict)
+    #: The further PEComa Conditions not in the past (clinicalStatus not resolved,
+    #: inactive, remission), bar one read as the PEComa's recurrence, with where: one
+    #: whose onset is after the day the patient would be free of disease says the PEComa
+    #: is there again (:mod:`pecoma.fhir.present_again`).
+    pecoma_beside: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    #: The Conditions not in the past naming PEComa in their words that were read neither
+    #: as the PEComa nor as a metastasis ("Recurrence of PEComa in the nephrectomy
+    #: bed": words pecoma does not read), with where: whether they say the disease is
+    #: there is not known, so the patient is never taken as free of disease beside one
+    #: that cannot be placed before that day (:mod:`pecoma.fhir.present_again`).
+    pecoma_unread: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     #: Metastasis Conditions (by ``id``) whose latest histology names another tumour than
     #: PEComa: not the PEComa's spread, so nothing about them is the PEComa's. Each with
     #: where it is, and where and when the result that set it aside stands.
