@@ -380,3 +380,105 @@ def test_the_unknown_rxnorm_code_and_a_marked_name_are_said_alike() -> None:
     by_name = read("XY-4471 10 mg daily")
     assert by_code.history_doubt == by_name.history_doubt is not None
 
+
+
+class TestMtorKinaseInhibitorsAndOtherUnlistedDrugs:
+    @pytest.mark.parametrize("name", [
+        "Sapanisertib 3 mg PO daily", "TAK-228 3 mg", "TAK 228", "MLN0128 4 mg",
+        "Vistusertib 50 mg", "AZD 2014 50 mg", "AZD2014", "Onatasertib 45 mg", "CC-223"])
+    def test_an_mtor_kinase_inhibitor_is_never_read_as_no_line(self, name: str) -> None:
+        """Sapanisertib (TAK-228, MLN0128), vistusertib (AZD2014) and onatasertib
+        (CC-223) inhibit mTOR itself (mTORC1 and mTORC2), as the rapamycin derivatives
+        inhibit mTORC1: a course of one is an mTOR-inhibitor line the case format has no
+        agent for. Read as "no line", the first-line mTOR advice (S02, S12) had been
+        given plainly, as to a patient never treated; sapanisertib was "nothing marks it
+        as an anticancer drug", and a code written with a blank ("TAK 228") lost its
+        digits. Now the record names an mTOR inhibitor pecoma cannot record: the lines
+        already given are not fully known, said so."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        [said] = bc.unidentified_medications
+        assert said.startswith("MedicationStatement/ms1: it names an mTOR inhibitor (")
+        assert "that is none of the agents pecoma records" in said
+        assert bc.history_doubt is not None
+
+    def test_a_development_code_written_with_a_blank_is_marked_as_one(self) -> None:
+        """"MK 2206 60 mg" (an AKT inhibitor under trial, written as trial pharmacies
+        often do, letters, a blank, digits): read as "mk" and a number, it was no line
+        and put nothing in doubt. It is an investigational product's code, which may be an
+        anticancer drug: the lines already given are not fully known. A dose is no code:
+        a single letter ("Vitamin D 1000 IU", "Q 12 H"), a number with its unit after it
+        ("ADVIL 200 MG"), or a brand written in small letters beside its strength
+        ("Advil 200") leaves the name unmarked, no line, nothing in doubt."""
+        bc = read("MK 2206 60 mg")
+        [said] = bc.unidentified_medications
+        assert "'mk 2206' is written as an investigational product's code is" in said
+        assert bc.history_doubt is not None
+        for plain in ("Vitamin D 1000 IU", "VITAMIN D 1000", "Zortrex Q 12 H",
+                      "ADVIL 200 MG", "Advil 200", "Zortrex 500 ml", "NDC 12345"):
+            order = {"resourceType": "MedicationStatement",
+                     "medicationCodeableConcept": {"text": plain}}
+            assert unreadable_medication(order) is None, plain
+
+    @pytest.mark.parametrize(("name", "agent"), [
+        ("Lurbinectedin 3.2 mg/m2 IV", Agent.other_chemotherapy),
+        ("Zepzelca 3.2 mg/m2", Agent.other_chemotherapy),
+        ("Fludarabine 25 mg/m2", Agent.other_chemotherapy),
+        ("Cytarabine 100 mg/m2", Agent.other_chemotherapy),
+        ("Mitoxantrone 12 mg/m2", Agent.other_chemotherapy),
+        ("Thiotepa 5 mg/kg", Agent.other_chemotherapy),
+        ("Selinexor 80 mg", Agent.other),
+    ])
+    def test_a_cytotoxic_of_other_cancers_is_a_line(self, name: str, agent: Agent) -> None:
+        """Lurbinectedin, fludarabine, cytarabine, mitoxantrone and thiotepa are
+        conventional chemotherapy, selinexor another anticancer agent: each a line given
+        (S13: mTOR inhibition before conventional chemotherapy), never "no line". They
+        had been set aside as names pecoma does not identify, nothing marking them."""
+        [line] = read(name).case.systemic.therapies
+        assert line.agent is agent
+
+    @pytest.mark.parametrize(("name", "stem"), [
+        ("Ipatasertib 400 mg", "-sertib"), ("Nelarabine 1500 mg/m2", "-arabine"),
+        ("Pixantrone 50 mg/m2", "-antrone"), ("Ecubectedin", "-ectedin"),
+        ("Eltanexor 20 mg", "-nexor"), ("Zortepa 10 mg", "-tepa")])
+    def test_a_name_ending_as_more_anticancer_drugs_do_is_marked(
+        self, name: str, stem: str
+    ) -> None:
+        """The WHO's stems of serine/threonine kinase inhibitors (-sertib), arabinofuranosyl
+        nucleosides (-arabine), anthraquinones (-antrone), thiotepa derivatives (-tepa),
+        ecteinascidins (-ectedin) and nuclear export inhibitors (-nexor) name anticancer
+        drugs: one pecoma does not list may be a line given."""
+        [said] = read(name).unidentified_medications
+        assert f"ends as the names of anticancer drugs do ({stem})" in said
+
+    def test_vidarabine_an_antiviral_ending_as_cytarabine_does_is_no_line(self) -> None:
+        """Vidarabine treats herpes simplex keratitis: no anticancer drug, though it ends
+        as cytarabine and fludarabine do (-arabine). Identified: no line, nothing in doubt."""
+        bc = read("Vidarabine 3% ophthalmic ointment")
+        assert bc.case.systemic.therapies == ()
+        assert bc.unidentified_medications == ()
+        assert bc.history_doubt is None
+        assert unidentified_names({"medicationCodeableConcept": {
+            "text": "Vidarabine"}}) == ()
+
+    @pytest.mark.parametrize(("name", "drug"), [
+        ("Zepzelca", "lurbinectedin"), ("Fludara", "fludarabine"),
+        ("Novantrone", "mitoxantrone"), ("Tepadina", "thiotepa"), ("Xpovio", "selinexor")])
+    def test_a_brand_is_its_drug_for_the_allergy_check(self, name: str, drug: str) -> None:
+        """An allergy to lurbinectedin rules out a Zepzelca order: the brand is the drug."""
+        assert drugs_of({"medicationCodeableConcept": {"text": name}}) == {drug}
+
+    def test_the_summary_card_lists_a_record_whose_drug_was_not_identified(
+        self, client: TestClient
+    ) -> None:
+        """"Zortrex 10 mg daily": a name pecoma does not know, nothing marking it as an
+        anticancer drug, read as no line. Only ``pecoma fhir to-case`` listed it; the card
+        said nothing of it, so the team could not see that a line may rest on a name
+        pecoma did not read. The card lists it now, by its words and its record, as it
+        lists the Procedures not read; the plain advice stays (no mark, no doubt)."""
+        card = summary_card(client, record_with("Zortrex 10 mg daily"))
+        detail = card["detail"].replace("\\", "")
+        assert "**Medication records whose drug pecoma did not identify**" in detail
+        assert "- MedicationStatement: its name holds 'zortrex' (1: MedicationStatement/ms1)" \
+            in detail
+        assert card["indicator"] == "info"

@@ -232,8 +232,19 @@ ANTINEOPLASTIC: Final = "antineoplastic agent"
 #: Words that name an mTOR inhibitor, or the class, that is none of the case format's
 #: agents (an ATC code under L01EG pecoma does not list reads as "mtor inhibitor"): an
 #: intolerance of one rules out every mTOR inhibitor; a line of one cannot be recorded.
+#: Besides the rapamycin derivatives, the mTOR kinase inhibitors (mTORC1/2, the WHO INN
+#: stem -sertib) given in cancer trials, each with its development codes (the synonyms of
+#: its NCI Thesaurus entry): sapanisertib (TAK-228, MLN0128, INK128), vistusertib
+#: (AZD2014) and onatasertib (CC-223). A line of one is at least a line not fully known,
+#: never "no line". The substring test (:func:`pecoma.fhir.medications.mtor_class_named`)
+#: reads each code as written here: with a hyphen, a blank or nothing, but for the short
+#: INK128 and CC-223, whose blank forms ("pink 128", "5 cc 223") read inside other words.
 MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "zotarolimus",
-                           "umirolimus", "biolimus")
+                           "umirolimus", "biolimus",
+                           "sapanisertib", "tak-228", "tak 228", "tak228", "mln0128",
+                           "mln-0128", "mln 0128", "ink128", "ink-128",
+                           "vistusertib", "azd2014", "azd-2014", "azd 2014",
+                           "onatasertib", "cc-223", "cc223")
 
 #: Names of substances an allergy may be recorded to that are no anticancer drug and hold
 #: none (each a whole word, plurals too: "dogs", "mangoes", "strawberries"; a hyphen or
@@ -288,6 +299,9 @@ NOT_ANTICANCER_NAMES: Final = (
     "canakinumab", "emicizumab", "tofacitinib", "baricitinib", "upadacitinib",
     "abrocitinib", "filgotinib", "deucravacitinib", "emtricitabine", "propylthiouracil",
     "methylthiouracil",
+    # vidarabine, an antiviral (herpes simplex keratitis), ends as cytarabine and
+    # fludarabine do (-arabine)
+    "vidarabine",
     # foods
     "food", "peanut", "tree nut", "nut", "almond", "walnut", "cashew", "pecan", "hazelnut",
     "pistachio", "brazil nut", "macadamia", "shellfish", "seafood", "shrimp", "prawn",
@@ -409,7 +423,16 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                                 # Health Canada's Drug Product Database); Abraxane,
                                 # nab-paclitaxel (Drugs@FDA)
                                 "cytoxan", "endoxana", "endoxan", "procytox",
-                                "abraxane")),
+                                "abraxane",
+                                # cytotoxics of other cancers, each with its brand
+                                # (Drugs@FDA): lurbinectedin (Zepzelca; an
+                                # ecteinascidin, as trabectedin is, but not it),
+                                # fludarabine (Fludara) and cytarabine, mitoxantrone
+                                # (Novantrone; an anthracenedione, ATC L01DB07, no
+                                # anthracycline of S14), thiotepa (Tepadina)
+                                "lurbinectedin", "zepzelca", "fludarabine", "fludara",
+                                "cytarabine", "mitoxantrone", "novantrone", "thiotepa",
+                                "tepadina")),
     # Systemic anticancer agents the guideline does not name (immunotherapy, other
     # targeted drugs): a line of "another agent", never "no systemic treatment given".
     # ANTINEOPLASTIC stands for an ATC L01 code pecoma does not list (medications._words).
@@ -419,7 +442,9 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                    "regorafenib", "lenvatinib", "imatinib", "anlotinib", "axitinib",
                    "bevacizumab", "avastin", "olaratumab", "tazemetostat", "nirogacestat",
                    "sutent", "nexavar", "cabometyx", "stivarga", "lenvima", "gleevec",
-                   "glivec")),
+                   "glivec",
+                   # selinexor (Xpovio, Drugs@FDA), an inhibitor of nuclear export
+                   "selinexor", "xpovio")),
 )
 
 #: The drugs' international nonproprietary names (INN) as other European languages spell
@@ -456,6 +481,9 @@ OTHER_LANGUAGE_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "mitomycin": ("mitomicin",),
     "bleomycin": ("bleomicin",),
     "melphalan": ("melfalan",),
+    "fludarabine": ("fludarabin",),
+    "cytarabine": ("cytarabin", "citarabin"),
+    "mitoxantrone": ("mitoxantron",),
 }
 
 #: The English name each spelling of :data:`OTHER_LANGUAGE_NAMES` stands for.

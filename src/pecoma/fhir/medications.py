@@ -600,6 +600,8 @@ _OTHER_NAMES_OF: Final[Mapping[str, str]] = {
     "stivarga": "regorafenib", "lenvima": "lenvatinib", "gleevec": "imatinib",
     "glivec": "imatinib", "cytoxan": "cyclophosphamide", "endoxan": "cyclophosphamide",
     "endoxana": "cyclophosphamide", "procytox": "cyclophosphamide", "abraxane": "paclitaxel",
+    "zepzelca": "lurbinectedin", "fludara": "fludarabine", "novantrone": "mitoxantrone",
+    "tepadina": "thiotepa", "xpovio": "selinexor",
 }
 
 
@@ -1105,10 +1107,26 @@ _FILLER: Final = frozenset(c.ALLERGY_FILLER_WORDS)
 #: and early-access records name a drug): two to six letters, a hyphen or none, three to
 #: eight digits, a letter perhaps: RAD001, CCI-779, ABI-009, MK-2206, AZD2014. The letters
 #: are no unit or dose word, nor the prefix of a catalogue's or a batch's number (NDC,
-#: lot, ref).
-_PRODUCT_CODE: Final = re.compile(r"([a-z]{2,6})-?[0-9]{3,8}[a-z]?")
+#: lot, ref). A code written with a blank between its letters and its digits ("TAK 228",
+#: "AZD 2014", as pecoma's own lists write "CCI 779" and "RAD 001") is one word here
+#: (:data:`_SPACED_CODE`).
+_PRODUCT_CODE: Final = re.compile(r"([a-z]{2,6})(?:-| )?[0-9]{3,8}[a-z]?")
 _NOT_PRODUCT_CODES: Final = frozenset({"ndc", "lot", "ref", "rx", "no", "nr", "id", "din",
                                        "pzn", "cip", "ean", "sku", "batch", "item", "code"})
+#: Words after a number that make it a strength, a volume or a duration, not a code's
+#: digits ("Advil 200 mg", "Zortrex 500 ml", "over 120 minutes").
+_AMOUNT_AFTER: Final = (r"(?:mg|mcg|µg|ug|g|gm|grams?|kg|ml|l|iu|units?|mmol|meq|"
+                        r"micrograms?|milligrams?|%|h|hrs?|hours?|min|mins|minutes?|days?|"
+                        r"weeks?)(?![a-z])")
+#: A development code written with blanks between its letters and its digits: two to six
+#: capital letters as written (a brand written in small letters beside its strength,
+#: "Advil 200", is not read so), blanks, three to eight digits and a letter perhaps, no
+#: unit or duration after them ("ADVIL 200 MG" is a strength). Single letters and one or
+#: two digits are never one ("Vitamin D 1000", "Q 12 H"), nor letters that are a dose,
+#: unit or catalogue word (:data:`_NOT_PRODUCT_CODES`, :data:`_DOSE_WORDS`).
+_SPACED_CODE: Final = re.compile(
+    r"(?<![A-Za-z0-9])([A-Z]{2,6})[ \t]+([0-9]{3,8}[A-Za-z]?)(?![A-Za-z0-9])"
+    r"(?!(?i:[ \t]*" + _AMOUNT_AFTER + r"))")
 #: The endings of the international nonproprietary names (INN) of anticancer drugs, from
 #: the WHO's stems (The use of stems in the selection of International Nonproprietary
 #: Names (INN) for pharmaceutical substances, WHO INN Programme): -rubicin (antineoplastic
@@ -1118,20 +1136,28 @@ _NOT_PRODUCT_CODES: Final = frozenset({"ndc", "lot", "ref", "rx", "no", "nr", "i
 #: inhibitors), -degib (SMO antagonists), -zomib (proteasome inhibitors), -fosfamide and
 #: -mustine (alkylating agents), -trexate and -trexed (folic acid analogues), -citabine
 #: (cytarabine and azacitidine derivatives), -uracil, -tecan (topoisomerase I
-#: inhibitors), -poside (podophyllotoxin derivatives), -mab (monoclonal antibodies), and
+#: inhibitors), -poside (podophyllotoxin derivatives), -mab (monoclonal antibodies),
+#: -sertib (serine/threonine kinase inhibitors: the mTOR kinase inhibitors sapanisertib,
+#: vistusertib and onatasertib, ipatasertib, capivasertib), -arabine (arabinofuranosyl
+#: derivatives: cytarabine, fludarabine, nelarabine, clofarabine), -antrone
+#: (anthraquinone derivatives: mitoxantrone, pixantrone), -tepa (thiotepa derivatives),
+#: -ectedin (ecteinascidin derivatives: trabectedin, lurbinectedin), -nexor (the
+#: selective inhibitors of nuclear export: selinexor, eltanexor), and
 #: -limus, the ending of the rapamycin derivatives (-rolimus: the mTOR inhibitors) and of
 #: the other macrolide immunosuppressants (tacrolimus and pimecrolimus, which pecoma
 #: knows: :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`). Some stems hold drugs of other
-#: diseases too (-mab, -nib, -citabine antivirals, -uracil thyroid antagonists): those
+#: diseases too (-mab, -nib, -citabine and -arabine antivirals, -uracil thyroid
+#: antagonists): those
 #: pecoma lists (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`: adalimumab, tofacitinib,
-#: ...) are identified as no anticancer drug; a name pecoma does not know ending so is
+#: vidarabine, ...) are identified as no anticancer drug; a name pecoma does not know ending so is
 #: still read as possibly anticancer, the safer reading. Each ending also as the other
 #: European languages write it (-fosfamid, -fosfamida, -mustina, -platino: a vowel added
 #: or the final e dropped). Longest first: the one a word is said to end with.
-ANTICANCER_STEMS: Final = ("fosfamide", "citabine", "rubicin", "mustine", "trexate",
-                           "trexed", "ciclib", "platin", "uracil", "limus", "taxel",
-                           "tinib", "parib", "lisib", "degib", "zomib", "tecan", "poside",
-                           "nib", "mab")
+ANTICANCER_STEMS: Final = ("fosfamide", "citabine", "arabine", "antrone", "ectedin",
+                           "rubicin", "mustine", "trexate", "trexed", "ciclib", "platin",
+                           "uracil", "sertib", "limus", "taxel", "tinib", "parib", "lisib",
+                           "degib", "zomib", "tecan", "poside", "nexor", "tepa", "nib",
+                           "mab")
 _STEMS: Final = tuple((stem, re.compile(
     "[a-z]{3,}" + (stem[:-1] if stem.endswith("e") else stem) + "[aeo]?"))
     for stem in ANTICANCER_STEMS)
@@ -1167,11 +1193,35 @@ def _unidentified(concepts: Iterable[Mapping[str, Any]]) -> list[str]:
         if not names_something(words):
             continue
         rest = _NEVER_CLEARED.sub(" ", _gaps(words))
-        for found in re.finditer(r"[^\W_]+(?:-[^\W_]+)*", rest):
-            word = found.group(0)
-            if not all(_names_no_drug(part) for part in word.split("-")):
+        codes = _spaced_codes(concept)
+        found = list(re.finditer(r"[^\W_]+(?:-[^\W_]+)*", rest))
+        skip = False
+        for i, one in enumerate(found):
+            if skip:
+                skip = False
+                continue
+            word = one.group(0)
+            after = found[i + 1] if i + 1 < len(found) else None
+            if (after is not None and (word, after.group(0)) in codes
+                    and not rest[one.end():after.start()].strip()):
+                out.append(f"{word} {after.group(0)}")  # "tak 228": one code
+                skip = True
+            elif not all(_names_no_drug(part) for part in word.split("-")):
                 out.append(word)
     return list(dict.fromkeys(out))
+
+
+def _spaced_codes(concept: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    """The development codes a concept's text and displays write with a blank between
+    letters and digits (:data:`_SPACED_CODE`: "TAK 228"), each as its letters and its
+    digits in small letters."""
+    texts = [concept.get("text"), *(cd.get("display") for cd in _list(concept.get("coding"))
+                                    if isinstance(cd, dict))]
+    return frozenset(
+        (letters, digits) for text in texts if isinstance(text, str)
+        for m in _SPACED_CODE.finditer(text)
+        if (letters := folded(m.group(1))) not in _NOT_PRODUCT_CODES | _DOSE_WORDS | _FILLER
+        and (digits := folded(m.group(2))))
 
 
 def unidentified_names(resource: Mapping[str, Any],

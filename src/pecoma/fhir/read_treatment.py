@@ -71,6 +71,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "NAME_NOT_IDENTIFIED",
     "names_the_pecoma",
     "order_given_for",
     "ordered_for_no_cancer",
@@ -1265,6 +1266,13 @@ def _beside_another_cancer(where: str, agent: Agent, name: str, start: meds.Firs
     return True
 
 
+#: How a medication record read as no line, its name holding words pecoma does not
+#: identify and nothing marking it as an anticancer drug, is listed as not read (the CDS
+#: cards list such records by these words, so that the team sees what was set aside).
+NAME_NOT_IDENTIFIED: Final = ("which pecoma does not identify: no agent of the guideline, "
+                              "and nothing marks it as an anticancer drug")
+
+
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
@@ -1279,10 +1287,9 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             unknown = meds.unidentified_names(med, r.resolve)
             if unknown:
                 r.why[where] = (
-                    f"its name holds {', '.join(repr(w) for w in unknown)}, which pecoma "
-                    "does not identify: no agent of the guideline, and nothing marks it as "
-                    "an anticancer drug (no mCODE cancer-related profile, no reason naming "
-                    "a cancer, no investigational code or anticancer name stem)")
+                    f"its name holds {', '.join(repr(w) for w in unknown)}, "
+                    f"{NAME_NOT_IDENTIFIED} (no mCODE cancer-related profile, no reason "
+                    "naming a cancer, no investigational code or anticancer name stem)")
             continue
         # its dates decide whether it is a line, planned or given now: a dosage timing
         # that cannot be read is refused, never dropped (the R4B validator lets a null or

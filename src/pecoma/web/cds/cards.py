@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pecoma.engine.model import Item, MissingFact
 from pecoma.fhir import codes as c
+from pecoma.fhir.medications import MEDICATION_TYPES
+from pecoma.fhir.read_treatment import NAME_NOT_IDENTIFIED
 from pecoma.fhir.reader import BundleCase
 from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, CdsStore
@@ -37,9 +39,9 @@ from pecoma.web.cds.service import CdsService
 from pecoma.web.vital_status import vital_status_warning
 
 __all__ = ["NOTES_SHOWN", "NOTE_CHARS", "PROVISIONAL", "SUMMARY_MAX", "SUPPLEMENTARY_TAG",
-           "Answer", "Indicator", "listed", "md_item", "md_missing", "md_not_found",
-           "md_notes", "md_set_aside", "md_text", "md_unknown", "source_label", "tagged",
-           "waits"]
+           "Answer", "Indicator", "listed", "md_drugs_set_aside", "md_item", "md_missing",
+           "md_not_found", "md_notes", "md_set_aside", "md_text", "md_unknown",
+           "source_label", "tagged", "waits"]
 
 SUMMARY_MAX = 139
 NOTES_SHOWN = 12
@@ -200,9 +202,34 @@ def md_set_aside(bc: BundleCase) -> str:
     lines = [f"- {md_text(_cut(line.removeprefix('Procedure: ')))}"
              for line in bc.not_read if line.startswith("Procedure: ")]
     if not lines:
-        return ""
+        return md_drugs_set_aside(bc)
     return ("\n\n**Procedures not read as the resection of the primary** (check that none "
-            "of them removed the tumour):\n" + listed(lines, NOTES_SHOWN))
+            "of them removed the tumour):\n" + listed(lines, NOTES_SHOWN)
+            + md_drugs_set_aside(bc))
+
+
+def md_drugs_set_aside(bc: BundleCase) -> str:
+    """The medication records read as no line because their names hold words pecoma
+    does not identify, nothing marking them as anticancer drugs ("Zortrex 5 mg"): the
+    lines already given rest on what was read, so the team sees each such record, by its
+    words, and can check that none is an anticancer drug given for the PEComa (a name
+    pecoma does not know is not a drug it knows to be no line)."""
+    lines = []
+    for line in bc.not_read:
+        kind, _sep, why = line.partition(": ")
+        if kind not in MEDICATION_TYPES or NAME_NOT_IDENTIFIED not in why:
+            continue
+        # "its name holds 'zortrex', which pecoma does not identify: ... (1: Medication
+        # Statement/ms1)": the words and the records, the records never cut off
+        words = why.partition(NAME_NOT_IDENTIFIED)[0].removeprefix("its name holds ")
+        said = _cut(f"{kind}: its name holds {words.rstrip(', ')}")
+        records = why[why.rfind(" ("):].strip() if why.endswith(")") else ""
+        lines.append(f"- {md_text(said)} {md_text(records)}".rstrip())
+    if not lines:
+        return ""
+    return ("\n\n**Medication records whose drug pecoma did not identify** (read as no "
+            "line of systemic therapy; check that none is an anticancer drug given for the "
+            "PEComa, and name it so if it is):\n" + listed(lines, NOTES_SHOWN))
 
 
 def _cut(text: str) -> str:
