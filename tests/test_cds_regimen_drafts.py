@@ -818,6 +818,66 @@ def test_a_draft_not_selected_whose_bundle_entry_carries_a_modifier_extension_is
         in detail
 
 
+def sirolimus_allergy(pid: str) -> dict[str, Any]:
+    """The prefetch's allergy search holding one active, confirmed intolerance of
+    sirolimus (RxNorm 35302)."""
+    entry = {"resourceType": "AllergyIntolerance", "id": "al1",
+             "patient": {"reference": f"Patient/{pid}"},
+             "clinicalStatus": {"coding": [{
+                 "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                 "code": "active"}]},
+             "verificationStatus": {"coding": [{
+                 "system": "http://terminology.hl7.org/CodeSystem/"
+                           "allergyintolerance-verification", "code": "confirmed"}]},
+             "category": ["medication"],
+             "code": {"coding": [{"system": RXNORM, "code": "35302", "display": "sirolimus"}]}}
+    return {"resourceType": "Bundle", "type": "searchset", "total": 1,
+            "entry": [{"resource": entry}]}
+
+
+@pytest.mark.parametrize("where", ["entry", "resource", "dosage"])
+def test_a_draft_carrying_a_modifier_extension_is_still_checked_against_the_allergy_list(
+    client: TestClient, where: str,
+) -> None:
+    """A "Sirolimus 2 mg" draft carrying a modifierExtension (on its Bundle entry, on
+    itself or on its dosage) beside a recorded, active, confirmed sirolimus intolerance.
+    The extension may change what the order means (pecoma still does not read the order
+    for the first-line advice), but not which drug it names: the drug is sirolimus, and
+    the record rules sirolimus out (I15). The critical intolerance card is due, as for the
+    same draft without the extension; it had got only a warning that its drug was not
+    identified, a recorded intolerance let pass at warning level. No card beside it says
+    the drug could not be identified. Beside an intolerance of doxorubicin only, nothing
+    rules sirolimus out: no critical card, and the order, not read, keeps the warning
+    that it could not be checked (what the extension means is unknown)."""
+    pid = patient_id(example(PATIENT))
+    other = sirolimus_allergy(pid)
+    other["entry"][0]["resource"]["code"] = DOXORUBICIN
+    for allergies, ruled_out in ((sirolimus_allergy(pid), True), (other, False)):
+        body = call([("d1", {"text": "Sirolimus 2 mg"})], allergies=allergies)
+        entry = body["context"]["draftOrders"]["entry"][0]
+        if where == "entry":
+            entry["modifierExtension"] = MODIFIER
+        elif where == "resource":
+            entry["resource"]["modifierExtension"] = MODIFIER
+        else:
+            entry["resource"]["dosageInstruction"] = [{"text": "2 mg daily",
+                                                       "modifierExtension": MODIFIER}]
+        r = client.post(f"/cds-services/{ORDER_SELECT}", json=body)
+        assert r.status_code == 200, r.text
+        got = r.json()["cards"]
+        critical = [c["summary"] for c in got if c["indicator"] == "critical"]
+        assert not [s for c in got for s in c.get("suggestions", [])]
+        if ruled_out:
+            assert critical == ["Draft order of sirolimus: the record lists an allergy or "
+                                "intolerance to sirolimus"]
+            assert not any("not identified" in c["summary"] for c in got)
+        else:
+            assert critical == []
+            assert any(c["summary"] == "Draft order's drug not identified: check it against "
+                       "the allergy list" and "modifierExtension pecoma does not understand"
+                       in c["detail"] for c in got)
+
+
 @pytest.mark.parametrize("intent", [True, "orders", None, 1])
 def test_a_draft_whose_intent_is_no_intent_code_refuses_the_call(
     client: TestClient, intent: Any,

@@ -31,10 +31,12 @@ something else (rheumatoid arthritis, another cancer of the record), gets the ca
 what it is for, its reasons shown, nothing proposed in its place, as one giving no reason
 beside another present primary cancer does.
 
-Every selected draft of a drug pecoma identifies is checked against the allergy list: a
-critical card when an entry read rules it out, whatever else could not be read (the rest
-of the list, whether the patient has a PEComa); a warning when a draft naming no drug
-pecoma identifies may be, by its name cut short, a drug the list rules out. When the
+Every selected draft of a drug pecoma identifies is checked against the allergy list, one
+not read for a modifierExtension by the drug it names (the extension may change what the
+order means, not which drug it names): a critical card when an entry read rules it out,
+whatever else could not be read (the rest of the list, whether the patient has a
+PEComa); a warning when a draft naming no drug pecoma identifies may be, by its name cut
+short, a drug the list rules out. When the
 check cannot be settled (the list not read, or entries pecoma cannot identify: unknown
 is never taken for "nothing recorded") a warning says so for the drafts of the drugs
 pecoma's own advice concerns (:func:`~pecoma.web.cds.allergies.guideline_drug`: the mTOR
@@ -1087,11 +1089,16 @@ def _list_not_read(answer: Answer, drafts: list[Checked], possibly: list[Possibl
 
 
 def _unchecked(answer: Answer, order: Mapping[str, Any], why: str,
-               safety: DrugSafety) -> None:
+               safety: DrugSafety, checked: list[Checked]) -> None:
     """A warning for a draft whose drug pecoma cannot identify while the allergy list rules
     drugs out: it may be one of them, and pecoma cannot tell; or while the list could not
     be read, or holds entries pecoma cannot identify (:func:`_nothing_known`): pecoma
-    knows neither the drug nor what the list rules out."""
+    knows neither the drug nor what the list rules out. None for a draft not read (a
+    modifierExtension) whose named drug the list rules out (``checked``): its critical
+    card says so, and "not identified" beside it would contradict it."""
+    if any(draft is order and safety.ruled_out(agent, drugs) is not None
+           for draft, agent, drugs in checked):
+        return
     listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
                     | safety.ingredients | {d for _w, d in safety.drugs}
                     | ({"mTOR inhibitors"} if safety.mtor_class else set()))
@@ -1175,6 +1182,12 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
             why = _why_unread(order, resolve)
             if why is not None:
                 unidentified.append((order, why))
+                # a draft not read for a modifierExtension still names its drug: the
+                # extension may change what the order means, not which drug it names,
+                # so that drug is checked against the allergy list all the same
+                named = agent_of(order, resolve) if _not_understood(order, resolve) else None
+                if named is not None:
+                    checked += _checked(order, named, resolve)
             else:
                 possibly += [(order, *cut) for cut in truncated_names(order, resolve)]
         else:
@@ -1211,7 +1224,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
     if bc is None:  # no case: the card says why; the allergy check does not need one
         _allergy_cards(answer, checked, safety, possibly, resolve)
         for draft, why in unidentified:
-            _unchecked(answer, draft, why, safety)
+            _unchecked(answer, draft, why, safety, checked)
         return answer
     tail = md_not_found(bc) + md_notes(bc) + md_unknown(record.unknown)
     _allergy_cards(answer, checked, safety, possibly, resolve)
@@ -1296,7 +1309,7 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                       req,
                       safety, tail, _mtor_drafted(drafted, resolve), other_cancer)
         for draft, why in unidentified:
-            _unchecked(answer, draft, why, safety)
+            _unchecked(answer, draft, why, safety, checked)
             if order_given_for(draft, resolve, bc.pecoma_condition, site)[0] is False:
                 continue  # ordered for something else, by every reason it gives
             a = _alerting(bc.case, Agent.other_chemotherapy, svc)
