@@ -54,11 +54,11 @@ def top(name: str) -> list[str]:
 
 class TestTopActionsByDisease:
     def test_metastatic_resectable_first_line_before_postoperative(self) -> None:
-        """Lung metastases, one present at presentation, all resectable: the board must
-        see the operation (S17; at a reference centre, S04) and then the mTOR inhibitor as
-        the first-line systemic treatment (S12, S13), not S11's postoperative
-        chemotherapy, which the first line takes priority over (S13)."""
-        s, a = summary_of(scenario("lung-metastases-one-synchronous"))
+        """A lung metastasis present at presentation, resectable: the board must see the
+        operation (S17; at a reference centre, S04) and then the mTOR inhibitor as the
+        first-line systemic treatment (S12, S13), not S11's postoperative chemotherapy,
+        which the first line takes priority over (S13)."""
+        s, a = summary_of(scenario("lung-metastasis-on-staging-ct-before-biopsy"))
         assert [i.id for i in s.actions] == [
             "REC-AGGRESSIVE-SURGERY", "REC-REFER-SURGERY", MTOR]
         # the full list is untouched: S11 stays there, in the decision order

@@ -204,14 +204,21 @@ def adjuvant(
         elif timing is Timing.unknown:
             untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
-    # S11 is postoperative: positive nodes call for it where the primary is to be operated
-    # on, not where surgery cannot remove the disease and none was done.
-    to_operate = nodes is NodeStatus.positive and surgery_status is not SurgeryStatus.unknown \
+    resectable = case.stage.resectable
+    feasible = case.stage.complete_excision_feasible
+    # S11 is postoperative: nodes or metastases at presentation call for it where the
+    # disease is to be operated on. At presentation an operation not performed (yet) is
+    # one S11 may follow, as a planned one is; not where the facts say surgery cannot
+    # remove the tumour and none was done.
+    to_operate = surgery_status is not SurgeryStatus.unknown \
         and status is not DiseaseStatus.locally_advanced_unresectable \
-        and case.stage.resectable is not YesNo.no
-    # relapsed disease never operated on: whether surgery can remove it decides
+        and resectable is not YesNo.no
+    # metastatic disease never operated on: whether surgery can remove it decides, unless
+    # every metastatic focus is recorded excisable (then surgery of it is advised as for
+    # resectable disease, surgery() above, and S11 does not wait on the question)
     resection_open = (to_operate and not operated and status in _RELAPSED
-                      and not d.free_of_disease and case.stage.resectable is YesNo.unknown)
+                      and not d.free_of_disease and resectable is YesNo.unknown
+                      and feasible is not YesNo.yes)
     # a localized primary not operated on, its resectability not recorded: the question
     # the resection advice waits on decides S11 too (not removable: locally advanced, I6)
     primary_open = (to_operate and surgery_status is SurgeryStatus.not_performed
@@ -226,8 +233,6 @@ def adjuvant(
     # unresectable disease, I6).
     distant_present = (status is DiseaseStatus.metastatic and bool(case.stage.metastases)
                        and d.free_since is None)
-    resectable = case.stage.resectable
-    feasible = case.stage.complete_excision_feasible
     beyond_surgery = (distant_present and (
         resectable is YesNo.no or (resectable is YesNo.unknown and feasible is YesNo.no))) \
         or (status is DiseaseStatus.locally_advanced_unresectable and d.free_since is None)
@@ -243,11 +248,13 @@ def adjuvant(
     # Unknown is not "no": a metastasis of unknown timing may have been there at
     # presentation, and an unknown surgery status may be "operated on".
     timing_unknown: list[str] = []
-    # S11 is a decision at presentation, past once the disease has recurred or a relapse
-    # after the primary's treatment has been cleared (I8 then says the guideline names no
-    # adjuvant treatment). Metastases all present at presentation and all removed are no
-    # relapse: their removal is the operation S11 follows. Cleared without an operation
-    # (systemic or other treatment), there was no operation for S11 to follow.
+    # S11 is a decision at presentation, past once the disease has relapsed after the
+    # primary's treatment: a local recurrence or a metachronous metastasis, present,
+    # resectable or not, or cleared (I8 then says the guideline names no adjuvant
+    # treatment). The same relapse gets the same answer wherever it arises. Metastases all
+    # present at presentation and all removed are no relapse: their removal is the
+    # operation S11 follows. Cleared without an operation (systemic or other treatment),
+    # there was no operation for S11 to follow.
     # recorded as metastatic with no metastasis listed: where and when they were is not
     # known, so neither is whether they were a relapse (positive nodes removed with the
     # primary are no relapse: the same disease as 'localized, nodes positive')
@@ -266,24 +273,30 @@ def adjuvant(
     # (said so, not offered again); a line started before it (neoadjuvant, or for
     # advanced disease before the resection) does not.
     postoperative = _postoperative_lines(case)
-    considered = relapse_cleared or cleared_without_operation \
-        or status is DiseaseStatus.recurrent
+    relapsed = status is DiseaseStatus.recurrent or Timing.metachronous in d.timings
+    considered = relapse_cleared or cleared_without_operation or relapsed
     if considered or beyond_surgery:
         s11, untimed = [], []
     if not s11 and untimed:
         s11 = untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
         timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
-    elif s11 and untimed and d.free_since is not None:
-        # free of disease again: a metastasis of unknown timing may have been a relapse
-        # after the primary's treatment, which would put S11 in the past
+    elif s11 and untimed:
+        # a metastasis of unknown timing may be a relapse after the primary's treatment,
+        # which would put S11 in the past, present or cleared alike
         s11 += untimed
         timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
         timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
-    if shown and no_details and d.free_since is not None:
-        conditions.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+    if shown and no_details:
+        # where and when the metastases were is not recorded: they may be a relapse after
+        # the primary's treatment, which puts S11 in the past. With the disease present the
+        # question is the one asking for their sites and dates (metastasectomy() asks it);
+        # free of disease again, when they were found
+        conditions.append(out.missing(
+            "MISS-METASTASIS-TIMING" if d.free_since is not None
+            else "MISS-METASTASIS-DETAILS", affects=s11_affects))
     if shown and how_unknown:
         conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
     # a line that may have started after the operation may be S11 acted on: asked
