@@ -95,7 +95,9 @@ class TestTheEngine:
         assert miss.affects == ("REC-UTERINE-EPI-IFO",)
         assert "cervix" in miss.question and "uterus" in miss.question
         assert "S15" in miss.would_change
-        assert miss.provenance.statements == ("S15",)
+        # S15, and the guideline's silence after progression (S28) that holds outside the
+        # uterus, shown beside S15 where the disease has progressed on the line before it
+        assert miss.provenance.statements == ("S15", "S28")
         item = next(x for x in a.recommendations if x.id == "REC-UTERINE-EPI-IFO")
         shown = {(f.path, str(f.value)) for f in item.triggered_by}
         assert ("tumour.primary_site", "other_gynecologic") in shown

@@ -555,6 +555,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # guideline's silence after progression is said as for any other site
     s15_against = _not_tolerated(case, _S15_DRUGS) if s15 else []
     s15_offered = s15 and not s15_against
+    # S15 offered while a fact it rests on is open (the primary may be outside the uterus,
+    # a line may have put it in the past, an intolerance may rule out its drugs): the other
+    # answer leaves the guideline's silence after progression, which is then shown after
+    # S15's item, provisional on the same questions, not dropped
+    s15_open = _s15_open(case, cervix_asked, bool(unnamed)) if s15_offered else []
+    silence: list[tuple[str, list[Fact], list[str], tuple[str, ...]]] = []
     not_tolerated: list[Fact] = []
     withheld_asked: list[str] = []
     if progressed is not None:
@@ -564,6 +570,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                                             "SUPP-AFTER-MTOR"), facts)
         if not s15_offered:
             out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
+        elif s15_open:
+            silence.append(("REC-NO-NEXT-LINE", facts, [*base, *still], ()))
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
         after, after_applied = _after_mtor_classes(case)
@@ -573,14 +581,17 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 after_applied)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already.
-        if not s15_offered:
+        if not s15_offered or s15_open:
             facts = [*mtor_facts, *_progressed_facts(chemo)]
             still = _latest_line_asked(out, case, d.anthracycline_latest_open,
                                        ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
-            out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts,
-                    [*base, *if_not_progressed, *still,
-                     *_mtor_class_asked(out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")],
-                    applied)
+            conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
+                out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
+            if s15_open:
+                silence.append(("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions,
+                                applied))
+            else:
+                out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
         not_tolerated += [*mtor_facts, *against,
@@ -677,6 +688,11 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                         out, unnamed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
                     (*(("I15",) if sister or unnamed else ()), *_scope_applied(scope)))
+    for record_id, facts, conditions, silence_applied in silence:
+        # S15's item shown first: the guideline's silence is the other answer's
+        out.add(record_id, facts,
+                [*conditions, *(out.missing(m, affects=(record_id,)) for m in s15_open)],
+                silence_applied)
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -846,6 +862,30 @@ def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
     i = next(i for i, t in enumerate(case.systemic.therapies) if t is latest)
     facts += _line_facts(i, latest)
     return [out.missing("MISS-LATEST-LINE-PROGRESSION", affects=affects)]
+
+
+def _s15_open(case: Case, cervix_asked: bool, unnamed: bool) -> list[str]:
+    """The questions S15's item, offered, waits on whose other answer leaves it out: the
+    primary may be outside the uterus (MISS-PRIMARY-CERVIX), the disease may have
+    progressed on a line that puts S15 in the past, an intolerance of the other
+    anthracycline may be of the class (ruling out epirubicin, I15), and a drug not
+    tolerated recorded as 'other' may be one of its drugs (I15). Missing-fact ids, not yet
+    reported; empty when S15 stands whatever the answers."""
+    asked: list[str] = []
+    if cervix_asked:
+        asked.append("MISS-PRIMARY-CERVIX")
+    for t in case.systemic.therapies:
+        if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
+            asked.append("MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+                         if t.setting is TherapySetting.adjuvant
+                         else "MISS-ANTHRACYCLINE-PROGRESSION")
+    intolerances = case.systemic.intolerances
+    others = other_anthracyclines_not_tolerated(Agent.epirubicin, intolerances)
+    if any(x.agent in others and x.class_wide is YesNo.unknown for x in intolerances):
+        asked.append("MISS-ANTHRACYCLINE-INTOLERANCE")
+    if unnamed:
+        asked.append("MISS-INTOLERANCE-AGENT")
+    return list(dict.fromkeys(asked))
 
 
 def _s15_past_if_progressed(line: TherapyLine) -> bool:
