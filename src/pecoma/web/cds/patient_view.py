@@ -74,6 +74,9 @@ _HEADLINE: Final = (
     "REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING", "REC-RERESECTION-GROSS",
     "REC-RERESECTION",
     "REC-RESECTION", "REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN", "REC-ANTHRACYCLINE",
+    # S15's option for a uterine primary before the guideline's silence (shown beside it
+    # only while S15 waits on a question) and before any supplementary item
+    "REC-UTERINE-EPI-IFO",
     "REC-NO-NEXT-LINE",
     "REC-NO-LINE-AFTER-ANTHRACYCLINE",
     "REC-AGGRESSIVE-SURGERY", "REC-ADJ-RADIOTHERAPY", "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION",
