@@ -479,3 +479,26 @@ def test_worklist_in_a_narrow_terminal_keeps_every_alert_and_reason(
         # PEC-0003 (metastatic) has no plan: last
         assert firsts == ["PEC-0001", "PEC-0002", "PEC-0003"], columns
         assert "why: visit 1" in words
+
+
+def test_audit_of_one_patient(tmp_path: Path, good_csv: Path) -> None:
+    """`registry audit --patient` lists one patient's entries only: PEC-0001's patient,
+    case version, assessment and the scan recorded for it, none of PEC-0002's or
+    PEC-0003's (an investigation of one patient's record had to read the whole log). A
+    registry id naming no patient is refused naming the option and the value."""
+    db = ("--data-dir", str(tmp_path))
+    assert pecoma("registry", "import", str(good_csv), "--on", "2026-11-28", *db).returncode == 0
+    assert pecoma("registry", "record-scan", "PEC-0001", "--date", "2026-11-02", "--modality",
+                  "chest_ct", "--on", "2026-11-28", *db).returncode == 0
+    one = pecoma("registry", "audit", "--patient", "PEC-0001", *db)
+    assert one.returncode == 0, one.stderr
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in one.stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()]
+    entities = [r[4].split()[0] for r in rows]
+    assert entities == ["patient", "case_version", "assessment", "imaging_event"]
+    assert "Audit log of PEC-0001" in one.stdout
+    whole = pecoma("registry", "audit", "--limit", "1000", *db)
+    assert whole.stdout.count("case_version") == 3  # the three patients' first versions
+    unknown = pecoma("registry", "audit", "--patient", "PEC-9999", *db)
+    assert unknown.returncode == 3
+    assert "'--patient' names no patient of the registry (got 'PEC-9999')" in unknown.stderr

@@ -393,6 +393,8 @@ def quality_cmd(
 def audit_cmd(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1_000_000,
                                        help="The last N entries.")] = 50,
+    patient: Annotated[str | None, typer.Option(
+        "--patient", help="Only the entries of this patient (their registry id).")] = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -400,10 +402,14 @@ def audit_cmd(
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
         try:
-            entries = repo.audit(limit)
+            entries = (repo.audit(limit) if patient is None
+                       else repo.patient_audit(patient, limit))
         finally:
             repo.close()
-    t = Table(title=f"Audit log: last {len(entries)} entries")
+    if entries is None:
+        fail(f"'--patient' names no patient of the registry (got {patient!r})", EXIT_INPUT)
+    whose = f" of {patient}" if patient is not None else ""
+    t = Table(title=f"Audit log{whose}: last {len(entries)} entries")
     for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
         t.add_column(col)
     for e in entries:

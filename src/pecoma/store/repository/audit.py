@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pecoma.store.models import AuditEntry
+from pecoma.store.models import AuditEntry, Patient
 from pecoma.store.repository.bulk import BulkWrites
 from pecoma.store.repository.records import AuditView
 
@@ -52,6 +52,20 @@ class AuditLog(BulkWrites):
         """The audit log, oldest first (the last ``limit`` entries when given)."""
         with self._read() as s:
             q = select(AuditEntry).order_by(AuditEntry.id.desc())
+            if limit is not None:
+                q = q.limit(limit)
+            return [_audit_view(r) for r in reversed(list(s.scalars(q)))]
+
+    def patient_audit(self, registry_id: str, limit: int | None = None
+                      ) -> list[AuditView] | None:
+        """One patient's entries of the audit log, oldest first (the last ``limit`` when
+        given); ``None`` when ``registry_id`` names no patient."""
+        with self._read() as s:
+            pid = s.scalar(select(Patient.id).where(Patient.registry_id == registry_id))
+            if pid is None:
+                return None
+            q = (select(AuditEntry).where(AuditEntry.patient_id == pid)
+                 .order_by(AuditEntry.id.desc()))
             if limit is not None:
                 q = q.limit(limit)
             return [_audit_view(r) for r in reversed(list(s.scalars(q)))]
