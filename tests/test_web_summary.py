@@ -461,7 +461,7 @@ def test_form_help_texts_in_plain_words() -> None:
 
 _SUMMARY_ALERT = re.compile(
     r'<li class="level-(\w+)"><span class="badge level-\w+">\w+</span> '
-    r'<a href="#([\w-]+)">([^<]+)</a></li>')
+    r'<a href="#([\w-]+)">([^<]+)</a>(?: <em>provisional until supplied: .*?</em>)?</li>')
 _ALERT_CARD = re.compile(
     r'<article class="item \w+ level-(\w+)" id="([\w-]+)">\s*<h3 class="item-title">'
     r'<span class="badge level-(\w+)">(\w+)</span> ([^<]+)</h3>')
