@@ -512,6 +512,34 @@ class TestWhatThePlanFoundReachesTheCarePlan:
                  "chest X-ray 2025-07-15: no evidence of disease.")
         assert other in ct["description"] and other in mri["description"]
 
+    def test_visits_overdue_are_to_act_on_now(self) -> None:
+        """Visit 1 done (2024-04-15, both examinations), nothing since: on 2025-06-01 the
+        visits due 2024-07-15 to 2025-04-15 have no scan. A high-risk patient out of
+        surveillance for a year (S18, S26) is something to act on now, as `pecoma
+        followup` headlines it and the report's summary lists it ("Surveillance imaging
+        missed or overdue", a warning): an urgent RequestGroup action with the visits in
+        words, named in the CarePlan's "To act on now". The same plan a year earlier,
+        visit 1 done on time, has no such action: nothing is late."""
+        _plan, careplan, group = _with_scans(
+            "2024-06-01", [("2024-04-15", "chest_ct", "no_evidence_of_disease"),
+                           ("2024-04-15", "mri_primary", "no_evidence_of_disease")])
+        assert [x for x in group["action"] if x["id"] == "alert-visits-late"] == []
+        assert "missed or overdue" not in careplan["description"]
+        plan, careplan, group = _with_scans(
+            "2025-06-01", [("2024-04-15", "chest_ct", "no_evidence_of_disease"),
+                           ("2024-04-15", "mri_primary", "no_evidence_of_disease")])
+        late = [v.index for v in plan.visits if v.status in ("overdue", "missed")]
+        assert late[:2] == [2, 3]  # due 2024-07-15 and 2024-10-15: no scan recorded
+        action = _action_of(group, "alert-visits-late")
+        assert action["priority"] == "urgent"
+        assert action["title"] == "Surveillance imaging missed or overdue"
+        assert action["description"].startswith("No scan is recorded for visit 2 ")
+        assert "(due 2024-07-15, overdue after 2024-08-15)" in action["description"]
+        assert action["description"].endswith("Book the scan or record it.")
+        assert "S18" in {x["label"] for x in action["documentation"]}
+        assert "To act on now" in careplan["description"]
+        assert "Surveillance imaging missed or overdue (warning)" in careplan["description"]
+
     @pytest.mark.parametrize("name", golden_names())
     def test_every_flag_and_alert_of_the_plan_is_in_the_bundle(self, name: str) -> None:
         """Every golden plan: each of the plan's alerts is a RequestGroup action at the

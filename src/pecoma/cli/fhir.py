@@ -78,12 +78,14 @@ def _rejected(exc: InputError) -> None:
 
 
 def _read_any(path: Path, on: dt.date | None = None,
-              for_care: bool = False) -> tuple[Case, str | None]:
+              for_care: bool = False) -> tuple[Case, str | None, BundleCase | None]:
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
     the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
-    found, notes, what was not read); ``for_care``: one whose patient the record says died
-    is refused (no care is planned for a patient recorded as deceased), and so is one
-    that leaves whether the patient died unknown (no plan is written as if alive)."""
+    found, notes, what was not read), and the reading is returned beside the case (what
+    the record leaves unknown, said on what is made of it); ``for_care``: one whose
+    patient the record says died is refused (no care is planned for a patient recorded
+    as deceased), and so is one that leaves whether the patient died unknown (no plan is
+    written as if alive)."""
     from pecoma.fhir.reader import case_from_bundle
 
     data = _json(path, "case")
@@ -100,8 +102,8 @@ def _read_any(path: Path, on: dt.date | None = None,
                      f"({bc.vital_status_unknown}): no care plan is written while it is; "
                      "record it in Patient.deceased[x] (deceasedBoolean true or false, or "
                      "deceasedDateTime the date of death)", EXIT_INPUT)
-            return bc.case, bc.patient_id
-        return parse_case(data, source=f"case in {path.name}"), None
+            return bc.case, bc.patient_id, bc
+        return parse_case(data, source=f"case in {path.name}"), None, None
     except InputError as exc:
         _rejected(exc)
         raise  # unreachable: fail() exits
@@ -221,7 +223,7 @@ def from_case_cmd(
     """Write a pecoma case as a FHIR R4 collection Bundle (unknown facts are left out)."""
     from pecoma.fhir.writer import bundle_from_case
 
-    case, _pid = _read_any(case_file)
+    case, _pid, _bc = _read_any(case_file)
     _emit(bundle_from_case(case, patient_id=patient), output)
 
 
@@ -243,7 +245,7 @@ def careplan_cmd(
     from pecoma.fhir.careplan import careplan_bundle
 
     day = parse_day(on)
-    case, pid = _read_any(case_file, day, for_care=True)
+    case, pid, bc = _read_any(case_file, day, for_care=True)
     s = settings_from(settings)
     try:
         events = read_imaging(imaging, case, day) if imaging else None
@@ -252,7 +254,7 @@ def careplan_cmd(
     except InputError as exc:
         _rejected(exc)
         return
-    _emit(careplan_bundle(case, a, plan, patient_id=patient or pid), output)
+    _emit(careplan_bundle(case, a, plan, patient_id=patient or pid, reading=bc), output)
 
 
 @fhir_app.command("export-plandefinition")

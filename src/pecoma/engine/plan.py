@@ -16,6 +16,7 @@ from pecoma.engine.model import Fact, Item, MissingFact, Provenance, UsedInterpr
 
 __all__ = [
     "ALERT_LEVELS",
+    "LATE_VISITS_TITLE",
     "PLAN_FORMAT",
     "AlertLevel",
     "AnchorBasis",
@@ -123,6 +124,11 @@ ALERT_LEVELS: Mapping[str, AlertLevel] = {
     "FU-IMAGING-INCOMPLETE-LOW": "warning",
     "FU-ADJUVANT-END-NOT-RECORDED": "warning",
 }
+
+
+#: The title of the alert of the visits missed or overdue
+#: (:attr:`SurveillancePlan.late_words`), a warning wherever it is listed.
+LATE_VISITS_TITLE = "Surveillance imaging missed or overdue"
 
 
 def alert_level(record_id: str) -> AlertLevel:
@@ -236,6 +242,28 @@ class SurveillancePlan:
     @property
     def overdue(self) -> tuple[Visit, ...]:
         return tuple(v for v in self.visits if v.status == "overdue")
+
+    @property
+    def late(self) -> tuple[Visit, ...]:
+        """The visits missed or overdue: no scan recorded for them (S18-S20, S26)."""
+        return tuple(v for v in self.visits if v.status in ("overdue", "missed"))
+
+    @property
+    def late_words(self) -> str | None:
+        """What the visits missed or overdue call for, in words (the first three named,
+        the others counted), for every output that lists what to act on now (the
+        report's summary, the CarePlan); ``None`` when there are none. Its title is
+        :data:`LATE_VISITS_TITLE`, its level a warning."""
+        late = self.late
+        if not late:
+            return None
+        words = "; ".join(
+            f"visit {v.index} {'overdue' if v.status == 'overdue' else 'missed'}"
+            f" (due {v.due.isoformat()}, overdue after {v.latest.isoformat()})"
+            for v in late[:3]
+        )
+        more = f" and {len(late) - 3} more" if len(late) > 3 else ""
+        return f"No scan is recorded for {words}{more}. Book the scan or record it."
 
     def record_ids(self) -> tuple[str, ...]:
         """Ids of every knowledge record this plan names, in reading order."""

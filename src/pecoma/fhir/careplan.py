@@ -33,16 +33,33 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pecoma.case import Case
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
 from pecoma.engine.model import Assessment, Item, MissingFact, Provenance
-from pecoma.engine.plan import PlannedImaging, SurveillancePlan, Visit, alert_level
+from pecoma.engine.plan import (
+    LATE_VISITS_TITLE,
+    PlannedImaging,
+    SurveillancePlan,
+    Visit,
+    alert_level,
+)
 from pecoma.fhir import codes as c
+from pecoma.fhir.caveats import (
+    DRUG_ITEMS,
+    medication_doubts,
+    record_drug_caveats,
+    record_unknown,
+    unknown_words,
+)
+from pecoma.fhir.searches import MEDICATION_PARTS
 from pecoma.fhir.writer import concept
 from pecoma.render.schedule import MODALITY_LABELS
 from pecoma.render.text import provisional_words, risk_group_text
+
+if TYPE_CHECKING:
+    from pecoma.fhir.reader import BundleCase
 
 __all__ = [
     "CPG_RATIONALE",
@@ -130,12 +147,25 @@ def _item_text(item: Item, questions: Mapping[str, str]) -> str:
             + _waits(item.conditional_on, questions))
 
 
-def _action(item: Item, questions: Mapping[str, str], level: str | None = None
-            ) -> dict[str, Any]:
+def _conditional(caveats: Sequence[str]) -> str:
+    """" Conditional: … ; confirm before any order." for an item naming a drug that the
+    record leaves unsettled (:func:`pecoma.fhir.caveats.drug_caveats`: the words of the
+    CDS cards' "Conditional:"), or nothing."""
+    return (f" Conditional: {'; and '.join(caveats)}; confirm before any order."
+            if caveats else "")
+
+
+def _action(item: Item, questions: Mapping[str, str], level: str | None = None,
+            caveats: Sequence[str] = ()) -> dict[str, Any]:
     """One item as a RequestGroup action; ``level``: how urgent it is where its record
     gives no level (the surveillance plan's alerts,
-    :func:`pecoma.engine.plan.alert_level`)."""
+    :func:`pecoma.engine.plan.alert_level`); ``caveats``: why the drug it names is
+    conditional on what the record read does not settle (the lines already given not
+    fully known, the allergy list not read), said in its readable fields as the CDS
+    cards say it."""
     level = item.level if level is None else level
+    tags = [*(["provisional"] if item.conditional_on else []),
+            *(["conditional"] if caveats else [])]
     extensions = [
         {"url": c.EXT.RECORD_ID, "valueString": item.id},
         provenance_extension(item.provenance, item.id),
@@ -146,15 +176,36 @@ def _action(item: Item, questions: Mapping[str, str], level: str | None = None
     action: dict[str, Any] = {
         "id": item.id,
         "extension": extensions,
-        "title": f"(provisional) {item.title}" if item.conditional_on else item.title,
-        "description": item.text + _waits(item.conditional_on, questions),
-        "textEquivalent": _item_text(item, questions),
+        "title": f"({'; '.join(tags)}) {item.title}" if tags else item.title,
+        "description": (item.text + _waits(item.conditional_on, questions)
+                        + _conditional(caveats)),
+        "textEquivalent": _item_text(item, questions) + _conditional(caveats),
         "code": [{"text": f"{item.kind}: {item.strength}"}],
         "documentation": related_artifacts(item.provenance),
     }
     if level in _PRIORITY:
         action["priority"] = _PRIORITY[level]
     return action
+
+
+def _late_action(plan: SurveillancePlan) -> dict[str, Any] | None:
+    """The visits missed or overdue as a RequestGroup action, a warning: the alert the
+    report's summary lists (:attr:`pecoma.engine.plan.SurveillancePlan.late_words`), with
+    the provenance of the first such visit's schedule; ``None`` when there are none."""
+    words = plan.late_words
+    if words is None:
+        return None
+    first = plan.late[0]
+    return {
+        "id": "alert-visits-late",
+        "extension": [provenance_extension(first.provenance, first.record)],
+        "title": LATE_VISITS_TITLE,
+        "description": words,
+        "textEquivalent": f"{LATE_VISITS_TITLE}. {words} ({first.provenance.label}).",
+        "code": [{"text": "alert: warning"}],
+        "documentation": related_artifacts(first.provenance),
+        "priority": _PRIORITY["warning"],
+    }
 
 
 def _source_words(item: Item | None, label: str) -> str:
@@ -297,6 +348,26 @@ def _visit_activities(visit: Visit, phase: Item | None, followup: Mapping[str, I
     return out
 
 
+def _reading_notes(reading: BundleCase) -> list[dict[str, str]]:
+    """What the record read leaves unknown or asks to check, as the CDS cards list it:
+    the parts of the record not read in full and the medication records that leave the
+    lines already given not fully known, each named (:func:`pecoma.fhir.caveats.record_unknown`),
+    the values found but not read, the Procedures not read as the resection of the
+    primary, and how the record was read (its notes)."""
+    unknown = record_unknown(reading)
+    drugs = unknown.keys() & {*MEDICATION_PARTS, "allergies", *medication_doubts(reading)}
+    also = "; advice naming a drug is conditional" if drugs else ""
+    out = [_note(f"Not known from the record (unknown, not absent{also}): {w}.")
+           for w in unknown_words(unknown)]
+    out += [_note(f"Found in the record but not read (treated as unknown): {path}: {why}.")
+            for path, why in reading.unreadable.items()]
+    out += [_note("Procedure not read as the resection of the primary (check that it did "
+                  f"not remove the tumour): {line.removeprefix('Procedure: ')}")
+            for line in reading.not_read if line.startswith("Procedure: ")]
+    out += [_note(f"How the record was read (to check): {n}") for n in reading.notes]
+    return out
+
+
 def careplan_bundle(
     case: Case,
     assessment: Assessment,
@@ -304,8 +375,14 @@ def careplan_bundle(
     *,
     patient_id: str | None = None,
     resource_id: str = "pecoma",
+    reading: BundleCase | None = None,
 ) -> dict[str, Any]:
-    """A collection Bundle with the CarePlan and its RequestGroup for ``assessment``."""
+    """A collection Bundle with the CarePlan and its RequestGroup for ``assessment``.
+
+    ``reading``: the FHIR record's reading, when the case was read from one: what it
+    leaves unknown is said as the CDS cards say it (:mod:`pecoma.fhir.caveats`): every
+    recommendation naming a drug is conditional on what the record does not settle, and
+    the notes name the parts and records not read."""
     day = assessment.evaluated_on.isoformat()
     version = assessment.knowledge_version
     canonical = f"{c.PLAN_DEFINITION_URL}|{version}"
@@ -316,6 +393,9 @@ def careplan_bundle(
     version_ext = {"url": c.EXT.KNOWLEDGE_VERSION, "valueString": version}
     notes = [_note(assessment.intended_use)]
     notes += [_missing_note(m) for m in assessment.missing]
+    caveats = record_drug_caveats(reading) if reading is not None else []
+    if reading is not None:
+        notes += _reading_notes(reading)
     rg_id = f"{resource_id}-recommendations"
     # the questions of the missing facts, said beside every item provisional on one
     questions = {m.id: m.question
@@ -326,6 +406,9 @@ def careplan_bundle(
     # with no result recorded, an examination not recorded, no scan history, ...): an
     # alert as the assessment's are, at the level every other output gives it
     plan_alerts = plan.alerts if plan is not None else ()
+    # the visits missed or overdue (no scan recorded): to act on now, as the report's
+    # summary says (a warning)
+    late = _late_action(plan) if plan is not None else None
     request_group: dict[str, Any] = {
         "resourceType": "RequestGroup",
         "id": rg_id,
@@ -336,8 +419,10 @@ def careplan_bundle(
         "subject": subject,
         "authoredOn": day,
         "note": notes,
-        "action": [*(_action(i, questions) for i in items),
-                   *(_action(i, questions, alert_level(i.id)) for i in plan_alerts)],
+        "action": [*(_action(i, questions, caveats=caveats if i.id in DRUG_ITEMS else ())
+                     for i in items),
+                   *(_action(i, questions, alert_level(i.id)) for i in plan_alerts),
+                   *([late] if late is not None else [])],
     }
     activities: list[dict[str, Any]] = [{"reference": {"reference": f"RequestGroup/{rg_id}",
                                                        "display": "Recommendations and alerts"}}]
@@ -382,9 +467,15 @@ def careplan_bundle(
         why = f" (surveillance plan: {status}; the notes say why)" if status else ""
         description = (f"{risk}no surveillance visit is dated now{why}. Once surveillance "
                        f"can be dated, it follows the {schedule}-risk schedule.")
-    if plan_alerts:
-        description += " To act on now (the recommendations and alerts list each): " + \
-            "; ".join(f"{a.title} ({alert_level(a.id)})" for a in plan_alerts) + "."
+    act_now = [f"{a.title} ({alert_level(a.id)})" for a in plan_alerts]
+    act_now += [f"{LATE_VISITS_TITLE} (warning)"] if late is not None else []
+    if act_now:
+        description += (" To act on now (the recommendations and alerts list each): "
+                        + "; ".join(act_now) + ".")
+    if caveats and any(i.id in DRUG_ITEMS for i in assessment.recommendations):
+        description += (" Every recommendation naming a drug is conditional: "
+                        f"{'; and '.join(caveats)}; confirm before any order (the notes "
+                        "name what the record leaves unknown).")
     careplan: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": resource_id,

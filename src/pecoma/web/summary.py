@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pecoma.engine.collect import DIAGNOSIS_CONDITIONS
 from pecoma.engine.model import Assessment, Fact, Item, MissingFact, Provenance
 from pecoma.engine.order import board_order
-from pecoma.engine.plan import ALERT_LEVELS, SurveillancePlan, alert_level
+from pecoma.engine.plan import ALERT_LEVELS, LATE_VISITS_TITLE, SurveillancePlan, alert_level
 from pecoma.knowledge import load_knowledge
 from pecoma.numbers import number_text
 from pecoma.render.text import risk_group_text
@@ -242,23 +242,10 @@ def _plan_alerts(plan: SurveillancePlan | None) -> list[SummaryAlert]:
     for i in plan_alert_items(plan):
         out.append(SummaryAlert(alert_level(i.id), i.title, i.text, f"#item-{i.id}",
                                 i.provenance, i))
-    late = [v for v in plan.visits if v.status in ("overdue", "missed")]
-    if late:
-        words = "; ".join(
-            f"visit {v.index} {'overdue' if v.status == 'overdue' else 'missed'}"
-            f" (due {v.due.isoformat()}, overdue after {v.latest.isoformat()})"
-            for v in late[:3]
-        )
-        more = f" and {len(late) - 3} more" if len(late) > 3 else ""
-        out.append(
-            SummaryAlert(
-                "warning",
-                "Surveillance imaging missed or overdue",
-                f"No scan is recorded for {words}{more}. Book the scan or record it.",
-                f"#{LATE_VISITS_ANCHOR}",
-                late[0].provenance,
-            )
-        )
+    words = plan.late_words  # the CarePlan lists the same alert (pecoma.fhir.careplan)
+    if words is not None:
+        out.append(SummaryAlert("warning", LATE_VISITS_TITLE, words,
+                                f"#{LATE_VISITS_ANCHOR}", plan.late[0].provenance))
     return out
 
 

@@ -64,6 +64,7 @@ from pecoma.case import (
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
+from pecoma.fhir.caveats import drug_caveats
 from pecoma.fhir.medications import INGREDIENTS
 from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
@@ -184,21 +185,15 @@ class DrugSafety:
     def withheld(self, agent: Agent) -> str | None:
         """Why ``agent`` must not be proposed (every reason, joined), or ``None`` when the
         record allows it."""
-        reasons = []
-        if self.vital_status is not None:
-            # the reason quotes the record's value: escaped
-            reasons.append("whether the patient has died is unknown from the record "
-                           f"({md_text(self.vital_status)})")
-        if self.history is not None:
-            # the reason names the record's resources by their ids: escaped
-            reasons.append("the lines of systemic therapy already given are not fully known "
-                           f"({md_text(self.history)})")
+        # what the record leaves unsettled, as every output made from it says it
+        # (pecoma.fhir.caveats.drug_caveats: the CarePlan's too); the reasons quote the
+        # record's values, its resources' ids and the EHR's answers: escaped, as in the
+        # list of the parts of the record not read (cards.md_unknown)
+        reasons = drug_caveats(history=self.history, allergies=self.unreadable,
+                               vital_status=self.vital_status, escape=md_text)
         ruled = self.ruled_out(agent)
         if self.unreadable is not None:
-            # the reason may quote the EHR's answer: escaped, as in the list of the parts
-            # of the record not read (cards.md_unknown)
-            reasons.append("the patient's allergies and intolerances could not be read "
-                           f"({md_text(self.unreadable)})")
+            pass  # the list not read: what it rules out is not known in full (said above)
         elif ruled is not None:
             reasons.append(ruled)
         elif self.unidentified:

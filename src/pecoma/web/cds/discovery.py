@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pecoma.fhir.searches import MEDICATION_PARTS, PARTS
+from pecoma.fhir.caveats import (
+    MEDICATION_CANCERS,
+    MEDICATION_STARTS,
+    UNIDENTIFIED_MEDICATIONS,
+    UNKNOWN_MEANING,
+    VITAL_STATUS,
+)
+from pecoma.fhir.searches import MEDICATION_PARTS
 
 __all__ = ["CASE_PARTS", "MEDICATION_CANCERS", "MEDICATION_KEYS", "MEDICATION_STARTS",
            "ORDER_SELECT", "PATIENT_VIEW", "PREFETCH", "PREFETCH_MEANING", "SERVICES",
@@ -41,34 +48,10 @@ CASE_PARTS: Final = frozenset({"patient", "conditions", "observations", "procedu
 #: The prefetch keys that give the lines of systemic therapy already given.
 MEDICATION_KEYS: Final = MEDICATION_PARTS
 
-#: The part of a record named unknown when medication records name drugs pecoma cannot
-#: identify (not a prefetch key: what the record holds, not what was sent).
-UNIDENTIFIED_MEDICATIONS: Final = "unidentified_medications"
-
-#: The part of a record named unknown when a medication's first day, a partial date,
-#: spans today (not a prefetch key either): whether it had started is unknown.
-MEDICATION_STARTS: Final = "medication_starts"
-
-#: The part of a record named unknown when the Patient does not say whether the patient
-#: has died in a value pecoma can read (not a prefetch key either:
-#: :attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`).
-VITAL_STATUS: Final = "vital_status"
-
-#: The part of a record named unknown when, beside another present primary cancer, a
-#: medication record does not say which cancer it was given for, or an mTOR inhibitor
-#: was given for the other cancer (not a prefetch key either): the questions asked.
-MEDICATION_CANCERS: Final = "medication_cancers"
-
-#: What each prefetch key is, in the words a card uses when it is unknown (the parts of a
-#: record the FHIR reader names, :data:`pecoma.fhir.searches.PARTS`).
-PREFETCH_MEANING: Final[dict[str, str]] = {
-    **PARTS,
-    UNIDENTIFIED_MEDICATIONS: "the drug of some medication records",
-    MEDICATION_STARTS: "whether some medications had started",
-    VITAL_STATUS: "whether the patient has died",
-    MEDICATION_CANCERS: "what some medications given beside another primary cancer were "
-                        "for",
-}
+#: The parts of a record named unknown besides the prefetch keys (what the record holds,
+#: not what was sent), and what each part is in the words a card uses when it is
+#: unknown: the FHIR reader's (:mod:`pecoma.fhir.caveats`), which the CarePlan uses too.
+PREFETCH_MEANING: Final[dict[str, str]] = UNKNOWN_MEANING
 
 
 def discovery(knowledge_version: str) -> dict[str, Any]:

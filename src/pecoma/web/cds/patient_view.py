@@ -29,6 +29,7 @@ from pecoma.engine.facts import ANTHRACYCLINE_INTOLERANCE
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.allergies import read_allergies
+from pecoma.fhir.caveats import DRUG_ITEMS, medication_doubts
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import DrugSafety, drug_name, drug_safety, ruled_out_card
@@ -46,28 +47,13 @@ from pecoma.web.cds.cards import (
     tagged,
     waits,
 )
-from pecoma.web.cds.discovery import (
-    CASE_PARTS,
-    MEDICATION_CANCERS,
-    MEDICATION_STARTS,
-    PATIENT_VIEW,
-    UNIDENTIFIED_MEDICATIONS,
-    VITAL_STATUS,
-)
+from pecoma.web.cds.discovery import CASE_PARTS, PATIENT_VIEW, VITAL_STATUS
 from pecoma.web.cds.record import Record, gather_record, patient_of, read_named_medications
 from pecoma.web.cds.requests import HookRequest, check_request
 from pecoma.web.cds.screen import mentions_pecoma, text_may_mention
 from pecoma.web.cds.service import CdsService
 
 __all__ = ["DRUG_ITEMS", "patient_view"]
-
-#: Recommendations that name a drug, and the agent each one would start.
-DRUG_ITEMS: Final[dict[str, Agent]] = {
-    "REC-MTOR-FIRST-LINE": Agent.sirolimus,
-    "SUPP-NAB-SIROLIMUS": Agent.nab_sirolimus,
-    "REC-ANTHRACYCLINE": Agent.doxorubicin,
-    "REC-UTERINE-EPI-IFO": Agent.epirubicin_ifosfamide,
-}
 
 #: Which recommendation heads the summary card, most decisive first.
 _HEADLINE: Final = (
@@ -276,13 +262,10 @@ async def read_record(
         record.unknown["allergies"] = aside if before is None else f"{before}; and {aside}"
     bc = None if screened else read_case(answer, record, svc, req.patient_id,
                                          req.fhir_server)
-    for key, said in ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications if bc else ()),
-                      (MEDICATION_STARTS, bc.unknown_starts if bc else ()),
-                      (MEDICATION_CANCERS, bc.courses_in_doubt if bc else ())):
-        if said:
-            shown = said[:5]
-            more = len(said) - len(shown)
-            record.unknown[key] = "; ".join(shown) + (f"; and {more} more" if more else "")
+    if bc is not None:
+        # the medication records that leave the lines not fully known, named as the
+        # CarePlan names them (pecoma.fhir.caveats)
+        record.unknown.update(medication_doubts(bc))
     unreadable = record.unknown.get("allergies")  # an entry not attributable: said there
     if unreadable is None and len(mine) < len(allergies):
         # the reader refuses another patient's resource: whose list it is cannot be told
