@@ -132,16 +132,22 @@ class TestReadByCode:
 
     @pytest.mark.parametrize("words", ["Renal biopsy", "Core needle biopsy of kidney",
                                        "Radiofrequency ablation of renal mass"])
-    def test_a_biopsy_stays_a_biopsy(self, words: str) -> None:
-        """Words naming a biopsy or an ablation keep the Procedure no resection even when
-        it carries a nephrectomy code (the record contradicts itself: the safer reading
-        takes no resection as done, and the card names the Procedure)."""
+    def test_a_biopsy_coded_as_a_resection_is_asked(self, words: str) -> None:
+        """Words naming a biopsy or an ablation beside a nephrectomy code: the record
+        contradicts itself, as a result whose code and words disagree does. The
+        Procedure is never read as the resection (no resection is taken as done), and
+        not taken for a plain biopsy either (the nephrectomy may have been done): its
+        surgery facts are found but not read, so the surgery status is asked, a note
+        names the code and the words that disagree, and the card names the Procedure."""
         code = {"text": words, "coding": [{"system": SCT, "code": "175905003"}]}
         bc = case_from_bundle(kidney_record(code), on=ON)
-        assert "surgery.status" in bc.not_found
-        assert any(line.startswith("Procedure: a biopsy, aspiration, ablation or "
-                                   "embolization") and NEPHRECTOMY in line
-                   for line in bc.not_read)
+        assert "surgery.status" not in bc.case.model_dump(exclude_defaults=True).get(
+            "surgery", {})
+        assert "surgery.status" in bc.unreadable
+        assert any(line.startswith("Procedure: not read: its code (sct 175905003) names a "
+                                   "resection") and NEPHRECTOMY in line
+                   and "the code and its words disagree" in line for line in bc.not_read)
+        assert any(f"its text '{words}' names none" in n for n in bc.notes)
 
     @pytest.mark.parametrize("code", [
         pytest.param({"coding": [{"system": CPT, "code": "50545"}]}, id="cpt-not-listed"),

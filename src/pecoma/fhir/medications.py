@@ -93,6 +93,7 @@ __all__ = [
     "allergy_may_be_to_a_drug",
     "allergy_narratives",
     "allergy_substances",
+    "backwards_period",
     "backwards_periods",
     "code_records_no_allergy",
     "contained",
@@ -1651,7 +1652,7 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 
 def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
     """The periods of a medication record whose end is before its start
-    (:func:`_backwards`: the ``effectivePeriod`` of a statement or an administration, a
+    (:func:`backwards_period`: the ``effectivePeriod`` of a statement or an administration, a
     dosage's ``boundsPeriod``), each named at its end as :func:`unread_timing` names an
     element: the record contradicts itself, and its end decides whether the drug is given
     now. Only for a record that is read: one entered in error, or not given (a cancelled
@@ -1659,13 +1660,13 @@ def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]
     kind = str(resource.get("resourceType"))
     out: list[tuple[str, Any, str]] = []
     if kind in ("MedicationStatement", "MedicationAdministration"):
-        out += _backwards(resource.get("effectivePeriod"), "effectivePeriod")
+        out += backwards_period(resource.get("effectivePeriod"), "effectivePeriod")
     held = resource.get(_DOSAGE_LISTS.get(kind, ""))
     for i, dosage in enumerate(held if isinstance(held, list) else []):
         timing = dosage.get("timing") if isinstance(dosage, dict) else None
         repeat = timing.get("repeat") if isinstance(timing, dict) else None
         if isinstance(repeat, dict):
-            out += _backwards(repeat.get("boundsPeriod"),
+            out += backwards_period(repeat.get("boundsPeriod"),
                               f"{_DOSAGE_LISTS[kind]}.{i}.timing.repeat.boundsPeriod")
     return out
 
@@ -1682,9 +1683,16 @@ def _instant(value: Any) -> dt.datetime | None:
     return found if found.tzinfo is not None else None
 
 
-def _backwards(period: Any, at: str) -> list[tuple[str, Any, str]]:
+_MEDICATION_DATES: Final = ("the medication's dates, and whether it is given now, are "
+                            "read from it")
+
+
+def backwards_period(period: Any, at: str, reads: str = _MEDICATION_DATES
+                     ) -> list[tuple[str, Any, str]]:
     """A Period whose end is surely before its start (FHIR R4's invariant per-1: start <=
-    end), named at its end; else nothing. Two dateTimes with their times are compared as
+    end), named at its end, the rule naming its start and what is read from the period
+    (``reads``: a medication's dates by default; an operation's day for a Procedure's
+    ``performedPeriod``); else nothing. Two dateTimes with their times are compared as
     the instants they name (:func:`_instant`: the offsets may differ, "+02:00" and "Z");
     else each is read as the days it may be (:func:`days_of`: a date, a partial date). A
     day outside the dates pecoma accepts (:func:`pecoma.dates.range_rule`: 0001-01-01,
@@ -1702,8 +1710,7 @@ def _backwards(period: Any, at: str) -> list[tuple[str, Any, str]]:
         return []
     return [(f"{at}.end", period["end"],
              f"must not be before {at}.start ({start.written}): a FHIR R4 Period ends on "
-             "or after its start (per-1); the medication's dates, and whether it is given "
-             "now, are read from it")]
+             f"or after its start (per-1); {reads}")]
 
 
 def _routes(resource: Mapping[str, Any]) -> list[Mapping[str, Any]]:

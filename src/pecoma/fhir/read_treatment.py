@@ -405,11 +405,53 @@ def _code_shown(proc: Mapping[str, Any]) -> str:
     return show_value(", ".join(pairs[:3]) or words or "no code", 80).strip("'\"")
 
 
+#: Words naming an operation that takes tissue for diagnosis (a sampling, a curettage, a
+#: diagnostic procedure) besides :data:`pecoma.fhir.mcode.NOT_RESECTION_WORDS`: a
+#: resection code whose own words name one of these, and no resection, is in doubt.
+_SAMPLING_WORDS: Final = ("sampling", "curettage", "diagnostic")
+
+
+def _code_words_disagree(proc: Mapping[str, Any]) -> str | None:
+    """Why a Procedure whose code is a resection code (:mod:`pecoma.fhir.resection_codes`)
+    cannot be read by it, or ``None``: its own words (its text, a coding's display) name
+    no resection but a biopsy, an aspiration, an ablation, an embolization or a
+    diagnostic sampling (SNOMED CT 176795006 Subtotal abdominal hysterectomy displayed
+    "Diagnostic endometrial sampling"). Which operation was done cannot be told, as for a
+    result whose code and words disagree: neither is read over the other. Words that name
+    a resection beside a biopsy ("Hysterectomy with lymph node biopsy") are no
+    disagreement, nor are a code's words that name neither (a display in another
+    language)."""
+    coded = m.coded_resection(proc)
+    concept = proc.get("code")
+    if coded is None or not isinstance(concept, dict):
+        return None
+    parts = [("its text", concept["text"])] if isinstance(concept.get("text"), str) else []
+    parts += [("a coding's display", cd["display"]) for cd in m.as_list(concept.get("coding"))
+              if isinstance(cd, dict) and isinstance(cd.get("display"), str)]
+    for what, shown in parts:
+        words = m.plain_words(shown)
+        names_none = any(w in words for w in (*m.NOT_RESECTION_WORDS, *_SAMPLING_WORDS))
+        names_one = (any(w in words for w in m.RESECTION_WORDS)
+                     or re.search(r"ectomy\b", words) is not None)
+        if names_none and not names_one:
+            return (f"its code ({_code_shown(proc)}) names a resection ({coded[1]}), but "
+                    f"{what} {show_value(shown, 80)} names none: the code and its words "
+                    "disagree, so which operation was done cannot be told")
+    return None
+
+
 def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
-    _read_resections(procedures, observations, r)
+    disagree = [(w, p, why) for w, p in procedures if p.get("status") != "entered-in-error"
+                and (why := _code_words_disagree(p)) is not None]
+    doubted = {w for w, _p, _why in disagree}
+    _read_resections([(w, p) for w, p in procedures if w not in doubted], observations, r)
     for where, proc, why in r.modified_procedures:
         _set_aside(where, proc, why, r)
+    for where, proc, why in disagree:
+        # asked, as a Procedure that cannot be read is: never taken as the resection
+        # (nor its day as the resection's), never dropped without a word
+        _set_aside(where, proc, why, r, resection=_for_primary(proc, r) is not False)
     surgery = r.data.get("surgery", {})
     was = r.sources.get("surgery.margin")
     if was is not None and surgery.get("status") != SurgeryStatus.performed.value:
@@ -475,6 +517,15 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                            "check surgery.status, surgery.date and surgery.margin")
     if not resections:
         return
+    for w, p in resections:
+        # an operation dated by a period that ends before it starts: the record
+        # contradicts itself on the day of the resection (surgery.date, which dates the
+        # surveillance and the margin): refused, naming both ends, as a medication's is
+        for path, value, rule in meds.backwards_period(
+                p.get("performedPeriod"), "performedPeriod",
+                "the day of the operation (surgery.date) is read from it"):
+            r.issue(f"{w}.{path}", value, rule)
+            r.refused_elements.add(f"{w}.{path}")
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     statuses = {w: _status_read(w, p, observations, r) for w, p in resections}
     performed = [(w, p) for w, p in resections if statuses[w] is SurgeryStatus.performed]
@@ -522,17 +573,23 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         _margin(proc, where, observations, r)
 
 
-def _set_aside(where: str, proc: Mapping[str, Any], why: str, r: Reader) -> None:
+def _set_aside(where: str, proc: Mapping[str, Any], why: str, r: Reader,
+               resection: bool | None = None) -> None:
     """A Procedure not read for a modifierExtension pecoma does not understand or a label
-    saying information was withheld from it (``Reader.modified_procedures``): listed with
-    why; when it is a resection that may be the primary's (linked to the PEComa, or of
-    its organ: :func:`_for_primary`), its surgery facts are found but not read (never
-    "not found"), so the surgery status is asked, and a note says so."""
+    saying information was withheld from it (``Reader.modified_procedures``), or whose
+    resection code and words disagree (:func:`_code_words_disagree`): listed with why;
+    when it is a resection that may be the primary's (linked to the PEComa, or of its
+    organ: :func:`_for_primary`; ``resection``: the caller's answer), its surgery facts
+    are found but not read (never "not found"), so the surgery status is asked, and a
+    note says so; otherwise a note says why it is not read."""
     r.why[where] = f"not read: {why}"
-    resection = (has_code(proc.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0])
-                 or (m.is_resection(proc) and _for_primary(proc, r) is not False)
-                 or _linked_to_pecoma(proc, r))
+    if resection is None:
+        resection = (has_code(proc.get("code"), c.PECOMA_SYSTEM, c.PROCEDURE_RESECTION[0])
+                     or (m.is_resection(proc) and _for_primary(proc, r) is not False)
+                     or _linked_to_pecoma(proc, r))
     if not resection:
+        if _code_words_disagree(proc) is not None:
+            r.notes.append(f"{where}: not read: {why}")
         return
     read = r.sources.get("surgery.status")
     if read is not None:
