@@ -535,9 +535,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # S15 names a regimen for a uterine primary, no option once the disease has progressed
     # on it, on the same pairing with a sister anthracycline (doxorubicin with
     # ifosfamide), or on epirubicin alone (it would give again the drug the disease grew
-    # on). After doxorubicin alone it stands, the anthracycline given said beside it.
-    # Where it is offered the guideline does name a further line, so its silence is not
-    # said.
+    # on). After progression on doxorubicin alone it stands, as a second anthracycline
+    # for the team to weigh, the progression named (I26). S15 reports efficacy; it is
+    # not a line after another, so the guideline's silence after progression is said
+    # beside it, as for any other site.
     # The uterine cervix is part of the uterus. A primary recorded at another gynecologic
     # site, not said to be outside the cervix, may be cervical: S15 is shown, provisional
     # on the question (a cervical primary recorded so must not lose it)
@@ -554,44 +555,34 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # says so for S14's and S15's regimens together, and where S15 is so withheld the
     # guideline's silence after progression is said as for any other site
     s15_against = _not_tolerated(case, _S15_DRUGS) if s15 else []
-    s15_offered = s15 and not s15_against
-    # S15 offered while a fact it rests on is open (the primary may be outside the uterus,
-    # a line may have put it in the past, an intolerance may rule out its drugs): the other
-    # answer leaves the guideline's silence after progression, which is then shown after
-    # S15's item, provisional on the same questions, not dropped
-    s15_open = _s15_open(case, cervix_asked, bool(unnamed)) if s15_offered else []
-    silence: list[tuple[str, list[Fact], list[str], tuple[str, ...]]] = []
     not_tolerated: list[Fact] = []
     withheld_asked: list[str] = []
+    published: tuple[list[Fact], list[str], tuple[str, ...]] | None = None
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
         # a later line of it whose outcome is not recorded may be working now (I19)
         still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
                                                             "SUPP-AFTER-MTOR"), facts)
-        if not s15_offered:
-            out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
-        elif s15_open:
-            silence.append(("REC-NO-NEXT-LINE", facts, [*base, *still], ()))
+        # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
+        out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
+        # (added after S15's item, if any: the guideline's own items first, the published
+        # experience apart after them)
         after, after_applied = _after_mtor_classes(case)
-        out.add("SUPP-AFTER-MTOR",
-                list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
-                [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR")],
-                after_applied)
+        published = (list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
+                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR")],
+                     after_applied)
     elif mtor_blocked and chemo is not None:
-        # S14's option is a first line: the disease has progressed on it already.
-        if not s15_offered or s15_open:
-            facts = [*mtor_facts, *_progressed_facts(chemo)]
-            still = _latest_line_asked(out, case, d.anthracycline_latest_open,
-                                       ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
-            conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
-                out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
-            if s15_open:
-                silence.append(("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions,
-                                applied))
-            else:
-                out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
+        # S14's option is a first line: the disease has progressed on it already. The
+        # guideline's silence is said whatever the site: S15's regimen, where it is shown
+        # beside it, is a second anthracycline the guideline says nothing of (I26)
+        facts = [*mtor_facts, *_progressed_facts(chemo)]
+        still = _latest_line_asked(out, case, d.anthracycline_latest_open,
+                                   ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
+        conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
+            out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
+        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
         not_tolerated += [*mtor_facts, *against,
@@ -647,17 +638,29 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # shown (I25)
         mtor_id = ("REC-MTOR-MALIGNANCY-NOT-SHOWN" if scope.not_shown
                    else "REC-MTOR-FIRST-LINE")
-        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
+        # the disease progressed on sirolimus or nab-sirolimus, another mTOR-inhibitor
+        # line given since: the progression is named, and nab-sirolimus, the same drug
+        # (I15), is not proposed again whatever line came after
+        failed = _sirolimus_failed_facts(case)
+        out.add(mtor_id, [*mtor_facts, *failed, *out_only, *unnamed, *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
-                 *_scope_asked(out, scope, mtor_id)], (*only, *_scope_applied(scope)))
+                 *_scope_asked(out, scope, mtor_id)],
+                (*(("I15",) if failed else only), *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
-        # intolerance of either (I15)
-        if Agent.nab_sirolimus not in mtor_out and not scope.not_shown:
+        # intolerance of either (I15), nor after progression on either
+        if Agent.nab_sirolimus not in mtor_out and not scope.not_shown and not failed:
             out.add("SUPP-NAB-SIROLIMUS",
                     [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
                     [*conditions, *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
                      *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")],
                     (*only, *_scope_applied(scope)))
+    # what S15's item names of the mTOR inhibitors: the one the disease progressed on, or
+    # the facts that rule them out, so that its place beside mTOR inhibition is read from
+    # the facts
+    s15_mtor: list[Fact] = (
+        _progressed_facts(progressed) if progressed is not None
+        else [Fact("systemic.mtor_inhibitor_available", avail), *contra_facts]
+        if mtor_blocked else [])
     if s15:
         # such a line given already, whether the disease progressed on it not recorded:
         # S15 is past if it did, so it waits on the answer
@@ -681,21 +684,23 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             # whether that intolerance rules out the class (I15)
             sister, sister_asked = _other_anthracycline_not_tolerated(
                 case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
+            # progressed on doxorubicin: epirubicin is a second anthracycline, for the
+            # team to weigh with that course in view (I26)
+            rechallenge = _anthracycline_failed_facts(case)
             out.add("REC-UTERINE-EPI-IFO",
-                    [status_fact, *site_facts, *given_before, *sister, *unnamed,
-                     *_scope_facts(scope)],
+                    list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
+                                        *given_before, *rechallenge, *sister, *unnamed,
+                                        *_scope_facts(scope)])),
                     list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
-                    (*(("I15",) if sister or unnamed else ()), *_scope_applied(scope)))
-    for record_id, facts, conditions, silence_applied in silence:
-        # S15's item shown first: the guideline's silence is the other answer's
-        out.add(record_id, facts,
-                [*conditions, *(out.missing(m, affects=(record_id,)) for m in s15_open)],
-                silence_applied)
+                    (*(("I15",) if sister or unnamed else ()),
+                     *(("I19", "I26") if rechallenge else ()), *_scope_applied(scope)))
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
+    if published is not None:
+        out.add("SUPP-AFTER-MTOR", *published)
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
@@ -864,28 +869,51 @@ def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
     return [out.missing("MISS-LATEST-LINE-PROGRESSION", affects=affects)]
 
 
-def _s15_open(case: Case, cervix_asked: bool, unnamed: bool) -> list[str]:
-    """The questions S15's item, offered, waits on whose other answer leaves it out: the
-    primary may be outside the uterus (MISS-PRIMARY-CERVIX), the disease may have
-    progressed on a line that puts S15 in the past, an intolerance of the other
-    anthracycline may be of the class (ruling out epirubicin, I15), and a drug not
-    tolerated recorded as 'other' may be one of its drugs (I15). Missing-fact ids, not yet
-    reported; empty when S15 stands whatever the answers."""
-    asked: list[str] = []
-    if cervix_asked:
-        asked.append("MISS-PRIMARY-CERVIX")
-    for t in case.systemic.therapies:
-        if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
-            asked.append("MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
-                         if t.setting is TherapySetting.adjuvant
-                         else "MISS-ANTHRACYCLINE-PROGRESSION")
-    intolerances = case.systemic.intolerances
-    others = other_anthracyclines_not_tolerated(Agent.epirubicin, intolerances)
-    if any(x.agent in others and x.class_wide is YesNo.unknown for x in intolerances):
-        asked.append("MISS-ANTHRACYCLINE-INTOLERANCE")
-    if unnamed:
-        asked.append("MISS-INTOLERANCE-AGENT")
-    return list(dict.fromkeys(asked))
+def _anthracycline_failed_facts(case: Case) -> list[Fact]:
+    """The anthracycline lines the disease progressed on that leave S15's regimen
+    standing (doxorubicin alone: a line of epirubicin, or of either paired with
+    ifosfamide, puts it in the past), as facts, with the derived fact saying what that
+    makes of epirubicin with ifosfamide (I26); empty when there is none."""
+    failed = [(i, t) for i, t in enumerate(case.systemic.therapies)
+              if t.agent.is_anthracycline_based and not _s15_past_if_progressed(t)
+              and progressed_on(t)]
+    if not failed:
+        return []
+    names = _agent_names(t.agent for _i, t in failed)
+    return [*(f for i, t in failed for f in _line_facts(i, t)),
+            Fact(AFTER_ANTHRACYCLINE,
+                 f"the disease progressed on {names}, an anthracycline: epirubicin is "
+                 "another, so this regimen would be a second anthracycline course (shared "
+                 "resistance, the cumulative dose); the guideline reports its efficacy "
+                 "and says nothing of it after progression on an anthracycline. Whether "
+                 "to give it is for the sarcoma team to weigh with that course in view, "
+                 "not a next line (I26)")]
+
+
+#: The path of the derived fact of :func:`_anthracycline_failed_facts`.
+AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
+
+
+def _sirolimus_failed_facts(case: Case) -> list[Fact]:
+    """The lines of sirolimus or nab-sirolimus (one drug, I15) the disease progressed
+    on, as facts, with the derived fact saying that nab-sirolimus is therefore not
+    proposed; empty when there is none. Whatever line came after: a later line of
+    another mTOR inhibitor does not make sirolimus untried."""
+    twins = Agent.sirolimus.same_drug
+    failed = [(i, t) for i, t in enumerate(case.systemic.therapies)
+              if t.agent in twins and progressed_on(t)]
+    if not failed:
+        return []
+    names = _agent_names(t.agent for _i, t in failed)
+    return [*(f for i, t in failed for f in _line_facts(i, t)),
+            Fact(SIROLIMUS_FAILED,
+                 f"the disease progressed on {names}: nab-sirolimus is sirolimus bound to "
+                 "albumin, the same drug (I15), and its trial enrolled patients not given "
+                 "an mTOR inhibitor before; it is not proposed")]
+
+
+#: The path of the derived fact of :func:`_sirolimus_failed_facts`.
+SIROLIMUS_FAILED = "derived.sirolimus_progression"
 
 
 def _s15_past_if_progressed(line: TherapyLine) -> bool:
