@@ -44,15 +44,22 @@ def headline(client: TestClient, scenario: str) -> str:
 
 
 @pytest.mark.parametrize(("scenario", "expected"), [
-    # uterine primary progressed on sirolimus: S15's epirubicin with ifosfamide is the
-    # guideline's option; the card had been headed by a supplementary item ("Published
-    # experience after mTOR inhibitors"), knowledge from outside the guideline
-    ("uterine-progressed-on-sirolimus", "Uterine primary: epirubicin with ifosfamide is an "
-                                        "option"),
-    # whether the cervix is involved is not recorded: S15 is provisional on it, shown first,
-    # the guideline's silence beside it (the other answer) after it
+    # uterine primary progressed on sirolimus: the guideline names no next line, for a
+    # uterine primary as for any other; S15 reports efficacy of epirubicin with
+    # ifosfamide, no line after mTOR inhibitors, so heading the card it read as the next
+    # line (it is listed in the card's detail). Neither heads a supplementary item
+    # ("Published experience after mTOR inhibitors"), as it once did
+    ("uterine-progressed-on-sirolimus", "After progression on an mTOR inhibitor the "
+                                        "guideline names no next line"),
+    # whether the cervix is involved is not recorded: S15 waits on it, the guideline's
+    # silence does not (it holds whatever the site) and heads the card, settled
     ("other-gynecologic-progressed-on-mtor-cervix-unknown",
-     "(provisional) Uterine primary: epirubicin with ifosfamide is an option"),
+     "After progression on an mTOR inhibitor the guideline names no next line"),
+    # uterine primary, mTOR inhibitors unavailable, progressed on doxorubicin: the
+    # guideline's silence heads, not epirubicin, a second anthracycline (I26)
+    ("uterine-progressed-on-doxorubicin-mtor-unavailable",
+     "After progression on anthracycline-based chemotherapy the guideline names no next "
+     "line"),
     # not a uterine primary: the guideline names no next line (unchanged)
     ("progressed-on-mtor", "After progression on an mTOR inhibitor the guideline names no "
                            "next line"),

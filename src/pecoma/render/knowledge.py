@@ -5,7 +5,7 @@ The parts: the guideline's statements (S01-S28, with the records carrying each),
 record (kind, title, strength, provenance named as every report names an item's:
 :attr:`pecoma.engine.model.Provenance.label`), every missing-fact record (what pecoma
 asks, what the answer would change, and what it does meanwhile: the safer branch it takes
-while the fact is unknown, :func:`missing_listing`), the project's interpretations (I1-I25,
+while the fact is unknown, :func:`missing_listing`), the project's interpretations (I1-I26,
 with the records citing each) and the published references of supplementary knowledge
 (with the records resting on each). ``pecoma rules``, the web service's ``/api/v1/rules``
 and its ``/rules`` page list them from here.

@@ -60,11 +60,12 @@ _HEADLINE: Final = (
     "REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING", "REC-RERESECTION-GROSS",
     "REC-RERESECTION",
     "REC-RESECTION", "REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN", "REC-ANTHRACYCLINE",
-    # S15's option for a uterine primary before the guideline's silence (shown beside it
-    # only while S15 waits on a question) and before any supplementary item
-    "REC-UTERINE-EPI-IFO",
+    # after progression the guideline's silence, said for every site, before S15's
+    # report for a uterine primary (efficacy reported, no stated later line: heading the
+    # card it would read as the next line); S15 before any supplementary item
     "REC-NO-NEXT-LINE",
     "REC-NO-LINE-AFTER-ANTHRACYCLINE",
+    "REC-UTERINE-EPI-IFO",
     "REC-AGGRESSIVE-SURGERY", "REC-ADJ-RADIOTHERAPY", "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION",
     "REC-ADJ-RADIOTHERAPY-RECURRENCE", "REC-ADJ-NODES-METS",
     "REC-ADJ-NODES-METS-AFTER-RERESECTION", "REC-ADJ-NODES-METS-GIVEN",

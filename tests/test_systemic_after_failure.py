@@ -1,0 +1,176 @@
+"""Systemic advice after a treatment has failed: the guideline's silence for a uterine
+primary, epirubicin with ifosfamide after progression on doxorubicin, and nab-sirolimus
+after progression on sirolimus.
+
+S15 reports that epirubicin with ifosfamide has shown efficacy in malignant uterine
+PEComa; it names no line after another. After progression on an mTOR inhibitor (or on
+doxorubicin where mTOR inhibitors cannot be used) the guideline names no next line, for a
+uterine primary as for any other. Epirubicin after doxorubicin is a second anthracycline
+(I26). nab-Sirolimus is sirolimus bound to albumin (I15): after progression on either it
+is the drug that failed, whatever line followed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pecoma import assess, parse_case
+from pecoma.engine.model import Assessment, Item
+
+ON = dt.date(2025, 6, 1)
+
+
+def case(site: str = "uterus", *, contraindicated: str = "no",
+         therapies: list[dict[str, Any]]) -> dict[str, Any]:
+    """A malignant PEComa resected R0 in 2023, a lung metastasis beyond surgery in 2024
+    (advanced disease, I6), mTOR inhibitors available."""
+    return {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2023-01-05",
+                      "prior_diagnosis": "none"},
+        "tumour": {"primary_site": site, "size": {"value": 9, "unit": "cm"}},
+        "histology": {"necrosis": "present", "infiltrative_growth": "present",
+                      "high_nuclear_grade_and_cellularity": "present",
+                      "mitoses_per_50_hpf": 6},
+        "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                                 "sma": "positive"},
+        "stage": {"status": "metastatic", "lymph_nodes": "negative",
+                  "metastases": [{"site": "lung", "detected_on": "2024-01-10"}],
+                  "extrapulmonary_disease": "no", "resectable": "no",
+                  "complete_excision_feasible": "no"},
+        "surgery": {"status": "performed", "date": "2023-02-01", "margin": "R0"},
+        "systemic": {"mtor_inhibitor_available": "yes",
+                     "mtor_inhibitor_contraindicated": contraindicated,
+                     "therapies": therapies},
+    }
+
+
+SIROLIMUS_PD = {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+                "progressed": "yes"}
+
+
+def run(data: dict[str, Any]) -> Assessment:
+    return assess(parse_case(data), ON)
+
+
+def rec(a: Assessment, record_id: str) -> Item:
+    return next(i for i in a.recommendations if i.id == record_id)
+
+
+def ids(a: Assessment) -> list[str]:
+    return [i.id for i in a.recommendations]
+
+
+def facts(item: Item) -> dict[str, str]:
+    return {f.path: str(f.value) for f in item.triggered_by}
+
+
+class TestTheSilenceForAUterinePrimary:
+    def test_after_progression_on_an_mtor_inhibitor(self) -> None:
+        """Uterine, progressed on sirolimus: the guideline names no next line, said as for
+        a renal primary (it had been dropped because S15 was shown); S15's report stands
+        beside it, naming the mTOR progression, and the published experience stays apart
+        after the guideline's own items."""
+        a = run(case(therapies=[SIROLIMUS_PD]))
+        order = ids(a)
+        assert "REC-NO-NEXT-LINE" in order
+        assert rec(a, "REC-NO-NEXT-LINE").conditional_on == ()
+        assert order.index("REC-NO-NEXT-LINE") < order.index("REC-UTERINE-EPI-IFO") \
+            < order.index("SUPP-AFTER-MTOR")
+        s15 = rec(a, "REC-UTERINE-EPI-IFO")
+        assert s15.strength == "option"
+        # its facts say the mTOR inhibitor failed, and its reason no longer calls mTOR
+        # inhibition the first choice without condition
+        assert facts(s15)["systemic.therapies.agent"] == "sirolimus"
+        assert facts(s15)["systemic.therapies.progressed"] == "yes"
+        assert "does not displace mTOR inhibition as first choice" not in s15.rationale
+        assert "where the disease has progressed on one" in s15.rationale
+        # the kidney case says the same silence
+        kidney = run(case("kidney", therapies=[SIROLIMUS_PD]))
+        assert "REC-NO-NEXT-LINE" in ids(kidney)
+        assert "REC-UTERINE-EPI-IFO" not in ids(kidney)
+
+    def test_after_progression_on_doxorubicin_mtor_contraindicated(self) -> None:
+        """Uterine, mTOR inhibitors contraindicated, progressed on doxorubicin: the
+        guideline names no further line (it had been dropped for a uterine primary);
+        S15's regimen is shown beside it, naming the mTOR contraindication."""
+        a = run(case(contraindicated="yes", therapies=[
+            {"agent": "doxorubicin", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"}]))
+        assert rec(a, "REC-NO-LINE-AFTER-ANTHRACYCLINE").conditional_on == ()
+        s15 = rec(a, "REC-UTERINE-EPI-IFO")
+        assert facts(s15)["systemic.mtor_inhibitor_contraindicated"] == "yes"
+
+
+class TestEpirubicinAfterDoxorubicin:
+    def test_named_as_a_second_anthracycline(self) -> None:
+        """Progressed on doxorubicin: epirubicin is the same class. S15's item names the
+        doxorubicin line the disease progressed on and says it would be a second
+        anthracycline course, for the team to weigh, citing I26; its force stays an
+        option, never stronger than the guideline's 'has shown efficacy'."""
+        a = run(case(contraindicated="yes", therapies=[
+            {"agent": "doxorubicin", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"}]))
+        s15 = rec(a, "REC-UTERINE-EPI-IFO")
+        f = facts(s15)
+        assert f["systemic.therapies[0].agent"] == "doxorubicin"
+        assert f["systemic.therapies[0].progressed"] == "yes"
+        said = f["derived.after_anthracycline_progression"]
+        assert "second anthracycline" in said and "to weigh" in said and "I26" in said
+        assert "I26" in s15.provenance.interpretations
+        assert "I26" in {i.id for i in a.interpretations}
+        assert s15.strength == "option"
+        # a doxorubicin line the disease has not progressed on is no failure: S15 is not
+        # worded as after one, and I26 is not cited
+        working = run(case(contraindicated="yes", therapies=[
+            {"agent": "doxorubicin", "line": 1, "started_on": "2024-02-01",
+             "progressed": "no"}]))
+        s15 = rec(working, "REC-UTERINE-EPI-IFO")
+        assert "derived.after_anthracycline_progression" not in facts(s15)
+        assert "I26" not in s15.provenance.interpretations
+
+    def test_after_mtor_and_doxorubicin(self) -> None:
+        """Progressed on sirolimus, then on doxorubicin: the silence after mTOR
+        progression, and S15 naming the doxorubicin progression (I26)."""
+        a = run(case(therapies=[SIROLIMUS_PD, {
+            "agent": "doxorubicin", "line": 2, "started_on": "2024-09-01",
+            "progressed": "yes"}]))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        s15 = rec(a, "REC-UTERINE-EPI-IFO")
+        assert "derived.after_anthracycline_progression" in facts(s15)
+
+
+class TestNabSirolimusAfterSirolimusFailed:
+    def test_withheld_after_sirolimus_progression_with_everolimus_since(self) -> None:
+        """Progressed on sirolimus, everolimus since and working: nab-sirolimus is the
+        drug that failed (I15) and AMPECT enrolled patients not given an mTOR inhibitor:
+        not proposed (it had been listed once a second mTOR line followed). The
+        first-line item names the sirolimus progression."""
+        a = run(case("kidney", therapies=[SIROLIMUS_PD, {
+            "agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+            "progressed": "no"}]))
+        assert "SUPP-NAB-SIROLIMUS" not in ids(a)
+        first = rec(a, "REC-MTOR-FIRST-LINE")
+        f = facts(first)
+        assert f["systemic.therapies[0].agent"] == "sirolimus"
+        assert f["systemic.therapies[0].progressed"] == "yes"
+        assert "nab-sirolimus" in f["derived.sirolimus_progression"]
+        assert "I15" in first.provenance.interpretations
+        # no sirolimus line, everolimus working: nab-sirolimus stays listed (the rule is
+        # about the drug that failed, not about any mTOR inhibitor given)
+        everolimus = run(case("kidney", therapies=[
+            {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "no"}]))
+        assert "SUPP-NAB-SIROLIMUS" in ids(everolimus)
+        assert "derived.sirolimus_progression" not in facts(
+            rec(everolimus, "REC-MTOR-FIRST-LINE"))
+
+    def test_withheld_after_nab_sirolimus_progression(self) -> None:
+        """Progressed on nab-sirolimus itself, everolimus since: never proposed again."""
+        a = run(case("kidney", therapies=[
+            {"agent": "nab_sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        assert "SUPP-NAB-SIROLIMUS" not in ids(a)
+        assert "REC-MTOR-FIRST-LINE" in ids(a)
