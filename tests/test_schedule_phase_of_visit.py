@@ -236,6 +236,47 @@ class TestNoScanHistory:
         _assert_each_visit_in_its_phase(plan)
 
 
+    def test_low_risk_last_day_of_the_four_monthly_phase(self) -> None:
+        """Low risk (I3: every 4 months, overdue after 6, for 3 years), operated on
+        2023-03-15, no scan history, evaluated 2026-03-15: the 4-monthly phase's last day.
+        The visit due that day is that phase's last visit (a visit due on the day a phase
+        ends is that phase's), so its window is that phase's too: overdue after
+        2026-05-15, two months, as on the grid's visit due that day (2025-11-15 + 4
+        months). Before, it was labelled 4-monthly but given the yearly window (overdue
+        after 2026-04-15). The period counted from it starts when the 4-monthly phase
+        is over: the next visit is yearly, 2027-03-15 (overdue after 2027-04-15)."""
+        surgery = _d("2023-03-15")
+        plan = _plan("low", surgery + dt.timedelta(days=1096), None, surgery=surgery)
+        assert plan.evaluated_on == _d("2026-03-15")
+        assert _rows(plan, 1, 2) == [
+            (1, "low-frequent", "2026-03-15", "2026-05-15", None),
+            (2, "low-yearly", "2027-03-15", "2027-04-15", None),
+        ]
+        assert plan.visits[0].provenance == plan.phases[0].item.provenance
+        # the same visit on the grid of a full scan history: the same window
+        grid = [add_months(surgery, 4 * k) for k in range(1, 9)]  # to 2025-11-15
+        on_grid = _plan("low", _d("2026-03-15"), grid, surgery=surgery)
+        assert _rows(on_grid, 9, 10) == [
+            (9, "low-frequent", "2026-03-15", "2026-05-15", None),
+            (10, "low-yearly", "2027-03-15", "2027-04-15", None),
+        ]
+        _assert_each_visit_in_its_phase(plan)
+
+    @pytest.mark.parametrize("risk", ["high", "low"])
+    @pytest.mark.parametrize("days", range(1080, 1110))
+    def test_the_window_is_the_labelled_phase_s(self, risk: str, days: int) -> None:
+        """Whatever the evaluation date about the end of the first phase, the visit put
+        on it (I13) has the window of the phase it is labelled with (overdue after the
+        phase's overdue months less its interval), so label, source and window agree."""
+        plan = _plan(risk, SURGERY + dt.timedelta(days=days), None)
+        first = plan.visits[0]
+        phase = next(p for p in plan.phases if p.id == first.phase)
+        assert first.due == plan.evaluated_on
+        assert first.latest == add_months(first.due,
+                                          phase.overdue_months - phase.interval_months)
+        assert first.provenance == phase.item.provenance
+
+
 class TestSettingsCountAsThePlanDates:
     @pytest.mark.parametrize("low_years", [3, 4])
     def test_low_risk_five_monthly(self, low_years: int) -> None:

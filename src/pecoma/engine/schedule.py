@@ -60,8 +60,8 @@ A scan history that was never given (I13)
 holds no scan. Without a history, once the first visit's window has passed, whether the
 visits were done is unknown: the plan does not call them overdue. It reports the missing
 fact (``MISS-SCAN-HISTORY``) and, meanwhile, a visit due on the evaluation date with the
-rhythm of the phase in force then (phase by time since the anchor); later visits count
-from it. With a history given, visits without a scan stay missed or overdue.
+window of the phase that date falls in (phase by time since the anchor; on a phase's last
+day, that phase, as the visit's label and source say); later visits count from it. With a history given, visits without a scan stay missed or overdue.
 """
 
 from __future__ import annotations
@@ -362,7 +362,11 @@ class _Builder:
         ref, months = self.anchor, 0
         if self.start_on is not None:
             ref = self.start_on
-            rule = self.rule_at(ref)
+            # the visit due on the evaluation date is the visit of the phase its due date
+            # falls in (on a phase's last day, that phase's last visit): its window is
+            # that phase's, as its label and source are; the period counted from it
+            # starts on that day and takes the interval of the phase in force then
+            rule = self.phase_of(ref)
             latest = add_months(ref, rule.overdue - rule.interval)
             self.visits.append(
                 self._visit(rule, ref, latest, ref, self._open_status(ref, latest))
