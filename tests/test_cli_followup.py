@@ -53,6 +53,23 @@ class TestFormats:
         # flagged for the team's decision: the project's reading, not the guideline's)
         assert [i["id"] for i in data["interpretations"]] == ["I2", "I4", "I16"]
 
+    def test_tables_and_calendar_word_a_scan_counted_from_alike(
+        self, history: Path, tmp_path: Path
+    ) -> None:
+        """The visits after the one done on 2025-04-15 count from that scan: the
+        Markdown table's Notes and the calendar's events say it in the same words (one
+        wording for every format, so they cannot drift apart again)."""
+        note = "counted from 2025-04-15, the last visit's examination done longest ago"
+        md = pecoma("followup", str(HIGH), "--imaging", str(history), "--on", "2025-08-01",
+                    "-f", "markdown").stdout
+        rows = [line for line in md.splitlines() if line.startswith("| 2 ")]
+        assert rows and note in rows[0]
+        cal = tmp_path / "plan.ics"
+        pecoma("followup", str(HIGH), "--imaging", str(history), "--on", "2025-08-01",
+               "-f", "ics", "-o", str(cal))
+        events = Calendar.from_ical(cal.read_bytes()).walk("VEVENT")
+        assert f"({note})" in " ".join(str(events[1].get("DESCRIPTION")).split())
+
     def test_ics_to_file(self, tmp_path: Path) -> None:
         out = tmp_path / "plan.ics"
         r = pecoma("followup", str(HIGH), "--on", "2025-01-10", "-f", "ics", "-o", str(out))
@@ -409,6 +426,28 @@ class TestWithoutScanHistory:
         assert str(first.decoded("DTSTART")) == "2026-11-28"
         description = " ".join(str(first.get("DESCRIPTION")).split())
         assert "no scan history was given" in description
+
+    def test_every_format_says_no_scan_was_done_on_the_evaluation_date(
+        self, tmp_path: Path
+    ) -> None:
+        """Every visit is counted from the evaluation date, when no scan was done (I13):
+        the Markdown and terminal tables say so in the calendar's words. Before, their
+        Notes read "counted from scan 2026-11-28", recording a scan that never
+        happened, while the calendar of the same plan said no scan history was given."""
+        note = "counted from 2026-11-28, the evaluation date: no scan history was given"
+        md = pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "markdown").stdout
+        rows = [line for line in md.splitlines() if line[:3] in {f"| {n}" for n in range(10)}]
+        assert len(rows) > 10 and all(note in row for row in rows), rows
+        assert "from scan" not in md
+        # the terminal table, wide enough for a row to stay on one line
+        wide = run_cli("followup", str(HIGH), "--on", "2026-11-28", columns=600).stdout
+        visits = [line for line in wide.splitlines() if " upcoming " in line]
+        assert len(visits) > 10 and all(note in line for line in visits), visits
+        assert "from scan" not in wide
+        cal = tmp_path / "plan.ics"
+        pecoma("followup", str(HIGH), "--on", "2026-11-28", "-f", "ics", "-o", str(cal))
+        for event in Calendar.from_ical(cal.read_bytes()).walk("VEVENT"):
+            assert f"({note})" in " ".join(str(event.get("DESCRIPTION")).split())
 
     def test_an_empty_history_keeps_the_overdue_visits(self, tmp_path: Path) -> None:
         """A history given with no scan: the first visit (due 2025-04-10) is overdue."""

@@ -61,7 +61,8 @@ holds no scan. Without a history, once the first visit's window has passed, whet
 visits were done is unknown: the plan does not call them overdue. It reports the missing
 fact (``MISS-SCAN-HISTORY``) and, meanwhile, a visit due on the evaluation date with the
 window of the phase that date falls in (phase by time since the anchor; on a phase's last
-day, that phase, as the visit's label and source say); later visits count from it. With a history given, visits without a scan stay missed or overdue.
+day, that phase, as the visit's label and source say); later visits count from it.
+With a history given, visits without a scan stay missed or overdue.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from icalendar import Alarm, Calendar, Event, vText
 
 from pecoma.engine.plan import SurveillancePlan, Visit
-from pecoma.render.schedule import MODALITY_LABELS
+from pecoma.render.schedule import MODALITY_LABELS, counted_from_note
 
 __all__ = ["PRODID", "case_key_digest", "overdue_reminder", "overdue_since", "plan_to_ics",
            "reminder", "visit_uid"]
@@ -113,15 +113,9 @@ def _none_recorded(v: Visit) -> str:
 
 def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) -> str:
     phase = next((p for p in plan.phases if p.id == v.phase), None)
-    if not v.reanchored:
-        basis = plan.anchor_words
-    elif plan.history_missing and v.counted_from == plan.evaluated_on:
-        basis = "the evaluation date: no scan history was given"
-    else:
-        basis = "the last visit's examination done longest ago"
     lines = [
         f"Due {v.due.isoformat()}; overdue after {v.latest.isoformat()} "
-        f"(counted from {v.counted_from.isoformat()}, {basis})",
+        f"({counted_from_note(plan, v)})",
     ]
     if v.status == "overdue":
         lines.insert(0, f"OVERDUE since {overdue_since(v.latest).isoformat()}, as of "

@@ -22,6 +22,7 @@ __all__ = [
     "MODALITY_LABELS",
     "STATUS_COLOURS",
     "STATUS_LABELS",
+    "counted_from_note",
     "counted_from_words",
     "markdown_plan",
     "plan_rows",
@@ -103,13 +104,13 @@ def _status(v: Visit) -> str:
     return text
 
 
-def _notes(v: Visit, phases: Mapping[str, Phase]) -> str:
+def _notes(plan: SurveillancePlan, v: Visit, phases: Mapping[str, Phase]) -> str:
     notes = [f.title for f in v.flags]
     findings = sorted({e.finding.value.replace("_", " ") for e in v.scans})
     if findings:
         notes.insert(0, "finding: " + ", ".join(findings))
     if v.reanchored and v.open:
-        notes.append(f"counted from scan {v.counted_from.isoformat()}")
+        notes.append(counted_from_note(plan, v))
     earlier = phases.get(v.interval_from) if v.interval_from is not None else None
     if earlier is not None:
         # dated with the rhythm in force when it was counted (never later), it falls in
@@ -133,12 +134,28 @@ def plan_rows(plan: SurveillancePlan) -> list[dict[str, str]]:
             "Overdue after": v.latest.isoformat(),
             "Imaging": _imaging(v),
             "Status": _status(v),
-            "Notes": _notes(v, phases),
+            "Notes": _notes(plan, v, phases),
             "Source": v.provenance.label,
             "status": v.status,
         }
         for v in plan.visits
     ]
+
+
+def counted_from_note(plan: SurveillancePlan, v: Visit) -> str:
+    """What visit ``v`` is counted from, the date and what it is, worded alike in every
+    output (the tables' Notes, the calendar's events): the plan's anchor (the end of
+    treatment, the date free of disease again, the surgery while the end of adjuvant
+    treatment is not recorded), the evaluation date when no scan history was given (I13:
+    no scan was done that day, and the note must not read as if one were), or the scan of
+    the last visit done that the next visit counts from."""
+    if not v.reanchored:
+        basis = plan.anchor_words
+    elif plan.history_missing and v.counted_from == plan.evaluated_on:
+        basis = "the evaluation date: no scan history was given"
+    else:
+        basis = "the last visit's examination done longest ago"
+    return f"counted from {v.counted_from.isoformat()}, {basis}"
 
 
 def counted_from_words(plan: SurveillancePlan) -> str:
