@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 COLUMNS = ("#", "Phase", "Due", "Overdue after", "Imaging", "Status", "Notes", "Source")
+_ONE_LINE = ("#", "Due", "Overdue after")
 
 # The colour of each visit status in the timeline pictures (web SVG, command-line SVG/PNG).
 STATUS_COLOURS = {
@@ -191,8 +192,12 @@ def plan_table(plan: SurveillancePlan) -> Table:
         show_lines=False,
     )
     for col in COLUMNS:
-        t.add_column(col, style="dim" if col == "Source" else None,
-                     no_wrap=col in ("#", "Due", "Overdue after"))
+        # the number and the dates stay whole on one line; every other cell wraps
+        # between words and folds a word longer than its column (nothing is cut)
+        # (the header "Overdue after" on two lines, no wider than a date)
+        t.add_column(col.replace("Overdue ", "Overdue\n"),
+                     style="dim" if col == "Source" else None, no_wrap=col in _ONE_LINE,
+                     overflow="ellipsis" if col in _ONE_LINE else "fold")
     nxt = plan.next_visit
     for row, v in zip(plan_rows(plan), plan.visits, strict=True):
         style = "bold" if nxt is not None and v.index == nxt.index else None
@@ -240,7 +245,7 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
     if plan.phases:
         phases = Table(title="Schedule", expand=True)
         for col in ("Phase", "From", "Until", "Every", "Overdue after", "Source"):
-            phases.add_column(col, style="dim" if col == "Source" else None)
+            phases.add_column(col, style="dim" if col == "Source" else None, overflow="fold")
         for p in plan.phases:
             phases.add_row(
                 p.title, p.starts.isoformat(), p.ends.isoformat() if p.ends else "no end",
@@ -267,8 +272,8 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
         out.append(Panel(Group(*flags), title="Flags", title_align="left", style="yellow"))
     if plan.interpretations:
         t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
-        t.add_column("id", style="bold")
-        t.add_column("text")
+        t.add_column("id", style="bold", overflow="fold")
+        t.add_column("text", overflow="fold")
         for i in plan.interpretations:
             t.add_row(i.id, f"{i.title}: {i.text}")
         out.append(t)

@@ -147,10 +147,10 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     out.append(Panel(Text(a.intended_use, style="italic"), title="Intended use", style="cyan"))
 
     risk = Table(title=None, show_header=True, expand=True)
-    risk.add_column("High-risk feature")
-    risk.add_column("State")
-    risk.add_column("Value")
-    risk.add_column("Source", style="dim")
+    risk.add_column("High-risk feature", overflow="fold")
+    risk.add_column("State", overflow="fold")
+    risk.add_column("Value", overflow="fold")
+    risk.add_column("Source", style="dim", overflow="fold")
     for f in a.risk.features:
         risk.add_row(
             f.title, Text(f.state, style=_STATE_STYLE[f.state]), f.value, f.provenance.label
@@ -160,9 +160,9 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     )
     cls = Table(show_header=True, expand=True, title="Supplementary classifications "
                 "(not from the guideline)")
-    cls.add_column("System")
-    cls.add_column("Category")
-    cls.add_column("Source", style="dim magenta")
+    cls.add_column("System", overflow="fold")
+    cls.add_column("Category", overflow="fold")
+    cls.add_column("Source", style="dim magenta", overflow="fold")
     for c in a.classifications:
         category = Text(c.category)
         note = provisional_note(c.item)
@@ -191,8 +191,8 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         out.append(_missing_table(a.missing))
     if a.interpretations:
         t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
-        t.add_column("id", style="bold")
-        t.add_column("text")
+        t.add_column("id", style="bold", overflow="fold")
+        t.add_column("text", overflow="fold")
         for i in a.interpretations:
             t.add_row(i.id, f"{i.title}: {i.text}")
         out.append(t)
@@ -201,8 +201,8 @@ def rich_report(a: Assessment) -> list[RenderableType]:
         # the items name each reference short: here in full, as every other report does
         t = Table(show_header=True, expand=True,
                   title="Supplementary references (published, not from the guideline)")
-        t.add_column("Cited as", style="magenta")
-        t.add_column("Reference")
+        t.add_column("Cited as", style="magenta", overflow="fold")
+        t.add_column("Reference", overflow="fold")
         for s in sources:
             t.add_row(s.short, s.citation)
         out.append(t)
@@ -211,11 +211,11 @@ def rich_report(a: Assessment) -> list[RenderableType]:
 
 def _missing_table(missing: Iterable[MissingFact]) -> Table:
     t = Table(title="Missing facts: what each would change", expand=True, show_lines=True)
-    t.add_column("Fact", style="bold yellow")
-    t.add_column("Question")
-    t.add_column("Would change")
-    t.add_column("Meanwhile")
-    t.add_column("Source", style="dim")
+    t.add_column("Fact", style="bold yellow", overflow="fold")
+    t.add_column("Question", overflow="fold")
+    t.add_column("Would change", overflow="fold")
+    t.add_column("Meanwhile", overflow="fold")
+    t.add_column("Source", style="dim", overflow="fold")
     for m in missing:
         t.add_row(m.field, m.question, m.would_change, m.meanwhile, m.provenance.label)
     return t
