@@ -129,6 +129,13 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         # read before the resection (a biopsy, imaging): none present there does not
         # show none in the tumour
         conditional.append(out.missing("MISS-RESECTION-SPECIMEN", affects=(record,)))
+    if group != "high" and case.diagnosis.method is DiagnosisMethod.imaging_only:
+        # I11, S24: without tissue, necrosis, infiltrative growth and the nuclear grade
+        # and cellularity recorded as absent are not known absent (imaging cannot
+        # characterise the tumour); the group waits on the tissue diagnosis, as the
+        # treatment, the ICD-O-3 code and the schedule do (a feature present still counts)
+        conditional.append(out.missing("MISS-TISSUE-DIAGNOSIS", affects=(record,)))
+        facts = [*facts, Fact("diagnosis.method", "imaging_only")]
     if group != "high":
         if treated:
             conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
