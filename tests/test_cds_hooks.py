@@ -658,7 +658,9 @@ class TestFhirServerFallback:
                                 fhirServer=url)
             r = _server_client(url).post(f"/cds-services/{PATIENT_VIEW}", json=body)
         assert rec.requests == [(f"/fhir/Patient/{patient_id(bundle)}", None)]
-        card = r.json()["cards"][0]
+        # said first: whether the patient died is unknown (the Patient was not read)
+        first, card = r.json()["cards"][:2]
+        assert first["summary"].startswith("Whether this patient has died is unknown")
         assert card["indicator"] == "warning"
         assert "the patient resource: " in card["detail"]
         assert "no usable answer to the patient query" in card["detail"]

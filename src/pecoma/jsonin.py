@@ -8,12 +8,14 @@ by its place (:func:`repeated_key_at`)."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pecoma.errors import FieldIssue, InputError
 from pecoma.text import TEXT_RULE, escaped, odd_text_at, shown
 
-__all__ = ["DUPLICATE_RULE", "DuplicateKey", "loads", "repeated_key_at", "unique_keys"]
+__all__ = ["DUPLICATE_RULE", "NUMBER_RULE", "DuplicateKey", "NotJsonNumber", "finite_float",
+           "loads", "no_constant", "non_number_at", "repeated_key_at", "unique_keys"]
 
 _TOO_DEEP = "must be nested less deeply (arrays and objects inside each other)"
 DUPLICATE_RULE = "must name each key once in an object"
@@ -38,6 +40,77 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise DuplicateKey(key)
             seen.add(key)
     return out
+
+
+#: The rule a number that is no JSON number breaks (RFC 8259, section 6).
+NUMBER_RULE = ("must be a JSON number (RFC 8259): NaN, Infinity and -Infinity are not JSON, "
+               "and a number must be finite (1e400 is read as infinity)")
+
+
+class NotJsonNumber(ValueError):
+    """The text writes ``NaN``, ``Infinity`` or ``-Infinity`` (which Python's reader
+    accepts, and JSON does not hold), or a number too large to be finite (``1e400``)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(f"{token[:40]} is not a JSON number")
+        self.token = token
+
+
+def no_constant(token: str) -> float:
+    """``json.loads``' ``parse_constant``: ``NaN``, ``Infinity`` and ``-Infinity`` are
+    refused (:class:`NotJsonNumber`)."""
+    raise NotJsonNumber(token)
+
+
+def finite_float(token: str) -> float:
+    """``json.loads``' ``parse_float``: the number, or :class:`NotJsonNumber` when it is
+    too large to be finite (``1e400``)."""
+    value = float(token)
+    if math.isinf(value):
+        raise NotJsonNumber(token)
+    return value
+
+
+class _NotNumber:
+    """A number that is no JSON number, marked where it stands (:func:`non_number_at`)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _marked_float(token: str) -> Any:
+    value = float(token)
+    return _NotNumber(token) if math.isinf(value) else value
+
+
+def _first_non_number(value: Any, path: str) -> tuple[str, str] | None:
+    if isinstance(value, _NotNumber):
+        return path, value.token
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for inner, item in items:
+        found = _first_non_number(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
+def non_number_at(text: str | bytes) -> tuple[str, str] | None:
+    """Where JSON ``text`` first writes a number that is no JSON number (``NaN``,
+    ``Infinity``, ``-Infinity``, ``1e400``), in document order: its path (written as
+    :func:`pecoma.text.escaped`; ``""`` for the whole text) and the token; ``None`` when
+    the text cannot be walked. Read again for the message only, once
+    :class:`NotJsonNumber` was raised."""
+    try:
+        found = _first_non_number(json.loads(text, parse_constant=_NotNumber,
+                                              parse_float=_marked_float), "")
+    except (RecursionError, ValueError):
+        return None
+    return None if found is None else (escaped(found[0]), found[1])
 
 
 class _Repeats(dict[str, Any]):

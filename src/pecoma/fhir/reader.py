@@ -183,7 +183,9 @@ class BundleCase:
     pecoma_condition: str | None = None
     #: Why whether the patient has died is unknown (``Patient.deceased[x]`` given only
     #: as a data-absent-reason, or in a value that cannot be read: the string ``"true"``,
-    #: a number), or ``None``. Never read as alive: no care plan is written for the
+    #: a number), or the Patient resource itself not read (the caller's ``unread`` naming
+    #: the ``patient`` part: a CDS prefetch null, an OperationOutcome, a read that
+    #: failed), or ``None``. Never read as alive: no care plan is written for the
     #: record, and the CDS services say so and propose nothing.
     vital_status_unknown: str | None = None
 
@@ -672,6 +674,12 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             r.notes.append(f"Patient.deceased[x]: whether the patient has died is not "
                            f"recorded (data-absent-reason '{absent}'): it is unknown, not "
                            "taken as alive; check it before acting on this advice")
+    if deceased is None and vital_unknown is None and "patient" in unread:
+        # the Patient the caller could not read (a CDS prefetch null, an
+        # OperationOutcome, a read that failed) says nothing of whether the patient
+        # died: unknown, as an unreadable deceased[x] is, never taken as alive (the
+        # caller lists the part not read, with why: no note says it again)
+        vital_unknown = f"the Patient resource could not be read: {unread['patient']}"
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "

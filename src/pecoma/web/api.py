@@ -28,7 +28,17 @@ from pecoma.engine.imaging import Modality, ScanFinding, parse_imaging
 from pecoma.engine.model import Assessment
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.jsonin import DUPLICATE_RULE, DuplicateKey, repeated_key_at, unique_keys
+from pecoma.jsonin import (
+    DUPLICATE_RULE,
+    NUMBER_RULE,
+    DuplicateKey,
+    NotJsonNumber,
+    finite_float,
+    no_constant,
+    non_number_at,
+    repeated_key_at,
+    unique_keys,
+)
 from pecoma.knowledge import load_knowledge
 from pecoma.render.knowledge import knowledge_jsonable
 from pecoma.settings import Settings
@@ -174,7 +184,10 @@ def json_body(raw: bytes) -> Any:
     string (or key) holding a character :data:`pecoma.text.TEXT_RULE` refuses, written as
     an escape (``\\u0000``, ``\\u0001``, ``\\ud800``): no database stores a NUL, no JSON
     writer writes half a surrogate pair, and no XML or PDF carries a control character;
-    the same rule as for every form, command-line argument and imported cell."""
+    the same rule as for every form, command-line argument and imported cell. ``NaN``,
+    ``Infinity`` and ``-Infinity``, which Python's reader takes, are no JSON (RFC 8259,
+    section 6), nor is a number too large to be finite (``1e400``): refused, named by
+    where they stand."""
     if not raw.strip():
         raise _problem(400, "malformed-json", "the body is empty; send a case as JSON")
     if b"\x00" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -197,7 +210,16 @@ def json_body(raw: bytes) -> Any:
 
 def _parsed(raw: bytes) -> Any:
     try:
-        return json.loads(raw, object_pairs_hook=unique_keys)
+        return json.loads(raw, object_pairs_hook=unique_keys, parse_constant=no_constant,
+                          parse_float=finite_float)
+    except NotJsonNumber as exc:
+        # Python's reader takes NaN and Infinity; JSON (RFC 8259) holds neither, and an
+        # infinite size or dose is no value any check can weigh
+        at, token = non_number_at(raw) or ("(body)", exc.token)
+        where = at or "(body)"
+        raise _problem(400, "malformed-json", f"the body is not valid JSON: '{where}' is "
+                       f"{token[:40]}, not a JSON number",
+                       [FieldIssue(where, token[:40], NUMBER_RULE)]) from None
     except DuplicateKey as exc:
         at, key = repeated_key_at(raw) or ("(body)", exc.key)
         where = "" if at == "(body)" else f" (at {at})"

@@ -7,8 +7,10 @@ services' cards, the page of a SMART launch).
   no decision at hand. One warning says so and nothing else is given (no advice; no
   order proposed, no case form filled in).
 * The record does not say, in a value pecoma can read, whether the patient died
-  (:attr:`~pecoma.fhir.reader.BundleCase.vital_status_unknown`: a data-absent-reason, or
-  ``"deceasedBoolean": "true"`` as a string): never taken as alive without a word. A first
+  (:attr:`~pecoma.fhir.reader.BundleCase.vital_status_unknown`: a data-absent-reason,
+  ``"deceasedBoolean": "true"`` as a string, or the Patient resource not read at all: a
+  prefetch null, an OperationOutcome, an empty search, a read that failed): never taken
+  as alive without a word. A first
   warning says so and to check it before acting on the advice; the advice follows as for
   a living patient (the patient may be alive, and the team needs it).
 

@@ -159,6 +159,13 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
         why = searches.foreign(resources_of(value), wanted, included)
         if why is not None:
             return f"the EHR's answer is not the result of its query: {why}"
+        if "?" not in PREFETCH[key] and not any(
+                res.get("resourceType") == wanted for res in resources_of(value)):
+            # a read (Patient/{{context.patientId}}) answered by nothing of the kind (an
+            # empty searchset: a proxy turning a 404 into an empty search) did not read
+            # the resource: not read, as a read answered 404 is, never 'nothing recorded'
+            return (f"the EHR's answer holds no {wanted} (an empty search: the {wanted} "
+                    "was not found, or not sent)")
     if value.get("resourceType") != "Bundle" and "?" in PREFETCH.get(key or "", ""):
         return ("the EHR sent one resource, not the Bundle its search returns: whether it "
                 "is the whole result cannot be told")

@@ -4,7 +4,8 @@ The body is read by the app's JSON reader (:func:`pecoma.web.api.read_json`: 415
 non-JSON type, 400 for bad or too deeply nested JSON, or an object naming a key twice)
 and then must be an object no deeper than :data:`MAX_DEPTH`. The hook request's fields
 are checked per the specification: ``hook`` names this service's hook; ``hookInstance``
-is a UUID; ``context.patientId`` a string; ``userId`` (required by both hooks) a
+is a UUID; ``context.patientId`` a FHIR id (``[A-Za-z0-9\\-.]{1,64}``, the Patient's
+id alone, not a reference); ``userId`` (required by both hooks) a
 ``Type/id`` reference to a Practitioner, PractitionerRole, Patient or RelatedPerson;
 ``fhirServer`` an http(s) URL; ``fhirAuthorization`` only with a ``fhirServer``, and then
 with ``access_token`` (a bearer token: ASCII ``b64token``, RFC 6750), ``token_type``
@@ -24,7 +25,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from pecoma.errors import FieldIssue
+from pecoma.errors import FieldIssue, show_value
 from pecoma.web.api import read_json
 from pecoma.web.bearer import BEARER_RULE, is_bearer_token
 from pecoma.web.problems import ApiProblem
@@ -34,6 +35,8 @@ __all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
 #: Deepest nesting accepted; FHIR resources in practice stay far below it.
 MAX_DEPTH = 64
 _USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
+#: A FHIR id (R4 ``id``): what ``context.patientId`` is, the Patient's ``id`` alone.
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 _OTHER = bytes(b for b in range(256) if b not in b'[]{}"')  # all but brackets and quotes
@@ -146,6 +149,13 @@ def check_request(body: Mapping[str, Any], hook: str) -> HookRequest:
         if not isinstance(patient, str) or not patient:
             issues.append(FieldIssue("context.patientId", _kind(patient),
                                      "must be a non-empty string"))
+        elif not _FHIR_ID.fullmatch(patient):
+            # a reference ('Patient/123'), a path or any text is no Patient.id: refused
+            # naming the rule, not read as another patient's chart
+            issues.append(FieldIssue("context.patientId", show_value(patient),
+                                     "must be a FHIR id, the Patient's id alone (1 to 64 "
+                                     "letters, digits, '-' or '.'; not a reference such as "
+                                     "'Patient/123')"))
         user = context.get("userId")
         if user is None:  # required by patient-view and order-select (CDS Hooks 2.0.1)
             issues.append(FieldIssue("context.userId", "(missing)",
