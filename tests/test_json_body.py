@@ -5,7 +5,9 @@ a surrogate pair or U+FFFE/U+FFFF, and an object naming a key twice are refused 
 standard library reads them; no database stores a NUL, no JSON writer writes a lone
 surrogate and no XML or PDF carries a control character: they had made a 500, a 503 or,
 in UTF-16, a silent answer with no cards; a key named twice was read as its last value,
-an EHR's own reader may have shown the first)."""
+an EHR's own reader may have shown the first), and so are NaN, Infinity, -Infinity and a
+number too large to be finite (1e400): no JSON (RFC 8259, section 6), though the standard
+library reads them (a CDS Hooks call holding them had been answered with cards)."""
 
 from __future__ import annotations
 
@@ -52,12 +54,24 @@ def _odd(value: Any) -> bool:
     return False
 
 
+def _not_finite(value: Any) -> bool:
+    """Whether ``value`` holds a number that is not finite (NaN, an infinity)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_not_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_not_finite(v) for v in value)
+    return False
+
+
 def expected(raw: bytes) -> tuple[str, str]:
-    """The standard library's verdict, with JSON not in UTF-8 and odd text refused."""
+    """The standard library's verdict, with JSON not in UTF-8, odd text and numbers that
+    are not finite refused."""
     if b"\x00" in raw or raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "refused", ""
     verdict = standard(raw)
-    if verdict[0] == "ok" and _odd(json.loads(raw)):
+    if verdict[0] == "ok" and (_odd(json.loads(raw)) or _not_finite(json.loads(raw))):
         return "refused", ""
     return verdict
 
@@ -99,7 +113,8 @@ def test_every_value_reads_as_the_standard_library_reads_it(
     b"-9223372036854775809",                     # just below the 64-bit range
     b"18446744073709551616",                     # just above it
     b'{"id": "1234567890123456789012"}',         # a long digit run inside a string
-    b"1E400", b"-1e999", b"NaN", b"[Infinity, -Infinity]",  # read as the library does
+    b"1E400", b"-1e999", b"NaN", b"[Infinity, -Infinity]",  # no JSON numbers: refused
+    b"1e308", b"-1.7976931348623157e308", b"4.9e-324", b"1e-400",  # finite: read
     b'"\\ud800"', b'"\\udfff x"',                # lone surrogates
     b"\xef\xbb\xbf{}",                           # byte-order mark
     b"\xff\xfe{\x00}\x00",                       # UTF-16
@@ -119,10 +134,23 @@ def test_an_integer_beyond_64_bits_is_not_rounded() -> None:
     assert isinstance(value["size"], int)
 
 
-def test_nan_is_read_as_before() -> None:
-    """The standard library reads NaN (and the engine's checks then refuse it by field)."""
-    value = json_body(b'{"size": NaN}')
-    assert math.isnan(value["size"])
+@pytest.mark.parametrize(("raw", "where", "token"), [
+    (b'{"size": NaN}', "size", "NaN"),
+    (b'{"a": [1, {"b": -Infinity}]}', "a[1].b", "-Infinity"),
+    (b'{"case": {"tumour": {"size": {"value": 1e400}}}}', "case.tumour.size.value", "1e400"),
+    (b"Infinity", "(body)", "Infinity"),
+])
+def test_a_number_that_is_no_json_number_is_refused_naming_where(
+        raw: bytes, where: str, token: str) -> None:
+    """The standard library reads NaN and Infinity, and 1e400 as infinity; JSON holds
+    none of them (RFC 8259): a 400 naming where the token stands (it had been read, and a
+    CDS Hooks call answered with cards)."""
+    with pytest.raises(ApiProblem) as exc:
+        json_body(raw)
+    assert exc.value.status == 400
+    [issue] = exc.value.issues
+    assert (issue.path, issue.value) == (where, token)
+    assert issue.rule.startswith("must be a JSON number (RFC 8259)")
 
 
 @pytest.mark.parametrize(("raw", "where"), [

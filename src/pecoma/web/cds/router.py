@@ -8,6 +8,9 @@
     POST /cds-services/{id}/feedback            feedback on cards
     GET  /cds-services/reports/{token}          the full report a card links to
 
+An address under ``/cds-services`` ending in a slash is a 404 naming the services, never
+a redirect (a POST re-sent would carry the record and the JWT again).
+
 With JWT verification on (server mode: auth on or bound beyond loopback; or
 ``cds.auth = "jwt"``) every POST must carry a valid EHR JWT, or gets a 401 that never says
 which check failed. Bound beyond loopback without ``cds.base_url`` the service answers
@@ -50,6 +53,9 @@ LOG = logging.getLogger("pecoma.web.cds")
 
 Handler = Callable[[dict[str, Any], Request, CdsService], Awaitable[Answer]]
 _HANDLERS: dict[str, Handler] = {PATIENT_VIEW: patient_view, ORDER_SELECT: order_select}
+#: The methods an address ending in a slash is answered for (with a 404: none is the
+#: service's address).
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _cors(request: Request, svc: CdsService) -> dict[str, str]:
@@ -204,6 +210,21 @@ def build_router(svc: CdsService) -> APIRouter:
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8",
                                  headers={"Cache-Control": "no-store",
                                           "X-Robots-Tag": "noindex"})
+
+    # An address under /cds-services ending in a slash is none of the service's: a 404
+    # naming the services, never the framework's redirect to the address without the
+    # slash (a POST re-sent there carries the patient's record and the JWT again, whose
+    # audience names the slashed address)
+    @api.api_route("/cds-services/", methods=_EVERY_METHOD, include_in_schema=False)
+    @api.api_route("/cds-services/{rest:path}/", methods=_EVERY_METHOD,
+                   include_in_schema=False)
+    async def slashed(request: Request, rest: str = "") -> Response:
+        del rest
+        return failed(ApiProblem(404, "unknown-service", "No CDS service at an address "
+                                 "ending in a slash; the services are "
+                                 + ", ".join(f"/cds-services/{s}" for s in SERVICES)
+                                 + " (see /cds-services), written without a final slash."),
+                      "/cds-services", request)
 
     # CORS preflights, for the addresses the service answers only (registered after the
     # routes they precede: a wrong method on a service is then a 405 naming POST, not
