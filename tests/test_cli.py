@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -389,6 +390,40 @@ def test_markup_in_user_values_is_printed_not_interpreted(tmp_path: Path) -> Non
     assert r.returncode == 3
     assert "[/x] [bold]" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_serve_help_names_the_cds_and_smart_tables() -> None:
+    """`pecoma serve --help` had shown "auth, , , …": Rich read [web.cds] and [web.smart]
+    as markup tags and dropped them, so an integrator switching on CDS Hooks or the SMART
+    launch was not told the two tables that configure them."""
+    r = run_cli("serve", "--help", columns=400)
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert "a [web] table (host, port, database_url, auth, [web.cds], [web.smart], …" in said
+
+
+def test_no_help_text_loses_words_to_markup() -> None:
+    """Every command's and option's help, rendered as Rich renders it, keeps every word
+    of its text: a bracketed word that is no markup is written escaped (\\[...])."""
+    import typer
+    from rich.text import Text
+
+    from pecoma.cli import app
+
+    root: Any = typer.main.get_command(app)
+
+    def walk(cmd: Any, ctx: Any) -> Any:
+        yield ctx.command_path, cmd
+        if hasattr(cmd, "list_commands"):  # a group
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                yield from walk(sub, sub.context_class(sub, parent=ctx, info_name=name))
+
+    lost = [(where, text[:80])
+            for where, cmd in walk(root, root.context_class(root, info_name="pecoma"))
+            for text in [cmd.help or "", *(getattr(p, "help", None) or "" for p in cmd.params)]
+            if Text.from_markup(text).plain != text.replace("\\[", "[")]
+    assert lost == []
 
 
 def test_settings_copy_gets_its_own_fingerprint() -> None:

@@ -42,7 +42,7 @@ def serve_cmd(
         typer.Option(
             "--config",
             help="TOML file with a \\[web] table (host, port, database_url, auth, "
-            "[web.cds], [web.smart], …; see docs/web.md) instead of PECOMA_WEB_CONFIG; "
+            "\\[web.cds], \\[web.smart], …; see docs/web.md) instead of PECOMA_WEB_CONFIG; "
             "PECOMA_* variables override it.",
         ),
     ] = None,
