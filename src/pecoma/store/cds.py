@@ -9,8 +9,8 @@ table               holds                                          bound
 ``cds_report``      report text behind a card link (SHA-256 of     ``report_ttl``;
                     the random token as key; the token itself is    ``max_reports``
                     never stored)
-``cds_card``        what each issued card said (no patient data)   ``card_days``;
-                                                                    ``max_cards``
+``cds_card``        what each issued card said (no patient data),  ``card_days``;
+                    and the SHA-256 of the issuer it was given to   ``max_cards``
 ``cds_feedback``    clinicians' outcomes on cards                  ``feedback_days``;
                                                                     ``max_feedback``
 ==================  =============================================  =====================
@@ -77,7 +77,7 @@ from pecoma.store.models import (
     CdsReport,
 )
 
-__all__ = ["CardRecord", "CdsLimits", "CdsStore", "FeedbackRecord"]
+__all__ = ["CardRecord", "CdsLimits", "CdsStore", "FeedbackRecord", "issuer_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +109,9 @@ class CardRecord:
     override_reasons: tuple[str, ...] = ()  # "system|code"
     #: When the card was issued (naive UTC, as stored); set when read back from the store.
     issued_at: dt.datetime | None = None
+    #: Who the card was given to (:func:`issuer_key` of the JWT's issuer, ``None`` when no
+    #: JWT was verified); set when read back from the store.
+    issuer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +167,17 @@ _ISSUE_PG = text(
     "SELECT digest, text, created_at, expires_at "
     "FROM json_populate_recordset(NULL::cds_report, :reports)) "
     "INSERT INTO cds_card (uuid, service, hook_instance, indicator, summary, record_ids, "
-    "suggestions, override_reasons, knowledge_version, issued_at) "
+    "suggestions, override_reasons, knowledge_version, issued_at, issuer) "
     "SELECT uuid, service, hook_instance, indicator, summary, record_ids, suggestions, "
-    "override_reasons, knowledge_version, issued_at "
+    "override_reasons, knowledge_version, issued_at, issuer "
     "FROM json_populate_recordset(NULL::cds_card, :cards) CROSS JOIN async_commit"
 )
+
+
+def issuer_key(issuer: str | None) -> str | None:
+    """How a card keeps the EHR it was given to: the SHA-256 of the JWT's issuer (a URL of
+    any length, kept in a fixed width), or ``None`` when no JWT was verified."""
+    return None if issuer is None else _digest("issuer", issuer)
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> str:
@@ -322,10 +331,12 @@ class CdsStore:
         return secrets.token_urlsafe(24)
 
     def issue(self, cards: Sequence[CardRecord],
-              reports: Sequence[tuple[str, str]] = ()) -> None:
+              reports: Sequence[tuple[str, str]] = (), issuer: str | None = None) -> None:
         """Store the cards of one answer and, as ``(token, text)``, the reports they link to,
-        all or nothing (asynchronous commit on PostgreSQL: see the module doc). The bounds
-        are kept by :meth:`prune_cards`, which the service runs after the answer has gone."""
+        all or nothing (asynchronous commit on PostgreSQL: see the module doc), each card
+        with the EHR it was given to (``issuer``: the verified JWT's ``iss``, ``None``
+        without one; kept as :func:`issuer_key`). The bounds are kept by
+        :meth:`prune_cards`, which the service runs after the answer has gone."""
         if not cards and not reports:
             return  # nothing to store: no transaction at all
         now = self._now()
@@ -338,6 +349,7 @@ class CdsStore:
             "record_ids": list(c.record_ids), "suggestions": list(c.suggestions),
             "override_reasons": list(c.override_reasons),
             "knowledge_version": c.knowledge_version, "issued_at": now,
+            "issuer": issuer_key(issuer),
         } for c in cards]
         try:
             with self._writing():
@@ -414,7 +426,7 @@ class CdsStore:
                 record_ids=tuple(row.record_ids), knowledge_version=row.knowledge_version,
                 suggestions=tuple(row.suggestions),
                 override_reasons=tuple(row.override_reasons),
-                issued_at=_utc(row.issued_at))
+                issued_at=_utc(row.issued_at), issuer=row.issuer)
 
         result = self._run(work)
         return result if isinstance(result, CardRecord) else None

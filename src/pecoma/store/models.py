@@ -414,6 +414,9 @@ class CdsCard(Base):
     override_reasons: Mapped[list[str]]
     knowledge_version: Mapped[str] = mapped_column(String(20))
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: SHA-256 of the issuer of the JWT of the call given the card (NULL: no JWT was
+    #: verified): feedback on the card must come from that EHR.
+    issuer: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CdsFeedback(Base):

@@ -3,7 +3,10 @@
 Body: ``{"feedback": [item, ...]}``, each item with
 
 * ``card``: the uuid of a card this service issued (and still keeps), of this service,
-  the whole of it (a uuid with more after it names no card);
+  the whole of it (a uuid with more after it names no card), given to the EHR sending the
+  feedback: with JWTs verified, the card's issuer is the feedback JWT's (a card given to
+  another trusted issuer, or stored before cards kept theirs, is refused as an unknown
+  card is: what is written as the team's decision comes from the team that saw the card);
 * ``outcome``: ``accepted`` or ``overridden``;
 * ``acceptedSuggestions``: required when accepted, forbidden when overridden; a list of
   ``{"id": uuid}`` naming suggestions the card offered (at most one: cards offer
@@ -41,7 +44,7 @@ from typing import Any
 from pecoma.dates import EARLIEST, LATEST, range_rule
 from pecoma.errors import FieldIssue
 from pecoma.knowledge import load_knowledge
-from pecoma.store.cds import CardRecord, FeedbackRecord
+from pecoma.store.cds import CardRecord, FeedbackRecord, issuer_key
 from pecoma.web.problems import ApiProblem
 
 __all__ = ["COMMENT_MAX", "decision_ids", "feedback_entries"]
@@ -112,13 +115,19 @@ def _when_rule(stamp: dt.datetime, card: CardRecord, now: dt.datetime) -> str | 
 
 def _item(item: dict[str, Any], path: str, service: str,
           card_of: Callable[[str], CardRecord | None], now: dt.datetime,
-          issues: list[FieldIssue]) -> FeedbackRecord | None:
+          issues: list[FieldIssue], caller: str | None) -> FeedbackRecord | None:
     before = len(issues)
     uuid = item.get("card")
     card = card_of(_uuid_key(uuid)) if isinstance(uuid, str) and uuid else None
-    if card is None or card.service != service:
+    if card is not None and (card.service != service or (
+            caller is not None and card.issuer != caller)):
+        # another service's card, or one given to another EHR: refused as an unknown
+        # card is (whether it exists is not said to a caller it was not given to)
+        card = None
+    if card is None:
         issues.append(FieldIssue(f"{path}.card", repr(uuid)[:60],
-                                 "must be the uuid of a card this service issued"))
+                                 "must be the uuid of a card this service issued to the "
+                                 "caller"))
     outcome = item.get("outcome")
     if outcome not in ("accepted", "overridden"):
         issues.append(FieldIssue(f"{path}.outcome", repr(outcome)[:40],
@@ -193,9 +202,12 @@ def _item(item: dict[str, Any], path: str, service: str,
 
 def feedback_entries(body: dict[str, Any], service: str,
                      card_of: Callable[[str], CardRecord | None],
-                     now: dt.datetime) -> list[FeedbackRecord]:
+                     now: dt.datetime, issuer: str | None = None) -> list[FeedbackRecord]:
     """The checked feedback entries of a body, or a 400 problem listing every rule broken
-    (``now``: the server's clock, for the latest ``outcomeTimestamp`` allowed)."""
+    (``now``: the server's clock, for the latest ``outcomeTimestamp`` allowed; ``issuer``:
+    the verified JWT's issuer, whose cards alone take this feedback, or ``None`` when no
+    JWT is verified)."""
+    caller = issuer_key(issuer)
     items = body.get("feedback")
     if not isinstance(items, list) or not items or len(items) > 100:
         raise ApiProblem(400, "invalid-feedback", "The body must be {\"feedback\": [...]} "
@@ -208,7 +220,7 @@ def feedback_entries(body: dict[str, Any], service: str,
         if not isinstance(item, dict):
             issues.append(FieldIssue(path, type(item).__name__, "must be an object"))
             continue
-        entry = _item(item, path, service, card_of, now, issues)
+        entry = _item(item, path, service, card_of, now, issues, caller)
         if entry is not None:
             out.append(entry)
     if issues:

@@ -110,7 +110,10 @@ def build_router(svc: CdsService) -> APIRouter:
     """The CDS Hooks router of one application."""
     api = APIRouter(tags=["CDS Hooks"])
 
-    async def denied(request: Request, path: str) -> Response | None:
+    async def denied(request: Request, path: str) -> Response | str | None:
+        """The 401 when the call's JWT is refused; else the JWT's issuer (``None`` when
+        no JWT is required): the EHR its cards are given to, and whose feedback on them
+        is taken."""
         if not svc.jwt_required:
             return None
         audiences: tuple[str, ...] = (f"{svc.base_url}{path}",)
@@ -121,13 +124,14 @@ def build_router(svc: CdsService) -> APIRouter:
             return bool(await run_in_threadpool(svc.store().claim_jti, issuer, jti, expires))
 
         try:
-            await svc.verifier.verify(request.headers.get("authorization"), audiences, claim)
+            claims = await svc.verifier.verify(request.headers.get("authorization"),
+                                               audiences, claim)
         except Unauthorized:
             return _refused(request, svc, path)
         except StoreError:
             LOG.warning("cds-hooks: replay cache unavailable; call refused")
             return _refused(request, svc, path)
-        return None
+        return str(claims["iss"])
 
     def failed(exc: ApiProblem, path: str, request: Request) -> Response:
         return problem(exc.status, exc.slug, exc.detail, exc.issues, path,
@@ -149,16 +153,17 @@ def build_router(svc: CdsService) -> APIRouter:
         access_fields(request.scope, service=service_id)
         if svc.base_url is None:
             return _no_base_url(request, svc, path)
-        refused = await denied(request, path)
-        if refused is not None:
-            return refused
+        issuer = await denied(request, path)
+        if isinstance(issuer, Response):
+            return issuer
         try:
             answer = await handler(await read_body(request), request, svc)
             background = None
             if answer.records:
                 store = svc.store()
                 await run_in_threadpool(store.issue, answer.records,
-                                        [(t, text) for text, t in answer.reports.items()])
+                                        [(t, text) for text, t in answer.reports.items()],
+                                        issuer)
                 if store.prune_due():
                     background = BackgroundTask(prune, store)
         except ApiProblem as exc:
@@ -181,14 +186,14 @@ def build_router(svc: CdsService) -> APIRouter:
         access_fields(request.scope, service=service_id)
         if svc.base_url is None:
             return _no_base_url(request, svc, path)
-        refused = await denied(request, path)
-        if refused is not None:
-            return refused
+        issuer = await denied(request, path)
+        if isinstance(issuer, Response):
+            return issuer
         try:
             body = await read_body(request)
             store = svc.store()
             entries = await run_in_threadpool(feedback_entries, body, service_id, store.card,
-                                              store.clock())
+                                              store.clock(), issuer)
             await run_in_threadpool(store.add_feedback, entries)
         except ApiProblem as exc:
             return failed(exc, path, request)
