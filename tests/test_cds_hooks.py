@@ -784,9 +784,12 @@ class TestBadRequests:
         assert r.status_code == 400
         assert path in {e["path"] for e in r.json()["errors"]}
 
-    def test_user_id_must_be_a_reference(self, client: TestClient) -> None:
+    @pytest.mark.parametrize("user", ["dr smith", "Practitioner/1\n"])
+    def test_user_id_must_be_a_reference(self, client: TestClient, user: str) -> None:
+        """A reference to the user and nothing else: a trailing newline had passed the
+        pattern's end anchor."""
         body = hook_request("patient-view", "pat-1")
-        body["context"]["userId"] = "dr smith"
+        body["context"]["userId"] = user
         r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "context.userId"
 

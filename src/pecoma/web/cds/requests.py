@@ -34,7 +34,7 @@ __all__ = ["MAX_DEPTH", "HookRequest", "check_request", "read_body"]
 
 #: Deepest nesting accepted; FHIR resources in practice stay far below it.
 MAX_DEPTH = 64
-_USER = re.compile(r"^(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}$")
+_USER = re.compile(r"(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}")
 #: A FHIR id (R4 ``id``): what ``context.patientId`` is, the Patient's ``id`` alone.
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
@@ -161,7 +161,7 @@ def check_request(body: Mapping[str, Any], hook: str) -> HookRequest:
             issues.append(FieldIssue("context.userId", "(missing)",
                                      "must be given: the user in the EHR, a reference such "
                                      "as 'Practitioner/123'"))
-        elif not isinstance(user, str) or not _USER.match(user):
+        elif not isinstance(user, str) or not _USER.fullmatch(user):
             issues.append(FieldIssue("context.userId", "(not shown)",
                                      "must be a reference such as 'Practitioner/123' "
                                      "(Practitioner, PractitionerRole, Patient or "
