@@ -15,6 +15,7 @@ from pecoma.dates import (
     add_months,
     date_rule,
     full_months_between,
+    month_named,
     reached_months,
 )
 
@@ -59,3 +60,24 @@ def test_a_day_not_in_the_calendar_is_said_so(value: str, said: str) -> None:
 @pytest.mark.parametrize("value", ["2024-02-29", "29/02/2024", "", None, 5])
 def test_other_values_get_the_rule(value: object) -> None:
     assert date_rule(value) == DATE_RULE
+
+
+@pytest.mark.parametrize(("given", "iso"), [
+    ("15 Oct 2025", "2025-10-15"), ("May 9, 2020", "2020-05-09"),
+    ("2020-May-09", "2020-05-09"), ("Sept 16 2021", "2021-09-16"),
+    ("1st November 2026", "2026-11-01"), ("Dec 2nd, 2026", "2026-12-02"),
+])
+def test_a_month_named_day_is_refused_saying_how_to_write_it(given: str, iso: str) -> None:
+    """Days written with their month's name, in the orders people write them (day first,
+    the US month first, year first, with an ordinal): a registry file's outcome date or
+    the command line's --on is refused with the day it names written YYYY-MM-DD. Only
+    "15-Nov-2021" had been read so; "May 9, 2020" and "1st November 2026" got the bare
+    rule."""
+    assert month_named(given) is not None
+    assert date_rule(given) == f"{DATE_RULE}: write it {iso}"
+
+
+@pytest.mark.parametrize("given", ["May 2020", "31 Jun 2025", "12 2026", "yesterday"])
+def test_no_day_no_hint(given: str) -> None:
+    """No day (a month alone), no such day, no month's name: the bare rule."""
+    assert date_rule(given) == DATE_RULE

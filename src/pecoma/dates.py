@@ -67,9 +67,14 @@ def no_day_rule(why: str, rule: str = DATE_RULE) -> str:
 
 def date_rule(value: object) -> str:
     """:data:`DATE_RULE`, saying first why a value written ``YYYY-MM-DD`` is no date when
-    it names no day of the calendar (2026-02-29: February 2026 has 28 days)."""
+    it names no day of the calendar (2026-02-29: February 2026 has 28 days), and then how
+    to write a day written with its month's name (``1st November 2026``)."""
     text = day_text(value.strip()) if isinstance(value, str) else None
     if text is None:
+        named = month_named(value) if isinstance(value, str) else None
+        if named is not None and no_such_day(*named) is None:
+            # "1st November 2026": the day it names, as this rule writes it
+            return f"{DATE_RULE}: write it {dt.date(*named).isoformat()}"
         return DATE_RULE
     why = no_such_day(int(text[:4]), int(text[5:7]), int(text[8:]))
     return DATE_RULE if why is None else no_day_rule(why)
@@ -167,14 +172,28 @@ _MONTHS = {
     )
     for name in (full, full[:3])
 } | {"sept": 9}
-_NAMED = re.compile(r"^(\d{1,2})[\s.-]*([A-Za-z]+)\.?[\s,.-]*(\d{4})$", re.ASCII)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+#: Day, month, year (``2 Dec 2026``, ``2nd December 2026``, ``2-Dec-2026``); month, day,
+#: year (``Dec 2, 2026``); year, month, day (``2026-Dec-02``): the month's name tells
+#: which number is the day, so none reads two ways.
+_NAMED = (
+    (re.compile(rf"^(?P<d>\d{{1,2}}){_ORDINAL}[\s.-]*(?P<m>[A-Za-z]+)\.?[\s,.-]*(?P<y>\d{{4}})$",
+                re.ASCII)),
+    (re.compile(rf"^(?P<m>[A-Za-z]+)\.?[\s.-]*(?P<d>\d{{1,2}}){_ORDINAL}[\s,.-]*(?P<y>\d{{4}})$",
+                re.ASCII)),
+    (re.compile(r"^(?P<y>\d{4})[\s.-]*(?P<m>[A-Za-z]+)\.?[\s.-]*(?P<d>\d{1,2})$", re.ASCII)),
+)
 
 
 def month_named(text: str) -> tuple[int, int, int] | None:
     """The year, month and day of a date written with the month's name (``2 Dec 2026``,
-    ``2 December 2026``, ``2-Dec-2026``), as written (not checked against the calendar),
-    or ``None``. The web form reads dates so; the case format asks for ``YYYY-MM-DD`` and
-    names it, for such a date, in its refusal."""
-    m = _NAMED.match(text.strip())
-    month = _MONTHS.get(m[2].lower()) if m else None
-    return (int(m[3]), month, int(m[1])) if m and month else None
+    ``2nd December 2026``, ``2-Dec-2026``, ``Dec 2, 2026``, ``2026-Dec-02``), as written
+    (not checked against the calendar), or ``None``. The web form reads dates so; the case
+    format asks for ``YYYY-MM-DD`` and names it, for such a date, in its refusal."""
+    value = text.strip()
+    for pattern in _NAMED:
+        m = pattern.match(value)
+        month = _MONTHS.get(m["m"].lower()) if m else None
+        if m and month:
+            return int(m["y"]), month, int(m["d"])
+    return None
