@@ -1,13 +1,16 @@
 """Systemic advice after a treatment has failed: the guideline's silence for a uterine
 primary, epirubicin with ifosfamide after progression on doxorubicin, and nab-sirolimus
-after progression on sirolimus.
+after progression on any mTOR inhibitor; S15 after progression on ifosfamide.
 
 S15 reports that epirubicin with ifosfamide has shown efficacy in malignant uterine
 PEComa; it names no line after another. After progression on an mTOR inhibitor (or on
 doxorubicin where mTOR inhibitors cannot be used) the guideline names no next line, for a
 uterine primary as for any other. Epirubicin after doxorubicin is a second anthracycline
-(I26). nab-Sirolimus is sirolimus bound to albumin (I15): after progression on either it
-is the drug that failed, whatever line followed.
+(I26); after progression on ifosfamide, alone or with doxorubicin, S15's regimen would
+give again a drug the disease grew on. nab-Sirolimus is sirolimus bound to albumin (I15):
+after progression on either it is the drug that failed, and its trial (AMPECT) enrolled
+patients never given an mTOR inhibitor: after progression on any of them it is not
+proposed, whatever line followed.
 """
 
 from __future__ import annotations
@@ -154,7 +157,7 @@ class TestNabSirolimusAfterSirolimusFailed:
         f = facts(first)
         assert f["systemic.therapies[0].agent"] == "sirolimus"
         assert f["systemic.therapies[0].progressed"] == "yes"
-        assert "nab-sirolimus" in f["derived.sirolimus_progression"]
+        assert "nab-sirolimus" in f["derived.mtor_progression"]
         assert "I15" in first.provenance.interpretations
         # no sirolimus line, everolimus working: nab-sirolimus stays listed (the rule is
         # about the drug that failed, not about any mTOR inhibitor given)
@@ -162,7 +165,7 @@ class TestNabSirolimusAfterSirolimusFailed:
             {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" in ids(everolimus)
-        assert "derived.sirolimus_progression" not in facts(
+        assert "derived.mtor_progression" not in facts(
             rec(everolimus, "REC-MTOR-FIRST-LINE"))
 
     def test_withheld_after_nab_sirolimus_progression(self) -> None:
@@ -174,3 +177,104 @@ class TestNabSirolimusAfterSirolimusFailed:
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
         assert "REC-MTOR-FIRST-LINE" in ids(a)
+        # the drug is named as one drug, not as a regimen 'nab with sirolimus'
+        said = facts(rec(a, "REC-MTOR-FIRST-LINE"))["derived.mtor_progression"]
+        assert said.startswith("the disease progressed on nab-sirolimus:")
+
+    def test_provisional_when_an_earlier_sirolimus_outcome_is_unknown(self) -> None:
+        """Sirolimus first, whether the disease progressed on it not recorded, everolimus
+        since and working: if it did, nab-sirolimus is the drug that failed. It had been
+        listed plainly (the same sirolimus line alone makes it provisional); it now waits
+        on the same question, the sirolimus line named. The first-line item, the
+        treatment under way, does not wait on it."""
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        nab = rec(a, "SUPP-NAB-SIROLIMUS")
+        assert "MISS-MTOR-PROGRESSION" in nab.conditional_on
+        f = facts(nab)
+        assert f["systemic.therapies[0].agent"] == "sirolimus"
+        assert f["systemic.therapies[0].progressed"] == "unknown"
+        assert "MISS-MTOR-PROGRESSION" not in rec(a, "REC-MTOR-FIRST-LINE").conditional_on
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-PROGRESSION")
+        assert "SUPP-NAB-SIROLIMUS" in asked.affects
+        # recorded as not progressed: listed plainly again
+        plain = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "no"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        assert rec(plain, "SUPP-NAB-SIROLIMUS").conditional_on == ()
+
+
+class TestNabSirolimusAfterAnyMtorFailed:
+    def test_withheld_after_everolimus_progression_with_sirolimus_since(self) -> None:
+        """Progressed on everolimus, sirolimus since and working: the mTOR class has
+        failed once and AMPECT enrolled patients never given an mTOR inhibitor, as after
+        everolimus progression alone (where it is not shown): not proposed (it had been
+        listed once another mTOR line followed). The first-line item names the
+        progression and cites I19 (giving the class again is the team's decision)."""
+        a = run(case("kidney", therapies=[
+            {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"},
+            {"agent": "sirolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        assert "SUPP-NAB-SIROLIMUS" not in ids(a)
+        first = rec(a, "REC-MTOR-FIRST-LINE")
+        f = facts(first)
+        assert f["systemic.therapies[0].agent"] == "everolimus"
+        assert f["systemic.therapies[0].progressed"] == "yes"
+        assert "nab-sirolimus is not proposed" in f["derived.mtor_progression"]
+        assert "I19" in first.provenance.interpretations
+
+    def test_withheld_after_temsirolimus_progression_with_sirolimus_since(self) -> None:
+        """Progressed on temsirolimus, sirolimus since and working: withheld as well
+        (the class failed once, whatever line came after)."""
+        a = run(case("kidney", therapies=[
+            {"agent": "temsirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"},
+            {"agent": "sirolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        assert "SUPP-NAB-SIROLIMUS" not in ids(a)
+        assert facts(rec(a, "REC-MTOR-FIRST-LINE"))[
+            "systemic.therapies[0].agent"] == "temsirolimus"
+
+
+IFOSFAMIDE = {"agent": "ifosfamide", "line": 1, "started_on": "2024-02-01"}
+
+
+class TestEpirubicinWithIfosfamideAfterIfosfamide:
+    def test_withheld_after_progression_on_ifosfamide_alone(self) -> None:
+        """Uterine, mTOR inhibitors contraindicated, progressed on ifosfamide: S15's
+        regimen would give again a drug the disease grew on, as after epirubicin (it had
+        been listed as a plain option, the failed drug never named). Doxorubicin,
+        never given, stays the option (S14)."""
+        a = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-UTERINE-EPI-IFO" not in ids(a)
+        assert "REC-ANTHRACYCLINE" in ids(a)
+        # doxorubicin since, still given: S15 stays withheld
+        later = run(case(contraindicated="yes", therapies=[
+            {**IFOSFAMIDE, "progressed": "yes"},
+            {"agent": "doxorubicin", "line": 2, "started_on": "2024-09-01",
+             "progressed": "no"}]))
+        assert "REC-UTERINE-EPI-IFO" not in ids(later)
+        # mTOR inhibitors usable: the first-line advice, without S15
+        usable = run(case(therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-MTOR-FIRST-LINE" in ids(usable)
+        assert "REC-UTERINE-EPI-IFO" not in ids(usable)
+
+    def test_provisional_when_the_ifosfamide_outcome_is_unknown(self) -> None:
+        """Whether the disease progressed on ifosfamide is not recorded: S15's regimen is
+        shown (the guideline's option), provisional on that question, the line named;
+        recorded as not progressed on, it is shown plainly."""
+        a = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "unknown"}]))
+        s15 = rec(a, "REC-UTERINE-EPI-IFO")
+        assert s15.conditional_on == ("MISS-IFOSFAMIDE-PROGRESSION",)
+        assert facts(s15)["systemic.therapies[0].agent"] == "ifosfamide"
+        assert "I26" in s15.provenance.interpretations
+        # the question is asked of ifosfamide, not of an anthracycline
+        assert "MISS-ANTHRACYCLINE-PROGRESSION" not in {m.id for m in a.missing}
+        working = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "no"}]))
+        assert rec(working, "REC-UTERINE-EPI-IFO").conditional_on == ()

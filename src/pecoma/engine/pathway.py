@@ -534,11 +534,11 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     chemo = d.progressed_on_anthracycline
     # S15 names a regimen for a uterine primary, no option once the disease has progressed
     # on it, on the same pairing with a sister anthracycline (doxorubicin with
-    # ifosfamide), or on epirubicin alone (it would give again the drug the disease grew
-    # on). After progression on doxorubicin alone it stands, as a second anthracycline
-    # for the team to weigh, the progression named (I26). S15 reports efficacy; it is
-    # not a line after another, so the guideline's silence after progression is said
-    # beside it, as for any other site.
+    # ifosfamide), or on epirubicin or ifosfamide alone (it would give again a drug the
+    # disease grew on, I26). After progression on doxorubicin alone it stands, as a
+    # second anthracycline for the team to weigh, the progression named (I26). S15
+    # reports efficacy; it is not a line after another, so the guideline's silence after
+    # progression is said beside it, as for any other site.
     # The uterine cervix is part of the uterus. A primary recorded at another gynecologic
     # site, not said to be outside the cervix, may be cervical: S15 is shown, provisional
     # on the question (a cervical primary recorded so must not lose it)
@@ -638,21 +638,27 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # shown (I25)
         mtor_id = ("REC-MTOR-MALIGNANCY-NOT-SHOWN" if scope.not_shown
                    else "REC-MTOR-FIRST-LINE")
-        # the disease progressed on sirolimus or nab-sirolimus, another mTOR-inhibitor
-        # line given since: the progression is named, and nab-sirolimus, the same drug
-        # (I15), is not proposed again whatever line came after
-        failed = _sirolimus_failed_facts(case)
+        # the disease progressed on an mTOR inhibitor, another mTOR-inhibitor line given
+        # since: the progression is named, and nab-sirolimus (its trial enrolled
+        # patients never given an mTOR inhibitor; after sirolimus, the same drug, I15)
+        # is not proposed whatever line came after
+        failed, failed_applied = _mtor_failed_facts(case)
         out.add(mtor_id, [*mtor_facts, *failed, *out_only, *unnamed, *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
                  *_scope_asked(out, scope, mtor_id)],
-                (*(("I15",) if failed else only), *_scope_applied(scope)))
+                (*dict.fromkeys((*failed_applied, *only)), *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
-        # intolerance of either (I15), nor after progression on either
+        # intolerance of either (I15), nor after progression on any mTOR inhibitor; an
+        # earlier mTOR-inhibitor line whose outcome is not recorded may be one the disease
+        # progressed on: nab-sirolimus waits on the answer (the safer branch meanwhile)
         if Agent.nab_sirolimus not in mtor_out and not scope.not_shown and not failed:
+            doubt_facts, doubt_asked = _earlier_mtor_outcome_asked(case, d, out)
             out.add("SUPP-NAB-SIROLIMUS",
-                    [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
-                    [*conditions, *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
-                     *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")],
+                    [*mtor_facts, *doubt_facts, *out_only, *unnamed, *_scope_facts(scope)],
+                    list(dict.fromkeys([
+                        *conditions, *doubt_asked,
+                        *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
+                        *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")])),
                     (*only, *_scope_applied(scope)))
     # what S15's item names of the mTOR inhibitors: the one the disease progressed on, or
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
@@ -668,12 +674,19 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         if cervix_asked:
             s15_conditions.append(out.missing("MISS-PRIMARY-CERVIX",
                                               affects=("REC-UTERINE-EPI-IFO",)))
-        for t in case.systemic.therapies:
+        # a line of ifosfamide alone is no anthracycline: its own question, the line
+        # named among the item's facts (the anthracycline lines are named already)
+        ifo_doubt: list[Fact] = []
+        for i, t in enumerate(case.systemic.therapies):
             if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
-                s15_conditions.append(out.missing(
-                    "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
-                    if t.setting is TherapySetting.adjuvant
-                    else "MISS-ANTHRACYCLINE-PROGRESSION", affects=("REC-UTERINE-EPI-IFO",)))
+                if not t.agent.is_anthracycline_based:
+                    ifo_doubt += _line_facts(i, t)
+                    question = "MISS-IFOSFAMIDE-PROGRESSION"
+                elif t.setting is TherapySetting.adjuvant:
+                    question = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+                else:
+                    question = "MISS-ANTHRACYCLINE-PROGRESSION"
+                s15_conditions.append(out.missing(question, affects=("REC-UTERINE-EPI-IFO",)))
         if s15_against:
             # a drug of S15's regimen not tolerated: never proposed (I15)
             not_tolerated += [status_fact, *site_facts,
@@ -689,13 +702,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             rechallenge = _anthracycline_failed_facts(case)
             out.add("REC-UTERINE-EPI-IFO",
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
-                                        *given_before, *rechallenge, *sister, *unnamed,
-                                        *_scope_facts(scope)])),
+                                        *given_before, *ifo_doubt, *rechallenge, *sister,
+                                        *unnamed, *_scope_facts(scope)])),
                     list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
                     (*(("I15",) if sister or unnamed else ()),
-                     *(("I19", "I26") if rechallenge else ()), *_scope_applied(scope)))
+                     *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
+                     *_scope_applied(scope)))
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -894,33 +908,62 @@ def _anthracycline_failed_facts(case: Case) -> list[Fact]:
 AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 
 
-def _sirolimus_failed_facts(case: Case) -> list[Fact]:
-    """The lines of sirolimus or nab-sirolimus (one drug, I15) the disease progressed
-    on, as facts, with the derived fact saying that nab-sirolimus is therefore not
-    proposed; empty when there is none. Whatever line came after: a later line of
-    another mTOR inhibitor does not make sirolimus untried."""
-    twins = Agent.sirolimus.same_drug
+def _mtor_failed_facts(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
+    """The mTOR-inhibitor lines the disease progressed on, as facts, with the derived
+    fact saying that nab-sirolimus is therefore not proposed, and the interpretations
+    applied; ``([], ())`` when there is none. Whatever line came after: a later line of
+    another mTOR inhibitor does not make the class untried. nab-Sirolimus's trial
+    (AMPECT) enrolled patients never given an mTOR inhibitor, and after sirolimus it is
+    the same drug (I15); after another one, giving the class again is the team's
+    decision with that course in view (I19)."""
     failed = [(i, t) for i, t in enumerate(case.systemic.therapies)
-              if t.agent in twins and progressed_on(t)]
+              if t.agent.is_mtor_inhibitor and progressed_on(t)]
     if not failed:
-        return []
+        return [], ()
     names = _agent_names(t.agent for _i, t in failed)
-    return [*(f for i, t in failed for f in _line_facts(i, t)),
-            Fact(SIROLIMUS_FAILED,
-                 f"the disease progressed on {names}: nab-sirolimus is sirolimus bound to "
-                 "albumin, the same drug (I15), and its trial enrolled patients not given "
-                 "an mTOR inhibitor before; it is not proposed")]
+    twins = Agent.sirolimus.same_drug
+    same = any(t.agent in twins for _i, t in failed)
+    why = ("nab-sirolimus is sirolimus bound to albumin, the same drug (I15), and its "
+           "trial enrolled patients not given an mTOR inhibitor before" if same else
+           "nab-sirolimus is another mTOR inhibitor, and its trial (AMPECT) enrolled "
+           "patients not given an mTOR inhibitor before; whether to give the class again "
+           "is the sarcoma team's decision with that course in view (I19)")
+    return ([*(f for i, t in failed for f in _line_facts(i, t)),
+             Fact(MTOR_FAILED, f"the disease progressed on {names}: {why}; nab-sirolimus "
+                  "is not proposed")],
+            ("I15",) if same else ("I19",))
 
 
-#: The path of the derived fact of :func:`_sirolimus_failed_facts`.
-SIROLIMUS_FAILED = "derived.sirolimus_progression"
+#: The path of the derived fact of :func:`_mtor_failed_facts`.
+MTOR_FAILED = "derived.mtor_progression"
+
+
+def _earlier_mtor_outcome_asked(case: Case, d: Derived,
+                                out: Collector) -> tuple[list[Fact], list[str]]:
+    """The mTOR-inhibitor lines whose outcome is not recorded, other than the latest one
+    already asked of (``d.mtor_progression_unknown``) and those whose order is asked: the
+    disease may have progressed on one, and nab-sirolimus is not proposed after
+    progression on any mTOR inhibitor (:func:`_mtor_failed_facts`). Their facts and the
+    question (whether the disease progressed on it, or for an adjuvant course whether it
+    recurred during it), as conditions of SUPP-NAB-SIROLIMUS; ``([], [])`` when none."""
+    doubt = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if t.agent.is_mtor_inhibitor and t.progressed is YesNo.unknown
+             and not progressed_on(t) and t is not d.mtor_progression_unknown
+             and t not in d.lines_order_unknown]
+    if not doubt:
+        return [], []
+    asked = list(dict.fromkeys(out.missing(
+        "MISS-MTOR-ADJUVANT-RELAPSE" if t.setting is TherapySetting.adjuvant
+        else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",)) for _i, t in doubt))
+    return [f for i, t in doubt for f in _line_facts(i, t)], asked
 
 
 def _s15_past_if_progressed(line: TherapyLine) -> bool:
-    """Whether progression on ``line`` puts S15's regimen in the past: a line of it, of
-    doxorubicin with ifosfamide (the same pairing), or of epirubicin alone."""
-    return line.agent in (Agent.epirubicin_ifosfamide, Agent.doxorubicin_ifosfamide,
-                          Agent.epirubicin)
+    """Whether progression on ``line`` puts S15's regimen in the past: a line holding a
+    drug of it (I26): epirubicin with ifosfamide, doxorubicin with ifosfamide (the same
+    pairing), epirubicin alone or ifosfamide alone. The regimen would give again a drug
+    the disease grew on."""
+    return bool(line.agent.drugs & _S15_DRUGS)
 
 
 #: The classes of drugs SUPP-AFTER-MTOR names, each with the drugs that make a regimen of
@@ -984,8 +1027,11 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
 
 
 def _agent_names(agents: Iterable[Agent]) -> str:
-    """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once."""
-    return ", ".join(dict.fromkeys(a.value.replace("_", " with ") for a in agents))
+    """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once
+    (nab-sirolimus is one drug, not a regimen)."""
+    return ", ".join(dict.fromkeys(
+        "nab-sirolimus" if a is Agent.nab_sirolimus else a.value.replace("_", " with ")
+        for a in agents))
 
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
