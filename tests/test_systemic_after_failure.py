@@ -207,6 +207,14 @@ class TestNabSirolimusAfterSirolimusFailed:
             {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
              "progressed": "no"}]))
         assert rec(plain, "SUPP-NAB-SIROLIMUS").conditional_on == ()
+        # an adjuvant sirolimus course: whether the disease recurred during it is asked
+        adjuvant = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "setting": "adjuvant", "started_on": "2023-03-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 1, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        assert rec(adjuvant, "SUPP-NAB-SIROLIMUS").conditional_on == (
+            "MISS-MTOR-ADJUVANT-RELAPSE",)
 
 
 class TestNabSirolimusAfterAnyMtorFailed:
