@@ -382,6 +382,28 @@ def stage_group(concept: Any) -> str | None:
     return said.pop() if len(said) == 1 else None
 
 
+def staging_value(obs: Mapping[str, Any]) -> Any:
+    """A staging result's value as a CodeableConcept: its ``valueCodeableConcept``, or its
+    ``valueString`` as the words of one ("IV", "Stage IV", "M1"); ``None`` when it has
+    neither (no value, or a value of another type: unread, never below IV or M0)."""
+    concept = obs.get("valueCodeableConcept")
+    if concept is None and isinstance(obs.get("valueString"), str):
+        return {"text": obs["valueString"]}
+    return concept
+
+
+def staging_value_shown(obs: Mapping[str, Any]) -> str:
+    """A staging result's value as a note shows it: its words, else its codes, else the
+    type of value it has ("(no value)" when none)."""
+    concept = staging_value(obs)
+    said = lower_words(concept) or ", ".join(code for _s, code in codings(concept) if code)
+    if said:
+        return said
+    other = next((k for k in obs if k.startswith("value") and k != "valueCodeableConcept"),
+                 None)
+    return f"(a {other}, not a code or words)" if other else "(no value)"
+
+
 def states_m1(concept: Any) -> bool:
     """Whether a TNM M category's value states distant metastases (M1, cM1, pM1, M1a...)."""
     return m_category(concept) == "M1"

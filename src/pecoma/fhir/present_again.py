@@ -9,8 +9,10 @@ stage group IV (soft-tissue sarcoma: involved nodes or distant metastases), the
 project's own disease status, a PEComa Condition saying it has recurred
 (``Reader.primary_recurred``: its clinicalStatus ``recurrence`` or ``relapse``, or its
 words), a further PEComa Condition not in the past whose onset is after the day (a
-PEComa that arose after it), and a Condition naming PEComa in words pecoma does not read
-(``Reader.pecoma_unread``: whether it says the disease is there is not known). A
+PEComa that arose after it), a Condition naming PEComa in words pecoma does not read
+(``Reader.pecoma_unread``: whether it says the disease is there is not known), and a
+staging result whose value pecoma cannot read (``Reader.staging_unread_all``: whether it
+states stage IV or M1 is not known). A
 statement of present disease dated after that day says the disease came back, so the
 patient is not free of disease: the advice is for present disease. One that cannot be
 placed before or after it (undated, of that same day, a partial date holding it, or a
@@ -158,6 +160,15 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
                          unsure="which pecoma cannot read as the PEComa, its recurrence or "
                          "another disease: whether the disease is there is not known")
     for where, obs in observations:
+        if where in r.staging_unread_all:
+            # a staging value pecoma cannot read: whether it states stage IV or M1 is
+            # unknown, so it does not say the disease is gone (unknown is not absent)
+            when, day = _placed(obs, since)
+            yield _Statement(where, "a staging value pecoma cannot read "
+                             f"({show_value(m.staging_value_shown(obs), 60)})", False, when,
+                             day, unsure="which may state stage IV or distant metastases: "
+                             "whether the disease is there is not known")
+            continue
         if where not in r.used:  # not read as the PEComa's (another disease's, ...)
             continue
         kind = r.kinds.get(id(obs))
@@ -173,7 +184,7 @@ def _said(obs: Mapping[str, Any], kind: str | None) -> tuple[str, bool] | None:
     """What a result says of the disease's presence, and whether it says disease is
     there (``False``: whether it is gone is not known); ``None``: nothing (another
     result, a full remission, an M0, a status with no value)."""
-    concept = obs.get("valueCodeableConcept")
+    concept = m.staging_value(obs) if kind == "staging" else obs.get("valueCodeableConcept")
     if kind == "status":
         if concept is None and obs.get("dataAbsentReason") is not None:
             return None

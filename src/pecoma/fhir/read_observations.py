@@ -1814,9 +1814,8 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     (:func:`_not_attributed`)."""
     if _about_another_disease(r, obs, where):
         return
-    concept = obs.get("valueCodeableConcept")
-    said = m.lower_words(concept) or ", ".join(
-        code for _s, code in codings(concept) if code) or "(no value)"
+    concept = m.staging_value(obs)
+    said = m.staging_value_shown(obs)
     other = _other_primary_beside(r, obs)
     if set(codings(obs.get("code"))) & m.M_CATEGORY_CODES:
         category = m.m_category(concept)
@@ -1853,10 +1852,11 @@ def _staging_unread(r: Reader, obs: Mapping[str, Any], where: str, what: str, sa
     """A staging value pecoma cannot read (a code it does not know, or codes and words that
     disagree): unknown, never taken as M0 or as a stage below IV; a denial of metastatic
     history then no longer makes the disease localized (``r.staging_unread``)."""
-    if obs.get("dataAbsentReason") is not None and obs.get("valueCodeableConcept") is None:
+    if obs.get("dataAbsentReason") is not None and m.staging_value(obs) is None:
         r.why[where] = f"a {what} with no value (dataAbsentReason): not a disease status"
         return
     r.staging_unread = r.staging_unread or where
+    r.staging_unread_all.append(where)
     r.why[where] = (f"a {what} pecoma cannot read ({show_value(said, 60)}): "
                     f"{unknown} is unknown")
     r.notes.append(f"{where}: the {what} {show_value(said, 60)} is a code or text pecoma "

@@ -152,6 +152,10 @@ class Reader:
     #: cannot read (a code it does not know): whether there are distant metastases is
     #: unknown, so never localized by a denial of metastatic history alone.
     staging_unread: str | None = None
+    #: Every such staging result (an Observation, not a Condition's stage): placed against
+    #: the day the patient would be free of disease since, as a statement that does not
+    #: say the disease is gone (:mod:`pecoma.fhir.present_again`).
+    staging_unread_all: list[str] = field(default_factory=list)
     #: Where a staging or disease-status result states distant spread (M1, stage IV,
     #: "distant metastasis present", or a staging value pecoma cannot read) while naming no
     #: Condition, beside another primary cancer of the record: not the PEComa's, nor
