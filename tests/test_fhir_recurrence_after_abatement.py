@@ -148,6 +148,39 @@ class TestAFurtherPEComaCondition:
         note = _said(bc)
         assert "Condition/rec (onset 2025-02-01, after it) records a PEComa" in note
 
+    @pytest.mark.parametrize(("onset", "given"), [
+        ({"onsetAge": {"value": 64, "unit": "a", "system": "http://unitsofmeasure.org",
+                       "code": "a"}}, "an age"),
+        ({"onsetRange": {"low": {"value": 64, "unit": "a"},
+                         "high": {"value": 65, "unit": "a"}}}, "a range of ages"),
+        ({"onsetString": "February 2025"}, "text"),
+    ], ids=["age", "range", "string"])
+    def test_an_onset_with_no_day_cannot_be_placed(self, onset: dict[str, Any],
+                                                   given: str) -> None:
+        """A PEComa Condition, active, whose onset is an age, a range of ages or text:
+        pecoma reads no day from it, so it may have arisen after the abatement (the
+        patient, born in the 1960s, may be 64 after it). It had been read as the PEComa
+        recorded again, as one with no onset is, and the patient kept free of disease.
+        Expected: cannot be placed, so the safer reading, the disease present, said."""
+        bundle = _coded_pecoma("active", onset=None)
+        _res(bundle, "rec").update(onset)
+        bc = _read(bundle)
+        _present(bc)
+        note = _said(bc)
+        assert f"Condition/rec (onset given as {given}" in note
+        assert "cannot be placed before or after that day" in note
+
+    def test_an_onset_with_no_day_recorded_before_the_day(self) -> None:
+        """The same onsetAge on a Condition recorded on 2024-01-15, before the metastasis
+        resolved: it began before the day, so it speaks of the disease then (the PEComa
+        recorded again). Expected: free of disease since the abatement, kept."""
+        bundle = _coded_pecoma("active", onset=None)
+        _res(bundle, "rec").update(onsetAge={"value": 62, "unit": "a"},
+                                   recordedDate="2024-01-15")
+        bc = _read(bundle)
+        assert bc.case.free_of_disease is not None
+        assert bc.case.free_of_disease.since == dt.date(2024, 3, 5)
+
     def test_its_status_against_a_free_of_disease_record(self) -> None:
         """The team recorded the patient free of disease since 2024-04-01; the second
         PEComa Condition says 'recurrence' now. The free-of-disease record is held to the

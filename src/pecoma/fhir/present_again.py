@@ -40,7 +40,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import days_of
-from pecoma.fhir.reading import Reader, codings, extension, project_code
+from pecoma.fhir.reading import Reader, codings, extension, given_without_day, project_code
 
 __all__ = ["explicit_free_contradicted", "present_again"]
 
@@ -138,9 +138,19 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
         # PEComa came back (or a new one arose); one with no onset is the PEComa
         # recorded again, as the primary's own entry is
         onset = _onset_raw(cond)
-        if onset is None:
+        given = given_without_day(cond, "onset")
+        if onset is not None:
+            when, day = _placed_raw(onset, since, "onset")
+        elif given is None:
             continue
-        when, day = _placed_raw(onset, since, "onset")
+        elif (entered := days_of(cond.get("recordedDate"))) is not None \
+                and entered.latest < since:
+            # recorded before the day: it began before it, whatever its onset says
+            when, day = "before", f"onset given as {given}, recorded {cond['recordedDate']}"
+        else:
+            # an onset given as an age, a range or text holds no day pecoma places: it
+            # may be after the day, so it is not taken as the PEComa recorded again
+            when, day = "unplaced", f"onset given as {given}, which holds no day pecoma reads"
         if when != "before":
             yield _Statement(where, "a PEComa, not in the past, beside the one read as the "
                              "primary", True, when, day, verb="records")
