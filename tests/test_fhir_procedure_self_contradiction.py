@@ -68,6 +68,32 @@ class TestResectionCodeAndWordsDisagree:
             assert not any("disagree" in n for n in (*bc.notes, *bc.not_read)), display
             assert bc.case.surgery.date == dt.date(2023, 6, 20)
 
+    @pytest.mark.parametrize("display", [
+        "D&C", "D & C", "D and C", "Hysteroscopy", "Cystoscopy",
+        "Examination under anaesthesia"])
+    def test_a_dilatation_and_curettage_or_a_look_through_a_scope_is_asked(
+            self, display: str) -> None:
+        """"D&C" (dilatation and curettage, as it is usually written), or a look through a
+        scope or under anaesthesia, beside a resection code: no operation removing the
+        organ, so the code and its words disagree. It had been read as an earlier
+        resection by its code, and the 72 mm measured after it set aside (S06 lost).
+        Expected as for a sampling: asked, the nephrectomy of 2023-06-20 the surgery, the
+        size read."""
+        bc = case_from_bundle(_with_sampling(display), on=ON)
+        assert bc.case.surgery.date == dt.date(2023, 6, 20)
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.value == 72
+        (line,) = [x for x in bc.not_read if "Procedure/sampling" in x]
+        assert f"'{display}'" in line and "the code and its words disagree" in line
+
+    @pytest.mark.parametrize("display", [
+        "Laparoscopic nephrectomy", "Cystoscopy and nephrectomy"])
+    def test_a_resection_named_beside_a_scope_is_no_disagreement(self, display: str) -> None:
+        """Boundary of the words above: a display naming the resection beside a scope
+        is the resection (no disagreement), read as one (the latest, 2023-06-20)."""
+        bc = case_from_bundle(_with_sampling(display), on=ON)
+        assert not any("disagree" in n for n in (*bc.notes, *bc.not_read))
+        assert bc.case.surgery.date == dt.date(2023, 6, 20)
+
 
 class TestPerformedPeriodReversed:
     @pytest.mark.parametrize(("start", "end"), [("2023-06-21", "2023-06-20"),

@@ -405,19 +405,27 @@ def _code_shown(proc: Mapping[str, Any]) -> str:
     return show_value(", ".join(pairs[:3]) or words or "no code", 80).strip("'\"")
 
 
-#: Words naming an operation that takes tissue for diagnosis (a sampling, a curettage, a
-#: diagnostic procedure) besides :data:`pecoma.fhir.mcode.NOT_RESECTION_WORDS`: a
-#: resection code whose own words name one of these, and no resection, is in doubt.
-_SAMPLING_WORDS: Final = ("sampling", "curettage", "diagnostic")
+#: Words naming an operation that takes tissue for diagnosis or looks without removing
+#: the organ (a sampling, a curettage, a dilatation, a diagnostic procedure, a look
+#: through a scope) besides :data:`pecoma.fhir.mcode.NOT_RESECTION_WORDS`: a resection
+#: code whose own words name one of these, and no resection, is in doubt.
+_SAMPLING_WORDS: Final = ("sampling", "curettage", "curetage", "diagnostic", "dilation",
+                          "dilatation", "hysteroscopy", "colposcopy", "cystoscopy",
+                          "laparoscopy", "endoscopy", "pipelle", "examination under")
+#: "D&C" (dilatation and curettage) as it is usually written: "D&C", "D & C", "D+C",
+#: "D/C", "D and C".
+_D_AND_C: Final = re.compile(r"\bd\s*(?:&|\+|/|and)\s*c\b")
 
 
 def _code_words_disagree(proc: Mapping[str, Any]) -> str | None:
     """Why a Procedure whose code is a resection code (:mod:`pecoma.fhir.resection_codes`)
     cannot be read by it, or ``None``: its own words (its text, a coding's display) name
-    no resection but a biopsy, an aspiration, an ablation, an embolization or a
-    diagnostic sampling (SNOMED CT 176795006 Subtotal abdominal hysterectomy displayed
-    "Diagnostic endometrial sampling"). Which operation was done cannot be told, as for a
-    result whose code and words disagree: neither is read over the other. Words that name
+    no resection but a biopsy, an aspiration, an ablation, an embolization, a
+    diagnostic sampling, a dilatation and curettage ("D&C") or a look through a scope
+    (SNOMED CT 176795006 Subtotal abdominal hysterectomy displayed "Diagnostic
+    endometrial sampling", or "D&C", or "Hysteroscopy"). Which operation was done
+    cannot be told, as for a result whose code and words disagree: neither is read over
+    the other. Words that name
     a resection beside a biopsy ("Hysterectomy with lymph node biopsy") are no
     disagreement, nor are a code's words that name neither (a display in another
     language)."""
@@ -430,7 +438,8 @@ def _code_words_disagree(proc: Mapping[str, Any]) -> str | None:
               if isinstance(cd, dict) and isinstance(cd.get("display"), str)]
     for what, shown in parts:
         words = m.plain_words(shown)
-        names_none = any(w in words for w in (*m.NOT_RESECTION_WORDS, *_SAMPLING_WORDS))
+        names_none = (any(w in words for w in (*m.NOT_RESECTION_WORDS, *_SAMPLING_WORDS))
+                      or _D_AND_C.search(words) is not None)
         names_one = (any(w in words for w in m.RESECTION_WORDS)
                      or re.search(r"ectomy\b", words) is not None)
         if names_none and not names_one:
