@@ -23,6 +23,7 @@ from pecoma.case import (
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
+from pecoma.fhir.medications import backwards_period
 from pecoma.fhir.present_again import explicit_free_contradicted, present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
@@ -815,6 +816,13 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
     (the condition may have begun earlier), and :func:`settle_entered_dates` drops such a
     diagnosis day when the record's resection comes before it."""
     period = cond.get("onsetPeriod")
+    # a period that ends before it starts contradicts itself on the day read from it (a
+    # metastasis's detection day decides its timing and the disease-free interval, S16):
+    # refused, naming both ends, as a resection's performedPeriod is
+    for path, value, rule in backwards_period(
+            period, "onsetPeriod", f"{fact} is read from it"):
+        r.issue(f"{where}.{path}", value, rule)
+        r.refused_elements.add(f"{where}.{path}")
     asserted = extension(cond, c.ASSERTED_DATE) or {}
     for raw in (cond.get("onsetDateTime"),
                 period.get("start") if isinstance(period, dict) else None,
