@@ -482,3 +482,81 @@ class TestMtorKinaseInhibitorsAndOtherUnlistedDrugs:
         assert "- MedicationStatement: its name holds 'zortrex' (1: MedicationStatement/ms1)" \
             in detail
         assert card["indicator"] == "info"
+
+
+class TestFoodOrExcipientBesideADrugUnderTrial:
+    @pytest.mark.parametrize("name", [
+        "Investigational drug, take with milk",
+        "Blinded study drug (capsule contains gelatin and lactose)",
+        "Investigational product in normal saline, contrast-free",
+        "Investigational drug (take with food)",
+        "Study medication, blinded; contains lactose",
+        "Study drug with ondansetron premedication",
+    ])
+    def test_a_drug_under_trial_stays_not_identified_whatever_else_its_name_says(
+        self, name: str
+    ) -> None:
+        """Milk, food, lactose, saline or contrast beside a study drug say how it is
+        taken, packed or diluted, and a premedication is given with it: none of them is
+        the drug under trial, which may be an mTOR inhibitor (a trial in a metastatic
+        PEComa). The names of the food or excipient had made the record "not a systemic
+        agent": no line, lines fully known, the first-line mTOR advice given plainly.
+        Now the trial mark holds as it does without those words ("Investigational
+        drug" alone): the lines already given are not fully known."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        [said] = bc.unidentified_medications
+        assert "its name speaks of a drug under trial" in said
+        assert bc.history_doubt is not None
+        assert not any("not a systemic agent" in n for n in bc.not_read)
+
+    @pytest.mark.parametrize("name", ["Zortrex 5 mg, take with food",
+                                      "Zortrex 5 mg capsules (contain lactose)",
+                                      "Zortrex 5 mg with milk"])
+    def test_a_food_or_an_excipient_never_identifies_a_medication(self, name: str) -> None:
+        """A food, an animal or a material identifies what an allergy is to, never what
+        drug a medication is. "Zortrex ... with food" under mCODE's cancer-related
+        profile had been read as the food (no line, nothing listed): the profile marks
+        it possibly anticancer, as it does "Zortrex 5 mg" alone; without the profile its
+        unknown word is listed as not read, never dropped as "not a systemic agent"."""
+        marked = read(name, meta={"profile": [MCODE_STATEMENT]})
+        [said] = marked.unidentified_medications
+        assert "its profile is mCODE's cancer-related medication" in said
+        assert marked.history_doubt is not None
+        plain = read(name)
+        assert plain.history_doubt is None  # nothing marks it: no line, as for "Zortrex"
+        assert unidentified_names({"medicationCodeableConcept": {"text": name}})[0] \
+            == "zortrex"
+
+    def test_a_draft_order_of_a_drug_under_trial_with_food_is_not_identified(self) -> None:
+        """One reading for a record and a draft order: the draft is not identified."""
+        for kind in ("MedicationStatement", "MedicationRequest"):
+            said = unreadable_medication({"resourceType": kind, "medicationCodeableConcept": {
+                "text": "Investigational drug, take with milk"}})
+            assert said is not None and "a drug under trial" in said
+
+    @pytest.mark.parametrize("name", ["Milk", "Lactose", "Peanuts", "Iodinated contrast"])
+    def test_an_allergy_to_a_food_or_contrast_is_still_no_anticancer_drug_allergy(
+        self, name: str
+    ) -> None:
+        """The allergy reading is unchanged: an allergy to milk, lactose, peanuts or
+        contrast is identified, and to no drug pecoma proposes (the mTOR inhibitors are
+        not contraindicated by it)."""
+        bundle = copy.deepcopy(example(PATIENT))
+        bundle["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "a1",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                "code": "active"}]},
+            "patient": {"reference": f"Patient/{patient_id(bundle)}"},
+            "code": {"text": name}}})
+        assert case_from_bundle(bundle, on=ON).case.systemic.mtor_contraindication.value \
+            == "no"
+
+    def test_study_drug_alone_is_a_drug_under_trial(self) -> None:
+        """"Study drug 100 mg": "drug" is a word that names no substance, so the words
+        left were "study" alone and the trial words ("study drug") were never found: no
+        line. The whole name is searched now: not identified, the lines not fully known."""
+        bc = read("Study drug 100 mg")
+        [said] = bc.unidentified_medications
+        assert "its name speaks of a drug under trial ('study drug')" in said

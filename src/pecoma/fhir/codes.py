@@ -262,8 +262,10 @@ MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "z
 #: of or carried in beyond those already listed (no gelatin, corn, starch, alcohol, dye
 #: or serum: "horse serum" and "mouse protein" stay not identified, as antisera and
 #: antibodies are drugs), nor "mustard" (the nitrogen mustards are alkylating drugs,
-#: ifosfamide one of them).
-NOT_ANTICANCER_NAMES: Final = (
+#: ifosfamide one of them). Written here as two lists: the drugs
+#: (:data:`NOT_ANTICANCER_DRUG_NAMES`) and the allergens that are no drug
+#: (:data:`ALLERGEN_NAMES`), which never identify a medication.
+NOT_ANTICANCER_DRUG_NAMES: Final = (
     # penicillins and other beta-lactams
     "penicillin", "pcn", "amoxicillin", "ampicillin", "piperacillin", "flucloxacillin",
     "dicloxacillin", "augmentin", "co-amoxiclav", "clavulanate", "clavulanic acid",
@@ -302,6 +304,15 @@ NOT_ANTICANCER_NAMES: Final = (
     # vidarabine, an antiviral (herpes simplex keratitis), ends as cytarabine and
     # fludarabine do (-arabine)
     "vidarabine",
+)
+
+#: The common allergens of :data:`NOT_ANTICANCER_NAMES` that are no drug: foods, animals,
+#: the environment and materials. They identify what an *allergy* is to, never what a
+#: *medication* is: beside a drug's name they say how it is taken, given or packed ("take
+#: with milk", "contains lactose", "with food"), not which drug it is, so a medication
+#: whose name holds one is read by its other words
+#: (:func:`pecoma.fhir.medications.unidentified_names`).
+ALLERGEN_NAMES: Final = (
     # foods
     "food", "peanut", "tree nut", "nut", "almond", "walnut", "cashew", "pecan", "hazelnut",
     "pistachio", "brazil nut", "macadamia", "shellfish", "seafood", "shrimp", "prawn",
@@ -329,6 +340,11 @@ NOT_ANTICANCER_NAMES: Final = (
     "latex", "rubber", "nickel", "metal", "jewellery", "jewelry", "adhesive",
     "adhesive tape", "tape", "plaster", "band-aid", "bandaid", "elastoplast",
 )
+
+#: Every name of :data:`NOT_ANTICANCER_DRUG_NAMES` (the drugs, each of which also
+#: identifies a medication as no anticancer drug) and :data:`ALLERGEN_NAMES` (what is no
+#: drug): what an allergy may be recorded to that is no anticancer drug.
+NOT_ANTICANCER_NAMES: Final = NOT_ANTICANCER_DRUG_NAMES + ALLERGEN_NAMES
 
 #: Substances near an mTOR inhibitor, left out of :data:`NOT_ANTICANCER_NAMES` on
 #: purpose: the macrolide antibiotics, tacrolimus and pimecrolimus (macrolides as

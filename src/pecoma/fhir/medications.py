@@ -711,6 +711,14 @@ _NOT_ANTICANCER: Final = re.compile(
     r"(?<![a-z0-9])(?:" + _names_pattern(_NOT_ANTICANCER_NAMES) + r")(?:e?s)?(?![a-z0-9])")
 
 
+#: The drugs among them (no food, animal, environment or material: those say how a drug is
+#: taken or packed, never which drug a medication is: :data:`pecoma.fhir.codes.
+#: ALLERGEN_NAMES`).
+_NOT_ANTICANCER_DRUG: Final = re.compile(
+    r"(?<![a-z0-9])(?:" + _names_pattern(_with_plurals(c.NOT_ANTICANCER_DRUG_NAMES))
+    + r")(?:e?s)?(?![a-z0-9])")
+
+
 def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
     """The substance a concept names that is no anticancer drug and holds none
     (:data:`pecoma.fhir.codes.NOT_ANTICANCER_NAMES`, or an RxNorm code of
@@ -1246,9 +1254,14 @@ def unidentified_names(resource: Mapping[str, Any],
 
 
 def _names_a_substance(concepts: Iterable[Mapping[str, Any]]) -> bool:
-    """Whether a medication's names name a drug pecoma identifies as no anticancer drug."""
-    return any(not_anticancer_named(cc) is not None or never_cleared_named(cc) is not None
-               for cc in concepts)
+    """Whether a medication's names name a drug pecoma identifies as no anticancer drug
+    (:data:`pecoma.fhir.codes.NOT_ANTICANCER_DRUG_NAMES`,
+    :data:`pecoma.fhir.codes.NEVER_CLEARED_NAMES`). A food, an animal, something of the
+    environment or a material (:data:`pecoma.fhir.codes.ALLERGEN_NAMES`: "take with
+    milk", "contains lactose", "with food") identifies an allergy's substance, never a
+    medication: it says how the drug is taken, not which drug it is."""
+    return any(_NOT_ANTICANCER_DRUG.search(_words(cc)) is not None
+               or never_cleared_named(cc) is not None for cc in concepts)
 
 
 def _profile_mark(resource: Mapping[str, Any]) -> str | None:
@@ -1321,12 +1334,21 @@ def _name_mark(words: list[str]) -> str | None:
 
 def _treatment_mark(words: list[str]) -> str | None:
     """A word of cancer treatment ("chemotherapy", "antineoplastic": those of a reason,
-    :data:`pecoma.fhir.mcode.CANCER_WORDS`) or of a drug under trial ("investigational",
-    "study drug") among the words of a medication's name pecoma cannot identify."""
+    :data:`pecoma.fhir.mcode.CANCER_WORDS`) among the words of a medication's name pecoma
+    cannot identify (a drug under trial: :func:`_trial_mark`)."""
     said = next((w for w in words if CANCER_WORDS.search(w.replace("-", " "))), None)
     if said is not None:
         return f"its name speaks of cancer treatment ('{said}')"
-    found = _TRIAL_WORDS.search(" ".join(words).replace("-", " "))
+    return None
+
+
+def _trial_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
+    """Words of a drug under trial ("investigational", "study drug", "blinded") in a
+    medication's names (:func:`_words`; "drug" is among the words that name no substance,
+    so the whole name is searched). They mark the name whatever else it names: the drug
+    under trial is none of the drugs named beside it (a comparator, a premedication, a
+    diluent, contrast given with it)."""
+    found = _TRIAL_WORDS.search(" ".join(_words(cc) for cc in concepts).replace("-", " "))
     if found is not None:
         return f"its name speaks of a drug under trial ('{found.group(0)}')"
     return None
@@ -1337,15 +1359,18 @@ def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, An
     """Why a medication record whose name pecoma cannot identify may be of an anticancer
     drug (:func:`unreadable_medication` tells), or ``None``: its name identifies an
     agent, or holds no word pecoma cannot identify, or nothing marks it. A word with the
-    form of an anticancer drug's name (:func:`_name_mark`: "RAD001", "zortrexinib") marks
-    it whatever else it names; the rest (:func:`_treatment_mark`, an mCODE cancer-related
-    profile, a reason naming a cancer: :func:`_reason_mark`) mark only a name that
-    identifies no drug: "Ondansetron (chemotherapy-induced nausea)" under mCODE's
-    cancer-related profile is ondansetron, supportive care."""
+    form of an anticancer drug's name (:func:`_name_mark`: "RAD001", "zortrexinib") or a
+    word of a drug under trial (:func:`_trial_mark`: "Investigational drug, take with
+    milk", "Study drug with ondansetron") marks it whatever else it names; the rest
+    (:func:`_treatment_mark`, an mCODE cancer-related profile, a reason naming a cancer:
+    :func:`_reason_mark`) mark only a name that identifies no drug (a food or an
+    excipient identifies none: :func:`_names_a_substance`): "Ondansetron
+    (chemotherapy-induced nausea)" under mCODE's cancer-related profile is ondansetron,
+    supportive care."""
     words = _unidentified(concepts)
     if not words or agent_of(resource, resolve) is not None:
         return None
-    mark = _name_mark(words)
+    mark = _name_mark(words) or _trial_mark(concepts)
     if mark is None and not _names_a_substance(concepts):
         mark = (_treatment_mark(words) or _profile_mark(resource)
                 or _reason_mark(resource, resolve))
