@@ -35,6 +35,7 @@ from pecoma.case import Agent
 from pecoma.fhir.medications import (
     agent_of,
     drugs_of,
+    mtor_class_named,
     unidentified_names,
     unreadable_medication,
 )
@@ -560,3 +561,42 @@ class TestFoodOrExcipientBesideADrugUnderTrial:
         bc = read("Study drug 100 mg")
         [said] = bc.unidentified_medications
         assert "its name speaks of a drug under trial ('study drug')" in said
+
+
+class TestMtorKinaseInhibitorCodesWithABlank:
+    @pytest.mark.parametrize("name", ["INK 128", "INK 128 4 mg", "CC 223",
+                                      "CC 223 45 mg daily"])
+    def test_ink_128_and_cc_223_are_mtor_inhibitors(self, name: str) -> None:
+        """"INK 128" (sapanisertib) and "CC 223" (onatasertib), as trial pharmacies write
+        the codes of these mTOR kinase inhibitors (NCI Thesaurus synonyms INK128, CC-223).
+        The names pecoma reads took them out as read (a hyphen matches a blank there),
+        while the mTOR-class test looked for "ink-128" or "cc-223" as written: neither an
+        agent nor a word left to mark, read as "not a systemic agent", the lines fully
+        known and the first-line mTOR advice given plainly. Now read as an mTOR inhibitor
+        pecoma cannot record: the lines already given are not fully known."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        [said] = bc.unidentified_medications
+        assert "it names an mTOR inhibitor (" in said
+        assert bc.history_doubt is not None
+
+    def test_the_blank_forms_are_whole_words_only(self) -> None:
+        """"Pink 128" or "5 cc 2230" name no mTOR inhibitor: the codes are read as whole
+        words, never inside another word or number."""
+        for name in ("Pink 128 lip balm", "Zortrex 5 cc 2230"):
+            assert not mtor_class_named({"text": name}), name
+
+    def test_an_allergy_to_ink_128_rules_out_every_mtor_inhibitor(self) -> None:
+        """An intolerance of one mTOR inhibitor rules out every mTOR inhibitor (I15): an
+        allergy entry "INK 128" is one to sapanisertib."""
+        bundle = copy.deepcopy(example(PATIENT))
+        bundle["entry"].append({"resource": {
+            "resourceType": "AllergyIntolerance", "id": "a1",
+            "clinicalStatus": {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                "code": "active"}]},
+            "patient": {"reference": f"Patient/{patient_id(bundle)}"},
+            "code": {"text": "INK 128"}}})
+        assert case_from_bundle(bundle, on=ON).case.systemic.mtor_contraindication.value \
+            == "yes"
+

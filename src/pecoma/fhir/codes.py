@@ -238,13 +238,20 @@ ANTINEOPLASTIC: Final = "antineoplastic agent"
 #: (AZD2014) and onatasertib (CC-223). A line of one is at least a line not fully known,
 #: never "no line". The substring test (:func:`pecoma.fhir.medications.mtor_class_named`)
 #: reads each code as written here: with a hyphen, a blank or nothing, but for the short
-#: INK128 and CC-223, whose blank forms ("pink 128", "5 cc 223") read inside other words.
+#: INK128 and CC-223, whose blank forms are read as whole words only
+#: (:data:`MTOR_CODES_WITH_A_BLANK`).
 MTOR_CLASS_WORDS: Final = ("mtor", "rapalog", "ridaforolimus", "deforolimus", "zotarolimus",
                            "umirolimus", "biolimus",
                            "sapanisertib", "tak-228", "tak 228", "tak228", "mln0128",
                            "mln-0128", "mln 0128", "ink128", "ink-128",
                            "vistusertib", "azd2014", "azd-2014", "azd 2014",
                            "onatasertib", "cc-223", "cc223")
+#: The development codes of :data:`MTOR_CLASS_WORDS` written with a blank that would read
+#: inside other words as substrings ("pink 128"): "INK 128" (sapanisertib) and "CC 223"
+#: (onatasertib), the NCI Thesaurus synonyms of these mTOR kinase inhibitors, read as
+#: whole words (no letter or digit before or after). A volume written so ("5 cc 223")
+#: is read as the drug too, the safer reading.
+MTOR_CODES_WITH_A_BLANK: Final = ("ink 128", "cc 223")
 
 #: Names of substances an allergy may be recorded to that are no anticancer drug and hold
 #: none (each a whole word, plurals too: "dogs", "mangoes", "strawberries"; a hyphen or

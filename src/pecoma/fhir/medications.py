@@ -108,6 +108,7 @@ __all__ = [
     "may_have_been_given",
     "medication_concept",
     "mtor_class_named",
+    "mtor_class_words",
     "mtor_group_coded",
     "names_a_known_drug",
     "names_something",
@@ -643,11 +644,27 @@ def drugs_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> fr
     return frozenset(d for cc in _concepts(resource, resolve) for d in drugs_named(cc))
 
 
+#: The blank forms of the short mTOR kinase inhibitors' codes, as whole words.
+_MTOR_CODE_WITH_A_BLANK: Final = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(re.escape(w) for w in c.MTOR_CODES_WITH_A_BLANK)
+    + r")(?![a-z0-9])")
+
+
+def mtor_class_words(words: str) -> list[str]:
+    """The words of ``words`` (:func:`_words`) naming the mTOR-inhibitor class or an mTOR
+    inhibitor that is none of the case format's agents, as written in
+    :data:`pecoma.fhir.codes.MTOR_CLASS_WORDS` (within words) and
+    :data:`pecoma.fhir.codes.MTOR_CODES_WITH_A_BLANK` (whole words: "INK 128", "CC 223";
+    a name pecoma reads otherwise would have dropped them as read, neither an agent nor
+    a word left to mark)."""
+    return ([w for w in c.MTOR_CLASS_WORDS if w in words]
+            + [m.group(0) for m in _MTOR_CODE_WITH_A_BLANK.finditer(words)])
+
+
 def mtor_class_named(concept: Mapping[str, Any]) -> bool:
     """Whether a concept names the mTOR-inhibitor class, or an mTOR inhibitor that is none
-    of the case format's agents (:data:`pecoma.fhir.codes.MTOR_CLASS_WORDS`)."""
-    words = _words(concept)
-    return any(w in words for w in c.MTOR_CLASS_WORDS)
+    of the case format's agents (:func:`mtor_class_words`)."""
+    return bool(mtor_class_words(_words(concept)))
 
 
 #: Classes of drugs by the names an allergy list writes them, and the drugs of
@@ -1402,7 +1419,7 @@ def unreadable_medication(resource: Mapping[str, Any],
     except RepeatedLocalId as exc:
         return str(exc)
     words = " ".join(_words(cc) for cc in concepts)
-    unlisted = [w for w in c.MTOR_CLASS_WORDS if w in words]
+    unlisted = mtor_class_words(words)
     if unlisted and agent_of(resource, resolve) is None:
         return (f"it names an mTOR inhibitor ({unlisted[0]}) that is none of the agents "
                 "pecoma records, so its line cannot be recorded")
