@@ -455,7 +455,19 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                                 # anthracycline of S14), thiotepa (Tepadina)
                                 "lurbinectedin", "zepzelca", "fludarabine", "fludara",
                                 "cytarabine", "mitoxantrone", "novantrone", "thiotepa",
-                                "tepadina")),
+                                "tepadina",
+                                # more cytotoxics of other cancers, each with its brands:
+                                # cladribine (Leustatin, Drugs@FDA; a purine analogue,
+                                # ATC L01BB04), chlorambucil (Leukeran) and busulfan
+                                # (Myleran, Busulfex: alkylating agents, L01AA02, L01AB01,
+                                # Drugs@FDA), ixabepilone (Ixempra, Drugs@FDA; an
+                                # epothilone, L01DC04), hydroxyurea (INN hydroxycarbamide,
+                                # Hydrea, Drugs@FDA; L01XX05), and Temodal, temozolomide's
+                                # brand in the European Union (the EMA's EPAR; Temodar in
+                                # the US)
+                                "cladribine", "leustatin", "chlorambucil", "leukeran",
+                                "busulfan", "myleran", "busulfex", "ixabepilone", "ixempra",
+                                "hydroxyurea", "hydroxycarbamide", "hydrea", "temodal")),
     # Systemic anticancer agents the guideline does not name (immunotherapy, other
     # targeted drugs): a line of "another agent", never "no systemic treatment given".
     # ANTINEOPLASTIC stands for an ATC L01 code pecoma does not list (medications._words).
@@ -467,7 +479,12 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                    "sutent", "nexavar", "cabometyx", "stivarga", "lenvima", "gleevec",
                    "glivec",
                    # selinexor (Xpovio, Drugs@FDA), an inhibitor of nuclear export
-                   "selinexor", "xpovio")),
+                   "selinexor", "xpovio",
+                   # interferon alfa-2b (Intron A, Drugs@FDA: hairy cell leukaemia,
+                   # melanoma, follicular lymphoma, Kaposi sarcoma; ATC L03AB05), an
+                   # immunotherapy; "alpha" as often written
+                   "interferon alfa-2b", "interferon alfa 2b", "interferon alpha-2b",
+                   "interferon alpha 2b")),
 )
 
 #: The drugs' international nonproprietary names (INN) as other European languages spell

@@ -603,7 +603,11 @@ _OTHER_NAMES_OF: Final[Mapping[str, str]] = {
     "glivec": "imatinib", "cytoxan": "cyclophosphamide", "endoxan": "cyclophosphamide",
     "endoxana": "cyclophosphamide", "procytox": "cyclophosphamide", "abraxane": "paclitaxel",
     "zepzelca": "lurbinectedin", "fludara": "fludarabine", "novantrone": "mitoxantrone",
-    "tepadina": "thiotepa", "xpovio": "selinexor",
+    "tepadina": "thiotepa", "xpovio": "selinexor", "leustatin": "cladribine",
+    "leukeran": "chlorambucil", "myleran": "busulfan", "busulfex": "busulfan",
+    "ixempra": "ixabepilone", "hydroxycarbamide": "hydroxyurea", "hydrea": "hydroxyurea",
+    "temodal": "temozolomide", "interferon alfa 2b": "interferon alfa-2b",
+    "interferon alpha-2b": "interferon alfa-2b", "interferon alpha 2b": "interferon alfa-2b",
 }
 
 
