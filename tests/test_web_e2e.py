@@ -43,7 +43,9 @@ def server(e2e_server: str) -> str:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    # a guard against a hang, not a speed goal: a full-page screenshot of a long report
+    # had taken over 20 s on a loaded machine
+    pg.set_default_timeout(60_000)
     yield pg
     context.close()
 
