@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from pecoma.errors import FieldIssue, InputError
@@ -83,9 +84,13 @@ def _marked_float(token: str) -> Any:
     return _NotNumber(token) if math.isinf(value) else value
 
 
-def _first_non_number(value: Any, path: str) -> tuple[str, str] | None:
-    if isinstance(value, _NotNumber):
-        return path, value.token
+def _first(value: Any, path: str,
+           here: Callable[[Any, str], tuple[str, str] | None]) -> tuple[str, str] | None:
+    """The first value, in document order, of which ``here`` says something (with its
+    path), walking objects and arrays."""
+    found = here(value, path)
+    if found is not None:
+        return found
     if isinstance(value, dict):
         items: Any = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
     elif isinstance(value, list):
@@ -93,10 +98,14 @@ def _first_non_number(value: Any, path: str) -> tuple[str, str] | None:
     else:
         return None
     for inner, item in items:
-        found = _first_non_number(item, inner)
+        found = _first(item, inner, here)
         if found is not None:
             return found
     return None
+
+
+def _non_number(value: Any, path: str) -> tuple[str, str] | None:
+    return (path, value.token) if isinstance(value, _NotNumber) else None
 
 
 def non_number_at(text: str | bytes) -> tuple[str, str] | None:
@@ -106,8 +115,8 @@ def non_number_at(text: str | bytes) -> tuple[str, str] | None:
     the text cannot be walked. Read again for the message only, once
     :class:`NotJsonNumber` was raised."""
     try:
-        found = _first_non_number(json.loads(text, parse_constant=_NotNumber,
-                                              parse_float=_marked_float), "")
+        found = _first(json.loads(text, parse_constant=_NotNumber,
+                                  parse_float=_marked_float), "", _non_number)
     except (RecursionError, ValueError):
         return None
     return None if found is None else (escaped(found[0]), found[1])
@@ -133,19 +142,9 @@ def _marking(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-def _first_repeat(value: Any, path: str) -> tuple[str, str] | None:
+def _repeat(value: Any, path: str) -> tuple[str, str] | None:
     if isinstance(value, _Repeats):
         return (f"{path}.{value.key}" if path else value.key), value.key
-    if isinstance(value, dict):
-        items: Any = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for inner, item in items:
-        found = _first_repeat(item, inner)
-        if found is not None:
-            return found
     return None
 
 
@@ -156,7 +155,7 @@ def repeated_key_at(text: str | bytes) -> tuple[str, str] | None:
     the message only, once :class:`DuplicateKey` was raised (``None`` too when the text
     nests too deeply to be walked: the key is then named without its place)."""
     try:
-        found = _first_repeat(json.loads(text, object_pairs_hook=_marking), "")
+        found = _first(json.loads(text, object_pairs_hook=_marking), "", _repeat)
     except RecursionError:
         return None
     return None if found is None else (escaped(found[0]), found[1])
