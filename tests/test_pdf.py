@@ -19,6 +19,7 @@ from pecoma.knowledge import load_knowledge
 from pecoma.web.app import make_templates
 from pecoma.web.pages import build_report_view
 from pecoma.web.pdf import render_pdf_html, report_pdf_bytes
+from report_support import R1_NODES_UNKNOWN
 
 ON = dt.date(2026, 11, 28)
 EXAMPLES = ["high-risk-uterine", "metachronous-lung", "indeterminate-retroperitoneal",
@@ -242,23 +243,6 @@ def test_every_missing_fact_keeps_its_question(name: str, layout: str) -> None:
         assert len(questions) >= 10  # most facts are missing at a first board
     for question in questions:
         assert squash(question) in text, (name, layout, question)
-
-
-#: An R1 resection of a retroperitoneal PEComa of uncertain malignant potential (one
-#: worrisome feature, infiltrative growth) whose nodal status is not recorded: nodal spread
-#: would be evidence of malignancy (I9), so the critical S27 alert "Malignant tumour may
-#: have been left behind" is the safer branch, provisional on the nodes.
-R1_NODES_UNKNOWN: dict[str, object] = {
-    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-06"},
-    "tumour": {"primary_site": "retroperitoneum", "size": {"value": 30, "unit": "mm"}},
-    "histology": {"necrosis": "absent", "infiltrative_growth": "present",
-                  "high_nuclear_grade_and_cellularity": "absent", "vascular_invasion": "absent",
-                  "nuclear_pleomorphism_or_giant_cells": "absent", "mitoses_per_50_hpf": 0},
-    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
-    "stage": {"status": "localized", "lymph_nodes": "unknown"},
-    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R1"},
-    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"},
-}
 
 
 def test_summary_alert_table_marks_a_provisional_alert() -> None:

@@ -30,6 +30,7 @@ from pecoma.web.app import make_templates
 from pecoma.web.pages import build_report_view
 from pecoma.web.pdf import render_pdf_html
 from pecoma.web.summary import BoardSummary, board_summary, field_label, value_words
+from report_support import R1_NODES_UNKNOWN
 
 from followup_tools import load, plan_of
 
@@ -541,8 +542,6 @@ def test_summary_alert_marks_a_provisional_alert(client: TestClient) -> None:
     whose nodes are not recorded gets the critical S27 alert as the safer branch (nodal
     spread would be evidence of malignancy, I9), provisional on the nodes; the summary had
     listed it as settled."""
-    from test_pdf import R1_NODES_UNKNOWN
-
     case = parse_case(R1_NODES_UNKNOWN)
     html = client.post("/report", data=forms.case_to_values(case, ON)).text
     summary = html.split('<ul class="summary-alerts">')[1].split("</ul>")[0]
