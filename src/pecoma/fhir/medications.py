@@ -1370,11 +1370,44 @@ def _trial_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     medication's names (:func:`_words`; "drug" is among the words that name no substance,
     so the whole name is searched). They mark the name whatever else it names: the drug
     under trial is none of the drugs named beside it (a comparator, a premedication, a
-    diluent, contrast given with it)."""
-    found = _TRIAL_WORDS.search(" ".join(_words(cc) for cc in concepts).replace("-", " "))
-    if found is not None:
+    diluent, contrast given with it: "Study drug with ondansetron premedication"), unless
+    they name one drug that is no anticancer drug and nothing else
+    (:func:`_studied_drug`: "Ondansetron (study drug)")."""
+    text = " ".join(_words(cc) for cc in concepts).replace("-", " ")
+    found = _TRIAL_WORDS.search(text)
+    if found is not None and _studied_drug(text) is None:
         return f"its name speaks of a drug under trial ('{found.group(0)}')"
     return None
+
+
+#: Words that may stand beside the words of a drug under trial and the one drug they
+#: name (:func:`_studied_drug`) without naming another: how the trial names its drug.
+_STUDY_LABELS: Final = frozenset({"drug", "drugs", "medication", "medications", "medicine",
+                                  "medicines", "agent", "agents", "product", "products"})
+#: Blanks and hyphens within a name, written as one blank ("co-amoxiclav", "co amoxiclav").
+_NOT_ANTICANCER_DRUG_SPACES: Final = re.compile(r"[\s\-]+")
+
+
+def _studied_drug(text: str) -> str | None:
+    """The drug that is no anticancer drug (:data:`pecoma.fhir.codes.
+    NOT_ANTICANCER_DRUG_NAMES`) that the words of a drug under trial name, when they name
+    it alone: "Ondansetron (study drug)", "study drug: ondansetron", "Investigational
+    ondansetron 8 mg tablet". ``text`` is a medication's names (:func:`_words`); once
+    that one drug's name and the trial words (:data:`_TRIAL_WORDS`) are taken out, only
+    numbers, single letters, words of how much, in what form, how or how often
+    (:data:`_DOSE_WORDS`) and the words naming the trial's product ("drug", "agent") may
+    be left. Any other word leaves the drug under trial unknown: a second drug, a word
+    joining one to another ("with", "and", "or", "vs", "plus"), a premedication, a
+    placebo, a diluent, a word pecoma cannot identify. ``None`` then."""
+    named = {_NOT_ANTICANCER_DRUG_SPACES.sub(" ", m.group(0))
+             for m in _NOT_ANTICANCER_DRUG.finditer(text)}
+    if len(named) != 1:
+        return None
+    rest = _TRIAL_WORDS.sub(" ", _NOT_ANTICANCER_DRUG.sub(" ", text))
+    if any(not (len(w) <= 1 or w in _DOSE_WORDS or w in _STUDY_LABELS
+                or _NUMBER_WORD.fullmatch(w)) for w in re.findall(r"[^\W_]+", rest)):
+        return None
+    return named.pop()
 
 
 def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, Any]],
