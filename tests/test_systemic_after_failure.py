@@ -286,3 +286,51 @@ class TestEpirubicinWithIfosfamideAfterIfosfamide:
         assert "MISS-ANTHRACYCLINE-PROGRESSION" not in {m.id for m in a.missing}
         working = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "no"}]))
         assert rec(working, "REC-UTERINE-EPI-IFO").conditional_on == ()
+
+
+class TestWhyS15IsAbsent:
+    """S15's regimen withheld after progression on a drug it holds (I26) had left nothing
+    in the output: a clinician who expected epirubicin with ifosfamide for a uterine
+    primary could not tell a reading of the record from an oversight. An item now says
+    it, naming the line, with I26 and S15 in its provenance; it offers nothing (the
+    regimen stays withheld) and keeps the guideline's force: an option the record rules
+    out, said as the project's reading, not advice against the regimen."""
+
+    def test_after_progression_on_ifosfamide_alone(self) -> None:
+        a = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-UTERINE-EPI-IFO" not in ids(a)
+        past = rec(a, "REC-UTERINE-EPI-IFO-PAST")
+        assert past.provenance.statements == ("S15",)
+        assert "I26" in past.provenance.interpretations
+        assert past.strength == "project's reading (I26), not the guideline's advice"
+        f = facts(past)
+        assert f["tumour.primary_site"] == "uterus"
+        assert f["systemic.therapies[0].agent"] == "ifosfamide"
+        assert f["systemic.therapies[0].progressed"] == "yes"
+        assert "the disease progressed on ifosfamide" in f["derived.regimen_past"]
+        assert "not offered (I26)" in f["derived.regimen_past"]
+        # the guideline's own option where mTOR inhibitors cannot be used stays
+        assert "REC-ANTHRACYCLINE" in ids(a)
+
+    def test_after_progression_on_epirubicin_with_ifosfamide_after_mtor(self) -> None:
+        """Progressed on sirolimus, then on epirubicin with ifosfamide: the guideline's
+        silence is said, and the item says why S15 is not beside it."""
+        a = run(case(therapies=[SIROLIMUS_PD, {
+            "agent": "epirubicin_ifosfamide", "line": 2, "started_on": "2024-09-01",
+            "progressed": "yes"}]))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "REC-UTERINE-EPI-IFO" not in ids(a)
+        f = facts(rec(a, "REC-UTERINE-EPI-IFO-PAST"))
+        assert f["systemic.therapies[1].agent"] == "epirubicin_ifosfamide"
+        assert "epirubicin with ifosfamide" in f["derived.regimen_past"]
+
+    def test_not_said_where_s15_is_shown_or_never_applies(self) -> None:
+        """S15 shown (the ifosfamide outcome not recorded: provisional), or a primary
+        outside the uterus (S15 never applies): nothing to explain."""
+        open_ = run(case(contraindicated="yes",
+                         therapies=[{**IFOSFAMIDE, "progressed": "unknown"}]))
+        assert "REC-UTERINE-EPI-IFO" in ids(open_)
+        assert "REC-UTERINE-EPI-IFO-PAST" not in ids(open_)
+        kidney = run(case("kidney", contraindicated="yes",
+                          therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-UTERINE-EPI-IFO-PAST" not in ids(kidney)

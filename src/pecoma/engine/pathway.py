@@ -548,9 +548,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     site_facts = [Fact("tumour.primary_site", site)]
     if cervix_asked:
         site_facts.append(Fact("tumour.cervix", YesNo.unknown))
-    s15 = (site is PrimarySite.uterus or cervix_asked) and not any(
-        _s15_past_if_progressed(t) and progressed_on(t) for t in case.systemic.therapies
-    )
+    # the lines of a drug of S15's regimen the disease progressed on: S15 is past (I26)
+    s15_past = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                if _s15_past_if_progressed(t) and progressed_on(t)]
+    s15 = (site is PrimarySite.uterus or cervix_asked) and not s15_past
     # a regimen holding a drug recorded as not tolerated is never proposed (I15): one item
     # says so for S14's and S15's regimens together, and where S15 is so withheld the
     # guideline's silence after progression is said as for any other site
@@ -710,6 +711,17 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     (*(("I15",) if sister or unnamed else ()),
                      *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
                      *_scope_applied(scope)))
+    elif (site is PrimarySite.uterus or cervix_asked) and s15_past:
+        # S15's regimen past: said, with the lines that put it there, so that its absence
+        # is not read as an oversight (I26); whether the cervix is involved changes
+        # nothing here, so it is not asked
+        names = _agent_names(t.agent for _i, t in s15_past)
+        out.add("REC-UTERINE-EPI-IFO-PAST",
+                [status_fact, *site_facts, *(f for i, t in s15_past for f in _line_facts(i, t)),
+                 Fact(REGIMEN_PAST, f"epirubicin with ifosfamide (S15): the disease "
+                      f"progressed on {names}, which holds a drug of the regimen; not "
+                      "offered (I26)")],
+                base)
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -906,6 +918,10 @@ def _anthracycline_failed_facts(case: Case) -> list[Fact]:
 
 #: The path of the derived fact of :func:`_anthracycline_failed_facts`.
 AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
+
+#: The path of the derived fact of REC-UTERINE-EPI-IFO-PAST: S15's regimen not offered
+#: after progression on a line holding a drug of it (I26).
+REGIMEN_PAST = "derived.regimen_past"
 
 
 def _mtor_failed_facts(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
