@@ -334,3 +334,57 @@ class TestWhyS15IsAbsent:
         kidney = run(case("kidney", contraindicated="yes",
                           therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
         assert "REC-UTERINE-EPI-IFO-PAST" not in ids(kidney)
+
+
+class TestTheMtorQuestionNamesItsLine:
+    """MISS-MTOR-PROGRESSION asked "the mTOR inhibitor already recorded" while two were
+    recorded: sirolimus, its outcome not recorded, then everolimus, working. The team
+    could not tell which line was meant, and answering it of everolimus (not progressed)
+    would have left nab-sirolimus shown after a sirolimus failure. The question now
+    names the line it is asked of, by its drug and place, in plain words (the web report
+    shows no field path)."""
+
+    def test_an_earlier_line_is_named(self) -> None:
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-PROGRESSION")
+        assert asked.question == (
+            "Has the disease progressed on the mTOR inhibitor already recorded? Asked of: "
+            "sirolimus (therapy line 1 of those recorded; line number 1; started "
+            "2024-02-01).")
+        assert "everolimus" not in asked.question
+
+    def test_two_lines_asked_of_are_each_named(self) -> None:
+        """Neither outcome recorded: the one question is asked of each line."""
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "unknown"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-PROGRESSION")
+        assert "Asked of each: " in asked.question
+        assert ("everolimus (therapy line 2 of those recorded; line number 2; started "
+                "2024-06-01)") in asked.question
+        assert ("sirolimus (therapy line 1 of those recorded; line number 1; started "
+                "2024-02-01)") in asked.question
+
+    def test_an_adjuvant_course_is_named_as_one(self) -> None:
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "setting": "adjuvant", "started_on": "2023-03-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 1, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-ADJUVANT-RELAPSE")
+        assert asked.question.endswith(
+            " Asked of: sirolimus (therapy line 1 of those recorded; adjuvant; started "
+            "2023-03-01).")
+
+    def test_the_knowledge_listing_keeps_the_general_question(self) -> None:
+        """The record itself, listed without a case, names no line."""
+        from pecoma import load_knowledge
+
+        assert load_knowledge().missing["MISS-MTOR-PROGRESSION"].question == (
+            "Has the disease progressed on the mTOR inhibitor already recorded?")

@@ -524,11 +524,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
         # an adjuvant course is not a line the disease could progress on: what is asked
         # is whether it recurred during the course or soon after it
+        # the question names the line it is asked of: another mTOR-inhibitor line may be
+        # recorded beside it
+        at = next(i for i, t in enumerate(case.systemic.therapies) if t is given)
         if_not_progressed.append(out.missing(
             "MISS-MTOR-ADJUVANT-RELAPSE" if given.setting is TherapySetting.adjuvant
             else "MISS-MTOR-PROGRESSION",
             affects=("REC-ANTHRACYCLINE",) if mtor_blocked
-            else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")))
+            else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"),
+            about=(_line_named(at, given),)))
         mtor_facts += [Fact("systemic.therapies.agent", given.agent),
                        Fact("systemic.therapies.progressed", YesNo.unknown)]
     chemo = d.progressed_on_anthracycline
@@ -970,7 +974,8 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
         return [], []
     asked = list(dict.fromkeys(out.missing(
         "MISS-MTOR-ADJUVANT-RELAPSE" if t.setting is TherapySetting.adjuvant
-        else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",)) for _i, t in doubt))
+        else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",),
+        about=(_line_named(i, t),)) for i, t in doubt))
     return [f for i, t in doubt for f in _line_facts(i, t)], asked
 
 
@@ -1105,6 +1110,21 @@ def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
         facts.append(Fact(f"{where}.best_response", line.best_response))
     facts.append(Fact(f"{where}.progressed", line.progressed))
     return facts
+
+
+def _line_named(i: int, line: TherapyLine) -> str:
+    """A recorded line in words, as a question asked of it names it: its drug, then its
+    place among the lines recorded (as the web form numbers them: "Therapy line 1") and
+    what is recorded of it ("sirolimus (therapy line 1 of those recorded; line number 1;
+    started 2024-02-01)"; an adjuvant course says so). Plain words: no field path."""
+    said = [f"therapy line {i + 1} of those recorded"]
+    if line.line is not None:
+        said.append(f"line number {line.line}")
+    if line.setting is TherapySetting.adjuvant:
+        said.append("adjuvant")
+    if line.started_on is not None:
+        said.append(f"started {line.started_on.isoformat()}")
+    return f"{_agent_names((line.agent,))} ({'; '.join(said)})"
 
 
 def _progressed_facts(line: TherapyLine) -> list[Fact]:
