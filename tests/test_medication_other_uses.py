@@ -33,7 +33,9 @@ from fastapi.testclient import TestClient
 
 from pecoma.case import Agent
 from pecoma.engine import assess
+from pecoma.engine.schedule import plan_surveillance
 from pecoma.fhir import codes as c
+from pecoma.fhir.careplan import careplan_bundle
 from pecoma.fhir.medications import agent_of, drugs_of, other_uses
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
@@ -224,6 +226,20 @@ class TestCdsServices:
         assert ("- what some medications of drugs given for diseases that are no cancer "
                 "too were given for: MedicationStatement/ms1 (hydroxyurea): what was it "
                 "given for, the PEComa or another disease?") in detail
+
+    def test_the_careplan_says_the_same(self) -> None:
+        """The CarePlan written from the record names the record and its question, and
+        makes the advice naming a drug conditional, as the card does."""
+        bc = read("Hydroxyurea 500 mg capsules")
+        a = assess(bc.case, ON)
+        written = careplan_bundle(bc.case, a, plan_surveillance(bc.case, a, ON),
+                                  patient_id=bc.patient_id, reading=bc)
+        careplan = written["entry"][0]["resource"]
+        [note] = [n["text"] for n in careplan["note"]
+                  if n["text"].startswith("Not known from the record")]
+        assert "advice naming a drug is conditional" in note
+        assert ("what some medications of drugs given for diseases that are no cancer too "
+                "were given for: MedicationStatement/ms1 (hydroxyurea)") in note
 
     @staticmethod
     def draft(name: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
