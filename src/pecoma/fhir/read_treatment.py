@@ -1483,6 +1483,22 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            f"({other_reason}): not read as a line of PEComa treatment; if "
                            "it was given for the PEComa, correct the case")
             continue
+        # a drug given for diseases that are no cancer too (hydroxyurea for sickle cell
+        # disease), nothing saying it was given for a cancer: neither a line of the
+        # PEComa's (no chemotherapy is claimed as given first for it) nor nothing (it may
+        # have been given for the PEComa): what it was given for is asked, and the lines
+        # already given are not fully known
+        purpose = meds.other_uses(med, r.resolve)
+        if purpose is not None:
+            name = " and ".join(sorted(drugs))
+            r.why[where] = f"not read as a line of PEComa treatment: {purpose}"
+            r.purposes_unknown.append(f"{where} ({name}): what was it given for, the PEComa "
+                                      f"or another disease? ({purpose})")
+            r.notes.append(f"{where}: {purpose}: not read as a line of PEComa treatment, "
+                           "and the lines already given are not fully known; if it was "
+                           "given for the PEComa, give its reason (reasonCode or "
+                           "reasonReference: the PEComa Condition) or record the line")
+            continue
         if reason is not None:  # an mTOR inhibitor or an anthracycline-based regimen
             r.notes.append(f"{where}: {agent.value} given for a condition that is not a "
                            f"cancer ({reason}): read as a line all the "

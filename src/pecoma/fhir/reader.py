@@ -146,6 +146,13 @@ class BundleCase:
     #: cancer (no line of the PEComa's, but it acts on the PEComa too: did the PEComa
     #: progress on it?). The lines already given are then not fully known.
     courses_in_doubt: tuple[str, ...] = ()
+    #: Medication records of a drug pecoma reads as an anticancer agent that is given for
+    #: diseases that are no cancer too (hydroxyurea for sickle cell disease, cladribine
+    #: for multiple sclerosis), nothing in the record saying it was given for a cancer
+    #: (:func:`pecoma.fhir.medications.other_uses`), each ``where: the question``: no line
+    #: is read from them, nor are they taken for nothing; the lines already given are not
+    #: fully known until what they were given for is recorded.
+    purposes_unknown: tuple[str, ...] = ()
     #: Medication records of a known agent that are planned, not (yet) given (an order
     #: drafted, proposed or planned, one starting after the day read for, a statement of
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
@@ -193,8 +200,8 @@ class BundleCase:
     def history_doubt(self) -> str | None:
         """Why the lines of systemic therapy already given are not fully known (a
         medication part of the record not read, a medication record whose drug pecoma
-        cannot identify, one whose start or, beside another cancer, whose purpose is
-        unknown), or ``None``."""
+        cannot identify, one whose start or, beside another cancer or for a drug given
+        for diseases that are no cancer too, whose purpose is unknown), or ``None``."""
         reasons = [f"{searches.PARTS[part]} could not be read"
                    for part in searches.MEDICATION_PARTS if part in self.unread]
         if self.unidentified_medications:
@@ -209,6 +216,12 @@ class BundleCase:
                            "for is unknown: " + "; ".join(self.courses_in_doubt[:3])
                            + (f"; and {len(self.courses_in_doubt) - 3} more"
                               if len(self.courses_in_doubt) > 3 else ""))
+        if self.purposes_unknown:
+            reasons.append("what medications of drugs given for diseases that are no "
+                           "cancer too were given for is unknown: "
+                           + "; ".join(self.purposes_unknown[:3])
+                           + (f"; and {len(self.purposes_unknown) - 3} more"
+                              if len(self.purposes_unknown) > 3 else ""))
         return "; ".join(reasons) or None
 
 
@@ -856,6 +869,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
         courses_in_doubt=tuple(r.courses_in_doubt),
+        purposes_unknown=tuple(r.purposes_unknown),
         planned=tuple(r.planned),
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),

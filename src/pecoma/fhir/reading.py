@@ -246,6 +246,10 @@ class Reader:
     #: Medication records given beside another present primary cancer, naming no reason
     #: that tells which cancer they were given for: each ``where: the question``.
     courses_in_doubt: list[str] = field(default_factory=list)
+    #: Medication records of a drug given for diseases that are no cancer too, nothing
+    #: saying it was given for a cancer (:func:`pecoma.fhir.medications.other_uses`):
+    #: each ``where: the question``.
+    purposes_unknown: list[str] = field(default_factory=list)
     #: Elements the reading refused in its own words (a medication's dosage timing it
     #: cannot read: :func:`pecoma.fhir.medications.unread_timing`), by path: the R4B
     #: validator's issues at them or within them are not said again.
