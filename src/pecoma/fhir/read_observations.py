@@ -28,6 +28,7 @@ from pecoma.fhir.read_conditions import (
 )
 from pecoma.fhir.reading import (
     NOT_A_PART,
+    OF_ONE_TIME,
     Order,
     Reader,
     as_list,
@@ -46,6 +47,7 @@ from pecoma.fhir.reading import (
     reference_of,
     site_of,
     stated_side,
+    time_order,
 )
 from pecoma.fhir.references import parse_reference
 from pecoma.numbers import number_text, parse_number
@@ -1195,9 +1197,9 @@ def _order(obs: Mapping[str, Any]) -> Order:
     it was issued: the time it was made available, the latest its result can be of), when
     it was issued, then its status (a correction after the final result)."""
     raw = obs.get("issued")
-    issued = instant(raw) if isinstance(raw, str) else ""
-    return (effective_time(obs) or issued, issued,
-            _STATUS_RANK.get(str(obs.get("status")), 1))
+    issued = raw if isinstance(raw, str) else ""
+    return time_order(effective_time(obs) or issued, instant(issued),
+                      _STATUS_RANK.get(str(obs.get("status")), 1))
 
 
 def live_observations(
@@ -1328,10 +1330,8 @@ def _implication(r: Reader, obs: Mapping[str, Any], where: str, sig: _Significan
             sig.disputed[key] = f"{where} says {_words(significance)}, {other} {_words(said)}"
             r.notes.append(f"{label}: its clinical significance is given differently by "
                            f"{where} ({_words(significance)}) and {other} ({_words(said)}), "
-                           "and neither is the later result (the same effective time, or one "
-                           "given only to the month or year that holds the other's, and "
-                           "neither issued later nor a correction of the other; or one with "
-                           "no time at all): its significance is unknown")
+                           f"and neither is the later result ({OF_ONE_TIME}): its "
+                           "significance is unknown")
             continue
         sig.disputed.pop(key, None)  # (one of one time with it would have disagreed)
         sig.kept[key] = significance
@@ -1573,9 +1573,10 @@ def _forget(r: Reader, path: str) -> None:
 
 def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                  latest: dict[str, list[tuple[Order, str, Any]]]) -> None:
-    """A fact two results of one time give differently (same effective time, and neither
-    issued later nor a correction of the other) is unknown: the order of the bundle's
-    entries says nothing about which is right. ``gave``: the facts ``obs`` gave."""
+    """A fact two results of one time give differently (:func:`known_later`: the same
+    effective time, or a date alone holding the other's, and neither issued later nor a
+    correction of the other) is unknown: the order of the bundle's entries says nothing
+    about which is right. ``gave``: the facts ``obs`` gave."""
     order = r.orders.get(id(obs)) or _order(obs)
     for path in gave:
         value = _at(r, path)
@@ -1586,11 +1587,8 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
             _forget(r, path)
             other, said = rivals[-1]
             r.notes.append(f"{path}: {where} ({show_value(value)}) and {other} "
-                           f"({show_value(said)}) disagree, and neither is the later result "
-                           "(the same effective time, or one given only to the month or year "
-                           "that holds the other's, and neither issued later nor a "
-                           "correction of the other; or one with no time at all, neither "
-                           f"effective[x] nor issued): {path} is unknown")
+                           f"({show_value(said)}) disagree and neither is the later result, "
+                           f"so {path} is unknown ({OF_ONE_TIME})")
 
 
 def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:
@@ -1780,7 +1778,38 @@ def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
             and r.metastatic_history is None:
         r.metastatic_history = earlier
     said = said or m.lower_words(concept) or "(no value)"
+    _spread_in_time(r, obs, where, r.distant_metastasis_stated is not None,
+                    f"cancer disease status '{said}'")
     _evidence(r, obs, where, f"cancer disease status '{said}'")
+
+
+def _spread_in_time(r: Reader, obs: Mapping[str, Any], where: str, present: bool,
+                    said: str) -> None:
+    """A statement of distant spread (a disease status, an M category of M1: ``present``
+    whether it says distant metastases are present) read in time order, by the rule for
+    every result (:func:`known_later`): the later decides (as the caller has read it),
+    and two of one time that differ, one saying distant metastases are present and the
+    other not, leave it undecided, whatever their order in the bundle: the metastases
+    are neither taken as present now nor as gone (a history of metastatic cancer: the
+    disease is never localized, and its status is asked unless the metastases recorded
+    give it), noted with both."""
+    order = r.orders.get(id(obs)) or _order(obs)
+    same_time = [x for x in r.spread_statements if not known_later(x[0], order)]
+    rivals = [x for x in same_time if x[3] != present]
+    r.spread_statements = [*same_time, (order, where, said, present)]
+    if not rivals:
+        r.spread_disputed = None
+        return
+    _o, other, other_said, _p = rivals[-1]
+    r.distant_metastasis_stated = None
+    r.metastatic_history = r.metastatic_history or (where if present else other)
+    r.spread_disputed = (f"{where} ({said}) and {other} ({other_said}) differ on whether "
+                         "distant metastases are present, and neither is the later result "
+                         f"({OF_ONE_TIME})")
+    r.notes.append(f"{r.spread_disputed}: distant metastases are taken neither as present "
+                   "now nor as gone (a history of metastatic cancer: the disease is not "
+                   "taken as localized); record the disease status, or the metastases "
+                   "present now")
 
 
 def _evidence(r: Reader, obs: Mapping[str, Any], where: str, text: str) -> None:
@@ -1824,6 +1853,7 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                            category != "M0")
         elif category == "M1":
             r.distant_metastasis_stated = where
+            _spread_in_time(r, obs, where, True, f"TNM distant metastases category '{said}'")
             _evidence(r, obs, where, f"TNM distant metastases category '{said}'")
         elif category == "M0":
             r.why[where] = (f"a TNM distant metastases category ({show_value(said, 60)}) "
