@@ -618,27 +618,30 @@ _OTHER_DIMENSIONS: Final = ("33729-5", "33732-9")
 def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE TumorSize: the longest dimension in component 33728-7 (no value[x]), or a
     plain valueQuantity. The size is the largest dimension of the measurement (the
-    longest, by definition): a value and a longest dimension that disagree, or another
-    dimension larger than the one labelled longest, give the larger, noted."""
+    longest, by definition): a value and a longest dimension that disagree, or two
+    longest dimensions that do, or another dimension larger than the one labelled
+    longest, give the larger, noted."""
     components = [x for x in as_list(obs.get("component")) if isinstance(x, dict)]
-    longest = next((x for x in components
-                    if m.has_loinc(x.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
+    longest = [(m.LOINC_LONGEST_DIMENSION, x) for x in components
+               if m.has_loinc(x.get("code"), m.LOINC_LONGEST_DIMENSION)]
     others = [(code, x) for x in components for code in _OTHER_DIMENSIONS
               if m.has_loinc(x.get("code"), code)]
     mark = len(r.puts)
-    if "valueQuantity" not in obs and longest is not None:
-        _size(r, longest, f"{where}.component(33728-7)")
+    if "valueQuantity" not in obs and longest:
+        _size(r, longest[0][1], f"{where}.component(33728-7)")
         if len(r.puts) == mark:  # no size read ('> 5 cm')
             return
         r.sources["tumour.size"] = where
         given = "the longest dimension"
+        # a second longest dimension (two measurements written as one: the larger is taken)
+        others = [*longest[1:], *others]
     else:
         _size(r, obs, where)
         if len(r.puts) == mark:  # this observation's value was not read
             return
         given = "the value"
         # a value and a longest dimension both given (mCODE forbids the first)
-        others = [(m.LOINC_LONGEST_DIMENSION, longest)] if longest is not None else []
+        others = longest
     for code, comp in others:
         value = r.data["tumour"]["size"]
         other = _size_value(r, comp, f"{where}.component({code})")
@@ -647,10 +650,13 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         if code == m.LOINC_LONGEST_DIMENSION and _cm(other) != _cm(value):
             larger = max(value, other, key=_cm)
             r.put("tumour.size", larger, where)
-            r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a "
-                           f"longest dimension ({other['value']} {other['unit']}) that "
-                           f"disagree: the larger, {larger['value']} {larger['unit']}, is "
-                           "taken")
+            pair = ("a value ({}) and a longest dimension ({})" if given == "the value"
+                    else "two longest dimensions ({} and {})")
+            r.notes.append(f"{where}: "
+                           + pair.format(f"{value['value']} {value['unit']}",
+                                         f"{other['value']} {other['unit']}")
+                           + f" that disagree: the larger, {larger['value']} "
+                           f"{larger['unit']}, is taken")
         elif code != m.LOINC_LONGEST_DIMENSION and _cm(other) > _cm(value):
             r.put("tumour.size", other, where)
             r.notes.append(f"{where}: an additional dimension ({other['value']} "
