@@ -28,6 +28,7 @@ from pecoma.fhir.present_again import explicit_free_contradicted, present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
     HISTORY_CLINICAL,
+    OF_ONE_TIME,
     Order,
     Reader,
     as_list,
@@ -556,7 +557,7 @@ def _stated_on(cond: Mapping[str, Any]) -> Order:
                           (extension(cond, c.ASSERTED_DATE) or {}).get("valueDateTime"),
                           cond.get("recordedDate"))
             if (d := day_of(raw)) is not None]
-    return (max(days).isoformat() if days else "", "", 1)
+    return Order(max(days).isoformat() if days else "")
 
 
 def _latest(statements: list[_Histology]) -> list[_Histology]:
@@ -635,7 +636,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             r.why[where] = shown
             out.unread.append((where, _may_name_pecoma(obs, r)))
             continue
-        x = (r.orders.get(id(obs), ("", "", 1)), where,
+        x = (r.orders.get(id(obs), Order("")), where,
              (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
              else None, shown)
         described = _described(obs, conditions, r)
@@ -681,8 +682,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             r.issue(where, "(histology in doubt)",
                     f"cannot be read as {what}: {_shown(pecoma[-1])} and "
                     f"{_shown(other[-1])} disagree on its histology, and neither is the "
-                    "later (the same time, neither issued later nor a correction of the "
-                    "other; or one with no time at all), so whether it is "
+                    f"later ({OF_ONE_TIME}), so whether it is "
                     + ("the PEComa's spread" if spread else "a PEComa") + " is in "
                     "doubt: record which stands (a corrected or amended result, or a later "
                     "one); " + ("the disease status" if spread else "the diagnosis")
@@ -1863,6 +1863,12 @@ def derive_status(r: Reader) -> None:
     elif r.primary_recurred is not None:
         r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
         r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")
+    elif r.spread_disputed is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.spread_disputed}, so whether distant metastases "
+                "are present now is unknown; record the disease status, or the metastases "
+                "present now (mCODE SecondaryCancerCondition, with onset and "
+                "clinicalStatus); the disease status is never assumed")
     elif r.metastatic_history is not None:
         r.issue("stage.status", "(not found)",
                 f"cannot be derived: {r.metastatic_history} states a history of metastatic "

@@ -48,7 +48,9 @@ from pecoma.fhir.read_conditions import (
     the_pecoma,
 )
 from pecoma.fhir.reading import (
+    OF_ONE_TIME,
     NotTolerated,
+    Order,
     Planned,
     Reader,
     agreeing,
@@ -61,13 +63,13 @@ from pecoma.fhir.reading import (
     extension,
     given_without_day,
     has_code,
-    instant,
     known_later,
     live_condition,
     reference_of,
     resolved,
     site_of,
     stated_sides,
+    time_order,
 )
 
 __all__ = [
@@ -861,13 +863,13 @@ def _resource_of(where: str) -> str:
 #: A margin one text or value gives: its time (as ``r.orders`` holds an observation's),
 #: where it is, the margin (``Margin.unknown``: a statement that is not plain, see
 #: ``mcode.margin_in_text``), and the text it was read from.
-_Reading = tuple[tuple[str, str, int], str, Margin, str]
+_Reading = tuple[Order, str, Margin, str]
 
 
 def _procedure_margins(proc: Mapping[str, Any], where: str) -> list[_Reading]:
     """The margins stated on a resection Procedure (its outcome, its notes), each of the
     operation's time."""
-    order = (instant(_performed_on(proc)), "", 1)
+    order = time_order(_performed_on(proc))
     outcome = proc.get("outcome")
     texts = [(f"{where}.outcome", m.concept_text(outcome), m.lower_words(outcome))]
     texts += [(f"{where}.note", str(n.get("text") or ""), str(n.get("text") or ""))
@@ -922,7 +924,7 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
     if rivals:
         named = " and ".join(f"{w} ({show_value(text)})" for _o, w, _m, text in [*rivals, last])
         r.notes.append(f"surgery.margin: {named} differ, and none is known to be the later "
-                       "result (the same time, or one undated): surgery.margin is unknown")
+                       f"result ({OF_ONE_TIME}): surgery.margin is unknown")
         for _o, w, _m, _t in [*rivals, last]:
             if not _on_procedure(w):
                 r.why[w] = "a margin result differing from another of the same time"
@@ -963,7 +965,7 @@ def _margins_between(days: list[dt.date], observations: list[tuple[str, dict[str
     found: list[list[_Reading]] = [[] for _d in days]
     undated: list[str] = []
     for reading in _observed_margins(observations, r, coded=True):
-        seen = day_of(reading[0][0][:10])
+        seen = day_of(reading[0].day or reading[0].time[:10])  # its day as written
         if seen is None:
             undated.append(reading[1])
             continue
