@@ -40,7 +40,14 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import days_of
-from pecoma.fhir.reading import Reader, codings, extension, given_without_day, project_code
+from pecoma.fhir.reading import (
+    Reader,
+    codings,
+    extension,
+    given_without_day,
+    project_code,
+    refuse_backwards,
+)
 
 __all__ = ["explicit_free_contradicted", "present_again"]
 
@@ -137,6 +144,7 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
         # a further PEComa Condition, not in the past, that arose after the day: the
         # PEComa came back (or a new one arose); one with no onset is the PEComa
         # recorded again, as the primary's own entry is
+        _refuse_backwards_onset(cond, where, r)
         onset = _onset_raw(cond)
         given = given_without_day(cond, "onset")
         if onset is not None:
@@ -155,6 +163,7 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
             yield _Statement(where, "a PEComa, not in the past, beside the one read as the "
                              "primary", True, when, day, verb="records")
     for where, cond in r.pecoma_unread:
+        _refuse_backwards_onset(cond, where, r)
         raw = _onset_raw(cond)
         if raw is not None:
             when, day = _placed_raw(raw, since, "onset")
@@ -287,6 +296,13 @@ def _end_shown(raw: Any, days: Any, what: str) -> str:
     if not isinstance(raw, str):
         return f"(no {what})"
     return raw if days is not None else show_value(raw, 40)
+
+
+def _refuse_backwards_onset(cond: Mapping[str, Any], where: str, r: Reader) -> None:
+    """A Condition's onsetPeriod ending before it starts, refused (as the PEComa's own)."""
+    refuse_backwards(cond.get("onsetPeriod"), where, "onsetPeriod",
+                     "when it began, placed against the day the patient would be free of "
+                     "disease since, is read from it", r)
 
 
 def _onset_raw(cond: Mapping[str, Any]) -> str | None:

@@ -23,7 +23,6 @@ from pecoma.case import (
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
-from pecoma.fhir.medications import backwards_period
 from pecoma.fhir.present_again import explicit_free_contradicted, present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
@@ -47,6 +46,7 @@ from pecoma.fhir.reading import (
     known_later,
     live_condition,
     reference_of,
+    refuse_backwards,
     refuted_in_doubt,
     resolved,
     site_of,
@@ -819,10 +819,7 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
     # a period that ends before it starts contradicts itself on the day read from it (a
     # metastasis's detection day decides its timing and the disease-free interval, S16):
     # refused, naming both ends, as a resection's performedPeriod is
-    for path, value, rule in backwards_period(
-            period, "onsetPeriod", f"{fact} is read from it"):
-        r.issue(f"{where}.{path}", value, rule)
-        r.refused_elements.add(f"{where}.{path}")
+    refuse_backwards(period, where, "onsetPeriod", f"{fact} is read from it", r)
     asserted = extension(cond, c.ASSERTED_DATE) or {}
     for raw in (cond.get("onsetDateTime"),
                 period.get("start") if isinstance(period, dict) else None,
@@ -1383,6 +1380,10 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         paths.append(where)
         status = clinical_status(cond)
         abated = any(k.startswith("abatement") for k in cond)
+        # an abatement makes a metastasis with no status history (FHIR con-4): a period
+        # ending before it starts contradicts itself on when it resolved
+        refuse_backwards(cond.get("abatementPeriod"), where, "abatementPeriod",
+                         "whether the metastasis resolved, and when, is read from it", r)
         if status is None and abated and (
                 words := words_only(cond.get("clinicalStatus"))) is not None:
             # a status that could not be read never makes present disease history: the

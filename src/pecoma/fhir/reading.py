@@ -46,6 +46,7 @@ __all__ = [
     "modifier_urls",
     "project_code",
     "reference_of",
+    "refuse_backwards",
     "refuted_in_doubt",
     "resolved",
     "same_resource",
@@ -336,6 +337,22 @@ def given_without_day(resource: Mapping[str, Any], element: str) -> str | None:
     when it is not given): its day is then unknown, never taken from another date."""
     return next((form for suffix, form in _WITHOUT_DAY.items()
                  if element + suffix in resource), None)
+
+
+def refuse_backwards(period: Any, where: str, at: str, reads: str, r: Reader) -> bool:
+    """Refuse a Period of the resource at ``where`` (``at``: its element,
+    ``effectivePeriod``) whose end is surely before its start, FHIR R4's invariant per-1,
+    by the one check every period the reader reads goes through
+    (:func:`pecoma.fhir.medications.backwards_period`), named at its end with the start
+    and what is read from it (``reads``); said once however often the period is read.
+    Whether it was refused."""
+    found = meds.backwards_period(period, at, reads)
+    for path, value, rule in found:
+        named = f"{where}.{path}"
+        if named not in r.refused_elements:
+            r.issue(named, value, rule)
+            r.refused_elements.add(named)
+    return bool(found)
 
 
 def reference_of(reference: Any) -> str | None:
