@@ -219,6 +219,9 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
+    #: Patients (by identity) held in a Bundle whose ``meta`` says information was
+    #: withheld from it (:func:`pecoma.fhir.searches.withheld_label`): why.
+    withheld_bundles: dict[int, str] = field(default_factory=dict)
     #: Conditions set aside for a modifierExtension pecoma does not understand (its URLs)
     #: or a label saying information was withheld (the label): where, the resource, the
     #: URLs, the label (a PEComa among them is named if no other is found).
