@@ -1,4 +1,5 @@
-"""What the record's Patient says of whether the patient died, and whether it may be read.
+"""What the record's Patient says of whether the patient died, of when the patient was
+born, and whether it may be read.
 
 ``Patient.deceased[x]`` says the patient died (a ``deceasedDateTime``, or
 ``deceasedBoolean`` true). Whether the patient died is **unknown**, never read as alive,
@@ -11,17 +12,23 @@ given by a Patient whose information was withheld: labelled ``REDACTED`` or
 Bundle holding it), or whose name reads "REDACTED" (a record de-identified by blanking its
 elements): a ``deceased[x]`` missing from it may be what was withheld. A value the
 withheld Patient does give is read (what is there was not withheld).
+
+The ``birthDate`` places an onset given as an age (:mod:`pecoma.fhir.ages`). It is not
+known when not given, given only as a data-absent-reason, or the Patient is set aside for
+a modifierExtension; one that is no FHIR date is refused, naming it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from pecoma.errors import show_value
 from pecoma.fhir import searches
+from pecoma.fhir.ages import NO_PATIENT, Birth
+from pecoma.fhir.medications import days_of
 from pecoma.fhir.reading import Reader, as_list, modifier_urls
 
 __all__ = ["PatientRead", "read_patient"]
@@ -31,18 +38,20 @@ DATA_ABSENT_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/data-abs
 
 #: The Patient's elements whose values the reader takes (none of them when the Patient is
 #: set aside for a modifierExtension: they are then left out of its validation too).
-_READ_ELEMENTS: Final = ("deceasedBoolean", "deceasedDateTime")
+_READ_ELEMENTS: Final = ("deceasedBoolean", "deceasedDateTime", "birthDate")
 
 
 @dataclass(frozen=True, slots=True)
 class PatientRead:
     """What the Patient gave: the death recorded (the date given, or ``"yes"``), or why
-    whether the patient died is unknown; and the elements it holds that are not read,
-    left out of its validation (said as unknown, not refused as well)."""
+    whether the patient died is unknown; the birth date (:class:`Birth`); and the elements
+    it holds that are not read, left out of its validation (said as unknown, not refused
+    as well)."""
 
     deceased: str | None = None
     vital_unknown: str | None = None
     aside: tuple[str, ...] = ()
+    birth: Birth = NO_PATIENT
 
 
 def read_patient(patient: Mapping[str, Any], label: str, entry_modifiers: str,
@@ -61,7 +70,16 @@ def read_patient(patient: Mapping[str, Any], label: str, entry_modifiers: str,
                        "were absent): whether the patient has died is unknown, not taken "
                        "as alive; check the patient's record before acting on this advice")
         return PatientRead(vital_unknown=f"{why}: its deceased[x] is not read",
-                           aside=tuple(k for k in _READ_ELEMENTS if k in patient))
+                           aside=tuple(k for k in _READ_ELEMENTS if k in patient),
+                           birth=Birth(None, f"{why}: its birthDate is not read"))
+    withheld = withheld_from(patient, label, held_withheld)
+    return replace(_vital_status(patient, label, withheld, r),
+                   birth=_birth(patient, label, withheld, r))
+
+
+def _vital_status(patient: Mapping[str, Any], label: str, withheld: str | None,
+                  r: Reader) -> PatientRead:
+    """What ``deceased[x]`` says (:func:`read_patient`), noted."""
     deceased = _deceased(patient)
     if deceased is not None:
         r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
@@ -75,16 +93,15 @@ def read_patient(patient: Mapping[str, Any], label: str, entry_modifiers: str,
                        f"read ({said}): it is unknown, not taken as alive; check it before "
                        "acting on this advice")
         return PatientRead(vital_unknown=said, aside=(unread[0],))
-    absent = _deceased_absent(patient)
+    absent = _absent_reason(patient, "deceasedDateTime", "deceasedBoolean")
     if absent is not None:
         r.notes.append(f"Patient.deceased[x]: whether the patient has died is not "
                        f"recorded (data-absent-reason '{absent}'): it is unknown, not "
                        "taken as alive; check it before acting on this advice")
         return PatientRead(vital_unknown=f"Patient.deceased[x] is not recorded "
                                          f"(data-absent-reason '{absent}')")
-    withheld = withheld_from(patient, label, held_withheld)
     if withheld is not None and not any(
-            patient.get(k) is not None for k in _READ_ELEMENTS):
+            patient.get(k) is not None for k in ("deceasedBoolean", "deceasedDateTime")):
         # a value missing from a Patient whose information was withheld may be what was
         # withheld: unknown, not absent (never read as alive)
         said = f"{withheld}, and it gives no deceased[x], which may be what was withheld"
@@ -92,6 +109,32 @@ def read_patient(patient: Mapping[str, Any], label: str, entry_modifiers: str,
                        f"{said}; not taken as alive; check it before acting on this advice")
         return PatientRead(vital_unknown=said)
     return PatientRead()
+
+
+#: A FHIR date: a year, a month or a day.
+_DATE: Final = re.compile(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?")
+
+
+def _birth(patient: Mapping[str, Any], label: str, withheld: str | None,
+           r: Reader) -> Birth:
+    """The Patient's birth date, or why it is not known (``withheld``: why information
+    may have been withheld from it, said when it gives none). A ``birthDate`` that is no
+    FHIR date is refused, naming it; one given only as a data-absent-reason is not
+    known."""
+    raw = patient.get("birthDate")
+    if isinstance(raw, str) and _DATE.fullmatch(raw) and (days := days_of(raw)) is not None:
+        return Birth(days)
+    if raw is not None:
+        r.issue(f"{label}.birthDate", raw, "must be a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+        r.refused_elements.add(f"{label}.birthDate")
+        return Birth(None, f"{label}.birthDate is not a date")
+    absent = _absent_reason(patient, "birthDate")
+    if absent is not None:
+        return Birth(None, f"{label}.birthDate is not recorded (data-absent-reason "
+                           f"'{absent}')")
+    if withheld is not None:
+        return Birth(None, f"{withheld}, and it gives no birthDate")
+    return Birth(None, f"{label} gives no birthDate")
 
 
 def withheld_from(patient: Mapping[str, Any], label: str,
@@ -160,12 +203,12 @@ def _json_kind(value: Any) -> str:
             list: "a list"}.get(type(value), type(value).__name__)
 
 
-def _deceased_absent(patient: Mapping[str, Any]) -> str | None:
-    """The data-absent-reason a ``Patient.deceased[x]`` with no value carries (its
-    ``_deceasedDateTime`` or ``_deceasedBoolean`` holding only that extension: whether the
-    patient died is unknown), or ``None``."""
-    for key in ("_deceasedDateTime", "_deceasedBoolean"):
-        element = patient.get(key)
+def _absent_reason(patient: Mapping[str, Any], *elements: str) -> str | None:
+    """The data-absent-reason one of the Patient's ``elements`` with no value carries (its
+    ``_deceasedBoolean`` or ``_birthDate`` twin holding that extension: the value is
+    unknown), or ``None``."""
+    for key in elements:
+        element = patient.get(f"_{key}")
         if isinstance(element, dict):
             for e in as_list(element.get("extension")):
                 if isinstance(e, dict) and e.get("url") == DATA_ABSENT_EXTENSION:

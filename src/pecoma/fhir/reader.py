@@ -44,6 +44,7 @@ from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
+from pecoma.fhir.ages import Birth
 from pecoma.fhir.entries import answer, deleted, walk
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.patient import PatientRead, read_patient
@@ -667,12 +668,15 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             patients[0][1], _label(*patients[0]), r.entry_modifiers.get(id(patients[0][1]), ""),
             r.withheld_bundles.get(id(patients[0][1])), r)
     deceased, vital_unknown = found_patient.deceased, found_patient.vital_unknown
+    r.birth = found_patient.birth
     if deceased is None and vital_unknown is None and "patient" in unread:
         # the Patient the caller could not read (a CDS prefetch null, an
         # OperationOutcome, a read that failed) says nothing of whether the patient
         # died: unknown, as an unreadable deceased[x] is, never taken as alive (the
         # caller lists the part not read, with why: no note says it again)
         vital_unknown = f"the Patient resource could not be read: {unread['patient']}"
+        if not patients:
+            r.birth = Birth(None, vital_unknown)
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "

@@ -16,6 +16,7 @@ from pecoma.errors import FieldIssue, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.ages import NO_PATIENT, Birth
 from pecoma.fhir.medications import day_of
 
 __all__ = [
@@ -219,6 +220,9 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
+    #: The Patient's birth date (or why it is not known): it places an onset given as an
+    #: age (:mod:`pecoma.fhir.ages`).
+    birth: Birth = NO_PATIENT
     #: Patients (by identity) held in a Bundle whose ``meta`` says information was
     #: withheld from it (:func:`pecoma.fhir.searches.withheld_label`): why.
     withheld_bundles: dict[int, str] = field(default_factory=dict)
