@@ -1773,7 +1773,8 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
     """The periods of a medication record whose end is before its start
     (:func:`backwards_period`: the ``effectivePeriod`` of a statement or an administration, a
-    dosage's ``boundsPeriod``), each named at its end as :func:`unread_timing` names an
+    dosage's ``boundsPeriod``, a request's ``dispenseRequest.validityPeriod``, whose start
+    may be its first day), each named at its end as :func:`unread_timing` names an
     element: the record contradicts itself, and its end decides whether the drug is given
     now. Only for a record that is read: one entered in error, or not given (a cancelled
     order), decides nothing by its dates, and is not checked."""
@@ -1781,6 +1782,10 @@ def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]
     out: list[tuple[str, Any, str]] = []
     if kind in ("MedicationStatement", "MedicationAdministration"):
         out += backwards_period(resource.get("effectivePeriod"), "effectivePeriod")
+    dispense = resource.get("dispenseRequest") if kind == "MedicationRequest" else None
+    if isinstance(dispense, dict):
+        out += backwards_period(dispense.get("validityPeriod"),
+                                "dispenseRequest.validityPeriod")
     held = resource.get(_DOSAGE_LISTS.get(kind, ""))
     for i, dosage in enumerate(held if isinstance(held, list) else []):
         timing = dosage.get("timing") if isinstance(dosage, dict) else None

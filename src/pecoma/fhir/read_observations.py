@@ -45,6 +45,7 @@ from pecoma.fhir.reading import (
     live_condition,
     project_code,
     reference_of,
+    refuse_backwards,
     site_of,
     stated_side,
     time_order,
@@ -1212,7 +1213,11 @@ def live_observations(
     observations: list[tuple[str, dict[str, Any]]], r: Reader,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The observations that are results: not entered in error nor cancelled, and not
-    ``registered`` (ordered, no result yet: listed as not read), in time order."""
+    ``registered`` (ordered, no result yet: listed as not read), in time order. The
+    ``effectivePeriod`` of a result of a kind the reader reads (:func:`observation_kind`)
+    that ends before it starts is refused (:func:`pecoma.fhir.reading.refuse_backwards`):
+    when the result holds decides which result is the later and where it stands against
+    a day (the resection, the day metastases resolved)."""
     live = []
     for where, obs in observations:
         status = str(obs.get("status"))
@@ -1220,6 +1225,9 @@ def live_observations(
             r.why[where] = "no result yet (status 'registered')"
         elif status not in _IGNORED_OBS_STATUS:
             live.append((where, obs))
+            if r.kinds.get(id(obs)) is not None:
+                refuse_backwards(obs.get("effectivePeriod"), where, "effectivePeriod",
+                                 "when the result holds is read from it", r)
     # Later observations win: sort by effective time, issued, then status (stable on
     # bundle order, which decides nothing: results of one time that disagree are unknown).
     orders = r.orders

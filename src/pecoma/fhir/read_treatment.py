@@ -66,6 +66,7 @@ from pecoma.fhir.reading import (
     known_later,
     live_condition,
     reference_of,
+    refuse_backwards,
     resolved,
     site_of,
     stated_sides,
@@ -532,11 +533,8 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         # an operation dated by a period that ends before it starts: the record
         # contradicts itself on the day of the resection (surgery.date, which dates the
         # surveillance and the margin): refused, naming both ends, as a medication's is
-        for path, value, rule in meds.backwards_period(
-                p.get("performedPeriod"), "performedPeriod",
-                "the day of the operation (surgery.date) is read from it"):
-            r.issue(f"{w}.{path}", value, rule)
-            r.refused_elements.add(f"{w}.{path}")
+        refuse_backwards(p.get("performedPeriod"), w, "performedPeriod",
+                         "the day of the operation (surgery.date) is read from it", r)
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     statuses = {w: _status_read(w, p, observations, r) for w, p in resections}
     performed = [(w, p) for w, p in resections if statuses[w] is SurgeryStatus.performed]

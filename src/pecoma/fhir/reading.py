@@ -16,6 +16,7 @@ from pecoma.errors import FieldIssue, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.ages import NO_PATIENT, Birth
 from pecoma.fhir.medications import day_of
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "modifier_urls",
     "project_code",
     "reference_of",
+    "refuse_backwards",
     "refuted_in_doubt",
     "resolved",
     "same_resource",
@@ -228,6 +230,12 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
+    #: The Patient's birth date (or why it is not known): it places an onset given as an
+    #: age (:mod:`pecoma.fhir.ages`).
+    birth: Birth = NO_PATIENT
+    #: Patients (by identity) held in a Bundle whose ``meta`` says information was
+    #: withheld from it (:func:`pecoma.fhir.searches.withheld_label`): why.
+    withheld_bundles: dict[int, str] = field(default_factory=dict)
     #: Conditions set aside for a modifierExtension pecoma does not understand (its URLs)
     #: or a label saying information was withheld (the label): where, the resource, the
     #: URLs, the label (a PEComa among them is named if no other is found).
@@ -350,6 +358,22 @@ def given_without_day(resource: Mapping[str, Any], element: str) -> str | None:
     when it is not given): its day is then unknown, never taken from another date."""
     return next((form for suffix, form in _WITHOUT_DAY.items()
                  if element + suffix in resource), None)
+
+
+def refuse_backwards(period: Any, where: str, at: str, reads: str, r: Reader) -> bool:
+    """Refuse a Period of the resource at ``where`` (``at``: its element,
+    ``effectivePeriod``) whose end is surely before its start, FHIR R4's invariant per-1,
+    by the one check every period the reader reads goes through
+    (:func:`pecoma.fhir.medications.backwards_period`), named at its end with the start
+    and what is read from it (``reads``); said once however often the period is read.
+    Whether it was refused."""
+    found = meds.backwards_period(period, at, reads)
+    for path, value, rule in found:
+        named = f"{where}.{path}"
+        if named not in r.refused_elements:
+            r.issue(named, value, rule)
+            r.refused_elements.add(named)
+    return bool(found)
 
 
 def reference_of(reference: Any) -> str | None:
