@@ -207,8 +207,33 @@ RESECTION_WORDS: Final = (
     "hysterectomy", "nephrectomy", "hepatectomy", "lobectomy", "pneumonectomy",
     "segmentectomy", "cystectomy", "gastrectomy", "colectomy", "enterectomy",
     "pancreatectomy", "myomectomy", "resection", "excision", "metastasectomy")
-NOT_RESECTION_WORDS: Final = ("biopsy", "aspiration", "core needle", "embolization",
-                              "ablation")
+#: Words naming a procedure that takes tissue (a biopsy, an aspiration, a core needle) or
+#: treats it in place (an embolization, an ablation), British and US spellings alike
+#: ("biopsied", "embolisation", "chemoembolization", "cryoablation", "ablative"): no
+#: resection, unless words naming a resection stand beside them (:func:`resection_words`).
+NOT_RESECTION: Final = re.compile(
+    r"biops|aspirat|core needle|emboli[sz](?:ation|e|ed|ing)\b|\btace\b|ablat")
+#: Of those, the ones that treat the tumour in place: beside a resection, which of them
+#: removed the tumour cannot be told.
+_TREATED_IN_PLACE: Final = re.compile(r"emboli[sz](?:ation|e|ed|ing)\b|\btace\b|ablat")
+#: An excisional biopsy ("Excisional biopsy of renal mass", "excision biopsy"): a biopsy,
+#: never a resection's words ("excision"), yet it may have removed the lesion whole.
+EXCISIONAL_BIOPSY: Final = re.compile(r"\bexcision(?:al)? biops")
+#: Words stating that an operation was not carried out: begun and stopped, only tried, the
+#: abdomen opened and closed, the tumour found unresectable ("Aborted nephrectomy",
+#: "Nephrectomy abandoned", "Attempted laparoscopic nephrectomy", "Open and close
+#: laparotomy", "Nephrectomy not performed"). Such an operation is read as a ``stopped``
+#: one is, whatever its status.
+NOT_CARRIED_OUT: Final = re.compile(
+    r"\b(?:abort(?:ed)?|abandon(?:ed|ment)?|attempt(?:ed)?|unresectable|inoperable"
+    r"|open(?:ed)? ?(?:and|&|\+|/) ?clos(?:e|ed|ure)"
+    r"|not (?:done|performed|carried out|completed|undertaken))\b")
+#: Words putting a resection named beside a biopsy in doubt, besides a negation: a
+#: resection not (yet) done, or one in place of which something else was done ("Biopsy;
+#: nephrectomy planned", "Biopsy instead of nephrectomy").
+_RESECTION_DEFERRED: Final = re.compile(
+    r"\b(?:instead|rather than|in place of|deferr?ed|declined|refused|planned|scheduled"
+    r"|cancel\w*|postponed|proposed|recommended|to follow)\b")
 
 
 def as_list(value: Any) -> list[Any]:
@@ -536,26 +561,58 @@ def is_lymph_node_site(body_sites: Any) -> bool:
         for x in concepts for system, code in codings(x))
 
 
+def resection_words(words: str) -> str | None:
+    """What a Procedure's words (in :func:`plain_words` form) name, by one rule for every
+    reading of them: ``"resection"``; ``"none"`` (a biopsy, an aspiration, an ablation,
+    an embolization, an excisional biopsy: :data:`NOT_RESECTION`, and no resection);
+    ``"doubt"`` (a resection beside an ablation or an embolization, or beside a biopsy
+    and a negation or a word deferring it, "Biopsy; nephrectomy not possible",
+    "Biopsy instead of nephrectomy": which was done cannot be told); ``None`` (neither).
+    A resection beside a biopsy of something else is the resection ("Nephrectomy with
+    lymph node biopsy", "Nephrectomy; biopsy of para-aortic node", "Radical nephrectomy
+    after prior biopsy", "Nephrectomy/adrenal biopsy"): an operation report names the
+    nodes sampled with it. Words saying the operation was not carried out
+    (:data:`NOT_CARRIED_OUT`) are no negation here: such a resection is read as a
+    ``stopped`` one ("Nephrectomy abandoned; biopsy taken")."""
+    body = EXCISIONAL_BIOPSY.sub("biopsy", words)
+    resection = (any(w in body for w in RESECTION_WORDS)
+                 or _ECTOMY.search(body) is not None)
+    if NOT_RESECTION.search(body) is None:
+        return "resection" if resection else None
+    if not resection:
+        return "none"
+    rest = NOT_CARRIED_OUT.sub(" ", body)
+    if (_TREATED_IN_PLACE.search(body) or NEGATION.search(rest)
+            or _RESECTION_DEFERRED.search(rest)):
+        return "doubt"
+    return "resection"
+
+
 def is_resection(procedure: Mapping[str, Any]) -> bool:
     """A Procedure whose code names a resection (not a biopsy, ablation, embolization):
     by its words, or by a resection code of :mod:`pecoma.fhir.resection_codes` (SNOMED
     CT, CPT, ICD-10-PCS; a display is optional). Words naming a biopsy, an aspiration,
-    an ablation or an embolization keep it no resection, whatever its code; so do an
+    an ablation or an embolization and no resection, or a resection in doubt
+    (:func:`resection_words`), keep it no resection, whatever its code; so do an
     excision through a scope or a natural opening (:func:`scope_excision`)."""
-    words = lower_words(procedure.get("code"))
-    if not_resection(procedure) or scope_excision(procedure):
+    kind = resection_words(lower_words(procedure.get("code")))
+    if kind in ("none", "doubt") or scope_excision(procedure):
         return False
-    if coded_resection(procedure) is not None:
-        return True
-    # any word ending in -ectomy ("Adrenalectomy, right": not only as the last word)
-    return any(w in words for w in RESECTION_WORDS) or _ECTOMY.search(words) is not None
+    return kind == "resection" or coded_resection(procedure) is not None
 
 
 def not_resection(procedure: Mapping[str, Any]) -> bool:
     """Whether a Procedure's words name a biopsy, an aspiration, an ablation or an
-    embolization: no resection, whatever else it names."""
+    embolization and no resection (:func:`resection_words`): no resection, whatever its
+    code. An excisional biopsy is not one: it may have removed the lesion whole."""
     words = lower_words(procedure.get("code"))
-    return any(w in words for w in NOT_RESECTION_WORDS)
+    return resection_words(words) == "none" and EXCISIONAL_BIOPSY.search(words) is None
+
+
+def not_carried_out(procedure: Mapping[str, Any]) -> bool:
+    """Whether a Procedure's words say the operation was not carried out
+    (:data:`NOT_CARRIED_OUT`)."""
+    return NOT_CARRIED_OUT.search(lower_words(procedure.get("code"))) is not None
 
 
 def scope_excision(procedure: Mapping[str, Any]) -> bool:
@@ -754,7 +811,9 @@ def _margin_said(low: str) -> Margin | None:
     if "margin" in low and (_CLOSE.search(low) or "uncertain" in low):
         return Margin.uncertain
     if _R0_WORDS.search(low):
-        return Margin.uncertain if _EXCEPT.search(low) else Margin.R0
+        # a clear margin with an exception, or with the tumour's distance from it given
+        # ("Margins free (closest 0.1 mm)": a close margin, its clearance not assured)
+        return Margin.uncertain if _EXCEPT.search(low) or distances else Margin.R0
     return Margin.uncertain if distances else None
 
 

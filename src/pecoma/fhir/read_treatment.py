@@ -410,11 +410,13 @@ def _code_shown(proc: Mapping[str, Any]) -> str:
 
 #: Words naming an operation that takes tissue for diagnosis or looks without removing
 #: the organ (a sampling, a curettage, a dilatation, a diagnostic procedure, a look
-#: through a scope) besides :data:`pecoma.fhir.mcode.NOT_RESECTION_WORDS`: a resection
-#: code whose own words name one of these, and no resection, is in doubt.
+#: through a scope, an exploration: "Exploratory laparotomy") besides
+#: :data:`pecoma.fhir.mcode.NOT_RESECTION`: a resection code whose own words name one of
+#: these, and no resection, is in doubt.
 _SAMPLING_WORDS: Final = ("sampling", "curettage", "curetage", "diagnostic", "dilation",
                           "dilatation", "hysteroscopy", "colposcopy", "cystoscopy",
-                          "laparoscopy", "endoscopy", "pipelle", "examination under")
+                          "laparoscopy", "endoscopy", "pipelle", "examination under",
+                          "explorat")
 #: "D&C" (dilatation and curettage) as it is usually written: "D&C", "D & C", "D+C",
 #: "D/C", "D and C".
 _D_AND_C: Final = re.compile(r"\bd\s*(?:&|\+|/|and)\s*c\b")
@@ -431,7 +433,8 @@ def _code_words_disagree(proc: Mapping[str, Any]) -> str | None:
     the other. Words that name
     a resection beside a biopsy ("Hysterectomy with lymph node biopsy") are no
     disagreement, nor are a code's words that name neither (a display in another
-    language)."""
+    language). An excisional biopsy ("Excisional biopsy of renal mass") is a biopsy
+    here: whether it was the primary's resection is asked."""
     coded = m.coded_resection(proc)
     concept = proc.get("code")
     if coded is None or not isinstance(concept, dict):
@@ -441,21 +444,38 @@ def _code_words_disagree(proc: Mapping[str, Any]) -> str | None:
               if isinstance(cd, dict) and isinstance(cd.get("display"), str)]
     for what, shown in parts:
         words = m.plain_words(shown)
-        names_none = (any(w in words for w in (*m.NOT_RESECTION_WORDS, *_SAMPLING_WORDS))
-                      or _D_AND_C.search(words) is not None)
-        names_one = (any(w in words for w in m.RESECTION_WORDS)
-                     or re.search(r"ectomy\b", words) is not None)
-        if names_none and not names_one:
+        kind = m.resection_words(words)
+        if kind == "none" or (kind is None and (
+                any(w in words for w in _SAMPLING_WORDS) or _D_AND_C.search(words))):
             return (f"its code ({_code_shown(proc)}) names a resection ({coded[1]}), but "
                     f"{what} {show_value(shown, 80)} names none: the code and its words "
                     "disagree, so which operation was done cannot be told")
     return None
 
 
+def _words_in_doubt(proc: Mapping[str, Any]) -> str | None:
+    """Why a Procedure's words cannot tell whether a resection was done, or ``None``: its
+    resection code and its words disagree (:func:`_code_words_disagree`), or its words
+    name a resection beside an ablation or an embolization, or beside a biopsy and words
+    negating or deferring it (:func:`pecoma.fhir.mcode.resection_words`)."""
+    why = _code_words_disagree(proc)
+    if why is None and m.resection_words(m.lower_words(proc.get("code"))) == "doubt":
+        why = (f"its words ({_code_shown_words(proc)}) name a resection beside an "
+               "ablation, an embolization, or a biopsy with words negating or deferring "
+               "the resection: whether the resection was done cannot be told")
+    return why
+
+
+def _code_shown_words(proc: Mapping[str, Any]) -> str:
+    """A Procedure's words (its text and displays, each once) quoted, short."""
+    said = dict.fromkeys(m.concept_text(proc.get("code")).splitlines())
+    return show_value("; ".join(said) or "none", 80)
+
+
 def read_procedures(procedures: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     disagree = [(w, p, why) for w, p in procedures if p.get("status") != "entered-in-error"
-                and (why := _code_words_disagree(p)) is not None]
+                and (why := _words_in_doubt(p)) is not None]
     doubted = {w for w, _p, _why in disagree}
     _read_resections([(w, p) for w, p in procedures if w not in doubted], observations, r)
     for where, proc, why in r.modified_procedures:
@@ -560,8 +580,9 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     status = statuses[where]
     if status is SurgeryStatus.performed:
         _incomplete_noted(proc, where, r)
-    elif proc.get("status") == "stopped":
-        r.notes.append(f"{where}: status 'stopped'{_why_stopped(proc)}: the operation "
+    elif _stopped(proc, _status(proc)):
+        r.notes.append(f"{where}: status '{proc.get('status')}'{_why_stopped(proc)}: the "
+                       "operation "
                        "was stopped before it was completed and no margin is recorded for "
                        "it, so whether it removed the tumour cannot be told: the surgery "
                        "status is left unknown (not taken as performed); record what was "
@@ -597,7 +618,7 @@ def _set_aside(where: str, proc: Mapping[str, Any], why: str, r: Reader,
                      or (m.is_resection(proc) and _for_primary(proc, r) is not False)
                      or _linked_to_pecoma(proc, r))
     if not resection:
-        if _code_words_disagree(proc) is not None:
+        if _words_in_doubt(proc) is not None:
             r.notes.append(f"{where}: not read: {why}")
         return
     read = r.sources.get("surgery.status")
@@ -743,9 +764,9 @@ def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:
     outcome = proc.get("outcome")
     failed = (has_code(outcome, c.SNOMED, "385671000")
               or "unsuccessful" in m.lower_words(outcome))
-    if proc.get("status") == "stopped" or failed:
-        said = ("status 'stopped', a margin recorded for it" if proc.get("status") == "stopped"
-                else "outcome unsuccessful")
+    if _stopped(proc, _status(proc)) or failed:
+        said = (f"status '{proc.get('status')}', a margin recorded for it"
+                if _stopped(proc, _status(proc)) else "outcome unsuccessful")
         r.notes.append(f"{where}: {said}{_why_stopped(proc)}: the resection is read as "
                        "performed; it may not have removed the tumour: check the margin it "
                        "left (surgery.margin)")
@@ -763,9 +784,12 @@ def _status_read(where: str, proc: Mapping[str, Any],
     an operation abandoned (the tumour found unresectable, say) may have removed nothing,
     so whether it removed the tumour cannot be told: unknown, asked, never performed.
     With a margin, what it removed was examined: performed, its margin saying what it
-    left."""
+    left. So is one whose own words say it was not carried out ("Aborted nephrectomy",
+    "Nephrectomy abandoned", "Open and close laparotomy": :func:`_stopped`), whatever
+    its status: records are often closed as ``completed`` with the outcome in the
+    operation's name."""
     status = _status(proc)
-    if proc.get("status") != "stopped" or _procedure_margins(proc, where):
+    if not _stopped(proc, status) or _procedure_margins(proc, where):
         return status
     day = day_of(_performed_on(proc))
     for order, _w, _margin, _text in _observed_margins(observations, r, coded=True):
@@ -775,14 +799,24 @@ def _status_read(where: str, proc: Mapping[str, Any],
     return SurgeryStatus.unknown
 
 
+def _stopped(proc: Mapping[str, Any], status: SurgeryStatus) -> bool:
+    """Whether a resection was stopped before it was completed: its status ``stopped``,
+    or, recorded as done, its own words saying it was not carried out
+    (:data:`pecoma.fhir.mcode.NOT_CARRIED_OUT`)."""
+    return proc.get("status") == "stopped" or (
+        status is SurgeryStatus.performed and m.not_carried_out(proc))
+
+
 def _why_stopped(proc: Mapping[str, Any]) -> str:
     """A Procedure's ``statusReason`` (why it was stopped or not done) quoted for a
     note, or ``""``."""
+    words = (f" (its words {_code_shown_words(proc)} say it was not carried out)"
+             if m.not_carried_out(proc) else "")
     reason = proc.get("statusReason")
     if reason is None:
-        return ""
+        return words
     said = _shown(reason) if isinstance(reason, dict) else reason
-    return f" (its statusReason: {show_value(said, 160)})"
+    return f"{words} (its statusReason: {show_value(said, 160)})"
 
 
 def _performed_on(proc: Mapping[str, Any]) -> str:
@@ -926,6 +960,7 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
         for _o, w, _m, _t in [*rivals, last]:
             if not _on_procedure(w):
                 r.why[w] = "a margin result differing from another of the same time"
+        r.value_not_read("surgery.margin", last[1])
         return None
     if last[2] is Margin.unknown:
         left = (" it says tumour was left without saying whether microscopic (R1) or gross "
@@ -937,6 +972,8 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
                        "does not stand for it; surgery.margin is unknown")
         if not _on_procedure(last[1]):
             r.why[last[1]] = "a margin result that does not state the margin plainly"
+        # found in the record, but not read: to correct there, never "not found"
+        r.value_not_read("surgery.margin", last[1])
         return None
     set_aside = [x for x in earlier if x[2] is not last[2]]
     if set_aside:
