@@ -140,6 +140,36 @@ class TestDates:
             parse_case(data)
         assert "(got 2023-08-01)" in str(info.value)
 
+    def test_a_metastasis_recorded_after_the_date_is_refused_naming_both_fields(
+            self) -> None:
+        """Free of disease since 2023-08-01, and a liver metastasis known only by the day
+        it was recorded, 2025-05-01 ('detected_on_or_before': found that day or earlier).
+        It may have been found after the patient became free of disease, when the
+        disease is present again; it had been accepted, the metastasis taken as one the
+        patient was freed of: "free of disease, surveillance only", no mTOR inhibitor
+        (S12), no metastasectomy question (S16). As for a 'detected_on' after the date,
+        the case is refused, naming both fields and how to record either story: found by
+        then (an upper bound no later than the date), or found after (the disease
+        present: remove 'free_of_disease' while it is)."""
+        data = relapsed(stage={"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2023-05-10"},
+            {"site": "liver", "detected_on_or_before": "2025-05-01"}]})
+        rule = issues_of(data)["free_of_disease.since"]
+        assert "'stage.metastases[1].detected_on_or_before' (2025-05-01)" in rule
+        assert "may have been found after 'free_of_disease.since'" in rule
+        assert "present again" in rule
+        assert "give 'detected_on_or_before' no later than it" in rule
+        assert "remove 'free_of_disease'" in rule
+
+    @pytest.mark.parametrize("recorded", ["2023-08-01", "2023-07-01"])
+    def test_a_metastasis_recorded_by_the_date_is_accepted(self, recorded: str) -> None:
+        """Recorded on or before the day the patient became free of disease: found by
+        then, so it is one the patient was freed of."""
+        data = relapsed(stage={"status": "metastatic", "metastases": [
+            {"site": "lung", "detected_on": "2023-05-10"},
+            {"site": "liver", "detected_on_or_before": recorded}]})
+        assert parse_case(data).free_of_disease is not None
+
     def test_same_day_as_the_metastasis_is_accepted(self) -> None:
         """Found and removed the same day (a resected solitary nodule): free from then."""
         data = relapsed(free_of_disease={"since": "2023-05-10"})

@@ -172,6 +172,30 @@ class TestAFurtherPEComaCondition:
         assert f"Condition/rec (onset given as {given}" in note
         assert "cannot be placed before or after that day" in note
 
+    def test_an_onset_period_running_past_the_day(self) -> None:
+        """A PEComa Condition, active, whose onsetPeriod runs from 2024-02-01, before the
+        metastasis resolved (2024-03-05), to 2024-06-01, after it: it may have arisen
+        after the day. It had been placed before the day by its start alone, the patient
+        kept free of disease; it is placed as a result's effectivePeriod is (only a period
+        that ended before the day is before it): cannot be placed, the disease present."""
+        bundle = _coded_pecoma("active", onset=None)
+        _res(bundle, "rec")["onsetPeriod"] = {"start": "2024-02-01", "end": "2024-06-01"}
+        bc = _read(bundle)
+        _present(bc)
+        note = _said(bc)
+        assert "Condition/rec (onset 2024-02-01 to 2024-06-01, a period running past " \
+            "that day or holding it)" in note
+        assert "cannot be placed before or after that day" in note
+
+    def test_an_onset_period_ended_before_the_day(self) -> None:
+        """The same Condition, its onsetPeriod 2024-01-01 to 2024-02-01, ended before the
+        metastasis resolved: it speaks of the disease then, free of disease is kept."""
+        bundle = _coded_pecoma("active", onset=None)
+        _res(bundle, "rec")["onsetPeriod"] = {"start": "2024-01-01", "end": "2024-02-01"}
+        bc = _read(bundle)
+        assert bc.case.free_of_disease is not None
+        assert bc.case.free_of_disease.since == dt.date(2024, 3, 5)
+
     def test_an_onset_with_no_day_recorded_before_the_day(self) -> None:
         """The same onsetAge (no birthDate) on a Condition recorded on 2024-01-15, before
         the metastasis resolved: it began before the day, so it speaks of the disease

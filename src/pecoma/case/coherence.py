@@ -622,7 +622,25 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         for i, m in enumerate(case.stage.metastases)
         if m.detected_on is not None and since < m.detected_on
     ]
-    return treated + found_later + after
+    # known only by the latest day it can have been found: a day after 'since' leaves it
+    # possibly found after it, when the patient would not be free of disease; the case
+    # cannot hold both readings, so it is refused, saying how to record either
+    maybe_later = [
+        FieldIssue(where, since.isoformat(),
+                   f"is before 'stage.metastases[{i}].detected_on_or_before' "
+                   f"({m.detected_on_or_before.isoformat()}): the metastasis was found on or "
+                   "before that day, so it may have been found after 'free_of_disease.since', "
+                   f"and {_PRESENT_AGAIN}. If it was found on or before "
+                   "'free_of_disease.since', give 'detected_on_or_before' no later than it "
+                   "(or the day it was found, 'detected_on'); if it was found after, the "
+                   "disease is present: remove 'free_of_disease' ('free_of_disease.since' and "
+                   "'free_of_disease.by') while it is, and once it has been cleared give "
+                   "'free_of_disease.since' the day it was")
+        for i, m in enumerate(case.stage.metastases)
+        if m.detected_on is None and m.detected_on_or_before is not None
+        and since < m.detected_on_or_before
+    ]
+    return treated + found_later + maybe_later + after
 
 
 #: Responses measured only on disease present: a complete one is left out, being what

@@ -51,7 +51,7 @@ from pecoma.fhir.reading import (
     refuse_backwards,
 )
 
-__all__ = ["explicit_free_contradicted", "present_again"]
+__all__ = ["active_metastases_contradict", "explicit_free_contradicted", "present_again"]
 
 #: The project's own disease status values saying disease is there (``localized``, after
 #: metastases, is a contradiction the case model refuses).
@@ -117,6 +117,61 @@ def explicit_free_contradicted(since: dt.date, where: str,
         "now (the metastases present, mCODE SecondaryCancerCondition with onset and "
         "clinicalStatus, or the disease status), or, if the patient is free of disease "
         "again, since when (that Observation valued a day after these statements)")
+
+
+def active_metastases_contradict(since: dt.date, where: str,
+                                 active: list[tuple[str, Mapping[str, Any], str]],
+                                 r: Reader) -> tuple[str, str] | None:
+    """Why the free-of-disease record at ``where`` (free of disease since ``since``) is
+    not read beside the PEComa's ``active`` metastasis Conditions (each where it is, the
+    Condition and its site): where the first is, and the note naming each with its dates
+    placed against that day; ``None`` when there is none. A metastasis whose status is
+    active is present now, whenever it was found: one found after that day, or that
+    cannot be placed before it, says the disease came back, or may have; one found before
+    it says the patient was not freed of it, or that its status was not brought up to
+    date. Either way the disease is taken as present (the safer reading)."""
+    if not active:
+        return None
+    parts = []
+    for at, cond, site in active:
+        when, day = _metastasis_placed(cond, at, since, r)
+        said = f"{at}, an active {site} metastasis ({day})"
+        if when == "after":
+            parts.append(f"{said}, was found after that day: the disease is present again")
+        elif when == "unplaced":
+            parts.append(f"{said}, cannot be placed before that day: it may have been found "
+                         "after it, and it is active now")
+        else:
+            parts.append(f"{said}, was found before that day and is active now (a "
+                         "Condition's clinicalStatus is the one it has now)")
+    return active[0][0], (
+        f"free_of_disease not read from {where} (free of disease since "
+        f"{since.isoformat()}): {'; '.join(parts)}. The disease is taken as present (the "
+        "safer reading: the advice is for present disease, these metastases listed as "
+        "present); record when each was found (onsetDateTime), and, if the patient is free "
+        "of disease, each metastasis as resolved (clinicalStatus resolved, with its "
+        "abatementDateTime) and that Observation valued the day the last one resolved")
+
+
+def _metastasis_placed(cond: Mapping[str, Any], where: str, since: dt.date,
+                       r: Reader) -> tuple[str, str]:
+    """Where a metastasis Condition's finding stands against ``since``: its onset
+    (:func:`_onset_placed`), else its asserted date, else the day it was recorded, which
+    places it before ``since`` only when it is before it (it was found by then); with no
+    date it cannot be placed."""
+    placed = _onset_placed(cond, where, since, r)
+    if placed is not None:
+        return placed
+    asserted = (extension(cond, c.ASSERTED_DATE) or {}).get("valueDateTime")
+    if isinstance(asserted, str):
+        return _placed_raw(asserted, since, "asserted")
+    recorded = cond.get("recordedDate")
+    entered = days_of(recorded)
+    if entered is not None and entered.latest < since:
+        return "before", f"no onset, recorded {recorded}"
+    if entered is not None:
+        return "unplaced", f"no onset, recorded {recorded}, on or after that day"
+    return "unplaced", "no onset or recorded date"
 
 
 def _said_of(found: list[_Statement]) -> str:
@@ -259,14 +314,15 @@ def _placed_raw(raw: str, since: dt.date, how: str) -> tuple[str, str]:
     return "unplaced", f"{how} {show_value(raw, 40)}, not a date pecoma reads"
 
 
-def _placed_period(period: Mapping[str, Any], since: dt.date) -> tuple[str, str]:
-    """Where an ``effectivePeriod`` stands against ``since``: after it when it began after
-    it, before it when it ended before it; otherwise it runs past that day or holds it
-    (or its days cannot be read): unplaced."""
+def _placed_period(period: Mapping[str, Any], since: dt.date,
+                   how: str = "effective") -> tuple[str, str]:
+    """Where a Period (an ``effectivePeriod``, an ``onsetPeriod``: ``how``) stands against
+    ``since``: after it when it began after it, before it when it ended before it;
+    otherwise it runs past that day or holds it (or its days cannot be read): unplaced."""
     start, end = period.get("start"), period.get("end")
     first = days_of(start) if isinstance(start, str) else None
     last = days_of(end) if isinstance(end, str) else None
-    shown = f"effective {_end_shown(start, first, 'start')} to {_end_shown(end, last, 'end')}"
+    shown = f"{how} {_end_shown(start, first, 'start')} to {_end_shown(end, last, 'end')}"
     if first is not None and first.earliest > since:
         return "after", f"{shown}, after it"
     if last is not None and last.latest < since:
@@ -288,18 +344,28 @@ def _end_shown(raw: Any, days: Any, what: str) -> str:
 def _onset_placed(cond: Mapping[str, Any], where: str, since: dt.date,
                   r: Reader) -> tuple[str, str] | None:
     """Where a Condition's onset stands against ``since``, with its day as the note shows
-    it; ``None`` when it gives no onset. A day (``onsetDateTime``, an ``onsetPeriod``'s
-    start; a reversed period refused) is placed as a result's is; an age or a range of
-    ages by the days it may be from the birth date (:func:`pecoma.fhir.ages.age_days`).
-    An onset that holds no day, or whose days hold ``since``, is before it when the
+    it; ``None`` when it gives no onset. An ``onsetDateTime`` is placed as a result's
+    day is, an ``onsetPeriod`` as its ``effectivePeriod`` (only a period that ended
+    before the day is before it; a reversed period refused); an age or a range of ages
+    by the days it may be from the birth date (:func:`pecoma.fhir.ages.age_days`). A
+    period, or an onset that holds no day, whose days hold ``since`` is before it when the
     Condition was recorded before it (it began before it, whatever its onset says), else
     it cannot be placed."""
-    refuse_backwards(cond.get("onsetPeriod"), where, "onsetPeriod",
+    period = cond.get("onsetPeriod")
+    refuse_backwards(period, where, "onsetPeriod",
                      "when it began, placed against the day the patient would be free of "
                      "disease since, is read from it", r)
-    raw = _onset_raw(cond)
-    if raw is not None:
-        return _placed_raw(raw, since, "onset")
+    onset = cond.get("onsetDateTime")
+    if isinstance(onset, str):
+        return _placed_raw(onset, since, "onset")
+    entered = days_of(cond.get("recordedDate"))
+    if isinstance(period, dict) and any(isinstance(period.get(k), str)
+                                        for k in ("start", "end")):
+        when, day = _placed_period(period, since, "onset")
+        if when == "unplaced" and entered is not None and entered.latest < since:
+            # recorded before the day: it began before it, whatever its period says
+            return "before", f"{day}, recorded {cond['recordedDate']}"
+        return when, day
     given = given_without_day(cond, "onset")
     if given is None:
         return None
@@ -310,7 +376,6 @@ def _onset_placed(cond: Mapping[str, Any], where: str, since: dt.date,
             return "after", f"{said}, after it"
         if age.last is not None and age.last < since:
             return "before", said
-    entered = days_of(cond.get("recordedDate"))
     if entered is not None and entered.latest < since:
         # recorded before the day: it began before it, whatever its onset says
         return "before", f"{said}, recorded {cond['recordedDate']}"
@@ -320,13 +385,3 @@ def _onset_placed(cond: Mapping[str, Any], where: str, since: dt.date,
     # places: it may be after the day, so it is not taken as the PEComa recorded again
     return "unplaced", f"{said}, which holds no day pecoma places"
 
-
-def _onset_raw(cond: Mapping[str, Any]) -> str | None:
-    """A Condition's onset as written (``onsetDateTime``, else its period's start), or
-    ``None``."""
-    onset = cond.get("onsetDateTime")
-    if isinstance(onset, str):
-        return onset
-    period = cond.get("onsetPeriod")
-    start = period.get("start") if isinstance(period, dict) else None
-    return start if isinstance(start, str) else None

@@ -24,7 +24,11 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir.ages import age_days
-from pecoma.fhir.present_again import explicit_free_contradicted, present_again
+from pecoma.fhir.present_again import (
+    active_metastases_contradict,
+    explicit_free_contradicted,
+    present_again,
+)
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
     HISTORY_CLINICAL,
@@ -1319,10 +1323,12 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     it, or may be (:func:`pecoma.fhir.present_again.present_again`): none is derived
     then, and the resolved metastases are history, not listed as present disease. A
     free-of-disease Observation is held to the same statements first
-    (:func:`_free_contradicted`)."""
+    (:func:`_free_contradicted`), and to the metastases read as active
+    (:func:`_free_beside_active`)."""
     _free_contradicted(r, observations)
     other_cancers = r.other_cancers
     present: list[dict[str, Any]] = []
+    active: list[tuple[str, Mapping[str, Any], str]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
     paths: list[str] = []
     for where, cond in r.metastasis_conditions:
@@ -1424,6 +1430,8 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                            "present)")
         else:
             present.append(met)
+            active.append((where, cond, site))
+    _free_beside_active(r, active)
     stated_free = r.data.get("free_of_disease", {}).get("since")
     if history and not present:
         ends = [d for _met, d in history]
@@ -1482,6 +1490,22 @@ def _free_contradicted(r: Reader, observations: list[tuple[str, dict[str, Any]]]
         return
     since = dt.date.fromisoformat(r.data["free_of_disease"]["since"])
     again = explicit_free_contradicted(since, where, observations, r)
+    if again is not None:
+        del r.data["free_of_disease"], r.sources["free_of_disease"]
+        r.present_again, said = again
+        r.notes.append(said)
+
+
+def _free_beside_active(r: Reader, active: list[tuple[str, Mapping[str, Any], str]]) -> None:
+    """A free-of-disease Observation is not read beside a metastasis of the PEComa read as
+    active (present now, whenever it was found:
+    :func:`pecoma.fhir.present_again.active_metastases_contradict`): the disease is taken
+    as present, the safer reading, and the note says why."""
+    where = r.sources.get("free_of_disease")
+    if where is None:
+        return
+    since = dt.date.fromisoformat(r.data["free_of_disease"]["since"])
+    again = active_metastases_contradict(since, where, active, r)
     if again is not None:
         del r.data["free_of_disease"], r.sources["free_of_disease"]
         r.present_again, said = again

@@ -246,8 +246,12 @@ def _stage(case: Case, b: _Builder) -> None:
         cond: dict[str, Any] = {"resourceType": "Condition", "id": f"metastasis-{i + 1}"}
         if met.timing is not Timing.unknown:
             cond["extension"] = [{"url": c.EXT.METASTASIS_TIMING, "valueCode": met.timing.value}]
+        # beside free_of_disease the metastases are those the patient was freed of:
+        # resolved (the day each resolved is not in the case), never active, which a
+        # reader takes as present now
+        status = "active" if case.free_of_disease is None else "resolved"
         cond.update({
-            "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
+            "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": status}]},
             "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION,
                                                "code": "confirmed"}]},
             "code": concept(*c.CONDITION_METASTASIS, (c.ICDO3_SYSTEM, "8714/6",
