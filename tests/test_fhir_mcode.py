@@ -2470,6 +2470,44 @@ class TestGenomics:
         assert bc.case.molecular.tsc2.value == "unknown"
         assert any("significance is not given" in n for n in bc.notes)
 
+    @pytest.mark.parametrize(("code", "text", "coded"), [
+        ("HGNC:12362", "TSC2", "HGNC:12362 (TSC1)"),  # TSC1's id, TSC2's symbol
+        ("HGNC:12363", "TSC1", "HGNC:12363 (TSC2)"),
+        ("HGNC:1100", "TSC2", "HGNC:1100"),  # another gene's id (BRCA1)
+    ])
+    def test_a_gene_coded_one_way_and_named_another_is_not_read(
+            self, uterus: dict[str, Any], code: str, text: str, coded: str) -> None:
+        """The gene studied coded one gene and named another in its own text: which gene
+        carries the pathogenic variant cannot be told (as a result coded Absent with the
+        text "Present" is read neither way). Neither gene is read, the variant is listed
+        as not read, and a note names both; the variant had been read silently by its
+        code (TSC1 pathogenic), or, for another gene's code, by the text."""
+        sig = {"code": {"coding": [{"system": "http://loinc.org", "code": "53037-8"}]},
+               "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                    "code": "LA6668-3"}]}}
+        v = self._variant((code, ""), "LA9633-4", sig)
+        v["id"] = "variant-gene"
+        gene = v["component"][0]["valueCodeableConcept"]
+        del gene["coding"][0]["display"]
+        gene["text"] = text
+        bc = read(add(self._base(uterus), v))
+        assert bc.case.molecular.tsc1.value == "unknown"
+        assert bc.case.molecular.tsc2.value == "unknown"
+        assert any(n.startswith("Observation/variant-gene: the gene studied is coded "
+                                f"{coded} but its own words name {text}") for n in bc.notes)
+        assert any("Observation/variant-gene" in x and "named" in x for x in bc.not_read)
+
+    def test_a_gene_coded_and_named_alike_is_read(self, uterus: dict[str, Any]) -> None:
+        """Control: HGNC:12363 with the text "TSC2 (tuberin)": TSC2 pathogenic."""
+        sig = {"code": {"coding": [{"system": "http://loinc.org", "code": "53037-8"}]},
+               "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                    "code": "LA6668-3"}]}}
+        v = self._variant(("HGNC:12363", "TSC2"), "LA9633-4", sig)
+        v["component"][0]["valueCodeableConcept"]["text"] = "TSC2 (tuberin)"
+        bc = read(add(self._base(uterus), v))
+        assert bc.case.molecular.tsc2.value == "pathogenic"
+        assert not any("gene studied" in n for n in bc.notes)
+
     def test_tfe3_fusion(self, uterus: dict[str, Any]) -> None:
         """TFE3 with a partner gene (two genes studied) present: a TFE3 fusion."""
         v = self._variant(("HGNC:11752", "TFE3"), "LA9633-4")

@@ -38,6 +38,7 @@ from pecoma.fhir.reader import BundleCase, case_from_bundle
 DATA = Path(__file__).parent / "data" / "mcode"
 ON = dt.date(2026, 6, 1)
 PRIMARY = "primary-cancer-condition-kidney"
+PATIENT = "cancer-patient-pecoma-k"
 STATUS = "cancer-disease-status-worsened-pecoma-k"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -157,13 +158,14 @@ class TestAFurtherPEComaCondition:
     ], ids=["age", "range", "string"])
     def test_an_onset_with_no_day_cannot_be_placed(self, onset: dict[str, Any],
                                                    given: str) -> None:
-        """A PEComa Condition, active, whose onset is an age, a range of ages or text:
-        pecoma reads no day from it, so it may have arisen after the abatement (the
-        patient, born in the 1960s, may be 64 after it). It had been read as the PEComa
-        recorded again, as one with no onset is, and the patient kept free of disease.
-        Expected: cannot be placed, so the safer reading, the disease present, said."""
+        """A PEComa Condition, active, whose onset is an age or a range of ages while the
+        Patient gives no birthDate, or text: pecoma reads no day from it, so it may have
+        arisen after the abatement. It had been read as the PEComa recorded again, as one
+        with no onset is, and the patient kept free of disease. Expected: cannot be
+        placed, so the safer reading, the disease present, said."""
         bundle = _coded_pecoma("active", onset=None)
         _res(bundle, "rec").update(onset)
+        del _res(bundle, PATIENT)["birthDate"]
         bc = _read(bundle)
         _present(bc)
         note = _said(bc)
@@ -171,10 +173,12 @@ class TestAFurtherPEComaCondition:
         assert "cannot be placed before or after that day" in note
 
     def test_an_onset_with_no_day_recorded_before_the_day(self) -> None:
-        """The same onsetAge on a Condition recorded on 2024-01-15, before the metastasis
-        resolved: it began before the day, so it speaks of the disease then (the PEComa
-        recorded again). Expected: free of disease since the abatement, kept."""
+        """The same onsetAge (no birthDate) on a Condition recorded on 2024-01-15, before
+        the metastasis resolved: it began before the day, so it speaks of the disease
+        then (the PEComa recorded again). Expected: free of disease since the abatement,
+        kept."""
         bundle = _coded_pecoma("active", onset=None)
+        del _res(bundle, PATIENT)["birthDate"]
         _res(bundle, "rec").update(onsetAge={"value": 62, "unit": "a"},
                                    recordedDate="2024-01-15")
         bc = _read(bundle)

@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pecoma.case import NodeStatus, YesNo
 from pecoma.engine import assess
 from pecoma.fhir.reader import BundleCase, case_from_bundle
@@ -194,6 +196,35 @@ class TestDimensionsOfOneSize:
         assert assess(bc.case, ON).risk.group == "high"
         # the record's own sizes (9.5 cm longest, 6 cm additional): no note
         assert not any("additional dimension" in n for n in read(uterus()).notes)
+
+    @pytest.mark.parametrize("values", [(3.0, 9.5), (9.5, 3.0)])
+    def test_two_longest_dimensions_that_disagree_give_the_larger_noted(
+            self, values: tuple[float, float]) -> None:
+        """One TumorSize with two longest-dimension components (33728-7), 3 cm and
+        9.5 cm: the size is the larger (a size above 5 cm is a high-risk feature, S06:
+        the smaller would call the risk too low), and a note names both. The first
+        component had been read and the second passed over silently: 3 cm listed first
+        gave a 3 cm tumour."""
+        b = uterus()
+        comps = res(b, SIZE)["component"]
+        second = copy.deepcopy(comps[0])
+        comps[0]["valueQuantity"]["value"], second["valueQuantity"]["value"] = values
+        comps.insert(1, second)
+        bc = read(b)
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.value == 9.5
+        assert any(n.startswith(f"Observation/{SIZE}: two longest dimensions")
+                   and "3.0 cm" in n and "9.5 cm" in n and "disagree" in n
+                   for n in bc.notes)
+        assert assess(bc.case, ON).risk.group == "high"
+
+    def test_two_longest_dimensions_that_agree_say_nothing(self) -> None:
+        """Control: the longest dimension written twice, 9.5 cm both: no note."""
+        b = uterus()
+        comps = res(b, SIZE)["component"]
+        comps.insert(1, copy.deepcopy(comps[0]))
+        bc = read(b)
+        assert bc.case.tumour.size is not None and bc.case.tumour.size.value == 9.5
+        assert not any("longest dimension" in n for n in bc.notes)
 
 
 EXT = "https://pecoma.example/fhir/StructureDefinition/intolerance-class-wide"

@@ -286,3 +286,105 @@ class TestEpirubicinWithIfosfamideAfterIfosfamide:
         assert "MISS-ANTHRACYCLINE-PROGRESSION" not in {m.id for m in a.missing}
         working = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "no"}]))
         assert rec(working, "REC-UTERINE-EPI-IFO").conditional_on == ()
+
+
+class TestWhyS15IsAbsent:
+    """S15's regimen withheld after progression on a drug it holds (I26) had left nothing
+    in the output: a clinician who expected epirubicin with ifosfamide for a uterine
+    primary could not tell a reading of the record from an oversight. An item now says
+    it, naming the line, with I26 and S15 in its provenance; it offers nothing (the
+    regimen stays withheld) and keeps the guideline's force: an option the record rules
+    out, said as the project's reading, not advice against the regimen."""
+
+    def test_after_progression_on_ifosfamide_alone(self) -> None:
+        a = run(case(contraindicated="yes", therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-UTERINE-EPI-IFO" not in ids(a)
+        past = rec(a, "REC-UTERINE-EPI-IFO-PAST")
+        assert past.provenance.statements == ("S15",)
+        assert "I26" in past.provenance.interpretations
+        assert past.strength == "project's reading (I26), not the guideline's advice"
+        f = facts(past)
+        assert f["tumour.primary_site"] == "uterus"
+        assert f["systemic.therapies[0].agent"] == "ifosfamide"
+        assert f["systemic.therapies[0].progressed"] == "yes"
+        assert "the disease progressed on ifosfamide" in f["derived.regimen_past"]
+        assert "not offered (I26)" in f["derived.regimen_past"]
+        # the guideline's own option where mTOR inhibitors cannot be used stays
+        assert "REC-ANTHRACYCLINE" in ids(a)
+
+    def test_after_progression_on_epirubicin_with_ifosfamide_after_mtor(self) -> None:
+        """Progressed on sirolimus, then on epirubicin with ifosfamide: the guideline's
+        silence is said, and the item says why S15 is not beside it."""
+        a = run(case(therapies=[SIROLIMUS_PD, {
+            "agent": "epirubicin_ifosfamide", "line": 2, "started_on": "2024-09-01",
+            "progressed": "yes"}]))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "REC-UTERINE-EPI-IFO" not in ids(a)
+        f = facts(rec(a, "REC-UTERINE-EPI-IFO-PAST"))
+        assert f["systemic.therapies[1].agent"] == "epirubicin_ifosfamide"
+        assert "epirubicin with ifosfamide" in f["derived.regimen_past"]
+
+    def test_not_said_where_s15_is_shown_or_never_applies(self) -> None:
+        """S15 shown (the ifosfamide outcome not recorded: provisional), or a primary
+        outside the uterus (S15 never applies): nothing to explain."""
+        open_ = run(case(contraindicated="yes",
+                         therapies=[{**IFOSFAMIDE, "progressed": "unknown"}]))
+        assert "REC-UTERINE-EPI-IFO" in ids(open_)
+        assert "REC-UTERINE-EPI-IFO-PAST" not in ids(open_)
+        kidney = run(case("kidney", contraindicated="yes",
+                          therapies=[{**IFOSFAMIDE, "progressed": "yes"}]))
+        assert "REC-UTERINE-EPI-IFO-PAST" not in ids(kidney)
+
+
+class TestTheMtorQuestionNamesItsLine:
+    """MISS-MTOR-PROGRESSION asked "the mTOR inhibitor already recorded" while two were
+    recorded: sirolimus, its outcome not recorded, then everolimus, working. The team
+    could not tell which line was meant, and answering it of everolimus (not progressed)
+    would have left nab-sirolimus shown after a sirolimus failure. The question now
+    names the line it is asked of, by its drug and place, in plain words (the web report
+    shows no field path)."""
+
+    def test_an_earlier_line_is_named(self) -> None:
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-PROGRESSION")
+        assert asked.question == (
+            "Has the disease progressed on the mTOR inhibitor already recorded? Asked of: "
+            "sirolimus (therapy line 1 of those recorded; line number 1; started "
+            "2024-02-01).")
+        assert "everolimus" not in asked.question
+
+    def test_two_lines_asked_of_are_each_named(self) -> None:
+        """Neither outcome recorded: the one question is asked of each line."""
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "unknown"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-PROGRESSION")
+        assert "Asked of each: " in asked.question
+        assert ("everolimus (therapy line 2 of those recorded; line number 2; started "
+                "2024-06-01)") in asked.question
+        assert ("sirolimus (therapy line 1 of those recorded; line number 1; started "
+                "2024-02-01)") in asked.question
+
+    def test_an_adjuvant_course_is_named_as_one(self) -> None:
+        a = run(case("kidney", therapies=[
+            {"agent": "sirolimus", "setting": "adjuvant", "started_on": "2023-03-01",
+             "progressed": "unknown"},
+            {"agent": "everolimus", "line": 1, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        asked = next(m for m in a.missing if m.id == "MISS-MTOR-ADJUVANT-RELAPSE")
+        assert asked.question.endswith(
+            " Asked of: sirolimus (therapy line 1 of those recorded; adjuvant; started "
+            "2023-03-01).")
+
+    def test_the_knowledge_listing_keeps_the_general_question(self) -> None:
+        """The record itself, listed without a case, names no line."""
+        from pecoma import load_knowledge
+
+        assert load_knowledge().missing["MISS-MTOR-PROGRESSION"].question == (
+            "Has the disease progressed on the mTOR inhibitor already recorded?")

@@ -126,6 +126,7 @@ class Collector:
     them, and the missing facts they report."""
 
     __slots__ = (
+        "_about",
         "_compiled",
         "_missing",
         "_worded",
@@ -151,6 +152,9 @@ class Collector:
         self.alerts: list[Item] = []
         self.followup: list[Item] = []
         self._missing: dict[str, list[str]] = {}
+        #: What each missing fact is asked of, where the record's question names it only
+        #: in general ("the mTOR inhibitor already recorded"): the lines it concerns.
+        self._about: dict[str, list[str]] = {}
         self.interpretations: set[str] = set()
         #: Missing facts every treatment recommendation rests on (a diagnosis not yet
         #: confirmed on tissue), added to each one's conditions.
@@ -252,8 +256,15 @@ class Collector:
         for record_id in record_ids:
             self.add(record_id, facts)
 
-    def missing(self, missing_id: str, affects: Iterable[str] = ()) -> str:
-        """Report a missing fact; repeated reports merge what it affects."""
+    def missing(self, missing_id: str, affects: Iterable[str] = (),
+                about: Iterable[str] = ()) -> str:
+        """Report a missing fact; repeated reports merge what it affects. ``about``: what
+        the question is asked of in this case, in plain words (a line named by its drug
+        and place: "sirolimus (therapy line 1 of those recorded; line number 1; started
+        2024-02-01)"), said after the record's question; repeated reports merge them
+        too."""
+        said = self._about.setdefault(missing_id, [])
+        said += [x for x in about if x not in said]
         known = self._missing.get(missing_id)
         if known is None:
             provenance = self._compiled.missing.get(missing_id)
@@ -275,7 +286,7 @@ class Collector:
             MissingFact(
                 id=rec.id,
                 field=rec.field,
-                question=rec.question,
+                question=_asked_of(rec.question, self._about.get(mid, ())),
                 would_change=rec.would_change,
                 meanwhile=rec.meanwhile,
                 provenance=provenance[mid],
@@ -284,6 +295,16 @@ class Collector:
             for mid, affects in self._missing.items()
             for rec in (records[mid],)
         )
+
+
+def _asked_of(question: str, about: Iterable[str]) -> str:
+    """A missing fact's question, followed by what it is asked of in this case, if
+    anything: "… already recorded? Asked of: sirolimus (therapy line 1 of those
+    recorded; …)." Two or more are asked of each."""
+    said = list(about)
+    if not said:
+        return question
+    return f"{question} Asked of{' each' if len(said) > 1 else ''}: {'; '.join(said)}."
 
 
 #: Missing facts that make every treatment recommendation conditional alike: whether the

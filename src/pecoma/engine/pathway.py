@@ -524,11 +524,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
         # an adjuvant course is not a line the disease could progress on: what is asked
         # is whether it recurred during the course or soon after it
+        # the question names the line it is asked of: another mTOR-inhibitor line may be
+        # recorded beside it
+        at = next(i for i, t in enumerate(case.systemic.therapies) if t is given)
         if_not_progressed.append(out.missing(
             "MISS-MTOR-ADJUVANT-RELAPSE" if given.setting is TherapySetting.adjuvant
             else "MISS-MTOR-PROGRESSION",
             affects=("REC-ANTHRACYCLINE",) if mtor_blocked
-            else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS")))
+            else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"),
+            about=(_line_named(at, given),)))
         mtor_facts += [Fact("systemic.therapies.agent", given.agent),
                        Fact("systemic.therapies.progressed", YesNo.unknown)]
     chemo = d.progressed_on_anthracycline
@@ -548,9 +552,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     site_facts = [Fact("tumour.primary_site", site)]
     if cervix_asked:
         site_facts.append(Fact("tumour.cervix", YesNo.unknown))
-    s15 = (site is PrimarySite.uterus or cervix_asked) and not any(
-        _s15_past_if_progressed(t) and progressed_on(t) for t in case.systemic.therapies
-    )
+    # the lines of a drug of S15's regimen the disease progressed on: S15 is past (I26)
+    s15_past = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                if _s15_past_if_progressed(t) and progressed_on(t)]
+    s15 = (site is PrimarySite.uterus or cervix_asked) and not s15_past
     # a regimen holding a drug recorded as not tolerated is never proposed (I15): one item
     # says so for S14's and S15's regimens together, and where S15 is so withheld the
     # guideline's silence after progression is said as for any other site
@@ -710,6 +715,17 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     (*(("I15",) if sister or unnamed else ()),
                      *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
                      *_scope_applied(scope)))
+    elif (site is PrimarySite.uterus or cervix_asked) and s15_past:
+        # S15's regimen past: said, with the lines that put it there, so that its absence
+        # is not read as an oversight (I26); whether the cervix is involved changes
+        # nothing here, so it is not asked
+        names = _agent_names(t.agent for _i, t in s15_past)
+        out.add("REC-UTERINE-EPI-IFO-PAST",
+                [status_fact, *site_facts, *(f for i, t in s15_past for f in _line_facts(i, t)),
+                 Fact(REGIMEN_PAST, f"epirubicin with ifosfamide (S15): the disease "
+                      f"progressed on {names}, which holds a drug of the regimen; not "
+                      "offered (I26)")],
+                base)
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 [*base, *withheld_asked])
@@ -907,6 +923,10 @@ def _anthracycline_failed_facts(case: Case) -> list[Fact]:
 #: The path of the derived fact of :func:`_anthracycline_failed_facts`.
 AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 
+#: The path of the derived fact of REC-UTERINE-EPI-IFO-PAST: S15's regimen not offered
+#: after progression on a line holding a drug of it (I26).
+REGIMEN_PAST = "derived.regimen_past"
+
 
 def _mtor_failed_facts(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
     """The mTOR-inhibitor lines the disease progressed on, as facts, with the derived
@@ -954,7 +974,8 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
         return [], []
     asked = list(dict.fromkeys(out.missing(
         "MISS-MTOR-ADJUVANT-RELAPSE" if t.setting is TherapySetting.adjuvant
-        else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",)) for _i, t in doubt))
+        else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",),
+        about=(_line_named(i, t),)) for i, t in doubt))
     return [f for i, t in doubt for f in _line_facts(i, t)], asked
 
 
@@ -1089,6 +1110,21 @@ def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
         facts.append(Fact(f"{where}.best_response", line.best_response))
     facts.append(Fact(f"{where}.progressed", line.progressed))
     return facts
+
+
+def _line_named(i: int, line: TherapyLine) -> str:
+    """A recorded line in words, as a question asked of it names it: its drug, then its
+    place among the lines recorded (as the web form numbers them: "Therapy line 1") and
+    what is recorded of it ("sirolimus (therapy line 1 of those recorded; line number 1;
+    started 2024-02-01)"; an adjuvant course says so). Plain words: no field path."""
+    said = [f"therapy line {i + 1} of those recorded"]
+    if line.line is not None:
+        said.append(f"line number {line.line}")
+    if line.setting is TherapySetting.adjuvant:
+        said.append("adjuvant")
+    if line.started_on is not None:
+        said.append(f"started {line.started_on.isoformat()}")
+    return f"{_agent_names((line.agent,))} ({'; '.join(said)})"
 
 
 def _progressed_facts(line: TherapyLine) -> list[Fact]:

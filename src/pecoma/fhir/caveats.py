@@ -29,7 +29,8 @@ from pecoma.fhir.searches import PARTS
 if TYPE_CHECKING:
     from pecoma.fhir.reader import BundleCase
 
-__all__ = ["DRUG_ITEMS", "MEDICATION_CANCERS", "MEDICATION_STARTS", "SHOWN",
+__all__ = ["DRUG_ITEMS", "MEDICATION_CANCERS", "MEDICATION_DOUBTS", "MEDICATION_PURPOSES",
+           "MEDICATION_STARTS", "SHOWN",
            "UNIDENTIFIED_MEDICATIONS", "UNKNOWN_MEANING", "VITAL_STATUS", "drug_caveats",
            "medication_doubts", "record_drug_caveats", "record_unknown", "shortlist",
            "unknown_words"]
@@ -60,6 +61,11 @@ VITAL_STATUS: Final = "vital_status"
 #: was given for the other cancer: the questions asked.
 MEDICATION_CANCERS: Final = "medication_cancers"
 
+#: The part of a record named unknown when a medication record names a drug given for
+#: diseases that are no cancer too, nothing saying it was given for a cancer
+#: (:attr:`pecoma.fhir.reader.BundleCase.purposes_unknown`): the questions asked.
+MEDICATION_PURPOSES: Final = "medication_purposes"
+
 #: What each part of a record is, in the words said when it is unknown (the parts the
 #: FHIR reader names, :data:`pecoma.fhir.searches.PARTS`, and the doubts of its content).
 UNKNOWN_MEANING: Final[dict[str, str]] = {
@@ -69,7 +75,14 @@ UNKNOWN_MEANING: Final[dict[str, str]] = {
     VITAL_STATUS: "whether the patient has died",
     MEDICATION_CANCERS: "what some medications given beside another primary cancer were "
                         "for",
+    MEDICATION_PURPOSES: "what some medications of drugs given for diseases that are no "
+                         "cancer too were given for",
 }
+
+#: The parts of a record named unknown by :func:`medication_doubts`: each leaves the
+#: lines already given not fully known.
+MEDICATION_DOUBTS: Final = (UNIDENTIFIED_MEDICATIONS, MEDICATION_STARTS, MEDICATION_CANCERS,
+                            MEDICATION_PURPOSES)
 
 #: How many records of one kind are named; the rest are counted.
 SHOWN: Final = 5
@@ -83,11 +96,12 @@ def shortlist(said: Sequence[str], most: int = SHOWN) -> str:
 
 def medication_doubts(bc: BundleCase) -> dict[str, str]:
     """The medication records that leave the lines of systemic therapy already given not
-    fully known, by kind (:data:`UNIDENTIFIED_MEDICATIONS`, :data:`MEDICATION_STARTS`,
-    :data:`MEDICATION_CANCERS`), each record named with why (``where: why``)."""
+    fully known, by kind (:data:`MEDICATION_DOUBTS`), each record named with why
+    (``where: why``)."""
     kinds = ((UNIDENTIFIED_MEDICATIONS, bc.unidentified_medications),
              (MEDICATION_STARTS, bc.unknown_starts),
-             (MEDICATION_CANCERS, bc.courses_in_doubt))
+             (MEDICATION_CANCERS, bc.courses_in_doubt),
+             (MEDICATION_PURPOSES, bc.purposes_unknown))
     return {key: shortlist(said) for key, said in kinds if said}
 
 

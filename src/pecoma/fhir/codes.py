@@ -484,8 +484,32 @@ _ENGLISH_AGENT_NAMES: Final[tuple[tuple[Agent, tuple[str, ...]], ...]] = (
                    # melanoma, follicular lymphoma, Kaposi sarcoma; ATC L03AB05), an
                    # immunotherapy; "alpha" as often written
                    "interferon alfa-2b", "interferon alfa 2b", "interferon alpha-2b",
-                   "interferon alpha 2b")),
+                   "interferon alpha 2b",
+                   # the pegylated interferons alfa (peginterferon alfa-2a, Pegasys;
+                   # peginterferon alfa-2b, PegIntron and Sylatron; ropeginterferon
+                   # alfa-2b, Besremi: Drugs@FDA), each its own drug, not interferon
+                   # alfa-2b as the name holds it
+                   "peginterferon")),
 )
+
+#: Drugs pecoma reads as anticancer agents (:data:`AGENT_NAMES`, each by its name in
+#: :data:`pecoma.fhir.medications.DRUG_NAMES`) that are given for diseases that are no
+#: cancer too, each with those uses as their labels name them (Drugs@FDA): a course of
+#: one whose record says nothing of a cancer may have been given for one of them, so it
+#: is neither read as a line of the PEComa's nor dropped, and what it was given for is
+#: asked (:func:`pecoma.fhir.medications.other_uses`). Cladribine: Mavenclad tablets for
+#: relapsing multiple sclerosis (Leustatin, the injection, for hairy-cell leukaemia);
+#: hydroxyurea: Droxia and Siklos for sickle cell anaemia (Hydrea for chronic myeloid
+#: leukaemia and head and neck cancers; it is given for the myeloproliferative neoplasms
+#: too); interferon alfa-2b: Intron A for chronic hepatitis B and C and condylomata
+#: acuminata beside its cancers; the peginterferons: Pegasys and PegIntron for chronic
+#: hepatitis B and C (Sylatron for melanoma, Besremi for polycythaemia vera).
+OTHER_DISEASE_USES: Final[dict[str, str]] = {
+    "cladribine": "multiple sclerosis",
+    "hydroxyurea": "sickle cell disease",
+    "interferon alfa-2b": "chronic hepatitis B and C",
+    "peginterferon": "chronic hepatitis B and C",
+}
 
 #: The drugs' international nonproprietary names (INN) as other European languages spell
 #: them, where the English name does not already match them: names are matched inside

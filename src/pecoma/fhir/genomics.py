@@ -32,6 +32,7 @@ variant; a variant present without a significance then says so in its note.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -157,10 +158,17 @@ def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
     for where, obs in variants:
         genes: list[str] = []
         all_genes = 0
+        clashes: list[tuple[str, str]] = []
         for comp in _components(obs, m.LOINC_GENE_STUDIED):
             all_genes += 1
             genes.extend(m.genes(comp.get("valueCodeableConcept")))
+            clash = m.gene_disagreement(comp.get("valueCodeableConcept"))
+            if clash is not None:
+                clashes.append(clash)
         if not genes:
+            continue
+        if clashes:
+            _gene_in_doubt(out, where, clashes[0])
             continue
         found = _found(obs)
         if found is None and _not_performed(obs):
@@ -182,6 +190,23 @@ def read_variants(variants: Sequence[tuple[str, Mapping[str, Any]]],
                 _tsc(out, where, gene, found, significance, unresolved,
                      (disputed or {}).get(id(obs)))
     return out
+
+
+def _gene_in_doubt(out: MolecularReading, where: str, clash: tuple[str, str]) -> None:
+    """A variant whose gene studied is coded one gene and named another in its own words
+    (HGNC:12362, TSC1, beside the text "TSC2"): which gene was studied cannot be told, so
+    it gives no fact (as a result whose code and words disagree is not read), noted with
+    both and listed as not read; each gene stays unknown unless another result gives it."""
+    coded, worded = clash
+    named = re.findall(r"\b(tsc1|tsc2|tfe3)\b", f"{coded} {worded}".lower())
+    facts = sorted({f"molecular.{g}" if g != "tfe3" else "molecular.tfe3_fusion"
+                    for g in named})
+    out.notes.append(f"{where}: the gene studied is coded {coded} but its own words name "
+                     f"{worded}: which gene was studied cannot be told, so the variant is "
+                     f"not read; {' and '.join(facts)} stay unknown unless another result "
+                     "gives them; correct the code or the text in the record")
+    out.unread[where] = (f"a variant whose gene studied is coded {coded} but named {worded} "
+                         "in its own words")
 
 
 def _tsc(out: MolecularReading, where: str, gene: str, found: bool,

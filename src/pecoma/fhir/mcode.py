@@ -795,16 +795,45 @@ COPY_NUMBER_WORDS: Final = re.compile(
 
 
 def genes(concept: Any) -> list[str]:
-    """The molecular-fact genes ('tsc1', 'tsc2', 'tfe3') a gene-studied concept names."""
+    """The molecular-fact genes ('tsc1', 'tsc2', 'tfe3') a gene-studied concept names: by
+    its HGNC codes, else by its words (:func:`gene_disagreement` says when they
+    disagree)."""
+    out = [gene for gene in _coded_genes(concept) if gene in _GENE_SYMBOLS]
+    return out or _worded_genes(concept)
+
+
+_GENE_SYMBOLS: Final = ("tsc1", "tsc2", "tfe3")
+
+
+def _coded_genes(concept: Any) -> list[str]:
+    """The genes a concept's HGNC codings name: a molecular-fact gene by its symbol
+    ('tsc1'; its id, or its symbol written as the code), any other by its id
+    ('HGNC:1100')."""
     out = []
     for system, code in codings(concept):
-        if system in HGNC_SYSTEMS:
-            key = code if code.startswith("HGNC:") else f"HGNC:{code}"
-            if key in HGNC_GENES:
-                out.append(HGNC_GENES[key])
-    if not out:
-        words = lower_words(concept).replace("-", "")
-        for name in ("tsc1", "tsc2", "tfe3"):
-            if re.search(rf"\b{name}\b", words):
-                out.append(name)
+        if system in HGNC_SYSTEMS and code:
+            key = code if code.upper().startswith("HGNC:") else f"HGNC:{code}"
+            out.append(HGNC_GENES.get(key.upper()) or (
+                code.lower() if code.lower() in _GENE_SYMBOLS else key))
     return out
+
+
+def _worded_genes(concept: Any) -> list[str]:
+    """The molecular-fact genes a concept's text and displays name by their symbols."""
+    words = lower_words(concept).replace("-", "")
+    return [name for name in _GENE_SYMBOLS if re.search(rf"\b{name}\b", words)]
+
+
+def gene_disagreement(concept: Any) -> tuple[str, str] | None:
+    """The genes a gene-studied concept's HGNC codes name and those its own words name
+    (its text, a display), shown, when they disagree (``HGNC:12362``, TSC1, beside the
+    text "TSC2"; a code of another gene beside words naming TSC2); ``None`` when they
+    agree, or either says none."""
+    coded = _coded_genes(concept)
+    worded = _worded_genes(concept)
+    if not coded or not worded or set(coded) == set(worded):
+        return None
+    codes = [code for system, code in codings(concept) if system in HGNC_SYSTEMS and code]
+    shown = [code if gene.upper() in (code.upper(), f"HGNC:{code}".upper())
+             else f"{code} ({gene.upper()})" for code, gene in zip(codes, coded, strict=True)]
+    return (", ".join(dict.fromkeys(shown)), ", ".join(g.upper() for g in worded))

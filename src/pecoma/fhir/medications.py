@@ -75,6 +75,7 @@ __all__ = [
     "NOT_A_LINE",
     "NO_KNOWN_ALLERGY",
     "NO_KNOWN_ALLERGY_TEXTS",
+    "OTHER_USES",
     "RXNORM",
     "RXNORM_NAMES",
     "RXNORM_OTHER_NAMES",
@@ -117,6 +118,7 @@ __all__ = [
     "no_resolver",
     "not_anticancer_named",
     "not_systemic",
+    "other_uses",
     "records_no_allergy",
     "repeated_local_ids",
     "resolver_for",
@@ -1403,11 +1405,44 @@ def _trial_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     medication's names (:func:`_words`; "drug" is among the words that name no substance,
     so the whole name is searched). They mark the name whatever else it names: the drug
     under trial is none of the drugs named beside it (a comparator, a premedication, a
-    diluent, contrast given with it)."""
-    found = _TRIAL_WORDS.search(" ".join(_words(cc) for cc in concepts).replace("-", " "))
-    if found is not None:
+    diluent, contrast given with it: "Study drug with ondansetron premedication"), unless
+    they name one drug that is no anticancer drug and nothing else
+    (:func:`_studied_drug`: "Ondansetron (study drug)")."""
+    text = " ".join(_words(cc) for cc in concepts).replace("-", " ")
+    found = _TRIAL_WORDS.search(text)
+    if found is not None and _studied_drug(text) is None:
         return f"its name speaks of a drug under trial ('{found.group(0)}')"
     return None
+
+
+#: Words that may stand beside the words of a drug under trial and the one drug they
+#: name (:func:`_studied_drug`) without naming another: how the trial names its drug.
+_STUDY_LABELS: Final = frozenset({"drug", "drugs", "medication", "medications", "medicine",
+                                  "medicines", "agent", "agents", "product", "products"})
+#: Blanks and hyphens within a name, written as one blank ("co-amoxiclav", "co amoxiclav").
+_NOT_ANTICANCER_DRUG_SPACES: Final = re.compile(r"[\s\-]+")
+
+
+def _studied_drug(text: str) -> str | None:
+    """The drug that is no anticancer drug (:data:`pecoma.fhir.codes.
+    NOT_ANTICANCER_DRUG_NAMES`) that the words of a drug under trial name, when they name
+    it alone: "Ondansetron (study drug)", "study drug: ondansetron", "Investigational
+    ondansetron 8 mg tablet". ``text`` is a medication's names (:func:`_words`); once
+    that one drug's name and the trial words (:data:`_TRIAL_WORDS`) are taken out, only
+    numbers, single letters, words of how much, in what form, how or how often
+    (:data:`_DOSE_WORDS`) and the words naming the trial's product ("drug", "agent") may
+    be left. Any other word leaves the drug under trial unknown: a second drug, a word
+    joining one to another ("with", "and", "or", "vs", "plus"), a premedication, a
+    placebo, a diluent, a word pecoma cannot identify. ``None`` then."""
+    named = {_NOT_ANTICANCER_DRUG_SPACES.sub(" ", m.group(0))
+             for m in _NOT_ANTICANCER_DRUG.finditer(text)}
+    if len(named) != 1:
+        return None
+    rest = _TRIAL_WORDS.sub(" ", _NOT_ANTICANCER_DRUG.sub(" ", text))
+    if any(not (len(w) <= 1 or w in _DOSE_WORDS or w in _STUDY_LABELS
+                or _NUMBER_WORD.fullmatch(w)) for w in re.findall(r"[^\W_]+", rest)):
+        return None
+    return named.pop()
 
 
 def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, Any]],
@@ -1435,6 +1470,45 @@ def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, An
     shown = ", ".join(f"'{w}'" for w in words[:_UNREAD_SHOWN])
     return (f"its name holds {shown}, which pecoma does not identify, and {mark}: it may "
             "be an anticancer drug")
+
+
+def other_uses(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> str | None:
+    """Why a medication record (or a draft order) is not known to be an anticancer
+    treatment although pecoma identifies its drug, or ``None``: every drug it names is
+    one given for diseases that are no cancer too
+    (:data:`pecoma.fhir.codes.OTHER_DISEASE_USES`: cladribine for multiple sclerosis,
+    hydroxyurea for sickle cell disease, the interferons alfa for chronic hepatitis), it
+    carries no project code of an agent (a line recorded as one of the case's agents is
+    one), and nothing in it says it was given for a cancer: no word of a cancer or its
+    treatment in its names ("Hydroxyurea (chemotherapy)"), no reason naming one, on it
+    or on the order it carries out (:func:`_reason_mark`; the PEComa Condition is one),
+    no mCODE cancer-related profile (:func:`_profile_mark`). Such a course may have
+    been given for the other disease: it is neither a line of the PEComa's nor nothing,
+    and what it was given for is asked. The one rule for the FHIR reader and the CDS
+    order-select service; a line typed into a case is the clinician's own and is read as
+    typed."""
+    concepts = _concepts(resource, resolve)
+    if (agent_of(resource, resolve) not in (Agent.other_chemotherapy, Agent.other)
+            or any(_project_agent(cc) is not None for cc in concepts)):
+        return None
+    drugs = sorted({d for cc in concepts for d in drugs_named(cc)})
+    if not drugs or any(d not in c.OTHER_DISEASE_USES for d in drugs):
+        return None
+    names = " ".join(_words(cc) for cc in concepts).replace("-", " ")
+    if (CANCER_WORDS.search(names) or _profile_mark(resource)
+            or _reason_mark(resource, resolve)):
+        return None
+    uses = (c.OTHER_DISEASE_USES[drugs[0]] if len(drugs) == 1
+            else "; ".join(f"{d}: {c.OTHER_DISEASE_USES[d]}" for d in drugs))
+    named = " and ".join(drugs)
+    return (f"{named} {'is' if len(drugs) == 1 else 'are'} {OTHER_USES} ({uses}), and "
+            "nothing in it says it is given for a cancer (no reason, word or mCODE profile "
+            "naming one)")
+
+
+#: How :func:`other_uses` says that a drug is given for diseases that are no cancer too
+#: (the words a card finds its reason by).
+OTHER_USES: Final = "given for diseases that are no cancer too"
 
 
 def unreadable_medication(resource: Mapping[str, Any],
@@ -1743,7 +1817,8 @@ def unread_timing(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
     """The periods of a medication record whose end is before its start
     (:func:`backwards_period`: the ``effectivePeriod`` of a statement or an administration, a
-    dosage's ``boundsPeriod``), each named at its end as :func:`unread_timing` names an
+    dosage's ``boundsPeriod``, a request's ``dispenseRequest.validityPeriod``, whose start
+    may be its first day), each named at its end as :func:`unread_timing` names an
     element: the record contradicts itself, and its end decides whether the drug is given
     now. Only for a record that is read: one entered in error, or not given (a cancelled
     order), decides nothing by its dates, and is not checked."""
@@ -1751,6 +1826,10 @@ def backwards_periods(resource: Mapping[str, Any]) -> list[tuple[str, Any, str]]
     out: list[tuple[str, Any, str]] = []
     if kind in ("MedicationStatement", "MedicationAdministration"):
         out += backwards_period(resource.get("effectivePeriod"), "effectivePeriod")
+    dispense = resource.get("dispenseRequest") if kind == "MedicationRequest" else None
+    if isinstance(dispense, dict):
+        out += backwards_period(dispense.get("validityPeriod"),
+                                "dispenseRequest.validityPeriod")
     held = resource.get(_DOSAGE_LISTS.get(kind, ""))
     for i, dosage in enumerate(held if isinstance(held, list) else []):
         timing = dosage.get("timing") if isinstance(dosage, dict) else None

@@ -113,8 +113,11 @@ APPLIES_WHEN: dict[str, str] = {
     "contraindicated, that progressed on anthracycline-based chemotherapy.",
     "REC-UTERINE-EPI-IFO": "Advanced disease with a uterine primary (the cervix "
     "included; provisional for another gynecologic site not recorded as outside the "
-    "cervix), no progression on epirubicin or on an anthracycline with ifosfamide, and no "
+    "cervix), no progression on a line holding epirubicin or ifosfamide (I26), and no "
     "drug of the regimen recorded as not tolerated.",
+    "REC-UTERINE-EPI-IFO-PAST": "Advanced disease with a uterine primary (or another "
+    "gynecologic site not recorded as outside the cervix) that progressed on a line "
+    "holding epirubicin or ifosfamide (I26).",
     "REC-REGIMEN-NOT-TOLERATED": "Advanced disease where the guideline names a "
     "chemotherapy regimen (S14, or S15 for a uterine primary) holding a drug recorded as "
     "not tolerated.",

@@ -9,10 +9,11 @@ stage group IV (soft-tissue sarcoma: involved nodes or distant metastases), the
 project's own disease status, a PEComa Condition saying it has recurred
 (``Reader.primary_recurred``: its clinicalStatus ``recurrence`` or ``relapse``, or its
 words), a further PEComa Condition not in the past whose onset is after the day (a
-PEComa that arose after it), a Condition naming PEComa in words pecoma does not read
-(``Reader.pecoma_unread``: whether it says the disease is there is not known), and a
-staging result whose value pecoma cannot read (``Reader.staging_unread_all``: whether it
-states stage IV or M1 is not known). A
+PEComa that arose after it; an onset given as an age placed by the days it may be from
+the birth date: :func:`pecoma.fhir.ages.age_days`), a Condition naming PEComa in
+words pecoma does not read (``Reader.pecoma_unread``: whether it says the disease is
+there is not known), and a staging result whose value pecoma cannot read
+(``Reader.staging_unread_all``: whether it states stage IV or M1 is not known). A
 statement of present disease dated after that day says the disease came back, so the
 patient is not free of disease: the advice is for present disease. One that cannot be
 placed before or after it (undated, of that same day, a partial date holding it, or a
@@ -39,8 +40,16 @@ from typing import Any, Final
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
+from pecoma.fhir.ages import age_days
 from pecoma.fhir.medications import days_of
-from pecoma.fhir.reading import Reader, codings, extension, given_without_day, project_code
+from pecoma.fhir.reading import (
+    Reader,
+    codings,
+    extension,
+    given_without_day,
+    project_code,
+    refuse_backwards,
+)
 
 __all__ = ["explicit_free_contradicted", "present_again"]
 
@@ -137,27 +146,14 @@ def _statements(since: dt.date, observations: list[tuple[str, dict[str, Any]]],
         # a further PEComa Condition, not in the past, that arose after the day: the
         # PEComa came back (or a new one arose); one with no onset is the PEComa
         # recorded again, as the primary's own entry is
-        onset = _onset_raw(cond)
-        given = given_without_day(cond, "onset")
-        if onset is not None:
-            when, day = _placed_raw(onset, since, "onset")
-        elif given is None:
-            continue
-        elif (entered := days_of(cond.get("recordedDate"))) is not None \
-                and entered.latest < since:
-            # recorded before the day: it began before it, whatever its onset says
-            when, day = "before", f"onset given as {given}, recorded {cond['recordedDate']}"
-        else:
-            # an onset given as an age, a range or text holds no day pecoma places: it
-            # may be after the day, so it is not taken as the PEComa recorded again
-            when, day = "unplaced", f"onset given as {given}, which holds no day pecoma reads"
-        if when != "before":
+        placed = _onset_placed(cond, where, since, r)
+        if placed is not None and placed[0] != "before":
             yield _Statement(where, "a PEComa, not in the past, beside the one read as the "
-                             "primary", True, when, day, verb="records")
+                             "primary", True, *placed, verb="records")
     for where, cond in r.pecoma_unread:
-        raw = _onset_raw(cond)
-        if raw is not None:
-            when, day = _placed_raw(raw, since, "onset")
+        placed = _onset_placed(cond, where, since, r)
+        if placed is not None:
+            when, day = placed
         elif (entered := days_of(cond.get("recordedDate"))) is not None \
                 and entered.latest < since:
             when, day = "before", f"no onset, recorded {cond['recordedDate']}"
@@ -287,6 +283,42 @@ def _end_shown(raw: Any, days: Any, what: str) -> str:
     if not isinstance(raw, str):
         return f"(no {what})"
     return raw if days is not None else show_value(raw, 40)
+
+
+def _onset_placed(cond: Mapping[str, Any], where: str, since: dt.date,
+                  r: Reader) -> tuple[str, str] | None:
+    """Where a Condition's onset stands against ``since``, with its day as the note shows
+    it; ``None`` when it gives no onset. A day (``onsetDateTime``, an ``onsetPeriod``'s
+    start; a reversed period refused) is placed as a result's is; an age or a range of
+    ages by the days it may be from the birth date (:func:`pecoma.fhir.ages.age_days`).
+    An onset that holds no day, or whose days hold ``since``, is before it when the
+    Condition was recorded before it (it began before it, whatever its onset says), else
+    it cannot be placed."""
+    refuse_backwards(cond.get("onsetPeriod"), where, "onsetPeriod",
+                     "when it began, placed against the day the patient would be free of "
+                     "disease since, is read from it", r)
+    raw = _onset_raw(cond)
+    if raw is not None:
+        return _placed_raw(raw, since, "onset")
+    given = given_without_day(cond, "onset")
+    if given is None:
+        return None
+    age = age_days(cond, "onset", where, r.birth, r)
+    said = f"onset given as {given if age is None else age}"
+    if age is not None and age.why is None:
+        if age.first is not None and age.first > since:
+            return "after", f"{said}, after it"
+        if age.last is not None and age.last < since:
+            return "before", said
+    entered = days_of(cond.get("recordedDate"))
+    if entered is not None and entered.latest < since:
+        # recorded before the day: it began before it, whatever its onset says
+        return "before", f"{said}, recorded {cond['recordedDate']}"
+    if age is not None and age.why is None:
+        return "unplaced", f"{said}, holding that day"
+    # an onset given as an age with no birth date, a range or text holds no day pecoma
+    # places: it may be after the day, so it is not taken as the PEComa recorded again
+    return "unplaced", f"{said}, which holds no day pecoma places"
 
 
 def _onset_raw(cond: Mapping[str, Any]) -> str | None:

@@ -23,11 +23,12 @@ from pecoma.case import (
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
-from pecoma.fhir.medications import backwards_period
+from pecoma.fhir.ages import age_days
 from pecoma.fhir.present_again import explicit_free_contradicted, present_again
 from pecoma.fhir.reading import (
     BODY_SITE_EXTENSION,
     HISTORY_CLINICAL,
+    OF_ONE_TIME,
     Order,
     Reader,
     as_list,
@@ -47,6 +48,7 @@ from pecoma.fhir.reading import (
     known_later,
     live_condition,
     reference_of,
+    refuse_backwards,
     refuted_in_doubt,
     resolved,
     site_of,
@@ -556,7 +558,7 @@ def _stated_on(cond: Mapping[str, Any]) -> Order:
                           (extension(cond, c.ASSERTED_DATE) or {}).get("valueDateTime"),
                           cond.get("recordedDate"))
             if (d := day_of(raw)) is not None]
-    return (max(days).isoformat() if days else "", "", 1)
+    return Order(max(days).isoformat() if days else "")
 
 
 def _latest(statements: list[_Histology]) -> list[_Histology]:
@@ -635,7 +637,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             r.why[where] = shown
             out.unread.append((where, _may_name_pecoma(obs, r)))
             continue
-        x = (r.orders.get(id(obs), ("", "", 1)), where,
+        x = (r.orders.get(id(obs), Order("")), where,
              (m.icdo3_pecoma(obs.get("valueCodeableConcept")) or shown) if says_pecoma
              else None, shown)
         described = _described(obs, conditions, r)
@@ -681,8 +683,7 @@ def _histology_links(conditions: list[tuple[str, dict[str, Any]]],
             r.issue(where, "(histology in doubt)",
                     f"cannot be read as {what}: {_shown(pecoma[-1])} and "
                     f"{_shown(other[-1])} disagree on its histology, and neither is the "
-                    "later (the same time, neither issued later nor a correction of the "
-                    "other; or one with no time at all), so whether it is "
+                    f"later ({OF_ONE_TIME}), so whether it is "
                     + ("the PEComa's spread" if spread else "a PEComa") + " is in "
                     "doubt: record which stands (a corrected or amended result, or a later "
                     "one); " + ("the disease status" if spread else "the diagnosis")
@@ -811,18 +812,17 @@ def _unplaced_histology(histologies: _Histologies, where: str, cond: Mapping[str
 def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date | None:
     """When the condition began: onset, then the asserted date (when it was first
     asserted: the diagnosis), then the recorded date. An onset given in a form that holds
-    no day (an age, text, a month) leaves the day unknown: the recorded date, the day it
-    was entered, is not taken for it. A day taken from the recorded date is said in a note
+    no day (text, a month, an age of some years: the days it may be from the birth date,
+    :func:`pecoma.fhir.ages.age_days`, said in the note) leaves the day unknown: the
+    recorded date, the day it was entered, is not taken for it; an age in days is its
+    day. A day taken from the recorded date is said in a note
     (the condition may have begun earlier), and :func:`settle_entered_dates` drops such a
     diagnosis day when the record's resection comes before it."""
     period = cond.get("onsetPeriod")
     # a period that ends before it starts contradicts itself on the day read from it (a
     # metastasis's detection day decides its timing and the disease-free interval, S16):
     # refused, naming both ends, as a resection's performedPeriod is
-    for path, value, rule in backwards_period(
-            period, "onsetPeriod", f"{fact} is read from it"):
-        r.issue(f"{where}.{path}", value, rule)
-        r.refused_elements.add(f"{where}.{path}")
+    refuse_backwards(period, where, "onsetPeriod", f"{fact} is read from it", r)
     asserted = extension(cond, c.ASSERTED_DATE) or {}
     for raw in (cond.get("onsetDateTime"),
                 period.get("start") if isinstance(period, dict) else None,
@@ -831,10 +831,15 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
         if day is not None:
             return day
     given = given_without_day(cond, "onset")
+    age = age_days(cond, "onset", where, r.birth, r) if given is not None else None
+    if age is not None and age.day is not None:
+        r.notes.append(f"{fact} taken from {where}'s onset, given as {age}")
+        return age.day
     if given is not None:
-        r.notes.append(f"{fact} not read: {where}'s onset is given as {given}, which holds "
-                       "no day (its recorded date, the day it was entered, is not taken for "
-                       "it)")
+        # an age of weeks, months or years is several days: no day of its own
+        r.notes.append(f"{fact} not read: {where}'s onset is given as "
+                       f"{given if age is None else age}, which holds no single day (its "
+                       "recorded date, the day it was entered, is not taken for it)")
         return None
     day = day_of(cond.get("recordedDate"))
     if day is not None:
@@ -1383,6 +1388,10 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         paths.append(where)
         status = clinical_status(cond)
         abated = any(k.startswith("abatement") for k in cond)
+        # an abatement makes a metastasis with no status history (FHIR con-4): a period
+        # ending before it starts contradicts itself on when it resolved
+        refuse_backwards(cond.get("abatementPeriod"), where, "abatementPeriod",
+                         "whether the metastasis resolved, and when, is read from it", r)
         if status is None and abated and (
                 words := words_only(cond.get("clinicalStatus"))) is not None:
             # a status that could not be read never makes present disease history: the
@@ -1409,7 +1418,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             status = "resolved"
             r.notes.append(f"{where}: no clinicalStatus, but an abatement: read as resolved")
         if status in _HISTORY:
-            history.append((met, day_of(cond.get("abatementDateTime"))))
+            history.append((met, _abated_on(cond, where, site, r)))
             r.notes.append(f"{where}: metastasis ({site}) is '{status}': history, "
                            "not present disease (not in stage.metastases while others are "
                            "present)")
@@ -1443,6 +1452,24 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.put("stage.metastases", metastases, ", ".join(paths))
     _stated_before_the_present_metastases(present, observations, r)
     r.present_metastases = len(present)
+
+
+def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader) -> dt.date | None:
+    """The day a metastasis resolved: its ``abatementDateTime``, or an abatement given as
+    an age in days (:func:`pecoma.fhir.ages.age_days`); an age of some years holds no
+    single day, said (the day stays unknown: never the first or last it may be)."""
+    day = day_of(cond.get("abatementDateTime"))
+    if day is not None:
+        return day
+    age = age_days(cond, "abatement", where, r.birth, r)
+    if age is not None and age.day is not None:
+        r.notes.append(f"{where}: the {site} metastasis resolved on {age.day.isoformat()}, "
+                       f"its abatement given as {age}")
+        return age.day
+    if age is not None:
+        r.notes.append(f"{where}: the day the {site} metastasis resolved is not known: its "
+                       f"abatement is given as {age}, which holds no single day")
+    return None
 
 
 def _free_contradicted(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
@@ -1863,6 +1890,12 @@ def derive_status(r: Reader) -> None:
     elif r.primary_recurred is not None:
         r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
         r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}")
+    elif r.spread_disputed is not None:
+        r.issue("stage.status", "(not found)",
+                f"cannot be derived: {r.spread_disputed}, so whether distant metastases "
+                "are present now is unknown; record the disease status, or the metastases "
+                "present now (mCODE SecondaryCancerCondition, with onset and "
+                "clinicalStatus); the disease status is never assumed")
     elif r.metastatic_history is not None:
         r.issue("stage.status", "(not found)",
                 f"cannot be derived: {r.metastatic_history} states a history of metastatic "

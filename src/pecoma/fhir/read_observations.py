@@ -28,6 +28,7 @@ from pecoma.fhir.read_conditions import (
 )
 from pecoma.fhir.reading import (
     NOT_A_PART,
+    OF_ONE_TIME,
     Order,
     Reader,
     as_list,
@@ -44,8 +45,10 @@ from pecoma.fhir.reading import (
     live_condition,
     project_code,
     reference_of,
+    refuse_backwards,
     site_of,
     stated_side,
+    time_order,
 )
 from pecoma.fhir.references import parse_reference
 from pecoma.numbers import number_text, parse_number
@@ -616,27 +619,30 @@ _OTHER_DIMENSIONS: Final = ("33729-5", "33732-9")
 def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     """mCODE TumorSize: the longest dimension in component 33728-7 (no value[x]), or a
     plain valueQuantity. The size is the largest dimension of the measurement (the
-    longest, by definition): a value and a longest dimension that disagree, or another
-    dimension larger than the one labelled longest, give the larger, noted."""
+    longest, by definition): a value and a longest dimension that disagree, or two
+    longest dimensions that do, or another dimension larger than the one labelled
+    longest, give the larger, noted."""
     components = [x for x in as_list(obs.get("component")) if isinstance(x, dict)]
-    longest = next((x for x in components
-                    if m.has_loinc(x.get("code"), m.LOINC_LONGEST_DIMENSION)), None)
+    longest = [(m.LOINC_LONGEST_DIMENSION, x) for x in components
+               if m.has_loinc(x.get("code"), m.LOINC_LONGEST_DIMENSION)]
     others = [(code, x) for x in components for code in _OTHER_DIMENSIONS
               if m.has_loinc(x.get("code"), code)]
     mark = len(r.puts)
-    if "valueQuantity" not in obs and longest is not None:
-        _size(r, longest, f"{where}.component(33728-7)")
+    if "valueQuantity" not in obs and longest:
+        _size(r, longest[0][1], f"{where}.component(33728-7)")
         if len(r.puts) == mark:  # no size read ('> 5 cm')
             return
         r.sources["tumour.size"] = where
         given = "the longest dimension"
+        # a second longest dimension (two measurements written as one: the larger is taken)
+        others = [*longest[1:], *others]
     else:
         _size(r, obs, where)
         if len(r.puts) == mark:  # this observation's value was not read
             return
         given = "the value"
         # a value and a longest dimension both given (mCODE forbids the first)
-        others = [(m.LOINC_LONGEST_DIMENSION, longest)] if longest is not None else []
+        others = longest
     for code, comp in others:
         value = r.data["tumour"]["size"]
         other = _size_value(r, comp, f"{where}.component({code})")
@@ -645,10 +651,13 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         if code == m.LOINC_LONGEST_DIMENSION and _cm(other) != _cm(value):
             larger = max(value, other, key=_cm)
             r.put("tumour.size", larger, where)
-            r.notes.append(f"{where}: a value ({value['value']} {value['unit']}) and a "
-                           f"longest dimension ({other['value']} {other['unit']}) that "
-                           f"disagree: the larger, {larger['value']} {larger['unit']}, is "
-                           "taken")
+            pair = ("a value ({}) and a longest dimension ({})" if given == "the value"
+                    else "two longest dimensions ({} and {})")
+            r.notes.append(f"{where}: "
+                           + pair.format(f"{value['value']} {value['unit']}",
+                                         f"{other['value']} {other['unit']}")
+                           + f" that disagree: the larger, {larger['value']} "
+                           f"{larger['unit']}, is taken")
         elif code != m.LOINC_LONGEST_DIMENSION and _cm(other) > _cm(value):
             r.put("tumour.size", other, where)
             r.notes.append(f"{where}: an additional dimension ({other['value']} "
@@ -1195,16 +1204,20 @@ def _order(obs: Mapping[str, Any]) -> Order:
     it was issued: the time it was made available, the latest its result can be of), when
     it was issued, then its status (a correction after the final result)."""
     raw = obs.get("issued")
-    issued = instant(raw) if isinstance(raw, str) else ""
-    return (effective_time(obs) or issued, issued,
-            _STATUS_RANK.get(str(obs.get("status")), 1))
+    issued = raw if isinstance(raw, str) else ""
+    return time_order(effective_time(obs) or issued, instant(issued),
+                      _STATUS_RANK.get(str(obs.get("status")), 1))
 
 
 def live_observations(
     observations: list[tuple[str, dict[str, Any]]], r: Reader,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The observations that are results: not entered in error nor cancelled, and not
-    ``registered`` (ordered, no result yet: listed as not read), in time order."""
+    ``registered`` (ordered, no result yet: listed as not read), in time order. The
+    ``effectivePeriod`` of a result of a kind the reader reads (:func:`observation_kind`)
+    that ends before it starts is refused (:func:`pecoma.fhir.reading.refuse_backwards`):
+    when the result holds decides which result is the later and where it stands against
+    a day (the resection, the day metastases resolved)."""
     live = []
     for where, obs in observations:
         status = str(obs.get("status"))
@@ -1212,6 +1225,9 @@ def live_observations(
             r.why[where] = "no result yet (status 'registered')"
         elif status not in _IGNORED_OBS_STATUS:
             live.append((where, obs))
+            if r.kinds.get(id(obs)) is not None:
+                refuse_backwards(obs.get("effectivePeriod"), where, "effectivePeriod",
+                                 "when the result holds is read from it", r)
     # Later observations win: sort by effective time, issued, then status (stable on
     # bundle order, which decides nothing: results of one time that disagree are unknown).
     orders = r.orders
@@ -1328,10 +1344,8 @@ def _implication(r: Reader, obs: Mapping[str, Any], where: str, sig: _Significan
             sig.disputed[key] = f"{where} says {_words(significance)}, {other} {_words(said)}"
             r.notes.append(f"{label}: its clinical significance is given differently by "
                            f"{where} ({_words(significance)}) and {other} ({_words(said)}), "
-                           "and neither is the later result (the same effective time, or one "
-                           "given only to the month or year that holds the other's, and "
-                           "neither issued later nor a correction of the other; or one with "
-                           "no time at all): its significance is unknown")
+                           f"and neither is the later result ({OF_ONE_TIME}): its "
+                           "significance is unknown")
             continue
         sig.disputed.pop(key, None)  # (one of one time with it would have disagreed)
         sig.kept[key] = significance
@@ -1573,9 +1587,10 @@ def _forget(r: Reader, path: str) -> None:
 
 def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
                  latest: dict[str, list[tuple[Order, str, Any]]]) -> None:
-    """A fact two results of one time give differently (same effective time, and neither
-    issued later nor a correction of the other) is unknown: the order of the bundle's
-    entries says nothing about which is right. ``gave``: the facts ``obs`` gave."""
+    """A fact two results of one time give differently (:func:`known_later`: the same
+    effective time, or a date alone holding the other's, and neither issued later nor a
+    correction of the other) is unknown: the order of the bundle's entries says nothing
+    about which is right. ``gave``: the facts ``obs`` gave."""
     order = r.orders.get(id(obs)) or _order(obs)
     for path in gave:
         value = _at(r, path)
@@ -1586,11 +1601,8 @@ def _of_one_time(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str],
             _forget(r, path)
             other, said = rivals[-1]
             r.notes.append(f"{path}: {where} ({show_value(value)}) and {other} "
-                           f"({show_value(said)}) disagree, and neither is the later result "
-                           "(the same effective time, or one given only to the month or year "
-                           "that holds the other's, and neither issued later nor a "
-                           "correction of the other; or one with no time at all, neither "
-                           f"effective[x] nor issued): {path} is unknown")
+                           f"({show_value(said)}) disagree and neither is the later result, "
+                           f"so {path} is unknown ({OF_ONE_TIME})")
 
 
 def _preliminary(r: Reader, obs: Mapping[str, Any], where: str, gave: list[str]) -> None:
@@ -1780,7 +1792,38 @@ def _disease_status(r: Reader, obs: Mapping[str, Any], where: str) -> None:
             and r.metastatic_history is None:
         r.metastatic_history = earlier
     said = said or m.lower_words(concept) or "(no value)"
+    _spread_in_time(r, obs, where, r.distant_metastasis_stated is not None,
+                    f"cancer disease status '{said}'")
     _evidence(r, obs, where, f"cancer disease status '{said}'")
+
+
+def _spread_in_time(r: Reader, obs: Mapping[str, Any], where: str, present: bool,
+                    said: str) -> None:
+    """A statement of distant spread (a disease status, an M category of M1: ``present``
+    whether it says distant metastases are present) read in time order, by the rule for
+    every result (:func:`known_later`): the later decides (as the caller has read it),
+    and two of one time that differ, one saying distant metastases are present and the
+    other not, leave it undecided, whatever their order in the bundle: the metastases
+    are neither taken as present now nor as gone (a history of metastatic cancer: the
+    disease is never localized, and its status is asked unless the metastases recorded
+    give it), noted with both."""
+    order = r.orders.get(id(obs)) or _order(obs)
+    same_time = [x for x in r.spread_statements if not known_later(x[0], order)]
+    rivals = [x for x in same_time if x[3] != present]
+    r.spread_statements = [*same_time, (order, where, said, present)]
+    if not rivals:
+        r.spread_disputed = None
+        return
+    _o, other, other_said, _p = rivals[-1]
+    r.distant_metastasis_stated = None
+    r.metastatic_history = r.metastatic_history or (where if present else other)
+    r.spread_disputed = (f"{where} ({said}) and {other} ({other_said}) differ on whether "
+                         "distant metastases are present, and neither is the later result "
+                         f"({OF_ONE_TIME})")
+    r.notes.append(f"{r.spread_disputed}: distant metastases are taken neither as present "
+                   "now nor as gone (a history of metastatic cancer: the disease is not "
+                   "taken as localized); record the disease status, or the metastases "
+                   "present now")
 
 
 def _evidence(r: Reader, obs: Mapping[str, Any], where: str, text: str) -> None:
@@ -1824,6 +1867,7 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                            category != "M0")
         elif category == "M1":
             r.distant_metastasis_stated = where
+            _spread_in_time(r, obs, where, True, f"TNM distant metastases category '{said}'")
             _evidence(r, obs, where, f"TNM distant metastases category '{said}'")
         elif category == "M0":
             r.why[where] = (f"a TNM distant metastases category ({show_value(said, 60)}) "

@@ -48,7 +48,9 @@ from pecoma.fhir.read_conditions import (
     the_pecoma,
 )
 from pecoma.fhir.reading import (
+    OF_ONE_TIME,
     NotTolerated,
+    Order,
     Planned,
     Reader,
     agreeing,
@@ -61,13 +63,14 @@ from pecoma.fhir.reading import (
     extension,
     given_without_day,
     has_code,
-    instant,
     known_later,
     live_condition,
     reference_of,
+    refuse_backwards,
     resolved,
     site_of,
     stated_sides,
+    time_order,
 )
 
 __all__ = [
@@ -530,11 +533,8 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         # an operation dated by a period that ends before it starts: the record
         # contradicts itself on the day of the resection (surgery.date, which dates the
         # surveillance and the margin): refused, naming both ends, as a medication's is
-        for path, value, rule in meds.backwards_period(
-                p.get("performedPeriod"), "performedPeriod",
-                "the day of the operation (surgery.date) is read from it"):
-            r.issue(f"{w}.{path}", value, rule)
-            r.refused_elements.add(f"{w}.{path}")
+        refuse_backwards(p.get("performedPeriod"), w, "performedPeriod",
+                         "the day of the operation (surgery.date) is read from it", r)
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     statuses = {w: _status_read(w, p, observations, r) for w, p in resections}
     performed = [(w, p) for w, p in resections if statuses[w] is SurgeryStatus.performed]
@@ -861,13 +861,13 @@ def _resource_of(where: str) -> str:
 #: A margin one text or value gives: its time (as ``r.orders`` holds an observation's),
 #: where it is, the margin (``Margin.unknown``: a statement that is not plain, see
 #: ``mcode.margin_in_text``), and the text it was read from.
-_Reading = tuple[tuple[str, str, int], str, Margin, str]
+_Reading = tuple[Order, str, Margin, str]
 
 
 def _procedure_margins(proc: Mapping[str, Any], where: str) -> list[_Reading]:
     """The margins stated on a resection Procedure (its outcome, its notes), each of the
     operation's time."""
-    order = (instant(_performed_on(proc)), "", 1)
+    order = time_order(_performed_on(proc))
     outcome = proc.get("outcome")
     texts = [(f"{where}.outcome", m.concept_text(outcome), m.lower_words(outcome))]
     texts += [(f"{where}.note", str(n.get("text") or ""), str(n.get("text") or ""))
@@ -922,7 +922,7 @@ def _latest_margin(readings: list[_Reading], r: Reader) -> tuple[Margin, str] | 
     if rivals:
         named = " and ".join(f"{w} ({show_value(text)})" for _o, w, _m, text in [*rivals, last])
         r.notes.append(f"surgery.margin: {named} differ, and none is known to be the later "
-                       "result (the same time, or one undated): surgery.margin is unknown")
+                       f"result ({OF_ONE_TIME}): surgery.margin is unknown")
         for _o, w, _m, _t in [*rivals, last]:
             if not _on_procedure(w):
                 r.why[w] = "a margin result differing from another of the same time"
@@ -963,7 +963,7 @@ def _margins_between(days: list[dt.date], observations: list[tuple[str, dict[str
     found: list[list[_Reading]] = [[] for _d in days]
     undated: list[str] = []
     for reading in _observed_margins(observations, r, coded=True):
-        seen = day_of(reading[0][0][:10])
+        seen = day_of(reading[0].day or reading[0].time[:10])  # its day as written
         if seen is None:
             undated.append(reading[1])
             continue
@@ -1482,6 +1482,22 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
             r.notes.append(f"{where}: {name} given for a condition that is not a cancer "
                            f"({other_reason}): not read as a line of PEComa treatment; if "
                            "it was given for the PEComa, correct the case")
+            continue
+        # a drug given for diseases that are no cancer too (hydroxyurea for sickle cell
+        # disease), nothing saying it was given for a cancer: neither a line of the
+        # PEComa's (no chemotherapy is claimed as given first for it) nor nothing (it may
+        # have been given for the PEComa): what it was given for is asked, and the lines
+        # already given are not fully known
+        purpose = meds.other_uses(med, r.resolve)
+        if purpose is not None:
+            name = " and ".join(sorted(drugs))
+            r.why[where] = f"not read as a line of PEComa treatment: {purpose}"
+            r.purposes_unknown.append(f"{where} ({name}): what was it given for, the PEComa "
+                                      f"or another disease? ({purpose})")
+            r.notes.append(f"{where}: {purpose}: not read as a line of PEComa treatment, "
+                           "and the lines already given are not fully known; if it was "
+                           "given for the PEComa, give its reason (reasonCode or "
+                           "reasonReference: the PEComa Condition) or record the line")
             continue
         if reason is not None:  # an mTOR inhibitor or an anthracycline-based regimen
             r.notes.append(f"{where}: {agent.value} given for a condition that is not a "

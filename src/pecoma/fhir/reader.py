@@ -44,8 +44,10 @@ from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
+from pecoma.fhir.ages import Birth
 from pecoma.fhir.entries import answer, deleted, walk
 from pecoma.fhir.medications import agent_of_concept
+from pecoma.fhir.patient import PatientRead, read_patient
 from pecoma.fhir.quickcheck import plainly_valid
 from pecoma.fhir.read_conditions import (
     derive_status,
@@ -146,6 +148,13 @@ class BundleCase:
     #: cancer (no line of the PEComa's, but it acts on the PEComa too: did the PEComa
     #: progress on it?). The lines already given are then not fully known.
     courses_in_doubt: tuple[str, ...] = ()
+    #: Medication records of a drug pecoma reads as an anticancer agent that is given for
+    #: diseases that are no cancer too (hydroxyurea for sickle cell disease, cladribine
+    #: for multiple sclerosis), nothing in the record saying it was given for a cancer
+    #: (:func:`pecoma.fhir.medications.other_uses`), each ``where: the question``: no line
+    #: is read from them, nor are they taken for nothing; the lines already given are not
+    #: fully known until what they were given for is recorded.
+    purposes_unknown: tuple[str, ...] = ()
     #: Medication records of a known agent that are planned, not (yet) given (an order
     #: drafted, proposed or planned, one starting after the day read for, a statement of
     #: intent): no line, but an order in place; a second one of its kind is not proposed.
@@ -193,8 +202,8 @@ class BundleCase:
     def history_doubt(self) -> str | None:
         """Why the lines of systemic therapy already given are not fully known (a
         medication part of the record not read, a medication record whose drug pecoma
-        cannot identify, one whose start or, beside another cancer, whose purpose is
-        unknown), or ``None``."""
+        cannot identify, one whose start or, beside another cancer or for a drug given
+        for diseases that are no cancer too, whose purpose is unknown), or ``None``."""
         reasons = [f"{searches.PARTS[part]} could not be read"
                    for part in searches.MEDICATION_PARTS if part in self.unread]
         if self.unidentified_medications:
@@ -209,6 +218,12 @@ class BundleCase:
                            "for is unknown: " + "; ".join(self.courses_in_doubt[:3])
                            + (f"; and {len(self.courses_in_doubt) - 3} more"
                               if len(self.courses_in_doubt) > 3 else ""))
+        if self.purposes_unknown:
+            reasons.append("what medications of drugs given for diseases that are no "
+                           "cancer too were given for is unknown: "
+                           + "; ".join(self.purposes_unknown[:3])
+                           + (f"; and {len(self.purposes_unknown) - 3} more"
+                              if len(self.purposes_unknown) > 3 else ""))
         return "; ".join(reasons) or None
 
 
@@ -311,6 +326,13 @@ def _shape(data: Any, r: Reader) -> tuple[list[tuple[str, dict[str, Any]]], dict
             said_urls = modifier_urls({"modifierExtension": list(h.modifiers)})
             if said_urls:
                 r.entry_modifiers[id(res)] = said_urls
+        if res.get("resourceType") == "Patient":
+            # a Bundle labelled as withheld from (REDACTED, SUBSETTED) may have had the
+            # Patient's elements withheld: what it does not give is unknown
+            label = searches.withheld_label(h.bundle) or (
+                searches.withheld_label(data) if h.bundle is not data else None)
+            if label is not None:
+                r.withheld_bundles[id(res)] = label
         out.append((h.where, res))
         urls[h.where] = h.full_url
     return out, urls
@@ -651,35 +673,23 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     "must hold exactly one patient's record")
             raise OtherPatientError(r.issues, list(r.issues), source)
     patient_id = None
-    deceased = None
-    vital_unknown = None
-    unread_death: tuple[str, str] | None = None  # (element, why) of a value not read
+    found_patient = PatientRead()
     if patients:
         pid = patients[0][1].get("id")
         patient_id = str(pid) if isinstance(pid, str) else None
-        deceased = _deceased(patients[0][1])
-        unread_death = _deceased_unreadable(patients[0][1])
-        if deceased is not None:
-            r.notes.append(f"Patient.deceased[x]: the patient is recorded as deceased "
-                           f"({deceased}): advice for this record is no decision at hand")
-        elif unread_death is not None:
-            # found but not read: unknown, said, the value quoted; never read as alive
-            vital_unknown = f"{_label(*patients[0])}.{unread_death[0]} {unread_death[1]}"
-            r.notes.append(f"Patient.deceased[x]: whether the patient has died cannot be "
-                           f"read ({vital_unknown}): it is unknown, not taken as alive; "
-                           "check it before acting on this advice")
-        elif (absent := _deceased_absent(patients[0][1])) is not None:
-            vital_unknown = (f"Patient.deceased[x] is not recorded (data-absent-reason "
-                             f"'{absent}')")
-            r.notes.append(f"Patient.deceased[x]: whether the patient has died is not "
-                           f"recorded (data-absent-reason '{absent}'): it is unknown, not "
-                           "taken as alive; check it before acting on this advice")
+        found_patient = read_patient(
+            patients[0][1], _label(*patients[0]), r.entry_modifiers.get(id(patients[0][1]), ""),
+            r.withheld_bundles.get(id(patients[0][1])), r)
+    deceased, vital_unknown = found_patient.deceased, found_patient.vital_unknown
+    r.birth = found_patient.birth
     if deceased is None and vital_unknown is None and "patient" in unread:
         # the Patient the caller could not read (a CDS prefetch null, an
         # OperationOutcome, a read that failed) says nothing of whether the patient
         # died: unknown, as an unreadable deceased[x] is, never taken as alive (the
         # caller lists the part not read, with why: no note says it again)
         vital_unknown = f"the Patient resource could not be read: {unread['patient']}"
+        if not patients:
+            r.birth = Birth(None, vital_unknown)
 
     if expected is not None and patient_id is not None and patient_id != expected:
         r.issue("Patient.id", patient_id, f"must be the patient the record is read for "
@@ -749,9 +759,6 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                 if part in searches.MEDICATION_PARTS:
                     _add_reason(unread, part, f"{where}: {why}")
                 continue
-            if modifier:
-                r.notes.append(f"{where}: it carries a modifierExtension pecoma does not "
-                               f"understand ({modifier}); check the patient's record")
             if report:
                 if res.get("status") in _REPORT_WITHDRAWN:
                     r.notes.append(f"{where}: status '{res['status']}': the results it "
@@ -817,9 +824,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             return _read(data, validate, source, on, given_unread, expected, server, inner)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
-        # a deceased[x] not read is said as unknown, not refused as well
-        _validate(data, entries, validate, r,
-                  () if unread_death is None else (unread_death[0],))
+        # an element of the Patient not read is said as unknown, not refused as well
+        _validate(data, entries, validate, r, found_patient.aside)
         # an element the reading refused is said once, in the reading's words
         r.issues = [issue for issue in r.issues if not any(
             issue.path == path or issue.path.startswith(f"{path}.")
@@ -856,6 +862,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
         courses_in_doubt=tuple(r.courses_in_doubt),
+        purposes_unknown=tuple(r.purposes_unknown),
         planned=tuple(r.planned),
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),
@@ -935,57 +942,6 @@ def _dead_by_observation(observations: list[tuple[str, dict[str, Any]]],
     return None
 
 
-def _deceased(patient: Mapping[str, Any]) -> str | None:
-    """What ``Patient.deceased[x]`` says of the patient's death: the date (or date and
-    time) given, ``"yes"``, or ``None`` (alive, or not said)."""
-    when = patient.get("deceasedDateTime")
-    if isinstance(when, str) and when.strip():
-        return when.strip()[:40]
-    return "yes" if patient.get("deceasedBoolean") is True else None
-
-
-def _deceased_unreadable(patient: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The element of ``Patient.deceased[x]`` given in a JSON type FHIR does not allow
-    (``"deceasedBoolean": "true"``, a string; ``"deceasedDateTime": 20260105``, a
-    number), and why, or ``None``. The R4B models coerce such values; pecoma reads them
-    as neither dead nor alive: whether the patient died is unknown. A ``null`` is a value
-    not given, as for any element."""
-    said = patient.get("deceasedBoolean")
-    if said is not None and not isinstance(said, bool):
-        return ("deceasedBoolean", f"is {show_value(said)} ({_json_kind(said)}), not true "
-                "or false (a JSON boolean)")
-    said = patient.get("deceasedDateTime")
-    if said is not None and not isinstance(said, str):
-        return ("deceasedDateTime", f"is {show_value(said)} ({_json_kind(said)}), not a "
-                "date or a date and time written as text ('2026-01-05')")
-    return None
-
-
-def _json_kind(value: Any) -> str:
-    """What a JSON value is, in words ('a string', 'a number')."""
-    if isinstance(value, bool):
-        return "a boolean"
-    return {str: "a string", int: "a number", float: "a number", dict: "an object",
-            list: "a list"}.get(type(value), type(value).__name__)
-
-
-def _deceased_absent(patient: Mapping[str, Any]) -> str | None:
-    """The data-absent-reason a ``Patient.deceased[x]`` with no value carries (its
-    ``_deceasedDateTime`` or ``_deceasedBoolean`` holding only that extension: whether the
-    patient died is unknown), or ``None``."""
-    for key in ("_deceasedDateTime", "_deceasedBoolean"):
-        element = patient.get(key)
-        if isinstance(element, dict):
-            for e in as_list(element.get("extension")):
-                if isinstance(e, dict) and e.get("url") == _DATA_ABSENT_EXTENSION:
-                    return str(e.get("valueCode") or "unknown")[:40]
-    return None
-
-
-#: The HL7 extension saying why a value is missing (FHIR R4 data-absent-reason).
-_DATA_ABSENT_EXTENSION: Final = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
-
-
 def case_from_bundle_json(
     text: str | bytes, *, validate: Validation = "engine", source: str = "FHIR bundle",
     on: dt.date | None = None,
@@ -1047,11 +1003,11 @@ def _not_read(by_type: Mapping[str, list[tuple[str, dict[str, Any]]]],
     # resection among them leaves the surgery facts found but not read
     aside = {"Procedure": [(where, res) for where, res, _why in r.modified_procedures]}
     for kind in READ_TYPES:
-        if kind in ("Patient", "Medication"):
+        if kind == "Medication":
             continue
         for where, _res in [*by_type[kind], *aside.get(kind, [])]:
-            if where in r.used:
-                continue
+            if where in r.used or (kind == "Patient" and where not in r.why):
+                continue  # a Patient is listed only when set aside
             why = r.why.get(where, _DEFAULT_WHY.get(kind, "nothing the case records"))
             reasons.setdefault(f"{kind}: {why}", []).append(where)
     out = []

@@ -9,18 +9,20 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from pecoma.case import Agent, MetastasisSite, PrimarySite
 from pecoma.errors import FieldIssue, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.ages import NO_PATIENT, Birth
 from pecoma.fhir.medications import day_of
 
 __all__ = [
     "HISTORY_CLINICAL",
     "IGNORED_VERIFICATION",
+    "OF_ONE_TIME",
     "NotTolerated",
     "Order",
     "Planned",
@@ -46,6 +48,7 @@ __all__ = [
     "modifier_urls",
     "project_code",
     "reference_of",
+    "refuse_backwards",
     "refuted_in_doubt",
     "resolved",
     "same_resource",
@@ -53,6 +56,7 @@ __all__ = [
     "stated_side",
     "stated_sides",
     "status_notes",
+    "time_order",
     "verification",
 ]
 
@@ -130,6 +134,14 @@ class Reader:
     #: patient is not taken as free of disease, the status is 'metastatic'.
     present_again: str | None = None
     distant_metastasis_stated: str | None = None
+    #: The latest time's statements of distant spread (a disease status, an M category
+    #: of M1), each with its time, where it is, what it says and whether that is that
+    #: distant metastases are present: a later statement decides, two of one time that
+    #: differ leave it undecided (``read_observations._spread_in_time``).
+    spread_statements: list[tuple[Order, str, str, bool]] = field(default_factory=list)
+    #: The latest statements of distant spread of one time that differ (what they say),
+    #: or ``None``: whether distant metastases are present now is unknown.
+    spread_disputed: str | None = None
     no_metastatic_history: str | None = None
     #: Why the Observations are not all read (the record's ``observations`` part not
     #: read in full: a search made by category, a bundle that is not the whole result),
@@ -218,6 +230,12 @@ class Reader:
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
+    #: The Patient's birth date (or why it is not known): it places an onset given as an
+    #: age (:mod:`pecoma.fhir.ages`).
+    birth: Birth = NO_PATIENT
+    #: Patients (by identity) held in a Bundle whose ``meta`` says information was
+    #: withheld from it (:func:`pecoma.fhir.searches.withheld_label`): why.
+    withheld_bundles: dict[int, str] = field(default_factory=dict)
     #: Conditions set aside for a modifierExtension pecoma does not understand (its URLs)
     #: or a label saying information was withheld (the label): where, the resource, the
     #: URLs, the label (a PEComa among them is named if no other is found).
@@ -235,7 +253,7 @@ class Reader:
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
-    orders: dict[int, tuple[str, str, int]] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
     #: Every path :meth:`put` wrote, in order (what one handler gave: the paths after a mark).
     puts: list[str] = field(default_factory=list)
     #: Medication records that may be a line given but whose drug cannot be identified.
@@ -246,6 +264,10 @@ class Reader:
     #: Medication records given beside another present primary cancer, naming no reason
     #: that tells which cancer they were given for: each ``where: the question``.
     courses_in_doubt: list[str] = field(default_factory=list)
+    #: Medication records of a drug given for diseases that are no cancer too, nothing
+    #: saying it was given for a cancer (:func:`pecoma.fhir.medications.other_uses`):
+    #: each ``where: the question``.
+    purposes_unknown: list[str] = field(default_factory=list)
     #: Elements the reading refused in its own words (a medication's dosage timing it
     #: cannot read: :func:`pecoma.fhir.medications.unread_timing`), by path: the R4B
     #: validator's issues at them or within them are not said again.
@@ -336,6 +358,22 @@ def given_without_day(resource: Mapping[str, Any], element: str) -> str | None:
     when it is not given): its day is then unknown, never taken from another date."""
     return next((form for suffix, form in _WITHOUT_DAY.items()
                  if element + suffix in resource), None)
+
+
+def refuse_backwards(period: Any, where: str, at: str, reads: str, r: Reader) -> bool:
+    """Refuse a Period of the resource at ``where`` (``at``: its element,
+    ``effectivePeriod``) whose end is surely before its start, FHIR R4's invariant per-1,
+    by the one check every period the reader reads goes through
+    (:func:`pecoma.fhir.medications.backwards_period`), named at its end with the start
+    and what is read from it (``reads``); said once however often the period is read.
+    Whether it was refused."""
+    found = meds.backwards_period(period, at, reads)
+    for path, value, rule in found:
+        named = f"{where}.{path}"
+        if named not in r.refused_elements:
+            r.issue(named, value, rule)
+            r.refused_elements.add(named)
+    return bool(found)
 
 
 def reference_of(reference: Any) -> str | None:
@@ -614,15 +652,15 @@ def site_of(concept_list: Any, kind: type[PrimarySite] | type[MetastasisSite]) -
 
 
 def effective_time(resource: Mapping[str, Any]) -> str:
-    """When an observation's result holds: ``effectiveDateTime`` (or ``effectiveInstant``),
-    else ``effectivePeriod.start``, as an instant in UTC when it has a time zone (so
-    that one moment written in two zones is one time); ``""`` when undated."""
+    """When an observation's result holds, as written: ``effectiveDateTime`` (or
+    ``effectiveInstant``), else ``effectivePeriod.start``; ``""`` when undated
+    (:func:`time_order` places it in time)."""
     for key in ("effectiveDateTime", "effectiveInstant"):
         if isinstance(resource.get(key), str):
-            return instant(str(resource[key]))
+            return str(resource[key])
     period = resource.get("effectivePeriod")
     if isinstance(period, dict) and isinstance(period.get("start"), str):
-        return instant(str(period["start"]))
+        return str(period["start"])
     return ""
 
 
@@ -646,33 +684,76 @@ def instant(raw: str) -> str:
         return raw
 
 
-#: Where a result stands in time: its effective time (else when it was issued), when it
-#: was issued, its status's rank (a correction after the final result).
-Order = tuple[str, str, int]
+class Order(NamedTuple):
+    """Where a result stands in time (sorted as a tuple: by its time, then when it was
+    issued, then its status's rank)."""
+
+    #: Its effective time (else when it was issued): a time with a zone as the moment in
+    #: UTC (:func:`instant`, so that one moment written in two zones is one time), a date
+    #: alone (a day, a month, a year) as written; ``""`` when undated.
+    time: str
+    #: When it was issued, in UTC; ``""`` when not said.
+    issued: str = ""
+    #: Its status's rank (a correction after the final result, a preliminary before it).
+    rank: int = 1
+    #: The day a time of day is written on, in its own zone (``2025-02-03`` for
+    #: ``2025-02-03T01:00:00+09:00``, whose moment in UTC is on 2 February); ``""`` for a
+    #: date alone or no time.
+    day: str = ""
+
+
+def time_order(raw: str, issued: str = "", rank: int = 1) -> Order:
+    """The :class:`Order` of a result whose time is written ``raw`` (a FHIR date or
+    dateTime, ``""`` when it has none), issued at ``issued`` (in UTC), of status rank
+    ``rank``."""
+    return Order(instant(raw), issued, rank, raw[:10] if "T" in raw else "")
 
 
 def known_later(earlier: Order, later: Order) -> bool:
-    """Whether a result sorted after another is known to be the later one: another
-    effective time, or the same one and issued later, or issued at the same time (or
-    neither saying when) and a correction of it. When only one says when it was issued,
-    or nothing tells them apart, they are of one time and neither wins. A time given only
-    to the month or year (``2026-05``) is that whole period: a result dated within it
-    (``2026-05-10``) is of one time with it. A result with no time at all (no
-    ``effective[x]``, no ``issued``) cannot be placed before or after a dated one."""
-    if bool(earlier[0]) != bool(later[0]):
+    """Whether ``later`` is known to be a later result than ``earlier``: a later effective
+    time, or the same one and issued later, or issued at the same time (or neither saying
+    when) and a correction of it. When only one says when it was issued, or nothing tells
+    them apart, they are of one time and neither wins. A date alone is that whole period,
+    a day as much as a month or a year (FHIR dateTime precision: ``2025-02-03`` is the
+    whole day, not its midnight): a result dated within it (``2025-02-03T10:00:00+09:00``,
+    ``2025-02-10``) is of one time with it, whatever either says of when it was issued or
+    of its status (which of two results of one day, one timed and one not, was made later
+    cannot be told, and a report issued later may be of the earlier time). A date alone
+    says no time zone, so a time of day is within it when the day it is written on, in its
+    own zone, is in the period, or its moment in UTC is (``2025-02-03T05:00:00+09:00``, on
+    the 2nd in UTC, and ``2025-02-02T20:00:00-05:00``, on the 3rd in UTC, are both of one
+    time with ``2025-02-03``); either way a time sorts before or after a date alone as
+    this rule orders them. A result with no time at all (no ``effective[x]``, no
+    ``issued``) cannot be placed before or after a dated one."""
+    if bool(earlier.time) != bool(later.time):
         return False
-    if earlier[0] != later[0] and not _within(earlier[0], later[0]):
-        return True
-    if bool(earlier[1]) != bool(later[1]):
+    if earlier.time != later.time:
+        return not _one_time(earlier, later) and later.time > earlier.time
+    if bool(earlier.issued) != bool(later.issued):
         return False
-    return earlier[1] != later[1] or earlier[2] != later[2]
+    return (later.issued, later.rank) > (earlier.issued, earlier.rank)
 
 
-def _within(one: str, other: str) -> bool:
-    """Whether one of two dated times is a partial date (a year, a month: shorter than a
-    day) holding the other."""
-    short, long = sorted((one, other), key=len)
-    return bool(short) and len(short) < 10 and long.startswith(short)
+#: Why neither of two results is the later one (:func:`known_later`), as notes say it.
+OF_ONE_TIME: Final = (
+    "the same effective time, or a date alone (a day, a month or a year) holding the "
+    "other's time, and neither issued later nor a correction of the other; or one with no "
+    "time at all, neither effective[x] nor issued")
+
+
+#: A FHIR date alone: a year, a month or a day.
+_DATE_ALONE: Final = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+def _one_time(one: Order, other: Order) -> bool:
+    """Whether two different dated times are of one time: one is a date alone (a year, a
+    month, a day) holding the other (a date within it, or a time of day written on a day
+    within it, in its own zone or in UTC)."""
+    short, long = sorted((one, other), key=lambda o: len(o.time))
+    if not _DATE_ALONE.fullmatch(short.time):
+        return False
+    return any(written.startswith(short.time) for written in (long.time, long.day)
+               if written)
 
 
 #: The ``meta`` elements that say which version a server stored and when, not what the

@@ -142,6 +142,8 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.extrapulmonary_disease": "Disease outside the lungs (derived)",
     "derived.size_cm": "Largest dimension in cm (derived)",
     "derived.regimen_withheld": "Regimen withheld for a recorded intolerance (derived)",
+    "derived.regimen_past":
+        "Regimen not offered after progression on a drug it holds (derived, I26)",
     "derived.malignancy": "Malignant on the facts entered (derived, I9)",
     "derived.anthracycline_intolerance":
         "Another anthracycline recorded as not tolerated (derived)",

@@ -23,18 +23,13 @@ from typing import Any, Literal
 
 from pecoma.engine.model import Item, MissingFact
 from pecoma.fhir import codes as c
+from pecoma.fhir.caveats import MEDICATION_DOUBTS
 from pecoma.fhir.medications import MEDICATION_TYPES
 from pecoma.fhir.read_treatment import NAME_NOT_IDENTIFIED
 from pecoma.fhir.reader import BundleCase
 from pecoma.knowledge import load_knowledge
 from pecoma.store.cds import CardRecord, CdsStore
-from pecoma.web.cds.discovery import (
-    MEDICATION_CANCERS,
-    MEDICATION_KEYS,
-    MEDICATION_STARTS,
-    PREFETCH_MEANING,
-    UNIDENTIFIED_MEDICATIONS,
-)
+from pecoma.web.cds.discovery import MEDICATION_KEYS, PREFETCH_MEANING
 from pecoma.web.cds.service import CdsService
 from pecoma.web.vital_status import vital_status_warning
 
@@ -243,8 +238,7 @@ def md_unknown(unknown: dict[str, str]) -> str:
     card writes them (:func:`md_text`)."""
     if not unknown:
         return ""
-    drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", UNIDENTIFIED_MEDICATIONS,
-                              MEDICATION_STARTS, MEDICATION_CANCERS}
+    drugs = unknown.keys() & {*MEDICATION_KEYS, "allergies", *MEDICATION_DOUBTS}
     lines = ["", "", "**Parts of the record that could not be read** (unknown, not absent: "
              "the facts they would give are taken as unknown"
              + (", and advice naming a drug is conditional):" if drugs else "):")]

@@ -70,12 +70,14 @@ from pecoma.fhir import codes as c
 from pecoma.fhir.allergies import CATCH_ALL
 from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
+    OTHER_USES,
     Resolver,
     agent_named,
     agent_of,
     agents_beside,
     drugs_of,
     not_systemic,
+    other_uses,
     repeated_local_ids,
     resolver_for,
     truncated_names,
@@ -497,8 +499,9 @@ def _unplaced_stay(unplaced: list[tuple[Mapping[str, Any], Agent, str]],
     return (f"**Possibly of this line:** {'a draft' if one else f'{len(unplaced)} drafts'} "
             f"of the order set, not selected, give{'s' if one else ''} no reason saying "
             f"{'it is' if one else 'they are'} for the PEComa alone (a reason pecoma "
-            "cannot read, reasons naming the PEComa and something else, or none beside "
-            f"another primary cancer: {named}): "
+            "cannot read, reasons naming the PEComa and something else, none beside "
+            "another primary cancer, or none for a drug given for diseases that are no "
+            f"cancer too: {named}): "
             f"{'it' if one else 'each'} may be of this line, or "
             "ordered for something else. "
             + (("**The suggestion leaves it and is not pre-selected:** check it, and "
@@ -686,25 +689,33 @@ def _which_cancer(line: Line) -> str:
     with cyclophosphamide may be the other cancer's regimen; one whose reason is "Breast
     cancer" too); else whether a selected draft whose reasons pecoma cannot place, or
     that name the PEComa and something else (methotrexate for the PEComa and rheumatoid
-    arthritis), is for the PEComa. Each reason given is shown; the card holds only if
-    they are for the PEComa."""
+    arthritis), or that gives none and orders a drug given for diseases that are no
+    cancer too (:func:`~pecoma.fhir.medications.other_uses`: hydroxyurea, sickle cell
+    disease), is for the PEComa. Each reason given, and each such drug's other uses, is
+    shown; the card holds only if they are for the PEComa."""
     one = len(line.asked) == 1
     names = " and ".join(dict.fromkeys(agent.value.replace("_", " ")
                                        for _d, agent, _why in line.asked))
-    bare = [_ident(draft) for draft, _agent, why in line.asked if not why]
-    given = [f"{_ident(draft)} ({md_text(why)})" for draft, _agent, why in line.asked if why]
+    uses = [md_text(why) for _d, _agent, why in line.asked if OTHER_USES in why]
+    bare = [_ident(draft) for draft, _agent, why in line.asked
+            if not why or OTHER_USES in why]
+    given = [f"{_ident(draft)} ({md_text(why)})" for draft, _agent, why in line.asked
+             if why and OTHER_USES not in why]
     unsaid = " and ".join(
         ([f"no reason of {', '.join(bare)} says"] if bare else [])
         + ([f"the reasons of {', '.join(given)} do not say"] if given else []))
+    why_asked = "; ".join(
+        (["a reason pecoma cannot place, or the PEComa and something else"] if given else [])
+        + uses)
     cancers = " or ".join(md_text(x) for x in line.beside)
     question = (f"**Which cancer {'is it' if one else 'are they'} for?** The record holds "
                 f"another primary cancer ({cancers}) besides the PEComa, and {unsaid} which "
                 f"cancer {'it is' if one else 'they are'} ordered for: which cancer is "
-                f"{names} ordered for, the PEComa or {cancers}?" if line.beside else
+                f"{names} ordered for, the PEComa or {cancers}?"
+                + "".join(f" ({u})" for u in uses) if line.beside else
                 f"**What {'is it' if one else 'are they'} for?** {unsaid[0].upper()}"
                 f"{unsaid[1:]} whether {'it is' if one else 'they are'} ordered for the "
-                f"PEComa (a reason pecoma cannot place, or the PEComa and something else): "
-                f"is {names} ordered for the PEComa alone?")
+                f"PEComa ({why_asked}): is {names} ordered for the PEComa alone?")
     return (f"{question} This warning holds only if {'it is' if one else 'they are'} for "
             f"the PEComa, and nothing is proposed in {'its' if one else 'their'} place. "
             f"Give {'its reason' if one else 'their reasons'} (reasonCode or "
@@ -1261,6 +1272,11 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
         for draft, agent in departing:
             other = _for_another_cancer(draft, bc.other_cancers, resolve)
             ours, why = order_given_for(draft, resolve, bc.pecoma_condition, site)
+            if ours is True and not why and (uses := other_uses(draft, resolve)):
+                # a drug given for diseases that are no cancer too (hydroxyurea for sickle
+                # cell disease), no reason given: what it is ordered for is asked, as for
+                # a reason pecoma cannot place, and nothing replaces it
+                ours, why = None, uses
             if other is not None and names_the_pecoma(draft, resolve, bc.pecoma_condition,
                                                       site):
                 other, ours = None, None  # the PEComa and another cancer: cannot tell

@@ -190,7 +190,7 @@ async def _found(search: Any) -> Found | FhirFetchError:
 
 
 def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str] = (),
-                         in_doubt: Sequence[str] = ()
+                         in_doubt: Sequence[str] = (), purposes: Sequence[str] = ()
                          ) -> tuple[Case, tuple[str, ...], tuple[str, ...]]:
     """The case with what the record cannot vouch for made unknown again.
 
@@ -202,7 +202,9 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
     without the question being asked. Medication searches that failed, and the medication
     records whose drug could not be identified (``unidentified``), and those given beside
     another primary cancer whose bearing on the PEComa is asked (``in_doubt``:
-    :attr:`pecoma.fhir.reader.BundleCase.courses_in_doubt`), are warned about: the form
+    :attr:`pecoma.fhir.reader.BundleCase.courses_in_doubt`), and those of a drug given
+    for diseases that are no cancer too whose purpose is asked (``purposes``:
+    :attr:`pecoma.fhir.reader.BundleCase.purposes_unknown`), are warned about: the form
     holds only the lines read. Returns the case, the paths made unknown and the
     warnings to show.
     """
@@ -240,4 +242,10 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
                      f"cancer leave a question ({'; '.join(in_doubt[:3])}): answer it, and "
                      "enter every line of the PEComa's systemic treatment before asking for "
                      "the report (a line not entered is taken as not given).")
+    if purposes:
+        notes.append(f"{len(purposes)} medication record(s) of a drug given for diseases "
+                     f"that are no cancer too leave a question ({'; '.join(purposes[:3])}): "
+                     "if it was given for the PEComa, enter it as a line of systemic "
+                     "treatment before asking for the report (a line not entered is taken "
+                     "as not given).")
     return case, tuple(paths), tuple(notes)

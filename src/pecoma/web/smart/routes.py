@@ -256,7 +256,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
         return _no_advice_page(request, vital)
     case, unknown_again, warnings = unread_stays_unknown(read.case, record,
                                                          read.unidentified_medications,
-                                                         read.courses_in_doubt)
+                                                         read.courses_in_doubt,
+                                                         read.purposes_unknown)
     today: dt.date = request.app.state.today()
     # a fact found in a value that cannot be read is to be entered as one not found is
     not_found = [*read.not_found, *read.unreadable]
