@@ -830,9 +830,11 @@ class TestBadRequests:
                 e["resource"]["performedDateTime"] = "2020-01-01"
             expected = "surgery.date"
         elif breakage == "types":
+            # the conditions key answering the Patient read (the Patient as the patient
+            # key sends it: read where it belongs, one resource sent twice)
             prefetch["conditions"] = {"resourceType": "Bundle", "type": "searchset",
-                                      "entry": [{"resource": {"resourceType": "Patient",
-                                                              "id": "pat-1001"}}]}
+                                      "entry": [{"resource": copy.deepcopy(
+                                          prefetch["patient"])}]}
             expected = "8714/0 or 8714/3"
         else:
             prefetch["observations"]["entry"][0]["resource"]["status"] = 7

@@ -232,15 +232,18 @@ class TestAllergyListDecidesTheProposal:
         {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
             "resourceType": "Condition", "id": "c9", "code": {"text": "Hypertension"},
             "subject": {"reference": "Patient/pat-1003"}}}]},
-        {"resourceType": "Patient", "id": "pat-1003"},
+        "the Patient",
     ])
     def test_an_answer_to_another_query_is_no_allergy_list(
             self, client: TestClient, wrong: Any) -> None:
         """The allergies key holding Conditions only, or the Patient (an EHR's prefetch
         keys wired to the wrong query) had been read as 'no allergy recorded': the
-        sirolimus draft was proposed. It is no answer to the allergy search: unknown."""
+        sirolimus draft was proposed. It is no answer to the allergy search: unknown.
+        (What it holds is read where it belongs: the Patient as the patient key sends it,
+        one resource sent twice.)"""
         def change(prefetch: dict[str, Any]) -> None:
-            prefetch["allergies"] = copy.deepcopy(wrong)
+            prefetch["allergies"] = copy.deepcopy(
+                prefetch["patient"] if wrong == "the Patient" else wrong)
 
         card = first_line_card(cards_of(client, order(change, **DOXORUBICIN)))
         assert "suggestions" not in card

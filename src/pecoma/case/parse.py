@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pecoma.case.coherence import Contradictions
 from pecoma.case.model import Case
 from pecoma.errors import FieldIssue, InputError, show_value
+from pecoma.text import odd_letters_shown, odd_words, shown
 
 __all__ = [
     "issues_from_validation",
@@ -83,6 +84,15 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
             if msg.startswith("Input should be"):
                 rule = "must be " + msg.removeprefix("Input should be ").strip()
         value = "(missing)" if kind == "missing" else show_value(err.get("input"))
+        given = err.get("input")
+        odd = odd_words(given) if kind in ("enum", "literal_error") and isinstance(
+            given, str) else []
+        if odd:
+            # a value written with a look-alike letter ('sirоlimus', a Cyrillic о) would
+            # read as the value allowed beside it: the letter is named, the value escaped
+            written, letters = odd_letters_shown(given)
+            value = shown(written)
+            rule += f"; it holds {letters}, which is no letter a to z"
         issues.append(FieldIssue(path, value, rule))
     return issues
 

@@ -34,7 +34,6 @@ import calendar
 import datetime as dt
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -61,6 +60,7 @@ from pecoma.fhir.references import (
     server_key,
     unversioned,
 )
+from pecoma.text import name_form, odd_letters_shown, odd_words
 
 __all__ = [
     "ANTICANCER_STEMS",
@@ -87,6 +87,7 @@ __all__ = [
     "StopReason",
     "WhereItActs",
     "absent_dose_days",
+    "agent_named",
     "agent_of",
     "agent_of_concept",
     "agents_named",
@@ -297,14 +298,12 @@ _M_TOR: Final = re.compile(r"(?<![a-z0-9])m[\s\-]+tor(?![a-z0-9])")
 
 
 def folded(text: str) -> str:
-    """``text`` in the form drug names are compared in: accents dropped (Unicode NFKD,
-    combining marks left out) and case folded, so that "Évérolimus", "ÉVÉROLIMUS" and
-    "everolimus" are one name, and a compatibility form (a ligature, a full-width
-    letter) is its plain letters."""
-    if text.isascii():
-        return text.lower()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(ch)).casefold()
+    """``text`` in the form drug names are compared in (:func:`pecoma.text.name_form`):
+    accents dropped and case folded, so that "Évérolimus", "ÉVÉROLIMUS" and "everolimus"
+    are one name, a compatibility form (a ligature, a full-width letter) is its plain
+    letters, and a format character (a zero-width space: "Siro\u200blimus") is no part
+    of it. A letter of another alphabet stays one (:func:`_odd_words`)."""
+    return name_form(text)
 
 
 def _words(concept: Mapping[str, Any]) -> str:
@@ -545,13 +544,46 @@ def agent_of(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> Ag
     """The systemic agent a medication resource (or draft order) names, if the project
     knows it. All the names found are read together (the concept, the reference's display,
     a Medication's code and ingredients), so a Medication of doxorubicin with ifosfamide is
-    the combination, and any mTOR inhibitor named is never hidden behind another drug."""
+    the combination, and any mTOR inhibitor named is never hidden behind another drug.
+    A medication one of whose names holds a word with a letter other than a to z
+    (:func:`_odd_words`: "Doxоrubicin" with a Cyrillic о beside "ifosfamide") names no
+    agent pecoma can tell, whatever its other names and codes say: the word may be any
+    drug (:func:`unreadable_medication` says so; :func:`agent_named` gives what the rest
+    names)."""
     concepts = _concepts(resource, resolve)
+    if _odd_words(concepts):
+        return None
+    return _agent_of_concepts(concepts)
+
+
+def agent_named(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                ) -> Agent | None:
+    """The agent a medication's names and codes name, read as :func:`agent_of` reads
+    them, a word holding a letter other than a to z naming nothing (no name is read
+    inside it): what a draft pecoma does not identify still names, for the allergy check
+    (an RxNorm everolimus code beside a text "Evеrolimus" still names everolimus;
+    "Tеmsirolimus" names nothing)."""
+    return _agent_of_concepts(_concepts(resource, resolve))
+
+
+def _odd_words(concepts: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The words of a medication's names (:func:`_words`) holding a letter other than a to
+    z once accents, case, compatibility forms and format characters are set aside
+    (:func:`pecoma.text.odd_words`), each once."""
+    return list(dict.fromkeys(w for cc in concepts for w in odd_words(_words(cc))))
+
+
+def _agent_of_concepts(concepts: list[Mapping[str, Any]]) -> Agent | None:
+    """The agent of :func:`agent_of`, each word holding a letter other than a to z read
+    as naming nothing (a name inside it is not read: "tеmsirolimus" names no sirolimus)."""
     for concept in concepts:
         agent = _project_agent(concept)
         if agent is not None:
             return agent
-    return _agent_in(" ".join(_words(cc) for cc in concepts))
+    words = " ".join(_words(cc) for cc in concepts)
+    odd = set(odd_words(words))
+    return _agent_in(re.sub(r"\w+", lambda m: " " if m.group(0) in odd else m.group(0),
+                            words) if odd else words)
 
 
 def agents_beside(resource: Mapping[str, Any], agent: Agent,
@@ -774,7 +806,8 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
 
     "Penicillin G benzathine" and "Sulfamethoxazole/Trimethoprim" leave nothing;
     "Penicillin; tacrolimus" leaves ``tacrolimus``, "Non-penicillin antibiotic" leaves
-    ``non`` and ``antibiotic``."""
+    ``non`` and ``antibiotic``; "Sirоlimus" with a Cyrillic о leaves ``sir\u043elimus``,
+    its odd letter escaped (:func:`pecoma.text.odd_letters_shown`)."""
     words = _words(concept)
     if not names_something(words):
         if _project_agent(concept) is not None:
@@ -783,7 +816,9 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
                      if isinstance(cd, dict) and cd.get("code") is not None)
     rest = (w.group(0) for w in re.finditer(r"\w+", _gaps(words)))
     unread = (w for w in rest if not (w.isascii() and (w.isdigit() or len(w) == 1)))
-    return tuple(itertools.islice(unread, _UNREAD_SHOWN))
+    # a word with a letter other than a to z is given with that letter escaped
+    # ('sir\u043elimus'): as it looks, it would read as the name it imitates
+    return tuple(odd_letters_shown(w)[0] for w in itertools.islice(unread, _UNREAD_SHOWN))
 
 
 def _gaps(words: str) -> str:
@@ -889,7 +924,7 @@ _NO_KNOWN_WORDS: Final = re.compile(
 
 
 def _says_no_known_allergy(text: str, coded: bool) -> bool:
-    plain = " ".join(re.sub(r"[.()\[\]]", " ", text.lower().replace(".", "")).split())
+    plain = " ".join(re.sub(r"[.()\[\]]", " ", folded(text).replace(".", "")).split())
     if plain in NO_KNOWN_ALLERGY_TEXTS:
         return True
     return coded and not re.findall(r"\w+", _NO_KNOWN_WORDS.sub(" ", plain))
@@ -1485,8 +1520,11 @@ def unreadable_medication(resource: Mapping[str, Any],
     display, neither code nor text, or only codes pecoma does not know (an RxNorm code of
     a brand it does not list could be an mTOR inhibitor) cannot be read; nor can a
     medication whose local reference (``#id``, to the Medication or to an ingredient)
-    names two different contained resources, whatever else it says; nor one whose name
-    holds a drug pecoma cannot identify that something marks as possibly anticancer
+    names two different contained resources, whatever else it says; nor one whose names
+    hold a word with a letter other than a to z, whatever else they say
+    (:func:`_odd_words`: "Sirоlimus" with a Cyrillic о, a name in another alphabet);
+    nor one whose name holds a drug pecoma cannot identify that something marks as
+    possibly anticancer
     (:func:`_anticancer_mark`: "XY-4471 10 mg daily", "Zortrex" for a "Malignant
     PEComa"). A name pecoma cannot identify with no such mark ("Zortrex" alone) is read:
     no agent of the guideline (:func:`unidentified_names` gives its words).
@@ -1496,6 +1534,12 @@ def unreadable_medication(resource: Mapping[str, Any],
         concepts = _named(resource, resolve)
     except RepeatedLocalId as exc:
         return str(exc)
+    odd = _odd_words(concepts)
+    if odd:
+        written, letters = odd_letters_shown(odd[0])
+        return (f"its name holds '{written}', written with a letter that is no letter a to "
+                f"z ({letters}): a drug's name written so (a look-alike letter of another "
+                "alphabet, or another alphabet) cannot be identified, so it may be any drug")
     words = " ".join(_words(cc) for cc in concepts)
     unlisted = mtor_class_words(words)
     if unlisted and agent_of(resource, resolve) is None:

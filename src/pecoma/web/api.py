@@ -105,7 +105,8 @@ _PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON", **_PROBLEM},
     413: {"description": "Request body too large", **_PROBLEM},
-    415: {"description": "Content type is not JSON", **_PROBLEM},
+    415: {"description": "Content type is not JSON, or the body is sent with a content "
+                         "coding (Content-Encoding other than identity)", **_PROBLEM},
     422: {"description": "The case or the date was rejected; `errors` names each field",
           **_PROBLEM},
 }

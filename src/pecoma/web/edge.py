@@ -1,7 +1,8 @@
 """The outermost ASGI layer of the application (:class:`_Edge`): the Host and Origin
-rules (:mod:`pecoma.web.guards`), the request-size limit, the security headers
-(``Retry-After`` on every 503), HEAD answered as GET without the body, and the access
-log; and the two path tests the error handlers share (an API path, a CDS Hooks path)."""
+rules (:mod:`pecoma.web.guards`), the request-size limit, the refusal of a body sent with
+a content coding, the security headers (``Retry-After`` on every 503), HEAD answered as
+GET without the body, and the access log; and the two path tests the error handlers
+share (an API path, a CDS Hooks path)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pecoma.errors import FieldIssue, show_value
 from pecoma.web.auth import RETRY_AFTER_SECONDS, _replay
 from pecoma.web.guards import RequestGuard
 from pecoma.web.logs import ACCESS, access_extra
@@ -43,6 +45,21 @@ def _is_cds(path: str) -> bool:
     return path == "/cds-services" or path.startswith("/cds-services/")
 
 
+#: What a request's ``Content-Encoding`` may say: nothing, or ``identity`` (RFC 9110
+#: 8.4.1). pecoma reads every body as sent; a compressed one is refused, not read as text.
+ENCODING_RULE = ("must be absent or 'identity': pecoma reads a request body as sent, "
+                 "never compressed (send it without gzip, deflate or br)")
+
+
+def content_coding(scope: Scope) -> str | None:
+    """The ``Content-Encoding`` a request sends when it names a coding other than
+    ``identity`` (every such header, joined as sent), or ``None``."""
+    said = [value.decode("latin-1") for name, value in scope.get("headers", [])
+            if name.lower() == b"content-encoding"]
+    codings = [c.strip().lower() for value in said for c in value.split(",")]
+    return ", ".join(said) if any(c and c != "identity" for c in codings) else None
+
+
 def _allow_with_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """A 405's ``Allow`` with HEAD beside GET (every GET address answers HEAD)."""
     out = []
@@ -67,7 +84,11 @@ class _Edge:
 
     The body is read here, up to the limit, and replayed to the application, so a body
     too large is refused with 413 before any route sees it, whatever its Content-Length.
-    ``/cds-services`` has its own, larger limit (an EHR's prefetch can be big).
+    ``/cds-services`` has its own, larger limit (an EHR's prefetch can be big). A request
+    whose ``Content-Encoding`` names a coding other than ``identity`` (a gzip body) is
+    refused with 415 before its body is read (:func:`content_coding`): no route decodes
+    one, and read as it is it would pass for text that is not UTF-8, or, holding plain
+    JSON under the header, be read though the header says otherwise.
     """
 
     def __init__(self, app: ASGIApp, guard: RequestGuard, limit: int,
@@ -91,6 +112,24 @@ class _Edge:
                 f"<!doctype html><title>Request too large</title><p>{detail}.</p>",
                 status_code=413,
             )
+        await response(scope, receive, send)
+
+    async def _encoded(self, scope: Scope, receive: Receive, send: Send, said: str) -> None:
+        """415 for a body sent with a content coding (RFC 9110 15.5.16: ``Accept-Encoding``
+        names the codings taken, here none but ``identity``)."""
+        detail = (f"the request body is sent with Content-Encoding {show_value(said)}; "
+                  "pecoma reads a body only as sent, uncompressed")
+        response: Response
+        if _is_api(scope["path"]) or _is_cds(scope["path"]):
+            response = problem(415, "unsupported-content-encoding", detail,
+                               [FieldIssue("Content-Encoding", show_value(said),
+                                           ENCODING_RULE)],
+                               instance=scope["path"], headers={"Accept-Encoding": "identity"})
+        else:
+            response = HTMLResponse(
+                "<!doctype html><title>Unsupported content coding</title><p>The request "
+                "body must be sent without a content coding (Content-Encoding absent or "
+                "'identity').</p>", status_code=415, headers={"Accept-Encoding": "identity"})
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,6 +167,10 @@ class _Edge:
             refused = self.guard.refusal(scope)
             if refused is not None:
                 await refused(scope, receive, send_wrapped)
+                return
+            said = content_coding(scope)
+            if said is not None:
+                await self._encoded(inner, receive, send_wrapped, said)
                 return
             body = await self._read_body(scope, receive)
             if body is None:

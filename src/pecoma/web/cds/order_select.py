@@ -72,6 +72,7 @@ from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
     OTHER_USES,
     Resolver,
+    agent_named,
     agent_of,
     agents_beside,
     drugs_of,
@@ -611,12 +612,14 @@ def _mtor_drafted(drafted: list[dict[str, Any]], resolve: Resolver) -> str | Non
     """The first draft of the order set (selected or not) that orders an mTOR inhibitor
     given as a systemic treatment, as ``MedicationRequest/id``, or ``None``: a topical
     product of one (:func:`~pecoma.fhir.medications.not_systemic`) is none. One carrying
-    a modifierExtension pecoma does not read (:func:`_not_understood`) counts: it may be
-    an mTOR-inhibitor order already, and a second beside it would be a duplicate."""
+    a modifierExtension pecoma does not read (:func:`_not_understood`) counts, as does one
+    naming an mTOR inhibitor beside a word with a letter other than a to z
+    (:func:`~pecoma.fhir.medications.agent_named`): it may be an mTOR-inhibitor order
+    already, and a second beside it would be a duplicate."""
     for res in drafted:
         if res.get("resourceType") != "MedicationRequest" or not _gives(res):
             continue
-        agent = agent_of(res, resolve)
+        agent = agent_named(res, resolve)
         if (agent is not None and agent.is_mtor_inhibitor
                 and not_systemic(res, resolve) is None):
             return md_text(f"MedicationRequest/{res.get('id')}")
@@ -1195,8 +1198,10 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                 unidentified.append((order, why))
                 # a draft not read for a modifierExtension still names its drug: the
                 # extension may change what the order means, not which drug it names,
-                # so that drug is checked against the allergy list all the same
-                named = agent_of(order, resolve) if _not_understood(order, resolve) else None
+                # so that drug is checked against the allergy list all the same; so does
+                # one whose name holds a word with a letter other than a to z (an RxNorm
+                # everolimus code beside the text "Evеrolimus", "Tеmsirolimus")
+                named = agent_named(order, resolve)
                 if named is not None:
                     checked += _checked(order, named, resolve)
             else:

@@ -19,7 +19,13 @@ fetch fails (a search not answered by its whole searchset, the Patient read answ
 or by anything but the Patient), the part stays **unknown** and the reason is kept, for
 the cards to say. The resources an allergy search holds are kept even when it is not
 the whole result (an intolerance held still rules its drug out; the part stays unknown,
-so they clear nothing), as the FHIR reader reads an incomplete bundle.
+so they clear nothing), as the FHIR reader reads an incomplete bundle; they are kept
+beside the list then read from the server.
+A resource is the record's whichever key holds it (FHIR names a resource by its type and
+id): one of a type its key's query does not ask for (an AllergyIntolerance sent in the
+``medication_requests`` key) is read where it belongs, whatever that key's answer, never
+dropped, and every copy of a type and id, in any key or read from the server, is
+compared with the others (:func:`_add`).
 The resources of a Bundle an entry of a prefetch Bundle holds (a searchset nested in a
 collection) are the answer's, named where they stand, as the FHIR reader reads them
 (:func:`pecoma.fhir.entries.walk`); such a Bundle that is not the whole result of its
@@ -218,6 +224,11 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     Medications are then read by :func:`read_named_medications`)."""
     record = Record()
     parts: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
+    # what a prefetch value that is no answer to its query still holds, read whatever
+    # is then fetched for its part: its resources of a type its query does not ask for
+    # (an AllergyIntolerance sent in the medication_requests key), and, for the
+    # allergies, every entry
+    aside: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
     wanted: list[str] = []
     for key in PREFETCH:
         value = req.prefetch.get(key)
@@ -231,7 +242,10 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
                 # the entries an allergy search holds still rule drugs out when the
                 # search is not whole (as the FHIR reader reads an incomplete bundle):
                 # the part stays unknown, so they clear nothing
-                parts[key] = _labelled(key, value)
+                aside[key] = _labelled(key, value)
+            else:
+                aside[key] = [held for held in _labelled(key, value)
+                              if _elsewhere(key, held[2])]
     if wanted and req.fhir_server:
         try:
             client = svc.fhir_client(req.fhir_server, req.access_token,
@@ -258,21 +272,35 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
             record.unknown[key] += "; no fhirServer was given to fetch it from"
     for key in PREFETCH:
         _add(record, parts.get(key, []))
+        _add(record, aside.get(key, []))
         if key in parts and key not in record.fetched:
             _keep_entry_modifiers(record, req.prefetch.get(key))
+        elif aside.get(key):
+            _keep_entry_modifiers(record, req.prefetch.get(key),
+                                  {id(res) for _w, _u, res in aside[key]})
     return record
 
 
-def _keep_entry_modifiers(record: Record, value: Any) -> None:
+def _elsewhere(key: str, res: dict[str, Any]) -> bool:
+    """Whether a resource sent under a prefetch key is of a type its query does not ask
+    for (nor ``_include``): it belongs to another part of the record."""
+    wanted, included = _SEARCHED[key]
+    return res.get("resourceType") not in (wanted, *included)
+
+
+def _keep_entry_modifiers(record: Record, value: Any, only: set[int] | None = None) -> None:
     """Keep the modifierExtensions a prefetch Bundle's entries carry, with the resource
     kept for each (:attr:`Record.entry_modifiers`): the FHIR reader reads them on the
-    entry as it does in a bundle given to ``pecoma fhir to-case``."""
+    entry as it does in a bundle given to ``pecoma fhir to-case``. ``only``: the
+    identities of the resources whose entries count (those read from a Bundle that is
+    no answer to its query), else every entry's."""
     if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
         return
     for held in walk(value):
         # the modifiers of the entry and of those holding its Bundle
         said, res = list(held.modifiers), held.resource
-        if not (said and isinstance(res, dict) and _a_resource(res)):
+        if not (said and isinstance(res, dict) and _a_resource(res)) or (
+                only is not None and id(res) not in only):
             continue
         rid = res.get("id")
         kept = next((other for _w, other in record.held.get(
