@@ -12,7 +12,9 @@ gel, cream, ointment, lotion, eye drops) is no line: it is listed as found but n
 with why, and noted. Anything saying it is systemic (an oral route, a tablet, a
 transdermal route, "PO" in any dosage) keeps the line, and so does a route pecoma cannot
 read (the reading before is kept); a dose form named in free text only never drops a
-line (the line is read, with a note).
+line (the line is read, with a note). A name that describes the product ("Sirolimus 0.2%
+topical gel", "Sirolimus 0.1% ointment", "sirolimus intravitreal injection") says so as
+the brand does; so does a drug-eluting stent, a device.
 
 The patient of ``metastatic-lung-metachronous`` has metastatic PEComa, mTOR inhibitors
 recorded available and not contraindicated, and no systemic line: the first-line advice
@@ -104,6 +106,20 @@ TOPICAL: dict[str, list[dict[str, Any]]] = {
         statement(rid="ms-ref", medicationReference={"reference": "Medication/sir-gel"}),
         {"resourceType": "Medication", "id": "sir-gel", "code": _rx("35302"),
          "form": {"text": "Gel"}}],
+    # the same product named generically, not by its brand: it had been read as a
+    # systemic sirolimus line (ALERT-MTOR-GIVEN, the first-line advice provisional on
+    # whether the disease progressed on it) while "Hyftor" was set aside
+    "generic name, topical gel": [statement({"text": "Sirolimus 0.2% topical gel"})],
+    "generic name, ointment": [statement({"text": "Sirolimus 0.1% ointment"})],
+    "generic name, ointment, no space": [statement({"text": "Sirolimus 0.2% ointment"})],
+    "generic name with its use after it": [statement(
+        {"text": "Sirolimus 0.2% gel (for facial angiofibromas)"})],
+    # an injection into the eye (uveitis) reaches the vitreous, not the blood
+    "intravitreal injection by name": [statement(
+        {"text": "sirolimus intravitreal injection"})],
+    "intravitreal route": [statement({"text": "sirolimus"}, routes=(
+        {"coding": [{"system": SNOMED, "code": "418401004",
+                     "display": "Intravitreal route"}]},))],
     "brand only": [statement({"text": "Hyftor"})],
     "brand only, as the reference's display": [
         statement(medicationReference={"display": "HYFTOR"})],
@@ -137,6 +153,10 @@ SYSTEMIC: dict[str, list[dict[str, Any]]] = {
     "route 'Sub cutaneous'": [statement(_rx("35302"), routes=({"text": "Sub cutaneous"},))],
     "route 'Intra-ocular'": [statement(_rx("35302"), routes=({"text": "Intra-ocular"},))],
     "route 'Trans-dermal'": [statement(_rx("35302"), routes=({"text": "Trans-dermal"},))],
+    # an intravitreal injection beside an oral dose in one name: the line is read
+    "intravitreal and oral in one name": [statement(
+        {"text": "sirolimus 440 micrograms intravitreal injection and 2 mg oral"})],
+    "a gel cap, a product's description": [statement({"text": "sirolimus 1 mg gel cap"})],
     "Medication.form of a tablet": [
         statement(rid="ms-ref", medicationReference={"reference": "Medication/sir-tab"}),
         {"resourceType": "Medication", "id": "sir-tab", "code": _rx("35302"),
@@ -164,8 +184,6 @@ PASSING: dict[str, list[dict[str, Any]]] = {
     "eye clinic in the text": [statement(
         {"text": "Everolimus 10 mg (eye clinic to monitor)"})],
     "a gel cap": [statement({"text": "sirolimus 1 mg gel cap"})],
-    "a topical dose form in the text only": [statement(
-        {"text": "Sirolimus 0.2% ointment"})],
     "a local code's display that is a phrase": [statement(
         {"coding": [{"system": "urn:oid:1.2.3.4", "code": "EVE10",
                      "display": "Everolimus 10 mg (use barrier cream)"}]})],
@@ -241,6 +259,24 @@ class TestReader:
         assert [t.agent for t in bc.case.systemic.therapies] == [Agent.sirolimus], name
         assert not any("topical" in x for x in bc.not_read), bc.not_read
 
+    @pytest.mark.parametrize("name", [
+        "Everolimus-eluting coronary stent",
+        "XIENCE Sierra Everolimus Eluting Coronary Stent System",
+        "Sirolimus-eluting stent (Cypher)"])
+    def test_a_drug_eluting_stent_is_no_line(self, name: str) -> None:
+        """A drug-eluting coronary stent is a device releasing the drug into the vessel
+        wall where it is placed: no systemic treatment. It had been read as an everolimus
+        line for advanced disease (ALERT-MTOR-GIVEN, the first-line mTOR advice and
+        nab-sirolimus provisional on whether the disease progressed on it)."""
+        bc = read(statement({"text": name}))
+        assert bc.case.systemic.therapies == ()
+        assert any("not a systemic treatment line" in x for x in bc.not_read), bc.not_read
+        a = assess(bc.case, ON)
+        assert "ALERT-MTOR-GIVEN" not in [x.id for x in a.alerts]
+        assert "MISS-MTOR-PROGRESSION" not in [x.id for x in a.missing]
+        [rec] = [x for x in a.recommendations if x.id == "REC-MTOR-FIRST-LINE"]
+        assert rec.conditional_on == ()
+
     def test_a_topical_cytotoxic_is_no_line_either(self) -> None:
         """Fluorouracil cream (actinic keratoses) had been read as a line of other
         chemotherapy; an injection of it stays one."""
@@ -273,8 +309,8 @@ def _agent(resources: list[dict[str, Any]]) -> Agent:
 
 class TestPassingMention:
     """A topical dose form is read only from what the record states as the product's own
-    or its route (a coded or worded route, a coding's display describing the product,
-    ``Medication.form``, the brand Hyftor), never from the free text of its name alone;
+    or its route (a coded or worded route, a name describing the product, coded or
+    written, ``Medication.form``, the brand Hyftor), never from a word in passing;
     and any dosage saying systemic, with or without a route, keeps the line. The rule
     had dropped a real everolimus line whose text mentioned a barrier cream, even beside
     the everolimus RxNorm code: the patient was told to start an mTOR inhibitor first
@@ -451,9 +487,10 @@ class TestCdsHooks:
     def test_a_topical_cytotoxic_draft_is_no_first_line(self, client: TestClient) -> None:
         """A fluorouracil cream drafted for a skin lesion, coded as the product (RxNorm's
         display) or with a topical route, is no chemotherapy first line: no warning (it
-        had got "Chemotherapy first line for advanced PEComa"). Named a cream in its free
-        text only, it is read as the drug (a word in passing never drops a line): the
-        warning stands, the safer error."""
+        had got "Chemotherapy first line for advanced PEComa"). Named a cream by the words
+        of its name alone ("fluorouracil 5 % cream", a product's description), it is the
+        same product, read the same; a cream mentioned in passing in a phrase is read as
+        the drug (never drops a line): the warning stands, the safer error."""
         bundle = bundle_with()
         pid = patient_id(bundle)
         coded = _draft("d-5fu", _rx("4492", "fluorouracil 50 MG/ML Topical Cream"), pid)
@@ -462,7 +499,9 @@ class TestCdsHooks:
                         dosageInstruction=[{"route": TOPICAL_ROUTE}])
         assert order_select(client, bundle, [routed], "d-5fu") == []
         text = _draft("d-5fu", {"text": "fluorouracil 5 % cream"}, pid)
-        [card] = order_select(client, bundle, [text], "d-5fu")
+        assert order_select(client, bundle, [text], "d-5fu") == []
+        passing = _draft("d-5fu", {"text": "fluorouracil 750 mg IV; barrier cream"}, pid)
+        [card] = order_select(client, bundle, [passing], "d-5fu")
         assert card["source"]["topic"]["code"] == "ALERT-CHEMO-BEFORE-MTOR"
 
     @pytest.mark.parametrize("name", ["barrier cream beside the everolimus RxNorm code",

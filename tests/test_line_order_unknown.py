@@ -295,15 +295,21 @@ class TestLinesStartedTheSameDay:
             self, entered: str) -> None:
         """Everolimus progressed on from 2026-05-11; sirolimus (not progressed) and
         nab-sirolimus (progressed) both from 2026-07-01: which of the two is the latest is
-        not told, and it decides whether the mTOR inhibitor is working. The order is
-        asked, whichever row was entered last."""
+        not told, but it decides nothing: after progression on an mTOR inhibitor the
+        guideline names no next line whatever came after (S28), so the silence is said,
+        settled, the order not asked, and the sirolimus line named beside it, whichever
+        row was entered last."""
         late = [{"agent": "sirolimus", "started_on": "2026-07-01", "progressed": "no"},
                 {"agent": "nab_sirolimus", "started_on": "2026-07-01", "progressed": "yes"}]
         if entered == "working_last":
             late.reverse()
         a = assessed(case_with({"agent": "everolimus", "started_on": "2026-05-11",
                                 "progressed": "yes"}, *late))
-        assert ORDER in asked(a)
+        assert ORDER not in asked(a)
+        silent = next(i for i in a.recommendations if i.id == "REC-NO-NEXT-LINE")
+        assert silent.conditional_on == ()
+        assert "REC-MTOR-FIRST-LINE" not in {i.id for i in a.recommendations}
+        assert "derived.mtor_after_progression" in {f.path for f in silent.triggered_by}
 
 
 def signature(a: Assessment) -> tuple[Any, ...]:

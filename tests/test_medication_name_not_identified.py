@@ -664,3 +664,45 @@ class TestMoreAnticancerDrugsByName:
         [line] = read(name).case.systemic.therapies
         assert line.agent is agent
         assert drugs_of({"medicationCodeableConcept": {"text": name}}) == {drug}
+
+
+class TestABlindedArmBesideAnAgent:
+    @pytest.mark.parametrize("name", [
+        "Sirolimus or placebo (blinded)",
+        "sirolimus/placebo",
+        "Sirolimus + placebo",
+        "Everolimus vs placebo",
+        "Doxorubicin (double-blind)",
+    ])
+    def test_whether_the_agent_was_given_is_unknown(self, name: str) -> None:
+        """A blinded trial arm: the patient received the drug or a placebo, so whether
+        an mTOR inhibitor (or the anthracycline) was given is unknown. It had been read
+        as a line of the drug: after "progression on sirolimus" that may have been
+        progression on placebo, the guideline's treatment of choice (S12) was withdrawn
+        for the guideline's silence. Now it is listed as not identified, no line is read
+        from it and the lines already given are not fully known (the drug advice
+        conditional), as for trial words naming no drug; never read as nothing."""
+        bc = read(name)
+        assert bc.case.systemic.therapies == ()
+        [said] = bc.unidentified_medications
+        assert "speaks of a placebo or a blinded trial arm" in said
+        assert "was given or a placebo is not known" in said
+        assert bc.history_doubt is not None
+        assert any("MedicationStatement/ms1" in n and "no line is read from it" in n
+                   for n in bc.notes), bc.notes
+
+    @pytest.mark.parametrize(("name", "agent"), [
+        ("Sirolimus 2 mg daily", Agent.sirolimus),
+        ("Everolimus 10 mg tablet", Agent.everolimus),
+    ])
+    def test_a_plain_line_stays_a_line(self, name: str, agent: Agent) -> None:
+        """Neighbour: the drug named alone is the line, nothing in doubt."""
+        bc = read(name)
+        assert [t.agent for t in bc.case.systemic.therapies] == [agent]
+        assert bc.unidentified_medications == ()
+
+    def test_a_placebo_alone_is_no_line_and_no_doubt(self) -> None:
+        """Neighbour: a placebo naming no drug gives no line and leaves the lines known."""
+        bc = read("Placebo tablet")
+        assert bc.case.systemic.therapies == ()
+        assert bc.history_doubt is None

@@ -10,7 +10,8 @@ uterine primary as for any other. Epirubicin after doxorubicin is a second anthr
 give again a drug the disease grew on. nab-Sirolimus is sirolimus bound to albumin (I15):
 after progression on either it is the drug that failed, and its trial (AMPECT) enrolled
 patients never given an mTOR inhibitor: after progression on any of them it is not
-proposed, whatever line followed.
+proposed, whatever line followed. A later mTOR line not progressed on leaves the
+guideline's silence in place, named beside it as the treatment under way (I19).
 """
 
 from __future__ import annotations
@@ -147,25 +148,27 @@ class TestNabSirolimusAfterSirolimusFailed:
     def test_withheld_after_sirolimus_progression_with_everolimus_since(self) -> None:
         """Progressed on sirolimus, everolimus since and working: nab-sirolimus is the
         drug that failed (I15) and AMPECT enrolled patients not given an mTOR inhibitor:
-        not proposed (it had been listed once a second mTOR line followed). The
-        first-line item names the sirolimus progression."""
+        not proposed. The guideline names no line after progression on an mTOR
+        inhibitor: its silence is said, the everolimus line named beside it as the
+        treatment under way (I19), never as S12's treatment of choice."""
         a = run(case("kidney", therapies=[SIROLIMUS_PD, {
             "agent": "everolimus", "line": 2, "started_on": "2024-06-01",
             "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
-        first = rec(a, "REC-MTOR-FIRST-LINE")
-        f = facts(first)
-        assert f["systemic.therapies[0].agent"] == "sirolimus"
-        assert f["systemic.therapies[0].progressed"] == "yes"
-        assert "nab-sirolimus" in f["derived.mtor_progression"]
-        assert "I15" in first.provenance.interpretations
+        assert "REC-MTOR-FIRST-LINE" not in ids(a)
+        silent = rec(a, "REC-NO-NEXT-LINE")
+        f = facts(silent)
+        assert f["systemic.therapies.agent"] == "sirolimus"
+        assert f["systemic.therapies[1].agent"] == "everolimus"
+        assert "nab-Sirolimus is not proposed" in f["derived.mtor_after_progression"]
+        assert "I15" in silent.provenance.interpretations
         # no sirolimus line, everolimus working: nab-sirolimus stays listed (the rule is
-        # about the drug that failed, not about any mTOR inhibitor given)
+        # about a progression on an mTOR inhibitor, not about any mTOR inhibitor given)
         everolimus = run(case("kidney", therapies=[
             {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" in ids(everolimus)
-        assert "derived.mtor_progression" not in facts(
+        assert "derived.mtor_after_progression" not in facts(
             rec(everolimus, "REC-MTOR-FIRST-LINE"))
 
     def test_withheld_after_nab_sirolimus_progression(self) -> None:
@@ -176,10 +179,10 @@ class TestNabSirolimusAfterSirolimusFailed:
             {"agent": "everolimus", "line": 2, "started_on": "2024-06-01",
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
-        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert "REC-MTOR-FIRST-LINE" not in ids(a)
         # the drug is named as one drug, not as a regimen 'nab with sirolimus'
-        said = facts(rec(a, "REC-MTOR-FIRST-LINE"))["derived.mtor_progression"]
-        assert said.startswith("the disease progressed on nab-sirolimus:")
+        said = facts(rec(a, "REC-NO-NEXT-LINE"))["derived.mtor_after_progression"]
+        assert "progressed on nab-sirolimus:" in said
 
     def test_provisional_when_an_earlier_sirolimus_outcome_is_unknown(self) -> None:
         """Sirolimus first, whether the disease progressed on it not recorded, everolimus
@@ -221,21 +224,21 @@ class TestNabSirolimusAfterAnyMtorFailed:
     def test_withheld_after_everolimus_progression_with_sirolimus_since(self) -> None:
         """Progressed on everolimus, sirolimus since and working: the mTOR class has
         failed once and AMPECT enrolled patients never given an mTOR inhibitor, as after
-        everolimus progression alone (where it is not shown): not proposed (it had been
-        listed once another mTOR line followed). The first-line item names the
-        progression and cites I19 (giving the class again is the team's decision)."""
+        everolimus progression alone (where it is not shown): not proposed. The silence
+        names the progression and the sirolimus line, and cites I19 (continuing it is
+        the team's decision)."""
         a = run(case("kidney", therapies=[
             {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
              "progressed": "yes"},
             {"agent": "sirolimus", "line": 2, "started_on": "2024-06-01",
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
-        first = rec(a, "REC-MTOR-FIRST-LINE")
-        f = facts(first)
-        assert f["systemic.therapies[0].agent"] == "everolimus"
-        assert f["systemic.therapies[0].progressed"] == "yes"
-        assert "nab-sirolimus is not proposed" in f["derived.mtor_progression"]
-        assert "I19" in first.provenance.interpretations
+        silent = rec(a, "REC-NO-NEXT-LINE")
+        f = facts(silent)
+        assert f["systemic.therapies.agent"] == "everolimus"
+        assert f["systemic.therapies.progressed"] == "yes"
+        assert f["systemic.therapies[1].agent"] == "sirolimus"
+        assert "I19" in silent.provenance.interpretations
 
     def test_withheld_after_temsirolimus_progression_with_sirolimus_since(self) -> None:
         """Progressed on temsirolimus, sirolimus since and working: withheld as well
@@ -246,8 +249,60 @@ class TestNabSirolimusAfterAnyMtorFailed:
             {"agent": "sirolimus", "line": 2, "started_on": "2024-06-01",
              "progressed": "no"}]))
         assert "SUPP-NAB-SIROLIMUS" not in ids(a)
-        assert facts(rec(a, "REC-MTOR-FIRST-LINE"))[
-            "systemic.therapies[0].agent"] == "temsirolimus"
+        assert facts(rec(a, "REC-NO-NEXT-LINE"))[
+            "systemic.therapies.agent"] == "temsirolimus"
+
+
+class TestSilenceAfterAnyMtorProgression:
+    """Once the disease has progressed on an mTOR inhibitor the guideline names no next
+    line (S28; S12 and S13 name the class as the first line): another mTOR inhibitor
+    after it is outside the guideline, the class taken as one (I15). A later mTOR line
+    recorded as not progressed had made the first-line item 'treatment of choice'
+    settled again and dropped the silence, while a doxorubicin line in its place kept
+    it: the same progression gave two answers by the drug that came next."""
+
+    LATER_NOT_PROGRESSED = (
+        ("sirolimus", "everolimus"), ("everolimus", "sirolimus"),
+        ("temsirolimus", "nab_sirolimus"), ("nab_sirolimus", "everolimus"),
+        ("sirolimus", "sirolimus"))
+
+    def test_silence_stays_whatever_mtor_line_came_after(self) -> None:
+        for failed, later in self.LATER_NOT_PROGRESSED:
+            a = run(case("kidney", therapies=[
+                {"agent": failed, "line": 1, "started_on": "2024-02-01",
+                 "progressed": "yes"},
+                {"agent": later, "line": 2, "started_on": "2024-06-01",
+                 "progressed": "no"}]))
+            got = ids(a)
+            assert "REC-NO-NEXT-LINE" in got, (failed, later)
+            assert rec(a, "REC-NO-NEXT-LINE").conditional_on == (), (failed, later)
+            # S12's force is not given to a line after progression on the class
+            assert "REC-MTOR-FIRST-LINE" not in got, (failed, later)
+            assert "SUPP-NAB-SIROLIMUS" not in got, (failed, later)
+            said = facts(rec(a, "REC-NO-NEXT-LINE"))["derived.mtor_after_progression"]
+            assert "not its treatment of choice" in said
+            assert "treatment under way" in said
+
+    def test_the_same_as_after_a_doxorubicin_line(self) -> None:
+        """Neighbour: sirolimus progressed, doxorubicin since and working: the silence
+        was kept, and is; no mTOR line after it, so nothing is named as under way."""
+        a = run(case("kidney", therapies=[SIROLIMUS_PD, {
+            "agent": "doxorubicin", "line": 2, "started_on": "2024-06-01",
+            "progressed": "no"}]))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "REC-MTOR-FIRST-LINE" not in ids(a)
+        assert "derived.mtor_after_progression" not in facts(rec(a, "REC-NO-NEXT-LINE"))
+
+    def test_an_earlier_line_not_progressed_is_not_named_under_way(self) -> None:
+        """Neighbour: everolimus stopped without progression, sirolimus since, progressed
+        on: the silence as before, the earlier everolimus line not named as under way."""
+        a = run(case("kidney", therapies=[
+            {"agent": "everolimus", "line": 1, "started_on": "2024-02-01",
+             "progressed": "no"},
+            {"agent": "sirolimus", "line": 2, "started_on": "2024-06-01",
+             "progressed": "yes"}]))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "derived.mtor_after_progression" not in facts(rec(a, "REC-NO-NEXT-LINE"))
 
 
 IFOSFAMIDE = {"agent": "ifosfamide", "line": 1, "started_on": "2024-02-01"}

@@ -170,8 +170,10 @@ class TestLinesInAnOrderNotRecorded:
     """Two lines of one treatment, one the disease progressed on and one it did not,
     with neither start dates nor line numbers: the order they were typed in decided the
     advice (everolimus then sirolimus-progressed gave "no further line", the reverse
-    "first-line advice under way"). Which came last is not recorded: no line is read as
-    the latest, the treatment is not taken as past, and the order is asked."""
+    "first-line advice under way"). For anthracyclines, which came last is not recorded:
+    no line is read as the latest, the treatment is not taken as past, and the order is
+    asked. For mTOR inhibitors the order decides nothing: after progression on any of
+    them the guideline is silent."""
 
     @staticmethod
     def case(lines: list[dict[str, object]], **systemic: object) -> dict[str, object]:
@@ -182,15 +184,20 @@ class TestLinesInAnOrderNotRecorded:
         return data
 
     def test_the_order_typed_in_does_not_decide(self) -> None:
+        """mTOR inhibitors: after progression on any of them the guideline is silent
+        whatever came after, so the order decides nothing and is not asked; the line not
+        progressed on is named beside the silence (it may be the treatment under way)."""
         working = {"agent": "everolimus", "progressed": "no"}
         failed = {"agent": "sirolimus", "progressed": "yes"}
         results = []
         for lines in ([working, failed], [failed, working]):
             a = assess(parse_case(self.case(lines)), ON)
             rec = {i.id: i for i in a.recommendations}
-            assert "REC-NO-NEXT-LINE" not in rec
-            assert rec["REC-MTOR-FIRST-LINE"].conditional_on == ("MISS-LINE-ORDER",)
-            assert "MISS-LINE-ORDER" in {m.id for m in a.missing}
+            assert rec["REC-NO-NEXT-LINE"].conditional_on == ()
+            assert "REC-MTOR-FIRST-LINE" not in rec
+            assert "MISS-LINE-ORDER" not in {m.id for m in a.missing}
+            assert "derived.mtor_after_progression" in {
+                f.path for f in rec["REC-NO-NEXT-LINE"].triggered_by}
             results.append(sorted(i.id for i in (*a.recommendations, *a.alerts)))
         assert results[0] == results[1]
 
@@ -211,7 +218,7 @@ class TestLinesInAnOrderNotRecorded:
                  {"agent": "sirolimus", "progressed": "yes", "line": 1}]
         a = assess(parse_case(self.case(lines)), ON)
         assert "MISS-LINE-ORDER" not in {m.id for m in a.missing}
-        assert {i.id: i for i in a.recommendations}["REC-MTOR-FIRST-LINE"].conditional_on == ()
+        assert {i.id: i for i in a.recommendations}["REC-NO-NEXT-LINE"].conditional_on == ()
 
 
 class TestLatestLineOpen:

@@ -63,6 +63,8 @@ class Derived(NamedTuple):
     dfi_met: bool | None
     extrapulmonary: YesNo
     advanced: bool | None
+    #: The mTOR-inhibitor line the disease progressed on, whatever line came after
+    #: (:func:`_mtor_progression`).
     progressed_on_mtor: TherapyLine | None
     first_line: TherapyLine | None
     #: A relapsed patient free of disease again since this date (I8): no disease is
@@ -74,8 +76,8 @@ class Derived(NamedTuple):
     #: disease progressed on it and no line is recorded as progressed on: the first-line
     #: advice then holds only if it did not (see ``_lines``).
     mtor_progression_unknown: TherapyLine | None = None
-    #: The anthracycline-based line the disease progressed on (decided as for mTOR
-    #: inhibitors: the latest such line recorded as not progressed undoes it).
+    #: The anthracycline-based line the disease progressed on (:func:`_progression`: the
+    #: latest such line recorded as not progressed undoes it).
     progressed_on_anthracycline: TherapyLine | None = None
     #: The latest anthracycline-based line, when whether the disease progressed on it is
     #: not recorded (and none is recorded as progressed on).
@@ -90,9 +92,9 @@ class Derived(NamedTuple):
     #: apart; no line numbered 1): the first line is one of them, and ``first_line`` is
     #: ``None``. Empty otherwise.
     first_line_among: tuple[TherapyLine, ...] = ()
-    #: Lines of one treatment (mTOR inhibitors, or anthracyclines) whose order decides the
-    #: advice but cannot be told (:func:`_order_decides`): the advice takes none of them
-    #: as the latest and asks.
+    #: Anthracycline-based lines whose order decides the advice but cannot be told
+    #: (:func:`_order_decides`): the advice takes none of them as the latest and asks.
+    #: (The order of mTOR-inhibitor lines never decides: :func:`_mtor_progression`.)
     lines_order_unknown: tuple[TherapyLine, ...] = ()
     #: The latest mTOR-inhibitor line, and the latest anthracycline-based line, whose
     #: progression is not recorded while the disease progressed on an earlier line of the
@@ -434,9 +436,10 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         *_progression(chemo_lines),
         treated,
         first_among,
-        tuple(t for lines in (mtor_lines, chemo_lines) if _order_decides(lines)
-              for t in lines),
-        _latest_open(mtor_lines),
+        # the order of mTOR-inhibitor lines never decides: after progression on any of
+        # them the guideline is silent (:func:`_mtor_progression`)
+        tuple(t for t in chemo_lines if _order_decides(chemo_lines)),
+        _latest_open(mtor_lines, order_asked=False),
         _latest_open(chemo_lines),
         not_before,
         _removal_open(case, status, timings) if free_since is None else (),
@@ -949,6 +952,26 @@ def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyL
     return progressed, unknown
 
 
+def _mtor_progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None,
+                                                        TherapyLine | None]:
+    """Of the mTOR-inhibitor lines: the line the disease progressed on, and the line whose
+    progression decides the advice but is not recorded (:func:`_progression`).
+
+    Unlike other treatments, a progression on any mTOR-inhibitor line is never undone by
+    a later one recorded as not progressed: the guideline names mTOR inhibitors as one
+    first line and no line after progression on them (S12, S13, S28), and another mTOR
+    inhibitor after it is outside the guideline, the class taken as one (I15). The
+    guideline's silence stays, the later line named beside it as the treatment under way
+    (I19). The earliest line progressed on counts (one of the earliest when their order
+    is not told: :func:`_one_of`); whatever the order of the lines, the silence is the
+    same, so their order is never asked for it."""
+    failed = [t for t in lines if progressed_on(t)]
+    if not failed:
+        return _progression(lines)
+    groups = lines_in_order(failed)
+    return _one_of(failed if groups is None else groups[0]), None
+
+
 def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:
     """One of these lines, whose order the record does not tell, chosen by what they are,
     never by the order they were entered in: a line for advanced disease before an
@@ -959,10 +982,13 @@ def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:
         t.started_on or dt.date.min, t.line or 0))
 
 
-def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
+def _latest_open(lines: list[TherapyLine], order_asked: bool = True) -> TherapyLine | None:
     """The latest of these lines of one treatment when whether the disease progressed on
-    it is not recorded and it did on an earlier one: the disease may respond to it now."""
-    if _order_decides(lines) or not any(progressed_on(t) for t in lines):
+    it is not recorded and it did on an earlier one: the disease may respond to it now.
+    ``order_asked``: when the order of the lines decides the advice
+    (:func:`_order_decides`), it is asked instead (not so for mTOR inhibitors:
+    :func:`_mtor_progression`)."""
+    if (order_asked and _order_decides(lines)) or not any(progressed_on(t) for t in lines):
         return None
     open_ = [t for t in lines if t.progressed is _UNKNOWN and not progressed_on(t)]
     if not open_:
@@ -988,7 +1014,8 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     one numbered 1, or the only one. Lines started the same day and not told apart by
     their numbers are an order not told, as undated ones are. A line given as adjuvant
     or neoadjuvant treatment is none."""
-    progressed, unknown = _progression([t for t in therapies if t.agent.is_mtor_inhibitor])
+    progressed, unknown = _mtor_progression(
+        [t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     if not advanced_lines:
         return progressed, None, unknown, ()

@@ -28,6 +28,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    lines_in_order,
     mtor_ruled_out,
     other_anthracyclines_not_tolerated,
 )
@@ -504,20 +505,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     progressed = d.progressed_on_mtor
     given = d.mtor_progression_unknown
     if_not_progressed: list[str] = []
-    # lines of one treatment, one progressed on and one not, in an order the record does
-    # not tell: none is read as the latest (the treatment is not taken as past) and the
-    # order is asked
-    for kind, unordered in (
-            ("mtor", [(i, t) for i, t in enumerate(case.systemic.therapies)
-                      if t in d.lines_order_unknown and t.agent.is_mtor_inhibitor]),
-            ("anthracycline", [(i, t) for i, t in enumerate(case.systemic.therapies)
-                               if t in d.lines_order_unknown
-                               and t.agent.is_anthracycline_based])):
-        if not unordered:
-            continue
-        affects = (("REC-ANTHRACYCLINE",) if kind == "anthracycline" or mtor_blocked
-                   else ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"))
-        if_not_progressed.append(out.missing("MISS-LINE-ORDER", affects=affects))
+    # anthracycline lines, one progressed on and one not, in an order the record does not
+    # tell: none is read as the latest (the treatment is not taken as past) and the order
+    # is asked (the order of mTOR-inhibitor lines never decides: after progression on
+    # any of them the guideline is silent)
+    unordered = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                 if t in d.lines_order_unknown]
+    if unordered:
+        if_not_progressed.append(out.missing("MISS-LINE-ORDER",
+                                             affects=("REC-ANTHRACYCLINE",)))
         mtor_facts += [f for i, t in unordered for f in _line_facts(i, t)]
     if given is not None:
         # An mTOR inhibitor already recorded: whether the disease progressed on it decides
@@ -568,8 +564,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # a later line of it whose outcome is not recorded may be working now (I19)
         still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
                                                             "SUPP-AFTER-MTOR"), facts)
+        # a later mTOR-inhibitor line recorded as not progressed does not undo the
+        # silence: it is named beside it, the treatment under way (I19)
+        under_way = _mtor_after_progression_facts(case, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
-        out.add("REC-NO-NEXT-LINE", facts, [*base, *still])
+        out.add("REC-NO-NEXT-LINE", [*facts, *under_way], [*base, *still],
+                ("I15", "I19") if under_way else ())
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
         # (added after S15's item, if any: the guideline's own items first, the published
@@ -643,20 +643,18 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # shown (I25)
         mtor_id = ("REC-MTOR-MALIGNANCY-NOT-SHOWN" if scope.not_shown
                    else "REC-MTOR-FIRST-LINE")
-        # the disease progressed on an mTOR inhibitor, another mTOR-inhibitor line given
-        # since: the progression is named, and nab-sirolimus (its trial enrolled
-        # patients never given an mTOR inhibitor; after sirolimus, the same drug, I15)
-        # is not proposed whatever line came after
-        failed, failed_applied = _mtor_failed_facts(case)
-        out.add(mtor_id, [*mtor_facts, *failed, *out_only, *unnamed, *_scope_facts(scope)],
+        # (after progression on any mTOR inhibitor this item is never reached: the
+        # guideline's silence is said, whatever line came after)
+        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
                  *_scope_asked(out, scope, mtor_id)],
-                (*dict.fromkeys((*failed_applied, *only)), *_scope_applied(scope)))
+                (*only, *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
-        # intolerance of either (I15), nor after progression on any mTOR inhibitor; an
-        # earlier mTOR-inhibitor line whose outcome is not recorded may be one the disease
-        # progressed on: nab-sirolimus waits on the answer (the safer branch meanwhile)
-        if Agent.nab_sirolimus not in mtor_out and not scope.not_shown and not failed:
+        # intolerance of either (I15), nor after progression on any mTOR inhibitor (not
+        # reached then); an earlier mTOR-inhibitor line whose outcome is not recorded may
+        # be one the disease progressed on: nab-sirolimus waits on the answer (the safer
+        # branch meanwhile)
+        if Agent.nab_sirolimus not in mtor_out and not scope.not_shown:
             doubt_facts, doubt_asked = _earlier_mtor_outcome_asked(case, d, out)
             out.add("SUPP-NAB-SIROLIMUS",
                     [*mtor_facts, *doubt_facts, *out_only, *unnamed, *_scope_facts(scope)],
@@ -928,34 +926,44 @@ AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 REGIMEN_PAST = "derived.regimen_past"
 
 
-def _mtor_failed_facts(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
-    """The mTOR-inhibitor lines the disease progressed on, as facts, with the derived
-    fact saying that nab-sirolimus is therefore not proposed, and the interpretations
-    applied; ``([], ())`` when there is none. Whatever line came after: a later line of
-    another mTOR inhibitor does not make the class untried. nab-Sirolimus's trial
-    (AMPECT) enrolled patients never given an mTOR inhibitor, and after sirolimus it is
-    the same drug (I15); after another one, giving the class again is the team's
-    decision with that course in view (I19)."""
-    failed = [(i, t) for i, t in enumerate(case.systemic.therapies)
-              if t.agent.is_mtor_inhibitor and progressed_on(t)]
-    if not failed:
-        return [], ()
-    names = _agent_names(t.agent for _i, t in failed)
-    twins = Agent.sirolimus.same_drug
-    same = any(t.agent in twins for _i, t in failed)
-    why = ("nab-sirolimus is sirolimus bound to albumin, the same drug (I15), and its "
-           "trial enrolled patients not given an mTOR inhibitor before" if same else
-           "nab-sirolimus is another mTOR inhibitor, and its trial (AMPECT) enrolled "
-           "patients not given an mTOR inhibitor before; whether to give the class again "
-           "is the sarcoma team's decision with that course in view (I19)")
-    return ([*(f for i, t in failed for f in _line_facts(i, t)),
-             Fact(MTOR_FAILED, f"the disease progressed on {names}: {why}; nab-sirolimus "
-                  "is not proposed")],
-            ("I15",) if same else ("I19",))
+def _mtor_after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
+    """The mTOR-inhibitor lines recorded as not progressed besides the line the disease
+    progressed on (``progressed``: another mTOR inhibitor switched to, or the same drug
+    again), as facts, with the derived fact saying what they are beside the guideline's
+    silence; empty when there is none. The guideline names mTOR inhibitors as the first
+    line and no line after progression on them (S12, S13, S28): another one after it is
+    outside the guideline, the class taken as one (I15), and no longer S12's treatment of
+    choice. A line on which the disease is controlled is the treatment under way; whether
+    to continue it is the sarcoma team's decision (I19). nab-Sirolimus is not proposed
+    after progression on any mTOR inhibitor (its trial, AMPECT, enrolled patients never
+    given one)."""
+    mtor = [t for t in case.systemic.therapies if t.agent.is_mtor_inhibitor]
+    groups = lines_in_order(mtor)
+    # a line the record shows given before the progression is past, not under way
+    before = ([] if groups is None else
+              [t for g in groups[:next(k for k, g in enumerate(groups) if progressed in g)]
+               for t in g])
+    later = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
+             and not progressed_on(t) and t is not progressed and t not in before]
+    if not later:
+        return []
+    names = _agent_names(t.agent for _i, t in later)
+    failed = _agent_names([progressed.agent])
+    return [*(f for i, t in later for f in _line_facts(i, t)),
+            Fact(MTOR_AFTER_PROGRESSION,
+                 f"the disease is recorded as not progressing on {names}, and as having "
+                 f"progressed on {failed}: "
+                 "the guideline names mTOR inhibitors as the first line and no line after "
+                 "progression on one, so another mTOR-inhibitor line after it is outside "
+                 "the guideline, not its treatment of choice (the class taken as one, I15). "
+                 "If that line came after the progression and the disease is controlled on "
+                 "it, it is the treatment under way; whether to continue it is the sarcoma "
+                 "team's decision (I19). nab-Sirolimus is not proposed")]
 
 
-#: The path of the derived fact of :func:`_mtor_failed_facts`.
-MTOR_FAILED = "derived.mtor_progression"
+#: The path of the derived fact of :func:`_mtor_after_progression_facts`.
+MTOR_AFTER_PROGRESSION = "derived.mtor_after_progression"
 
 
 def _earlier_mtor_outcome_asked(case: Case, d: Derived,

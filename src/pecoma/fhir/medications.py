@@ -22,10 +22,11 @@ written as an investigational product's code, or ending as anticancer drugs' nam
 an mCODE cancer-related profile; a reason naming a cancer): no list of names is
 complete, and a line given and not read would offer its drug again as a first line.
 
-A medication applied where it acts (a topical sirolimus gel) is no systemic treatment:
-:func:`not_systemic` says so, once for the FHIR reader and CDS Hooks ``order-select``,
-from what the record states as the product's own or its route only, never from a word
-of its free text (:func:`where_it_acts`).
+A medication applied where it acts (a topical sirolimus gel, an intravitreal injection,
+an everolimus-eluting stent) is no systemic treatment: :func:`not_systemic` says so, once
+for the FHIR reader and CDS Hooks ``order-select``, from what the record states as the
+product's own (its name describing the product, coded or written, its form, its brand)
+or its route only, never from a word in passing in a phrase (:func:`where_it_acts`).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ __all__ = [
     "allergy_substances",
     "backwards_period",
     "backwards_periods",
+    "blinded_arm",
     "code_records_no_allergy",
     "contained",
     "day_of",
@@ -603,6 +605,31 @@ def agents_beside(resource: Mapping[str, Any], agent: Agent,
                  if other.value not in held
                  and not (INGREDIENTS.get(other, frozenset()) <= held and held)
                  and not (other.is_mtor_inhibitor and agent.is_mtor_inhibitor))
+
+
+#: Words of a name saying the drug it names may not have been given: a placebo, or a
+#: blinded arm ("Sirolimus or placebo (blinded)", "sirolimus/placebo", "Everolimus
+#: double-blind"). Trial words that name the drug under trial itself ("Sirolimus (study
+#: drug)") say it was given, and are not among them.
+_BLINDED: Final = re.compile(r"(?<![a-z])(?:placebos?|blind(?:ed)?)(?![a-z])")
+
+
+def blinded_arm(resource: Mapping[str, Any], resolve: Resolver = no_resolver) -> str | None:
+    """What says that the agent a medication record names may not have been given: a
+    placebo or a blinded arm named beside it (:data:`_BLINDED`), or ``None``. The patient
+    received the drug or the placebo: whether the agent was given is not known, so the
+    record is neither a line of it nor nothing; the one rule for every reader of a
+    medication."""
+    try:
+        concepts = _named(resource, resolve)
+    except RepeatedLocalId:
+        return None
+    for concept in concepts:
+        found = _BLINDED.search(_words(concept))
+        if found is not None:
+            return (f"'{_shown(concept)}' speaks of a placebo or a blinded trial arm "
+                    f"('{found.group(0)}')")
+    return None
 
 
 #: The drugs an agent of the case format is made of, each by the names that identify it:
@@ -1591,29 +1618,45 @@ _CONCEPT_ELEMENTS: Final = frozenset({"id", "extension", "coding", "text"})
 #: SNOMED CT routes of administration (the FHIR R4 value set route-codes) that apply a
 #: drug where it acts, on the skin, the eye or the ear: 6064005 Topical route, 448598008
 #: Cutaneous route, 54485002 Ophthalmic route, 446105004 Conjunctival route, 10547007
-#: Otic route. Any other SNOMED CT route code (oral, intravenous, transdermal: a
-#: transdermal product is made to reach the blood) is no such route.
+#: Otic route, 418401004 Intravitreal route (an injection into the eye). Any other
+#: SNOMED CT route code (oral, intravenous, transdermal: a transdermal product is made to
+#: reach the blood) is no such route.
 LOCAL_ROUTES: Final = frozenset({"6064005", "448598008", "54485002", "446105004",
-                                 "10547007"})
+                                 "10547007", "418401004"})
 #: Words of a route or a dose form saying it is applied where it acts: the routes above,
 #: the dose forms of the skin, eye and ear (gel, cream, ointment, lotion, eye or ear
-#: drops). "Subcutaneous", "intraocular", "subconjunctival" are not among them. Read in a
-#: route and in ``Medication.form`` only, never in the free text of a medication's name
-#: ("everolimus 10 mg (barrier cream for hand-foot)" mentions a cream in passing).
+#: drops), an injection into the vitreous. "Subcutaneous", "intraocular",
+#: "subconjunctival" are not among them. Read in a route and in ``Medication.form``; in a
+#: medication's name only where the name describes the product (:func:`_product_forms`),
+#: never as a word in passing ("everolimus 10 mg (barrier cream for hand-foot)"
+#: mentions a cream).
 _LOCAL_WORDS: Final = re.compile(
     r"(?<![a-z])(?:topical|cutaneous|ophthalmic|ocular|conjunctival|otic|eyes?|ears?|"
-    r"gels?|creams?|ointments?|lotions?)(?![a-z])")
+    r"gels?|creams?|ointments?|lotions?|intra[\s-]*vitreal)(?![a-z])")
+#: An injection or implant into the eye's vitreous: applied where it acts, though its
+#: words hold "intra..." and "injection", which otherwise say systemic
+#: (:data:`_NOT_LOCAL_WORDS`; :func:`_says_systemic` leaves them out).
+_INTO_THE_EYE: Final = re.compile(
+    r"(?<![a-z])intra[\s-]*vitreal(?:\s+(?:injections?|implants?|inserts?))?"
+    r"(?![a-z])")
+#: Words of a device that releases the drug where it is placed (an everolimus-eluting
+#: coronary stent): no medication taken, no systemic treatment.
+_DEVICE_WORDS: Final = re.compile(r"(?<![a-z])(?:eluting|stents?)(?![a-z])")
 #: Hyftor, the sirolimus gel for the facial angiofibromas of tuberous sclerosis: a
 #: product's own name, read wherever the medication is named.
 _TOPICAL_BRANDS: Final = re.compile(r"(?<![a-z])hyftor(?![a-z])")
-#: A coding's display that describes a product (RxNorm's clinical and branded drugs:
-#: ingredient, strength, then dose form, a brand in brackets after it) ending with a dose
-#: form of the skin, eye or ear: "sirolimus 2 MG/ML Topical Gel", "... Ophthalmic
-#: Solution", "... Topical Gel [Hyftor]". A display holding a semicolon or a bracket
-#: before its end is a phrase, not a product's description.
+#: A name (a coding's display, a concept's text) that describes a product (as RxNorm's
+#: clinical and branded drugs do: ingredient, strength, then dose form, a brand in
+#: brackets after it) ending with a dose form of the skin or the eye, or an injection
+#: into the eye: "sirolimus 2 MG/ML Topical Gel", "... Ophthalmic Solution", "... Topical
+#: Gel [Hyftor]", "Sirolimus 0.2% topical gel", "Sirolimus 0.1% ointment", "sirolimus
+#: intravitreal injection". A name holding a semicolon or a bracket before its end (once
+#: a bracket or parenthesis closing it is set aside: "everolimus 10 mg (barrier cream for
+#: hand-foot)" is "everolimus 10 mg") is a phrase, not a product's description
+#: (:func:`_product_forms`).
 _LOCAL_FORM_AT_END: Final = re.compile(
     r"(?<![a-z])(?:topical|cutaneous|ophthalmic|otic|gels?|creams?|ointments?|lotions?|"
-    r"(?:eye|ear) drops?)(?:\s+[a-z]+)?\s*(?:\[[^\]\[]*\])?\s*$")
+    r"(?:eye|ear) drops?|intra[\s-]*vitreal)(?:\s+[a-z]+)?\s*(?:\[[^\]\[]*\])?\s*$")
 #: Words of a route, a product or a dosage that it reaches, or may reach, the blood:
 #: swallowed, injected or infused, through the skin by design (transdermal, a patch),
 #: through a mucosa, into a body cavity; "systemic" itself; the usual abbreviations (PO,
@@ -1898,6 +1941,13 @@ def _dosage_words(dosage: Mapping[str, Any]) -> str:
     return folded(" ".join(parts))
 
 
+def _says_systemic(words: str) -> bool:
+    """Whether ``words`` (:func:`folded`) say, or may say, that the drug reaches the
+    blood (:data:`_NOT_LOCAL_WORDS`), an injection into the eye (:data:`_INTO_THE_EYE`)
+    set aside."""
+    return _NOT_LOCAL_WORDS.search(_INTO_THE_EYE.sub(" ", words)) is not None
+
+
 def _route_is_local(route: Mapping[str, Any]) -> bool:
     """Whether a route says the drug is applied where it acts, and nothing else: a code of
     :data:`LOCAL_ROUTES` or a word of :data:`_LOCAL_WORDS`, no other SNOMED CT route code
@@ -1906,23 +1956,34 @@ def _route_is_local(route: Mapping[str, Any]) -> bool:
     coded = {str(cd.get("code")).strip() for cd in _list(route.get("coding"))
              if isinstance(cd, dict) and cd.get("system") == c.SNOMED}
     words = _words(route)
-    if coded - LOCAL_ROUTES or _NOT_LOCAL_WORDS.search(words):
+    if coded - LOCAL_ROUTES or _says_systemic(words):
         return False
     return bool(coded) or _LOCAL_WORDS.search(words) is not None
 
 
 def _product_forms(concept: Mapping[str, Any]) -> list[str]:
-    """The displays of ``concept``'s codings that describe a product of the skin, eye or
-    ear (:data:`_LOCAL_FORM_AT_END`)."""
+    """The names of ``concept`` (its text, its codings' displays) that describe a product
+    applied where it acts: one ending with a dose form of the skin or the eye, or an
+    injection into it (:data:`_LOCAL_FORM_AT_END`), and saying nothing systemic
+    ("sirolimus 1 mg gel cap" is swallowed); or a device releasing the drug where it is
+    placed (:data:`_DEVICE_WORDS`: "Everolimus-eluting coronary stent"). Brackets and
+    parentheses closing a name are set aside first; a name still holding a semicolon or
+    a bracket is a phrase, read as no product's description."""
+    names = [concept.get("text"), *(cd.get("display") for cd in _list(concept.get("coding"))
+                                    if isinstance(cd, dict))]
     out: list[str] = []
-    for coding in _list(concept.get("coding")):
-        display = coding.get("display") if isinstance(coding, dict) else None
-        if not isinstance(display, str):
+    for name in names:
+        if not isinstance(name, str):
             continue
-        body = re.sub(r"\[[^\]\[]*\]\s*$", "", folded(display).strip())
-        if ";" not in body and "(" not in body and _LOCAL_FORM_AT_END.search(body):
-            out.append(display)
-    return out
+        body = folded(name).strip()
+        while (shorter := re.sub(r"\s*(?:\[[^\]\[]*\]|\([^)(]*\))\s*$", "", body)) != body:
+            body = shorter
+        if not body or ";" in body or "(" in body or "[" in body:
+            continue
+        if _DEVICE_WORDS.search(body) or (_LOCAL_FORM_AT_END.search(body)
+                                          and not _says_systemic(body)):
+            out.append(name)
+    return list(dict.fromkeys(out))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1944,12 +2005,15 @@ def where_it_acts(resource: Mapping[str, Any],
 
     Only what the record states as the product's own or as its route says so: a route of
     a dosage that is such a route (:data:`LOCAL_ROUTES`, or its words: "Topical", "Both
-    eyes"); a coding's display that describes such a product ("sirolimus 2 MG/ML Topical
-    Gel", :data:`_LOCAL_FORM_AT_END`); ``Medication.form`` naming such a dose form
-    ("Gel", "Eye drops"); or Hyftor, the product's own name. A dose form named in the free
-    text of the medication's name alone ("everolimus 10 mg (barrier cream for
-    hand-foot)", "sirolimus 0.2 % ointment") never does: the line is read, with a doubt
-    to note. Anything in the record that says, or may say, systemic keeps the line, with
+    eyes", "Intravitreal"); a name, coded or written, that describes such a product
+    (:func:`_product_forms`: "sirolimus 2 MG/ML Topical Gel", "Sirolimus 0.2% topical
+    gel", "Sirolimus 0.1% ointment", "sirolimus intravitreal injection", "Everolimus-
+    eluting coronary stent", a device); ``Medication.form`` naming such a dose form
+    ("Gel", "Eye drops"); or Hyftor, the product's own name: the same product named by
+    its brand or generically is read the same. A dose form mentioned in passing in a
+    phrase ("everolimus 10 mg (barrier cream for hand-foot)", "Everolimus 10 mg daily;
+    emollient cream to rash") never does: the line is read, with a doubt to note.
+    Anything in the record that says, or may say, systemic keeps the line, with
     a doubt to note when it stands beside a topical product: a route that is no such route
     (oral, intravenous, transdermal, another route code, or one pecoma cannot read, "As
     directed"), or a word of :data:`_NOT_LOCAL_WORDS` ("PO", "p.o.", "by mouth", "IV",
@@ -1970,9 +2034,9 @@ def where_it_acts(resource: Mapping[str, Any],
     systemic = [f"route '{_shown(route)}'" for route in routes
                 if not _route_is_local(route)]
     systemic += [f"'{_shown(cc)}'" for cc in [*concepts, *forms]
-                 if _NOT_LOCAL_WORDS.search(_words(cc))]
+                 if _says_systemic(_words(cc))]
     systemic += [f"dosage '{text}'" for d in _dosages(resource)
-                 if _NOT_LOCAL_WORDS.search(text := _dosage_words(d))]
+                 if _says_systemic(text := _dosage_words(d))]
     local, systemic = list(dict.fromkeys(local)), list(dict.fromkeys(systemic))
     if local and not systemic:
         return WhereItActs(topical=", ".join(local))

@@ -1421,11 +1421,16 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                            "missing")
             continue
         beside = meds.agents_beside(med, agent, r.resolve)
-        if beside:
+        blinded = meds.blinded_arm(med, r.resolve)
+        if beside or blinded:
             # two treatments named in one record (everolimus with doxorubicin): which
-            # line it was cannot be told, so the lines given are not fully known
+            # line it was cannot be told; a blinded arm or a placebo beside the agent
+            # ("Sirolimus or placebo"): whether the agent was given is not known. Either
+            # way the lines given are not fully known, never a line of the agent
             names = ", ".join(a.value for a in (agent, *beside))
-            why = f"names {names} together: which line it was is not known"
+            why = (f"names {names} together: which line it was is not known" if beside
+                   else f"{blinded}: whether {agent.value} was given or a placebo is not "
+                   "known")
             r.why[where] = f"medication not identified: {why}"
             if state not in meds.NOT_A_LINE:
                 r.unidentified.append(f"{where}: {why}")
