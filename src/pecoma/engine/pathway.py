@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pecoma.case import (
+    ANTHRACYCLINES,
     Agent,
     Case,
     DiseaseStatus,
@@ -28,6 +29,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    class_tolerated_line,
     mtor_ruled_out,
     other_anthracyclines_not_tolerated,
 )
@@ -571,7 +573,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # experience apart after them)
         after, after_applied = _after_mtor_classes(case)
         published = (list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
-                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR")],
+                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
+                      *_anthracycline_class_asked(out, case, "SUPP-AFTER-MTOR")],
                      after_applied)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already. The
@@ -584,10 +587,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
-        # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
+        # S14's regimen holds a drug the patient does not tolerate, or one the class of
+        # an intolerance not judged may hold (withheld meanwhile): never proposed (I15)
+        meanwhile, meanwhile_asked = _withheld_meanwhile(
+            case, out, Agent.doxorubicin, _S14_DRUGS, "doxorubicin (S14)")
         not_tolerated += [*mtor_facts, *against,
-                          Fact("derived.regimen_withheld", "doxorubicin (S14)")]
-        withheld_asked = _mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED")
+                          Fact("derived.regimen_withheld", "doxorubicin (S14)"), *meanwhile]
+        withheld_asked = [*_mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED"),
+                          *meanwhile_asked]
     elif mtor_blocked:
         # a line of a drug recorded as not tolerated is not said to stay the treatment
         # (I15); a line of another one is, whether the contraindication is recorded or
@@ -615,13 +622,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             if_not_progressed.append(out.missing(question, affects=("REC-ANTHRACYCLINE",)))
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
-        # another anthracycline recorded as not tolerated: doxorubicin stays, provisional
-        # on whether that intolerance rules out the class (I15)
-        sister, sister_asked = _other_anthracycline_not_tolerated(
-            case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
+        # another anthracycline recorded as not tolerated that does not rule doxorubicin
+        # out (of that drug alone, or the other shown tolerated since): named (I15)
+        sister = _other_anthracycline_facts(case, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
                 [*mtor_facts, *given_before, *sister, *unnamed, *_scope_facts(scope)],
-                [*base, *if_not_progressed, *sister_asked,
+                [*base, *if_not_progressed,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
@@ -688,15 +694,19 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     question = "MISS-ANTHRACYCLINE-PROGRESSION"
                 s15_conditions.append(out.missing(question, affects=("REC-UTERINE-EPI-IFO",)))
         if s15_against:
-            # a drug of S15's regimen not tolerated: never proposed (I15)
+            # a drug of S15's regimen not tolerated, or one the class of an intolerance
+            # not judged may hold (withheld meanwhile): never proposed (I15)
+            meanwhile, meanwhile_asked = _withheld_meanwhile(
+                case, out, Agent.epirubicin, _S15_DRUGS, "epirubicin with ifosfamide (S15)")
             not_tolerated += [status_fact, *site_facts,
                               *s15_against, Fact("derived.regimen_withheld",
-                                                 "epirubicin with ifosfamide (S15)")]
+                                                 "epirubicin with ifosfamide (S15)"),
+                              *meanwhile]
+            withheld_asked += meanwhile_asked
         else:
-            # doxorubicin recorded as not tolerated: epirubicin stays, provisional on
-            # whether that intolerance rules out the class (I15)
-            sister, sister_asked = _other_anthracycline_not_tolerated(
-                case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
+            # doxorubicin recorded as not tolerated that does not rule epirubicin out (of
+            # that drug alone, or epirubicin shown tolerated since): named (I15)
+            sister = _other_anthracycline_facts(case, Agent.epirubicin)
             # progressed on doxorubicin: epirubicin is a second anthracycline, for the
             # team to weigh with that course in view (I26)
             rechallenge = _anthracycline_failed_facts(case)
@@ -704,7 +714,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
                                         *unnamed, *_scope_facts(scope)])),
-                    list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
+                    list(dict.fromkeys([*s15_conditions, *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
                     (*(("I15",) if sister or unnamed else ()),
@@ -712,7 +722,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                      *_scope_applied(scope)))
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
-                [*base, *withheld_asked])
+                list(dict.fromkeys([*base, *withheld_asked])))
     if published is not None:
         out.add("SUPP-AFTER-MTOR", *published)
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
@@ -1007,6 +1017,10 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             if of_class:
                 words.append(f"anthracyclines not proposed: {of_class} recorded as not "
                              "tolerated, of the class (I15)")
+            elif drugs & ANTHRACYCLINES and case.systemic.anthracycline_class_undecided:
+                words.append(f"anthracyclines not proposed meanwhile: {names} recorded as "
+                             "not tolerated, whether the intolerance is of the class not "
+                             "recorded (asked; I15)")
             else:
                 words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
             applied.append("I15")
@@ -1036,43 +1050,90 @@ def _agent_names(agents: Iterable[Agent]) -> str:
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
     """The recorded intolerances that rule out a drug of ``drugs`` (a regimen recorded as
-    not tolerated counts for each of its drugs: which one was is not told; one recorded
-    as of the class for each drug of the class, :attr:`pecoma.case.Intolerance.drugs_ruled_out`),
-    as facts."""
-    return [f for i, x in enumerate(case.systemic.intolerances)
-            if x.drugs_ruled_out & drugs for f in _intolerance_facts(case, i)]
+    not tolerated counts for each of its drugs: which one was is not told; one of a class
+    for each drug of the class where it rules the class out, recorded as of the class or,
+    not judged, meanwhile: :meth:`pecoma.case.Systemic.ruled_out_by`), as facts."""
+    sysm = case.systemic
+    return [f for i in range(len(sysm.intolerances))
+            if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i)]
 
 
-def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
-                                       record_id: str) -> tuple[list[Fact], list[str]]:
+def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozenset[Agent],
+                        regimen: str) -> tuple[list[Fact], list[str]]:
+    """When the regimen ``regimen`` (of ``drugs``) holding the anthracycline ``drug`` is
+    withheld only because an intolerance recorded to the other anthracycline (or to a
+    regimen holding it, whose culprit is not told) may be of the class, the team's
+    judgement not recorded on it: the derived fact saying so and the question,
+    MISS-ANTHRACYCLINE-INTOLERANCE, as a condition of REC-REGIMEN-NOT-TOLERATED. The
+    safer reading is kept meanwhile, as for an mTOR inhibitor (I15): the regimen is not
+    proposed until the team records the intolerance as of that drug alone. ``([], [])``
+    when a recorded fact rules it out by itself (a drug of it not tolerated, or an
+    intolerance recorded as of the class)."""
+    sysm = case.systemic
+    if any(x.drugs_ruled_out & drugs for x in sysm.intolerances):
+        return [], []
+    found = [(i, x.agent) for i, x in enumerate(sysm.intolerances)
+             if x.class_wide is YesNo.unknown and sysm.ruled_out_by(i) & drug.drugs]
+    if not found:
+        return [], []
+    fact = Fact(ANTHRACYCLINE_INTOLERANCE,
+                f"{_intolerance_names(a for _i, a in found)} recorded as not tolerated: "
+                "whether the intolerance is of the anthracycline class, ruling out "
+                f"{drug.value} too, is not recorded, so {regimen} is withheld meanwhile, the "
+                "safer reading, until the team records it as of that drug alone (I15)")
+    return [fact], [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE",
+                                affects=("REC-REGIMEN-NOT-TOLERATED",))]
+
+
+def _anthracycline_class_asked(out: Collector, case: Case, record_id: str) -> list[str]:
+    """The question whether an anthracycline intolerance is of the class, as a condition
+    of ``record_id`` saying the anthracyclines are withheld meanwhile (I15); empty when
+    the class is not ruled out for want of that judgement."""
+    if not case.systemic.anthracycline_class_undecided:
+        return []
+    return [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
+
+
+def _intolerance_names(agents: Iterable[Agent]) -> str:
+    """'doxorubicin; epirubicin with ifosfamide (which of its drugs is not recorded)': the
+    agents recorded as not tolerated, in words, each once."""
+    return "; ".join(dict.fromkeys(
+        f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
+        if len(a.drugs) > 1 else a.value for a in agents))
+
+
+def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
     """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
-    other anthracycline, or to a regimen holding it (which of the regimen's drugs was not
-    tolerated is not told): such an intolerance may be of the class (cardiotoxicity, the
-    cumulative dose) or of that drug alone (an infusion reaction), the team's judgement
-    recorded on it (``class_wide``). Not recorded, the item stays, provisional on
-    MISS-ANTHRACYCLINE-INTOLERANCE (I15); recorded as of that drug alone, it stands as the
-    guideline gives it, the intolerance and the judgement named (one of the class rules
-    ``drug`` out: the item is not made). Its facts (the intolerances, and the derived fact
-    naming those not judged) and its condition, or ``([], [])`` when there is no such
-    intolerance."""
+    other anthracycline, or to a regimen holding it, that does not rule ``drug`` out
+    (I15): one the team records as of that drug alone (the intolerance and the judgement
+    named), or one whose judgement is not recorded while the record shows the other
+    anthracycline tolerated since (:func:`pecoma.case.class_tolerated_line`: the
+    intolerance, that line and the derived fact saying so; nothing is asked, as for an
+    mTOR inhibitor). Empty when there is none. One that rules ``drug`` out, of the class
+    or meanwhile, withholds the item instead (:func:`_withheld_meanwhile`)."""
+    sysm = case.systemic
     own = drug.drugs
-    judged = [f for i, x in enumerate(case.systemic.intolerances)
+    judged = [f for i, x in enumerate(sysm.intolerances)
               if x.class_wide is YesNo.no and x.drug_class - x.agent.drugs & own
               for f in _intolerance_facts(case, i)]
-    others = other_anthracyclines_not_tolerated(drug, case.systemic.intolerances)
-    found = [(i, x.agent) for i, x in enumerate(case.systemic.intolerances)
+    others = other_anthracyclines_not_tolerated(drug, sysm.intolerances)
+    found = [(i, x.agent) for i, x in enumerate(sysm.intolerances)
              if x.agent in others and x.class_wide is YesNo.unknown]
     if not found:
-        return judged, []
-    names = "; ".join(dict.fromkeys(
-        f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
-        if len(a.drugs) > 1 else a.value for _i, a in found))
+        return judged
     facts = [*judged, *(Fact(f"systemic.intolerances[{i}].agent", a) for i, a in found)]
-    facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
-                      f"{names} recorded as not tolerated: whether the intolerance is of "
-                      f"the anthracycline class, ruling out {drug.value} too, is not "
-                      "recorded (I15)"))
-    return facts, [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
+    shown = class_tolerated_line(ANTHRACYCLINES, (x.agent for x in sysm.intolerances),
+                                 sysm.therapies)
+    if shown is not None:
+        line = sysm.therapies[shown]
+        facts += _line_facts(shown, line)
+        facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
+                          f"{_intolerance_names(a for _i, a in found)} recorded as not "
+                          "tolerated, whether the intolerance is of the anthracycline "
+                          f"class not recorded: the latest anthracycline line, "
+                          f"{_agent_names([line.agent])}, shows the class tolerated since, "
+                          f"so {drug.value} is not ruled out on that ground (I15)"))
+    return facts
 
 
 def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
