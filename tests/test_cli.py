@@ -234,10 +234,10 @@ class TestOtherCommands:
         from pecoma.knowledge import load_knowledge
 
         missing = json.loads(pecoma("rules", "-f", "json").stdout)["missing"]
-        assert len(missing) == 54  # 53, and MISS-IFOSFAMIDE-PROGRESSION (knowledge 2026.12.20)
+        assert len(missing) == 55  # 54, and MISS-OTHER-LINE-AGENT
         text = run_cli("rules", columns=240).stdout  # each id on one line
         markdown = pecoma("rules", "-f", "markdown").stdout
-        assert "## Missing facts (54)" in markdown
+        assert "## Missing facts (55)" in markdown
         k = load_knowledge()
         for m in missing:
             label = provenance_of(k, m["id"]).label

@@ -461,6 +461,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # a drug not tolerated the format names no agent for: it may be an mTOR inhibitor or
     # an anthracycline under another name (I15)
     unnamed = _unnamed_intolerances(case)
+    # a line of a drug the format names no agent for (a drug under trial), progressed on:
+    # it may have been an mTOR inhibitor or an anthracycline (I19)
+    other_failed = _other_lines_failed(case)
     base: list[str] = []
     if advanced is None:
         base.append(out.missing(advanced_question(case, d), affects=("REC-MTOR-FIRST-LINE",)))
@@ -626,10 +629,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # out (of that drug alone, or the other shown tolerated since): named (I15)
         sister = _other_anthracycline_facts(case, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
-                [*mtor_facts, *given_before, *sister, *unnamed, *_scope_facts(scope)],
+                [*mtor_facts, *given_before, *sister, *unnamed, *other_failed,
+                 *_scope_facts(scope)],
                 [*base, *if_not_progressed,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
+                 *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
                  *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
                 (*(("I15",) if sister or unnamed else applied), *_scope_applied(scope)))
     else:
@@ -639,6 +644,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # ruled out and never proposed (I15)
         out_only = _mtor_ruled_out_facts(case, d)
         only = ("I15",) if out_only or unnamed else ()
+        other_applied = ("I19",) if other_failed else ()
         # S12 names malignant PEComa: not shown malignant, the mTOR inhibitor is the
         # team's to consider, and nab-sirolimus, approved for malignant PEComa, is not
         # shown (I25)
@@ -649,10 +655,13 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # patients never given an mTOR inhibitor; after sirolimus, the same drug, I15)
         # is not proposed whatever line came after
         failed, failed_applied = _mtor_failed_facts(case)
-        out.add(mtor_id, [*mtor_facts, *failed, *out_only, *unnamed, *_scope_facts(scope)],
+        out.add(mtor_id, [*mtor_facts, *failed, *out_only, *unnamed, *other_failed,
+                          *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
+                 *_which_line_drug(out, other_failed, mtor_id),
                  *_scope_asked(out, scope, mtor_id)],
-                (*dict.fromkeys((*failed_applied, *only)), *_scope_applied(scope)))
+                (*dict.fromkeys((*failed_applied, *only, *other_applied)),
+                 *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15), nor after progression on any mTOR inhibitor; an
         # earlier mTOR-inhibitor line whose outcome is not recorded may be one the disease
@@ -660,12 +669,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         if Agent.nab_sirolimus not in mtor_out and not scope.not_shown and not failed:
             doubt_facts, doubt_asked = _earlier_mtor_outcome_asked(case, d, out)
             out.add("SUPP-NAB-SIROLIMUS",
-                    [*mtor_facts, *doubt_facts, *out_only, *unnamed, *_scope_facts(scope)],
+                    [*mtor_facts, *doubt_facts, *out_only, *unnamed, *other_failed,
+                     *_scope_facts(scope)],
                     list(dict.fromkeys([
                         *conditions, *doubt_asked,
                         *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
+                        *_which_line_drug(out, other_failed, "SUPP-NAB-SIROLIMUS"),
                         *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")])),
-                    (*only, *_scope_applied(scope)))
+                    (*only, *other_applied, *_scope_applied(scope)))
     # what S15's item names of the mTOR inhibitors: the one the disease progressed on, or
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
     # the facts
@@ -713,13 +724,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             out.add("REC-UTERINE-EPI-IFO",
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
-                                        *unnamed, *_scope_facts(scope)])),
+                                        *unnamed, *other_failed, *_scope_facts(scope)])),
                     list(dict.fromkeys([*s15_conditions, *_which_drug(
-                        out, unnamed, "REC-UTERINE-EPI-IFO"),
+                        out, unnamed, "REC-UTERINE-EPI-IFO"), *_which_line_drug(
+                        out, other_failed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
                     (*(("I15",) if sister or unnamed else ()),
                      *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
-                     *_scope_applied(scope)))
+                     *(("I19",) if other_failed else ()), *_scope_applied(scope)))
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
                 list(dict.fromkeys([*base, *withheld_asked])))
@@ -759,6 +771,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         order_asked = ([out.missing("MISS-LINE-ORDER", affects=("ALERT-CHEMO-BEFORE-MTOR",))]
                        if first is None and any(t.agent.is_mtor_inhibitor for _i, t in among)
                        else [])
+        # a first line recorded as 'other' (a drug under trial) may have been an mTOR
+        # inhibitor: the alert waits on which drug it was (I19)
+        other_first = _other_first_line(first, among)
         # a drug not tolerated recorded as 'other' may be an mTOR inhibitor: then none was
         # possible, and the alert waits on which drug it is, as the mTOR advice does (I15)
         out.add(
@@ -768,11 +783,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
                 *unnamed,
+                *other_first,
                 *_scope_facts(scope),
             ],
             [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+             *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
-            (*(("I15",) if unnamed else ()), *_scope_applied(scope)),
+            (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
+             *_scope_applied(scope)),
         )
 
 
@@ -848,6 +866,63 @@ def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str
     if not unnamed:
         return []
     return [out.missing("MISS-INTOLERANCE-AGENT", affects=(record_id,))]
+
+
+#: The path of the derived fact saying that a line recorded as 'other' may have been an
+#: mTOR inhibitor or an anthracycline (:func:`_other_lines_failed`, I19).
+OTHER_LINE = "derived.other_line"
+
+
+def _other_lines_failed(case: Case) -> list[Fact]:
+    """The lines recorded as 'other', a drug the case format names no agent for (a drug
+    given in a clinical trial, say), on which the disease progressed, as facts, with the
+    derived fact saying what is not known of them; empty when there is none. Such a
+    drug may have been an mTOR inhibitor (ridaforolimus, nab-sirolimus given in a trial)
+    or an anthracycline: progression on it would then put the first-line mTOR advice and
+    nab-sirolimus, or S14's and S15's regimens, in the past. It is never read as neither
+    in silence: the advice is shown as for neither, provisional on which drug it was
+    (MISS-OTHER-LINE-AGENT, I19)."""
+    lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if t.agent is Agent.other and progressed_on(t)]
+    if not lines:
+        return []
+    many = len(lines) > 1
+    return [*(f for i, t in lines for f in _line_facts(i, t)), Fact(
+        OTHER_LINE,
+        f"{'lines' if many else 'a line'} of 'other', a drug the case format names no agent "
+        f"for, the disease progressed on {'them' if many else 'it'}: whether "
+        f"{'each' if many else 'it'} was an mTOR inhibitor (a drug under trial may be one) "
+        "or an anthracycline is not recorded; the advice is shown as for neither, "
+        "provisional on the answer (I19)")]
+
+
+def _other_first_line(first: TherapyLine | None,
+                      among: list[tuple[int, TherapyLine]]) -> list[Fact]:
+    """The derived fact saying that the first line for advanced disease, or a line that
+    may have been the first (``among``, the order not told), is recorded as 'other', a
+    drug the format names no agent for, and the disease progressed on it: it may have
+    been an mTOR inhibitor, so the alert that the first line was not one waits on which
+    drug it was, the question the mTOR advice asks already (I19); empty otherwise. A
+    first line of 'other' still given raises no question for the alert alone: the
+    warning kept is the safer error, and a draft order of a drug the format names no
+    agent for (pembrolizumab, identified) is such a line."""
+    lines = [first] if first is not None else [t for _i, t in among]
+    if not any(t.agent is Agent.other and progressed_on(t) for t in lines):
+        return []
+    return [Fact(OTHER_LINE,
+                 "the first line for advanced disease is, or may be, a line of 'other', a "
+                 "drug the case format names no agent for, the disease progressed on it: if "
+                 "it was an mTOR inhibitor (a drug under trial may be one) this alert does "
+                 "not apply; shown meanwhile, provisional on which drug it was (I19)")]
+
+
+def _which_line_drug(out: Collector, other: list[Fact], record_id: str) -> list[str]:
+    """The question which drug a line recorded as 'other' was, as a condition of
+    ``record_id`` (:func:`_other_lines_failed`, :func:`_other_first_line`); empty when
+    ``other`` is."""
+    if not other:
+        return []
+    return [out.missing("MISS-OTHER-LINE-AGENT", affects=(record_id,))]
 
 
 def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:
