@@ -484,6 +484,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         *contra_facts,
     ]
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
+    # S14 speaks of a first line: after other lines for advanced disease its option is
+    # said as a later one, those lines named (I19)
+    earlier = _earlier_lines(case)
     unsure: list[str] = []
     if not mtor_blocked:
         if avail is YesNo.unknown:
@@ -629,14 +632,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # out (of that drug alone, or the other shown tolerated since): named (I15)
         sister = _other_anthracycline_facts(case, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
-                [*mtor_facts, *given_before, *sister, *unnamed, *other_failed,
-                 *_scope_facts(scope)],
+                list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
+                                    *unnamed, *other_failed, *_scope_facts(scope)])),
                 [*base, *if_not_progressed,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
                  *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
-                (*(("I15",) if sister or unnamed else applied), *_scope_applied(scope)))
+                (*(("I15",) if sister or unnamed else applied),
+                 *(("I19",) if earlier else ()), *_scope_applied(scope)))
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
@@ -866,6 +870,34 @@ def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str
     if not unnamed:
         return []
     return [out.missing("MISS-INTOLERANCE-AGENT", affects=(record_id,))]
+
+
+#: The path of the derived fact naming the lines for advanced disease given before S14's
+#: option (:func:`_earlier_lines`, I19).
+EARLIER_LINES = "derived.earlier_lines"
+
+
+def _earlier_lines(case: Case) -> list[Fact]:
+    """The facts S14's option rests on when lines of systemic treatment for advanced
+    disease other than an anthracycline are recorded (an anthracycline line is the option
+    itself, given already: ALERT-ANTHRACYCLINE-GIVEN says so): each such line as entered,
+    and the derived fact saying that S14 speaks of a first line while this patient has
+    had that many lines for advanced disease (every one counted and named), so that the
+    option is not read as a first line here (I19). Empty when there is none: the option
+    is the first line S14 speaks of."""
+    advanced = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                if t.setting is TherapySetting.advanced]
+    others = [(i, t) for i, t in advanced if not t.agent.is_anthracycline_based]
+    if not others:
+        return []
+    n = len(advanced)
+    names = _agent_names(t.agent for _i, t in advanced)
+    return [*(f for i, t in others for f in _line_facts(i, t)), Fact(
+        EARLIER_LINES,
+        f"S14 offers anthracycline-based chemotherapy as a first line; this patient has had "
+        f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
+        f"({names}), so here it would not be a first line, a place the guideline does not "
+        "give it (I19)")]
 
 
 #: The path of the derived fact saying that a line recorded as 'other' may have been an
