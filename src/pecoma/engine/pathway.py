@@ -48,7 +48,7 @@ from pecoma.engine.facts import (
     progressed_on,
     removal_asked,
 )
-from pecoma.engine.model import Fact
+from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
 from pecoma.settings import EngineSettings
 
@@ -156,12 +156,14 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
 
 
 def adjuvant(
-    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
+    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...],
+    risk_group: RiskGroup,
 ) -> None:
     """Risk stratification first (S05), adjuvant radiotherapy (S10; after a local
     recurrence at a high-risk site too, I23), postoperative treatment with nodes or
-    metastases at presentation (S11); free of disease after a relapse, the guideline's
-    silence on adjuvant systemic treatment (I8)."""
+    metastases at presentation (S11); the guideline's silence on adjuvant systemic
+    treatment of resected localized disease where the risk group raises the question, or
+    beside a course recorded (I28), and free of disease after a relapse (I8)."""
     status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.final_margin
@@ -193,6 +195,7 @@ def adjuvant(
                     if surgery_status is SurgeryStatus.performed and margin is Margin.R2
                     else "REC-ADJ-RADIOTHERAPY",
                     facts, [*(conditional if len(facts) == 1 else ()), *residual])
+        _no_adjuvant_localized(case, d, out, risk_group)
     elif status is DiseaseStatus.recurrent and site in s.high_risk_sites:
         _recurrence_radiotherapy(case, d, out)
     # S11: nodes or distant metastases at presentation.
@@ -375,6 +378,45 @@ def adjuvant(
 
 
 _RT_RECURRENCE = "REC-ADJ-RADIOTHERAPY-RECURRENCE"
+_NO_ADJUVANT_LOCALIZED = "REC-NO-ADJUVANT-LOCALIZED"
+#: The path of the derived fact naming an adjuvant course recorded for resected localized
+#: disease as outside the guideline (:func:`_no_adjuvant_localized`, I28).
+ADJUVANT_OUTSIDE = "derived.adjuvant_outside_guideline"
+
+
+def _no_adjuvant_localized(case: Case, d: Derived, out: Collector,
+                           risk_group: RiskGroup) -> None:
+    """The guideline's silence on adjuvant systemic treatment of localized disease
+    resected without gross tumour left (I28): its adjuvant considerations are S10
+    (radiotherapy, its own item) and S11 (nodes or metastases at presentation). Said
+    where the question arises, a high or indeterminate risk (S05: the features are
+    assessed before the adjuvant decision), and beside a course recorded as adjuvant,
+    whatever the risk, named as outside the guideline (a trial, S28). Not with positive
+    nodes (S11 applies); provisional on the nodal status where it is not recorded or the
+    nodes were not assessed (positive nodes would bring S11)."""
+    surgery = case.surgery
+    nodes = case.stage.lymph_nodes
+    if (surgery.status is not SurgeryStatus.performed or surgery.final_margin is Margin.R2
+            or nodes is NodeStatus.positive):
+        return
+    courses = [(i, t) for i, t in enumerate(case.systemic.therapies)
+               if t.setting is TherapySetting.adjuvant]
+    if risk_group not in ("high", "indeterminate") and not courses:
+        return
+    facts = [d.status_fact(), Fact("risk.group", risk_group), margin_fact_of(case),
+             Fact("stage.lymph_nodes", nodes)]
+    if courses:
+        names = _agent_names(t.agent for _i, t in courses)
+        facts += [f for i, t in courses for f in _line_facts(i, t)]
+        facts.append(Fact(ADJUVANT_OUTSIDE,
+                          f"{names} recorded as adjuvant treatment after the resection: the "
+                          "guideline names no adjuvant systemic treatment for localized "
+                          "disease (its adjuvant considerations are S10 and S11), so this "
+                          "course is outside it, the sarcoma team's decision, best within a "
+                          "clinical trial (S28) (I28)"))
+    asked = ([out.missing("MISS-NODES", affects=(_NO_ADJUVANT_LOCALIZED,))]
+             if nodes in (NodeStatus.unknown, NodeStatus.not_assessed) else [])
+    out.add(_NO_ADJUVANT_LOCALIZED, facts, asked)
 
 
 def _recurrence_radiotherapy(case: Case, d: Derived, out: Collector) -> None:
