@@ -234,10 +234,10 @@ class TestOtherCommands:
         from pecoma.knowledge import load_knowledge
 
         missing = json.loads(pecoma("rules", "-f", "json").stdout)["missing"]
-        assert len(missing) == 54  # 53, and MISS-IFOSFAMIDE-PROGRESSION (knowledge 2026.12.20)
+        assert len(missing) == 55  # 54, and MISS-OTHER-LINE-AGENT
         text = run_cli("rules", columns=240).stdout  # each id on one line
         markdown = pecoma("rules", "-f", "markdown").stdout
-        assert "## Missing facts (54)" in markdown
+        assert "## Missing facts (55)" in markdown
         k = load_knowledge()
         for m in missing:
             label = provenance_of(k, m["id"]).label
@@ -292,10 +292,11 @@ class TestOtherCommands:
 
     def test_rules_json_holds_the_interpretations_and_references(self) -> None:
         """The JSON had only the records, missing facts and statements; it now holds what
-        the web service's /api/v1/rules holds (one listing): the 26 interpretations with
-        their titles and texts, and the 9 published references with full citations."""
+        the web service's /api/v1/rules holds (one listing): the interpretations with
+        their titles and texts (I1-I26 and I28), and the 9 published references with full
+        citations."""
         data = json.loads(pecoma("rules", "--format", "json").stdout)
-        assert len(data["interpretations"]) == 26
+        assert len(data["interpretations"]) == 27  # I1-I26, and I28
         assert data["interpretations"]["I3"]["title"] == "Low-risk schedule"
         assert data["interpretations"]["I12"]["text"].startswith(
             "The guideline names chest CT and MRI of the primary site for high-risk "

@@ -261,12 +261,13 @@ class TestAnAnthracyclineNotTolerated:
         return run(case_of("doxorubicin", class_wide, contraindicated="yes"))
 
     def test_this_drug_only_offers_epirubicin_plainly(self) -> None:
-        """Unknown, S15's regimen waits on the question; 'no': S15's regimen as the
-        guideline gives it, no question (it had stayed provisional, the answer having
-        nowhere to go); the intolerance and the judgement named beside it; doxorubicin
-        still withheld."""
+        """Unknown, S15's regimen is withheld meanwhile, the item provisional on the
+        question; 'no': S15's regimen as the guideline gives it, no question (it had
+        stayed provisional, the answer having nowhere to go); the intolerance and the
+        judgement named beside it; doxorubicin still withheld."""
         unknown = self.doxorubicin(None)
-        assert item(unknown, "REC-UTERINE-EPI-IFO").conditional_on == (
+        assert "REC-UTERINE-EPI-IFO" not in ids(unknown)
+        assert item(unknown, "REC-REGIMEN-NOT-TOLERATED").conditional_on == (
             "MISS-ANTHRACYCLINE-INTOLERANCE",)
         a = self.doxorubicin("no")
         rec = item(a, "REC-UTERINE-EPI-IFO")

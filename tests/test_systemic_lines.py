@@ -361,9 +361,10 @@ class TestPublishedExperienceAfterMtor:
         """An anthracycline not tolerated, recorded as of the class ('yes'): every
         anthracycline is ruled out (I15), so the item says the anthracyclines are not
         proposed (it had named the drug alone, the other anthracycline reading as an
-        option left open). Of that drug alone ('no') or the judgement not recorded, the
-        drug alone is named (the question of the class is asked where an item proposes
-        the other one)."""
+        option left open). The judgement not recorded: the class is ruled out meanwhile,
+        as for an mTOR inhibitor, said so and the item provisional on the question (it
+        had named the drug alone). Of that drug alone ('no'): the drug alone is named,
+        nothing asked."""
         case = self._case([], [agent])
         systemic: dict[str, Any] = case["systemic"]  # type: ignore[assignment]
         systemic["intolerances"] = [{"agent": agent, "class_wide": "yes"}]
@@ -374,12 +375,19 @@ class TestPublishedExperienceAfterMtor:
                                "class (I15)")
         assert f"{agent} not proposed" not in said
         assert facts["systemic.intolerances[0].class_wide"] == "yes"
-        for judged in ("no", "unknown"):
-            systemic["intolerances"] = [{"agent": agent, "class_wide": judged}]
-            said = {f.path: f.value for f in self._item(case).triggered_by
-                    }["derived.after_mtor_classes"]
-            assert said.startswith(f"anthracycline-based chemotherapy: {agent} recorded "
-                                   f"as not tolerated: {agent} not proposed (I15)")
+        systemic["intolerances"] = [{"agent": agent, "class_wide": "unknown"}]
+        unjudged = self._item(case)
+        said = {f.path: f.value for f in unjudged.triggered_by}["derived.after_mtor_classes"]
+        assert said.startswith("anthracycline-based chemotherapy: anthracyclines not "
+                               f"proposed meanwhile: {agent} recorded as not tolerated, "
+                               "whether the intolerance is of the class not recorded")
+        assert "MISS-ANTHRACYCLINE-INTOLERANCE" in unjudged.conditional_on
+        systemic["intolerances"] = [{"agent": agent, "class_wide": "no"}]
+        only = self._item(case)
+        said = {f.path: f.value for f in only.triggered_by}["derived.after_mtor_classes"]
+        assert said.startswith(f"anthracycline-based chemotherapy: {agent} recorded "
+                               f"as not tolerated: {agent} not proposed (I15)")
+        assert "MISS-ANTHRACYCLINE-INTOLERANCE" not in only.conditional_on
 
 
 class TestAWorkingMtorLineBesideAClassWideIntolerance:

@@ -33,6 +33,11 @@ from pecoma.case.model import (
     Systemic,
     TherapyLine,
     Tumour,
+    class_drugs,
+    class_each_ruled_out,
+    class_ruled_out,
+    class_tolerated_line,
+    class_undecided,
     lines_in_order,
     mtor_class_ruled_out,
     mtor_class_undecided,
@@ -43,6 +48,7 @@ from pecoma.case.model import (
 )
 from pecoma.case.parse import parse_case, parse_case_json, settings_not_chosen
 from pecoma.case.values import (
+    ANTHRACYCLINES,
     MTOR_AGENTS,
     Agent,
     DiagnosisMethod,
@@ -66,6 +72,7 @@ from pecoma.case.values import (
 )
 
 __all__ = [
+    "ANTHRACYCLINES",
     "MAX_MITOSES",
     "MAX_SIZE_CM",
     "MTOR_AGENTS",
@@ -104,6 +111,11 @@ __all__ = [
     "Tumour",
     "VariantStatus",
     "YesNo",
+    "class_drugs",
+    "class_each_ruled_out",
+    "class_ruled_out",
+    "class_tolerated_line",
+    "class_undecided",
     "dated_facts",
     "lines_in_order",
     "mtor_class_ruled_out",

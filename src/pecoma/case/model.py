@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from pecoma.case.coherence import Contradictions, contradictions
 from pecoma.case.values import (
+    ANTHRACYCLINES,
     MTOR_AGENTS,
     Agent,
     DiagnosisMethod,
@@ -67,6 +68,11 @@ __all__ = [
     "Systemic",
     "TherapyLine",
     "Tumour",
+    "class_drugs",
+    "class_each_ruled_out",
+    "class_ruled_out",
+    "class_tolerated_line",
+    "class_undecided",
     "lines_in_order",
     "mtor_class_ruled_out",
     "mtor_class_undecided",
@@ -408,82 +414,134 @@ class TherapyLine(_Model):
 class Intolerance(_Model):
     """A drug the patient does not tolerate (an active allergy or intolerance): it and
     every regimen holding it are ruled out (interpretation I15). Whether the intolerance
-    is of the drug's class is the team's judgement, recorded on it (``class_wide``):
-    for an mTOR inhibitor, unknown rules out every mTOR inhibitor meanwhile (and asks)
-    unless the record shows another one tolerated (:func:`mtor_tolerated_line`), 'no'
-    rules out that drug alone, 'yes' the class (:func:`mtor_class_ruled_out`), as every
-    mTOR inhibitor listed does whatever is recorded on each; sirolimus and nab-sirolimus
-    are one drug (:func:`mtor_ruled_out`). For an anthracycline
-    (doxorubicin, epirubicin, or a regimen holding one), unknown leaves the option naming
-    the other anthracycline shown provisional on the question, 'no' shows it plainly, 'yes'
-    rules it out too (:attr:`drugs_ruled_out`)."""
+    is of the drug's class is the team's judgement, recorded on it (``class_wide``), and
+    one rule reads it for both classes that have one, the mTOR inhibitors and the
+    anthracyclines (:func:`class_ruled_out`): 'yes' rules out the class, 'no' that drug
+    alone, and unknown the class meanwhile (the safer reading; the question is asked)
+    unless the record shows another drug of the class tolerated
+    (:func:`class_tolerated_line`); intolerances naming every drug of the class rule it
+    out whatever is recorded on each. Sirolimus and nab-sirolimus are one drug
+    (:func:`mtor_ruled_out`)."""
 
     agent: Agent = Field(description="the drug not tolerated (a regimen: either of its drugs)")
     class_wide: YesNo = Field(
         YesNo.unknown, description="the team's judgement whether the intolerance is of the "
         "drug's class, for an mTOR inhibitor (the mTOR inhibitors) or an anthracycline or "
         "a regimen holding one (the anthracyclines); unknown for any other drug. Unknown: "
-        "an mTOR inhibitor rules out every one meanwhile, unless the latest mTOR-inhibitor "
-        "line is of another one, and the question is asked; an anthracycline leaves the "
-        "other one an option provisional on the question. 'no' (this drug only): the other "
-        "drugs of the class are offered. 'yes': the class is ruled out")
+        "every drug of the class is ruled out meanwhile, unless the latest line of the "
+        "class is of another one, and the question is asked (for an anthracycline, the "
+        "other anthracycline's regimen is withheld until the team records 'no'). 'no' "
+        "(this drug only): the other drugs of the class are offered. 'yes': the class is "
+        "ruled out")
 
     @property
     def drug_class(self) -> frozenset[Agent]:
         """The class ``class_wide`` speaks of: every mTOR inhibitor for one, the
         anthracyclines (doxorubicin, epirubicin) for an agent holding one; empty for any
         other agent (the field is then refused unless unknown)."""
-        if self.agent.is_mtor_inhibitor:
-            return MTOR_AGENTS
-        if self.agent.is_anthracycline_based:
-            return _ANTHRACYCLINES
-        return frozenset()
+        return self.agent.drug_class
 
     @property
     def drugs_ruled_out(self) -> frozenset[Agent]:
-        """The single drugs this intolerance rules out by itself (I15): its agent's, and,
-        recorded as of the class (``class_wide`` 'yes'), every drug of the class."""
+        """The single drugs this intolerance rules out by itself, whatever else the record
+        holds (I15): its agent's, and, recorded as of the class (``class_wide`` 'yes'),
+        every drug of the class. Read beside the rest of the record, one whose judgement
+        is not recorded may rule out the class meanwhile (:meth:`Systemic.ruled_out_by`)."""
         if self.class_wide is YesNo.yes:
             return self.agent.drugs | self.drug_class
         return self.agent.drugs
 
 
-def mtor_tolerated_line(not_tolerated: Iterable[Agent],
-                        therapies: Sequence[TherapyLine]) -> int | None:
-    """The index in ``therapies`` of the line that shows the patient tolerating an mTOR
-    inhibitor other than those recorded as not tolerated (``not_tolerated``), or ``None``
-    (I15).
+def class_drugs(agents: Iterable[Agent], drug_class: frozenset[Agent]) -> frozenset[Agent]:
+    """The drugs of ``drug_class`` these agents hold (a regimen's drug of the class), each
+    with the agents that are the same drug (sirolimus and nab-sirolimus,
+    :attr:`Agent.same_drug`): what intolerances of them rule out by themselves (I15)."""
+    return frozenset(b for a in agents for d in a.drugs & drug_class for b in d.same_drug)
 
-    It is the latest mTOR-inhibitor line when its agent is not itself recorded as not
+
+def class_tolerated_line(drug_class: frozenset[Agent], not_tolerated: Iterable[Agent],
+                         therapies: Sequence[TherapyLine]) -> int | None:
+    """The index in ``therapies`` of the line that shows the patient tolerating a drug of
+    ``drug_class`` (the mTOR inhibitors, or the anthracyclines) other than those recorded
+    as not tolerated (``not_tolerated``), or ``None`` (I15).
+
+    It is the latest line of the class when its drug is not itself recorded as not
     tolerated: given after the drug that was not (or beside one never recorded as given),
     it shows the class is not what the patient cannot take. Whether that line was
     progressed on does not matter (progression is no intolerance). The safer reading is
-    kept, every mTOR inhibitor ruled out, when the latest mTOR-inhibitor line is of a
-    drug not tolerated (the other drug was given before it), or when which line is the
-    latest cannot be told (neither every start date nor every line number recorded, or
-    two lines on the same day or number) while a line of a drug not tolerated is among
-    them. Every drug recorded as not tolerated stays ruled out itself.
+    kept, the class ruled out, when the latest line of the class is of a drug not
+    tolerated (the other drug was given before it), or when which line is the latest
+    cannot be told (neither every start date nor every line number recorded, or two
+    lines on the same day or number) while a line of a drug not tolerated is among them.
+    Every drug recorded as not tolerated stays ruled out itself.
 
     Sirolimus and nab-sirolimus are one drug here (:attr:`Agent.same_drug`): a line of
     nab-sirolimus beside a sirolimus intolerance (or the reverse) is a line of the drug
     not tolerated, never of another mTOR inhibitor tolerated."""
-    bad = mtor_ruled_out(not_tolerated)
-    lines = [(i, t) for i, t in enumerate(therapies) if t.agent.is_mtor_inhibitor]
+    bad = class_drugs(not_tolerated, drug_class)
+    lines = [(i, t) for i, t in enumerate(therapies) if t.agent.drugs & drug_class]
     if not bad or not lines:
         return None
-    ok = [(i, t) for i, t in lines if t.agent not in bad]
+
+    def of_bad(t: TherapyLine) -> bool:
+        return (t.agent.drugs & drug_class) <= bad
+
+    ok = [(i, t) for i, t in lines if not of_bad(t)]
     if not ok:
         return None
     latest = _latest_line(lines)
     if len(ok) == len(lines):
         # no line of a drug not tolerated: every line shows another one tolerated
         return (latest if latest is not None else ok[-1])[0]
-    if latest is None or latest[1].agent in bad:
+    if latest is None or of_bad(latest[1]):
         return None
     return latest[0]
 
 
-_ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
+def class_each_ruled_out(drug_class: frozenset[Agent],
+                         intolerances: Sequence[Intolerance]) -> bool:
+    """Whether the drugs recorded as not tolerated are, each with its twin
+    (:func:`class_drugs`), every drug of ``drug_class``: the class is then out whatever
+    the team's judgement on each (I15), as one recorded as of the class makes it."""
+    return class_drugs((x.agent for x in intolerances), drug_class) >= drug_class
+
+
+def class_ruled_out(drug_class: frozenset[Agent], intolerances: Sequence[Intolerance],
+                    therapies: Sequence[TherapyLine]) -> bool:
+    """Whether the intolerances recorded rule out every drug of ``drug_class`` (the mTOR
+    inhibitors, or the anthracyclines): the one rule of the class for both (I15). One
+    recorded as of the class (``class_wide`` 'yes') does, and so do intolerances listing
+    every drug of the class one by one, whatever is recorded on each
+    (:func:`class_each_ruled_out`); one whose judgement is not recorded does (the safer
+    reading, meanwhile) unless the record shows another drug of the class tolerated
+    (:func:`class_tolerated_line`); one recorded as of that drug alone ('no') rules out
+    that drug (and its twin) only."""
+    of = [x for x in intolerances if x.agent.drugs & drug_class]
+    if any(x.class_wide is YesNo.yes for x in of) or class_each_ruled_out(drug_class,
+                                                                         intolerances):
+        return True
+    return (any(x.class_wide is YesNo.unknown for x in of)
+            and class_tolerated_line(drug_class, (x.agent for x in of), therapies) is None)
+
+
+def class_undecided(drug_class: frozenset[Agent], intolerances: Sequence[Intolerance],
+                    therapies: Sequence[TherapyLine]) -> bool:
+    """Whether every drug of ``drug_class`` is ruled out only for want of the team's
+    judgement (I15): the class is ruled out (:func:`class_ruled_out`), no intolerance of
+    it is recorded as of the class and not every drug of it is itself recorded as not
+    tolerated (:func:`class_each_ruled_out`: the answer would change nothing), so whether
+    it is of the class is asked."""
+    return (class_ruled_out(drug_class, intolerances, therapies)
+            and not class_each_ruled_out(drug_class, intolerances)
+            and not any(x.class_wide is YesNo.yes for x in intolerances
+                        if x.agent.drugs & drug_class))
+
+
+def mtor_tolerated_line(not_tolerated: Iterable[Agent],
+                        therapies: Sequence[TherapyLine]) -> int | None:
+    """The line showing an mTOR inhibitor tolerated beside those recorded as not
+    tolerated (:func:`class_tolerated_line` for the mTOR inhibitors)."""
+    return class_tolerated_line(MTOR_AGENTS, not_tolerated, therapies)
 
 
 def other_anthracyclines_not_tolerated(agent: Agent, intolerances: Iterable[Intolerance]
@@ -491,16 +549,16 @@ def other_anthracyclines_not_tolerated(agent: Agent, intolerances: Iterable[Into
     """The agents recorded as not tolerated that hold another anthracycline than those
     ``agent`` holds (doxorubicin beside epirubicin, or a regimen holding one, whose
     culprit is not told), whether the intolerance is of the class not recorded
-    (``class_wide`` unknown): it would rule ``agent`` out too (I15). One recorded as of
-    that drug alone ('no') leaves ``agent`` an option; one recorded as of the class
-    ('yes') rules it out (:attr:`Intolerance.drugs_ruled_out`). Empty when ``agent``
-    holds no anthracycline."""
-    own = agent.drugs & _ANTHRACYCLINES
+    (``class_wide`` unknown): it may rule ``agent`` out too (I15; read beside the lines
+    given, :func:`class_ruled_out`). One recorded as of that drug alone ('no') leaves
+    ``agent`` an option; one recorded as of the class ('yes') rules it out
+    (:attr:`Intolerance.drugs_ruled_out`). Empty when ``agent`` holds no anthracycline."""
+    own = agent.drugs & ANTHRACYCLINES
     if not own:
         return []
     return list(dict.fromkeys(x.agent for x in intolerances
                               if x.class_wide is YesNo.unknown
-                              and x.agent.drugs & (_ANTHRACYCLINES - own)))
+                              and x.agent.drugs & (ANTHRACYCLINES - own)))
 
 
 def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:
@@ -508,7 +566,7 @@ def mtor_ruled_out(not_tolerated: Iterable[Agent]) -> frozenset[Agent]:
     (I15): each, with the agents that are the same drug (sirolimus and nab-sirolimus,
     :attr:`Agent.same_drug`). Every other one too unless another is shown tolerated
     (:func:`mtor_tolerated_line`)."""
-    return frozenset(b for a in not_tolerated if a.is_mtor_inhibitor for b in a.same_drug)
+    return class_drugs(not_tolerated, MTOR_AGENTS)
 
 
 def _latest_line(lines: list[tuple[int, TherapyLine]]) -> tuple[int, TherapyLine] | None:
@@ -555,37 +613,22 @@ def _grouped(lines: Sequence[TherapyLine], key: Callable[[TherapyLine], Any]
 
 def mtor_class_ruled_out(intolerances: Sequence[Intolerance],
                          therapies: Sequence[TherapyLine]) -> bool:
-    """Whether the mTOR inhibitors recorded as not tolerated rule out every one (I15): one
-    recorded as of the class (``class_wide`` 'yes') does, and so do intolerances listing
-    every mTOR inhibitor one by one, whatever is recorded on each
-    (:func:`mtor_each_ruled_out`); one whose judgement is not recorded does unless the
-    record shows another one tolerated (:func:`mtor_tolerated_line`); one recorded as of
-    that drug alone ('no') rules out that drug (and its twin) only."""
-    mtor = [x for x in intolerances if x.agent.is_mtor_inhibitor]
-    if any(x.class_wide is YesNo.yes for x in mtor) or mtor_each_ruled_out(intolerances):
-        return True
-    return (any(x.class_wide is YesNo.unknown for x in mtor)
-            and mtor_tolerated_line((x.agent for x in mtor), therapies) is None)
+    """Whether the mTOR inhibitors recorded as not tolerated rule out every one
+    (:func:`class_ruled_out` for the mTOR inhibitors, I15)."""
+    return class_ruled_out(MTOR_AGENTS, intolerances, therapies)
 
 
 def mtor_each_ruled_out(intolerances: Sequence[Intolerance]) -> bool:
-    """Whether the mTOR inhibitors recorded as not tolerated are, each with its twin
-    (:func:`mtor_ruled_out`), every mTOR inhibitor there is: the class is then out
-    whatever the team's judgement on each (I15), as one recorded as of the class makes it."""
-    return mtor_ruled_out(x.agent for x in intolerances) >= MTOR_AGENTS
+    """Whether every mTOR inhibitor is itself recorded as not tolerated, each with its twin
+    (:func:`class_each_ruled_out` for the mTOR inhibitors, I15)."""
+    return class_each_ruled_out(MTOR_AGENTS, intolerances)
 
 
 def mtor_class_undecided(intolerances: Sequence[Intolerance],
                          therapies: Sequence[TherapyLine]) -> bool:
     """Whether every mTOR inhibitor is ruled out only for want of the team's judgement
-    (I15): the class is ruled out (:func:`mtor_class_ruled_out`), no intolerance is
-    recorded as of the class and not every mTOR inhibitor is itself recorded as not
-    tolerated (:func:`mtor_each_ruled_out`: the answer would change nothing), so whether
-    it is of the class is asked."""
-    return (mtor_class_ruled_out(intolerances, therapies)
-            and not mtor_each_ruled_out(intolerances)
-            and not any(x.class_wide is YesNo.yes for x in intolerances
-                        if x.agent.is_mtor_inhibitor))
+    (:func:`class_undecided` for the mTOR inhibitors, I15)."""
+    return class_undecided(MTOR_AGENTS, intolerances, therapies)
 
 
 class Systemic(_Model):
@@ -605,11 +648,31 @@ class Systemic(_Model):
         "('class_wide' 'no'), or, the judgement not recorded, every one meanwhile unless "
         "the latest mTOR-inhibitor line is of another one, not itself listed (the patient "
         "tolerates it); sirolimus and nab-sirolimus count as one drug; an anthracycline "
-        "listed (or a regimen holding one) rules out the other anthracycline too "
-        "('class_wide' 'yes'), not ('no'), or leaves it an option provisional on the "
-        "question (unknown); 'other', a drug the format names no agent for, may be an mTOR "
-        "inhibitor or an anthracycline: the advice proposing either is provisional on "
-        "which drug it is")
+        "listed (or a regimen holding one) by the same rule: the other anthracycline is "
+        "ruled out too ('class_wide' 'yes'), not ('no'), or, the judgement not recorded, "
+        "withheld meanwhile (its regimen not proposed and the question asked) unless the "
+        "latest anthracycline line is of the other one, not itself listed; 'other', a drug "
+        "the format names no agent for, may be an mTOR inhibitor or an anthracycline: the "
+        "advice proposing either is provisional on which drug it is")
+
+    def ruled_out_by(self, i: int) -> frozenset[Agent]:
+        """The single drugs the intolerance ``intolerances[i]`` rules out, read beside the
+        rest of the record (I15): those it rules out by itself
+        (:attr:`Intolerance.drugs_ruled_out`), and, its judgement not recorded, every drug
+        of its class when the class is ruled out (:func:`class_ruled_out`: meanwhile,
+        unless another drug of the class is shown tolerated)."""
+        x = self.intolerances[i]
+        if x.class_wide is YesNo.unknown and x.drug_class and class_ruled_out(
+                x.drug_class, self.intolerances, self.therapies):
+            return x.drugs_ruled_out | x.drug_class
+        return x.drugs_ruled_out
+
+    @property
+    def anthracycline_class_undecided(self) -> bool:
+        """Every anthracycline is ruled out only for want of the team's judgement whether
+        an intolerance of one is of the class (:func:`class_undecided`, I15): the other
+        anthracycline is withheld meanwhile and the question asked."""
+        return class_undecided(ANTHRACYCLINES, self.intolerances, self.therapies)
 
     @property
     def mtor_not_tolerated(self) -> tuple[int, ...]:

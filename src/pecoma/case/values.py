@@ -7,6 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ANTHRACYCLINES",
     "MTOR_AGENTS",
     "Agent",
     "DiagnosisMethod",
@@ -188,6 +189,17 @@ class Agent(StrEnum):
         """The single drugs it holds: a regimen's each, else itself."""
         return _REGIMEN_DRUGS.get(self, frozenset({self}))
 
+    @property
+    def drug_class(self) -> frozenset[Agent]:
+        """The class an intolerance of it may be of (I15): every mTOR inhibitor for one,
+        the anthracyclines (doxorubicin, epirubicin) for an agent holding one; empty for
+        any other agent."""
+        if self in MTOR_AGENTS:
+            return MTOR_AGENTS
+        if self in ANTHRACYCLINE_AGENTS:
+            return ANTHRACYCLINES
+        return frozenset()
+
 
 MTOR_AGENTS = frozenset(
     {Agent.sirolimus, Agent.nab_sirolimus, Agent.everolimus, Agent.temsirolimus}
@@ -202,6 +214,8 @@ ANTHRACYCLINE_AGENTS = frozenset(
     {Agent.doxorubicin, Agent.doxorubicin_ifosfamide, Agent.epirubicin,
      Agent.epirubicin_ifosfamide}
 )
+#: The anthracyclines themselves, the class an intolerance of one may be of (I15).
+ANTHRACYCLINES = frozenset({Agent.doxorubicin, Agent.epirubicin})
 _CHEMOTHERAPY = frozenset(
     {
         Agent.doxorubicin,

@@ -80,7 +80,7 @@ def assess(
     scope = risk.malignancy(d, classifications, case.stage.lymph_nodes, engine)
 
     pathway.surgery(case, d, out)
-    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on)
+    pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on, guideline.group)
     pathway.systemic(case, d, scope, out)
     alerts.molecular(
         case, d, any(i.id in ("REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN")

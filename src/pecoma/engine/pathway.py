@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pecoma.case import (
+    ANTHRACYCLINES,
     Agent,
     Case,
     DiseaseStatus,
@@ -28,6 +29,7 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    class_tolerated_line,
     lines_in_order,
     mtor_ruled_out,
     other_anthracyclines_not_tolerated,
@@ -47,7 +49,7 @@ from pecoma.engine.facts import (
     progressed_on,
     removal_asked,
 )
-from pecoma.engine.model import Fact
+from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
 from pecoma.settings import EngineSettings
 
@@ -155,12 +157,14 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
 
 
 def adjuvant(
-    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...]
+    case: Case, d: Derived, s: EngineSettings, out: Collector, risk_unknown: tuple[str, ...],
+    risk_group: RiskGroup,
 ) -> None:
     """Risk stratification first (S05), adjuvant radiotherapy (S10; after a local
     recurrence at a high-risk site too, I23), postoperative treatment with nodes or
-    metastases at presentation (S11); free of disease after a relapse, the guideline's
-    silence on adjuvant systemic treatment (I8)."""
+    metastases at presentation (S11); the guideline's silence on adjuvant systemic
+    treatment of resected localized disease where the risk group raises the question, or
+    beside a course recorded (I28), and free of disease after a relapse (I8)."""
     status = d.status
     surgery_status = case.surgery.status
     margin = case.surgery.final_margin
@@ -192,6 +196,7 @@ def adjuvant(
                     if surgery_status is SurgeryStatus.performed and margin is Margin.R2
                     else "REC-ADJ-RADIOTHERAPY",
                     facts, [*(conditional if len(facts) == 1 else ()), *residual])
+        _no_adjuvant_localized(case, d, out, risk_group)
     elif status is DiseaseStatus.recurrent and site in s.high_risk_sites:
         _recurrence_radiotherapy(case, d, out)
     # S11: nodes or distant metastases at presentation.
@@ -374,6 +379,45 @@ def adjuvant(
 
 
 _RT_RECURRENCE = "REC-ADJ-RADIOTHERAPY-RECURRENCE"
+_NO_ADJUVANT_LOCALIZED = "REC-NO-ADJUVANT-LOCALIZED"
+#: The path of the derived fact naming an adjuvant course recorded for resected localized
+#: disease as outside the guideline (:func:`_no_adjuvant_localized`, I28).
+ADJUVANT_OUTSIDE = "derived.adjuvant_outside_guideline"
+
+
+def _no_adjuvant_localized(case: Case, d: Derived, out: Collector,
+                           risk_group: RiskGroup) -> None:
+    """The guideline's silence on adjuvant systemic treatment of localized disease
+    resected without gross tumour left (I28): its adjuvant considerations are S10
+    (radiotherapy, its own item) and S11 (nodes or metastases at presentation). Said
+    where the question arises, a high or indeterminate risk (S05: the features are
+    assessed before the adjuvant decision), and beside a course recorded as adjuvant,
+    whatever the risk, named as outside the guideline (a trial, S28). Not with positive
+    nodes (S11 applies); provisional on the nodal status where it is not recorded or the
+    nodes were not assessed (positive nodes would bring S11)."""
+    surgery = case.surgery
+    nodes = case.stage.lymph_nodes
+    if (surgery.status is not SurgeryStatus.performed or surgery.final_margin is Margin.R2
+            or nodes is NodeStatus.positive):
+        return
+    courses = [(i, t) for i, t in enumerate(case.systemic.therapies)
+               if t.setting is TherapySetting.adjuvant]
+    if risk_group not in ("high", "indeterminate") and not courses:
+        return
+    facts = [d.status_fact(), Fact("risk.group", risk_group), margin_fact_of(case),
+             Fact("stage.lymph_nodes", nodes)]
+    if courses:
+        names = _agent_names(t.agent for _i, t in courses)
+        facts += [f for i, t in courses for f in _line_facts(i, t)]
+        facts.append(Fact(ADJUVANT_OUTSIDE,
+                          f"{names} recorded as adjuvant treatment after the resection: the "
+                          "guideline names no adjuvant systemic treatment for localized "
+                          "disease (its adjuvant considerations are S10 and S11), so this "
+                          "course is outside it, the sarcoma team's decision, best within a "
+                          "clinical trial (S28) (I28)"))
+    asked = ([out.missing("MISS-NODES", affects=(_NO_ADJUVANT_LOCALIZED,))]
+             if nodes in (NodeStatus.unknown, NodeStatus.not_assessed) else [])
+    out.add(_NO_ADJUVANT_LOCALIZED, facts, asked)
 
 
 def _recurrence_radiotherapy(case: Case, d: Derived, out: Collector) -> None:
@@ -460,6 +504,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # a drug not tolerated the format names no agent for: it may be an mTOR inhibitor or
     # an anthracycline under another name (I15)
     unnamed = _unnamed_intolerances(case)
+    # a line of a drug the format names no agent for (a drug under trial), progressed on:
+    # it may have been an mTOR inhibitor or an anthracycline (I19)
+    other_failed = _other_lines_failed(case)
     base: list[str] = []
     if advanced is None:
         base.append(out.missing(advanced_question(case, d), affects=("REC-MTOR-FIRST-LINE",)))
@@ -480,6 +527,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         *contra_facts,
     ]
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
+    # S14 speaks of a first line: after other lines for advanced disease its option is
+    # said as a later one, those lines named (I19)
+    earlier = _earlier_lines(case)
     unsure: list[str] = []
     if not mtor_blocked:
         if avail is YesNo.unknown:
@@ -576,7 +626,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # experience apart after them)
         after, after_applied = _after_mtor_classes(case)
         published = (list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
-                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR")],
+                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
+                      *_anthracycline_class_asked(out, case, "SUPP-AFTER-MTOR")],
                      after_applied)
     elif mtor_blocked and chemo is not None:
         # S14's option is a first line: the disease has progressed on it already. The
@@ -589,10 +640,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
-        # S14's regimen holds a drug the patient does not tolerate: never proposed (I15)
+        # S14's regimen holds a drug the patient does not tolerate, or one the class of
+        # an intolerance not judged may hold (withheld meanwhile): never proposed (I15)
+        meanwhile, meanwhile_asked = _withheld_meanwhile(
+            case, out, Agent.doxorubicin, _S14_DRUGS, "doxorubicin (S14)")
         not_tolerated += [*mtor_facts, *against,
-                          Fact("derived.regimen_withheld", "doxorubicin (S14)")]
-        withheld_asked = _mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED")
+                          Fact("derived.regimen_withheld", "doxorubicin (S14)"), *meanwhile]
+        withheld_asked = [*_mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED"),
+                          *meanwhile_asked]
     elif mtor_blocked:
         # a line of a drug recorded as not tolerated is not said to stay the treatment
         # (I15); a line of another one is, whether the contraindication is recorded or
@@ -620,17 +675,19 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             if_not_progressed.append(out.missing(question, affects=("REC-ANTHRACYCLINE",)))
             mtor_facts += [Fact("systemic.therapies.agent", doubt.agent),
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
-        # another anthracycline recorded as not tolerated: doxorubicin stays, provisional
-        # on whether that intolerance rules out the class (I15)
-        sister, sister_asked = _other_anthracycline_not_tolerated(
-            case, out, Agent.doxorubicin, "REC-ANTHRACYCLINE")
+        # another anthracycline recorded as not tolerated that does not rule doxorubicin
+        # out (of that drug alone, or the other shown tolerated since): named (I15)
+        sister = _other_anthracycline_facts(case, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
-                [*mtor_facts, *given_before, *sister, *unnamed, *_scope_facts(scope)],
-                [*base, *if_not_progressed, *sister_asked,
+                list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
+                                    *unnamed, *other_failed, *_scope_facts(scope)])),
+                [*base, *if_not_progressed,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
+                 *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
                  *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
-                (*(("I15",) if sister or unnamed else applied), *_scope_applied(scope)))
+                (*(("I15",) if sister or unnamed else applied),
+                 *(("I19",) if earlier else ()), *_scope_applied(scope)))
     else:
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
@@ -638,6 +695,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # ruled out and never proposed (I15)
         out_only = _mtor_ruled_out_facts(case, d)
         only = ("I15",) if out_only or unnamed else ()
+        other_applied = ("I19",) if other_failed else ()
         # S12 names malignant PEComa: not shown malignant, the mTOR inhibitor is the
         # team's to consider, and nab-sirolimus, approved for malignant PEComa, is not
         # shown (I25)
@@ -645,10 +703,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                    else "REC-MTOR-FIRST-LINE")
         # (after progression on any mTOR inhibitor this item is never reached: the
         # guideline's silence is said, whatever line came after)
-        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *_scope_facts(scope)],
+        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *other_failed,
+                          *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
+                 *_which_line_drug(out, other_failed, mtor_id),
                  *_scope_asked(out, scope, mtor_id)],
-                (*only, *_scope_applied(scope)))
+                (*dict.fromkeys((*only, *other_applied)), *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15), nor after progression on any mTOR inhibitor (not
         # reached then); an earlier mTOR-inhibitor line whose outcome is not recorded may
@@ -657,12 +717,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         if Agent.nab_sirolimus not in mtor_out and not scope.not_shown:
             doubt_facts, doubt_asked = _earlier_mtor_outcome_asked(case, d, out)
             out.add("SUPP-NAB-SIROLIMUS",
-                    [*mtor_facts, *doubt_facts, *out_only, *unnamed, *_scope_facts(scope)],
+                    [*mtor_facts, *doubt_facts, *out_only, *unnamed, *other_failed,
+                     *_scope_facts(scope)],
                     list(dict.fromkeys([
                         *conditions, *doubt_asked,
                         *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
+                        *_which_line_drug(out, other_failed, "SUPP-NAB-SIROLIMUS"),
                         *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")])),
-                    (*only, *_scope_applied(scope)))
+                    (*only, *other_applied, *_scope_applied(scope)))
     # what S15's item names of the mTOR inhibitors: the one the disease progressed on, or
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
     # the facts
@@ -691,28 +753,33 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     question = "MISS-ANTHRACYCLINE-PROGRESSION"
                 s15_conditions.append(out.missing(question, affects=("REC-UTERINE-EPI-IFO",)))
         if s15_against:
-            # a drug of S15's regimen not tolerated: never proposed (I15)
+            # a drug of S15's regimen not tolerated, or one the class of an intolerance
+            # not judged may hold (withheld meanwhile): never proposed (I15)
+            meanwhile, meanwhile_asked = _withheld_meanwhile(
+                case, out, Agent.epirubicin, _S15_DRUGS, "epirubicin with ifosfamide (S15)")
             not_tolerated += [status_fact, *site_facts,
                               *s15_against, Fact("derived.regimen_withheld",
-                                                 "epirubicin with ifosfamide (S15)")]
+                                                 "epirubicin with ifosfamide (S15)"),
+                              *meanwhile]
+            withheld_asked += meanwhile_asked
         else:
-            # doxorubicin recorded as not tolerated: epirubicin stays, provisional on
-            # whether that intolerance rules out the class (I15)
-            sister, sister_asked = _other_anthracycline_not_tolerated(
-                case, out, Agent.epirubicin, "REC-UTERINE-EPI-IFO")
+            # doxorubicin recorded as not tolerated that does not rule epirubicin out (of
+            # that drug alone, or epirubicin shown tolerated since): named (I15)
+            sister = _other_anthracycline_facts(case, Agent.epirubicin)
             # progressed on doxorubicin: epirubicin is a second anthracycline, for the
             # team to weigh with that course in view (I26)
             rechallenge = _anthracycline_failed_facts(case)
             out.add("REC-UTERINE-EPI-IFO",
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
-                                        *unnamed, *_scope_facts(scope)])),
-                    list(dict.fromkeys([*s15_conditions, *sister_asked, *_which_drug(
-                        out, unnamed, "REC-UTERINE-EPI-IFO"),
+                                        *unnamed, *other_failed, *_scope_facts(scope)])),
+                    list(dict.fromkeys([*s15_conditions, *_which_drug(
+                        out, unnamed, "REC-UTERINE-EPI-IFO"), *_which_line_drug(
+                        out, other_failed, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
                     (*(("I15",) if sister or unnamed else ()),
                      *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
-                     *_scope_applied(scope)))
+                     *(("I19",) if other_failed else ()), *_scope_applied(scope)))
     elif (site is PrimarySite.uterus or cervix_asked) and s15_past:
         # S15's regimen past: said, with the lines that put it there, so that its absence
         # is not read as an oversight (I26); whether the cervix is involved changes
@@ -726,7 +793,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 base)
     if not_tolerated:
         out.add("REC-REGIMEN-NOT-TOLERATED", list(dict.fromkeys(not_tolerated)),
-                [*base, *withheld_asked])
+                list(dict.fromkeys([*base, *withheld_asked])))
     if published is not None:
         out.add("SUPP-AFTER-MTOR", *published)
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
@@ -763,6 +830,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         order_asked = ([out.missing("MISS-LINE-ORDER", affects=("ALERT-CHEMO-BEFORE-MTOR",))]
                        if first is None and any(t.agent.is_mtor_inhibitor for _i, t in among)
                        else [])
+        # a first line recorded as 'other' (a drug under trial) may have been an mTOR
+        # inhibitor: the alert waits on which drug it was (I19)
+        other_first = _other_first_line(first, among)
         # a drug not tolerated recorded as 'other' may be an mTOR inhibitor: then none was
         # possible, and the alert waits on which drug it is, as the mTOR advice does (I15)
         out.add(
@@ -772,11 +842,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
                 *unnamed,
+                *other_first,
                 *_scope_facts(scope),
             ],
             [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+             *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
-            (*(("I15",) if unnamed else ()), *_scope_applied(scope)),
+            (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
+             *_scope_applied(scope)),
         )
 
 
@@ -852,6 +925,91 @@ def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str
     if not unnamed:
         return []
     return [out.missing("MISS-INTOLERANCE-AGENT", affects=(record_id,))]
+
+
+#: The path of the derived fact naming the lines for advanced disease given before S14's
+#: option (:func:`_earlier_lines`, I19).
+EARLIER_LINES = "derived.earlier_lines"
+
+
+def _earlier_lines(case: Case) -> list[Fact]:
+    """The facts S14's option rests on when lines of systemic treatment for advanced
+    disease other than an anthracycline are recorded (an anthracycline line is the option
+    itself, given already: ALERT-ANTHRACYCLINE-GIVEN says so): each such line as entered,
+    and the derived fact saying that S14 speaks of a first line while this patient has
+    had that many lines for advanced disease (every one counted and named), so that the
+    option is not read as a first line here (I19). Empty when there is none: the option
+    is the first line S14 speaks of."""
+    advanced = [(i, t) for i, t in enumerate(case.systemic.therapies)
+                if t.setting is TherapySetting.advanced]
+    others = [(i, t) for i, t in advanced if not t.agent.is_anthracycline_based]
+    if not others:
+        return []
+    n = len(advanced)
+    names = _agent_names(t.agent for _i, t in advanced)
+    return [*(f for i, t in others for f in _line_facts(i, t)), Fact(
+        EARLIER_LINES,
+        f"S14 offers anthracycline-based chemotherapy as a first line; this patient has had "
+        f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
+        f"({names}), so here it would not be a first line, a place the guideline does not "
+        "give it (I19)")]
+
+
+#: The path of the derived fact saying that a line recorded as 'other' may have been an
+#: mTOR inhibitor or an anthracycline (:func:`_other_lines_failed`, I19).
+OTHER_LINE = "derived.other_line"
+
+
+def _other_lines_failed(case: Case) -> list[Fact]:
+    """The lines recorded as 'other', a drug the case format names no agent for (a drug
+    given in a clinical trial, say), on which the disease progressed, as facts, with the
+    derived fact saying what is not known of them; empty when there is none. Such a
+    drug may have been an mTOR inhibitor (ridaforolimus, nab-sirolimus given in a trial)
+    or an anthracycline: progression on it would then put the first-line mTOR advice and
+    nab-sirolimus, or S14's and S15's regimens, in the past. It is never read as neither
+    in silence: the advice is shown as for neither, provisional on which drug it was
+    (MISS-OTHER-LINE-AGENT, I19)."""
+    lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if t.agent is Agent.other and progressed_on(t)]
+    if not lines:
+        return []
+    many = len(lines) > 1
+    return [*(f for i, t in lines for f in _line_facts(i, t)), Fact(
+        OTHER_LINE,
+        f"{'lines' if many else 'a line'} of 'other', a drug the case format names no agent "
+        f"for, the disease progressed on {'them' if many else 'it'}: whether "
+        f"{'each' if many else 'it'} was an mTOR inhibitor (a drug under trial may be one) "
+        "or an anthracycline is not recorded; the advice is shown as for neither, "
+        "provisional on the answer (I19)")]
+
+
+def _other_first_line(first: TherapyLine | None,
+                      among: list[tuple[int, TherapyLine]]) -> list[Fact]:
+    """The derived fact saying that the first line for advanced disease, or a line that
+    may have been the first (``among``, the order not told), is recorded as 'other', a
+    drug the format names no agent for, and the disease progressed on it: it may have
+    been an mTOR inhibitor, so the alert that the first line was not one waits on which
+    drug it was, the question the mTOR advice asks already (I19); empty otherwise. A
+    first line of 'other' still given raises no question for the alert alone: the
+    warning kept is the safer error, and a draft order of a drug the format names no
+    agent for (pembrolizumab, identified) is such a line."""
+    lines = [first] if first is not None else [t for _i, t in among]
+    if not any(t.agent is Agent.other and progressed_on(t) for t in lines):
+        return []
+    return [Fact(OTHER_LINE,
+                 "the first line for advanced disease is, or may be, a line of 'other', a "
+                 "drug the case format names no agent for, the disease progressed on it: if "
+                 "it was an mTOR inhibitor (a drug under trial may be one) this alert does "
+                 "not apply; shown meanwhile, provisional on which drug it was (I19)")]
+
+
+def _which_line_drug(out: Collector, other: list[Fact], record_id: str) -> list[str]:
+    """The question which drug a line recorded as 'other' was, as a condition of
+    ``record_id`` (:func:`_other_lines_failed`, :func:`_other_first_line`); empty when
+    ``other`` is."""
+    if not other:
+        return []
+    return [out.missing("MISS-OTHER-LINE-AGENT", affects=(record_id,))]
 
 
 def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:
@@ -971,7 +1129,7 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
     """The mTOR-inhibitor lines whose outcome is not recorded, other than the latest one
     already asked of (``d.mtor_progression_unknown``) and those whose order is asked: the
     disease may have progressed on one, and nab-sirolimus is not proposed after
-    progression on any mTOR inhibitor (:func:`_mtor_failed_facts`). Their facts and the
+    progression on any mTOR inhibitor (the guideline's silence is said then). Their facts and the
     question (whether the disease progressed on it, or for an adjuvant course whether it
     recurred during it), as conditions of SUPP-NAB-SIROLIMUS; ``([], [])`` when none."""
     doubt = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -1036,6 +1194,10 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             if of_class:
                 words.append(f"anthracyclines not proposed: {of_class} recorded as not "
                              "tolerated, of the class (I15)")
+            elif drugs & ANTHRACYCLINES and case.systemic.anthracycline_class_undecided:
+                words.append(f"anthracyclines not proposed meanwhile: {names} recorded as "
+                             "not tolerated, whether the intolerance is of the class not "
+                             "recorded (asked; I15)")
             else:
                 words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
             applied.append("I15")
@@ -1065,43 +1227,90 @@ def _agent_names(agents: Iterable[Agent]) -> str:
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
     """The recorded intolerances that rule out a drug of ``drugs`` (a regimen recorded as
-    not tolerated counts for each of its drugs: which one was is not told; one recorded
-    as of the class for each drug of the class, :attr:`pecoma.case.Intolerance.drugs_ruled_out`),
-    as facts."""
-    return [f for i, x in enumerate(case.systemic.intolerances)
-            if x.drugs_ruled_out & drugs for f in _intolerance_facts(case, i)]
+    not tolerated counts for each of its drugs: which one was is not told; one of a class
+    for each drug of the class where it rules the class out, recorded as of the class or,
+    not judged, meanwhile: :meth:`pecoma.case.Systemic.ruled_out_by`), as facts."""
+    sysm = case.systemic
+    return [f for i in range(len(sysm.intolerances))
+            if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i)]
 
 
-def _other_anthracycline_not_tolerated(case: Case, out: Collector, drug: Agent,
-                                       record_id: str) -> tuple[list[Fact], list[str]]:
+def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozenset[Agent],
+                        regimen: str) -> tuple[list[Fact], list[str]]:
+    """When the regimen ``regimen`` (of ``drugs``) holding the anthracycline ``drug`` is
+    withheld only because an intolerance recorded to the other anthracycline (or to a
+    regimen holding it, whose culprit is not told) may be of the class, the team's
+    judgement not recorded on it: the derived fact saying so and the question,
+    MISS-ANTHRACYCLINE-INTOLERANCE, as a condition of REC-REGIMEN-NOT-TOLERATED. The
+    safer reading is kept meanwhile, as for an mTOR inhibitor (I15): the regimen is not
+    proposed until the team records the intolerance as of that drug alone. ``([], [])``
+    when a recorded fact rules it out by itself (a drug of it not tolerated, or an
+    intolerance recorded as of the class)."""
+    sysm = case.systemic
+    if any(x.drugs_ruled_out & drugs for x in sysm.intolerances):
+        return [], []
+    found = [(i, x.agent) for i, x in enumerate(sysm.intolerances)
+             if x.class_wide is YesNo.unknown and sysm.ruled_out_by(i) & drug.drugs]
+    if not found:
+        return [], []
+    fact = Fact(ANTHRACYCLINE_INTOLERANCE,
+                f"{_intolerance_names(a for _i, a in found)} recorded as not tolerated: "
+                "whether the intolerance is of the anthracycline class, ruling out "
+                f"{drug.value} too, is not recorded, so {regimen} is withheld meanwhile, the "
+                "safer reading, until the team records it as of that drug alone (I15)")
+    return [fact], [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE",
+                                affects=("REC-REGIMEN-NOT-TOLERATED",))]
+
+
+def _anthracycline_class_asked(out: Collector, case: Case, record_id: str) -> list[str]:
+    """The question whether an anthracycline intolerance is of the class, as a condition
+    of ``record_id`` saying the anthracyclines are withheld meanwhile (I15); empty when
+    the class is not ruled out for want of that judgement."""
+    if not case.systemic.anthracycline_class_undecided:
+        return []
+    return [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
+
+
+def _intolerance_names(agents: Iterable[Agent]) -> str:
+    """'doxorubicin; epirubicin with ifosfamide (which of its drugs is not recorded)': the
+    agents recorded as not tolerated, in words, each once."""
+    return "; ".join(dict.fromkeys(
+        f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
+        if len(a.drugs) > 1 else a.value for a in agents))
+
+
+def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
     """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
-    other anthracycline, or to a regimen holding it (which of the regimen's drugs was not
-    tolerated is not told): such an intolerance may be of the class (cardiotoxicity, the
-    cumulative dose) or of that drug alone (an infusion reaction), the team's judgement
-    recorded on it (``class_wide``). Not recorded, the item stays, provisional on
-    MISS-ANTHRACYCLINE-INTOLERANCE (I15); recorded as of that drug alone, it stands as the
-    guideline gives it, the intolerance and the judgement named (one of the class rules
-    ``drug`` out: the item is not made). Its facts (the intolerances, and the derived fact
-    naming those not judged) and its condition, or ``([], [])`` when there is no such
-    intolerance."""
+    other anthracycline, or to a regimen holding it, that does not rule ``drug`` out
+    (I15): one the team records as of that drug alone (the intolerance and the judgement
+    named), or one whose judgement is not recorded while the record shows the other
+    anthracycline tolerated since (:func:`pecoma.case.class_tolerated_line`: the
+    intolerance, that line and the derived fact saying so; nothing is asked, as for an
+    mTOR inhibitor). Empty when there is none. One that rules ``drug`` out, of the class
+    or meanwhile, withholds the item instead (:func:`_withheld_meanwhile`)."""
+    sysm = case.systemic
     own = drug.drugs
-    judged = [f for i, x in enumerate(case.systemic.intolerances)
+    judged = [f for i, x in enumerate(sysm.intolerances)
               if x.class_wide is YesNo.no and x.drug_class - x.agent.drugs & own
               for f in _intolerance_facts(case, i)]
-    others = other_anthracyclines_not_tolerated(drug, case.systemic.intolerances)
-    found = [(i, x.agent) for i, x in enumerate(case.systemic.intolerances)
+    others = other_anthracyclines_not_tolerated(drug, sysm.intolerances)
+    found = [(i, x.agent) for i, x in enumerate(sysm.intolerances)
              if x.agent in others and x.class_wide is YesNo.unknown]
     if not found:
-        return judged, []
-    names = "; ".join(dict.fromkeys(
-        f"{a.value.replace('_', ' with ')} (which of its drugs is not recorded)"
-        if len(a.drugs) > 1 else a.value for _i, a in found))
+        return judged
     facts = [*judged, *(Fact(f"systemic.intolerances[{i}].agent", a) for i, a in found)]
-    facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
-                      f"{names} recorded as not tolerated: whether the intolerance is of "
-                      f"the anthracycline class, ruling out {drug.value} too, is not "
-                      "recorded (I15)"))
-    return facts, [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
+    shown = class_tolerated_line(ANTHRACYCLINES, (x.agent for x in sysm.intolerances),
+                                 sysm.therapies)
+    if shown is not None:
+        line = sysm.therapies[shown]
+        facts += _line_facts(shown, line)
+        facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
+                          f"{_intolerance_names(a for _i, a in found)} recorded as not "
+                          "tolerated, whether the intolerance is of the anthracycline "
+                          f"class not recorded: the latest anthracycline line, "
+                          f"{_agent_names([line.agent])}, shows the class tolerated since, "
+                          f"so {drug.value} is not ruled out on that ground (I15)"))
+    return facts
 
 
 def _line_facts(i: int, line: TherapyLine) -> list[Fact]:

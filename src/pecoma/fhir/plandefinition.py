@@ -94,6 +94,9 @@ APPLIES_WHEN: dict[str, str] = {
     "adjuvant): S11 acted on.",
     "REC-NO-ADJUVANT-AFTER-RELAPSE": "Recurrent or metastatic disease free of disease again "
     "(I8), without nodes or metastases at presentation calling for S11.",
+    "REC-NO-ADJUVANT-LOCALIZED": "Localized disease resected without gross tumour left "
+    "(no R2), regional nodes not positive (provisional where not recorded or not "
+    "assessed), high or indeterminate risk, or a course recorded as adjuvant (I28).",
     "REC-NO-ADJUVANT-AFTER-CLEARANCE": "Distant metastases present at presentation cleared "
     "by systemic or other treatment without an operation (I8): no S11, no relapse.",
     "REC-MTOR-FIRST-LINE": "Advanced disease (I6) shown malignant (I9: a malignant pathology "

@@ -466,8 +466,9 @@ FORM: tuple[Group, ...] = (
         "anthracycline only: an mTOR inhibitor listed rules out every one ('yes'), only "
         "that drug ('no'), or, left unknown, every one meanwhile (asked) unless the latest "
         "mTOR-inhibitor line is of another one, not listed; sirolimus and nab-sirolimus "
-        "count as one drug; an anthracycline listed rules out the other one too ('yes'), "
-        "not ('no'), or leaves it an option provisional on the question (unknown).",
+        "count as one drug; an anthracycline listed by the same rule: the other one too "
+        "('yes'), not ('no'), or, left unknown, withheld meanwhile (asked) unless the "
+        "latest anthracycline line is of the other one, not listed.",
     ),
     Group(
         "imaging",

@@ -147,6 +147,10 @@ _EXTRA_LABELS: dict[str, str] = {
     "derived.malignancy": "Malignant on the facts entered (derived, I9)",
     "derived.anthracycline_intolerance":
         "Another anthracycline recorded as not tolerated (derived)",
+    "derived.other_line": "A line of a drug the case format names no agent for (derived)",
+    "derived.earlier_lines": "Lines for advanced disease before S14's option (derived)",
+    "derived.adjuvant_outside_guideline":
+        "Adjuvant course outside the guideline (derived, I28)",
     "derived.mtor_inhibitor_contraindicated":
         "mTOR inhibitor contraindicated (derived from an intolerance)",
     "derived.mtor_inhibitors_ruled_out":

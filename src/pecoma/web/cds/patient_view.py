@@ -70,6 +70,7 @@ _HEADLINE: Final = (
     "REC-ADJ-RADIOTHERAPY-RECURRENCE", "REC-ADJ-NODES-METS",
     "REC-ADJ-NODES-METS-AFTER-RERESECTION", "REC-ADJ-NODES-METS-GIVEN",
     "REC-NO-ADJUVANT-AFTER-RELAPSE", "REC-NO-ADJUVANT-AFTER-CLEARANCE", "REC-RESECTION-DONE",
+    "REC-NO-ADJUVANT-LOCALIZED",
 )
 
 
@@ -111,8 +112,11 @@ def drug_note(item: Item, safety: DrugSafety) -> str:
     ruled = safety.ruled_out(agent)
     if ruled is not None:
         return f"\n\n**Not for this patient as recorded:** {ruled}." + already
-    # another anthracycline not tolerated: the engine's derived fact names it (I15)
-    sister = "".join(f"\n\n**Conditional:** {md_text(f.value)}; confirm before any order."
+    # another anthracycline not tolerated that does not rule this one out (the other
+    # shown tolerated since): the engine's derived fact names it (I15); one that may, its
+    # class not judged, withholds the item instead
+    sister = "".join(f"\n\n**Another anthracycline not tolerated:** {md_text(f.value)}; "
+                     "confirm before any order."
                      for f in item.triggered_by if f.path == ANTHRACYCLINE_INTOLERANCE)
     withheld = safety.withheld(agent)
     if withheld is not None:
