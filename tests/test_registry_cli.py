@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -502,3 +503,63 @@ def test_audit_of_one_patient(tmp_path: Path, good_csv: Path) -> None:
     unknown = pecoma("registry", "audit", "--patient", "PEC-9999", *db)
     assert unknown.returncode == 3
     assert "'--patient' names no patient of the registry (got 'PEC-9999')" in unknown.stderr
+
+
+class TestAuditInFull:
+    """`registry audit` shows what was recorded whole: in a narrow terminal or a pipe
+    each entry is a block, each key of its detail on a line of its own with its value;
+    `--format json` gives the entries as stored. Before, the detail column was cut
+    ("distant_met…", a digest "3c347d4b5a6…") and there was no other format."""
+
+    @staticmethod
+    def _registry(tmp_path: Path, good_csv: Path) -> tuple[str, ...]:
+        db = ("--data-dir", str(tmp_path))
+        assert pecoma("registry", "import", str(good_csv), "--on", "2026-11-28",
+                      *db).returncode == 0
+        r = pecoma("registry", "record-outcome", "PEC-0002", "--event", "distant_metastasis",
+                   "--date", "2026-11-20", "--found-by", "symptoms", "--on", "2026-11-28", *db)
+        assert r.returncode == 0, r.stderr
+        return db
+
+    def test_json_gives_each_entry_whole(self, tmp_path: Path, good_csv: Path) -> None:
+        """One patient's entries in order, each with its time in UTC and its detail as
+        recorded: the outcome's event and date, the case version's whole digest."""
+        db = self._registry(tmp_path, good_csv)
+        r = pecoma("registry", "audit", "--patient", "PEC-0002", "--format", "json", *db)
+        assert r.returncode == 0, r.stderr
+        data = json.loads(r.stdout)
+        assert (data["format"], data["patient"]) == ("pecoma-audit/1", "PEC-0002")
+        entities = [e["entity"] for e in data["entries"]]
+        assert entities == ["patient", "case_version", "assessment", "outcome_event"]
+        outcome = data["entries"][-1]
+        assert (outcome["action"], outcome["detail"]["event"],
+                outcome["detail"]["event_date"]) == ("create", "distant_metastasis",
+                                                     "2026-11-20")
+        assert re.fullmatch(r"[0-9a-f]{64}", data["entries"][1]["detail"]["digest"])
+        assert dt.datetime.fromisoformat(outcome["at"]).utcoffset() == dt.timedelta(0)
+        assert [e["id"] for e in data["entries"]] == sorted(e["id"] for e in data["entries"])
+
+    @pytest.mark.parametrize("columns", [80, 60])
+    def test_narrow_text_shows_each_key_and_value_whole(
+        self, tmp_path: Path, good_csv: Path, columns: int
+    ) -> None:
+        """At 80 and 60 columns no detail is cut: each key of each entry's detail and its
+        value (the event, its date, the digest) read whole, the digest alone on its line
+        when wider than the line."""
+        db = self._registry(tmp_path, good_csv)
+        data = json.loads(pecoma("registry", "audit", "--patient", "PEC-0002", "-f", "json",
+                                 *db).stdout)
+        r = run_cli("registry", "audit", "--patient", "PEC-0002", *db, columns=columns)
+        assert r.returncode == 0, r.stderr
+        assert "…" not in r.stdout
+        for e in data["entries"]:
+            assert re.search(rf"^#{e['id']} \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}}:\d{{2}} UTC"
+                             rf"\s+\S+\s+{e['action']}\s+{e['entity']} {e['entity_id']}\s*$",
+                             r.stdout, re.M), e
+            for key, value in e["detail"].items():
+                if key == "digest" and columns < 72:
+                    continue  # a word longer than the line folds: checked joined below
+                line = rf"^  {re.escape(key)}:\s+{re.escape(json.dumps(value))}\s*$"
+                assert re.search(line, r.stdout, re.M), (key, value)
+        digest = data["entries"][1]["detail"]["digest"]
+        assert f'"{digest}"' in "".join(r.stdout.split())

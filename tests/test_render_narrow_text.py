@@ -1,10 +1,10 @@
 """Text reports in a narrow terminal, or redirected to a file or another program (80
-columns, Rich's width when the output is no terminal): every table cell wraps between
-words, and a word longer than its column (a fact path, a reference) folds onto the next
-line; nothing is cut. Before, the tables' columns were cut with an ellipsis
-("histology.ne…", "interpretati…", "suppl…"), so neither the fact a question is about,
-nor an item's provenance (guideline or supplementary), nor a visit's note could be read;
-only ``-o FILE`` (a wider console) showed them whole."""
+columns, Rich's width when the output is no terminal): nothing is cut; a table is drawn
+where its words fit its columns, else written as blocks (tests/test_render_narrow_blocks.py).
+Before, the tables' columns were cut with an ellipsis ("histology.ne…", "interpretati…",
+"suppl…"), so neither the fact a question is about, nor an item's provenance (guideline or
+supplementary), nor a visit's note could be read; only ``-o FILE`` (a wider console) showed
+them whole."""
 
 from __future__ import annotations
 
@@ -58,9 +58,10 @@ class TestAssessmentAt80Columns:
         assert "…" not in r.stdout
 
     def test_each_fact_and_its_source_read_whole(self) -> None:
-        """The missing-facts table: each row's Fact is the whole field path and its
-        Source the whole provenance label, as the JSON report gives them."""
-        text = run_cli("assess", str(IMAGING_ONLY), "--on", "2026-06-01", columns=80).stdout
+        """The missing-facts table, where its words fit its columns (narrower, a block per
+        fact: tests/test_render_narrow_blocks.py): each row's Fact is the whole field path
+        and its Source the whole provenance label, as the JSON report gives them."""
+        text = run_cli("assess", str(IMAGING_ONLY), "--on", "2026-06-01", columns=300).stdout
         data = json.loads(run_cli("assess", str(IMAGING_ONLY), "--on", "2026-06-01",
                                   "-f", "json").stdout)
         rows = _cells(text, "Missing facts: what each would change")
@@ -72,10 +73,11 @@ class TestAssessmentAt80Columns:
 
 class TestPlanAt80Columns:
     @pytest.mark.parametrize("on", ["2025-06-01", "2031-06-01"])
-    def test_each_visit_s_phase_notes_and_source_read_whole(self, on: str) -> None:
-        """The visits table: Phase, Imaging, Notes and Source whole, as in the Markdown
-        table of the same plan (without a scan history the Notes are long, I13)."""
-        r = run_cli("followup", str(LOW_RISK), "--on", on, columns=80)
+    def test_a_wide_table_reads_each_visit_whole(self, on: str) -> None:
+        """Where each word of the visits table fits its column, the table is drawn, its
+        Phase, Imaging, Notes and Source whole, as in the Markdown table of the same plan
+        (without a scan history the Notes are long, I13)."""
+        r = run_cli("followup", str(LOW_RISK), "--on", on, columns=200)
         assert r.returncode == 0, r.stderr
         assert "…" not in r.stdout
         md = run_cli("followup", str(LOW_RISK), "--on", on, "-f", "markdown").stdout

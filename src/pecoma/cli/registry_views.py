@@ -6,15 +6,18 @@ The commands are plain functions; :mod:`pecoma.cli.registry` adds them to the gr
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
+from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from pecoma.cli.common import (
     EXIT_INPUT,
@@ -43,9 +46,11 @@ from pecoma.registry.worklist import (
     to_ics,
     to_json,
 )
+from pecoma.render.layout import Block, TableOrBlocks, blocks
 
 if TYPE_CHECKING:
     from pecoma.store import Repository
+    from pecoma.store.repository.records import AuditView
 
 # The store and the survival, quality and PDF modules are imported by the commands that
 # use them, so that the rest of the command line starts quickly.
@@ -136,10 +141,9 @@ def worklist_cmd(
     else:
         shown = items if limit == 0 else items[:limit]
         title = f"Surveillance worklist as of {day.isoformat()}: {len(items)} patients"
-        if out.width >= _WORKLIST_TABLE_WIDTH:
-            out.print(_worklist_table(title, shown))
-        else:
-            _print_worklist_blocks(title, shown)
+        out.print(TableOrBlocks(_worklist_table(title, shown),
+                                blocks(title, _worklist_blocks(shown)),
+                                at_least=_WORKLIST_TABLE_WIDTH))
         if len(shown) < len(items):
             out.print(
                 f"The first {len(shown):,} of {len(items):,} patients in this order; "
@@ -166,11 +170,11 @@ def _worklist_table(title: str, shown: Sequence[WorkItem]) -> Table:
     return t
 
 
-def _print_worklist_blocks(title: str, shown: Sequence[WorkItem]) -> None:
+def _worklist_blocks(shown: Sequence[WorkItem]) -> list[Block]:
     """The worklist in a narrow terminal: a block per patient, its first line the
     table's short columns, then why it is where it is and each alert on lines of their
     own, wrapped, never cut."""
-    out.print(title)
+    rows: list[Block] = []
     for i in shown:
         head = [i.registry_id, i.status.value]
         if i.due is not None:
@@ -179,14 +183,10 @@ def _print_worklist_blocks(title: str, shown: Sequence[WorkItem]) -> None:
             head.append(f"latest {i.latest}")
         if i.risk_group:
             head.append(f"risk {i.risk_group}")
-        out.print()
-        out.print(escape("  ".join(head)))
-        lines = [f"imaging: {'+'.join(i.imaging)}"] if i.imaging else []
-        lines += [f"why: {i.reason}"] if i.reason else []
-        lines += [f"{a.level}: {a.title}" for a in i.alerts]
-        for line in lines:
-            out.print(Padding(escape(line), (0, 0, 0, 2), expand=False))
-    out.print()
+        lines = [("imaging", "+".join(i.imaging)), ("why", i.reason)]
+        lines += [(a.level, a.title) for a in i.alerts]
+        rows.append((Text("  ".join(head)), lines))
+    return rows
 
 
 MinCellOption = Annotated[
@@ -395,10 +395,15 @@ def audit_cmd(
                                        help="The last N entries.")] = 50,
     patient: Annotated[str | None, typer.Option(
         "--patient", help="Only the entries of this patient (their registry id).")] = None,
+    fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Output format.")] = (
+        TextJson.text
+    ),
+    output: OutputOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Show the last entries of the audit log (who, when, what, which entity)."""
+    """Show the last entries of the audit log (who, when, what, which entity), each in
+    full."""
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
         try:
@@ -408,22 +413,47 @@ def audit_cmd(
             repo.close()
     if entries is None:
         fail(f"'--patient' names no patient of the registry (got {patient!r})", EXIT_INPUT)
+    if fmt is TextJson.json:
+        data = {"format": "pecoma-audit/1", "patient": patient,
+                "entries": [_audit_jsonable(e) for e in entries]}
+        write_out(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+        return
     whose = f" of {patient}" if patient is not None else ""
-    t = Table(title=f"Audit log{whose}: last {len(entries)} entries")
-    for col in ("#", "when (UTC)", "who", "action", "entity", "detail"):
-        t.add_column(col)
+    title = f"Audit log{whose}: last {len(entries)} entries"
+    t = Table(title=title)
+    for col in ("#", "when (UTC)", "who", "action", "entity"):
+        t.add_column(col, overflow="fold")
+    # what was recorded, whole: wrapped between words, a word longer than the column
+    # (a digest) folded, never cut
+    t.add_column("detail", overflow="fold")
+    rows: list[Block] = []
     for e in entries:
-        t.add_row(
-            *map(
-                escape,
-                (
-                    str(e.id),
-                    e.at.strftime("%Y-%m-%d %H:%M:%S"),
-                    e.actor,
-                    e.action,
-                    f"{e.entity} {e.entity_id}",
-                    json.dumps(e.detail, sort_keys=True),
-                ),
-            )
-        )
-    out.print(t)
+        cells = (str(e.id), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
+                 f"{e.entity} {e.entity_id}")
+        detail = json.dumps(e.detail, sort_keys=True, ensure_ascii=False)
+        t.add_row(*(Text(c) for c in (*cells, detail)))
+        # in a block, each key of the detail on a line of its own, its value as JSON
+        rows.append((Text(f"#{cells[0]} {cells[1]} UTC  {cells[2]}  {cells[3]}  {cells[4]}"),
+                     [(key, json.dumps(e.detail[key], ensure_ascii=False))
+                      for key in sorted(e.detail)]))
+    view = TableOrBlocks(t, blocks(title, rows), at_least=_AUDIT_TABLE_WIDTH,
+                         whole_words=False)
+    if output is None:
+        out.print(view)
+        return
+    buffer = io.StringIO()
+    Console(file=buffer, width=_AUDIT_TABLE_WIDTH, no_color=True, highlight=False).print(view)
+    write_out(buffer.getvalue(), output)
+
+
+#: The narrowest terminal the audit log's table is drawn in: narrower, an entry is a block,
+#: its detail on lines of its own.
+_AUDIT_TABLE_WIDTH: Final = 120
+
+
+def _audit_jsonable(e: AuditView) -> dict[str, Any]:
+    """An audit entry whole: its time in UTC (ISO 8601), who, what, the row it concerns
+    and the detail recorded, as stored."""
+    at = e.at.astimezone(dt.UTC) if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC)
+    return {"id": e.id, "at": at.isoformat(), "actor": e.actor, "action": e.action,
+            "entity": e.entity, "entity_id": e.entity_id, "detail": e.detail}

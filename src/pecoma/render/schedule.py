@@ -16,6 +16,8 @@ from rich.text import Text
 from pecoma.engine.imaging import Modality
 from pecoma.engine.model import Item
 from pecoma.engine.plan import Phase, SurveillancePlan, Visit
+from pecoma.render.layout import Block, TableOrBlocks, blocks
+from pecoma.render.text import interpretations_table
 
 __all__ = [
     "COLUMNS",
@@ -27,6 +29,7 @@ __all__ = [
     "markdown_plan",
     "plan_rows",
     "plan_table",
+    "plan_visits",
     "print_plan",
     "rich_plan",
 ]
@@ -184,17 +187,16 @@ def _header(plan: SurveillancePlan) -> Text:
     return t
 
 
+def _visits_title(plan: SurveillancePlan) -> str:
+    return f"Visits from {counted_from_words(plan)} to {plan.horizon_end or '—'}"
+
+
 def plan_table(plan: SurveillancePlan) -> Table:
     """The visits as a Rich table, one row per visit, status coloured."""
-    t = Table(
-        title=f"Visits from {counted_from_words(plan)} to {plan.horizon_end or '—'}",
-        expand=True,
-        show_lines=False,
-    )
+    t = Table(title=_visits_title(plan), expand=True, show_lines=False)
     for col in COLUMNS:
         # the number and the dates stay whole on one line; every other cell wraps
-        # between words and folds a word longer than its column (nothing is cut)
-        # (the header "Overdue after" on two lines, no wider than a date)
+        # between words (the header "Overdue after" on two lines, no wider than a date)
         t.add_column(col.replace("Overdue ", "Overdue\n"),
                      style="dim" if col == "Source" else None, no_wrap=col in _ONE_LINE,
                      overflow="ellipsis" if col in _ONE_LINE else "fold")
@@ -207,6 +209,43 @@ def plan_table(plan: SurveillancePlan) -> Table:
             style=style,
         )
     return t
+
+
+def _visit_blocks(plan: SurveillancePlan) -> list[Block]:
+    """A block per visit: its number, window and status on the first line, then its
+    phase, imaging, notes and source, each labelled (the next visit's first line bold)."""
+    nxt = plan.next_visit
+    out: list[Block] = []
+    for row, v in zip(plan_rows(plan), plan.visits, strict=True):
+        head = Text(f"#{row['#']} due {row['Due']}, overdue after {row['Overdue after']}: ",
+                    style="bold" if nxt is not None and v.index == nxt.index else "")
+        head.append(row["Status"], style=STATUS_STYLES[v.status])
+        out.append((head, [(c, row[c]) for c in ("Phase", "Imaging", "Notes", "Source")]))
+    return out
+
+
+def plan_visits(plan: SurveillancePlan) -> TableOrBlocks:
+    """The visits for the terminal: :func:`plan_table` where each of its words fits whole,
+    else a block per visit (a date, a status or a source is never broken)."""
+    return TableOrBlocks(plan_table(plan), blocks(_visits_title(plan), _visit_blocks(plan)))
+
+
+def _schedule(plan: SurveillancePlan) -> TableOrBlocks:
+    """The phases of the schedule: a table where each of its words fits whole, else a
+    block per phase."""
+    t = Table(title="Schedule", expand=True)
+    for col in ("Phase", "From", "Until", "Every", "Overdue after", "Source"):
+        t.add_column(col, style="dim" if col == "Source" else None, overflow="fold")
+    rows: list[Block] = []
+    for p in plan.phases:
+        until = p.ends.isoformat() if p.ends else "no end"
+        t.add_row(p.title, p.starts.isoformat(), until, f"{p.interval_months} months",
+                  f"{p.overdue_months} months", p.item.provenance.label)
+        span = f" until {p.ends.isoformat()}" if p.ends else ", no end"
+        rows.append((Text(f"From {p.starts.isoformat()}{span}: every {p.interval_months} "
+                          f"months, overdue after {p.overdue_months} months"),
+                     [("Phase", p.title), ("Source", p.item.provenance.label)]))
+    return TableOrBlocks(t, blocks("Schedule", rows))
 
 
 def _item_lines(item: Item) -> list[RenderableType]:
@@ -243,16 +282,7 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
         out.append(Panel(Group(*missing), title="Missing facts", title_align="left",
                          style="yellow"))
     if plan.phases:
-        phases = Table(title="Schedule", expand=True)
-        for col in ("Phase", "From", "Until", "Every", "Overdue after", "Source"):
-            phases.add_column(col, style="dim" if col == "Source" else None, overflow="fold")
-        for p in plan.phases:
-            phases.add_row(
-                p.title, p.starts.isoformat(), p.ends.isoformat() if p.ends else "no end",
-                f"{p.interval_months} months", f"{p.overdue_months} months",
-                p.item.provenance.label,
-            )
-        out.append(phases)
+        out.append(_schedule(plan))
     nxt = plan.next_visit
     if nxt is not None:
         line = Text("Next visit: ", style="bold")
@@ -261,7 +291,7 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
         line.append(STATUS_LABELS[nxt.status], style=STATUS_STYLES[nxt.status])
         out.append(line)
     if plan.visits:
-        out.append(plan_table(plan))
+        out.append(plan_visits(plan))
     if plan.cancelled:
         out.append(Text(f"{len(plan.cancelled)} later visits are cancelled by the "
                         "suspension (calendar exports mark them cancelled).", style="dim"))
@@ -271,12 +301,7 @@ def rich_plan(plan: SurveillancePlan) -> list[RenderableType]:
             flags += [*_item_lines(f), Text("")]
         out.append(Panel(Group(*flags), title="Flags", title_align="left", style="yellow"))
     if plan.interpretations:
-        t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
-        t.add_column("id", style="bold", overflow="fold")
-        t.add_column("text", overflow="fold")
-        for i in plan.interpretations:
-            t.add_row(i.id, f"{i.title}: {i.text}")
-        out.append(t)
+        out.append(interpretations_table(plan.interpretations))
     if plan.settings:
         out.append(Text("Settings used: " + ", ".join(
             f"{f.path.removeprefix('followup.')}={f.value}" for f in plan.settings), style="dim"))

@@ -9,10 +9,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from pecoma.engine.model import Assessment, Item, MissingFact, Risk, Source
+from pecoma.engine.model import (
+    Assessment,
+    Item,
+    MissingFact,
+    Risk,
+    Source,
+    UsedInterpretation,
+)
+from pecoma.render.layout import Block, TableOrBlocks, blocks
 
 __all__ = [
     "SECTION_TITLES",
+    "interpretations_table",
     "markdown_report",
     "print_report",
     "provisional_note",
@@ -151,28 +160,36 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     risk.add_column("State", overflow="fold")
     risk.add_column("Value", overflow="fold")
     risk.add_column("Source", style="dim", overflow="fold")
+    features: list[Block] = []
     for f in a.risk.features:
-        risk.add_row(
-            f.title, Text(f.state, style=_STATE_STYLE[f.state]), f.value, f.provenance.label
-        )
+        state = Text(f.state, style=_STATE_STYLE[f.state])
+        risk.add_row(f.title, state, f.value, f.provenance.label)
+        features.append((Text(f"{f.title}: ").append(state),
+                         [("Value", f.value), ("Source", f.provenance.label)]))
     group = Text("Risk: ").append(
         risk_group_text(a.risk).upper(), style=_RISK_STYLE[a.risk.group]
     )
-    cls = Table(show_header=True, expand=True, title="Supplementary classifications "
-                "(not from the guideline)")
+    cls_title = "Supplementary classifications (not from the guideline)"
+    cls = Table(show_header=True, expand=True, title=cls_title)
     cls.add_column("System", overflow="fold")
     cls.add_column("Category", overflow="fold")
     cls.add_column("Source", style="dim magenta", overflow="fold")
+    systems: list[Block] = []
     for c in a.classifications:
         category = Text(c.category)
         note = provisional_note(c.item)
         if note:
             category.append(f"\n{note}", style="yellow")
         cls.add_row(c.title, category, c.item.provenance.label)
+        systems.append((Text(c.title, style="bold"), [
+            ("Category", c.category), ("", Text(note or "", style="yellow")),
+            ("Source", Text(c.item.provenance.label, style="magenta"))]))
     # the risk group is an item like any other: its text, why, facts, what it waits on
     # and its statements and interpretations, formatted as every other item is
-    out.append(Panel(Group(group, _item_block(a.risk.item), risk, cls), title="Risk",
-                     title_align="left"))
+    out.append(Panel(Group(group, _item_block(a.risk.item),
+                           TableOrBlocks(risk, blocks(None, features)),
+                           TableOrBlocks(cls, blocks(cls_title, systems))),
+                     title="Risk", title_align="left"))
 
     if a.alerts:
         panel = _section("Alerts", a.alerts)
@@ -190,35 +207,53 @@ def rich_report(a: Assessment) -> list[RenderableType]:
     if a.missing:
         out.append(_missing_table(a.missing))
     if a.interpretations:
-        t = Table(show_header=False, expand=True, title="Interpretations used (project defaults)")
-        t.add_column("id", style="bold", overflow="fold")
-        t.add_column("text", overflow="fold")
-        for i in a.interpretations:
-            t.add_row(i.id, f"{i.title}: {i.text}")
-        out.append(t)
+        out.append(interpretations_table(a.interpretations))
     sources = supplementary_sources(a)
     if sources:
         # the items name each reference short: here in full, as every other report does
-        t = Table(show_header=True, expand=True,
-                  title="Supplementary references (published, not from the guideline)")
+        title = "Supplementary references (published, not from the guideline)"
+        t = Table(show_header=True, expand=True, title=title)
         t.add_column("Cited as", style="magenta", overflow="fold")
         t.add_column("Reference", overflow="fold")
         for s in sources:
             t.add_row(s.short, s.citation)
-        out.append(t)
+        out.append(TableOrBlocks(t, blocks(title, [
+            (Text(s.short, style="magenta"), [("", s.citation)]) for s in sources])))
     return out
 
 
-def _missing_table(missing: Iterable[MissingFact]) -> Table:
-    t = Table(title="Missing facts: what each would change", expand=True, show_lines=True)
+def interpretations_table(interpretations: Iterable[UsedInterpretation]) -> TableOrBlocks:
+    """The project's interpretations an output used: a table of id and text where each of
+    its words fits whole, else a block per interpretation."""
+    title = "Interpretations used (project defaults)"
+    t = Table(show_header=False, expand=True, title=title)
+    t.add_column("id", style="bold", overflow="fold")
+    t.add_column("text", overflow="fold")
+    rows: list[Block] = []
+    for i in interpretations:
+        t.add_row(i.id, f"{i.title}: {i.text}")
+        rows.append((Text(f"{i.id} {i.title}", style="bold"), [("", i.text)]))
+    return TableOrBlocks(t, blocks(title, rows))
+
+
+def _missing_table(missing: Iterable[MissingFact]) -> TableOrBlocks:
+    """The missing facts: a table where each of its words fits whole, else a block per
+    fact (its field path first, then what is asked, what it would change, what is done
+    meanwhile and its source)."""
+    title = "Missing facts: what each would change"
+    t = Table(title=title, expand=True, show_lines=True)
     t.add_column("Fact", style="bold yellow", overflow="fold")
     t.add_column("Question", overflow="fold")
     t.add_column("Would change", overflow="fold")
     t.add_column("Meanwhile", overflow="fold")
     t.add_column("Source", style="dim", overflow="fold")
+    rows: list[Block] = []
     for m in missing:
         t.add_row(m.field, m.question, m.would_change, m.meanwhile, m.provenance.label)
-    return t
+        rows.append((Text(m.field, style="bold yellow"), [
+            ("Question", m.question), ("Would change", m.would_change),
+            ("Meanwhile", m.meanwhile), ("Source", m.provenance.label)]))
+    return TableOrBlocks(t, blocks(title, rows))
 
 
 def print_report(a: Assessment, console: Console) -> None:
