@@ -266,8 +266,8 @@ class Metastasis(_Model):
         "been (the day it was recorded); the timing, the disease-free interval and whether "
         "it came at an earlier presentation than the lung metastases are then known only as "
         "far as that day settles them, and a stated fact that day contradicts is refused "
-        "as beside the day it was found; a day after 'free_of_disease.since' is refused (it "
-        "may have been found after the patient became free of disease)")] = None
+        "as beside the day it was found; a day after the day recorded as free of disease "
+        "is refused (the metastasis may have been found after it)")] = None
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
