@@ -18,10 +18,13 @@ ABSENT = {"necrosis": "absent", "infiltrative_growth": "absent",
 
 
 def case(size_cm: float, site: str = "soft_tissue", **histology: Any) -> Any:
+    """A localized tumour resected (R0), its features read on the specimen: a surgery not
+    recorded would leave the pathology categories open up to malignant (I6)."""
     return parse_case({
         "tumour": {"primary_site": site, "size": {"value": size_cm, "unit": "cm"}},
         "histology": {**ABSENT, **histology},
         "stage": {"status": "localized"},
+        "surgery": {"status": "performed", "margin": "R0"},
     })
 
 

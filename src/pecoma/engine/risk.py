@@ -124,11 +124,11 @@ def guideline_risk(case: Case, d: Derived, s: EngineSettings, out: Collector) ->
         group, record = "low", "RISK-LOW"
         facts = [Fact(f.field, f.value) for f in features]
     conditional: list[str] = []
-    if group == "low" and d.status is DiseaseStatus.localized \
-            and case.surgery.status in NOT_REMOVED:
-        # read before the resection (a biopsy, imaging): none present there does not
-        # show none in the tumour
-        conditional.append(out.missing("MISS-RESECTION-SPECIMEN", affects=(record,)))
+    to_resect = _to_resect_asked(case, d)
+    if group == "low" and to_resect is not None:
+        # read before the resection (a biopsy, imaging), or may have been: none present
+        # there does not show none in the tumour
+        conditional.append(out.missing(to_resect, affects=(record,)))
     if group != "high" and case.diagnosis.method is DiagnosisMethod.imaging_only:
         # I11, S24: without tissue, necrosis, infiltrative growth and the nuclear grade
         # and cellularity recorded as absent are not known absent (imaging cannot
@@ -213,7 +213,8 @@ def _open_to_malignant(c: Classification, s: EngineSettings) -> tuple[str, ...]:
 
 
 #: The missing facts that widen a classification's range beyond its unknown criteria.
-_WIDENING = ("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY", "MISS-RESECTION-SPECIMEN")
+_WIDENING = ("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY", "MISS-RESECTION-SPECIMEN",
+             "MISS-SURGERY-STATUS")
 
 
 class Malignancy(NamedTuple):
@@ -351,14 +352,31 @@ def folpe_2005(case: Case, d: Derived, s: EngineSettings, out: Collector) -> Cla
 
 
 def _unresected_fact(case: Case, d: Derived) -> Fact | None:
-    """A tumour never resected: unresectable (I6), or localized with its resection not
-    performed or planned. Its features were read on a biopsy or on imaging, which cannot
-    show they are absent from the tumour; the fact that says so, or None."""
+    """A tumour never resected, or that may not have been: unresectable (I6), or localized
+    with its resection not performed, planned or not recorded at all (status unknown: it
+    may be still to come). Its features were read on a biopsy or on imaging, or may have
+    been, which cannot show they are absent from the tumour; the fact that says so, or
+    None."""
     if (d.status is DiseaseStatus.locally_advanced_unresectable
             and case.surgery.status is not SurgeryStatus.performed):
         return d.status_fact()
-    if d.status is DiseaseStatus.localized and case.surgery.status in NOT_REMOVED:
+    if _to_resect_asked(case, d) is not None:
         return Fact("surgery.status", case.surgery.status)
+    return None
+
+
+def _to_resect_asked(case: Case, d: Derived) -> str | None:
+    """The question a localized tumour's features wait on when they were read before its
+    resection, or may have been (I6): the resection specimen, for a tumour recorded as
+    not removed (surgery not performed, or planned); whether it was resected at all, for
+    one whose surgery is not recorded (``MISS-SURGERY-STATUS``: the safer branch, as for
+    a planned resection, meanwhile). ``None`` otherwise."""
+    if d.status is not DiseaseStatus.localized:
+        return None
+    if case.surgery.status in NOT_REMOVED:
+        return "MISS-RESECTION-SPECIMEN"
+    if case.surgery.status is SurgeryStatus.unknown:
+        return "MISS-SURGERY-STATUS"
     return None
 
 
@@ -481,9 +499,11 @@ def _classification(
             conditional.append(out.missing("MISS-FEATURES-BEFORE-SYSTEMIC-THERAPY",
                                            affects=(scheme.record_id,)))
         if unresected is not None and unresected.path == "surgery.status":
-            # a tumour still to be resected: its specimen will settle the category
-            conditional.append(out.missing("MISS-RESECTION-SPECIMEN",
-                                           affects=(scheme.record_id,)))
+            # a tumour still to be resected, its specimen will settle the category; one
+            # whose surgery is not recorded, whether it was resected
+            conditional.append(out.missing(
+                "MISS-SURGERY-STATUS" if unresected.value == SurgeryStatus.unknown
+                else "MISS-RESECTION-SPECIMEN", affects=(scheme.record_id,)))
         for name, state in zip(names, states, strict=True):
             if state == "unknown":
                 conditional.append(
