@@ -263,12 +263,19 @@ class TestMetachronousLungMetastasectomy:
         assert plan.status == "not_drawn"
         assert MARGIN_ASKED not in {m.id for m in plan.missing}
 
-    def test_free_of_disease_again_asks_nothing(self) -> None:
-        """Recorded free of disease after the metastasectomy: no disease is present, S16
-        is past, and the primary's margin decides nothing the engine advises."""
+    def test_free_of_disease_again_asks_only_for_the_primary_s_bed(self) -> None:
+        """Recorded free of disease after the metastasectomy: no disease is present and
+        S16 is past, so the lung metastasectomy waits on nothing. The primary's margin
+        still decides one item: free of disease on imaging does not show microscopic
+        tumour gone from the primary's bed, so an R1 margin would keep the alert that
+        tumour may have been left (I27); the margin is asked for that alert alone."""
         data = _metachronous(None)
         data["free_of_disease"] = {"since": "2026-05-01", "by": "surgery"}
-        assert MARGIN_ASKED not in _missing(_assess(data))
+        a = _assess(data)
+        assert not {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING"} & set(
+            _items(a))
+        asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+        assert asked.affects == ("ALERT-INCOMPLETE-RESECTION",)
 
 
 class TestSynchronousMetastasisBeforeTheOperation:
@@ -568,12 +575,24 @@ class TestGrossResidueAlertAfterRelapse:
 
     @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
     @pytest.mark.parametrize("margin", NOT_RECORDED)
-    def test_free_of_disease_control_unchanged(self, margin: str | None,
-                                               stage: dict[str, Any]) -> None:
-        """Control: recorded free of disease since the metastasectomy, no residue alert
-        and no margin question, as before."""
+    def test_free_of_disease_asks_the_margin_for_the_primary_s_bed(
+            self, margin: str | None, stage: dict[str, Any]) -> None:
+        """Recorded free of disease since the metastasectomy: no gross tumour is left
+        now, so the gross-residue alert is not shown. Before, no alert and no question
+        at all, as if the margin could not matter; but free of disease is seen on
+        imaging, which cannot show microscopic tumour gone from the primary's bed, and a
+        recorded R1 margin now keeps its alert (I27). So the margin not recorded is
+        asked, and the alert that tumour may have been left is shown provisional on it
+        (critical: the disease has metastasised, I9), naming the day free of disease."""
         data = _metachronous(margin, **stage)
         data["free_of_disease"] = {"since": "2026-05-01", "by": "surgery"}
         a = _assess(data)
-        assert not {"ALERT-GROSS-RESIDUAL", "ALERT-INCOMPLETE-RESECTION"} & set(_items(a))
-        assert MARGIN_ASKED not in _missing(a)
+        items = _items(a)
+        assert "ALERT-GROSS-RESIDUAL" not in items
+        alert = items["ALERT-INCOMPLETE-RESECTION"]
+        assert alert.level == "critical"
+        assert alert.conditional_on == (MARGIN_ASKED,)
+        assert _fact(alert, "surgery.margin") == "unknown"
+        assert _fact(alert, "free_of_disease.since") == "2026-05-01"
+        assert "I27" in alert.provenance.interpretations
+        assert MARGIN_ASKED in _missing(a)

@@ -596,10 +596,12 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         for field, value in _disease_said(
             t, (_PROGRESSION,) if t.setting is _ADJUVANT_SETTING else _MEASURED)
     ]
+    completion = case.surgery.completion if operated_on is not None else None
     before: list[tuple[str, dt.date | None]] = [
         ("diagnosis.date", case.diagnosis.date),
         ("primary_treatment_end", case.primary_treatment_end),
         ("surgery.date", operated_on),
+        ("surgery.completion.date", completion.date if completion is not None else None),
     ]
     treated = [
         FieldIssue(where, since.isoformat(),
@@ -640,7 +642,43 @@ def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[Fie
         if m.detected_on is None and m.detected_on_or_before is not None
         and since < m.detected_on_or_before
     ]
-    return treated + found_later + maybe_later + after
+    return (treated + _gross_left_that_day(case, operated_on) + found_later + maybe_later
+            + after)
+
+
+def _gross_left_that_day(case: Case, operated_on: dt.date | None) -> list[FieldIssue]:
+    """``free_of_disease.since`` on the day of the resection recorded as leaving gross
+    tumour (an R2 margin with no completing resection recorded, or a completing resection
+    that left R2 again): that operation ended with tumour left in place, so the patient
+    was not free of disease that day, whatever ``free_of_disease.by`` says (I27). A later
+    day is accepted: the tumour left may have been removed or cleared since, and the
+    assessment keeps the R2 margin among its facts."""
+    fod = case.free_of_disease
+    assert fod is not None
+    completion = case.surgery.completion
+    if completion is None and case.surgery.margin is Margin.R2:
+        day, margin = operated_on, "surgery.margin"
+        recorded = ("and no completing resection is recorded ('surgery.completion': "
+                    "'surgery.completion.date', 'surgery.completion.margin')")
+        remedy = ("If a further resection removed the tumour left, record it as the "
+                  "completing resection, with 'surgery.completion.date' and "
+                  "'surgery.completion.margin' ('unknown' if not known); if the margin "
+                  "was not R2, correct 'surgery.margin'")
+    elif completion is not None and completion.margin is Margin.R2:
+        day, margin = completion.date, "surgery.completion.margin"
+        recorded = "(the completing resection left gross tumour again)"
+        remedy = "If the completing resection's margin was not R2, correct it"
+    else:
+        return []
+    if day is None or fod.since != day:
+        return []
+    return [FieldIssue(
+        "free_of_disease.since", fod.since.isoformat(),
+        f"contradicts '{margin}' 'R2' {recorded}: the resection of {day.isoformat()} "
+        "left gross tumour in place, so the patient was not free of disease that day "
+        f"('free_of_disease.by' '{fod.by.value}'). {remedy}; otherwise give "
+        "'free_of_disease.since' the later day the patient was free of disease, or "
+        "remove 'free_of_disease'")]
 
 
 #: Responses measured only on disease present: a complete one is left out, being what

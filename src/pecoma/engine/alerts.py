@@ -19,7 +19,13 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.collect import Collector
-from pecoma.engine.facts import Derived, gross_tumour_left, gross_tumour_question, margin_facts
+from pecoma.engine.facts import (
+    Derived,
+    bed_after_clearance,
+    gross_tumour_left,
+    gross_tumour_question,
+    margin_facts,
+)
 from pecoma.engine.model import Fact, Risk
 from pecoma.engine.risk import Malignancy
 
@@ -190,7 +196,8 @@ def history_and_behaviour(
     """A prior diagnosis of another tumour (S24, S25; melanoma's shared markers,
     supplementary), an incomplete resection (S27, with the level the evidence gives it,
     I9: critical for malignancy shown or left open, a warning for the guideline's
-    high-risk features, and saying whether tumour was left, R2, or may have been),
+    high-risk features, and saying whether tumour was left, R2, or may have been; for a
+    patient free of disease since, that it may have been left at the primary's bed, I27),
     TFE3 (supplementary) and long-term follow-up for all (S26)."""
     prior = case.diagnosis.prior_diagnosis
     status = case.stage.status
@@ -200,7 +207,8 @@ def history_and_behaviour(
     # advanced disease not recorded free of disease since, what the margin records (R1,
     # R2, uncertain), and with the margin not recorded the safer reading, gross tumour
     # left (R2 worded), shown provisional on the margin question: unknown is not "none
-    # left" (I5, I18)
+    # left" (I5, I18); recorded free of disease since, what it may have left at the
+    # primary's bed (bed_after_clearance, I27)
     localized = status is DiseaseStatus.localized
     resected_margin = (
         surgery.final_margin
@@ -224,7 +232,19 @@ def history_and_behaviour(
         if prior is PriorDiagnosis.melanoma:
             # the pitfall there is the shared melanocytic markers (supplementary)
             out.add("SUPP-MELANOMA-MARKERS", [Fact("diagnosis.prior_diagnosis", prior)])
-    if resected_margin is not None and resected_margin is not Margin.R0:
+    # free of disease since: on imaging, which cannot show microscopic tumour gone from
+    # the primary's bed; the margin stays a fact, worded as tumour that may have been
+    # left (I27)
+    bed = bed_after_clearance(case, d)
+    facts: list[Fact] = []
+    conditional: list[str] = []
+    left = False
+    applied: tuple[str, ...] = ()
+    if bed is not None:
+        facts = list(bed.facts)
+        conditional = [out.missing(bed.asked)] if bed.asked is not None else []
+        applied = ("I27",)
+    elif resected_margin is not None and resected_margin is not Margin.R0:
         facts = margin_facts(case)
         # a completing resection whose margin is not recorded may have removed the gross
         # tumour the first left, or not, and a primary's margin not recorded after a
@@ -234,6 +254,9 @@ def history_and_behaviour(
                        if gross_open and (surgery.completion is not None or not localized)
                        else [] if resected_margin is not Margin.unknown
                        else [out.missing("MISS-MARGIN")])
+        # R2 leaves gross tumour: said as left, not as possibly left
+        left = resected_margin is Margin.R2
+    if facts:
         # I9: malignant on the facts, or may still be on missing facts, a category's
         # criteria or the regional nodes not recorded (the safer branch, the critical
         # alert, provisional on them); nodes recorded as not assessed are no evidence
@@ -244,8 +267,6 @@ def history_and_behaviour(
         # is not shown (I9), so the warning worded for it.
         high_risk = [Fact(f.field, f.value) for f in risk.features if f.state == "present"]
         high_risk_open = risk.item.conditional_on if risk.group == "indeterminate" else ()
-        # R2 leaves gross tumour: said as left, not as possibly left
-        left = resected_margin is Margin.R2
         critical, feature_warning, warning = (
             ("ALERT-GROSS-RESIDUAL", "ALERT-GROSS-RESIDUAL-HIGH-RISK",
              "ALERT-GROSS-RESIDUAL-UNCERTAIN-BEHAVIOUR")
@@ -253,12 +274,13 @@ def history_and_behaviour(
             ("ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-HIGH-RISK",
              "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR"))
         if evidence:
-            out.add(critical, [*facts, *evidence, *high_risk], conditional)
+            out.add(critical, [*facts, *evidence, *high_risk], conditional, applied)
         elif open_on:
             nodes = ([Fact("stage.lymph_nodes", case.stage.lymph_nodes)]
                      if "MISS-NODES" in open_on else [])
             out.add(critical, [*facts, *high_risk, *nodes],
-                    [*conditional, *(out.missing(m, affects=(critical,)) for m in open_on)])
+                    [*conditional, *(out.missing(m, affects=(critical,)) for m in open_on)],
+                    applied)
         else:
             shown = feature_warning if high_risk or high_risk_open else warning
             # nodes not assessed: asked, since positive nodes would make it critical
@@ -266,7 +288,7 @@ def history_and_behaviour(
                      if scope.asked else [])
             out.add(shown, [*facts, *high_risk, *nodes],
                     [*conditional, *(() if high_risk else dict.fromkeys(high_risk_open)),
-                     *(out.missing(m, affects=(shown,)) for m in scope.asked)])
+                     *(out.missing(m, affects=(shown,)) for m in scope.asked)], applied)
     fusion = case.molecular.tfe3_fusion
     if tfe3_positive and not (fusion is FusionStatus.absent or (
             fusion is FusionStatus.present and d.advanced is not False)):

@@ -19,6 +19,7 @@ from pecoma.case import (
     Metastasis,
     MetastasisSite,
     NodeStatus,
+    RemissionBy,
     Response,
     SizeUnit,
     SurgeryStatus,
@@ -39,8 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
-    "NOT_REMOVED", "Derived",
-    "advanced_question", "derive", "gross_tumour_left", "gross_tumour_question",
+    "NOT_REMOVED", "Derived", "PrimaryBed",
+    "advanced_question", "bed_after_clearance", "derive", "gross_tumour_left",
+    "gross_tumour_question",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text",
@@ -869,6 +871,48 @@ def margin_facts(case: Case) -> list[Fact]:
     if case.surgery.completion is not None:
         return [Fact("surgery.margin", case.surgery.margin), margin_fact_of(case)]
     return [margin_fact_of(case)]
+
+
+class PrimaryBed(NamedTuple):
+    """What the resection of the primary may have left at its bed, for a patient recorded
+    free of disease since (:func:`bed_after_clearance`, I27)."""
+
+    #: The margin facts with their history, and the day the patient was free of disease
+    #: (after an R2 margin, and how).
+    facts: tuple[Fact, ...]
+    #: The question the reading waits on (the margin not recorded; after an R2 margin,
+    #: the resection that removed the tumour left), or ``None``.
+    asked: str | None
+
+
+def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
+    """A patient recorded free of disease (I8) after a resection of the primary not shown
+    clear: free of disease is seen on imaging, which cannot show microscopic tumour gone
+    from the primary's bed, so the margin stays a fact of the reasoning (I27). A margin
+    positive (R1) or uncertain as recorded; a margin not recorded (the primary's, or that
+    of a completing resection), asked (:func:`gross_tumour_question`); gross tumour left
+    (R2, the case refuses the patient free of disease on the day of that operation), with
+    the day free of disease and how: removed since by an operation, or by means not
+    recorded, whether a completing resection removed it and with what margin is asked
+    (``MISS-RESIDUAL-REMOVAL``); cleared by systemic or other treatment, there is no
+    margin to ask. ``None`` when the patient is not free of disease, no resection of the
+    primary is recorded as performed, or the resections left an R0 margin."""
+    free = case.free_of_disease
+    surgery = case.surgery
+    if d.free_since is None or free is None or surgery.status is not _PERFORMED:
+        return None
+    completion = surgery.completion
+    margin = surgery.margin if completion is None else completion.margin
+    if margin is Margin.R0:
+        return None
+    facts = (*margin_facts(case), Fact("free_of_disease.since", free.since.isoformat()))
+    if margin in _MICROSCOPIC:
+        return PrimaryBed(facts, None)
+    if margin is Margin.unknown:
+        return PrimaryBed(facts, gross_tumour_question(case, d))
+    removed_how = free.by in (RemissionBy.surgery, RemissionBy.unknown)
+    return PrimaryBed((*facts, Fact("free_of_disease.by", free.by)),
+                      "MISS-RESIDUAL-REMOVAL" if removed_how else None)
 
 
 #: Completing-resection margins that say the gross tumour was removed.

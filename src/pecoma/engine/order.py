@@ -44,9 +44,11 @@ LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METAST
 #: after the metastases were found left the patient free of disease (I21: surgery and
 #: systemic treatment wait on it together).
 _SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS | {"MISS-FREE-AFTER-OPERATION"}
-#: Postoperative considerations: S11, and S10 after a local recurrence (I23).
+#: Postoperative considerations: S11, S10 after a local recurrence (I23), and S10 beside
+#: S11 for the primary of disease that is not localized (I27).
 _POSTOPERATIVE = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION",
-                            "REC-ADJ-RADIOTHERAPY-RECURRENCE"})
+                            "REC-ADJ-RADIOTHERAPY-RECURRENCE", "REC-ADJ-RADIOTHERAPY",
+                            "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION"})
 _STEP_OF_SECTION = {"risk": 1, "localized": 1, "adjuvant": 1, "advanced": 2}
 
 

@@ -41,6 +41,7 @@ from pecoma.engine.facts import (
     NOT_REMOVED,
     Derived,
     advanced_question,
+    bed_after_clearance,
     gross_tumour_left,
     gross_tumour_question,
     margin_fact_of,
@@ -56,6 +57,9 @@ from pecoma.settings import EngineSettings
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
 
 _INCOMPLETE = (Margin.R1, Margin.R2)
+#: Margins after which what may be left is microscopic (R1; uncertain, a doubt between R0
+#: and R1).
+_MICROSCOPIC = (Margin.R1, Margin.uncertain)
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -310,8 +314,9 @@ def adjuvant(
     if untimed_lines:
         s11 = [*s11, *untimed_lines]
         conditions.append(out.missing("MISS-LINE-AFTER-OPERATION", affects=s11_affects))
+    s11_record, s11_facts = "REC-ADJ-NODES-METS", s11
     if shown and postoperative:
-        out.add("REC-ADJ-NODES-METS-GIVEN", [*s11, *postoperative], conditions)
+        s11_record, s11_facts = "REC-ADJ-NODES-METS-GIVEN", [*s11, *postoperative]
     elif shown and gross_left:
         if status is DiseaseStatus.localized and resectable is YesNo.unknown:
             # the residue may be beyond surgery: then it is locally advanced disease (I6)
@@ -319,7 +324,7 @@ def adjuvant(
             conditions.append(out.missing("MISS-RESIDUAL-RESECTABLE", affects=s11_affects))
         elif resection_open or removal_open:
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
-        out.add(s11_id, [*s11, *margin_facts(case)], conditions)
+        s11_record, s11_facts = s11_id, [*s11, *margin_facts(case)]
     elif shown and (operated or to_operate):
         if gross is YesNo.unknown:
             s11.extend(margin_facts(case))
@@ -330,17 +335,17 @@ def adjuvant(
         elif primary_open:
             s11.append(Fact("stage.resectable", "unknown"))
             conditions.append(out.missing("MISS-PRIMARY-RESECTABLE", affects=s11_affects))
-        out.add("REC-ADJ-NODES-METS", s11, conditions)
     elif shown:  # the surgery status is unknown
         if resection_open or removal_open:
             s11.append(Fact("stage.resectable", "unknown"))
             conditions.append(out.missing("MISS-RESECTABLE", affects=s11_affects))
-        ask = out.missing("MISS-SURGERY-STATUS", affects=s11_affects)
-        out.add(
-            "REC-ADJ-NODES-METS",
-            [*s11, Fact("surgery.status", "unknown")],
-            [*conditions, ask],
-        )
+        conditions.append(out.missing("MISS-SURGERY-STATUS", affects=s11_affects))
+        s11_facts = [*s11, Fact("surgery.status", "unknown")]
+    if shown:
+        out.add(s11_record, s11_facts, conditions)
+        if status is not DiseaseStatus.localized:
+            # S10 beside it, on the primary's site and margins (I27)
+            _primary_radiotherapy(case, d, s, out, conditions, gross_left)
     if (
         (not shown or timing_unknown)
         and not considered
@@ -376,6 +381,37 @@ def adjuvant(
                     [*(timing_unknown if shown else ()),
                      *operation_planned_while_free(out, case,
                                                    ("REC-NO-ADJUVANT-AFTER-RELAPSE",))])
+
+
+def _primary_radiotherapy(case: Case, d: Derived, s: EngineSettings, out: Collector,
+                          conditions: list[str], gross_left: bool) -> None:
+    """S10 for the primary beside S11 where the disease is not localized (nodes or
+    metastases at presentation, S11 shown for the operation that removes the disease):
+    its radiotherapy consideration rests on the primary's site and margins, as it does
+    for localized disease, and follows the same operation, so it is shown with S11's
+    conditions (I27). The margin ground: positive (R1) or uncertain; gross tumour left
+    (R2), completing the resection first; a margin not recorded, on S11's question; for a
+    patient free of disease since, what the resection may have left at the primary's bed
+    (:func:`bed_after_clearance`), provisional on its question when it is the only
+    ground. Not shown where S11 is not (a relapse after the primary's treatment, disease
+    beyond surgery, metastases cleared without an operation)."""
+    site = case.tumour.primary_site
+    facts = [Fact("tumour.primary_site", site)] if site in s.high_risk_sites else []
+    margin: list[Fact] = []
+    asked: list[str] = []
+    if case.surgery.status is SurgeryStatus.performed:
+        bed = bed_after_clearance(case, d)
+        if bed is not None:
+            margin = list(bed.facts)
+            asked = [out.missing(bed.asked)] if bed.asked is not None else []
+        elif (gross_left or case.surgery.final_margin in _MICROSCOPIC
+              or gross_tumour_left(case) is YesNo.unknown):
+            margin = margin_facts(case)
+    if not facts and not margin:
+        return
+    record = ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION" if gross_left
+              else "REC-ADJ-RADIOTHERAPY")
+    out.add(record, [*facts, *margin], [*conditions, *(() if facts else asked)], ("I27",))
 
 
 _RT_RECURRENCE = "REC-ADJ-RADIOTHERAPY-RECURRENCE"
