@@ -205,13 +205,24 @@ class TestTheWarningIsForTheGuidelinesDrugs:
                            "display": "sirolimus 2 MG/ML Topical Gel"}]}
         assert call(client, None, gel) == []
 
-    @pytest.mark.parametrize(("text", "name"), [("Sirolimus 0.2% topical gel", "sirolimus"),
-                                                ("Everolimus 1% cream", "everolimus")])
-    def test_an_mtor_inhibitor_called_topical_in_free_text_only_is_checked(
+    @pytest.mark.parametrize("text", ["Sirolimus 0.2% topical gel", "Everolimus 1% cream"])
+    def test_a_topical_product_named_in_free_text_is_the_coded_one(
+            self, client: TestClient, text: str) -> None:
+        """A product whose own name says where it acts ("topical gel", "cream") reads as
+        the same product coded (above): applied where it acts, no systemic product, so no
+        card beside a list not read. (A list read naming the drug still rules it out:
+        test_a_read_allergy_ruling_it_out_is_still_critical.)"""
+        assert call(client, None, {"text": text}) == []
+
+    @pytest.mark.parametrize(("text", "name"), [
+        ("Everolimus 10 mg tablet daily; emollient cream to rash", "everolimus"),
+        ("Sirolimus 2 mg daily (barrier cream to mouth ulcers)", "sirolimus"),
+    ])
+    def test_a_cream_mentioned_in_passing_leaves_the_systemic_drug(
             self, client: TestClient, text: str, name: str) -> None:
-        """Words of free text alone do not make a product topical (a real everolimus line
-        mentioning a barrier cream had been dropped as one): such a draft is read as the
-        systemic drug, the safer reading, and gets the warning beside a list not read."""
+        """A cream named in passing beside the drug does not make the draft topical (a
+        real everolimus line mentioning a barrier cream had been dropped as one): the
+        systemic drug, the safer reading, gets the warning beside a list not read."""
         cards = call(client, None, {"text": text})
         assert summaries(cards) == [f"[warning] Draft order of {name} {NOT_AVAILABLE}"]
 

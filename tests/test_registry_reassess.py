@@ -83,8 +83,11 @@ class TestReassess:
         # visit is due at 3 months (S18) instead of 4 (I3, low risk)
         assert (p1.risk_before, p1.risk_after) == ("low", "high")
         assert (p1.due_before, p1.due_after) == (dt.date(2025, 5, 10), dt.date(2025, 4, 10))
+        # and, high risk after resection of localized disease, the guideline's silence on
+        # adjuvant systemic treatment (I28)
         assert p1.added == ("FU-CHEST-CT", "FU-HIGH-INTENSIVE", "FU-HIGH-SIX-MONTHLY",
-                            "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "RISK-HIGH", "RISK-SIZE")
+                            "FU-HIGH-YEARLY", "FU-MRI-PRIMARY", "REC-NO-ADJUVANT-LOCALIZED",
+                            "RISK-HIGH", "RISK-SIZE")
         # the low-risk schedule with its examinations (I12)
         assert p1.removed == ("FU-LOW-CHEST-CT", "FU-LOW-LESS-INTENSIVE", "FU-LOW-MRI-PRIMARY",
                               "RISK-LOW", "SUPP-FU-LOW-SCHEDULE")
