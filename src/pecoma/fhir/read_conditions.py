@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -1483,29 +1483,29 @@ def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader) -> dt.
 def _free_contradicted(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
     """A free-of-disease Observation is not read when a statement of the disease's
     presence is dated after its day, or cannot be placed against it
-    (:func:`pecoma.fhir.present_again.explicit_free_contradicted`): the disease is taken
-    as present, the safer reading, and the note says why."""
-    where = r.sources.get("free_of_disease")
-    if where is None:
-        return
-    since = dt.date.fromisoformat(r.data["free_of_disease"]["since"])
-    again = explicit_free_contradicted(since, where, observations, r)
-    if again is not None:
-        del r.data["free_of_disease"], r.sources["free_of_disease"]
-        r.present_again, said = again
-        r.notes.append(said)
+    (:func:`pecoma.fhir.present_again.explicit_free_contradicted`)."""
+    _free_not_read(r, lambda since, where: explicit_free_contradicted(
+        since, where, observations, r))
 
 
 def _free_beside_active(r: Reader, active: list[tuple[str, Mapping[str, Any], str]]) -> None:
     """A free-of-disease Observation is not read beside a metastasis of the PEComa read as
     active (present now, whenever it was found:
-    :func:`pecoma.fhir.present_again.active_metastases_contradict`): the disease is taken
-    as present, the safer reading, and the note says why."""
+    :func:`pecoma.fhir.present_again.active_metastases_contradict`)."""
+    _free_not_read(r, lambda since, where: active_metastases_contradict(
+        since, where, active, r))
+
+
+def _free_not_read(r: Reader,
+                   contradiction: Callable[[dt.date, str], tuple[str, str] | None]) -> None:
+    """Set aside the free-of-disease Observation read, if any, when ``contradiction``
+    (given its day and where it is) finds what says the disease is present: the disease
+    is then taken as present, the safer reading, and the note says why."""
     where = r.sources.get("free_of_disease")
     if where is None:
         return
     since = dt.date.fromisoformat(r.data["free_of_disease"]["since"])
-    again = active_metastases_contradict(since, where, active, r)
+    again = contradiction(since, where)
     if again is not None:
         del r.data["free_of_disease"], r.sources["free_of_disease"]
         r.present_again, said = again
