@@ -131,6 +131,22 @@ def test_report_expires_and_token_is_not_stored(repo: Repository) -> None:
     assert s.report(token) is None
 
 
+def test_report_and_card_text_kept_as_written(repo: Repository) -> None:
+    """A report and a card summary outside ASCII (a size '≥ 5 cm', the middle dot of the
+    report's lists, a name with accents, a quote and a backslash) are read back as they
+    were written: on PostgreSQL they go to the server as the JSON bytes orjson writes."""
+    s = store(repo, Clock())
+    token = s.new_token()
+    text = "# Report\n\n- tumour ≥ 5 cm · Müller-Lüdenscheidt \"R1\" \\ 10⁹/L\n"
+    written = CardRecord(uuid=card(2).uuid, service="pecoma-patient-view",
+                         hook_instance="h", indicator="info", summary="risk ≥ high · é",
+                         record_ids=("RISK-HIGH",), knowledge_version="1.0")
+    s.issue([written], [(token, text)])
+    assert s.report(token) == text
+    kept = s.card(written.uuid)
+    assert kept is not None and kept.summary == "risk ≥ high · é"
+
+
 def test_cards_and_reports_bounded_in_number(repo: Repository) -> None:
     clock = Clock()
     s = store(repo, clock, max_cards=5, max_reports=2, prune_every=1)

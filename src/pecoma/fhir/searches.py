@@ -268,6 +268,8 @@ def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
 def _caveats(bundle: Mapping[str, Any]) -> list[str]:
     """The issues of :func:`caveat_issues` of a Bundle's outcomes, and of the Bundles its
     entries hold."""
+    if _only_resources(bundle):
+        return []
     return [*(issue for _at, res in _outcomes(bundle) for issue in caveat_issues(res)),
             *(issue for _at, nested in nested_bundles(bundle) for issue in _caveats(nested))]
 
@@ -448,15 +450,46 @@ def _outcomes(bundle: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
 def outcome_issues(bundle: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     """``(where, issues)`` of each OperationOutcome of a Bundle's entries
     (:func:`_outcomes`) saying the search failed or left things out."""
-    return [(at, said) for at, res in _outcomes(bundle) if (said := failed_issues(res))]
+    return _failing(_outcomes(bundle))
+
+
+def _failing(outcomes: list[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, list[str]]]:
+    return [(at, said) for at, res in outcomes if (said := failed_issues(res))]
 
 
 def unreadable_outcomes(bundle: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(where, why)`` of each OperationOutcome of a Bundle's entries whose issues
     cannot be read (:func:`unreadable_outcome`): whether it says the search failed
     cannot be told, so the Bundle is not taken as the whole result."""
-    return [(at, why) for at, res in _outcomes(bundle)
-            if (why := unreadable_outcome(res)) is not None]
+    return _unreadable(_outcomes(bundle))
+
+
+def _unreadable(outcomes: list[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, str]]:
+    return [(at, why) for at, res in outcomes if (why := unreadable_outcome(res)) is not None]
+
+
+#: The resources an entry may hold that a search result says something of itself by
+#: (an outcome, a Bundle answering a search of a batch).
+_LOOKED_AT: Final = ("OperationOutcome", "Bundle")
+
+
+def _only_resources(bundle: Mapping[str, Any]) -> bool:
+    """Whether every entry of a Bundle holds a resource of the record and nothing more
+    to look at: no OperationOutcome, no Bundle, no ``response`` (nearly every Bundle an
+    EHR sends). Such a Bundle has no entry of :func:`unusable_entry`,
+    :func:`failed_requests`, :func:`_outcomes` or
+    :func:`pecoma.fhir.entries.nested_bundles`: one look instead of one for each."""
+    entries = bundle.get("entry")
+    if entries is None:
+        return True
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if not (isinstance(res, dict) and isinstance(kind := res.get("resourceType"), str)
+                and kind not in _LOOKED_AT and "response" not in entry):
+            return False
+    return True
 
 
 def failed_requests(bundle: Mapping[str, Any]) -> list[str]:
@@ -625,19 +658,21 @@ def incomplete(bundle: Mapping[str, Any],
     label = withheld_label(bundle)
     if label is not None:
         reasons.append(f"the Bundle is {label}")
-    unusable = unusable_entry(bundle)
+    plain = _only_resources(bundle)  # no entry to look at one by one below
+    unusable = None if plain else unusable_entry(bundle)
     if unusable is not None:
         reasons.append(unusable)
-    requests = failed_requests(bundle)
+    requests = [] if plain else failed_requests(bundle)
     if requests:
         reasons.append(f"a request answered in it failed ({'; '.join(requests[:2])}"
                        + (f"; and {len(requests) - 2} more" if len(requests) > 2 else "")
                        + "): what it would have returned is unknown")
-    failed = outcome_issues(bundle)
+    outcomes = [] if plain else _outcomes(bundle)
+    failed = _failing(outcomes)
     if failed:
         reasons.append("the search failed or left entries out (OperationOutcome in the "
                        f"Bundle: {'; '.join(failed[0][1][:3])})")
-    unread = unreadable_outcomes(bundle)
+    unread = _unreadable(outcomes)
     if unread:
         reasons.append(f"an OperationOutcome in the Bundle ({unread[0][0]}) "
                        f"cannot be read ({unread[0][1]}): whether the search failed or "
@@ -655,12 +690,11 @@ def incomplete(bundle: Mapping[str, Any],
         reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
                        "entries were left out")
     # the Bundle's own caveat; one of a Bundle it holds is said with that Bundle's reasons
-    said = (_caveat_said([issue for _at, res in _outcomes(bundle)
-                          for issue in caveat_issues(res)])
+    said = (_caveat_said([issue for _at, res in outcomes for issue in caveat_issues(res)])
             if set(searched or ()) & set(CAVEAT_TYPES) else None)
     if said is not None:
         reasons.append(said)
-    for at, nested in nested_bundles(bundle):
+    for at, nested in [] if plain else nested_bundles(bundle):
         why = incomplete(nested, searched)
         if why is not None:
             kind = nested.get("type")

@@ -180,10 +180,18 @@ def issuer_key(issuer: str | None) -> str | None:
     return None if issuer is None else _digest("issuer", issuer)
 
 
-def _json_rows(rows: list[dict[str, Any]]) -> str:
-    """Rows as a JSON array for ``json_populate_recordset`` (times as UTC instants)."""
-    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC).decode()
+def _json_rows(rows: list[dict[str, Any]]) -> Any:
+    """Rows as a JSON array for ``json_populate_recordset`` (times as UTC instants), given
+    to psycopg as the UTF-8 bytes orjson writes: as text they were decoded here and
+    encoded again by the driver, character by character (a report of some 20 kB in each
+    answer)."""
+    from psycopg.types.json import Json
 
+    return Json(rows, dumps=_rows_json)
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps(rows, option=orjson.OPT_NAIVE_UTC)
 
 
 class CdsStore:

@@ -60,7 +60,7 @@ from pecoma.fhir.client import (
     ServerNotAllowed,
     TooManyPages,
 )
-from pecoma.fhir.entries import walk
+from pecoma.fhir.entries import Held, walk
 from pecoma.fhir.medications import may_have_been_given, resolver_for, unheld_medications
 from pecoma.fhir.reading import modifier_urls, same_resource
 from pecoma.fhir.subjects import ThePatient, the_patient, unattributed_parts
@@ -135,12 +135,15 @@ _SEARCHED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def no_data_reason(value: Any, key: str | None = None) -> str | None:
+def no_data_reason(value: Any, key: str | None = None,
+                   resources: list[dict[str, Any]] | None = None) -> str | None:
     """Why a prefetch value carries no data, or ``None`` when it does (a Bundle that is
     not the whole result of its search, or one that holds an entry with no resource:
     :mod:`pecoma.fhir.searches`; with ``key``, only the resources of the type its query
     searches for count as its matches); with ``key``, also a value that holds none of
-    the resources its query searches for but others (it answers another query)."""
+    the resources its query searches for but others (it answers another query).
+    ``resources``: the value's resources (:func:`resources_of`), when the caller has
+    them already."""
     if value is None:
         return "the EHR sent no data for it (prefetch null or absent)"
     if not isinstance(value, dict):
@@ -162,11 +165,13 @@ def no_data_reason(value: Any, key: str | None = None) -> str | None:
             return f"the EHR's answer is not known to be the whole result: {why}"
     if key in _SEARCHED:
         wanted, included = _SEARCHED[key]
-        why = searches.foreign(resources_of(value), wanted, included)
+        if resources is None:
+            resources = resources_of(value)
+        why = searches.foreign(resources, wanted, included)
         if why is not None:
             return f"the EHR's answer is not the result of its query: {why}"
         if "?" not in PREFETCH[key] and not any(
-                res.get("resourceType") == wanted for res in resources_of(value)):
+                res.get("resourceType") == wanted for res in resources):
             # a read (Patient/{{context.patientId}}) answered by nothing of the kind (an
             # empty searchset: a proxy turning a 404 into an empty search) did not read
             # the resource: not read, as a read answered 404 is, never 'nothing recorded'
@@ -195,15 +200,26 @@ def _a_resource(value: Any) -> bool:
         value["resourceType"] not in ("OperationOutcome", "Bundle"))
 
 
-def _labelled(key: str, value: Any) -> list[tuple[str, str | None, dict[str, Any]]]:
+def _walked(key: str, value: Any) -> list[Held]:
+    """The entries of a prefetch value that is a Bundle, each named where the EHR sent it
+    (``prefetch.<key>.entry[i]``, ``prefetch.<key>.entry[i].resource.entry[j]`` for one
+    in a Bundle an entry holds, as the FHIR reader reads it:
+    :func:`pecoma.fhir.entries.walk`); none for any other value."""
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        return walk(value, f"prefetch.{key}")
+    return []
+
+
+def _labelled(key: str, value: Any, walked: list[Held] | None = None,
+              ) -> list[tuple[str, str | None, dict[str, Any]]]:
     """The resources of a prefetch value (:func:`resources_of`), each with where the EHR
-    sent it (``prefetch.<key>.entry[i]``, ``prefetch.<key>.entry[i].resource.entry[j]``
-    for one in a Bundle an entry holds, as the FHIR reader reads it:
-    :func:`pecoma.fhir.entries.walk`; or ``prefetch.<key>`` for a resource alone) and the
-    fullUrl it came with (``None``: none)."""
+    sent it (:func:`_walked`; ``prefetch.<key>`` for a resource alone) and the fullUrl it
+    came with (``None``: none). ``walked``: the value's :func:`_walked` entries, when the
+    caller has them already."""
     if isinstance(value, dict) and value.get("resourceType") == "Bundle":
         return [(held.where, held.full_url, held.resource)
-                for held in walk(value, f"prefetch.{key}") if _a_resource(held.resource)]
+                for held in (_walked(key, value) if walked is None else walked)
+                if _a_resource(held.resource)]
     return [(f"prefetch.{key}", None, value)] if _a_resource(value) else []
 
 
@@ -230,11 +246,14 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
     # allergies, every entry
     aside: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
     wanted: list[str] = []
+    walked: dict[str, list[Held]] = {}  # each prefetch Bundle's entries, walked once
     for key in PREFETCH:
         value = req.prefetch.get(key)
-        reason = no_data_reason(value, key)
+        walked[key] = _walked(key, value)
+        labelled = _labelled(key, value, walked[key])
+        reason = no_data_reason(value, key, [res for _where, _url, res in labelled])
         if reason is None:
-            parts[key] = _labelled(key, value)
+            parts[key] = labelled
         else:
             record.unknown[key] = reason
             wanted.append(key)
@@ -242,10 +261,9 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
                 # the entries an allergy search holds still rule drugs out when the
                 # search is not whole (as the FHIR reader reads an incomplete bundle):
                 # the part stays unknown, so they clear nothing
-                aside[key] = _labelled(key, value)
+                aside[key] = labelled
             else:
-                aside[key] = [held for held in _labelled(key, value)
-                              if _elsewhere(key, held[2])]
+                aside[key] = [held for held in labelled if _elsewhere(key, held[2])]
     if wanted and req.fhir_server:
         try:
             client = svc.fhir_client(req.fhir_server, req.access_token,
@@ -274,9 +292,9 @@ async def gather_record(req: HookRequest, svc: CdsService, deadline: float) -> R
         _add(record, parts.get(key, []))
         _add(record, aside.get(key, []))
         if key in parts and key not in record.fetched:
-            _keep_entry_modifiers(record, req.prefetch.get(key))
+            _keep_entry_modifiers(record, walked[key])
         elif aside.get(key):
-            _keep_entry_modifiers(record, req.prefetch.get(key),
+            _keep_entry_modifiers(record, walked[key],
                                   {id(res) for _w, _u, res in aside[key]})
     return record
 
@@ -288,15 +306,15 @@ def _elsewhere(key: str, res: dict[str, Any]) -> bool:
     return res.get("resourceType") not in (wanted, *included)
 
 
-def _keep_entry_modifiers(record: Record, value: Any, only: set[int] | None = None) -> None:
-    """Keep the modifierExtensions a prefetch Bundle's entries carry, with the resource
-    kept for each (:attr:`Record.entry_modifiers`): the FHIR reader reads them on the
-    entry as it does in a bundle given to ``pecoma fhir to-case``. ``only``: the
-    identities of the resources whose entries count (those read from a Bundle that is
-    no answer to its query), else every entry's."""
-    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
-        return
-    for held in walk(value):
+def _keep_entry_modifiers(record: Record, walked: list[Held],
+                          only: set[int] | None = None) -> None:
+    """Keep the modifierExtensions a prefetch Bundle's entries carry (``walked``: its
+    :func:`_walked` entries), with the resource kept for each
+    (:attr:`Record.entry_modifiers`): the FHIR reader reads them on the entry as it does
+    in a bundle given to ``pecoma fhir to-case``. ``only``: the identities of the
+    resources whose entries count (those read from a Bundle that is no answer to its
+    query), else every entry's."""
+    for held in walked:
         # the modifiers of the entry and of those holding its Bundle
         said, res = list(held.modifiers), held.resource
         if not (said and isinstance(res, dict) and _a_resource(res)) or (
