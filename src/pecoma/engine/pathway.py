@@ -591,16 +591,6 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     progressed = d.progressed_on_mtor
     given = d.mtor_progression_unknown
     if_not_progressed: list[str] = []
-    # anthracycline lines, one progressed on and one not, in an order the record does not
-    # tell: none is read as the latest (the treatment is not taken as past) and the order
-    # is asked (the order of mTOR-inhibitor lines never decides: after progression on
-    # any of them the guideline is silent)
-    unordered = [(i, t) for i, t in enumerate(case.systemic.therapies)
-                 if t in d.lines_order_unknown]
-    if unordered:
-        if_not_progressed.append(out.missing("MISS-LINE-ORDER",
-                                             affects=("REC-ANTHRACYCLINE",)))
-        mtor_facts += [f for i, t in unordered for f in _line_facts(i, t)]
     if given is not None:
         # An mTOR inhibitor already recorded: whether the disease progressed on it decides
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
@@ -652,7 +642,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                                             "SUPP-AFTER-MTOR"), facts)
         # a later mTOR-inhibitor line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I19)
-        under_way = _mtor_after_progression_facts(case, progressed)
+        under_way = _after_progression_facts(case, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
         out.add("REC-NO-NEXT-LINE", [*facts, *under_way], [*base, *still],
                 ("I15", "I19") if under_way else ())
@@ -674,7 +664,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                    ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
         conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
-        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
+        # a later anthracycline line recorded as not progressed does not undo the
+        # silence: it is named beside it, the treatment under way (I15, I19), as for an
+        # mTOR inhibitor
+        under_way = _after_progression_facts(case, chemo)
+        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*facts, *under_way], conditions,
+                tuple(dict.fromkeys((*applied, *(("I15", "I19") if under_way else ())))))
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate, or one the class of
         # an intolerance not judged may hold (withheld meanwhile): never proposed (I15)
@@ -1120,44 +1115,62 @@ AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 REGIMEN_PAST = "derived.regimen_past"
 
 
-def _mtor_after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
-    """The mTOR-inhibitor lines recorded as not progressed besides the line the disease
-    progressed on (``progressed``: another mTOR inhibitor switched to, or the same drug
-    again), as facts, with the derived fact saying what they are beside the guideline's
-    silence; empty when there is none. The guideline names mTOR inhibitors as the first
-    line and no line after progression on them (S12, S13, S28): another one after it is
-    outside the guideline, the class taken as one (I15), and no longer S12's treatment of
-    choice. A line on which the disease is controlled is the treatment under way; whether
-    to continue it is the sarcoma team's decision (I19). nab-Sirolimus is not proposed
-    after progression on any mTOR inhibitor (its trial, AMPECT, enrolled patients never
-    given one)."""
-    mtor = [t for t in case.systemic.therapies if t.agent.is_mtor_inhibitor]
-    groups = lines_in_order(mtor)
+def _after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
+    """The lines of the class of ``progressed`` (the mTOR inhibitors, or the
+    anthracycline-based lines) recorded as not progressed besides the line the disease
+    progressed on (another drug of the class switched to, or the same drug again), as
+    facts, with the derived fact saying what they are beside the guideline's silence;
+    empty when there is none. The guideline names mTOR inhibitors as the first line, and
+    anthracycline-based chemotherapy as the first line when they cannot be used, and no
+    line after progression on either (S12-S14, S28): another line of the class after it
+    is outside the guideline, the class taken as one (I15; for the anthracyclines, a
+    second course of the class, I26), and no longer its first line. A line on which the
+    disease is controlled is the treatment under way; whether to continue it is the
+    sarcoma team's decision (I19). nab-Sirolimus is not proposed after progression on any
+    mTOR inhibitor (its trial, AMPECT, enrolled patients never given one)."""
+    mtor = progressed.agent.is_mtor_inhibitor
+
+    def of_class(t: TherapyLine) -> bool:
+        return t.agent.is_mtor_inhibitor if mtor else t.agent.is_anthracycline_based
+
+    lines = [t for t in case.systemic.therapies if of_class(t)]
+    groups = lines_in_order(lines)
     # a line the record shows given before the progression is past, not under way
     before = ([] if groups is None else
               [t for g in groups[:next(k for k, g in enumerate(groups) if progressed in g)]
                for t in g])
     later = [(i, t) for i, t in enumerate(case.systemic.therapies)
-             if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
+             if of_class(t) and t.progressed is YesNo.no
              and not progressed_on(t) and t is not progressed and t not in before]
     if not later:
         return []
     names = _agent_names(t.agent for _i, t in later)
     failed = _agent_names([progressed.agent])
+    if mtor:
+        kind, first, choice = "mTOR inhibitors", "the first line", "treatment of choice"
+        class_said, after = "(the class taken as one, I15)", " nab-Sirolimus is not proposed"
+    else:
+        kind = "anthracycline-based chemotherapy"
+        first = "the first line where mTOR inhibitors cannot be used"
+        choice = "first line"
+        class_said = ("(the class taken as one, I15: a second anthracycline course, "
+                      "resistance possibly shared and the cumulative dose adding up, I26)")
+        after = ""
+    line_word = "an mTOR-inhibitor line" if mtor else "an anthracycline line"
     return [*(f for i, t in later for f in _line_facts(i, t)),
-            Fact(MTOR_AFTER_PROGRESSION,
+            Fact(MTOR_AFTER_PROGRESSION if mtor else ANTHRACYCLINE_AFTER_PROGRESSION,
                  f"the disease is recorded as not progressing on {names}, and as having "
-                 f"progressed on {failed}: "
-                 "the guideline names mTOR inhibitors as the first line and no line after "
-                 "progression on one, so another mTOR-inhibitor line after it is outside "
-                 "the guideline, not its treatment of choice (the class taken as one, I15). "
-                 "If that line came after the progression and the disease is controlled on "
-                 "it, it is the treatment under way; whether to continue it is the sarcoma "
-                 "team's decision (I19). nab-Sirolimus is not proposed")]
+                 f"progressed on {failed}: the guideline names {kind} as {first} and no "
+                 f"line after progression on it, so {line_word} after it is outside the "
+                 f"guideline, not its {choice} {class_said}. If that line came after "
+                 "the progression and the disease is controlled on it, it is the "
+                 "treatment under way; whether to continue it is the sarcoma team's "
+                 f"decision (I19).{after}")]
 
 
-#: The path of the derived fact of :func:`_mtor_after_progression_facts`.
+#: The paths of the derived fact of :func:`_after_progression_facts`, for each class.
 MTOR_AFTER_PROGRESSION = "derived.mtor_after_progression"
+ANTHRACYCLINE_AFTER_PROGRESSION = "derived.anthracycline_after_progression"
 
 
 def _earlier_mtor_outcome_asked(case: Case, d: Derived,
@@ -1170,8 +1183,7 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
     recurred during it), as conditions of SUPP-NAB-SIROLIMUS; ``([], [])`` when none."""
     doubt = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if t.agent.is_mtor_inhibitor and t.progressed is YesNo.unknown
-             and not progressed_on(t) and t is not d.mtor_progression_unknown
-             and t not in d.lines_order_unknown]
+             and not progressed_on(t) and t is not d.mtor_progression_unknown]
     if not doubt:
         return [], []
     asked = list(dict.fromkeys(out.missing(

@@ -152,8 +152,6 @@ APPLIES_WHEN: dict[str, str] = {
     "missing fact (provisional on it, I25), whose first systemic line is not an mTOR "
     "inhibitor (conventional chemotherapy, pazopanib, another agent) while mTOR inhibitors "
     "are neither unavailable nor contraindicated.",
-    "ALERT-ANTHRACYCLINE-CLASS": "A draft order (CDS Hooks order-select) of an "
-    "anthracycline beside an intolerance recorded to the other one (I15).",
     "ALERT-DRUG-INTOLERANCE": "A draft order (CDS Hooks order-select), or an order planned "
     "in the record and not given yet (patient-view), of a drug the patient's allergy list "
     "rules out, or of a drug pecoma cannot identify while the list rules drugs out, or "

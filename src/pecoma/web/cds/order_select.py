@@ -60,11 +60,9 @@ from pecoma.case import (
     Case,
     TherapyLine,
     TherapySetting,
-    other_anthracyclines_not_tolerated,
 )
 from pecoma.engine import assess
-from pecoma.engine.collect import template_of
-from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.engine.model import Assessment, Fact
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.allergies import CATCH_ALL
@@ -92,6 +90,7 @@ from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import (
     DrugSafety,
+    class_meanwhile_words,
     drug_name,
     guideline_drug,
     intolerance_item,
@@ -877,12 +876,7 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None and (id(draft), why) not in said:
             said.add((id(draft), why))
-            _intolerance(answer, draft, agent, drugs, why)
-        elif why is None and (id(draft), "anthracycline") not in said:
-            others = other_anthracyclines_not_tolerated(agent, safety.intolerances)
-            if others:
-                said.add((id(draft), "anthracycline"))
-                _other_anthracycline(answer, draft, agent, drugs, others)
+            _intolerance(answer, draft, agent, drugs, why, safety)
     for draft, word, agent, drugs in possibly:
         why = safety.ruled_out(agent, drugs)
         if why is not None:
@@ -928,44 +922,27 @@ def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, age
     )
 
 
-def _other_anthracycline(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                         drugs: frozenset[str], others: list[Agent]) -> None:
-    """A warning for a draft of an anthracycline beside an intolerance recorded to the
-    other one (or a regimen holding it): whether that intolerance is of the class is not
-    recorded (I15), as the assessment's provisional item says."""
-    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
-        else "the draft order"
-    name = drug_name(agent, drugs)
-    listed = ", ".join(a.value.replace("_", " with ") for a in others)
-    k = load_knowledge()
-    item = Item.of(template_of(k, "ALERT-ANTHRACYCLINE-CLASS"),
-                   (Fact("draft order", name), Fact("recorded as not tolerated", listed)),
-                   ())
-    answer.card(
-        summary=(f"Draft order of {name}: another anthracycline ({listed}) is recorded as "
-                 "not tolerated"),
-        indicator="warning", version=k.version,
-        detail=(f"{ident} orders {name}, an anthracycline; the record lists an allergy or "
-                f"intolerance to {listed}.\n\n" + md_item(item)),
-        record_ids=(item.id,), topic=item,
-    )
-
-
 def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                 drugs: frozenset[str], why: str) -> None:
+                 drugs: frozenset[str], why: str, safety: DrugSafety) -> None:
     """A critical card for a draft of a drug the patient's allergy list rules out (``why``:
-    the agent itself, a drug it holds or names, or any mTOR inhibitor after an
-    intolerance of one)."""
+    the agent itself, a drug it holds or names, or any drug of its class, an mTOR
+    inhibitor or an anthracycline, after an intolerance of another one: one rule for both
+    classes, :meth:`DrugSafety.class_out`). The class ruled out only for want of the
+    team's judgement is the same critical card, as the assessment withholds the drug
+    meanwhile (I15); it says so, and what recording that judgement changes."""
     # the id is the EHR's: it must not spell Markdown on the card
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = drug_name(agent, drugs)
+    meanwhile = (" " + class_meanwhile_words(agent)
+                 if why == safety.class_why(agent) and safety.class_meanwhile(agent)
+                 else "")
     ruled_out_card(
         answer, order="draft order", name=name, why=why,
         summary=f"Draft order of {name}: {why}",
-        detail=(f"{ident} orders {name}; {why}. Check the record before ordering: pecoma "
-                "never proposes a drug a recorded intolerance or contraindication rules "
-                "out."))
+        detail=(f"{ident} orders {name}; {why}.{meanwhile} Check the record before "
+                "ordering: pecoma never proposes a drug a recorded intolerance or "
+                "contraindication rules out."))
 
 
 def _not_checked(answer: Answer, drafts: list[Checked], possibly: list[Possibly],
