@@ -13,8 +13,8 @@ the row the user filled. A blank row is offered only where the disease status ne
 JavaScript by posting the form to ``/form``, which shows it again with every value kept and
 one more row).
 
-What people type is read as they write it (:mod:`pecoma.web.form_input`). "None of the
-four worrisome features" (:data:`~pecoma.web.form_layout.NONE_OF_FOUR`) sets the four
+What people type is read as they write it (:mod:`pecoma.web.form_input`). "None of these
+histology features" (:data:`~pecoma.web.form_layout.NONE_OF_FOUR`) sets the four
 histological features left unknown to absent; a feature explicitly set to present is never
 overwritten: the form says that the two contradict each other. A form shown again keeps the
 four as entered and the box ticked, so unticking it undoes it.
@@ -135,7 +135,7 @@ def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssu
 
 
 def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
-    """Apply "none of the four worrisome features": each of the four left unknown becomes
+    """Apply "none of these histology features": each of the four left unknown becomes
     absent; one set to present stays present and the contradiction is reported."""
     ticked = values.get(NONE_OF_FOUR, "")
     if ticked not in ("", "yes"):
@@ -152,7 +152,7 @@ def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
                 FieldIssue(
                     name,
                     state,
-                    "is present, but “None of the four worrisome features” is ticked: untick "
+                    "is present, but “None of these histology features” is ticked: untick "
                     "that box, or change this feature",
                 )
             )
