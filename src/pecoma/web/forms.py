@@ -50,7 +50,6 @@ from pecoma.case import (
     parse_case,
     settings_not_chosen,
 )
-from pecoma.engine.assess import check_dates
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.numbers import ambiguous_separator, number_text
@@ -418,10 +417,11 @@ def _leave_out(data: dict[str, Any], path: str) -> None:
 
 
 def _checked_apart(
-    data: dict[str, Any], first: list[FieldIssue]
+    data: dict[str, Any], first: list[FieldIssue], on_date: dt.date | None
 ) -> tuple[Case | None, list[FieldIssue]]:
     """The case without the facts ``first`` refused, and the further problems found in
-    it (contradictions among the facts that could be read)."""
+    it (contradictions among the facts that could be read, and those dated after
+    ``on_date``)."""
     data = copy.deepcopy(data)
     reported = {i.path for i in first}
     found: list[FieldIssue] = []
@@ -430,7 +430,7 @@ def _checked_apart(
         for issue in pending:
             _leave_out(data, issue.path)
         try:
-            return parse_case(data, source="form"), found
+            return parse_case(data, source="form", on_date=on_date), found
         except InputError as exc:
             pending = list(exc.issues)
         found += [i for i in pending if i.path not in reported]
@@ -479,24 +479,20 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     not_chosen = settings_not_chosen(data)
     issues += not_chosen
     case: Case | None = None
+    on = result.on_date
     try:
-        case = parse_case(data, source="form")
+        # the dates against the evaluation date are checked with the rest, in one pass
+        case = parse_case(data, source="form", on_date=on)
     except InputError as exc:
         # a setting left blank is refused as such, not as the default it would be read as
         blank = {i.path for i in not_chosen}
         refused = list(exc.issues)
         issues += [i for i in refused if i.path not in blank]
-        apart, further = _checked_apart(data, refused)
+        apart, further = _checked_apart(data, refused, on)
         issues += further
         checkable = apart
     else:
         checkable = case
-    on = result.on_date
-    if on is not None and checkable is not None:
-        try:
-            check_dates(checkable, on)
-        except InputError as exc:
-            issues += exc.issues
     if on is not None:
         try:
             parse_imaging(
