@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Contradictions",
+    "after_evaluation_date",
     "contradictions",
     "dated_facts",
     "relapse_after_free_of_disease",
@@ -776,4 +777,20 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     if case.free_of_disease is not None:
         out.append(("free_of_disease.since", case.free_of_disease.since))
     return out
+
+
+def after_evaluation_date(case: Case, on_date: dt.date) -> list[FieldIssue]:
+    """An issue for each fact of ``case`` dated after the evaluation date ``on_date`` (it
+    cannot have happened yet). The one check of the case's dates against the evaluation
+    date: the engine makes it, and parsing makes it beside the case's other checks when
+    the date is known (:func:`pecoma.case.parse_case`), so both are reported at once."""
+    latest = case.latest_date
+    if latest is None or latest <= on_date:
+        return []
+    return [
+        FieldIssue(path, day.isoformat(), f"must not be after the evaluation date "
+                   f"({on_date.isoformat()})")
+        for path, day in dated_facts(case)
+        if day > on_date
+    ]
 

@@ -10,9 +10,17 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
-from pecoma.case.coherence import Contradictions, contradictions
+from pecoma.case.coherence import Contradictions, after_evaluation_date, contradictions
 from pecoma.case.values import (
     ANTHRACYCLINES,
     MTOR_AGENTS,
@@ -737,6 +745,10 @@ class FreeOfDisease(_Model):
     )
 
 
+#: The key of the validation context holding the evaluation date (see parse_case).
+ON_DATE = "on_date"
+
+
 class Case(_Model):
     """One patient's PEComa, as a multidisciplinary team would summarise it."""
 
@@ -846,8 +858,13 @@ class Case(_Model):
         return max(known) if known else None
 
     @model_validator(mode="after")
-    def _coherent(self) -> Case:
+    def _coherent(self, info: ValidationInfo) -> Case:
         issues = list(contradictions(self))
+        # With the evaluation date given (parse_case's on_date), the facts dated after it
+        # are reported with the contradictions, in the same pass.
+        on_date = info.context.get(ON_DATE) if isinstance(info.context, dict) else None
+        if isinstance(on_date, dt.date):
+            issues += after_evaluation_date(self, on_date)
         if issues:
             raise Contradictions(issues)
         return self

@@ -88,8 +88,11 @@ def read_text(path: Path, what: str) -> str:
         fail(f"cannot read {what} file {path}: {exc.strerror}", EXIT_FILE)
 
 
-def read_case(path: Path) -> Case:
-    return parse_case_json(read_text(path, "case"), source=f"case in {path.name}")
+def read_case(path: Path, on_date: dt.date | None = None) -> Case:
+    """The case of a file; with ``on_date`` (the evaluation date) the facts dated after it
+    are refused with the case's other problems, in one pass."""
+    return parse_case_json(read_text(path, "case"), source=f"case in {path.name}",
+                           on_date=on_date)
 
 
 def read_imaging(
