@@ -566,22 +566,6 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # S14 speaks of a first line: after other lines for advanced disease its option is
     # said as a later one, those lines named (I19)
     earlier = _earlier_lines(case)
-    unsure: list[str] = []
-    if not mtor_blocked:
-        if avail is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-AVAILABLE",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE")
-                )
-            )
-        if contra is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-CONTRAINDICATED",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE"),
-                )
-            )
     # anthracycline-based lines already recorded: where the advice names anthracycline
     # chemotherapy it is not a treatment still to try, and the items say so
     anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -725,6 +709,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 (*(("I15",) if sister or unnamed else applied),
                  *(("I19",) if earlier else ()), *_scope_applied(scope)))
     else:
+        unsure = _mtor_use_asked(out, case, ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS",
+                                              "REC-ANTHRACYCLINE"))
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
         # tolerated: the class stays the advice, the drug not tolerated is named as
@@ -881,12 +867,30 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 *other_first,
                 *_scope_facts(scope),
             ],
-            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+            [*_mtor_use_asked(out, case, ("ALERT-CHEMO-BEFORE-MTOR",)), *order_asked,
+             *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
              *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
             (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
              *_scope_applied(scope)),
         )
+
+
+def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
+    """Whether an mTOR inhibitor is available and whether it is contraindicated, each
+    asked where it is not recorded, as conditions of the items ``affects`` names: those
+    an answer ruling the mTOR inhibitors out would change (the first-line mTOR advice
+    and S14's option in its place; the alert that a first line of another drug came
+    while one was possible). Asked only with such an item: after progression on an mTOR
+    inhibitor the guideline is silent whatever the answers, and nothing is asked for it.
+    Called only while neither rules the mTOR inhibitors out."""
+    sysm = case.systemic
+    asked: list[str] = []
+    if sysm.mtor_inhibitor_available is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-AVAILABLE", affects=affects))
+    if sysm.mtor_contraindication is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-CONTRAINDICATED", affects=affects))
+    return asked
 
 
 #: Said of systemic treatment of advanced disease when the tumour does not count as
