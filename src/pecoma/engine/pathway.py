@@ -49,6 +49,7 @@ from pecoma.engine.facts import (
     operation_planned_while_free,
     progressed_on,
     removal_asked,
+    work_up_fact,
 )
 from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
@@ -211,6 +212,10 @@ def adjuvant(
     for i, timing in enumerate(d.timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
+        elif timing is Timing.unknown and i in d.work_up and d.anchor is not None:
+            # found shortly after the operation: maybe by its staging, present at
+            # presentation (I29)
+            untimed.append(work_up_fact(i, case.stage.metastases[i], d.anchor))
         elif timing is Timing.unknown:
             untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
@@ -287,15 +292,12 @@ def adjuvant(
     considered = relapse_cleared or cleared_without_operation or relapsed
     if considered or beyond_surgery:
         s11, untimed = [], []
-    if not s11 and untimed:
-        s11 = untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
-        timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
-    elif s11 and untimed:
+    if untimed:
         # a metastasis of unknown timing may be a relapse after the primary's treatment,
-        # which would put S11 in the past, present or cleared alike
+        # which would put S11 in the past, present or cleared alike; or it may have been
+        # there at presentation: S11 is shown, provisional on the timing
         s11 += untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+        timing_unknown += [out.missing(q, affects=s11_affects) for q in _timing_asked(d)]
         timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
@@ -342,7 +344,8 @@ def adjuvant(
         conditions.append(out.missing("MISS-SURGERY-STATUS", affects=s11_affects))
         s11_facts = [*s11, Fact("surgery.status", "unknown")]
     if shown:
-        out.add(s11_record, s11_facts, conditions)
+        out.add(s11_record, s11_facts, conditions,
+                ("I29",) if untimed and d.work_up else ())
         if status is not DiseaseStatus.localized:
             # S10 beside it, on the primary's site and margins (I27)
             _primary_radiotherapy(case, d, s, out, conditions, gross_left)
@@ -363,8 +366,8 @@ def adjuvant(
             # relapse, and no operation for S11 to follow
             # with a metastasis of unknown timing, "present at presentation" is itself
             # unsure (a relapse would be I8's case): the item waits on the timing
-            unsure = ([out.missing("MISS-METASTASIS-TIMING",
-                                   affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))]
+            unsure = ([out.missing(q, affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))
+                       for q in _timing_asked(d)]
                       if Timing.unknown in d.timings else [])
             # an operation recorded as planned may yet be the one S11 follows
             unsure += operation_planned_while_free(out, case,
@@ -1422,7 +1425,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         facts.append(Fact("derived.lung_metastases", "synchronous"))
         failed = True
     else:
-        pending.append(("MISS-METASTASIS-TIMING", affects))
+        pending += [(q, affects) for q in _timing_asked(d)]
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
     # a margin not recorded decides the interval unless the team states one (more than
@@ -1541,6 +1544,18 @@ _INTERVAL_AFTER_RELAPSE = Fact(
     "unknown: the metastases were found at more than one presentation, so it runs to the "
     "present ones from the last curative treatment before them, perhaps the earlier "
     "relapse's, which the dates do not give (I5)")
+
+
+def _timing_asked(d: Derived) -> tuple[str, ...]:
+    """The questions on the timing of the metastases whose timing is unknown: for one
+    found shortly after the end of the primary's curative treatment, whether it was
+    present at presentation (its timing to record, I29); for any other, when it was
+    found (I7)."""
+    unknown = [i for i, t in enumerate(d.timings) if t is Timing.unknown]
+    return (*(("MISS-METASTASIS-EARLY-TIMING",) if any(i in d.work_up for i in unknown)
+              else ()),
+            *(("MISS-METASTASIS-TIMING",) if any(i not in d.work_up for i in unknown)
+              else ()))
 
 
 def _end_asked(d: Derived) -> tuple[str, ...]:
