@@ -20,7 +20,12 @@ from pydantic import (
     model_validator,
 )
 
-from pecoma.case.coherence import Contradictions, after_evaluation_date, contradictions
+from pecoma.case.coherence import (
+    WORK_UP_MONTHS,
+    Contradictions,
+    after_evaluation_date,
+    contradictions,
+)
 from pecoma.case.values import (
     ANTHRACYCLINES,
     MTOR_AGENTS,
@@ -96,12 +101,6 @@ _CM = SizeUnit.cm
 _PERFORMED = SurgeryStatus.performed
 _LUNG = MetastasisSite.lung
 
-#: Metastases found less than this many months after the first one found are of one
-#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
-#: confirms it): no relapse can have been found, treated, and followed by the scan that
-#: found the later ones in between, the first scan after a treatment coming some 3 months
-#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
-WORK_UP_MONTHS = 3
 
 
 def _not_bool(value: Any) -> Any:
@@ -279,7 +278,9 @@ class Metastasis(_Model):
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
-        "primary treatment are known",
+        "primary treatment are known, except for a metastasis found less than 3 months "
+        "after that end (before the first surveillance scan): it may have been present at "
+        "presentation, so the stated timing decides, asked when not stated (I29)",
     )
 
     @model_validator(mode="after")

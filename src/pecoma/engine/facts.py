@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
+    WORK_UP_MONTHS,
     Agent,
     Case,
     DiseaseStatus,
@@ -41,11 +42,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "derive", "gross_tumour_left",
+    "advanced_question", "bed_after_clearance", "derive", "found_in_work_up",
+    "gross_tumour_left",
     "gross_tumour_question",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "size_text",
+    "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
 ]
 
 
@@ -138,6 +140,12 @@ class Derived(NamedTuple):
     #: S16's interval runs to the present ones from the last curative treatment before
     #: them, which the primary's dates do not give (I5). Empty otherwise.
     earlier_presentation: tuple[Fact, ...] = ()
+    #: The metastases (by index) found after the end of the primary's curative treatment
+    #: but less than :data:`WORK_UP_MONTHS` after it, their timing not stated: each may
+    #: have been found by the staging work-up after the operation, present at
+    #: presentation, or be an early relapse; their timing is unknown and asked (I29),
+    #: each with the fact saying so (:func:`work_up_fact`).
+    work_up: tuple[int, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -233,11 +241,42 @@ _ADVANCED_FACT = {
 }
 
 
+def found_in_work_up(met: Metastasis, anchor: dt.date | None) -> bool:
+    """Whether ``met`` was found after the end of the primary's curative treatment
+    (``anchor``) but less than :data:`WORK_UP_MONTHS` after it (I29): before the first
+    surveillance scan (some 3 months after the end of treatment, S18), so found by a
+    staging or restaging scan that may show disease present at presentation as well as an
+    early relapse. Only an exact day found says so."""
+    day = met.detected_on
+    return (day is not None and anchor is not None and day > anchor
+            and not reached_months(anchor, day, WORK_UP_MONTHS))
+
+
+def work_up_fact(i: int, met: Metastasis, anchor: dt.date) -> Fact:
+    """The timing of a metastasis found within the work-up window after the end of
+    curative treatment, its timing not stated (:func:`found_in_work_up`, I29)."""
+    assert met.detected_on is not None
+    days = (met.detected_on - anchor).days
+    return Fact(f"derived.metastases[{i}].timing",
+                f"unknown: found {met.detected_on.isoformat()}, {days} day"
+                f"{'s' if days > 1 else ''} after the end of the primary's curative "
+                f"treatment ({anchor.isoformat()}), before the first surveillance scan: it "
+                "may have been present at presentation, found by the staging after the "
+                "operation, or be an early relapse (I29)")
+
+
 def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
             untreated: bool, stated_dfi: float | None, alone: bool,
             not_before: dt.date | None = None) -> Timing:
     if met.detected_on and anchor:
-        return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+        if met.detected_on <= anchor:
+            return _SYNCHRONOUS
+        if found_in_work_up(met, anchor):
+            # found before the first surveillance scan: present at presentation or an
+            # early relapse, the dates do not tell; the stated timing decides, else it is
+            # unknown and asked (I29)
+            return met.timing
+        return _METACHRONOUS
     if met.detected_on is None and met.timing is not _UNKNOWN_TIMING:
         # a stated timing is never set aside for the day it was recorded (the case's
         # checks refuse one that day contradicts)
@@ -448,6 +487,8 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         earlier_facts,
         listed_facts,
         tuple(_found_fact(i, mets[i]) for i in presentations) if presentations else (),
+        tuple(i for i, (m, t) in enumerate(zip(mets, timings, strict=True))
+              if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
     )
 
 

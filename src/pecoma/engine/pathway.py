@@ -49,6 +49,7 @@ from pecoma.engine.facts import (
     operation_planned_while_free,
     progressed_on,
     removal_asked,
+    work_up_fact,
 )
 from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
@@ -211,6 +212,10 @@ def adjuvant(
     for i, timing in enumerate(d.timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
+        elif timing is Timing.unknown and i in d.work_up and d.anchor is not None:
+            # found shortly after the operation: maybe by its staging, present at
+            # presentation (I29)
+            untimed.append(work_up_fact(i, case.stage.metastases[i], d.anchor))
         elif timing is Timing.unknown:
             untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
@@ -287,15 +292,12 @@ def adjuvant(
     considered = relapse_cleared or cleared_without_operation or relapsed
     if considered or beyond_surgery:
         s11, untimed = [], []
-    if not s11 and untimed:
-        s11 = untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
-        timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
-    elif s11 and untimed:
+    if untimed:
         # a metastasis of unknown timing may be a relapse after the primary's treatment,
-        # which would put S11 in the past, present or cleared alike
+        # which would put S11 in the past, present or cleared alike; or it may have been
+        # there at presentation: S11 is shown, provisional on the timing
         s11 += untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+        timing_unknown += [out.missing(q, affects=s11_affects) for q in _timing_asked(d)]
         timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
@@ -342,7 +344,8 @@ def adjuvant(
         conditions.append(out.missing("MISS-SURGERY-STATUS", affects=s11_affects))
         s11_facts = [*s11, Fact("surgery.status", "unknown")]
     if shown:
-        out.add(s11_record, s11_facts, conditions)
+        out.add(s11_record, s11_facts, conditions,
+                ("I29",) if untimed and d.work_up else ())
         if status is not DiseaseStatus.localized:
             # S10 beside it, on the primary's site and margins (I27)
             _primary_radiotherapy(case, d, s, out, conditions, gross_left)
@@ -363,8 +366,8 @@ def adjuvant(
             # relapse, and no operation for S11 to follow
             # with a metastasis of unknown timing, "present at presentation" is itself
             # unsure (a relapse would be I8's case): the item waits on the timing
-            unsure = ([out.missing("MISS-METASTASIS-TIMING",
-                                   affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))]
+            unsure = ([out.missing(q, affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))
+                       for q in _timing_asked(d)]
                       if Timing.unknown in d.timings else [])
             # an operation recorded as planned may yet be the one S11 follows
             unsure += operation_planned_while_free(out, case,
@@ -566,22 +569,6 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # S14 speaks of a first line: after other lines for advanced disease its option is
     # said as a later one, those lines named (I19)
     earlier = _earlier_lines(case)
-    unsure: list[str] = []
-    if not mtor_blocked:
-        if avail is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-AVAILABLE",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE")
-                )
-            )
-        if contra is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-CONTRAINDICATED",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE"),
-                )
-            )
     # anthracycline-based lines already recorded: where the advice names anthracycline
     # chemotherapy it is not a treatment still to try, and the items say so
     anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -720,6 +707,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 (*(("I15",) if sister or unnamed else applied),
                  *(("I19",) if earlier else ()), *_scope_applied(scope)))
     else:
+        unsure = _mtor_use_asked(out, case, ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS",
+                                              "REC-ANTHRACYCLINE"))
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
         # tolerated: the class stays the advice, the drug not tolerated is named as
@@ -876,12 +865,30 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 *other_first,
                 *_scope_facts(scope),
             ],
-            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+            [*_mtor_use_asked(out, case, ("ALERT-CHEMO-BEFORE-MTOR",)), *order_asked,
+             *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
              *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
             (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
              *_scope_applied(scope)),
         )
+
+
+def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
+    """Whether an mTOR inhibitor is available and whether it is contraindicated, each
+    asked where it is not recorded, as conditions of the items ``affects`` names: those
+    an answer ruling the mTOR inhibitors out would change (the first-line mTOR advice
+    and S14's option in its place; the alert that a first line of another drug came
+    while one was possible). Asked only with such an item: after progression on an mTOR
+    inhibitor the guideline is silent whatever the answers, and nothing is asked for it.
+    Called only while neither rules the mTOR inhibitors out."""
+    sysm = case.systemic
+    asked: list[str] = []
+    if sysm.mtor_inhibitor_available is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-AVAILABLE", affects=affects))
+    if sysm.mtor_contraindication is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-CONTRAINDICATED", affects=affects))
+    return asked
 
 
 #: Said of systemic treatment of advanced disease when the tumour does not count as
@@ -1430,7 +1437,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         facts.append(Fact("derived.lung_metastases", "synchronous"))
         failed = True
     else:
-        pending.append(("MISS-METASTASIS-TIMING", affects))
+        pending += [(q, affects) for q in _timing_asked(d)]
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
     # a margin not recorded decides the interval unless the team states one (more than
@@ -1549,6 +1556,18 @@ _INTERVAL_AFTER_RELAPSE = Fact(
     "unknown: the metastases were found at more than one presentation, so it runs to the "
     "present ones from the last curative treatment before them, perhaps the earlier "
     "relapse's, which the dates do not give (I5)")
+
+
+def _timing_asked(d: Derived) -> tuple[str, ...]:
+    """The questions on the timing of the metastases whose timing is unknown: for one
+    found shortly after the end of the primary's curative treatment, whether it was
+    present at presentation (its timing to record, I29); for any other, when it was
+    found (I7)."""
+    unknown = [i for i, t in enumerate(d.timings) if t is Timing.unknown]
+    return (*(("MISS-METASTASIS-EARLY-TIMING",) if any(i in d.work_up for i in unknown)
+              else ()),
+            *(("MISS-METASTASIS-TIMING",) if any(i not in d.work_up for i in unknown)
+              else ()))
 
 
 def _end_asked(d: Derived) -> tuple[str, ...]:
