@@ -81,6 +81,9 @@ class Planned:
     drugs: frozenset[str] = frozenset()
     #: Given now but on hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
+    #: Possibly given now: its status is ``unknown``, started, no end by the day read for
+    #: (:attr:`pecoma.fhir.medications.Now.unsure`): read as given now, the safer reading.
+    unsure: bool = False
     #: A topical product applied where it acts (a sirolimus gel:
     #: :func:`pecoma.fhir.medications.not_systemic`): checked against the allergy list as
     #: any order is, but no order in place of a systemic treatment.

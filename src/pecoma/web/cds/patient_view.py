@@ -302,7 +302,9 @@ async def read_record(
 
 def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
     """A critical card for each order in the record, planned and not given yet, given now
-    (an order under way, not ended) or on hold (it may be resumed at any time), of a drug
+    (an order under way, not ended; a dispense whose supply covers the day; a course of
+    administrations given up to it), possibly given now (status ``unknown``, started, no
+    end) or on hold (it may be resumed at any time), of a drug
     the allergy list rules out: the check order-select makes on a draft, made on an order
     already written (a sirolimus order starting next week, running since last month, or
     held, beside a sirolimus allergy)."""
@@ -317,6 +319,11 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
                 f"{md_text(str(order))}; {why}. An order on hold may be resumed at any time: "
                 "review it against the allergy list now: cancel it, or record why it may "
                 "resume.")
+        elif given_now and order.unsure:
+            said, detail = "possibly given now", (
+                f"{md_text(str(order))}; {why}. It is taken as given now meanwhile (the "
+                "safer reading). Review that order against the allergy list now: stop it, "
+                "or record that it ended or why it goes on.")
         elif given_now:
             said, detail = "given now", (
                 f"{md_text(str(order))}; {why}. Review that order against the allergy list "
