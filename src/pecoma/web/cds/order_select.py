@@ -1153,7 +1153,16 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                if res.get("resourceType") == "MedicationRequest" and _gives(res)
                and (id(res) in chosen or res.get("status") == "draft")]
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
-    by_url = _full_urls(req.context["draftOrders"])
+    # one resolver for drafts and record alike: a reference names an entry by its
+    # fullUrl, the prefetch's (a Medication an EHR includes under its absolute URL) as
+    # the draftOrders Bundle's (FHIR R4 Bundle, resolving references); a fullUrl sent
+    # with two different resources is refused when the record is read
+    by_url: dict[str, Mapping[str, Any]] = {}
+    for value in req.prefetch.values():
+        for url, res in entries_of(value):
+            if url is not None:
+                by_url.setdefault(url, res)
+    by_url.update(_full_urls(req.context["draftOrders"]))
     servers = [req.fhir_server] if req.fhir_server else []
     resolve = resolver_for(held, by_url, servers)
     deadline = svc.fhir_deadline()
