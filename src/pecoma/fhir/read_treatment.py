@@ -1698,6 +1698,10 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
                           "correct the case too" if local is not None else ""))
         return
     mtor = agent.is_mtor_inhibitor
+    # a possible intolerance: what it would rule out is checked on a draft order (the
+    # CDS services warn that the draft could not be checked against it)
+    r.unclear_stops.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
+                                        reason.shown))
     r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "
                    f"was not tolerated ({line}); check it"
                    + (": an intolerance of it rules out every mTOR inhibitor unless another "

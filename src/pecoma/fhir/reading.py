@@ -281,6 +281,8 @@ class Reader:
     running: list[Planned] = field(default_factory=list)
     #: Medication records whose statusReason says their drug was not tolerated.
     not_tolerated: list[NotTolerated] = field(default_factory=list)
+    #: Medication records whose statusReason pecoma cannot tell is an intolerance or not.
+    unclear_stops: list[NotTolerated] = field(default_factory=list)
 
     #: Facts the record holds but in a value pecoma cannot read (a size '9.5 x 6 cm',
     #: necrosis as valueInteger 1): each fact's path, with where and why (``why``). Found,

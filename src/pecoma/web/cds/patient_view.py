@@ -290,7 +290,8 @@ async def read_record(
     safety = drug_safety([*mine, *problems], unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
-                         bc.not_tolerated if bc else (), bc.running if bc else ())
+                         bc.not_tolerated if bc else (), bc.running if bc else (),
+                         bc.unclear_stops if bc else ())
     if bc is not None and bc.vital_status_unknown is not None:
         # whether the patient has died is unknown: said on every card, nothing proposed
         record.unknown[VITAL_STATUS] = bc.vital_status_unknown
