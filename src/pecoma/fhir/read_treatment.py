@@ -1376,10 +1376,37 @@ NAME_NOT_IDENTIFIED: Final = ("which pecoma does not identify: no agent of the g
                               "and nothing marks it as an anticancer drug")
 
 
+def _administered(records: list[tuple[str, dict[str, Any]]], r: Reader
+                  ) -> dict[str, list[dt.date] | None]:
+    """The days of the administrations given (``completed``, on one day by the day read
+    for) of each drug, for whether a course of them is given now
+    (:func:`pecoma.fhir.medications.now_given`): by record, the days of the drug's
+    other administrations given for the latest of them (the first of those of one day),
+    ``None`` for the others (the latest stands for the course)."""
+    by_drug: dict[tuple[Agent, frozenset[str]], list[tuple[dt.date, str]]] = {}
+    for where, med in records:
+        agent = _agent(med, r) if med.get("resourceType") == "MedicationAdministration" \
+            else None
+        day = meds.started_on(med)
+        if agent is None or day is None or med.get("status") != "completed" or (
+                r.on is not None and day > r.on):
+            continue
+        drugs = meds.drugs_of(med, r.resolve) if agent in CATCH_ALL else frozenset()
+        by_drug.setdefault((agent, drugs), []).append((day, where))
+    out: dict[str, list[dt.date] | None] = {}
+    for doses in by_drug.values():
+        latest = max(doses, key=lambda x: x[0])
+        for _day, where in doses:
+            out[where] = None
+        out[latest[1]] = [day for day, where in doses if where != latest[1]]
+    return out
+
+
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
     undated: set[str] = set()  # begun before the diagnosis: read without their start
+    courses = _administered(records, r)
     for where, med in records:
         agent = _agent(med, r)
         why = meds.unreadable_medication(med, r.resolve) if agent is None else None
@@ -1488,14 +1515,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
                                          drugs, topical=topical))
             continue
-        if meds.given_now(med, r.on):
+        now = meds.now_given(med, r.on, courses.get(where, ()))
+        if now is not None:
+            held = now.held
             since = f" since {start.written}" if start is not None else ""
-            until = f", not ended by {r.on}" if r.on is not None else ""
-            held = med.get("status") == "on-hold"
-            r.running.append(Planned(where, agent, ("on hold, it may be resumed at any time"
-                                                    if held else "given now")
-                                     + f" (status '{med.get('status')}'{since}{until})",
-                                     drugs, held=held, topical=topical))
+            r.running.append(Planned(where, agent, now.how, drugs, held=held,
+                                     topical=topical, unsure=now.unsure))
             if held and not topical:
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
                                f"'on-hold'{since}): read as a line given and not ended; "
@@ -1673,6 +1698,10 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
                           "correct the case too" if local is not None else ""))
         return
     mtor = agent.is_mtor_inhibitor
+    # a possible intolerance: what it would rule out is checked on a draft order (the
+    # CDS services warn that the draft could not be checked against it)
+    r.unclear_stops.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
+                                        reason.shown))
     r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "
                    f"was not tolerated ({line}); check it"
                    + (": an intolerance of it rules out every mTOR inhibitor unless another "

@@ -169,6 +169,12 @@ class BundleCase:
     #: an intolerance of that drug, read with the allergy list
     #: (:func:`pecoma.fhir.allergies.read_allergies`).
     not_tolerated: tuple[NotTolerated, ...] = ()
+    #: Medication records whose ``statusReason`` pecoma cannot tell is an intolerance or
+    #: not ("mouth ulcers, could not continue"; :attr:`pecoma.fhir.medications.StopReason.unclear`):
+    #: each a possible intolerance of its drug, noted and asked; a draft order of a drug it
+    #: would rule out were it one cannot be checked against it (the CDS order-select
+    #: warning).
+    unclear_stops: tuple[NotTolerated, ...] = ()
     #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
     #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
     #: part of a bundle that says it is not the whole result of its search. What they
@@ -866,6 +872,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         planned=tuple(r.planned),
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),
+        unclear_stops=tuple(r.unclear_stops),
         unread=unread,
         unreadable=unreadable,
         deceased=deceased,

@@ -81,6 +81,9 @@ class Planned:
     drugs: frozenset[str] = frozenset()
     #: Given now but on hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
+    #: Possibly given now: its status is ``unknown``, started, no end by the day read for
+    #: (:attr:`pecoma.fhir.medications.Now.unsure`): read as given now, the safer reading.
+    unsure: bool = False
     #: A topical product applied where it acts (a sirolimus gel:
     #: :func:`pecoma.fhir.medications.not_systemic`): checked against the allergy list as
     #: any order is, but no order in place of a systemic treatment.
@@ -278,6 +281,8 @@ class Reader:
     running: list[Planned] = field(default_factory=list)
     #: Medication records whose statusReason says their drug was not tolerated.
     not_tolerated: list[NotTolerated] = field(default_factory=list)
+    #: Medication records whose statusReason pecoma cannot tell is an intolerance or not.
+    unclear_stops: list[NotTolerated] = field(default_factory=list)
 
     #: Facts the record holds but in a value pecoma cannot read (a size '9.5 x 6 cm',
     #: necrosis as valueInteger 1): each fact's path, with where and why (``why``). Found,

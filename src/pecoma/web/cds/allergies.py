@@ -124,6 +124,20 @@ class DrugSafety:
     #: card, the warning of a draft that may be such a drug); the warnings that a check
     #: could not be made are for a PEComa patient's orders.
     pecoma_unknown: bool = False
+    #: The medication records whose ``statusReason`` pecoma cannot tell is an
+    #: intolerance or not (:attr:`pecoma.fhir.reader.BundleCase.unclear_stops`), each with
+    #: what the list would allow were it one (the same check, that record read as an
+    #: intolerance of its drug): :meth:`unjudged`.
+    unclear: tuple[tuple[NotTolerated, DrugSafety], ...] = ()
+
+    def unjudged(self, agent: Agent, drugs: frozenset[str] = frozenset()
+                 ) -> list[tuple[NotTolerated, str]]:
+        """The records stopped for a reason pecoma cannot judge (:attr:`unclear`) that
+        would rule out ``agent`` (an order of it naming ``drugs``) were the reason an
+        intolerance, each with why it would (:meth:`ruled_out`): a draft of it cannot be
+        checked against them. Unknown is not absent."""
+        return [(stop, why) for stop, would in self.unclear
+                if (why := would.ruled_out(agent, drugs)) is not None]
 
     def class_out(self, agent: Agent) -> bool:
         """Whether the drugs the list names rule out every drug of ``agent``'s class (the
@@ -236,7 +250,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 therapies: Sequence[TherapyLine] = (),
                 entry_modifiers: Mapping[int, str] | None = None,
                 not_tolerated: Iterable[NotTolerated] = (),
-                running: Iterable[Planned] = ()) -> DrugSafety:
+                running: Iterable[Planned] = (),
+                unclear: Iterable[NotTolerated] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources, and of the
     Conditions among ``allergies`` naming an allergy or adverse reaction to a drug
     (:func:`pecoma.fhir.allergies.condition_intolerance`: the problem list; ``unreadable``:
@@ -250,13 +265,21 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     ``not_tolerated``: the medication records whose statusReason says their drug was not
     tolerated (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each ruling its drug
     out as an allergy entry naming it does; ``running``: the medications given now
-    (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are.
+    (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are;
+    ``unclear``: the medication records whose statusReason pecoma cannot tell is an
+    intolerance or not (:attr:`pecoma.fhir.reader.BundleCase.unclear_stops`), each read
+    by this same check as if it were one (:attr:`DrugSafety.unclear`).
 
     An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
     makes the list unreadable, with why, as the FHIR reader makes that part of the record
     not read in full. What the entries read rule out still rules it out when the list is
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
+    allergies, not_tolerated = list(allergies), list(not_tolerated)
+    would = tuple((stop, drug_safety(allergies, unreadable, history, (),
+                                     mtor_contraindicated, therapies, entry_modifiers,
+                                     [*not_tolerated, stop]))
+                  for stop in unclear)
     listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
                              for res in allergies), entry_modifiers, not_tolerated)
     aside = listed.not_read_reason
@@ -270,7 +293,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
-                      running=tuple(running),
+                      running=tuple(running), unclear=would,
                       mtor_contraindicated=mtor_contraindicated,
                       mtor_tolerated=None if tolerated is None else therapies[tolerated].agent)
 

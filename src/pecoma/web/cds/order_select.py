@@ -83,7 +83,7 @@ from pecoma.fhir.medications import (
     unreadable_medication,
 )
 from pecoma.fhir.read_treatment import names_the_pecoma, order_given_for, ordered_for_no_cancer
-from pecoma.fhir.reading import conditions_named, modifier_urls, same_resource
+from pecoma.fhir.reading import NotTolerated, conditions_named, modifier_urls, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
@@ -881,6 +881,12 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None:
             _possibly_ruled_out(answer, draft, word, agent, drugs, why)
+    for draft, agent, drugs in checked:
+        stops = safety.unjudged(agent, drugs)
+        if stops and safety.ruled_out(agent, drugs) is None and (
+                id(draft), "unjudged") not in said:
+            said.add((id(draft), "unjudged"))
+            _unjudged_stops(answer, draft, agent, drugs, stops)
     if safety.pecoma_unknown:
         return  # not known to be a PEComa patient: what the entries read rule out only
     _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
@@ -918,6 +924,40 @@ def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, age
                 f"drug pecoma knows: it may be {name}, its name cut short. If it is, {why}. "
                 "Check which drug the draft orders before ordering.\n\n"
                 + md_unsettled(item)),
+        record_ids=(item.id,), topic=item,
+    )
+
+
+def _unjudged_stops(answer: Answer, order: Mapping[str, Any], agent: Agent,
+                    drugs: frozenset[str], stops: list[tuple[NotTolerated, str]]) -> None:
+    """A warning for a draft that medication records stopped for a reason pecoma cannot
+    judge would rule out were that reason an intolerance (``stops``:
+    :meth:`~pecoma.web.cds.allergies.DrugSafety.unjudged`, each with why it would):
+    everolimus stopped for "mouth ulcers, could not continue" beside a sirolimus draft.
+    Unknown is not absent: the draft could not be checked against them, and the card
+    names each record and its reason, never passing in silence."""
+    ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
+        else "the draft order"
+    name = drug_name(agent, drugs)
+    n, one = len(stops), len(stops) == 1
+    shown = "; ".join(
+        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, stopped or held for "
+        f"\"{md_text(stop.reason)}\"): if that was an intolerance, {why}"
+        for stop, why in stops)
+    item = intolerance_item(
+        Fact("draft order", name),
+        Fact("reasons for stopping not judged",
+             "; ".join(f"{stop.where}: {stop.reason}" for stop, _why in stops)))
+    answer.card(
+        summary=(f"Draft order of {name} could not be checked against {n} medication "
+                 f"record{'' if one else 's'} stopped for a reason pecoma cannot judge"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{ident} orders {name}. pecoma cannot tell whether the reason "
+                f"{'its' if one else 'each'} record gives says the drug was not tolerated: "
+                f"{shown}. Check {'it' if one else 'them'} before ordering; if the drug "
+                "was not tolerated, record the intolerance (an AllergyIntolerance, or a "
+                "statusReason saying so); if not, a statusReason saying why it stopped."
+                "\n\n" + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
@@ -1153,7 +1193,16 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                if res.get("resourceType") == "MedicationRequest" and _gives(res)
                and (id(res) in chosen or res.get("status") == "draft")]
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
-    by_url = _full_urls(req.context["draftOrders"])
+    # one resolver for drafts and record alike: a reference names an entry by its
+    # fullUrl, the prefetch's (a Medication an EHR includes under its absolute URL) as
+    # the draftOrders Bundle's (FHIR R4 Bundle, resolving references); a fullUrl sent
+    # with two different resources is refused when the record is read
+    by_url: dict[str, Mapping[str, Any]] = {}
+    for value in req.prefetch.values():
+        for url, res in entries_of(value):
+            if url is not None:
+                by_url.setdefault(url, res)
+    by_url.update(_full_urls(req.context["draftOrders"]))
     servers = [req.fhir_server] if req.fhir_server else []
     resolve = resolver_for(held, by_url, servers)
     deadline = svc.fhir_deadline()
