@@ -141,3 +141,40 @@ class TestAWithdrawnContainer:
         assert bc.case.histology.necrosis is Feature.present
         assert bc.sources["histology.necrosis"] == "Observation/nec"
 
+
+class TestAWithdrawnResultIsListedByItsStatus:
+    @pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+    def test_a_result_of_the_record(self, status: str) -> None:
+        """A necrosis result entered in error or cancelled: not read, listed for its
+        status (the necrosis code is recognised; the result does not stand)."""
+        nec = _necrosis_present()
+        nec["status"] = status
+        bc = case_from_bundle(_record(nec))
+        assert bc.case.histology.necrosis is Feature.unknown
+        listed = _listed(bc, "Observation/nec")
+        assert listed and WITHDRAWN[status] in listed[0], bc.not_read
+        assert "does not record" not in listed[0]
+
+    @pytest.mark.parametrize("kind", CONTAINERS)
+    @pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+    def test_a_result_held_in_a_container_that_stands(self, kind: str, status: str) -> None:
+        """A final report holding a necrosis result that is itself withdrawn: not read,
+        listed as the container's result, for its own status."""
+        nec = _necrosis_present()
+        nec["status"] = status
+        bc = case_from_bundle(_record(_container(kind, "final", nec, _mitoses(1))))
+        assert bc.case.histology.necrosis is Feature.unknown
+        assert bc.case.histology.mitoses_per_50_hpf == 1
+        listed = _listed(bc, f"{kind}/panel#nec")
+        assert listed and WITHDRAWN[status] in listed[0], bc.not_read
+        assert "does not record" not in listed[0]
+
+    @pytest.mark.parametrize("status", sorted(WITHDRAWN))
+    def test_the_panel_is_listed_by_its_status(self, status: str) -> None:
+        """The withdrawn panel itself is listed as not read for its status, never as 'a
+        code the case does not record'."""
+        bc = case_from_bundle(_record(_container("Observation", status,
+                                                 _necrosis_present())))
+        listed = _listed(bc, "Observation/panel")
+        assert listed and WITHDRAWN[status] in listed[0], bc.not_read
+        assert "does not record" not in listed[0]

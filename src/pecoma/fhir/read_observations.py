@@ -1229,9 +1229,9 @@ def live_observations(
     live = []
     for where, obs in observations:
         status = str(obs.get("status"))
-        if status == "registered":
-            r.why[where] = "no result yet (status 'registered')"
-        elif status not in _IGNORED_OBS_STATUS:
+        if status in NO_RESULT:
+            r.why[where] = NO_RESULT[status]
+        else:
             live.append((where, obs))
             if r.kinds.get(id(obs)) is not None:
                 refuse_backwards(obs.get("effectivePeriod"), where, "effectivePeriod",
