@@ -246,7 +246,8 @@ _NOT_PRESENT_WORDS: Final = re.compile(
 #: Words naming the organ of each PEComa primary site (a malignancy of that organ beside
 #: the PEComa is taken as the same tumour).
 _ORGAN_WORDS: Final = {
-    "uterus": ("uter", "endometri", "corpus", "cervi"), "broad_ligament": ("ligament", "adnex"),
+    "uterus": ("uter", "endometri", "corpus", "cervi", "womb"),
+    "broad_ligament": ("ligament", "adnex"),
     "other_gynecologic": ("ovar", "vagin", "vulv"), "kidney": ("kidney", "renal"),
     "liver": ("liver", "hepat"), "retroperitoneum": ("retroperiton",),
     "lung": ("lung", "pulmon", "bronch"), "gastrointestinal": (
