@@ -218,6 +218,10 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-MAY-BE-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
     "classification open on missing facts to a range that reaches malignant (provisional "
     "on them); never relapsed (I14).",
+    "FU-MAY-BE-MALIGNANT-NOT-RESECTED": "None of the four high-risk features so far, the "
+    "tumour not resected yet (or not recorded as resected), so a pathology classification "
+    "is open to a range that reaches malignant until the resection specimen is examined "
+    "(provisional on it); never relapsed (I6, I14).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
     "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit, when the settings plan it "
     "(interpretation I12).",

@@ -32,6 +32,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.ages import age_days
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
@@ -593,12 +594,21 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                        "resection was done; the surgery status is left unknown")
     r.put("surgery.status", status.value, f"{where}.status")
     day = day_of(_performed_on(proc))
-    if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
+    dated = status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    given = given_without_day(proc, "performed") if day is None and dated else None
+    # an age (or a range of ages) is placed by the birth date, as an onset's is: an age
+    # in days is one day; any other holds none, said with why
+    age = age_days(proc, "performed", where, r.birth, r) if given is not None else None
+    if age is not None and age.day is not None:
+        day = age.day
+        r.notes.append(f"surgery.date taken from {where}'s performed[x], given as {age}")
+    if day is not None and dated:
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
-    elif status in (SurgeryStatus.performed, SurgeryStatus.planned) and (
-            given := given_without_day(proc, "performed")) is not None:
-        r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {given}, "
-                       "which holds no day: the surgery date is unknown")
+    elif given is not None:
+        shown = given if age is None else f"{age}, which holds no single day"
+        r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {shown}"
+                       f"{', which holds no day' if age is None else ''}: the surgery date "
+                       "is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
 

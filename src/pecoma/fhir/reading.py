@@ -130,7 +130,10 @@ class Reader:
     #: Where the PEComa Condition read as the primary is (``Condition/id``).
     primary_at: str | None = None
     present_metastases: int = 0
-    history_without_end: bool = False
+    #: Each resolved metastasis whose abatement gives no single day, when none is
+    #: present: the element and value given (``None``: no abatement at all) and why it
+    #: holds no day, in words (the disease status then cannot be derived).
+    history_without_end: list[tuple[str | None, str]] = field(default_factory=list)
     #: Where the record says the disease is present again, or may be, after every
     #: metastasis resolved (a statement dated after their latest abatement, or one that
     #: cannot be placed against it: :func:`pecoma.fhir.present_again.present_again`): the
