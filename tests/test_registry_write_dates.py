@@ -1,4 +1,5 @@
-"""The date a registry entry is recorded as of: never after today.
+"""The date a registry entry is recorded as of: never after today, never before the
+patient's current case version.
 
 Every view of the registry as of a date reads the case version current then, the
 version being dated by the evaluation date it was recorded as of (``--on``, today by
@@ -6,9 +7,12 @@ default). A command that writes with an evaluation date after today (a year mist
 2030 for 2026) dated the patient's case in the future: the patient was in no worklist
 or summary of today, so a scan recorded today that found metastasis raised no critical
 alert on the list the team reads (S27, S17: a relapse returns the patient to the
-treatment pathway), and a scan dated after today could be stored. It is refused, naming
-the option, the value and today; nothing is written. A view may still look ahead (a
-worklist as of next month).
+treatment pathway), and a scan dated after today could be stored. A version recorded
+as of a day before the patient's current one changed, after the fact, the views of the
+days between (an R2 "gross tumour left" state appeared in a month where the registry
+held R0 or nothing), breaking the promise that a figure re-run for an audit gives what
+it gave. Both are refused, naming the option or the patient, the dates and what is
+allowed; nothing is written. A view may still look ahead (a worklist as of next month).
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ from typing import Any
 import pytest
 
 from pecoma.registry.columns import flatten
+from pecoma.registry.service import record_case
+from pecoma.settings import default_settings
+from pecoma.store import Repository
 
 from cli_support import CliRun, run_cli
-from registry_support import high_risk, low_risk, rows_of, write_csv
+from registry_support import db_url, high_risk, low_risk, repo, rows_of, variant, write_csv
+
+__all__ = ["db_url", "repo"]
 
 PAST = "2026-11-28"
 """The day the registry was first filled (before any machine date these tests run on)."""
@@ -160,3 +169,97 @@ class TestNotAfterToday:
         r = pecoma("registry", "record-scan", "--help")
         assert r.returncode == 0
         assert "not after today" in " ".join(r.stdout.split())
+
+
+def _r2(case: dict[str, Any]) -> dict[str, Any]:
+    """The same case with the margin corrected to R2 (gross tumour left)."""
+    return variant(case, surgery={**case["surgery"], "margin": "R2"})
+
+
+class TestNotBeforeTheCurrentVersion:
+    @pytest.mark.parametrize("mode", ["--all-or-nothing", "--good-rows"])
+    @pytest.mark.parametrize("earlier", ["2025-06-01", "2026-06-01", "2026-06-14"])
+    def test_an_import_as_of_an_earlier_day_is_refused_per_row(
+        self, tmp_path: Path, mode: str, earlier: str
+    ) -> None:
+        """PEC-0001's case recorded on 2026-06-15; a row correcting its margin to R2,
+        imported as of an earlier day, is refused naming the id, both dates and the
+        version; PEC-0003, new, is written in the good-rows mode only; the view as of
+        2026-06-10 still holds no patient (the registry held none then)."""
+        data = tmp_path / "data"
+        first = write_csv(tmp_path / "first.csv",
+                          rows_of({"PEC-0001": high_risk(), "PEC-0002": low_risk()}))
+        r = pecoma("registry", "import", str(first), "--on", "2026-06-15",
+                   "--data-dir", str(data))
+        assert r.returncode == 0, r.stderr
+        before = export(data)
+        later = write_csv(tmp_path / "later.csv",
+                          rows_of({"PEC-0001": _r2(high_risk()), "PEC-0002": low_risk(),
+                                   "PEC-0003": low_risk()}))
+        r = pecoma("registry", "import", str(later), mode, "--on", earlier,
+                   "--data-dir", str(data))
+        assert r.returncode == 3, r.stdout
+        assert "1 rejected" in r.stdout
+        assert (f"row 2, column 'registry_id': has a current case version (version 1) "
+                f"recorded on 2026-06-15, and this one would be recorded as of {earlier}"
+                in r.stderr)
+        assert "(got 'PEC-0001')" in r.stderr
+        after = export(data)
+        versions = sorted((v["registry_id"], v["version"]) for v in after["case_versions"])
+        if mode == "--all-or-nothing":
+            assert after == before
+        else:
+            assert versions == [("PEC-0001", 1), ("PEC-0002", 1), ("PEC-0003", 1)]
+        # PEC-0001 (and PEC-0002) had no version on 2026-06-10 and still have none; a
+        # patient new to the registry is recorded as of the day the import says
+        assert "PEC-0001" not in worklist(data, "--on", "2026-06-10")
+        # the same correction as of the current version's day or later is taken, and
+        # the earlier views are left as they were
+        r = pecoma("registry", "import", str(later), "--on", "2026-06-15",
+                   "--data-dir", str(data))
+        assert r.returncode == 0, r.stderr
+        assert "PEC-0001" not in worklist(data, "--on", "2026-06-10")
+        assert worklist(data, "--on", "2026-06-15")["PEC-0001"]["status"] == "not_drawn"
+
+    @pytest.mark.parametrize("earlier", ["2026-06-01", "2026-06-14"])
+    def test_add_case_as_of_an_earlier_day_is_refused(
+        self, tmp_path: Path, earlier: str
+    ) -> None:
+        data = tmp_path / "data"
+        first = write_csv(tmp_path / "first.csv", rows_of({"PEC-0001": high_risk()}))
+        r = pecoma("registry", "import", str(first), "--on", "2026-06-15",
+                   "--data-dir", str(data))
+        assert r.returncode == 0, r.stderr
+        before = export(data)
+        case = tmp_path / "case.json"
+        case.write_text(json.dumps(_r2(high_risk())), encoding="utf-8")
+        r = pecoma("registry", "add-case", "PEC-0001", str(case), "--on", earlier,
+                   "--data-dir", str(data))
+        assert r.returncode == 3
+        text = " ".join(r.stderr.split())
+        assert (f"'registry_id' has a current case version (version 1) recorded on "
+                f"2026-06-15, and this one would be recorded as of {earlier}") in text
+        assert "Record it as of 2026-06-15 or later" in text
+        assert export(data) == before
+        r = pecoma("registry", "add-case", "PEC-0001", str(case), "--on", "2026-06-15",
+                   "--data-dir", str(data))
+        assert r.returncode == 0, r.stderr
+        assert "case version 2 recorded" in r.stdout
+
+    def test_the_rule_holds_for_every_writer_of_a_case(self, repo: Repository) -> None:
+        """The library's writer (the web form's save uses it, as of the server's date):
+        the same rule, nothing written; the same case again as of an earlier day changes
+        nothing and is not refused (no version is written)."""
+        from pecoma.errors import InputError
+
+        def add(case: dict[str, Any], on: str) -> Any:
+            return record_case(repo, "P-1", case, on_date=dt.date.fromisoformat(on),
+                               settings=default_settings(), actor="registrar",
+                               source="test")
+
+        add(high_risk(), "2026-06-15")
+        with pytest.raises(InputError) as caught:
+            add(_r2(high_risk()), "2026-06-01")
+        assert [i.path for i in caught.value.issues] == ["registry_id"]
+        assert add(high_risk(), "2026-06-01").unchanged == 1
+        assert add(_r2(high_risk()), "2026-06-15").new_versions == 1
