@@ -59,7 +59,13 @@ from pecoma.dates import (
     reached_months,
 )
 from pecoma.errors import FieldIssue
-from pecoma.numbers import FINITE_NUMBER_RULE, PLAIN_NUMBER_RULE, number_text, parse_number
+from pecoma.numbers import (
+    FINITE_NUMBER_RULE,
+    PLAIN_NUMBER_RULE,
+    TOO_LARGE_RULE,
+    number_text,
+    parse_number,
+)
 
 __all__ = [
     "MAX_MITOSES",
@@ -109,13 +115,20 @@ def _not_bool(value: Any) -> Any:
     parsing reads ``"4_5"`` as 45 (a digit separator) and ``"1e1"`` as 10, so a typo for
     4,5 cm had made a tumour of 45 cm (a JSON number such as ``1e1`` is a number), and
     a NaN or Infinity token, said so rather than as a bound it does not break ("must be
-    greater than 0 (got nan)")."""
+    greater than 0 (got nan)"), and a text of too many digits to be a finite number,
+    named as written."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(FINITE_NUMBER_RULE)
-    if isinstance(value, str) and parse_number(value, decimal_comma=False) is None:
-        raise ValueError(PLAIN_NUMBER_RULE)
+    if isinstance(value, str):
+        if parse_number(value, decimal_comma=False) is None:
+            raise ValueError(PLAIN_NUMBER_RULE)
+        if not math.isfinite(float(value)):
+            # hundreds of digits (numbers run together, a pasted column): refused here,
+            # as written, not as the Infinity the text becomes as a float ("must be at
+            # most 100 cm (got Infinity)" named no text the user can find)
+            raise ValueError(TOO_LARGE_RULE)
     return value
 
 
