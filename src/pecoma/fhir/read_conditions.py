@@ -1441,7 +1441,13 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             # presence is dated after that day, or cannot be placed against it
             if stated_free is not None and since.isoformat() <= stated_free:
                 pass  # a free-of-disease Observation read (not contradicted) says since when
-            elif (again := present_again(since, observations, r)) is None:
+            elif (again := present_again(since, observations, r)) is None \
+                    and r.conditions_unread is not None:
+                # free of disease only from a condition list read in full: an active
+                # metastasis among the Conditions not read would be present disease
+                r.present_again = "the Conditions not all read"
+                r.notes.append(_not_derived_unread(since, r.conditions_unread))
+            elif again is None:
                 r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
                 r.notes.append("free_of_disease.since taken from the latest abatement date "
                                "of the resolved metastases; how (surgery or systemic "
@@ -1460,6 +1466,21 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.put("stage.metastases", metastases, ", ".join(paths))
     _stated_before_the_present_metastases(present, observations, r)
     r.present_metastases = len(present)
+
+
+def _not_derived_unread(since: dt.date, why: str) -> str:
+    """The note saying that the patient is not taken as free of disease from the resolved
+    metastases read, the Conditions not all read (``why``), what is done meanwhile and
+    what to record."""
+    return ("free_of_disease not derived from the resolved metastases (their latest "
+            f"abatement date, {since.isoformat()}): the Conditions were not all read "
+            f"({why}), and an active metastasis among those not read would be present "
+            "disease, so whether the patient is free of disease is unknown. The disease is "
+            "taken as possibly present (the safer reading: the advice is for present "
+            "disease), the resolved metastases as history, not listed as present disease, "
+            "and where the disease is now is asked; send the Conditions in full, or, if the "
+            "patient is free of disease, record since when (an Observation coded "
+            f"{c.PECOMA_SYSTEM}|{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so)")
 
 
 def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader) -> dt.date | None:

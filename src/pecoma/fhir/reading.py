@@ -148,6 +148,12 @@ class Reader:
     #: or ``None``: a distant metastasis or a stage IV among those not read is unknown,
     #: so the disease is never taken as localized from their absence.
     observations_unread: str | None = None
+    #: Why the Conditions are not all read (the record's ``conditions`` part not read in
+    #: full: a Condition whose patient cannot be confirmed, a bundle that is only the
+    #: first page of its search), or ``None``: an active metastasis among those not read
+    #: is unknown, so the patient is never taken as free of disease from the resolved
+    #: metastases read (:func:`pecoma.fhir.read_conditions.read_metastases`).
+    conditions_unread: str | None = None
     #: Where an mCODE HistoryOfMetastaticCancer (or a Condition coded as one) is read
     #: neither way because its code and its own words disagree (its value coded No with
     #: the text "Yes"): whether there is a history is unknown, so the disease is never
