@@ -1714,8 +1714,20 @@ def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
         return False
     site = _suspected_site(cond)
     r.why[where] = f"a suspected metastasis ({site}): verificationStatus '{status}'"
+    if _nodal(cond):
+        r.notes.append(f"{where}: a suspected metastasis ({site}, verificationStatus "
+                       f"'{status}') is not read as present disease until it is confirmed")
+        return True
+    # whether the disease has spread is unknown: asked (the case's suspected metastases)
+    suspected = r.data.get("stage", {}).get("suspected_metastases", [])
+    shown = site if site != "site not named" else MetastasisSite.other.value
+    named = [w for w in (r.sources.get("stage.suspected_metastases"), where) if w]
+    r.put("stage.suspected_metastases", [*suspected, {"site": shown}], ", ".join(named))
     r.notes.append(f"{where}: a suspected metastasis ({site}, verificationStatus "
-                   f"'{status}') is not read as present disease until it is confirmed")
+                   f"'{status}') is not read as present disease until it is confirmed; it "
+                   "is recorded in stage.suspected_metastases, and beside a disease not "
+                   "read as metastatic whether it is confirmed is asked, the advice "
+                   "provisional on the answer")
     return True
 
 
