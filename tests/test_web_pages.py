@@ -447,8 +447,9 @@ class TestReport:
         assert table == "Missing facts"
         text = " ".join(html.unescape(client.get("/rules").text).split())
         rows = missing_listing(load_knowledge())
-        # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL and MISS-METASTASIS-EARLY-TIMING
-        assert len(rows) == 57
+        # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL, MISS-METASTASIS-EARLY-TIMING and
+        # MISS-SUSPECTED-METASTASIS
+        assert len(rows) == 58
         for m in rows:
             assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
                     f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"

@@ -84,6 +84,7 @@ __all__ = [
     "Size",
     "Stage",
     "Surgery",
+    "SuspectedMetastasis",
     "Systemic",
     "TherapyLine",
     "Tumour",
@@ -305,10 +306,23 @@ class Metastasis(_Model):
         return self
 
 
+class SuspectedMetastasis(_Model):
+    """A metastasis suspected and not confirmed: its site only (no present disease)."""
+
+    site: MetastasisSite
+
+
 class Stage(_Model):
     status: DiseaseStatus
     lymph_nodes: NodeStatus = NodeStatus.unknown
     metastases: tuple[Metastasis, ...] = ()
+    suspected_metastases: tuple[SuspectedMetastasis, ...] = Field(
+        (),
+        description="the sites of metastases suspected and not confirmed (recorded as "
+        "provisional, differential or unconfirmed): no present disease, so not in "
+        "'metastases'; beside a disease not recorded as metastatic, whether each is "
+        "confirmed is asked and the advice is provisional on the answer",
+    )
     extrapulmonary_disease: YesNo = Field(
         YesNo.unknown,
         description="disease outside the lungs other than the treated primary, present now "

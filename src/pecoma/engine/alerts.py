@@ -122,6 +122,20 @@ def require_tissue(case: Case, out: Collector) -> None:
         out.treatment_conditions = (out.missing("MISS-IHC-CONFIRMATION"),)
 
 
+def suspected_spread(case: Case, d: Derived, out: Collector) -> None:
+    """A metastasis recorded as suspected, not confirmed, beside a disease not read as
+    metastatic: whether the disease has spread is unknown (S02, S12, S16 against S01,
+    S03), so every treatment recommendation and the surveillance schedule are provisional
+    on whether it is confirmed, asked naming its sites. Call before the treatment rules
+    run, after the classifications (the morphology code does not rest on it)."""
+    suspected = case.stage.suspected_metastases
+    if not suspected or d.status is DiseaseStatus.metastatic:
+        return
+    named = ", ".join(dict.fromkeys(m.site.value.replace("_", " ") for m in suspected))
+    asked = out.missing("MISS-SUSPECTED-METASTASIS", about=(f"the suspected metastasis ({named})",))
+    out.treatment_conditions = (*out.treatment_conditions, asked)
+
+
 def status_from_facts(case: Case, d: Derived, out: Collector) -> None:
     """Say so when the advice follows a disease status derived from the facts (I6)."""
     if d.status_because:

@@ -72,6 +72,7 @@ def assess(
     # systemic treatment of advanced disease (I25)
     scope = risk.malignancy(d, classifications, case.stage.lymph_nodes, engine)
 
+    alerts.suspected_spread(case, d, out)
     pathway.surgery(case, d, out)
     pathway.adjuvant(case, d, engine, out, guideline.item.conditional_on, guideline.group)
     pathway.systemic(case, d, scope, out)

@@ -42,8 +42,10 @@ LOCAL_UNDECIDED = frozenset({"REC-LUNG-METASTASECTOMY-PENDING", "REC-LUNG-METAST
 #: Missing facts that make every treatment conditional alike (they do not make local
 #: treatment any less the first step): the diagnosis on tissue, and whether an operation
 #: after the metastases were found left the patient free of disease (I21: surgery and
-#: systemic treatment wait on it together).
-_SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS | {"MISS-FREE-AFTER-OPERATION"}
+#: systemic treatment wait on it together), and whether a suspected metastasis is
+#: confirmed.
+_SHARED_CONDITIONS = DIAGNOSIS_CONDITIONS | {"MISS-FREE-AFTER-OPERATION",
+                                             "MISS-SUSPECTED-METASTASIS"}
 #: Postoperative considerations: S11, S10 after a local recurrence (I23), and S10 beside
 #: S11 for the primary of disease that is not localized (I27).
 _POSTOPERATIVE = frozenset({"REC-ADJ-NODES-METS", "REC-ADJ-NODES-METS-AFTER-RERESECTION",

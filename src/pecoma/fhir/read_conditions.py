@@ -63,6 +63,7 @@ from pecoma.fhir.reading import (
 )
 
 __all__ = [
+    "NO_DISTANT_SPREAD",
     "cancers_given_for",
     "codes_own_organ",
     "derive_status",
@@ -1046,6 +1047,7 @@ def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
         group = m.stage_group(stage["summary"])
         if group == "IV":
             r.stage_iv = r.stage_iv or f"{where}.stage[{i}]"
+            r.stage_iv_all.append((None, f"{where}.stage[{i}]"))
         elif group is None:
             said = m.lower_words(stage["summary"]) or ", ".join(
                 code for _s, code in codings(stage["summary"]) if code) or "(no value)"
@@ -1446,7 +1448,13 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             # presence is dated after that day, or cannot be placed against it
             if stated_free is not None and since.isoformat() <= stated_free:
                 pass  # a free-of-disease Observation read (not contradicted) says since when
-            elif (again := present_again(since, observations, r)) is None:
+            elif (again := present_again(since, observations, r)) is None \
+                    and r.conditions_unread is not None:
+                # free of disease only from a condition list read in full: an active
+                # metastasis among the Conditions not read would be present disease
+                r.present_again = "the Conditions not all read"
+                r.notes.append(_not_derived_unread(since, r.conditions_unread))
+            elif again is None:
                 r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
                 r.notes.append("free_of_disease.since taken from the latest abatement date "
                                "of the resolved metastases; how (surgery or systemic "
@@ -1465,6 +1473,21 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.put("stage.metastases", metastases, ", ".join(paths))
     _stated_before_the_present_metastases(present, observations, r)
     r.present_metastases = len(present)
+
+
+def _not_derived_unread(since: dt.date, why: str) -> str:
+    """The note saying that the patient is not taken as free of disease from the resolved
+    metastases read, the Conditions not all read (``why``), what is done meanwhile and
+    what to record."""
+    return ("free_of_disease not derived from the resolved metastases (their latest "
+            f"abatement date, {since.isoformat()}): the Conditions were not all read "
+            f"({why}), and an active metastasis among those not read would be present "
+            "disease, so whether the patient is free of disease is unknown. The disease is "
+            "taken as possibly present (the safer reading: the advice is for present "
+            "disease), the resolved metastases as history, not listed as present disease, "
+            "and where the disease is now is asked; send the Conditions in full, or, if the "
+            "patient is free of disease, record since when (an Observation coded "
+            f"{c.PECOMA_SYSTEM}|{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so)")
 
 
 def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader
@@ -1725,8 +1748,20 @@ def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
         return False
     site = _suspected_site(cond)
     r.why[where] = f"a suspected metastasis ({site}): verificationStatus '{status}'"
+    if _nodal(cond):
+        r.notes.append(f"{where}: a suspected metastasis ({site}, verificationStatus "
+                       f"'{status}') is not read as present disease until it is confirmed")
+        return True
+    # whether the disease has spread is unknown: asked (the case's suspected metastases)
+    suspected = r.data.get("stage", {}).get("suspected_metastases", [])
+    shown = site if site != "site not named" else MetastasisSite.other.value
+    named = [w for w in (r.sources.get("stage.suspected_metastases"), where) if w]
+    r.put("stage.suspected_metastases", [*suspected, {"site": shown}], ", ".join(named))
     r.notes.append(f"{where}: a suspected metastasis ({site}, verificationStatus "
-                   f"'{status}') is not read as present disease until it is confirmed")
+                   f"'{status}') is not read as present disease until it is confirmed; it "
+                   "is recorded in stage.suspected_metastases, and beside a disease not "
+                   "read as metastatic whether it is confirmed is asked, the advice "
+                   "provisional on the answer")
     return True
 
 
@@ -1866,8 +1901,85 @@ def _found_but_not_settling(r: Reader) -> str:
 _EVIDENCE_SHOWN: Final = 4
 
 
+#: The project's disease statuses that say the disease has not spread distantly.
+NO_DISTANT_SPREAD: Final = frozenset({DiseaseStatus.localized.value,
+                                      DiseaseStatus.locally_advanced_unresectable.value})
+
+
+def _status_outweighed(r: Reader, stated: str) -> bool:
+    """Whether the project's disease status read (``stated``), one saying the disease
+    has not spread distantly (``NO_DISTANT_SPREAD``), is outweighed by
+    a statement of distant spread, weighed by the rule for every result (the later wins;
+    two of one time that differ are never settled for the less serious one):
+
+    - a statement that distant metastases are present (an M1, "distant metastasis
+      present": ``Reader.spread_all``, weighed with the status by
+      ``read_observations._spread_in_time``) of the status's time, or later but followed
+      by a statement leaving it undecided (a trend, a remission: a history of
+      metastatic cancer): the status is not taken, and the record is refused naming
+      both (which stands is the question);
+    - one later than the status, and still the latest: the later result wins, the
+      disease is 'metastatic', noted;
+    - a stage group IV (an Observation, or the PEComa Condition's own stage summary,
+      which is undated) not known to be earlier than the status: distant metastases or
+      involved nodes beside a status saying neither, refused naming both.
+
+    Returns whether the status was replaced or refused."""
+    value = r.data["stage"]["status"]
+    mine = r.status_orders.get(stated)
+    same: list[tuple[str, str]] = []
+    later: list[tuple[str, str]] = []
+    for order, where, said, present in r.spread_all:
+        if not present or (mine is not None and known_later(order, mine)):
+            continue  # not distant spread, or earlier: the later status wins
+        (later if mine is not None and known_later(mine, order) else same).append(
+            (where, said))
+    if same or (later and r.distant_metastasis_stated is None):
+        other, said = (same or later)[-1]
+        why = ("neither is the later result" if same else
+               f"{other} is later, but a statement after it leaves whether they are "
+               "present now undecided (a history of metastatic cancer)")
+        del r.data["stage"]["status"], r.sources["stage.status"]
+        r.issue("stage.status", value,
+                f"cannot be read from {stated} (disease status '{value}') beside {other} "
+                f"({said}): they differ on whether distant metastases are present, and "
+                f"{why}, so the less serious is never taken; record the disease status "
+                "again (with the metastases present now, mCODE SecondaryCancerCondition, "
+                "if there are any), or correct the record that is wrong; the disease status "
+                "is never assumed")
+        return True
+    if later:
+        other = r.distant_metastasis_stated or later[-1][0]
+        said = dict(later).get(other, "distant metastasis present")
+        r.put("stage.status", DiseaseStatus.metastatic.value, other)
+        r.notes.append(f"stage.status taken as 'metastatic': {other} ({said}) is later than "
+                       f"the disease status '{value}' of {stated} and states distant "
+                       "metastasis present (the later result wins); record the metastases "
+                       "present now (mCODE SecondaryCancerCondition, with onset and "
+                       "clinicalStatus), or the disease status again if that statement is "
+                       "wrong")
+        return True
+    for group_order, where in r.stage_iv_all:
+        if group_order is not None and mine is not None and known_later(group_order, mine):
+            continue  # an earlier stage IV: the later status wins
+        when = "undated" if group_order is None else "not known to be earlier than it"
+        del r.data["stage"]["status"], r.sources["stage.status"]
+        r.issue("stage.status", value,
+                f"cannot be read from {stated} (disease status '{value}') beside {where}, "
+                f"which records stage IV (distant metastases, or involved lymph nodes) and "
+                f"is {when}: the two disagree, which stands cannot be told and the less "
+                "serious is never taken; record the disease status again, and the "
+                "metastases (mCODE SecondaryCancerCondition) or the lymph-node status if "
+                "there are any, or correct the stage; the disease status is never assumed")
+        return True
+    return False
+
+
 def derive_status(r: Reader) -> None:
     stated = r.sources.get("stage.status")
+    if stated is not None and r.data["stage"]["status"] in NO_DISTANT_SPREAD \
+            and _status_outweighed(r, stated):
+        return
     if stated is not None and r.data["stage"]["status"] == DiseaseStatus.metastatic.value:
         doubt = _spread_set_aside(r, stated)
         if doubt is not None:

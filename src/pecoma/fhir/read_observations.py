@@ -21,6 +21,7 @@ from pecoma.fhir import genomics
 from pecoma.fhir import mcode as m
 from pecoma.fhir.medications import RepeatedLocalId, contained
 from pecoma.fhir.read_conditions import (
+    NO_DISTANT_SPREAD,
     SPECIMEN_REPORT_DAYS,
     about_conditions,
     of_the_pecoma,
@@ -1268,6 +1269,7 @@ def read_observations(observations: list[tuple[str, dict[str, Any]]], r: Reader)
                     and _of_another_tumour(r, obs, where, "an immunostain", _STAINED_ELSEWHERE,
                                            "the marker")):
                 _read_result(r, obs, where, handler, latest, written)
+                _status_in_time(r, obs, where)
         elif kind == "status":
             _disease_status(r, obs, where)
         elif kind == "staging":
@@ -1819,6 +1821,7 @@ def _spread_in_time(r: Reader, obs: Mapping[str, Any], where: str, present: bool
     same_time = [x for x in r.spread_statements if not known_later(x[0], order)]
     rivals = [x for x in same_time if x[3] != present]
     r.spread_statements = [*same_time, (order, where, said, present)]
+    r.spread_all.append((order, where, said, present))
     if not rivals:
         r.spread_disputed = None
         return
@@ -1832,6 +1835,20 @@ def _spread_in_time(r: Reader, obs: Mapping[str, Any], where: str, present: bool
                    "now nor as gone (a history of metastatic cancer: the disease is not "
                    "taken as localized); record the disease status, or the metastases "
                    "present now")
+
+
+def _status_in_time(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """The project's own disease status, once read (``where`` gave ``stage.status``),
+    weighed in time order with the statements of distant spread (:func:`_spread_in_time`)
+    when it says the disease has not spread distantly ('localized', 'locally advanced,
+    unresectable'): a later M1 or "distant metastasis present" outweighs it, and one of
+    its time that differs leaves the status undecided
+    (:func:`pecoma.fhir.read_conditions.derive_status`)."""
+    value = r.data.get("stage", {}).get("status")
+    if r.sources.get("stage.status") != where or value not in NO_DISTANT_SPREAD:
+        return
+    r.status_orders[where] = r.orders.get(id(obs)) or _order(obs)
+    _spread_in_time(r, obs, where, False, f"disease status '{value.replace('_', '-')}'")
 
 
 def _evidence(r: Reader, obs: Mapping[str, Any], where: str, text: str) -> None:
@@ -1891,6 +1908,7 @@ def _staging(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         _not_attributed(r, obs, where, other, "stage group", said, group != "below IV")
     elif group == "IV":
         r.stage_iv = r.stage_iv or where
+        r.stage_iv_all.append((r.orders.get(id(obs)) or _order(obs), where))
         _evidence(r, obs, where, f"stage group '{said}'")
     elif group == "below IV":
         r.why[where] = (f"a stage group ({show_value(said, 60)}) below IV: not a disease "

@@ -814,6 +814,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             vital_unknown = None  # a death recorded by an Observation of vital status
 
     observations = live_observations(by_type["Observation"], r)
+    r.conditions_unread = unread.get("conditions")
     read_conditions(by_type["Condition"], observations, r)
     read_history_conditions(by_type["Condition"], r)
     read_observations(observations, r)

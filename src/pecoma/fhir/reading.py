@@ -145,6 +145,9 @@ class Reader:
     #: distant metastases are present: a later statement decides, two of one time that
     #: differ leave it undecided (``read_observations._spread_in_time``).
     spread_statements: list[tuple[Order, str, str, bool]] = field(default_factory=list)
+    #: Every statement of distant spread so read, of any time (the project's disease
+    #: status is weighed against each: :func:`pecoma.fhir.read_conditions.derive_status`).
+    spread_all: list[tuple[Order, str, str, bool]] = field(default_factory=list)
     #: The latest statements of distant spread of one time that differ (what they say),
     #: or ``None``: whether distant metastases are present now is unknown.
     spread_disputed: str | None = None
@@ -154,6 +157,12 @@ class Reader:
     #: or ``None``: a distant metastasis or a stage IV among those not read is unknown,
     #: so the disease is never taken as localized from their absence.
     observations_unread: str | None = None
+    #: Why the Conditions are not all read (the record's ``conditions`` part not read in
+    #: full: a Condition whose patient cannot be confirmed, a bundle that is only the
+    #: first page of its search), or ``None``: an active metastasis among those not read
+    #: is unknown, so the patient is never taken as free of disease from the resolved
+    #: metastases read (:func:`pecoma.fhir.read_conditions.read_metastases`).
+    conditions_unread: str | None = None
     #: Where an mCODE HistoryOfMetastaticCancer (or a Condition coded as one) is read
     #: neither way because its code and its own words disagree (its value coded No with
     #: the text "Yes"): whether there is a history is unknown, so the disease is never
@@ -166,6 +175,12 @@ class Reader:
     #: Condition's stage): distant metastases or involved nodes, so never localized by a
     #: denial of metastatic history alone.
     stage_iv: str | None = None
+    #: Every stage group IV, with its time (``None``: undated, as a Condition's own
+    #: ``stage.summary`` is), weighed against the project's disease status
+    #: (:func:`pecoma.fhir.read_conditions.derive_status`).
+    stage_iv_all: list[tuple[Order | None, str]] = field(default_factory=list)
+    #: The time of each project disease-status Observation read (by where it is).
+    status_orders: dict[str, Order] = field(default_factory=dict)
     #: Where a TNM distant metastases category or a stage group is recorded that pecoma
     #: cannot read (a code it does not know): whether there are distant metastases is
     #: unknown, so never localized by a denial of metastatic history alone.

@@ -265,6 +265,18 @@ def _stage(case: Case, b: _Builder) -> None:
             # the day it was recorded, no onset: read back as the latest it can have been
             cond["recordedDate"] = met.detected_on_or_before.isoformat()
         b.add(cond)
+    for i, suspected in enumerate(s.suspected_metastases):
+        # suspected, not confirmed: read back as a suspected metastasis, not present disease
+        b.add({
+            "resourceType": "Condition", "id": f"suspected-metastasis-{i + 1}",
+            "clinicalStatus": {"coding": [{"system": c.CONDITION_CLINICAL, "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": c.CONDITION_VERIFICATION,
+                                               "code": "provisional"}]},
+            "code": concept(*c.CONDITION_METASTASIS, (c.ICDO3_SYSTEM, "8714/6",
+                            "Perivascular epithelioid tumor, metastatic site")),
+            "bodySite": [site_concept(suspected.site.value)],
+            "subject": b.subject,
+        })
 
 
 def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | None) -> None:

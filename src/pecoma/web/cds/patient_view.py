@@ -74,6 +74,11 @@ _HEADLINE: Final = (
 )
 
 
+#: Missing facts that leave whether the disease has spread unknown: the summary card is
+#: a warning while they are asked, never an informational card.
+_EXTENT_IN_DOUBT: Final = frozenset({"MISS-SUSPECTED-METASTASIS"})
+
+
 def drug_of(item_id: str, safety: DrugSafety) -> Agent | None:
     """The drug a recommendation would start: for the first-line mTOR advice, the mTOR
     inhibitor a line shows tolerated beside one the allergy list names (the advice is
@@ -167,7 +172,10 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
               + f"\n\n*{a.intended_use}*")
     shown = (a.risk.item, *a.recommendations, *info_alerts, *a.followup)
     records = tuple(i.id for i in shown)
-    indicator: Literal["info", "warning"] = "warning" if record.unknown else "info"
+    # a part of the record not read, or a metastasis suspected beside a disease read as
+    # not metastatic (whether it has spread is unknown): never an informational card
+    spread = any(m.id in _EXTENT_IN_DOUBT for m in a.missing)
+    indicator: Literal["info", "warning"] = "warning" if record.unknown or spread else "info"
     answer.card(summary=summary, indicator=indicator, detail=detail, version=version,
                 record_ids=records, links=links, items=shown)
     for alert in a.alerts:
