@@ -35,7 +35,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from pecoma.errors import ConfigError, PecomaError
+from pecoma.errors import ConfigError, PecomaError, hide_password
 from pecoma.store.rawjson import json_serializer
 
 __all__ = [
@@ -88,11 +88,9 @@ def database_url(
 
 
 def redact(url: str | URL) -> str:
-    """The URL with any password hidden, safe to print."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable database URL)"
+    """The URL with any password hidden, safe to print (:func:`~pecoma.errors.hide_password`,
+    whether or not it parses)."""
+    return hide_password(url if isinstance(url, str) else url.render_as_string(hide_password=False))
 
 
 def _normalise(url: str) -> URL:
