@@ -75,6 +75,8 @@ def test_a_second_entry_is_hidden_too(url: str) -> None:
         ("https://ehr.example/fhir", "https://ehr.example/fhir"),
         ("postgresql://u@h:notaport/x", "postgresql://***@h:notaport/x"),
         ("no URL here: a@b", "no URL here: a@b"),
+        ("'://u:pw@h/x'", "'://u:***@h/x'"),  # no scheme
+
     ],
 )
 def test_hide_password(text: str, expected: str) -> None:

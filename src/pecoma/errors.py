@@ -51,10 +51,10 @@ def show_value(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-#: A URL's scheme and everything up to the last '@' before a space or a quote: its user
+#: A URL's scheme (if any) and everything up to the last '@' before a space or a quote: its user
 #: information, taken widely (a password may hold an unescaped '@' or '/'), so that more
 #: is hidden rather than less.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s'\"]*)@")
+_USERINFO = re.compile(r"(?i)((?:\b[a-z][a-z0-9+.-]*)?://)([^\s'\"]*)@")
 
 
 def _masked(m: re.Match[str]) -> str:

@@ -96,10 +96,12 @@ def redact(url: str | URL) -> str:
 def _normalise(url: str) -> URL:
     try:
         u = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number,
+        # an IPv6 host's bracket left open
         raise ConfigError(
             f"'database URL' must look like sqlite:///path/file.sqlite3 or "
-            f"postgresql://user@host:port/name (got {url!r})"
+            f"postgresql://user@host:port/name, a port being digits and an IPv6 host in "
+            f"brackets (got {hide_password(repr(url))})"
         ) from exc
     backend = u.get_backend_name()
     if backend not in _SUPPORTED:
