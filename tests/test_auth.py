@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 import pytest
@@ -259,6 +260,46 @@ class TestBrowserSession:
         assert f"&#39;{field}&#39; was sent more than once" in r.text
         assert "set-cookie" not in r.headers
         assert server.tokens["reader"] not in r.text and server.tokens["clinician"] not in r.text
+
+    @pytest.mark.parametrize("which", ["reader", "clinician", "wrong"])
+    @pytest.mark.parametrize("where", ["end", "start", "middle"])
+    @pytest.mark.parametrize("odd", ["\x1b", "\x00", "\x07", "\x1f", "\ufffe"])
+    def test_a_token_breaking_the_text_rule_is_never_shown_back(
+        self, server: Server, which: str, where: str, odd: str
+    ) -> None:
+        """A token pasted with a control character (a terminal's copy can leave an ESC)
+        is refused (422) naming the field, as every form's text; the token, valid or
+        not, is a credential and never shown back, in any form (raw, escaped, cut)."""
+        token = server.tokens.get(which, "pecoma_wrongwrongwrongwrong")
+        half = len(token) // 2
+        sent = {"end": token + odd, "start": odd + token,
+                "middle": token[:half] + odd + token[half:]}[where]
+        r = server.client.post("/login", data={"token": sent, "next": "/registry"})
+        assert r.status_code == 422
+        assert "&#39;token&#39;" in r.text  # the field is named
+        assert "set-cookie" not in r.headers
+        for part in (token, token[:half], token[half:], token[:20], token[-20:]):
+            assert part not in r.text and html_escape(part) not in r.text
+
+    @pytest.mark.parametrize("odd", ["\x1b", "\x00"])
+    def test_a_token_breaking_the_text_rule_counts_as_a_refused_sign_in(
+        self, server: Server, odd: str
+    ) -> None:
+        """Such an attempt is a refused sign-in as a wrong token is: counted per client
+        address toward the limit, after which even a valid token waits (429)."""
+        from pecoma.store.sessions import LOGIN_ATTEMPTS
+
+        c = server.client
+        for _ in range(LOGIN_ATTEMPTS):
+            r = self.sign_in(c, server.tokens["reader"] + odd)
+            assert r.status_code == 422
+        r = self.sign_in(c, server.tokens["reader"])
+        assert r.status_code == 429
+        assert "set-cookie" not in r.headers
+        # and over the limit the refusal shows no token back either
+        r = self.sign_in(c, server.tokens["clinician"] + odd)
+        assert r.status_code == 429
+        assert server.tokens["clinician"] not in r.text
 
     def test_sign_in_sets_a_strict_httponly_cookie(self, server: Server) -> None:
         r = self.sign_in(server.client, server.tokens["clinician"], "/registry/worklist")

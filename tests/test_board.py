@@ -572,6 +572,85 @@ class TestReportLink:
         assert 'value="2026-10-01"' in page.text
 
 
+# --- editing a stored case ----------------------------------------------------------------
+
+
+class TestEditingAStoredCase:
+    """A stored assessment's "Edit the case" opens the registry patient's case: it is
+    registry data, so opening it needs what the stored page needs (a reader, in server
+    mode), checked when it is opened, so a revoked token or a signed-out session ends it.
+    A report's signed link (``/report/s/<token>``) carries an unsaved case and needs
+    nothing while the assessment is open; it must never carry a registry case, which
+    anyone holding the address could open, and read from the address itself, for the
+    link's whole life."""
+
+    @pytest.mark.parametrize("rid", [H, M])
+    @pytest.mark.parametrize("role", ["reader", "clinician"])
+    def test_the_stored_page_hands_out_no_open_link(
+        self, server: Server, rid: str, role: str
+    ) -> None:
+        aid = latest_assessment(server.repo, rid)
+        page = server.client.get(
+            f"/registry/patients/{rid}/assessments/{aid}", headers=bearer(server, role)
+        )
+        assert page.status_code == 200
+        assert "/report/s/" not in page.text and "/form/s/" not in page.text
+        assert f'href="/registry/patients/{rid}/assessments/{aid}/edit"' in page.text
+
+    @pytest.mark.parametrize(("rid", "diagnosed"), [(H, "2025-01-06"), (M, "2025-06-01")])
+    def test_edit_needs_a_reader_when_opened(
+        self, server: Server, rid: str, diagnosed: str
+    ) -> None:
+        from test_web_pages import Page
+
+        aid = latest_assessment(server.repo, rid)
+        edit = f"/registry/patients/{rid}/assessments/{aid}/edit"
+        c = server.client
+        r = c.get(edit)  # no credentials: sign in first, the case not shown
+        assert r.status_code == 303
+        assert r.headers["location"].startswith("/login?next=")
+        r = c.get(edit, headers=bearer(server, "reader"))  # a reader, as the page
+        assert r.status_code == 200
+        values = Page(r.text).values
+        assert values["diagnosis.date"] == diagnosed  # the stored case, in the form
+        TokenStore(server.repo.engine).revoke("reader one", "admin")
+        r = c.get(edit, headers=bearer(server, "reader"))  # revoked: refused at once
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+    def test_signing_out_ends_it(self, server: Server) -> None:
+        c = server.client
+        aid = latest_assessment(server.repo, H)
+        edit = f"/registry/patients/{H}/assessments/{aid}/edit"
+        assert c.post("/login", data={"token": server.tokens["reader"],
+                                      "next": "/registry"}).status_code == 303
+        page = c.get(f"/registry/patients/{H}/assessments/{aid}")
+        assert page.status_code == 200
+        assert c.get(edit).status_code == 200
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf is not None
+        assert c.post("/logout", data={"csrf_token": csrf[1]}).status_code == 303
+        r = c.get(edit)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+    @pytest.mark.parametrize("where", ["0", "999999", "x"])
+    def test_no_such_assessment(self, server: Server, where: str) -> None:
+        r = server.client.get(f"/registry/patients/{H}/assessments/{where}/edit",
+                              headers=bearer(server, "reader"))
+        assert r.status_code == 404
+        r = server.client.get("/registry/patients/PEC-9999/assessments/1/edit",
+                              headers=bearer(server, "reader"))
+        assert r.status_code == 404
+
+    def test_an_unsaved_cases_link_stays_open(self, server: Server) -> None:
+        """The case form's own report link is unchanged: no credentials needed while the
+        assessment is open (it carries what the caller typed, nothing of the registry)."""
+        c = server.client
+        where = c.post("/report", data=example_form(c)).headers["location"]
+        assert where.startswith("/report/s/")
+        assert c.get(where).status_code == 200
+        assert c.get(f"{where}/edit").status_code == 200
+
+
 # --- save to registry, import --------------------------------------------------------------
 
 

@@ -15,11 +15,12 @@ what is allowed, and never carry a patient identifier.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ConfigError", "FieldIssue", "InputError", "KnowledgeError", "OtherPatientError",
-           "PecomaError"]
+           "PecomaError", "hide_password"]
 
 
 class PecomaError(Exception):
@@ -48,6 +49,26 @@ def show_value(value: Any, limit: int = 60) -> str:
     except ValueError:  # e.g. an integer with more digits than Python will print
         return f"<{type(value).__name__} too large to show>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: A URL's scheme (if any) and everything up to the last '@' before a space or a quote: its user
+#: information, taken widely (a password may hold an unescaped '@' or '/'), so that more
+#: is hidden rather than less.
+_USERINFO = re.compile(r"(?i)((?:\b[a-z][a-z0-9+.-]*)?://)([^\s'\"]*)@")
+
+
+def _masked(m: re.Match[str]) -> str:
+    user, colon, _password = m[2].partition(":")
+    # a user name standing alone may itself be the credential (a token)
+    return f"{m[1]}{user}:***@" if colon else f"{m[1]}***@"
+
+
+def hide_password(text: str) -> str:
+    """``text`` (a message, a URL, a list of them) with the user information of every URL
+    in it hidden: its password written ``***`` (``postgresql://u:***@host/db``), or a
+    user name standing alone written ``***``. The one rule for writing a configured URL
+    out (the database URL, an allow-list entry), whether or not it parses."""
+    return _USERINFO.sub(_masked, text)
 
 
 class InputError(PecomaError):

@@ -35,7 +35,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from pecoma.errors import ConfigError, PecomaError
+from pecoma.errors import ConfigError, PecomaError, hide_password
 from pecoma.store.rawjson import json_serializer
 
 __all__ = [
@@ -88,20 +88,20 @@ def database_url(
 
 
 def redact(url: str | URL) -> str:
-    """The URL with any password hidden, safe to print."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable database URL)"
+    """The URL with any password hidden, safe to print (:func:`~pecoma.errors.hide_password`,
+    whether or not it parses)."""
+    return hide_password(url if isinstance(url, str) else url.render_as_string(hide_password=False))
 
 
 def _normalise(url: str) -> URL:
     try:
         u = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is no number,
+        # an IPv6 host's bracket left open
         raise ConfigError(
             f"'database URL' must look like sqlite:///path/file.sqlite3 or "
-            f"postgresql://user@host:port/name (got {url!r})"
+            f"postgresql://user@host:port/name, a port being digits and an IPv6 host in "
+            f"brackets (got {hide_password(repr(url))})"
         ) from exc
     backend = u.get_backend_name()
     if backend not in _SUPPORTED:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from pecoma.errors import FieldIssue, InputError
 from pecoma.store import StoreError
 from pecoma.store.sessions import LOGIN_ATTEMPTS, LOGIN_WINDOW
 from pecoma.web.auth import COOKIE, SessionSigner, principal_of, safe_next, unavailable
@@ -49,8 +50,42 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next), None, 200)
 
 
+def _too_many(request: Request, next_: str) -> Response:
+    APP.info("sign-in refused: attempt limit")
+    minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+    response = _login_page(
+        request, next_, f"Too many refused sign-ins from this address: at most "
+        f"{LOGIN_ATTEMPTS} in {minutes} minutes. Wait, then try again.", 429)
+    response.headers["Retry-After"] = str(int(LOGIN_WINDOW.total_seconds()))
+    return response
+
+
+async def _refused_text(request: Request, exc: InputError) -> Response:
+    """A sign-in whose fields break the text rule (a token pasted with an escape, say):
+    refused naming the field as every form is, but the token, a credential, is never
+    shown back; and in server mode it is a refused sign-in, counted toward the limit of
+    the client address (or answered 429 once the limit is reached)."""
+    hidden = InputError([FieldIssue(i.path, "(hidden)", i.rule) if i.path == "token" else i
+                         for i in exc.issues], exc.source)
+    if isinstance(getattr(request.state, "signer", None), SessionSigner):
+        address = request.client.host if request.client else "(unknown)"
+        try:
+            sessions = await run_in_threadpool(sessions_of, request.app.state)
+            if await run_in_threadpool(sessions.too_many_failures, address):
+                return _too_many(request, "/registry")
+            await run_in_threadpool(sessions.record_failure, address)
+        except StoreError as err:
+            return unavailable(request.url.path, await run_in_threadpool(
+                unavailable_reason, request.app.state, str(err)))
+        APP.info("sign-in refused")
+    raise hidden from None
+
+
 async def login(request: Request) -> Response:
-    form = await read_form(request)
+    try:
+        form = await read_form(request)
+    except InputError as exc:
+        return await _refused_text(request, exc)
     token = str(form.get("token", "")).strip()
     next_ = safe_next(str(form.get("next", "")))
     repeated = repeated_fields(form, ("token", "next"))
@@ -66,13 +101,7 @@ async def login(request: Request) -> Response:
     try:
         sessions = await run_in_threadpool(sessions_of, request.app.state)
         if await run_in_threadpool(sessions.too_many_failures, address):
-            APP.info("sign-in refused: attempt limit")
-            minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-            response = _login_page(
-                request, next_, f"Too many refused sign-ins from this address: at most "
-                f"{LOGIN_ATTEMPTS} in {minutes} minutes. Wait, then try again.", 429)
-            response.headers["Retry-After"] = str(int(LOGIN_WINDOW.total_seconds()))
-            return response
+            return _too_many(request, next_)
         store = await run_in_threadpool(tokens_of, request.app.state)
         info = await run_in_threadpool(store.verify, token) if token else None
         if info is None:

@@ -22,7 +22,7 @@ from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store import StoreError
 from pecoma.web.form_input import fields_kept, read_form, repeated_fields
 from pecoma.web.form_messages import issue_message
-from pecoma.web.pages import assess_and_plan, render_report
+from pecoma.web.pages import assess_and_plan, render_case_form, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
 
@@ -213,6 +213,19 @@ def stored_assessment_page(request: Request, registry_id: str, assessment: str,
     if aid is None:
         return _no_patient(request)
     return _stored_page(request, registry_id, aid, saved=saved)
+
+
+def stored_assessment_edit(request: Request, registry_id: str, assessment: str) -> Response:
+    """The case form holding a stored assessment's case, as of its evaluation date with
+    the scans recorded up to then ("Edit the case"). An address of the registry: it needs
+    what the stored page needs, checked when it is opened, and carries no case in it (a
+    report's signed link, which opens without credentials, never carries a registry
+    case)."""
+    got = _redraw(request, registry_id, _assessment_id(assessment))
+    if isinstance(got, Response):
+        return got
+    _stored, _decisions, case, a, plan = got
+    return render_case_form(request, case, a.evaluated_on, plan.imaging)
 
 
 def stored_assessment_pdf(request: Request, registry_id: str, assessment: str) -> Response:

@@ -17,6 +17,8 @@ route                                                   what
                                                         import`` (the one importer)
 ``GET /registry/patients/{id}/assessments/{n}``         a stored assessment's full report, its
                                                         recommendations and the board's decisions
+``GET …/assessments/{n}/edit``                          the case form holding its stored case
+                                                        ("Edit the case"; reader, as the page)
 ``GET …/assessments/{n}/report.pdf``                    its PDF, with "Decision of the board"
 ``POST …/assessments/{n}/decisions``                    record a decision (clinician)
 ======================================================  ==========================================
@@ -48,6 +50,7 @@ from pecoma.store import StoreError
 from pecoma.web.auth import principal_of
 from pecoma.web.board_decisions import (
     record_decision_post,
+    stored_assessment_edit,
     stored_assessment_page,
     stored_assessment_pdf,
 )
@@ -55,7 +58,7 @@ from pecoma.web.board_import import import_form, import_post
 from pecoma.web.form_input import read_form, repeated_fields
 from pecoma.web.form_messages import issue_message
 from pecoma.web.links import MAX_TOKEN_CHARS, LinkSigner
-from pecoma.web.pages import assess_and_plan, render_report
+from pecoma.web.pages import assess_and_plan, render_case_form, render_report
 from pecoma.web.registry_common import _actor, _error, _unavailable, can_write
 from pecoma.web.store_access import registry_of
 
@@ -71,6 +74,11 @@ def router() -> APIRouter:
     r.add_api_route(
         "/registry/patients/{registry_id}/assessments/{assessment}",
         stored_assessment_page,
+        methods=["GET"],
+    )
+    r.add_api_route(
+        "/registry/patients/{registry_id}/assessments/{assessment}/edit",
+        stored_assessment_edit,
         methods=["GET"],
     )
     r.add_api_route(
@@ -235,18 +243,11 @@ def save_refusal(
 def linked_edit(request: Request, token: str) -> Response:
     """The case form holding the case of a report's link ("Edit the case"): a GET
     address, so Back and reload never ask to resubmit a form."""
-    from pecoma.web import forms
-    from pecoma.web.pages import render_form
-
     got = _linked_case(request, token)
     if isinstance(got, Response):
         return got
     case, on, imaging, _expires = got
-    values = forms.case_to_values(case, on, imaging or ())
-    beyond = forms.rows_beyond(values)
-    if beyond:
-        raise InputError(beyond, "case")
-    return render_form(request, values)
+    return render_case_form(request, case, on, imaging)
 
 
 _SAVE_FIELDS = ("token", "registry_id")

@@ -50,7 +50,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pecoma.errors import ConfigError
+from pecoma.errors import ConfigError, hide_password
 from pecoma.settings import Settings, load_settings
 from pecoma.web.cds.settings import CdsSettings
 from pecoma.web.smart.settings import SmartSettings
@@ -217,7 +217,8 @@ class WebConfig(BaseModel):
             if isinstance(given, Mapping):  # a rule across a table's fields: it names them
                 raise ConfigError(f"{origin}: '{where}': {message}" if where
                                   else f"{origin}: {message}") from exc
-            shown = "(hidden)" if "secret" in where else repr(given)
+            # a secret is never written out, nor a URL's user information (a password)
+            shown = "(hidden)" if "secret" in where else hide_password(repr(given))
             raise ConfigError(f"{origin}: '{where}' {message} (got {shown})") from exc
 
     @classmethod

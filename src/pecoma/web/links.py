@@ -12,7 +12,9 @@ worker only). A token that was changed, cut, or signed with another key is refus
 The same signer, under a key of another purpose (``purpose``), carries the values typed in
 the case form to its own GET address, ``/form/s/<token>``: the form again after "add
 another row" without JavaScript or after a refused case. "Edit the case" is the GET
-address ``/report/s/<token>/edit``.
+address ``/report/s/<token>/edit``. A link carries only a case typed into the form (or
+read from the EHR), never one read out of the registry: a stored assessment's "Edit the
+case" is a registry address, which needs the role its page needs.
 
 The token is signed, not encrypted: whoever holds the link can read the case in it, as
 they could read the report. Pages under ``/report`` need the ``reader`` role when the

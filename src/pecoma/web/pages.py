@@ -50,6 +50,7 @@ __all__ = [
     "ReportView",
     "build_report_view",
     "label_of",
+    "render_case_form",
     "render_form",
     "render_report",
     "router",
@@ -241,18 +242,22 @@ def render_report(
     from pecoma.web.board_pages import report_link
 
     view = build_report_view(case, assessment, load_knowledge(), plan)
-    # "Edit the case" is a GET address (the case in a signed link), else a post
+    # "Edit the case" is a GET address: a stored case's is the registry's own (it needs
+    # what the stored page needs, checked when opened); an unsaved case's is its signed
+    # link (which never carries a registry case); else a post
     token = board.get("token") if board else None
-    edit_href = (
-        f"/report/s/{token}/edit"
-        if token
-        else report_link(
+    if board and board.get("kind") == "stored":
+        edit_href: str | None = (
+            f"/registry/patients/{board['registry_id']}/assessments/{board['assessment_id']}/edit"
+        )
+    elif token:
+        edit_href = f"/report/s/{token}/edit"
+    else:
+        link = report_link(
             request, case, assessment.evaluated_on,
             json.loads(view.imaging_json) if view.imaging_json else None,
         )
-    )
-    if edit_href and not token:
-        edit_href += "/edit"
+        edit_href = f"{link}/edit" if link else None
     return _templates(request).TemplateResponse(
         request,
         "report.html",
@@ -314,6 +319,14 @@ async def _posted_case(
 
 async def edit_page(request: Request) -> Response:
     case, on, imaging = await _posted_case(request)
+    return render_case_form(request, case, on, imaging)
+
+
+def render_case_form(
+    request: Request, case: Case, on: dt.date, imaging: tuple[ImagingEvent, ...] | None
+) -> Response:
+    """The case form holding ``case`` ("Edit the case"), or the rows it cannot hold
+    refused (never a case shown cut short)."""
     values = forms.case_to_values(case, on, imaging or ())
     beyond = forms.rows_beyond(values)
     if beyond:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from starlette.datastructures import State
 
+from pecoma.errors import hide_password
 from pecoma.store import Repository, StoreError, open_registry
 from pecoma.store.cds import CdsLimits, CdsStore
 from pecoma.store.db import schema_problem
@@ -140,6 +141,6 @@ def loggable(state: State, reason: str) -> str:
 
     try:
         password = make_url(state.config.registry_url()).password
-    except ArgumentError:
-        return reason
+    except (ArgumentError, ValueError):  # unreadable: the rule for any URL in the text
+        return hide_password(reason)
     return reason.replace(str(password), "***") if password else reason
