@@ -65,7 +65,8 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else "(unknown)"
     try:
         sessions = await run_in_threadpool(sessions_of, request.app.state)
-        if await run_in_threadpool(sessions.too_many_failures, address):
+        # counted as refused from here on, until the token is found good
+        if not await run_in_threadpool(sessions.attempt, address):
             APP.info("sign-in refused: attempt limit")
             minutes = int(LOGIN_WINDOW.total_seconds() // 60)
             response = _login_page(
@@ -75,9 +76,7 @@ async def login(request: Request) -> Response:
             return response
         store = await run_in_threadpool(tokens_of, request.app.state)
         info = await run_in_threadpool(store.verify, token) if token else None
-        if info is None:
-            await run_in_threadpool(sessions.record_failure, address)
-        else:
+        if info is not None:
             session = secrets.token_urlsafe(32)
             await run_in_threadpool(sessions.start, session, info.id,
                                     dt.timedelta(seconds=signer.max_age))
