@@ -442,6 +442,65 @@ class TestBrowserSession:
             assert self.sign_in(c, "pecoma_wrong").status_code == 401
         assert self.sign_in(c, server.tokens["reader"]).status_code == 303
 
+    @pytest.mark.parametrize("parallel", [12, 24])
+    def test_parallel_sign_ins_never_pass_the_limit(self, server: Server,
+                                                    parallel: int) -> None:
+        """At most 10 refused sign-ins per client address in 15 minutes, however the
+        attempts arrive: many posted at once (a script, several workers) must not each be
+        checked against a count taken before the others were written. Of the wrong
+        tokens posted together from one address exactly 10 are refused as wrong (401),
+        the rest by the limit (429), and the table holds no more than 10 for it; then a
+        valid token is refused too (the limit holds on every worker)."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        from pecoma.store.sessions import LOGIN_ATTEMPTS
+
+        barrier = threading.Barrier(parallel)
+
+        def attempt(n: int) -> int:
+            app = create_app(WebConfig(auth="on"), today=lambda: ON)  # one "worker" each
+            app.state.registry = server.repo
+            c = TestClient(app, follow_redirects=False, base_url="http://localhost")
+            barrier.wait()
+            return c.post("/login", data={"token": f"pecoma_wrong{n}"}).status_code
+
+        with ThreadPoolExecutor(parallel) as pool:
+            codes = list(pool.map(attempt, range(parallel)))
+        assert sorted(set(codes)) == [401, 429], codes
+        assert codes.count(401) == LOGIN_ATTEMPTS, codes
+        with server.repo.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT count(*) FROM login_failure")).scalar()
+        assert stored == LOGIN_ATTEMPTS
+        assert self.sign_in(server.client, server.tokens["reader"]).status_code == 429
+
+    def test_the_store_admits_at_most_the_limit_at_once(self, server: Server) -> None:
+        """The store's own answer, asked from many threads at once for one address: as
+        many attempts admitted as the limit allows, the others refused; another address
+        keeps its own count; a good sign-in (clear) starts the count again."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        from pecoma.store.sessions import LOGIN_ATTEMPTS, SessionStore
+
+        sessions = SessionStore(server.repo.engine)
+        parallel = 3 * LOGIN_ATTEMPTS
+        barrier = threading.Barrier(parallel)
+
+        def attempt(n: int) -> bool:
+            barrier.wait()
+            return sessions.attempt("192.0.2.7" if n % 3 else "192.0.2.8")
+
+        with ThreadPoolExecutor(parallel) as pool:
+            admitted = list(pool.map(attempt, range(parallel)))
+        first = [ok for n, ok in enumerate(admitted) if n % 3]
+        second = [ok for n, ok in enumerate(admitted) if not n % 3]
+        assert first.count(True) == LOGIN_ATTEMPTS  # 20 asked, 10 admitted
+        assert second.count(True) == LOGIN_ATTEMPTS  # 10 asked, all admitted
+        assert not sessions.attempt("192.0.2.7")
+        sessions.clear_failures("192.0.2.7")
+        assert sessions.attempt("192.0.2.7")
+
     @pytest.mark.parametrize("cookie", ["pecoma_session=\u00e9t\u00e9.sig",
                                         "pecoma_session=abc.\u00ff\u00fe",
                                         "pecoma_session=\u6f22\u5b57"])

@@ -161,3 +161,25 @@ def test_workers_share_one_link_key_with_authentication_off(
     assert result.exit_code == 0, result.output
     key = supervisor.worker_config().session_secret or ""
     assert len(key) >= 32
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_keeps_an_absolute_form_target_for_the_host_rule(
+    supervisor: type[FakeSupervisor], monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """With one worker or several, uvicorn runs the protocol that keeps the host of an
+    absolute-form target (``GET http://name/path``), which RFC 9112 makes the host the
+    request is addressed to: without it the Host rule would check the Host header
+    instead (tests/test_web_guards.py::TestHostOnTheWire speaks to it over a socket)."""
+    from pecoma.web.http_target import TargetKeepingHttpTools
+
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--port", str(_free_port()), "--workers", workers],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    options = ran if workers == "1" else vars(supervisor.seen["config"])
+    assert options["http"] is TargetKeepingHttpTools
+    # the class reaches a worker process by name (multiprocessing's "spawn" pickles it)
+    assert pickle.loads(pickle.dumps(TargetKeepingHttpTools)) is TargetKeepingHttpTools

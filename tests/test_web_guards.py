@@ -235,3 +235,147 @@ class TestCdsHooks:
     def test_a_wildcard_cors_setting_admits_any_origin(self, repo: Repository) -> None:
         with make_client(repo, cds=CdsSettings(cors_origins=("*",))) as c:
             assert self.call(c, {"Origin": "https://any.example"}).status_code == 200
+
+
+def guard_answer(scope_headers: list[tuple[bytes, bytes]], raw_path: bytes = b"/registry",
+                 method: str = "GET", **config: Any) -> Any:
+    """The Host rule's answer to one raw ASGI request, as a server hands it over: each
+    header line as sent (duplicates kept) and the request target's ``raw_path``."""
+    from pecoma.web.guards import RequestGuard
+
+    scope = {"type": "http", "method": method, "scheme": "http", "path": "/registry",
+             "raw_path": raw_path, "query_string": b"", "headers": scope_headers}
+    return RequestGuard(WebConfig(**config)).refusal(scope)
+
+
+class TestHostAsTheRequestNamesIt:
+    """RFC 9112 §3.2: the host a request is addressed to is the one of its target when
+    that target is in absolute form (``GET http://name/path``; the Host header is then
+    ignored), else that of its Host header; a request with more than one Host line is
+    refused with 400, whichever line comes first. A proxy or cache in front of the server
+    that reads the other value must not get the registry served under a name the server
+    does not answer to."""
+
+    @pytest.mark.parametrize("lines", [
+        [b"localhost", b"evil.example"],
+        [b"evil.example", b"localhost"],
+        [b"localhost", b"localhost"],  # even the same name twice: RFC 9112 says 400
+        [b"127.0.0.1:8713", b"[::1]:8713"],
+        [b"localhost", b""],
+    ])
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    def test_more_than_one_host_line_is_refused(self, lines: list[bytes],
+                                                method: str) -> None:
+        refused = guard_answer([(b"host", v) for v in lines], method=method)
+        assert refused is not None and refused.status_code == 400
+        assert b"exactly one Host" in refused.body
+
+    def test_more_than_one_host_line_through_the_application(
+        self, workstation: TestClient
+    ) -> None:
+        """The whole application, the worklist asked for with two Host lines: 400, no
+        registry id in the answer."""
+        for pair in (["localhost", "evil.example"], ["evil.example", "localhost"]):
+            r = workstation.get("/registry/worklist.csv",
+                                headers=[("Host", pair[0]), ("Host", pair[1])])
+            assert_problem(r, 400, "unknown-host")
+            assert RID not in r.text
+
+    @pytest.mark.parametrize("target", [
+        b"http://evil.example/registry",
+        b"http://evil.example:8713/registry",
+        b"https://evil.example/registry",
+        b"http://localhost.evil.example/registry",
+        b"http://127.0.0.1.evil.example/registry",
+        b"http://user@evil.example/registry",
+        b"ftp://localhost/registry",  # a scheme HTTP does not serve
+        b"http:///registry",  # no host at all
+    ])
+    def test_an_absolute_target_naming_another_host_is_refused(self, target: bytes) -> None:
+        """The Host line names the server, the target another host: the target counts."""
+        refused = guard_answer([(b"host", b"localhost:8713")], raw_path=target)
+        assert refused is not None and refused.status_code == 400
+
+    @pytest.mark.parametrize("target", [
+        b"http://localhost/registry", b"http://127.0.0.1:8713/registry",
+        b"HTTP://LOCALHOST:8713/registry", b"http://[::1]:8713/registry",
+    ])
+    def test_an_absolute_target_naming_this_server_is_served(self, target: bytes) -> None:
+        """The target names the server: served even when the Host line says otherwise
+        (RFC 9112 §3.2.2: the Host header is ignored then)."""
+        assert guard_answer([(b"host", b"evil.example")], raw_path=target) is None
+
+    def test_the_origin_check_compares_with_the_absolute_target(self) -> None:
+        """A post's own origin is the host it is addressed to: the target's."""
+        headers = [(b"host", b"evil.example"), (b"origin", b"http://localhost:8713")]
+        assert guard_answer(headers, raw_path=b"http://localhost:8713/registry",
+                            method="POST") is None
+        headers = [(b"host", b"localhost:8713"), (b"origin", b"http://localhost:8713")]
+        refused = guard_answer(headers, raw_path=b"http://127.0.0.1:8713/registry",
+                               method="POST")
+        assert refused is not None and refused.status_code == 403
+
+
+class TestHostOnTheWire:
+    """The server ``pecoma serve`` runs, spoken to over a socket: the forms a browser never
+    sends reach the Host rule as they were sent (uvicorn's C parser keeps only the path of
+    an absolute-form target unless told otherwise)."""
+
+    @pytest.fixture
+    def server(self, workstation: TestClient) -> Iterator[int]:
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        from pecoma.web.http_target import TargetKeepingHttpTools
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+        server = uvicorn.Server(uvicorn.Config(workstation.app, http=TargetKeepingHttpTools,
+                                               log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+            time.sleep(0.01)
+        try:
+            yield port
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            sock.close()
+
+    @staticmethod
+    def send(port: int, request: bytes) -> bytes:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(request)
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        return answer
+
+    @pytest.mark.parametrize("head", [
+        b"GET http://evil.example/registry/worklist.csv HTTP/1.1\r\nHost: localhost\r\n",
+        b"GET http://evil.example:80/registry/worklist.csv?on=2026-12-01 HTTP/1.1\r\n"
+        b"Host: localhost\r\n",
+        b"GET /registry/worklist.csv HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n",
+        b"GET /registry/worklist.csv HTTP/1.1\r\nHost: evil.example\r\nHost: localhost\r\n",
+    ])
+    def test_the_worklist_is_not_served_under_another_name(self, server: int,
+                                                          head: bytes) -> None:
+        answer = self.send(server, head + b"Connection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+        assert RID.encode() not in answer
+
+    def test_an_absolute_target_naming_this_server_is_served(self, server: int) -> None:
+        answer = self.send(server, b"GET http://localhost/registry/worklist.csv HTTP/1.1\r\n"
+                           b"Host: localhost\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+        assert RID.encode() in answer

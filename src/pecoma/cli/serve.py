@@ -61,6 +61,7 @@ def serve_cmd(
 
     from pecoma.web.app import worker_app
     from pecoma.web.config import WebConfig, is_loopback
+    from pecoma.web.http_target import TargetKeepingHttpTools
     from pecoma.web.logs import APP, configure_logging
 
     options = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
@@ -94,6 +95,7 @@ def serve_cmd(
             access_log=False,
             server_header=False,
             proxy_headers=False,
+            http=TargetKeepingHttpTools,
         )
         return
     # Each worker process builds its own application from this same object: uvicorn
@@ -110,6 +112,7 @@ def serve_cmd(
             access_log=False,
             server_header=False,
             proxy_headers=False,
+            http=TargetKeepingHttpTools,
             # A worker answers the supervisor's health check only once it has imported
             # pecoma: on a busy host that takes longer than uvicorn's 5 s default, and
             # the workers were killed and restarted without end.

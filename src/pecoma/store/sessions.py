@@ -6,8 +6,9 @@ checks the row, so signing out (``ended_at``) ends the session on every worker a
 and a copied cookie stops working.
 
 Refused sign-ins are counted per client address (stored as its SHA-256 digest) over a
-sliding window; :meth:`SessionStore.too_many_failures` says when the limit is reached.
-Rows older than the window are deleted as new ones are written.
+sliding window; :meth:`SessionStore.attempt` admits an attempt, counting it as refused
+until it succeeds, or refuses it when the limit is reached, in one transaction. Rows
+older than the window are deleted as new ones are written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,25 +102,33 @@ class SessionStore:
 
         self._run(work)
 
-    def too_many_failures(self, address: str) -> bool:
-        """Whether ``address`` was refused :data:`LOGIN_ATTEMPTS` times in the window."""
-        since = self._clock() - LOGIN_WINDOW
+    def attempt(self, address: str) -> bool:
+        """Admit one sign-in attempt from ``address``, or refuse it (False) when
+        :data:`LOGIN_ATTEMPTS` were refused there within the window.
+
+        An admitted attempt is counted as refused at once, in the transaction that
+        counted the others: attempts made at the same time (threads, workers) are each
+        counted against the ones before, never against a count taken before the others
+        were written, so no more than :data:`LOGIN_ATTEMPTS` are ever admitted. A
+        successful sign-in then clears the count (:meth:`clear_failures`). On SQLite the
+        transaction holds the write lock from its start (``BEGIN IMMEDIATE``); on
+        PostgreSQL it takes a transaction lock on the address first."""
+        now = self._clock()
+        key = _digest(address)
 
         def work(s: Session) -> bool:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                          {"key": int(key[:15], 16)})
             count = s.scalar(select(func.count()).select_from(LoginFailure).where(
-                LoginFailure.address == _digest(address), LoginFailure.at > since))
-            return int(count or 0) >= LOGIN_ATTEMPTS
+                LoginFailure.address == key, LoginFailure.at > now - LOGIN_WINDOW))
+            if int(count or 0) >= LOGIN_ATTEMPTS:
+                return False
+            s.add(LoginFailure(address=key, at=now))
+            s.execute(delete(LoginFailure).where(LoginFailure.at < now - LOGIN_WINDOW))
+            return True
 
         return self._run(work)
-
-    def record_failure(self, address: str) -> None:
-        now = self._clock()
-
-        def work(s: Session) -> None:
-            s.add(LoginFailure(address=_digest(address), at=now))
-            s.execute(delete(LoginFailure).where(LoginFailure.at < now - LOGIN_WINDOW))
-
-        self._run(work)
 
     def clear_failures(self, address: str) -> None:
         def work(s: Session) -> None:

@@ -145,6 +145,11 @@ def create_app(
         description="Decision support for the PEComa treatment guideline. JSON API, "
         "version 1. Errors are RFC 9457 problem details (application/problem+json).",
         openapi_url=None,  # served by pecoma.web.api, whose routes check their query
+        # No redirect to the address with or without a final slash: a client re-sends
+        # the body and the token there (under /cds-services, the patient's record and
+        # the JWT), and it was built from the decoded path (%2F read as /). An address
+        # the application does not have is a 404 (docs/security.md).
+        redirect_slashes=False,
         docs_url=None,  # the stock documentation pages load assets from the internet
         redoc_url=None,
     )

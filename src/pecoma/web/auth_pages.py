@@ -71,9 +71,9 @@ async def _refused_text(request: Request, exc: InputError) -> Response:
         address = request.client.host if request.client else "(unknown)"
         try:
             sessions = await run_in_threadpool(sessions_of, request.app.state)
-            if await run_in_threadpool(sessions.too_many_failures, address):
+            # counted as a refused sign-in (the attempt is recorded as refused)
+            if not await run_in_threadpool(sessions.attempt, address):
                 return _too_many(request, "/registry")
-            await run_in_threadpool(sessions.record_failure, address)
         except StoreError as err:
             return unavailable(request.url.path, await run_in_threadpool(
                 unavailable_reason, request.app.state, str(err)))
@@ -100,13 +100,12 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else "(unknown)"
     try:
         sessions = await run_in_threadpool(sessions_of, request.app.state)
-        if await run_in_threadpool(sessions.too_many_failures, address):
+        # counted as refused from here on, until the token is found good
+        if not await run_in_threadpool(sessions.attempt, address):
             return _too_many(request, next_)
         store = await run_in_threadpool(tokens_of, request.app.state)
         info = await run_in_threadpool(store.verify, token) if token else None
-        if info is None:
-            await run_in_threadpool(sessions.record_failure, address)
-        else:
+        if info is not None:
             session = secrets.token_urlsafe(32)
             await run_in_threadpool(sessions.start, session, info.id,
                                     dt.timedelta(seconds=signer.max_age))

@@ -3,7 +3,9 @@ by, and where a request that changes data comes from (:class:`RequestGuard`, app
 the outermost layer, :class:`~pecoma.web.edge._Edge`, before any route or credential).
 
 **Host** (against DNS rebinding: a page of another site whose name is made to point at
-this server's address). A request is answered only when its ``Host`` names
+this server's address). A request is answered only when the host it is addressed to
+(RFC 9112 §3.2: that of its target when the target is in absolute form,
+``GET http://name/path``, else that of its one ``Host`` header) names
 
 - the host of the public base URL (``cds.base_url``; by default ``http://host:port``, the
   bound address) or of SMART's ``redirect_base``,
@@ -11,7 +13,9 @@ this server's address). A request is answered only when its ``Host`` names
 - when the server is bound to a loopback address, a loopback name (``localhost``,
   ``127.0.0.1``, ``[::1]``), with any port;
 
-anything else gets 400. A name an attacker controls is never among them.
+anything else gets 400, and so does a request with more than one ``Host`` line (which
+one a proxy in front would read is not known). A name an attacker controls is never among
+them.
 
 **Origin** (against cross-site requests, CSRF: a form on another site posted to this
 server by the clinician's browser). A request other than GET, HEAD and OPTIONS is refused
@@ -58,6 +62,23 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     if not name or parts.path or parts.query or parts.username is not None:
         return None
     return name.lower(), port
+
+
+def _addressed_host(scope: Scope) -> tuple[str, int | None] | None:
+    """(name, port) a request is addressed to (RFC 9112 §3.2): the host of a target in
+    absolute form (a ``raw_path`` not starting with ``/``, e.g. ``http://name/path``; the
+    Host header is then ignored), else that of the Host header; None when it names no
+    host of an ``http``/``https`` URL without user information."""
+    raw = scope.get("raw_path") or b"/"
+    if raw.startswith(b"/") or raw == b"*":
+        return _split_host(Headers(scope=scope).get("host", ""))
+    target = raw.decode("latin-1")
+    try:
+        userinfo = urlsplit(target).username is not None
+    except ValueError:
+        return None
+    named = _origin(target)
+    return None if named is None or userinfo else (named[1], named[2])
 
 
 def _origin(url: str) -> Origin | None:
@@ -108,11 +129,16 @@ class RequestGuard:
         """The answer refusing this request, or None to let it through."""
         headers = Headers(scope=scope)
         path = scope["path"]
-        host = _split_host(headers.get("host", ""))
+        if len(headers.getlist("host")) > 1:
+            APP.info("request refused: more than one Host")
+            return problem(400, "unknown-host", "the request must carry exactly one Host "
+                           "header (RFC 9112 section 3.2)", instance=path)
+        host = _addressed_host(scope)
         if host is None or not self.host_allowed(host[0]):
             APP.info("request refused: host not served")
-            return problem(400, "unknown-host", "the request's Host header must name this "
-                           "server (a host name it is configured to answer to; see "
+            return problem(400, "unknown-host", "the request's Host header (or the host of "
+                           "an absolute request target) must name this server (a host name "
+                           "it is configured to answer to; see "
                            "'allowed_hosts' in docs/security.md)", instance=path)
         if scope["method"] in _SAFE_METHODS:
             return None
