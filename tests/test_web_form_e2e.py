@@ -230,6 +230,29 @@ def test_rows_follow_the_disease_status(server: str, page: Any) -> None:
     assert "Metastasis 1: Site" in summary.inner_text()
 
 
+def test_a_suspected_metastasis_row_beside_disease_not_metastatic(server: str, page: Any
+                                                                  ) -> None:
+    """Whether a suspected metastasis is confirmed is asked beside disease not recorded as
+    metastatic: a blank row is offered for localized disease and taken away for
+    metastatic disease; one holding a site is kept, and the report asks about it."""
+    prefix = "stage.suspected_metastases"
+    page.goto(server + "/")
+    assert rows(page, prefix) == 0
+    select(page, "Disease status", "metastatic")
+    assert rows(page, prefix) == 0
+    select(page, "Disease status", "localized")
+    assert rows(page, prefix) == 1
+    page.get_by_label("Suspected, not confirmed metastasis — site").select_option("lung")
+    select(page, "Disease status", "metastatic")
+    select(page, "Disease status", "localized")
+    assert rows(page, prefix) == 1  # it holds data: kept
+    fill(page, "Evaluation date", "2026-11-28")
+    select(page, "Primary site", "kidney")
+    submit(page)
+    assert ("Is the suspected metastasis confirmed (imaging or biopsy), or excluded?"
+            in report_text(page))
+
+
 def test_add_another_stops_where_the_server_stops_reading(server: str, page: Any) -> None:
     """The script added rows without end, and the server read only the first 50: the
     latest scans of a long follow-up were dropped without a word. The button now stops

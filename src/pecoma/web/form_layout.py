@@ -129,6 +129,7 @@ def _yes_no(name: str, label: str, help: str | None = None) -> Control:
 _DATE_HELP = f"As {DATE_FORMS}; leave empty when unknown."
 _ROW_DATE_HELP = f"As {DATE_FORMS}."
 _RELAPSED = frozenset({DiseaseStatus.recurrent.value, DiseaseStatus.metastatic.value})
+_NOT_METASTATIC = frozenset(s.value for s in DiseaseStatus) - {DiseaseStatus.metastatic.value}
 
 
 FORM: tuple[Group, ...] = (
@@ -348,6 +349,31 @@ FORM: tuple[Group, ...] = (
             ),
             show_for=_RELAPSED,
         ),
+    ),
+    Group(
+        "suspected",
+        "Suspected metastases, not confirmed",
+        (),
+        rows=RowSpec(
+            "stage.suspected_metastases",
+            "Suspected metastasis",
+            "site",
+            (
+                Control(
+                    "site",
+                    "Suspected, not confirmed metastasis — site",
+                    "select",
+                    _options(MetastasisSite, blank="— none —"),
+                    help="Where a metastasis is suspected (on imaging, say) and not yet "
+                    "confirmed or excluded.",
+                ),
+            ),
+            show_for=_NOT_METASTATIC,
+        ),
+        note="A metastasis suspected and not confirmed is no present disease: enter a "
+        "confirmed one under Stage and metastases. Beside disease not metastatic the "
+        "report asks whether it is confirmed, and every treatment recommendation and the "
+        "surveillance schedule are provisional on the answer.",
     ),
     Group(
         "surgery",

@@ -100,8 +100,8 @@ come from the form; it is refused naming the limit (:data:`TOO_MANY_FIELDS`)."""
 TOO_MANY_FIELDS = (
     f"must hold at most {MAX_FIELDS} fields, the most the case form posts (at most "
     f"{MAX_ROWS} rows of each kind: "
-    + ", ".join(f"{spec.nouns} ({len(spec.controls)} fields a row)"
-                for spec in ROWSPECS.values())
+    + ", ".join(f"{spec.nouns} ({len(spec.controls)} field{'s' * (len(spec.controls) > 1)}"
+                " a row)" for spec in ROWSPECS.values())
     + "): use the JSON API or the command line for a case with more"
 )
 """The rule a post holding more than :data:`MAX_FIELDS` fields breaks."""
