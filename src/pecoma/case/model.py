@@ -378,6 +378,13 @@ class Surgery(_Model):
         description="a further resection that completed an R2 resection (its date and "
         "margin); the surgery's own date and R2 margin stay those of the first operation",
     )
+    adjuvant_radiotherapy: YesNo = Field(
+        YesNo.unknown,
+        description="whether adjuvant radiotherapy was given after the resection "
+        "(S10); 'yes' needs 'surgery.status' 'performed'. Once the operation is more than "
+        "6 months past, with no relapse recorded, the decisions that follow it are asked "
+        "about rather than shown as due (I29)",
+    )
 
     @property
     def final_margin(self) -> Margin:

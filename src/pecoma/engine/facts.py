@@ -30,7 +30,7 @@ from pecoma.case import (
     lines_in_order,
     mtor_ruled_out,
 )
-from pecoma.dates import full_months_between, reached_months
+from pecoma.dates import add_months, full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.numbers import number_text
 from pecoma.settings import EngineSettings
@@ -142,6 +142,13 @@ class Derived(NamedTuple):
     #: S16's interval runs to the present ones from the last curative treatment before
     #: them, which the primary's dates do not give (I5). Empty otherwise.
     earlier_presentation: tuple[Fact, ...] = ()
+    #: Localized disease (no relapse recorded) resected more than
+    #: :data:`POSTOPERATIVE_DECISION_MONTHS` months before the evaluation date: the day of
+    #: the last resection and the months since. The decisions that follow the operation
+    #: (re-excision of a margin not clear, adjuvant radiotherapy) belonged to that time:
+    #: they are asked about and worded as decisions to confirm, not as actions due now
+    #: (I29). Empty otherwise.
+    postoperative_past: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -453,7 +460,36 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         earlier_facts,
         listed_facts,
         tuple(_found_fact(i, mets[i]) for i in presentations) if presentations else (),
+        _postoperative_past(case, status, on),
     )
+
+
+#: The months after the last resection of a localized primary within which the decisions
+#: that follow it (re-excision of a margin not clear, adjuvant radiotherapy, S03, S10) are
+#: taken (I29): radiotherapy starts once the wound has healed, some 4-8 weeks after the
+#: operation, and a re-excision within weeks; by 6 months both are given or set aside.
+POSTOPERATIVE_DECISION_MONTHS = 6
+
+
+def _postoperative_past(case: Case, status: DiseaseStatus,
+                        on: dt.date | None) -> tuple[Fact, ...]:
+    """The day of the last resection of a localized primary and the months since, when
+    more than :data:`POSTOPERATIVE_DECISION_MONTHS` months lie between it and the
+    evaluation date ``on`` (I29); empty otherwise (no relapse may be recorded: the derived
+    status is localized)."""
+    surgery = case.surgery
+    if on is None or status is not DiseaseStatus.localized \
+            or surgery.status is not SurgeryStatus.performed:
+        return ()
+    completion = surgery.completion
+    path, day = (("surgery.completion.date", completion.date)
+                 if completion is not None and completion.date is not None
+                 else ("surgery.date", surgery.date))
+    if day is None or on <= add_months(day, POSTOPERATIVE_DECISION_MONTHS):
+        return ()
+    return (Fact(path, day.isoformat()),
+            Fact("derived.months_since_resection",
+                 f"{full_months_between(day, on)} months"))
 
 
 def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[Fact, ...]:
