@@ -218,3 +218,31 @@ def test_registry_import_reads_radiotherapy_given() -> None:
     good, issues = validate_rows([RawRow(2, flatten(case, "PEC-2"))], on,
                                  default_settings(), assess_rows=False)
     assert good == [] and [i.column for i in issues] == ["surgery.adjuvant_radiotherapy"]
+
+
+@pytest.mark.parametrize("margin, margin_question", [
+    ("R1", None), ("uncertain", "MISS-MARGIN-UNCERTAIN"), ("unknown", "MISS-MARGIN")])
+@pytest.mark.parametrize("site", ["uterus", "soft_tissue", "broad_ligament"])
+def test_margin_not_known_clear_long_after(margin: str, margin_question: str | None,
+                                           site: str) -> None:
+    """Years after a resection whose margin is not known to be clear (R1, uncertain, or
+    not recorded: unknown is not R0), no relapse recorded: no referral for surgery and no
+    re-excision as an action due now, whatever the site. Re-excision is a decision to
+    confirm, waiting on whether it was decided and, for a margin not stated, on the
+    margin; radiotherapy (S10) likewise. Each question names every item that waits on it
+    (a margin not recorded had kept the referral for surgery eight years on)."""
+    case = copy.deepcopy(R1_UTERUS)
+    case["tumour"]["primary_site"] = site
+    a = run(case, dt.date(2026, 12, 7), margin=margin)
+    got = ids(a)
+    assert not {"REC-RERESECTION", "REC-RERESECTION-OPTION", "REC-REFER-SURGERY",
+                "REC-ADJ-RADIOTHERAPY", "REC-RESECTION-DONE"} & got
+    assert {"REC-RERESECTION-DECIDED", "REC-ADJ-RADIOTHERAPY-DECIDED"} <= got
+    recs = {r.id: r for r in a.recommendations}
+    waits = set(recs["REC-RERESECTION-DECIDED"].conditional_on)
+    assert waits == {"MISS-REEXCISION-DECIDED", *([margin_question] if margin_question else [])}
+    affects = {m.id: set(m.affects) for m in a.missing}
+    for item in (*a.recommendations, *a.alerts):
+        for missing_id in item.conditional_on:
+            assert item.id in affects[missing_id], (item.id, missing_id)
+

@@ -60,6 +60,9 @@ _INCOMPLETE = (Margin.R1, Margin.R2)
 #: Margins after which what may be left is microscopic (R1; uncertain, a doubt between R0
 #: and R1).
 _MICROSCOPIC = (Margin.R1, Margin.uncertain)
+#: Margins not known to be clear, after which what may be left is at most microscopic as
+#: far as the record says: R1, uncertain, or not recorded (unknown is not R0).
+_NOT_CLEAR = (*_MICROSCOPIC, Margin.unknown)
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -81,15 +84,15 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             no_reexcision = resectable is YesNo.no
             if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", margin_facts_)
-            elif margin in _MICROSCOPIC and not no_reexcision and d.postoperative_past:
+            elif margin in _NOT_CLEAR and not no_reexcision and d.postoperative_past:
                 # more than 6 months after the operation, no relapse recorded: whether to
-                # re-excise was decided then; asked, worded as a decision to confirm (I29)
-                asks = [out.missing("MISS-REEXCISION-DECIDED",
-                                    affects=("REC-RERESECTION-DECIDED",))]
-                if margin is Margin.uncertain:
-                    asks.insert(0, out.missing(
-                        "MISS-MARGIN-UNCERTAIN",
-                        affects=("REC-RERESECTION-DECIDED", "REC-RESECTION-DONE")))
+                # re-excise was decided then; asked, worded as a decision to confirm (I29).
+                # A margin not recorded takes the branch of one not assured, asked too.
+                asks = [] if margin is Margin.R1 else [out.missing(
+                    "MISS-MARGIN-UNCERTAIN" if margin is Margin.uncertain else "MISS-MARGIN",
+                    affects=("REC-RERESECTION-DECIDED", "REC-RESECTION-DONE"))]
+                asks.append(out.missing("MISS-REEXCISION-DECIDED",
+                                        affects=("REC-RERESECTION-DECIDED",)))
                 out.add("REC-RERESECTION-DECIDED", [*margin_facts_, *d.postoperative_past],
                         asks)
             elif margin in _INCOMPLETE and not no_reexcision:
