@@ -592,10 +592,11 @@ class TestNeverResectedOneUnknownCriterion:
     def test_a_tumour_to_be_resected_waits_on_its_specimen_not_on_the_count(self) -> None:
         """A localized tumour still to be resected, the count unknown, nothing else
         worrisome: the high-risk schedule of a tumour that may prove malignant waits on
-        the resection specimen, which will settle it; the count cannot."""
+        the resection specimen, which will settle it; the count cannot. Its reason is
+        the resection still to come, not the classification's criteria."""
         case = _never_resected(mitoses_per_50_hpf=None)
         case["stage"] = {"status": "localized", "lymph_nodes": "negative"}
         case["surgery"] = {"status": "planned"}
         a = _assess(case)
-        [item] = [f for f in a.followup if f.id == "FU-MAY-BE-MALIGNANT-LOW-RISK"]
+        [item] = [f for f in a.followup if f.id == "FU-MAY-BE-MALIGNANT-NOT-RESECTED"]
         assert item.conditional_on == ("MISS-RESECTION-SPECIMEN",)

@@ -76,7 +76,7 @@ def test_the_headline_long_after_a_resection_with_margins_not_clear(
     client: TestClient, scenario: str
 ) -> None:
     """Years after a resection whose margins are not known to be clear, no relapse: the
-    re-excision decision to confirm (S03, S04, I29) heads the card, as re-excision does
+    re-excision decision to confirm (S03, S04, I30) heads the card, as re-excision does
     in the weeks after the operation; not the guideline's silence on adjuvant systemic
     treatment, nor the referral to trials, which had headed it, the margins unnamed. It
     waits on whether re-excision was decided, so it is said provisional."""

@@ -995,13 +995,23 @@ class TestFreeOfDiseaseAfterRelapse:
             a, "REC-NO-ADJUVANT-AFTER-RELAPSE").conditional_on
 
     def test_a_later_relapse_beside_the_metastases_at_presentation(self) -> None:
-        """A metastasis at presentation and another found after the primary's treatment:
-        the disease relapsed, the decision at presentation is past (I8)."""
+        """A metastasis at presentation and another found after the primary's treatment,
+        recorded as a relapse (metachronous): the disease relapsed, the decision at
+        presentation is past (I8). Found 22 days after the operation, before the first
+        surveillance scan, the second may also have been there at presentation (found by
+        the staging after the operation, I29): its date alone does not make it a relapse,
+        so without the recorded timing it is asked, S11 and the silence after a relapse
+        each provisional on the answer."""
         data = self.synchronous_resected({"site": "lung", "detected_on": "2024-01-06"})
-        data["stage"]["metastases"].append({"site": "lung", "detected_on": "2024-02-01"})
+        data["stage"]["metastases"].append({"site": "lung", "detected_on": "2024-02-01",
+                                            "timing": "metachronous"})
         a = assess(parse_case(data), dt.date(2024, 3, 1))
         assert "REC-ADJ-NODES-METS" not in ids(a)
         assert "REC-NO-ADJUVANT-AFTER-RELAPSE" in ids(a)
+        del data["stage"]["metastases"][1]["timing"]
+        a = assess(parse_case(data), dt.date(2024, 3, 1))
+        for record in ("REC-ADJ-NODES-METS", "REC-NO-ADJUVANT-AFTER-RELAPSE"):
+            assert "MISS-METASTASIS-EARLY-TIMING" in item(a, record).conditional_on
 
     @settings(max_examples=examples(50), deadline=None,
               suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Decisions that follow the resection of localized PEComa, long after it (I29).
+"""Decisions that follow the resection of localized PEComa, long after it (I30).
 
 Re-excision of a margin not clear (S03, S04) and adjuvant radiotherapy for a high-risk
 site or margins not assured (S10) are decided in the weeks after the operation. Years

@@ -101,9 +101,6 @@ class TestScenario:
 CDS_ONLY_RECORDS = {
     "ALERT-DRUG-INTOLERANCE": "tests/test_cds_safety.py::TestAllergyListDecidesTheProposal::"
                               "test_the_allergy_card_cites_its_knowledge_record",
-    "ALERT-ANTHRACYCLINE-CLASS": "tests/test_anthracycline_intolerance.py::"
-                                 "TestADraftOfTheOtherAnthracycline::"
-                                 "test_an_epirubicin_draft_beside_a_doxorubicin_intolerance_is_flagged",
 }
 
 

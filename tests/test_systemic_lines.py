@@ -59,9 +59,13 @@ class TestAnthracyclineGivenBefore:
     setting, start, result as entered), and the option keeps its force."""
 
     def test_lines_given_are_named_beside_the_option(self) -> None:
-        """Doxorubicin (line 1), then doxorubicin with ifosfamide (line 2, responding):
-        the option had been shown alone, as for a patient never given an anthracycline."""
-        a = assess(parse_case(_scenario("mtor-unavailable-responding-to-anthracycline")), ON)
+        """Doxorubicin (line 1, stopped without progression), then doxorubicin with
+        ifosfamide (line 2, responding): the option had been shown alone, as for a
+        patient never given an anthracycline. (Had the disease progressed on the first,
+        the guideline's silence would be said instead: the class taken as one, I15.)"""
+        case = _scenario("mtor-unavailable-responding-to-anthracycline")
+        case["systemic"]["therapies"][0].update(best_response="stable", progressed="no")
+        a = assess(parse_case(case), ON)
         [rec] = [r for r in a.recommendations if r.id == "REC-ANTHRACYCLINE"]
         assert rec.strength == "can be considered"
         rec_facts = {(f.path, f.value) for f in rec.triggered_by}
@@ -203,15 +207,20 @@ class TestLinesInAnOrderNotRecorded:
 
     def test_anthracyclines_in_an_order_not_recorded(self) -> None:
         """mTOR inhibitors unavailable; doxorubicin progressed on, doxorubicin with
-        ifosfamide responding, undated and unnumbered: the anthracycline option waits on
-        the order, never 'no further line' by the typing order."""
+        ifosfamide responding, undated and unnumbered: as for the mTOR inhibitors, the
+        progression on the class stands whatever line came after (I15, I26), so the
+        order decides nothing and is not asked: the guideline's silence is said in
+        either order typed in, the line not progressed on named beside it."""
         lines = [{"agent": "doxorubicin", "progressed": "yes"},
                  {"agent": "doxorubicin_ifosfamide", "progressed": "no"}]
         for order in (lines, lines[::-1]):
             a = assess(parse_case(self.case(order, mtor_inhibitor_available="no")), ON)
             rec = {i.id: i for i in a.recommendations}
-            assert "REC-NO-LINE-AFTER-ANTHRACYCLINE" not in rec
-            assert "MISS-LINE-ORDER" in rec["REC-ANTHRACYCLINE"].conditional_on
+            assert "REC-ANTHRACYCLINE" not in rec
+            assert rec["REC-NO-LINE-AFTER-ANTHRACYCLINE"].conditional_on == ()
+            assert "MISS-LINE-ORDER" not in {m.id for m in a.missing}
+            assert "derived.anthracycline_after_progression" in {
+                f.path for f in rec["REC-NO-LINE-AFTER-ANTHRACYCLINE"].triggered_by}
 
     def test_dated_or_numbered_lines_decide_without_a_question(self) -> None:
         lines = [{"agent": "everolimus", "progressed": "no", "line": 2},

@@ -320,7 +320,7 @@ class TestNoneOfFour:
         assert result.case is None
         assert result.values["histology.infiltrative_growth"] == "present"
         (message,) = result.errors["histology.infiltrative_growth"]
-        assert "None of the four worrisome features" in message
+        assert "None of these histology features" in message
         assert list(result.errors) == ["histology.infiltrative_growth"]
 
     def test_explicit_absent_with_the_box(self) -> None:

@@ -447,8 +447,8 @@ class TestReport:
         assert table == "Missing facts"
         text = " ".join(html.unescape(client.get("/rules").text).split())
         rows = missing_listing(load_knowledge())
-        # 54, MISS-OTHER-LINE-AGENT and MISS-RESIDUAL-REMOVAL
-        assert len(rows) == 56
+        # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL and MISS-METASTASIS-EARLY-TIMING
+        assert len(rows) == 57
         for m in rows:
             assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
                     f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"

@@ -33,7 +33,7 @@ import re
 from decimal import Decimal
 
 __all__ = ["FINITE_NUMBER_RULE", "IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE",
-           "ambiguous_separator", "number_text", "parse_number"]
+           "TOO_LARGE_RULE", "ambiguous_separator", "number_text", "parse_number"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
@@ -48,6 +48,12 @@ PLAIN_NUMBER_RULE = ("must be a plain decimal number such as 4.5: no exponent, d
 #: ``Infinity``, ``-Infinity``, as Python's json writes them): it breaks no bound of the
 #: field, it is no value at all.
 FINITE_NUMBER_RULE = "must be a finite number such as 4.5, not NaN or Infinity"
+
+#: The rule of a plain decimal written with so many digits (over 308 before the decimal
+#: point) that it is no finite number: named with the text as written, never as the
+#: ``Infinity`` it would become (numbers run together, a pasted column).
+TOO_LARGE_RULE = ("must be a number such as 4.5: this one has too many digits to be read "
+                  "as a number (numbers run together?)")
 
 _WITH_COMMA = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 _POINT_ONLY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)

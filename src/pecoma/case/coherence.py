@@ -22,7 +22,7 @@ from pecoma.case.values import (
     Timing,
     YesNo,
 )
-from pecoma.dates import add_months, full_months_between
+from pecoma.dates import add_months, full_months_between, reached_months
 from pecoma.errors import FieldIssue, show_value
 from pecoma.numbers import number_text
 
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from pecoma.case.model import Case, Completion, Metastasis, Surgery, TherapyLine
 
 __all__ = [
+    "WORK_UP_MONTHS",
     "Contradictions",
+    "after_evaluation_date",
     "contradictions",
     "dated_facts",
     "relapse_after_free_of_disease",
@@ -56,6 +58,16 @@ _RECURRENT = DiseaseStatus.recurrent
 #: 'diagnosis.date' is refused as a likely data-entry error (a wrong year, or a different
 #: tumour), not read as disease present at presentation.
 STAGING_BEFORE_DIAGNOSIS_MONTHS = 6
+
+#: Metastases found less than this many months after the first one found are of one
+#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
+#: confirms it): no relapse can have been found, treated, and followed by the scan that
+#: found the later ones in between, the first scan after a treatment coming some 3 months
+#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
+#: So too after the end of the primary's curative treatment: a metastasis found sooner
+#: than this was found before the first surveillance scan, and may have been present at
+#: presentation (I29).
+WORK_UP_MONTHS = 3
 
 
 #: What the refusal of a metastasis found after 'free_of_disease.since' says of it (see
@@ -390,15 +402,19 @@ def contradictions(case: Case) -> list[FieldIssue]:
                    "timing out, or correct the date"),
             )
         # recorded after the end of treatment, it may have been found before it: only the
-        # day it was found contradicts a synchronous timing
+        # day it was found contradicts a synchronous timing, and only from the first
+        # surveillance scan on: found sooner, by the staging after the operation, it may
+        # have been there at presentation (I29)
         if (met.timing is _SYNCHRONOUS and met.detected_on and met.detected_on > anchor
-                and not not_before):
+                and not not_before
+                and reached_months(anchor, met.detected_on, WORK_UP_MONTHS)):
             add(
                 f"{path}.timing",
                 "synchronous",
-                "contradicts 'detected_on' after the end of primary treatment "
-                f"({met.detected_on.isoformat()} > {anchor.isoformat()}); "
-                "use 'metachronous' or leave timing out",
+                f"contradicts 'detected_on' {WORK_UP_MONTHS} months or more after the end "
+                f"of primary treatment ({met.detected_on.isoformat()}, treatment ended "
+                f"{anchor.isoformat()}): a metastasis found after the first surveillance "
+                "scan is a relapse (I7, I29); use 'metachronous' or leave timing out",
             )
     stated_dfi = stage.disease_free_interval_months
     # metastases found at more than one presentation: the interval runs to the present
@@ -784,4 +800,20 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     if case.free_of_disease is not None:
         out.append(("free_of_disease.since", case.free_of_disease.since))
     return out
+
+
+def after_evaluation_date(case: Case, on_date: dt.date) -> list[FieldIssue]:
+    """An issue for each fact of ``case`` dated after the evaluation date ``on_date`` (it
+    cannot have happened yet). The one check of the case's dates against the evaluation
+    date: the engine makes it, and parsing makes it beside the case's other checks when
+    the date is known (:func:`pecoma.case.parse_case`), so both are reported at once."""
+    latest = case.latest_date
+    if latest is None or latest <= on_date:
+        return []
+    return [
+        FieldIssue(path, day.isoformat(), f"must not be after the evaluation date "
+                   f"({on_date.isoformat()})")
+        for path, day in dated_facts(case)
+        if day > on_date
+    ]
 

@@ -10,9 +10,22 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
-from pecoma.case.coherence import Contradictions, contradictions
+from pecoma.case.coherence import (
+    WORK_UP_MONTHS,
+    Contradictions,
+    after_evaluation_date,
+    contradictions,
+)
 from pecoma.case.values import (
     ANTHRACYCLINES,
     MTOR_AGENTS,
@@ -46,7 +59,13 @@ from pecoma.dates import (
     reached_months,
 )
 from pecoma.errors import FieldIssue
-from pecoma.numbers import FINITE_NUMBER_RULE, PLAIN_NUMBER_RULE, number_text, parse_number
+from pecoma.numbers import (
+    FINITE_NUMBER_RULE,
+    PLAIN_NUMBER_RULE,
+    TOO_LARGE_RULE,
+    number_text,
+    parse_number,
+)
 
 __all__ = [
     "MAX_MITOSES",
@@ -88,12 +107,6 @@ _CM = SizeUnit.cm
 _PERFORMED = SurgeryStatus.performed
 _LUNG = MetastasisSite.lung
 
-#: Metastases found less than this many months after the first one found are of one
-#: presentation, the staging work-up of the first (a CT, the PET/CT or biopsy that
-#: confirms it): no relapse can have been found, treated, and followed by the scan that
-#: found the later ones in between, the first scan after a treatment coming some 3 months
-#: after it (S18). Dates this far apart or more may be a relapse treated in between (I5).
-WORK_UP_MONTHS = 3
 
 
 def _not_bool(value: Any) -> Any:
@@ -102,13 +115,20 @@ def _not_bool(value: Any) -> Any:
     parsing reads ``"4_5"`` as 45 (a digit separator) and ``"1e1"`` as 10, so a typo for
     4,5 cm had made a tumour of 45 cm (a JSON number such as ``1e1`` is a number), and
     a NaN or Infinity token, said so rather than as a bound it does not break ("must be
-    greater than 0 (got nan)")."""
+    greater than 0 (got nan)"), and a text of too many digits to be a finite number,
+    named as written."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not true or false")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(FINITE_NUMBER_RULE)
-    if isinstance(value, str) and parse_number(value, decimal_comma=False) is None:
-        raise ValueError(PLAIN_NUMBER_RULE)
+    if isinstance(value, str):
+        if parse_number(value, decimal_comma=False) is None:
+            raise ValueError(PLAIN_NUMBER_RULE)
+        if not math.isfinite(float(value)):
+            # hundreds of digits (numbers run together, a pasted column): refused here,
+            # as written, not as the Infinity the text becomes as a float ("must be at
+            # most 100 cm (got Infinity)" named no text the user can find)
+            raise ValueError(TOO_LARGE_RULE)
     return value
 
 
@@ -271,7 +291,9 @@ class Metastasis(_Model):
     timing: Timing = Field(
         Timing.unknown,
         description="stated timing; derived from dates when detected_on and the end of "
-        "primary treatment are known",
+        "primary treatment are known, except for a metastasis found less than 3 months "
+        "after that end (before the first surveillance scan): it may have been present at "
+        "presentation, so the stated timing decides, asked when not stated (I29)",
     )
 
     @model_validator(mode="after")
@@ -383,7 +405,7 @@ class Surgery(_Model):
         description="whether adjuvant radiotherapy was given after the resection "
         "(S10); 'yes' needs 'surgery.status' 'performed'. Once the operation is more than "
         "6 months past, with no relapse recorded, the decisions that follow it are asked "
-        "about rather than shown as due (I29)",
+        "about rather than shown as due (I30)",
     )
 
     @property
@@ -744,6 +766,10 @@ class FreeOfDisease(_Model):
     )
 
 
+#: The key of the validation context holding the evaluation date (see parse_case).
+ON_DATE = "on_date"
+
+
 class Case(_Model):
     """One patient's PEComa, as a multidisciplinary team would summarise it."""
 
@@ -853,8 +879,13 @@ class Case(_Model):
         return max(known) if known else None
 
     @model_validator(mode="after")
-    def _coherent(self) -> Case:
+    def _coherent(self, info: ValidationInfo) -> Case:
         issues = list(contradictions(self))
+        # With the evaluation date given (parse_case's on_date), the facts dated after it
+        # are reported with the contradictions, in the same pass.
+        on_date = info.context.get(ON_DATE) if isinstance(info.context, dict) else None
+        if isinstance(on_date, dt.date):
+            issues += after_evaluation_date(self, on_date)
         if issues:
             raise Contradictions(issues)
         return self

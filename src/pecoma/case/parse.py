@@ -5,12 +5,13 @@ rule, each pydantic error translated into a field path, the value given and the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import ValidationError
 
 from pecoma.case.coherence import Contradictions
-from pecoma.case.model import Case
+from pecoma.case.model import ON_DATE, Case
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.text import odd_letters_shown, odd_words, shown
 
@@ -97,15 +98,19 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
     return issues
 
 
-def parse_case(data: Any, source: str = "case") -> Case:
-    """Validate a mapping into a :class:`Case`, or raise :class:`InputError`."""
+def parse_case(data: Any, source: str = "case", on_date: dt.date | None = None) -> Case:
+    """Validate a mapping into a :class:`Case`, or raise :class:`InputError`.
+
+    With ``on_date`` (the evaluation date) the facts dated after it are refused too, in
+    the same pass as the case's own checks, so every problem is reported at once."""
     if not isinstance(data, dict):
         raise InputError(
             [FieldIssue("(case)", show_value(type(data).__name__), "must be a JSON object")],
             source,
         )
     try:
-        case: Case = _validate(data)
+        case: Case = _validate(data) if on_date is None else _validate(
+            data, context={ON_DATE: on_date})
     except ValidationError as exc:
         raise InputError(issues_from_validation(exc), source) from exc
     return case
@@ -143,12 +148,15 @@ def settings_not_chosen(data: Any) -> list[FieldIssue]:
     ]
 
 
-def parse_case_json(text: str | bytes, source: str = "case") -> Case:
-    """Parse JSON text into a :class:`Case`, or raise :class:`InputError`."""
+def parse_case_json(
+    text: str | bytes, source: str = "case", on_date: dt.date | None = None
+) -> Case:
+    """Parse JSON text into a :class:`Case`, or raise :class:`InputError` (with
+    ``on_date``, facts dated after it among the problems, as :func:`parse_case`)."""
     from pecoma.jsonin import loads
 
     try:
-        return parse_case(loads(text, source), source)
+        return parse_case(loads(text, source), source, on_date)
     except RecursionError:
         raise InputError([FieldIssue("(case)", "deeply nested text",
                                      "must be nested less deeply")], source) from None

@@ -41,6 +41,7 @@ __all__ = [
     "OutputOption",
     "SettingsOption",
     "TextJson",
+    "WriteOnOption",
     "actor_name",
     "err",
     "fail",
@@ -88,8 +89,11 @@ def read_text(path: Path, what: str) -> str:
         fail(f"cannot read {what} file {path}: {exc.strerror}", EXIT_FILE)
 
 
-def read_case(path: Path) -> Case:
-    return parse_case_json(read_text(path, "case"), source=f"case in {path.name}")
+def read_case(path: Path, on_date: dt.date | None = None) -> Case:
+    """The case of a file; with ``on_date`` (the evaluation date) the facts dated after it
+    are refused with the case's other problems, in one pass."""
+    return parse_case_json(read_text(path, "case"), source=f"case in {path.name}",
+                           on_date=on_date)
 
 
 def read_imaging(
@@ -113,13 +117,26 @@ def settings_from(path: Path | None) -> Settings:
     return load_settings(path)
 
 
-def parse_day(value: str | None, option: str = "--on") -> dt.date:
-    """The evaluation date: given explicitly, or today's date read here, at the edge."""
+def parse_day(value: str | None, option: str = "--on", *, writes: bool = False) -> dt.date:
+    """The evaluation date: given explicitly, or today's date read here, at the edge.
+
+    A command that ``writes`` to the registry dates what it stores by it (a case version
+    is in the views of the registry from that day on, a scan or an outcome may not be
+    after it), so there it may not be after today: a mistyped year would take a patient,
+    and a scan that found disease recorded today, out of every current worklist and
+    summary until that day. A view may look ahead (a worklist as of next month)."""
+    today = dt.date.today()
     if value is None:
-        return dt.date.today()
+        return today
     day = dates.parse_day(value)
     if day is None:
         fail(f"'{option}' {dates.date_rule(value)} (got {value!r})", 2)
+    if writes and day > today:
+        fail(f"'{option}' must not be after today ({today.isoformat()}) for a command that "
+             "writes to the registry: what it records is dated by it, and a case version "
+             "dated later is in no worklist or summary before that day (got "
+             f"{value!r}); give today or an earlier date (a worklist or summary may be "
+             "run as of a later date to look ahead)", 2)
     return day
 
 
@@ -130,6 +147,11 @@ SettingsOption = Annotated[
 OnOption = Annotated[
     str | None,
     typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today)."),
+]
+WriteOnOption = Annotated[
+    str | None,
+    typer.Option("--on", help="Evaluation date the entries are recorded as of, YYYY-MM-DD, "
+                 "not after today (default: today)."),
 ]
 OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")

@@ -81,8 +81,9 @@ def assess_cmd(
     settings: SettingsOption = None,
 ) -> None:
     """What the guideline recommends for one case, and why."""
-    case = read_case(case_file)
-    a = assess(case, parse_day(on), settings_from(settings))
+    day = parse_day(on)
+    case = read_case(case_file, day)
+    a = assess(case, day, settings_from(settings))
     emit_assessment(a, fmt)
 
 
@@ -243,7 +244,7 @@ def followup_cmd(
 
     day = parse_day(on)
     try:
-        case = read_case(case_file)
+        case = read_case(case_file, day)
         conf = settings_from(settings)
         # Without --imaging the scan history was not given (I13): not a history of no scans.
         events = read_imaging(imaging, case, day) if imaging is not None else None

@@ -103,7 +103,7 @@ def _read_any(path: Path, on: dt.date | None = None,
                      "record it in Patient.deceased[x] (deceasedBoolean true or false, or "
                      "deceasedDateTime the date of death)", EXIT_INPUT)
             return bc.case, bc.patient_id, bc
-        return parse_case(data, source=f"case in {path.name}"), None, None
+        return parse_case(data, source=f"case in {path.name}", on_date=on), None, None
     except InputError as exc:
         _rejected(exc)
         raise  # unreachable: fail() exits

@@ -20,10 +20,10 @@ from pecoma.cli.common import (
     ActorOption,
     DataDirOption,
     DbOption,
-    OnOption,
     OutputOption,
     SettingsOption,
     TextJson,
+    WriteOnOption,
     actor_name,
     err,
     fail,
@@ -100,7 +100,7 @@ def import_cmd(
             help="Write nothing when any row is bad (default), or write the good rows.",
         ),
     ] = True,
-    on: OnOption = None,
+    on: WriteOnOption = None,
     fmt: Annotated[TextJson, typer.Option("--format", "-f", help="Report format.")] = (
         TextJson.text
     ),
@@ -119,7 +119,7 @@ def import_cmd(
     from pecoma.registry.importer import ImportMode, ImportReport, import_file
     from pecoma.registry.workers import WORKERS
 
-    day = parse_day(on)
+    day = parse_day(on, writes=True)
     mode = ImportMode.all_or_nothing if all_or_nothing else ImportMode.good_rows
     report: ImportReport | EntriesReport
     with registry_errors():
@@ -159,7 +159,7 @@ def import_cmd(
 def add_case_cmd(
     registry_id: Annotated[str, typer.Argument(help="The patient's pseudonymous registry id.")],
     case_file: Annotated[Path, typer.Argument(help="Case JSON file (see `pecoma schema`).")],
-    on: OnOption = None,
+    on: WriteOnOption = None,
     settings: SettingsOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
@@ -168,7 +168,7 @@ def add_case_cmd(
     """Record a case version for one patient (a new patient is created)."""
     from pecoma.registry.service import record_case
 
-    day = parse_day(on)
+    day = parse_day(on, writes=True)
     text = read_text(case_file, "case")
     data = loads(text, f"case in {case_file.name}")
     if not isinstance(data, dict):
@@ -209,7 +209,7 @@ def record_scan_cmd(
             "(left out: not recorded).",
         ),
     ] = None,
-    on: OnOption = None,
+    on: WriteOnOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
     actor: ActorOption = None,
@@ -217,7 +217,7 @@ def record_scan_cmd(
     """Record an imaging event (surveillance scan) for a patient."""
     from pecoma.registry.service import record_scan
 
-    day = parse_day(on)
+    day = parse_day(on, writes=True)
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
         try:
@@ -263,7 +263,7 @@ def record_outcome_cmd(
             "symptoms or other (left out: not recorded).",
         ),
     ] = None,
-    on: OnOption = None,
+    on: WriteOnOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
     actor: ActorOption = None,
@@ -271,7 +271,7 @@ def record_outcome_cmd(
     """Record an outcome: last contact and vital status, recurrence, progression, death."""
     from pecoma.registry.outcomes import record_outcome
 
-    day = parse_day(on)
+    day = parse_day(on, writes=True)
     with registry_errors():
         repo = open_repo(database_url_, data_dir)
         try:
@@ -308,7 +308,7 @@ def withdraw_cmd(
         str | None,
         typer.Option("--outcome", help="The number of the outcome entered in error."),
     ] = None,
-    on: OnOption = None,
+    on: WriteOnOption = None,
     settings: SettingsOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
@@ -321,7 +321,7 @@ def withdraw_cmd(
     if (scan is None) == (outcome is None):
         fail("give one of '--scan NUMBER' or '--outcome NUMBER' (the numbers are on the "
              "patient's page and in 'pecoma registry audit')", 2)
-    day = parse_day(on)
+    day = parse_day(on, writes=True)
     kind, number = ("scan", scan) if scan is not None else ("outcome", outcome)
     with registry_errors():
         cfg = settings_from(settings)
@@ -341,7 +341,11 @@ def withdraw_cmd(
 
 
 def reassess_cmd(
-    on: OnOption = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Evaluation date, YYYY-MM-DD, not after today unless "
+                     "--dry-run (default: today)."),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the changes without storing assessments.")
     ] = False,
@@ -357,7 +361,7 @@ def reassess_cmd(
     from pecoma.registry.reassess import reassess
     from pecoma.registry.workers import WORKERS
 
-    day = parse_day(on)
+    day = parse_day(on, writes=not dry_run)
     with registry_errors():
         cfg = settings_from(settings)
         repo = open_repo(database_url_, data_dir)

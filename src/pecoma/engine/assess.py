@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo, dated_facts
+from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo
+from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
@@ -23,7 +24,7 @@ from pecoma.engine.facts import (
 )
 from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
 from pecoma.engine.order import decision_order
-from pecoma.errors import FieldIssue, InputError
+from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.settings import Settings, default_settings
 
@@ -32,15 +33,7 @@ __all__ = ["assess", "check_dates"]
 
 def check_dates(case: Case, on_date: dt.date) -> None:
     """Reject facts dated after the evaluation date (they cannot have happened yet)."""
-    latest = case.latest_date
-    if latest is None or latest <= on_date:
-        return
-    issues = [
-        FieldIssue(path, day.isoformat(), f"must not be after the evaluation date "
-                   f"({on_date.isoformat()})")
-        for path, day in dated_facts(case)
-        if day > on_date
-    ]
+    issues = after_evaluation_date(case, on_date)
     if issues:
         raise InputError(issues)
 

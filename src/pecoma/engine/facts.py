@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
+    WORK_UP_MONTHS,
     Agent,
     Case,
     DiseaseStatus,
@@ -41,11 +42,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "derive", "gross_tumour_left",
+    "advanced_question", "bed_after_clearance", "derive", "found_in_work_up",
+    "gross_tumour_left",
     "gross_tumour_question",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "size_text",
+    "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
 ]
 
 
@@ -66,7 +68,7 @@ class Derived(NamedTuple):
     extrapulmonary: YesNo
     advanced: bool | None
     #: The mTOR-inhibitor line the disease progressed on, whatever line came after
-    #: (:func:`_mtor_progression`).
+    #: (:func:`_class_progression`).
     progressed_on_mtor: TherapyLine | None
     first_line: TherapyLine | None
     #: A relapsed patient free of disease again since this date (I8): no disease is
@@ -78,8 +80,8 @@ class Derived(NamedTuple):
     #: disease progressed on it and no line is recorded as progressed on: the first-line
     #: advice then holds only if it did not (see ``_lines``).
     mtor_progression_unknown: TherapyLine | None = None
-    #: The anthracycline-based line the disease progressed on (:func:`_progression`: the
-    #: latest such line recorded as not progressed undoes it).
+    #: The anthracycline-based line the disease progressed on, whatever line came after
+    #: (:func:`_class_progression`).
     progressed_on_anthracycline: TherapyLine | None = None
     #: The latest anthracycline-based line, when whether the disease progressed on it is
     #: not recorded (and none is recorded as progressed on).
@@ -94,10 +96,6 @@ class Derived(NamedTuple):
     #: apart; no line numbered 1): the first line is one of them, and ``first_line`` is
     #: ``None``. Empty otherwise.
     first_line_among: tuple[TherapyLine, ...] = ()
-    #: Anthracycline-based lines whose order decides the advice but cannot be told
-    #: (:func:`_order_decides`): the advice takes none of them as the latest and asks.
-    #: (The order of mTOR-inhibitor lines never decides: :func:`_mtor_progression`.)
-    lines_order_unknown: tuple[TherapyLine, ...] = ()
     #: The latest mTOR-inhibitor line, and the latest anthracycline-based line, whose
     #: progression is not recorded while the disease progressed on an earlier line of the
     #: same treatment (:func:`_latest_open`): it may be working now (I19).
@@ -142,12 +140,18 @@ class Derived(NamedTuple):
     #: S16's interval runs to the present ones from the last curative treatment before
     #: them, which the primary's dates do not give (I5). Empty otherwise.
     earlier_presentation: tuple[Fact, ...] = ()
+    #: The metastases (by index) found after the end of the primary's curative treatment
+    #: but less than :data:`WORK_UP_MONTHS` after it, their timing not stated: each may
+    #: have been found by the staging work-up after the operation, present at
+    #: presentation, or be an early relapse; their timing is unknown and asked (I29),
+    #: each with the fact saying so (:func:`work_up_fact`).
+    work_up: tuple[int, ...] = ()
     #: Localized disease (no relapse recorded) resected more than
     #: :data:`POSTOPERATIVE_DECISION_MONTHS` months before the evaluation date: the day of
     #: the last resection and the months since. The decisions that follow the operation
     #: (re-excision of a margin not clear, adjuvant radiotherapy) belonged to that time:
     #: they are asked about and worded as decisions to confirm, not as actions due now
-    #: (I29). Empty otherwise.
+    #: (I30). Empty otherwise.
     postoperative_past: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
@@ -244,11 +248,42 @@ _ADVANCED_FACT = {
 }
 
 
+def found_in_work_up(met: Metastasis, anchor: dt.date | None) -> bool:
+    """Whether ``met`` was found after the end of the primary's curative treatment
+    (``anchor``) but less than :data:`WORK_UP_MONTHS` after it (I29): before the first
+    surveillance scan (some 3 months after the end of treatment, S18), so found by a
+    staging or restaging scan that may show disease present at presentation as well as an
+    early relapse. Only an exact day found says so."""
+    day = met.detected_on
+    return (day is not None and anchor is not None and day > anchor
+            and not reached_months(anchor, day, WORK_UP_MONTHS))
+
+
+def work_up_fact(i: int, met: Metastasis, anchor: dt.date) -> Fact:
+    """The timing of a metastasis found within the work-up window after the end of
+    curative treatment, its timing not stated (:func:`found_in_work_up`, I29)."""
+    assert met.detected_on is not None
+    days = (met.detected_on - anchor).days
+    return Fact(f"derived.metastases[{i}].timing",
+                f"unknown: found {met.detected_on.isoformat()}, {days} day"
+                f"{'s' if days > 1 else ''} after the end of the primary's curative "
+                f"treatment ({anchor.isoformat()}), before the first surveillance scan: it "
+                "may have been present at presentation, found by the staging after the "
+                "operation, or be an early relapse (I29)")
+
+
 def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
             untreated: bool, stated_dfi: float | None, alone: bool,
             not_before: dt.date | None = None) -> Timing:
     if met.detected_on and anchor:
-        return _SYNCHRONOUS if met.detected_on <= anchor else _METACHRONOUS
+        if met.detected_on <= anchor:
+            return _SYNCHRONOUS
+        if found_in_work_up(met, anchor):
+            # found before the first surveillance scan: present at presentation or an
+            # early relapse, the dates do not tell; the stated timing decides, else it is
+            # unknown and asked (I29)
+            return met.timing
+        return _METACHRONOUS
     if met.detected_on is None and met.timing is not _UNKNOWN_TIMING:
         # a stated timing is never set aside for the day it was recorded (the case's
         # checks refuse one that day contradicts)
@@ -442,13 +477,12 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         free_since,
         stage.lymph_nodes is NodeStatus.positive,
         mtor_unknown,
-        *_progression(chemo_lines),
+        *_class_progression(chemo_lines),
         treated,
         first_among,
-        # the order of mTOR-inhibitor lines never decides: after progression on any of
-        # them the guideline is silent (:func:`_mtor_progression`)
-        tuple(t for t in chemo_lines if _order_decides(chemo_lines)),
-        _latest_open(mtor_lines, order_asked=False),
+        # the order of the lines of a class never decides: after progression on any of
+        # them the guideline is silent (:func:`_class_progression`)
+        _latest_open(mtor_lines),
         _latest_open(chemo_lines),
         not_before,
         _removal_open(case, status, timings) if free_since is None else (),
@@ -460,13 +494,15 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         earlier_facts,
         listed_facts,
         tuple(_found_fact(i, mets[i]) for i in presentations) if presentations else (),
+        tuple(i for i, (m, t) in enumerate(zip(mets, timings, strict=True))
+              if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
         _postoperative_past(case, status, on),
     )
 
 
 #: The months after the last resection of a localized primary within which the decisions
 #: that follow it (re-excision of a margin not clear, adjuvant radiotherapy, S03, S10) are
-#: taken (I29): radiotherapy starts once the wound has healed, some 4-8 weeks after the
+#: taken (I30): radiotherapy starts once the wound has healed, some 4-8 weeks after the
 #: operation, and a re-excision within weeks; by 6 months both are given or set aside.
 POSTOPERATIVE_DECISION_MONTHS = 6
 
@@ -475,7 +511,7 @@ def _postoperative_past(case: Case, status: DiseaseStatus,
                         on: dt.date | None) -> tuple[Fact, ...]:
     """The day of the last resection of a localized primary and the months since, when
     more than :data:`POSTOPERATIVE_DECISION_MONTHS` months lie between it and the
-    evaluation date ``on`` (I29); empty otherwise (no relapse may be recorded: the derived
+    evaluation date ``on`` (I30); empty otherwise (no relapse may be recorded: the derived
     status is localized)."""
     surgery = case.surgery
     if on is None or status is not DiseaseStatus.localized \
@@ -997,59 +1033,34 @@ def _may_be_latest(lines: list[TherapyLine]) -> list[TherapyLine]:
     return lines if groups is None else (groups[-1] if groups else [])
 
 
-def _order_decides(lines: list[TherapyLine]) -> bool:
-    """Whether the order of these lines of one treatment decides the advice but cannot be
-    told: the disease is recorded as having progressed on one, and the lines that may be
-    the latest (:func:`_may_be_latest`) are one recorded as not progressed and another
-    that is not."""
-    may = _may_be_latest(lines)
-    return (any(progressed_on(t) for t in lines) and any(t.progressed is _NO for t in may)
-            and any(t.progressed is not _NO for t in may))
+def _class_progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None,
+                                                         TherapyLine | None]:
+    """Of the lines of one class (the mTOR inhibitors, or the anthracycline-based lines):
+    the line the disease progressed on, and the line whose progression decides the advice
+    but is not recorded.
 
-
-def _progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None, TherapyLine | None]:
-    """Of lines of one kind of treatment: the line the disease progressed on, and the line
-    whose progression decides the advice but is not recorded.
-
-    The latest line decides: recorded as not progressed, the disease responds to that
-    treatment now, whatever an earlier line did; otherwise the first line progressed on
-    counts, and without one, the latest line's progression is asked. When which line is
-    the latest decides but cannot be told (:func:`_order_decides`), neither is taken:
-    the treatment is not read as past (the safer reading), and the order is asked. When
-    the order cannot be told otherwise, any line may be the latest: one whose progression
-    is not recorded is asked about, as the latest would be, whatever the order the lines
-    were entered in."""
-    if _order_decides(lines):
-        return None, None
-    groups = lines_in_order(lines)
-    latest = _may_be_latest(lines)
-    progressed = unknown = None
-    if any(t.progressed is not _NO for t in latest):
-        progressed = next((_one_of(p) for g in ([lines] if groups is None else groups)
-                           if (p := [t for t in g if progressed_on(t)])), None)
-        if progressed is None:
-            unknown = _one_of([t for t in latest if t.progressed is _UNKNOWN])
-    return progressed, unknown
-
-
-def _mtor_progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None,
-                                                        TherapyLine | None]:
-    """Of the mTOR-inhibitor lines: the line the disease progressed on, and the line whose
-    progression decides the advice but is not recorded (:func:`_progression`).
-
-    Unlike other treatments, a progression on any mTOR-inhibitor line is never undone by
-    a later one recorded as not progressed: the guideline names mTOR inhibitors as one
-    first line and no line after progression on them (S12, S13, S28), and another mTOR
-    inhibitor after it is outside the guideline, the class taken as one (I15). The
-    guideline's silence stays, the later line named beside it as the treatment under way
-    (I19). The earliest line progressed on counts (one of the earliest when their order
-    is not told: :func:`_one_of`); whatever the order of the lines, the silence is the
-    same, so their order is never asked for it."""
+    A progression on any line of the class is never undone by a later one recorded as not
+    progressed, the class taken as one (I15): the guideline names mTOR inhibitors as one
+    first line and no line after progression on them (S12, S13, S28), and
+    anthracycline-based chemotherapy as the first line when they cannot be used and no
+    line after it (S14); another drug of the class after the progression (epirubicin
+    after doxorubicin, everolimus after sirolimus), or the same drug again, is a second
+    course of the class, outside the guideline (I26 for the anthracyclines: resistance
+    may be shared, the cumulative dose adds up). The guideline's silence stays, the later
+    line named beside it as the treatment under way (I19). The earliest line progressed
+    on counts (one of the earliest when their order is not told: :func:`_one_of`);
+    whatever the order of the lines, the silence is the same, so their order is never
+    asked for it. Without a progression, the latest line's progression is asked when it
+    is not recorded (any line that may be the latest, when the order is not told:
+    whatever the order the lines were entered in)."""
     failed = [t for t in lines if progressed_on(t)]
-    if not failed:
-        return _progression(lines)
-    groups = lines_in_order(failed)
-    return _one_of(failed if groups is None else groups[0]), None
+    if failed:
+        groups = lines_in_order(failed)
+        return _one_of(failed if groups is None else groups[0]), None
+    latest = _may_be_latest(lines)
+    if all(t.progressed is _NO for t in latest):
+        return None, None
+    return None, _one_of([t for t in latest if t.progressed is _UNKNOWN])
 
 
 def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:
@@ -1062,13 +1073,10 @@ def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:
         t.started_on or dt.date.min, t.line or 0))
 
 
-def _latest_open(lines: list[TherapyLine], order_asked: bool = True) -> TherapyLine | None:
-    """The latest of these lines of one treatment when whether the disease progressed on
-    it is not recorded and it did on an earlier one: the disease may respond to it now.
-    ``order_asked``: when the order of the lines decides the advice
-    (:func:`_order_decides`), it is asked instead (not so for mTOR inhibitors:
-    :func:`_mtor_progression`)."""
-    if (order_asked and _order_decides(lines)) or not any(progressed_on(t) for t in lines):
+def _latest_open(lines: list[TherapyLine]) -> TherapyLine | None:
+    """The latest of these lines of one class when whether the disease progressed on it
+    is not recorded and it did on an earlier one: the disease may respond to it now."""
+    if not any(progressed_on(t) for t in lines):
         return None
     open_ = [t for t in lines if t.progressed is _UNKNOWN and not progressed_on(t)]
     if not open_:
@@ -1084,8 +1092,8 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     """The mTOR inhibitor the disease progressed on; the first line of treatment of
     advanced disease (when the lines or their start dates tell which it was); the mTOR
     inhibitor whose progression decides the advice but is not recorded
-    (:func:`_progression`); and, when which line came first cannot be told, the lines for
-    advanced disease it may have been (``()`` otherwise).
+    (:func:`_class_progression`); and, when which line came first cannot be told, the
+    lines for advanced disease it may have been (``()`` otherwise).
 
     The first line of treatment of advanced disease is the earliest line given for
     advanced disease, whatever number the team gave it (lines are often numbered across
@@ -1094,7 +1102,7 @@ def _lines(therapies: tuple[TherapyLine, ...]) -> tuple[
     one numbered 1, or the only one. Lines started the same day and not told apart by
     their numbers are an order not told, as undated ones are. A line given as adjuvant
     or neoadjuvant treatment is none."""
-    progressed, unknown = _mtor_progression(
+    progressed, unknown = _class_progression(
         [t for t in therapies if t.agent.is_mtor_inhibitor])
     advanced_lines = [t for t in therapies if t.setting is _ADVANCED_SETTING]
     if not advanced_lines:

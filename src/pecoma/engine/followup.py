@@ -30,6 +30,24 @@ LOW_RISK_RULES = ("FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE")
 LOW_RISK_IMAGING = (("FU-LOW-CHEST-CT", "chest_ct"), ("FU-LOW-MRI-PRIMARY", "mri_primary"))
 
 
+#: The missing facts that leave a classification open only because the tumour is not
+#: resected yet, or may not be (I6): the resection specimen still to come, the surgery
+#: status not recorded.
+_NOT_RESECTED_YET = frozenset({"MISS-RESECTION-SPECIMEN", "MISS-SURGERY-STATUS"})
+
+
+def _malignant_reason(open_on: tuple[str, ...]) -> str:
+    """The reason for the high-risk schedule of a tumour without high-risk features that
+    a classification determines malignant (none ``open_on``), or may (I14): open only
+    because the tumour is not resected yet, or open on the classification's own missing
+    criteria (the mitotic count, vascular invasion)."""
+    if not open_on:
+        return "FU-MALIGNANT-LOW-RISK"
+    if _NOT_RESECTED_YET.issuperset(open_on):
+        return "FU-MAY-BE-MALIGNANT-NOT-RESECTED"
+    return "FU-MAY-BE-MALIGNANT-LOW-RISK"
+
+
 def low_risk_imaging(chosen: Sequence[str]) -> tuple[str, ...]:
     """The records of the low-risk examinations ``chosen`` names (the setting
     ``followup.low_risk_imaging``), in the plan's order (I12)."""
@@ -142,8 +160,8 @@ def surveillance(
         if malignant and not relapsed and (group == "low" or settled_malignant):
             # I14: malignant by classification, or may be until the missing facts are
             # supplied
-            out.add("FU-MAY-BE-MALIGNANT-LOW-RISK" if malignant_open
-                    else "FU-MALIGNANT-LOW-RISK", [*malignant, *group_facts], malignant_open)
+            out.add(_malignant_reason(malignant_open), [*malignant, *group_facts],
+                    malignant_open)
             schedule_facts = (*malignant, *group_facts)
             schedule_conditional = malignant_open
         if nodes is NodeStatus.unknown and group == "low" and not relapsed \

@@ -49,6 +49,7 @@ from pecoma.engine.facts import (
     operation_planned_while_free,
     progressed_on,
     removal_asked,
+    work_up_fact,
 )
 from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
@@ -86,7 +87,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                 out.add("REC-RESECTION-DONE", margin_facts_)
             elif margin in _NOT_CLEAR and not no_reexcision and d.postoperative_past:
                 # more than 6 months after the operation, no relapse recorded: whether to
-                # re-excise was decided then; asked, worded as a decision to confirm (I29).
+                # re-excise was decided then; asked, worded as a decision to confirm (I30).
                 # A margin not recorded takes the branch of one not assured, asked too.
                 asks = [] if margin is Margin.R1 else [out.missing(
                     "MISS-MARGIN-UNCERTAIN" if margin is Margin.uncertain else "MISS-MARGIN",
@@ -227,6 +228,10 @@ def adjuvant(
     for i, timing in enumerate(d.timings):
         if timing is Timing.synchronous:
             s11.append(Fact(f"derived.metastases[{i}].timing", "synchronous"))
+        elif timing is Timing.unknown and i in d.work_up and d.anchor is not None:
+            # found shortly after the operation: maybe by its staging, present at
+            # presentation (I29)
+            untimed.append(work_up_fact(i, case.stage.metastases[i], d.anchor))
         elif timing is Timing.unknown:
             untimed.append(Fact(f"derived.metastases[{i}].timing", "unknown"))
     operated = surgery_status in (SurgeryStatus.performed, SurgeryStatus.planned)
@@ -303,15 +308,12 @@ def adjuvant(
     considered = relapse_cleared or cleared_without_operation or relapsed
     if considered or beyond_surgery:
         s11, untimed = [], []
-    if not s11 and untimed:
-        s11 = untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
-        timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
-    elif s11 and untimed:
+    if untimed:
         # a metastasis of unknown timing may be a relapse after the primary's treatment,
-        # which would put S11 in the past, present or cleared alike
+        # which would put S11 in the past, present or cleared alike; or it may have been
+        # there at presentation: S11 is shown, provisional on the timing
         s11 += untimed
-        timing_unknown.append(out.missing("MISS-METASTASIS-TIMING", affects=s11_affects))
+        timing_unknown += [out.missing(q, affects=s11_affects) for q in _timing_asked(d)]
         timing_unknown += [out.missing(q, affects=s11_affects) for q in _end_asked(d)]
     shown = bool(s11) and (operated or to_operate or surgery_status is SurgeryStatus.unknown)
     conditions = list(timing_unknown)
@@ -358,7 +360,8 @@ def adjuvant(
         conditions.append(out.missing("MISS-SURGERY-STATUS", affects=s11_affects))
         s11_facts = [*s11, Fact("surgery.status", "unknown")]
     if shown:
-        out.add(s11_record, s11_facts, conditions)
+        out.add(s11_record, s11_facts, conditions,
+                ("I29",) if untimed and d.work_up else ())
         if status is not DiseaseStatus.localized:
             # S10 beside it, on the primary's site and margins (I27)
             _primary_radiotherapy(case, d, s, out, conditions, gross_left)
@@ -379,8 +382,8 @@ def adjuvant(
             # relapse, and no operation for S11 to follow
             # with a metastasis of unknown timing, "present at presentation" is itself
             # unsure (a relapse would be I8's case): the item waits on the timing
-            unsure = ([out.missing("MISS-METASTASIS-TIMING",
-                                   affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))]
+            unsure = ([out.missing(q, affects=("REC-NO-ADJUVANT-AFTER-CLEARANCE",))
+                       for q in _timing_asked(d)]
                       if Timing.unknown in d.timings else [])
             # an operation recorded as planned may yet be the one S11 follows
             unsure += operation_planned_while_free(out, case,
@@ -434,7 +437,7 @@ def _primary_radiotherapy(case: Case, d: Derived, s: EngineSettings, out: Collec
 def _radiotherapy_when(case: Case, d: Derived,
                        out: Collector) -> tuple[str, list[Fact], list[str]]:
     """S10's consideration after the resection, by what is recorded of it and how long
-    ago the operation was (I29): the record, the facts to add and the questions it waits
+    ago the operation was (I30): the record, the facts to add and the questions it waits
     on. Radiotherapy recorded as given: acted on. More than 6 months after the operation,
     no relapse recorded: a decision to confirm, asking whether it was given when that is
     not recorded (an end of curative treatment after the operation, with no systemic line
@@ -610,22 +613,6 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # S14 speaks of a first line: after other lines for advanced disease its option is
     # said as a later one, those lines named (I19)
     earlier = _earlier_lines(case)
-    unsure: list[str] = []
-    if not mtor_blocked:
-        if avail is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-AVAILABLE",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE")
-                )
-            )
-        if contra is YesNo.unknown:
-            unsure.append(
-                out.missing(
-                    "MISS-MTOR-CONTRAINDICATED",
-                    affects=("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS", "REC-ANTHRACYCLINE"),
-                )
-            )
     # anthracycline-based lines already recorded: where the advice names anthracycline
     # chemotherapy it is not a treatment still to try, and the items say so
     anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -635,16 +622,6 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     progressed = d.progressed_on_mtor
     given = d.mtor_progression_unknown
     if_not_progressed: list[str] = []
-    # anthracycline lines, one progressed on and one not, in an order the record does not
-    # tell: none is read as the latest (the treatment is not taken as past) and the order
-    # is asked (the order of mTOR-inhibitor lines never decides: after progression on
-    # any of them the guideline is silent)
-    unordered = [(i, t) for i, t in enumerate(case.systemic.therapies)
-                 if t in d.lines_order_unknown]
-    if unordered:
-        if_not_progressed.append(out.missing("MISS-LINE-ORDER",
-                                             affects=("REC-ANTHRACYCLINE",)))
-        mtor_facts += [f for i, t in unordered for f in _line_facts(i, t)]
     if given is not None:
         # An mTOR inhibitor already recorded: whether the disease progressed on it decides
         # between the first-line advice and the guideline's silence (REC-NO-NEXT-LINE).
@@ -696,7 +673,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                                             "SUPP-AFTER-MTOR"), facts)
         # a later mTOR-inhibitor line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I19)
-        under_way = _mtor_after_progression_facts(case, progressed)
+        under_way = _after_progression_facts(case, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
         out.add("REC-NO-NEXT-LINE", [*facts, *under_way], [*base, *still],
                 ("I15", "I19") if under_way else ())
@@ -718,7 +695,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                    ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
         conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
-        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", facts, conditions, applied)
+        # a later anthracycline line recorded as not progressed does not undo the
+        # silence: it is named beside it, the treatment under way (I15, I19), as for an
+        # mTOR inhibitor
+        under_way = _after_progression_facts(case, chemo)
+        out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*facts, *under_way], conditions,
+                tuple(dict.fromkeys((*applied, *(("I15", "I19") if under_way else ())))))
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate, or one the class of
         # an intolerance not judged may hold (withheld meanwhile): never proposed (I15)
@@ -769,6 +751,8 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 (*(("I15",) if sister or unnamed else applied),
                  *(("I19",) if earlier else ()), *_scope_applied(scope)))
     else:
+        unsure = _mtor_use_asked(out, case, ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS",
+                                              "REC-ANTHRACYCLINE"))
         conditions = [*base, *unsure, *if_not_progressed]
         # an mTOR inhibitor recorded as not tolerated while another one is shown
         # tolerated: the class stays the advice, the drug not tolerated is named as
@@ -925,12 +909,30 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 *other_first,
                 *_scope_facts(scope),
             ],
-            [*unsure, *order_asked, *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
+            [*_mtor_use_asked(out, case, ("ALERT-CHEMO-BEFORE-MTOR",)), *order_asked,
+             *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
              *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
             (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
              *_scope_applied(scope)),
         )
+
+
+def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
+    """Whether an mTOR inhibitor is available and whether it is contraindicated, each
+    asked where it is not recorded, as conditions of the items ``affects`` names: those
+    an answer ruling the mTOR inhibitors out would change (the first-line mTOR advice
+    and S14's option in its place; the alert that a first line of another drug came
+    while one was possible). Asked only with such an item: after progression on an mTOR
+    inhibitor the guideline is silent whatever the answers, and nothing is asked for it.
+    Called only while neither rules the mTOR inhibitors out."""
+    sysm = case.systemic
+    asked: list[str] = []
+    if sysm.mtor_inhibitor_available is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-AVAILABLE", affects=affects))
+    if sysm.mtor_contraindication is YesNo.unknown:
+        asked.append(out.missing("MISS-MTOR-CONTRAINDICATED", affects=affects))
+    return asked
 
 
 #: Said of systemic treatment of advanced disease when the tumour does not count as
@@ -1164,44 +1166,62 @@ AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 REGIMEN_PAST = "derived.regimen_past"
 
 
-def _mtor_after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
-    """The mTOR-inhibitor lines recorded as not progressed besides the line the disease
-    progressed on (``progressed``: another mTOR inhibitor switched to, or the same drug
-    again), as facts, with the derived fact saying what they are beside the guideline's
-    silence; empty when there is none. The guideline names mTOR inhibitors as the first
-    line and no line after progression on them (S12, S13, S28): another one after it is
-    outside the guideline, the class taken as one (I15), and no longer S12's treatment of
-    choice. A line on which the disease is controlled is the treatment under way; whether
-    to continue it is the sarcoma team's decision (I19). nab-Sirolimus is not proposed
-    after progression on any mTOR inhibitor (its trial, AMPECT, enrolled patients never
-    given one)."""
-    mtor = [t for t in case.systemic.therapies if t.agent.is_mtor_inhibitor]
-    groups = lines_in_order(mtor)
+def _after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
+    """The lines of the class of ``progressed`` (the mTOR inhibitors, or the
+    anthracycline-based lines) recorded as not progressed besides the line the disease
+    progressed on (another drug of the class switched to, or the same drug again), as
+    facts, with the derived fact saying what they are beside the guideline's silence;
+    empty when there is none. The guideline names mTOR inhibitors as the first line, and
+    anthracycline-based chemotherapy as the first line when they cannot be used, and no
+    line after progression on either (S12-S14, S28): another line of the class after it
+    is outside the guideline, the class taken as one (I15; for the anthracyclines, a
+    second course of the class, I26), and no longer its first line. A line on which the
+    disease is controlled is the treatment under way; whether to continue it is the
+    sarcoma team's decision (I19). nab-Sirolimus is not proposed after progression on any
+    mTOR inhibitor (its trial, AMPECT, enrolled patients never given one)."""
+    mtor = progressed.agent.is_mtor_inhibitor
+
+    def of_class(t: TherapyLine) -> bool:
+        return t.agent.is_mtor_inhibitor if mtor else t.agent.is_anthracycline_based
+
+    lines = [t for t in case.systemic.therapies if of_class(t)]
+    groups = lines_in_order(lines)
     # a line the record shows given before the progression is past, not under way
     before = ([] if groups is None else
               [t for g in groups[:next(k for k, g in enumerate(groups) if progressed in g)]
                for t in g])
     later = [(i, t) for i, t in enumerate(case.systemic.therapies)
-             if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
+             if of_class(t) and t.progressed is YesNo.no
              and not progressed_on(t) and t is not progressed and t not in before]
     if not later:
         return []
     names = _agent_names(t.agent for _i, t in later)
     failed = _agent_names([progressed.agent])
+    if mtor:
+        kind, first, choice = "mTOR inhibitors", "the first line", "treatment of choice"
+        class_said, after = "(the class taken as one, I15)", " nab-Sirolimus is not proposed"
+    else:
+        kind = "anthracycline-based chemotherapy"
+        first = "the first line where mTOR inhibitors cannot be used"
+        choice = "first line"
+        class_said = ("(the class taken as one, I15: a second anthracycline course, "
+                      "resistance possibly shared and the cumulative dose adding up, I26)")
+        after = ""
+    line_word = "an mTOR-inhibitor line" if mtor else "an anthracycline line"
     return [*(f for i, t in later for f in _line_facts(i, t)),
-            Fact(MTOR_AFTER_PROGRESSION,
+            Fact(MTOR_AFTER_PROGRESSION if mtor else ANTHRACYCLINE_AFTER_PROGRESSION,
                  f"the disease is recorded as not progressing on {names}, and as having "
-                 f"progressed on {failed}: "
-                 "the guideline names mTOR inhibitors as the first line and no line after "
-                 "progression on one, so another mTOR-inhibitor line after it is outside "
-                 "the guideline, not its treatment of choice (the class taken as one, I15). "
-                 "If that line came after the progression and the disease is controlled on "
-                 "it, it is the treatment under way; whether to continue it is the sarcoma "
-                 "team's decision (I19). nab-Sirolimus is not proposed")]
+                 f"progressed on {failed}: the guideline names {kind} as {first} and no "
+                 f"line after progression on it, so {line_word} after it is outside the "
+                 f"guideline, not its {choice} {class_said}. If that line came after "
+                 "the progression and the disease is controlled on it, it is the "
+                 "treatment under way; whether to continue it is the sarcoma team's "
+                 f"decision (I19).{after}")]
 
 
-#: The path of the derived fact of :func:`_mtor_after_progression_facts`.
+#: The paths of the derived fact of :func:`_after_progression_facts`, for each class.
 MTOR_AFTER_PROGRESSION = "derived.mtor_after_progression"
+ANTHRACYCLINE_AFTER_PROGRESSION = "derived.anthracycline_after_progression"
 
 
 def _earlier_mtor_outcome_asked(case: Case, d: Derived,
@@ -1214,8 +1234,7 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
     recurred during it), as conditions of SUPP-NAB-SIROLIMUS; ``([], [])`` when none."""
     doubt = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if t.agent.is_mtor_inhibitor and t.progressed is YesNo.unknown
-             and not progressed_on(t) and t is not d.mtor_progression_unknown
-             and t not in d.lines_order_unknown]
+             and not progressed_on(t) and t is not d.mtor_progression_unknown]
     if not doubt:
         return [], []
     asked = list(dict.fromkeys(out.missing(
@@ -1462,7 +1481,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         facts.append(Fact("derived.lung_metastases", "synchronous"))
         failed = True
     else:
-        pending.append(("MISS-METASTASIS-TIMING", affects))
+        pending += [(q, affects) for q in _timing_asked(d)]
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
     # a margin not recorded decides the interval unless the team states one (more than
@@ -1581,6 +1600,18 @@ _INTERVAL_AFTER_RELAPSE = Fact(
     "unknown: the metastases were found at more than one presentation, so it runs to the "
     "present ones from the last curative treatment before them, perhaps the earlier "
     "relapse's, which the dates do not give (I5)")
+
+
+def _timing_asked(d: Derived) -> tuple[str, ...]:
+    """The questions on the timing of the metastases whose timing is unknown: for one
+    found shortly after the end of the primary's curative treatment, whether it was
+    present at presentation (its timing to record, I29); for any other, when it was
+    found (I7)."""
+    unknown = [i for i, t in enumerate(d.timings) if t is Timing.unknown]
+    return (*(("MISS-METASTASIS-EARLY-TIMING",) if any(i in d.work_up for i in unknown)
+              else ()),
+            *(("MISS-METASTASIS-TIMING",) if any(i not in d.work_up for i in unknown)
+              else ()))
 
 
 def _end_asked(d: Derived) -> tuple[str, ...]:

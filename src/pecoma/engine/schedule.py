@@ -109,7 +109,8 @@ __all__ = [
 #: The assessment's reasons for the schedule of a tumour without high-risk features: the
 #: nodal status (I10: positive, not recorded, not assessed) and a classification (I14)
 _SCHEDULE_REASONS = ("FU-NODES-POSITIVE", "FU-NODES-UNKNOWN-LOW-RISK", "FU-NODES-NOT-ASSESSED",
-                     "FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
+                     "FU-MALIGNANT-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK",
+                     "FU-MAY-BE-MALIGNANT-NOT-RESECTED")
 
 # --------------------------------------------------------------------------------------
 # The plan

@@ -164,8 +164,10 @@ SIGNIFICANCE: Final[Mapping[str, str]] = {
 #: laterality ("Right kidney structure") or location qualifier does not change the organ.
 PRIMARY_SITE_WORDS: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
     (PrimarySite.broad_ligament, ("broad ligament",)),
-    # the uterine cervix is part of the uterus ("cervix uteri", "corpus uteri")
-    (PrimarySite.uterus, ("uterus", "uterine", "uteri", "endometri", "myometri", "cervix")),
+    # the uterine cervix is part of the uterus ("cervix uteri", "corpus uteri"); "womb"
+    # is its plain English name, "bowel" the intestine's
+    (PrimarySite.uterus, ("uterus", "uterine", "uteri", "endometri", "myometri", "cervix",
+                          "womb")),
     (PrimarySite.other_gynecologic, ("ovary", "ovarian", "vagina", "vulva", "vulval", "vulvar",
                                      "fallopian")),
     (PrimarySite.kidney, ("kidney", "renal")),
@@ -173,8 +175,8 @@ PRIMARY_SITE_WORDS: Final[tuple[tuple[PrimarySite, tuple[str, ...]], ...]] = (
     (PrimarySite.retroperitoneum, ("retroperiton",)),
     (PrimarySite.lung, ("lung", "pulmonary", "bronch")),
     (PrimarySite.bladder, ("bladder",)),
-    (PrimarySite.gastrointestinal, ("stomach", "gastric", "intestin", "colon", "rectum",
-                                    "rectal", "duoden", "jejun", "ileum", "pancrea",
+    (PrimarySite.gastrointestinal, ("stomach", "gastric", "intestin", "bowel", "colon",
+                                    "rectum", "rectal", "duoden", "jejun", "ileum", "pancrea",
                                     "oesophag", "esophag")),
     (PrimarySite.soft_tissue, ("soft tissue", "subcutaneous", "skeletal muscle")),
 )

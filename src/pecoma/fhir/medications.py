@@ -35,7 +35,7 @@ import calendar
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -2154,31 +2154,159 @@ _UNDER_WAY: Final[Mapping[str, frozenset[str]]] = {
     "MedicationStatement": frozenset({"active", "on-hold"}),
     "MedicationAdministration": frozenset({"in-progress", "on-hold"})}
 
+#: The status a record of status ``unknown`` is read as when whether it is given now is
+#: asked: the one under way of its kind (the safer reading, said as possibly given now).
+_AS_IF_UNDER_WAY: Final[Mapping[str, str]] = {
+    "MedicationRequest": "active", "MedicationStatement": "active",
+    "MedicationAdministration": "in-progress", "MedicationDispense": "completed"}
 
-def given_now(resource: Mapping[str, Any], on_date: dt.date | None) -> bool:
-    """Whether the drug of ``resource`` is being given on ``on_date``, or is on hold then:
-    an order to give it (:func:`given`), a statement or an administration still under way
-    (status ``active``; ``in-progress``) or held (``on-hold``: an order suspended may be
-    resumed at any time, so it is an order in place), started by then, and with no end
-    before it: the end of ``effectivePeriod``, else the last day of every dosage
-    (:func:`_dosage_end`: its ``timing.repeat.boundsPeriod.end``, or the last of its
-    ``timing.event`` days when no repeat schedules more; :func:`_bounds`: a request's
-    ``dosageInstruction``, a statement's ``dosage``), read alike beside an
-    ``effectiveDateTime`` and an ``effectivePeriod`` with no end (which says no end, and
-    contradicts none). An end written as a month or a year lasts to its last day. Without
-    ``on_date`` an end given is taken as passed. A status under way does not outlast
-    the dates: a course whose last day has passed is over."""
-    statuses = _UNDER_WAY.get(str(resource.get("resourceType")), frozenset())
+#: Days in one unit of a dispense's ``daysSupply`` (UCUM code or unit as written; no
+#: unit: days, as its name says). A month is read as 31 days: the longer supply, the
+#: safer reading for an allergy check.
+_SUPPLY_DAYS: Final[Mapping[str, int]] = {
+    "d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7,
+    "mo": 31, "month": 31, "months": 31}
+
+
+@dataclass(frozen=True, slots=True)
+class Now:
+    """How a medication record is given now, on the day read for (:func:`now_given`)."""
+
+    #: In a few words, with its status and dates: "given now (status 'active' since
+    #: 2026-11-01, not ended by 2026-11-28)".
+    how: str
+    #: On hold (status ``on-hold``): suspended, it may be resumed at any time.
+    held: bool = False
+    #: Its status is ``unknown``: it may be given now, and the record does not say.
+    unsure: bool = False
+
+
+def _supply_days(quantity: Any) -> int | None:
+    """The days a dispense's ``daysSupply`` covers (:data:`_SUPPLY_DAYS`), or ``None``
+    when it gives none pecoma reads."""
+    if not isinstance(quantity, dict):
+        return None
+    value = quantity.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    unit = quantity.get("code", quantity.get("unit", "d"))
+    factor = _SUPPLY_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
+    return None if factor is None else max(1, int(-(-value * factor // 1)))
+
+
+def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> str | None:
+    """How a dispense handed over (``completed``) is taken now, or ``None``: handed over on
+    ``on_date``, or its ``daysSupply`` (:func:`_supply_days`) counted from the day it was
+    handed over (``whenHandedOver``, its latest day for a partial date) still covering
+    ``on_date``."""
+    handed = days_of(resource.get("whenHandedOver"))
+    if handed is None or handed.earliest > on_date:
+        return None
+    if handed.latest >= on_date:
+        return f"given now (status '{status}', handed over {handed.written})"
+    days = _supply_days(resource.get("daysSupply"))
+    if days is None:
+        return None
+    last = handed.latest + dt.timedelta(days=days - 1)
+    if last < on_date:
+        return None
+    return (f"given now (status '{status}', handed over {handed.written} with {days} "
+            f"days' supply, lasting to {last})")
+
+
+def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
+               earlier: Sequence[dt.date] | None) -> str | None:
+    """How an administration given (``completed``) shows its drug given now, or ``None``:
+    given on ``on_date``, or the latest of a course given at intervals (``earlier``: the
+    days of the drug's other administrations given, none after it; ``None``: a later one
+    stands for the course) whose next dose, one interval after it, is not yet past."""
+    start = first_day(resource)
+    day = start.day if start is not None else None
+    if day is None or day > on_date or earlier is None:
+        return None
+    if day == on_date:
+        return f"given now (status '{status}', given {start.written if start else day})"
+    before = sorted(d for d in earlier if d < day)
+    if not before:
+        return None
+    due = day + (day - before[-1])
+    if due < on_date:
+        return None
+    return (f"given now (status '{status}': given at intervals of {(day - before[-1]).days} "
+            f"days, the last dose {day}, the next due {due})")
+
+
+def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
+              earlier: Sequence[dt.date] | None = ()) -> Now | None:
+    """Whether, and how, the drug of ``resource`` is being given on ``on_date``, or is on
+    hold then; ``None`` when it is not. The one rule of "given now":
+
+    - an order to give it (:func:`given`), a statement or an administration still under
+      way (status ``active``; ``in-progress``) or held (``on-hold``: an order suspended
+      may be resumed at any time, so it is an order in place), started by then, and with
+      no end before it: the end of ``effectivePeriod``, else the last day of every dosage
+      (:func:`_dosage_end`: its ``timing.repeat.boundsPeriod.end``, or the last of its
+      ``timing.event`` days when no repeat schedules more; :func:`_bounds`: a request's
+      ``dosageInstruction``, a statement's ``dosage``), read alike beside an
+      ``effectiveDateTime`` and an ``effectivePeriod`` with no end (which says no end,
+      and contradicts none). An end written as a month or a year lasts to its last day.
+      Without ``on_date`` an end given is taken as passed. A status under way does not
+      outlast the dates: a course whose last day has passed is over;
+    - a dispense handed over (``completed``) on that day, or whose ``daysSupply``, from
+      the day it was handed over, covers it (:func:`_supply_now`);
+    - an administration given (``completed``) on that day, or the latest of a course of
+      administrations given at intervals whose next dose is not yet past
+      (:func:`_doses_now`; ``earlier``: the days of the drug's other administrations
+      given, ``None`` when a later one stands for the course);
+    - a record of status ``unknown``, read as its kind's status under way would be
+      (:data:`_AS_IF_UNDER_WAY`): the status does not say whether it goes on, so it may
+      (:attr:`Now.unsure`; unknown is not absent, the safer reading)."""
+    kind = str(resource.get("resourceType"))
     status = resource.get("status")
-    if not isinstance(status, str) or status not in statuses or (
-            given(resource, on_date) is not Given.given):
-        return False
+    if not isinstance(status, str):
+        return None
+    unsure = status == "unknown"
+    read = _AS_IF_UNDER_WAY.get(kind) if unsure else status
+    if read is None:
+        return None
+    record = {**resource, "status": read} if unsure else resource
+    if kind == "MedicationDispense" or (kind == "MedicationAdministration"
+                                        and read == "completed"):
+        if on_date is None or given(record, on_date) is not Given.given:
+            return None
+        how = (_supply_now(record, on_date, status) if kind == "MedicationDispense"
+               else _doses_now(record, on_date, status, earlier))
+        return None if how is None else Now(
+            how.replace("given now", "possibly given now", 1) if unsure else how,
+            unsure=unsure)
+    if read not in _UNDER_WAY.get(kind, frozenset()) or (
+            given(record, on_date) is not Given.given):
+        return None
     period = resource.get("effectivePeriod")
     end = days_of(period.get("end")) if isinstance(period, dict) else None
     ends = [end] if end is not None else [_dosage_end(*t) for t in _bounds(resource)]
-    if not ends or None in ends:
-        return True  # no end given (for some dosage): under way
-    return on_date is not None and max(e.latest for e in ends if e is not None) >= on_date
+    if ends and None not in ends and (on_date is None or max(
+            e.latest for e in ends if e is not None) < on_date):
+        return None  # its last day has passed
+    start = first_day(resource)
+    since = f" since {start.written}" if start is not None else ""
+    held = read == "on-hold"
+    if unsure:
+        until = f", no end by {on_date}" if on_date is not None else ""
+        how = (f"possibly given now (status 'unknown'{since}{until}: the record does not "
+               "say whether it goes on)")
+    else:
+        until = f", not ended by {on_date}" if on_date is not None else ""
+        how = (("on hold, it may be resumed at any time" if held else "given now")
+               + f" (status '{status}'{since}{until})")
+    return Now(how, held=held, unsure=unsure)
+
+
+def given_now(resource: Mapping[str, Any], on_date: dt.date | None,
+              earlier: Sequence[dt.date] | None = ()) -> bool:
+    """Whether the drug of ``resource`` is being given on ``on_date``, or is on hold then
+    (:func:`now_given`, the one rule)."""
+    return now_given(resource, on_date, earlier) is not None
 
 
 def may_have_been_given(resource: Mapping[str, Any]) -> bool:

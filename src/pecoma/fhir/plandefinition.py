@@ -71,26 +71,26 @@ APPLIES_WHEN: dict[str, str] = {
     "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
     "REC-RESECTION-DONE": "Localized disease resected with an R0 margin.",
     "REC-RERESECTION": "Localized disease resected with an R1 margin, the resection at most "
-    "6 months before the evaluation date or its date not recorded (I29).",
+    "6 months before the evaluation date or its date not recorded (I30).",
     "REC-RERESECTION-DECIDED": "Localized disease, no relapse recorded, whose last "
     "resection left a margin not known to be clear (R1, uncertain or unknown), not recorded "
-    "as beyond surgery, more than 6 months before the evaluation date (I29): re-excision a "
+    "as beyond surgery, more than 6 months before the evaluation date (I30): re-excision a "
     "decision to confirm, whether it was decided asked.",
     "REC-RERESECTION-GROSS": "Localized disease resected with an R2 margin: gross tumour left.",
     "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain or unknown "
     "margin, the resection at most 6 months before the evaluation date or its date not "
-    "recorded (I29).",
+    "recorded (I30).",
     "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
     "ligament) or where complete margins are uncertain (R1, uncertain or unknown), "
     "radiotherapy not recorded as given and, for localized disease, the resection at most 6 "
-    "months before the evaluation date or its date not recorded (I29).",
+    "months before the evaluation date or its date not recorded (I30).",
     "REC-ADJ-RADIOTHERAPY-DECIDED": "As for REC-ADJ-RADIOTHERAPY, for localized disease "
     "with no relapse recorded, the last resection more than 6 months before the evaluation "
-    "date and radiotherapy not recorded as given (I29): a decision to confirm; whether it "
+    "date and radiotherapy not recorded as given (I30): a decision to confirm; whether it "
     "was given is asked unless recorded as not given.",
     "REC-ADJ-RADIOTHERAPY-GIVEN": "As for REC-ADJ-RADIOTHERAPY, with adjuvant radiotherapy "
-    "recorded as given after the resection (I29): acted on.",
+    "recorded as given after the resection (I30): acted on.",
     "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION": "Localized disease resected with an R2 margin "
     "(gross tumour left): radiotherapy weighed once the resection is completed.",
     "REC-ADJ-RADIOTHERAPY-RECURRENCE": "A local recurrence (no distant metastasis) of a "
@@ -167,8 +167,6 @@ APPLIES_WHEN: dict[str, str] = {
     "missing fact (provisional on it, I25), whose first systemic line is not an mTOR "
     "inhibitor (conventional chemotherapy, pazopanib, another agent) while mTOR inhibitors "
     "are neither unavailable nor contraindicated.",
-    "ALERT-ANTHRACYCLINE-CLASS": "A draft order (CDS Hooks order-select) of an "
-    "anthracycline beside an intolerance recorded to the other one (I15).",
     "ALERT-DRUG-INTOLERANCE": "A draft order (CDS Hooks order-select), or an order planned "
     "in the record and not given yet (patient-view), of a drug the patient's allergy list "
     "rules out, or of a drug pecoma cannot identify while the list rules drugs out, or "
@@ -235,6 +233,10 @@ APPLIES_WHEN: dict[str, str] = {
     "FU-MAY-BE-MALIGNANT-LOW-RISK": "None of the four high-risk features, and a pathology "
     "classification open on missing facts to a range that reaches malignant (provisional "
     "on them); never relapsed (I14).",
+    "FU-MAY-BE-MALIGNANT-NOT-RESECTED": "None of the four high-risk features so far, the "
+    "tumour not resected yet (or not recorded as resected), so a pathology classification "
+    "is open to a range that reaches malignant until the resection specimen is examined "
+    "(provisional on it); never relapsed (I6, I14).",
     "SUPP-FU-LOW-YEARLY": "Low-risk surveillance after the frequent years.",
     "FU-LOW-CHEST-CT": "Low-risk surveillance: at every visit, when the settings plan it "
     "(interpretation I12).",

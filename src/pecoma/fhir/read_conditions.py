@@ -246,7 +246,8 @@ _NOT_PRESENT_WORDS: Final = re.compile(
 #: Words naming the organ of each PEComa primary site (a malignancy of that organ beside
 #: the PEComa is taken as the same tumour).
 _ORGAN_WORDS: Final = {
-    "uterus": ("uter", "endometri", "corpus", "cervi"), "broad_ligament": ("ligament", "adnex"),
+    "uterus": ("uter", "endometri", "corpus", "cervi", "womb"),
+    "broad_ligament": ("ligament", "adnex"),
     "other_gynecologic": ("ovar", "vagin", "vulv"), "kidney": ("kidney", "renal"),
     "liver": ("liver", "hepat"), "retroperitoneum": ("retroperiton",),
     "lung": ("lung", "pulmon", "bronch"), "gastrointestinal": (
@@ -1330,6 +1331,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     present: list[dict[str, Any]] = []
     active: list[tuple[str, Mapping[str, Any], str]] = []
     history: list[tuple[dict[str, Any], dt.date | None]] = []
+    undated: list[tuple[str | None, str]] = []  # resolved, with no day they resolved
     paths: list[str] = []
     for where, cond in r.metastasis_conditions:
         related = extension(cond, m.CONDITION_RELATED)
@@ -1424,7 +1426,10 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             status = "resolved"
             r.notes.append(f"{where}: no clinicalStatus, but an abatement: read as resolved")
         if status in _HISTORY:
-            history.append((met, _abated_on(cond, where, site, r)))
+            day, no_day = _abated_on(cond, where, site, r)
+            history.append((met, day))
+            if day is None:
+                undated.append(no_day)
             r.notes.append(f"{where}: metastasis ({site}) is '{status}': history, "
                            "not present disease (not in stage.metastases while others are "
                            "present)")
@@ -1451,7 +1456,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                 r.present_again, said = again
                 r.notes.append(said)
         else:
-            r.history_without_end = True
+            r.history_without_end = undated
     # Present disease only; resolved metastases count when nothing is present any more
     # and the patient is free of disease since they resolved (present again, where it is
     # now is not known: none is listed).
@@ -1462,22 +1467,51 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     r.present_metastases = len(present)
 
 
-def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader) -> dt.date | None:
+def _abated_on(cond: Mapping[str, Any], where: str, site: str, r: Reader
+               ) -> tuple[dt.date | None, tuple[str | None, str]]:
     """The day a metastasis resolved: its ``abatementDateTime``, or an abatement given as
     an age in days (:func:`pecoma.fhir.ages.age_days`); an age of some years holds no
-    single day, said (the day stays unknown: never the first or last it may be)."""
+    single day, said (the day stays unknown: never the first or last it may be). With no
+    day, the element and value given (``None``: no abatement) and why it holds none."""
     day = day_of(cond.get("abatementDateTime"))
     if day is not None:
-        return day
+        return day, (None, "")
     age = age_days(cond, "abatement", where, r.birth, r)
     if age is not None and age.day is not None:
         r.notes.append(f"{where}: the {site} metastasis resolved on {age.day.isoformat()}, "
                        f"its abatement given as {age}")
-        return age.day
+        return age.day, (None, "")
     if age is not None:
         r.notes.append(f"{where}: the day the {site} metastasis resolved is not known: its "
                        f"abatement is given as {age}, which holds no single day")
-    return None
+        at = "abatementAge" if "abatementAge" in cond else "abatementRange"
+        return None, (f"{where}.{at}", f"{where}.{at} is {age}, which holds no single day")
+    return None, _abatement_without_day(cond, where)
+
+
+#: How an ``abatement[x]`` other than a dateTime with its day or an age gives no day.
+_ABATEMENT_FORMS: Final = {"abatementString": "text", "abatementPeriod": "a period"}
+
+
+def _abatement_without_day(cond: Mapping[str, Any], where: str) -> tuple[str | None, str]:
+    """The abatement of a resolved metastasis that gives no day (a dateTime of a year or
+    a month, text, ...): the element and its value, and why it holds no single day; or
+    that none is given."""
+    for at in ("abatementDateTime", *_ABATEMENT_FORMS):
+        if at not in cond:
+            continue
+        given = f"{where}.{at} {show_value(cond[at])}"
+        value = cond[at]
+        if at != "abatementDateTime":
+            form = _ABATEMENT_FORMS[at]
+        elif isinstance(value, str) and re.fullmatch(r"\d{4}", value):
+            form = "a year"
+        elif isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+            form = "a month"
+        else:
+            form = "not a date pecoma reads (YYYY-MM-DD, with its day)"
+        return given, f"{given} is {form}, which holds no single day"
+    return None, f"{where} gives no abatement (no abatementDateTime)"
 
 
 def _free_contradicted(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -> None:
@@ -1873,10 +1907,14 @@ def derive_status(r: Reader) -> None:
                        f"{r.present_again} saying the disease is present again or may be): "
                        "where the disease is now is not recorded, so it is asked")
     elif r.history_without_end:
-        r.issue("stage.status", "(not found)",
-                "cannot be derived: the metastasis Conditions are resolved but give no "
-                "abatementDateTime; record when the patient became free of disease, or the "
-                "disease status")
+        given = [at for at, _why in r.history_without_end if at is not None]
+        said = "; ".join(why for _at, why in r.history_without_end[:_EVIDENCE_SHOWN])
+        more = len(r.history_without_end) - _EVIDENCE_SHOWN
+        r.issue("stage.status", "; ".join(given[:_EVIDENCE_SHOWN]) or "(not found)",
+                "cannot be derived: the metastasis Conditions are resolved but the day "
+                f"the patient became free of disease is not known ({said}"
+                f"{f' and {more} more' if more > 0 else ''}); record it (each "
+                "metastasis's abatementDateTime with its day), or the disease status")
     elif (r.no_metastatic_history is not None and r.metastatic_history is None
           and r.history_unread is None
           and r.stage_iv is None and r.staging_unread is None and r.nodes_undated is None

@@ -54,6 +54,7 @@ from pecoma.fhir.references import parse_reference
 from pecoma.numbers import number_text, parse_number
 
 __all__ = [
+    "NO_RESULT",
     "known_later",
     "live_observations",
     "observation_kind",
@@ -63,6 +64,13 @@ __all__ = [
 ]
 
 _IGNORED_OBS_STATUS = frozenset({"entered-in-error", "cancelled"})
+
+#: The statuses of an Observation, or of a DiagnosticReport, that give no result (their
+#: value sets share them): withdrawn, or ordered with nothing available yet; what a listing
+#: of the resources not read says of each. A container so recorded gives none of the
+#: results it holds contained either (pecoma.fhir.reader).
+NO_RESULT: Final = {"entered-in-error": "entered in error", "cancelled": "cancelled",
+                    "registered": "no result yet (status 'registered')"}
 
 
 _YES = frozenset({(c.PECOMA_SYSTEM, "yes"), (c.SNOMED, "373066001"),
@@ -1221,9 +1229,9 @@ def live_observations(
     live = []
     for where, obs in observations:
         status = str(obs.get("status"))
-        if status == "registered":
-            r.why[where] = "no result yet (status 'registered')"
-        elif status not in _IGNORED_OBS_STATUS:
+        if status in NO_RESULT:
+            r.why[where] = NO_RESULT[status]
+        else:
             live.append((where, obs))
             if r.kinds.get(id(obs)) is not None:
                 refuse_backwards(obs.get("effectivePeriod"), where, "effectivePeriod",

@@ -32,6 +32,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
+from pecoma.fhir.ages import age_days
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
@@ -593,12 +594,21 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                        "resection was done; the surgery status is left unknown")
     r.put("surgery.status", status.value, f"{where}.status")
     day = day_of(_performed_on(proc))
-    if day is not None and status in (SurgeryStatus.performed, SurgeryStatus.planned):
+    dated = status in (SurgeryStatus.performed, SurgeryStatus.planned)
+    given = given_without_day(proc, "performed") if day is None and dated else None
+    # an age (or a range of ages) is placed by the birth date, as an onset's is: an age
+    # in days is one day; any other holds none, said with why
+    age = age_days(proc, "performed", where, r.birth, r) if given is not None else None
+    if age is not None and age.day is not None:
+        day = age.day
+        r.notes.append(f"surgery.date taken from {where}'s performed[x], given as {age}")
+    if day is not None and dated:
         r.put("surgery.date", day.isoformat(), f"{where}.performed[x]")
-    elif status in (SurgeryStatus.performed, SurgeryStatus.planned) and (
-            given := given_without_day(proc, "performed")) is not None:
-        r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {given}, "
-                       "which holds no day: the surgery date is unknown")
+    elif given is not None:
+        shown = given if age is None else f"{age}, which holds no single day"
+        r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {shown}"
+                       f"{', which holds no day' if age is None else ''}: the surgery date "
+                       "is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
 
@@ -1376,10 +1386,37 @@ NAME_NOT_IDENTIFIED: Final = ("which pecoma does not identify: no agent of the g
                               "and nothing marks it as an anticancer drug")
 
 
+def _administered(records: list[tuple[str, dict[str, Any]]], r: Reader
+                  ) -> dict[str, list[dt.date] | None]:
+    """The days of the administrations given (``completed``, on one day by the day read
+    for) of each drug, for whether a course of them is given now
+    (:func:`pecoma.fhir.medications.now_given`): by record, the days of the drug's
+    other administrations given for the latest of them (the first of those of one day),
+    ``None`` for the others (the latest stands for the course)."""
+    by_drug: dict[tuple[Agent, frozenset[str]], list[tuple[dt.date, str]]] = {}
+    for where, med in records:
+        agent = _agent(med, r) if med.get("resourceType") == "MedicationAdministration" \
+            else None
+        day = meds.started_on(med)
+        if agent is None or day is None or med.get("status") != "completed" or (
+                r.on is not None and day > r.on):
+            continue
+        drugs = meds.drugs_of(med, r.resolve) if agent in CATCH_ALL else frozenset()
+        by_drug.setdefault((agent, drugs), []).append((day, where))
+    out: dict[str, list[dt.date] | None] = {}
+    for doses in by_drug.values():
+        latest = max(doses, key=lambda x: x[0])
+        for _day, where in doses:
+            out[where] = None
+        out[latest[1]] = [day for day, where in doses if where != latest[1]]
+    return out
+
+
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
     undated: set[str] = set()  # begun before the diagnosis: read without their start
+    courses = _administered(records, r)
     for where, med in records:
         agent = _agent(med, r)
         why = meds.unreadable_medication(med, r.resolve) if agent is None else None
@@ -1488,14 +1525,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
                                          drugs, topical=topical))
             continue
-        if meds.given_now(med, r.on):
+        now = meds.now_given(med, r.on, courses.get(where, ()))
+        if now is not None:
+            held = now.held
             since = f" since {start.written}" if start is not None else ""
-            until = f", not ended by {r.on}" if r.on is not None else ""
-            held = med.get("status") == "on-hold"
-            r.running.append(Planned(where, agent, ("on hold, it may be resumed at any time"
-                                                    if held else "given now")
-                                     + f" (status '{med.get('status')}'{since}{until})",
-                                     drugs, held=held, topical=topical))
+            r.running.append(Planned(where, agent, now.how, drugs, held=held,
+                                     topical=topical, unsure=now.unsure))
             if held and not topical:
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
                                f"'on-hold'{since}): read as a line given and not ended; "
@@ -1673,6 +1708,10 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
                           "correct the case too" if local is not None else ""))
         return
     mtor = agent.is_mtor_inhibitor
+    # a possible intolerance: what it would rule out is checked on a draft order (the
+    # CDS services warn that the draft could not be checked against it)
+    r.unclear_stops.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
+                                        reason.shown))
     r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "
                    f"was not tolerated ({line}); check it"
                    + (": an intolerance of it rules out every mTOR inhibitor unless another "

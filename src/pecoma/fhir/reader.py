@@ -57,6 +57,7 @@ from pecoma.fhir.read_conditions import (
     settle_specimen_diagnosis,
 )
 from pecoma.fhir.read_observations import (
+    NO_RESULT,
     live_observations,
     observation_kind,
     read_at_presentation,
@@ -169,6 +170,12 @@ class BundleCase:
     #: an intolerance of that drug, read with the allergy list
     #: (:func:`pecoma.fhir.allergies.read_allergies`).
     not_tolerated: tuple[NotTolerated, ...] = ()
+    #: Medication records whose ``statusReason`` pecoma cannot tell is an intolerance or
+    #: not ("mouth ulcers, could not continue"; :attr:`pecoma.fhir.medications.StopReason.unclear`):
+    #: each a possible intolerance of its drug, noted and asked; a draft order of a drug it
+    #: would rule out were it one cannot be checked against it (the CDS order-select
+    #: warning).
+    unclear_stops: tuple[NotTolerated, ...] = ()
     #: The parts of the record (:data:`pecoma.fhir.searches.PARTS`) not read in full, each
     #: with why: given by the caller (a CDS prefetch part the EHR did not send), or every
     #: part of a bundle that says it is not the whole result of its search. What they
@@ -418,8 +425,23 @@ def _report_results(report: Mapping[str, Any], where: str, element: str = "resul
     return out
 
 
-#: A DiagnosticReport's statuses saying it does not stand (FHIR R4 diagnostic-report-status).
-_REPORT_WITHDRAWN: Final = frozenset({"entered-in-error", "cancelled"})
+def _holds_no_result(container: Mapping[str, Any], where: str, element: str, r: Reader
+                     ) -> bool:
+    """Whether a DiagnosticReport or an Observation panel gives none of the results it
+    holds contained: one entered in error, cancelled or registered (nothing available
+    yet: :data:`NO_RESULT`, one rule for both). A contained result exists only within its
+    container (FHIR R4: it is interpreted in the context of the resource holding it), so
+    a container withdrawn withdraws it; said, naming the results held (``element``: the
+    report's ``result``, the panel's ``hasMember``). A member that is a result of the
+    record of its own stands on its own status."""
+    status = container.get("status")
+    if not isinstance(status, str) or status not in NO_RESULT:
+        return False
+    held = [at.removeprefix(where) for at, _res in _report_results(container, where, element)]
+    if held:
+        r.notes.append(f"{where}: status '{status}' ({NO_RESULT[status]}): the results it "
+                       f"holds ({', '.join(held[:5])}) are not read")
+    return True
 
 
 def _validation_issues(where: str, exc: ValidationError) -> list[FieldIssue]:
@@ -760,10 +782,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     _add_reason(unread, part, f"{where}: {why}")
                 continue
             if report:
-                if res.get("status") in _REPORT_WITHDRAWN:
-                    r.notes.append(f"{where}: status '{res['status']}': the results it "
-                                   f"holds ({', '.join(_local_results(res)[:5])}) are not "
-                                   "read")
+                if _holds_no_result(res, where, "result", r):
                     continue
                 for at, result in _report_results(res, where):
                     r.kinds[id(result)] = observation_kind(result)
@@ -780,7 +799,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                     about, why=f"its focus: {about.why}", key="focus")))
                 continue
             by_type[kind].append((where, res))
-            if kind == "Observation":
+            if kind == "Observation" and not _holds_no_result(res, where, "hasMember", r):
                 # its members held contained are results of the record too
                 for at, member in _report_results(res, where, "hasMember"):
                     r.kinds[id(member)] = observation_kind(member)
@@ -866,6 +885,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         planned=tuple(r.planned),
         running=tuple(r.running),
         not_tolerated=tuple(r.not_tolerated),
+        unclear_stops=tuple(r.unclear_stops),
         unread=unread,
         unreadable=unreadable,
         deceased=deceased,

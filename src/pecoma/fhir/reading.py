@@ -81,6 +81,9 @@ class Planned:
     drugs: frozenset[str] = frozenset()
     #: Given now but on hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
+    #: Possibly given now: its status is ``unknown``, started, no end by the day read for
+    #: (:attr:`pecoma.fhir.medications.Now.unsure`): read as given now, the safer reading.
+    unsure: bool = False
     #: A topical product applied where it acts (a sirolimus gel:
     #: :func:`pecoma.fhir.medications.not_systemic`): checked against the allergy list as
     #: any order is, but no order in place of a systemic treatment.
@@ -127,7 +130,10 @@ class Reader:
     #: Where the PEComa Condition read as the primary is (``Condition/id``).
     primary_at: str | None = None
     present_metastases: int = 0
-    history_without_end: bool = False
+    #: Each resolved metastasis whose abatement gives no single day, when none is
+    #: present: the element and value given (``None``: no abatement at all) and why it
+    #: holds no day, in words (the disease status then cannot be derived).
+    history_without_end: list[tuple[str | None, str]] = field(default_factory=list)
     #: Where the record says the disease is present again, or may be, after every
     #: metastasis resolved (a statement dated after their latest abatement, or one that
     #: cannot be placed against it: :func:`pecoma.fhir.present_again.present_again`): the
@@ -278,6 +284,8 @@ class Reader:
     running: list[Planned] = field(default_factory=list)
     #: Medication records whose statusReason says their drug was not tolerated.
     not_tolerated: list[NotTolerated] = field(default_factory=list)
+    #: Medication records whose statusReason pecoma cannot tell is an intolerance or not.
+    unclear_stops: list[NotTolerated] = field(default_factory=list)
 
     #: Facts the record holds but in a value pecoma cannot read (a size '9.5 x 6 cm',
     #: necrosis as valueInteger 1): each fact's path, with where and why (``why``). Found,

@@ -1,6 +1,6 @@
 """A new case version checked against what the registry already knows of the patient.
 
-Three rules, checked inside the writing transaction (the patient locked) by
+Four rules, checked inside the writing transaction (the patient locked) by
 :meth:`~pecoma.store.repository.Repository.add_case_batches`:
 
 - **No case after death.** No date of the new case (diagnosis, surgery, completion,
@@ -16,6 +16,13 @@ Three rules, checked inside the writing transaction (the patient locked) by
   (S27, S17). Each contradiction is named (the field, the scan or outcome, its date, and
   what to check); nothing is written. A contradiction the stored case had already does
   not refuse the new version (it may be the one correcting something else).
+- **No case version dated before the current one.** A new case version is dated by the
+  evaluation date it is recorded as of (the first assessment stored with it), and every
+  view of the registry as of a date reads the version current then. One dated before the
+  patient's current version would change, after the fact, the views of the days between
+  (a figure re-run for an audit would no longer give what it gave, and a state the
+  registry never held would appear in them): it is refused naming the registry id, the
+  two dates and the version.
 - **An import never makes a known fact unknown.** A fact the stored case records
   (any value but unknown) whose cell in the import row is empty, or whose column the
   file does not have, would become unknown in the new version: the row is refused,
@@ -93,6 +100,24 @@ def _death_issues(submitted: dict[str, Any], death: dt.date | None) -> list[Fiel
     ]
 
 
+def _date_issues(sub: CaseSubmission, recorded: Recorded) -> list[FieldIssue]:
+    """The new version dated (by its evaluation date) before the patient's current one."""
+    if recorded.current is None:
+        return []
+    version, day = recorded.current
+    on = sub.assessment.evaluated_on
+    if on >= day:
+        return []
+    return [FieldIssue(
+        "registry_id", show_value(sub.registry_id),
+        f"has a current case version (version {version}) recorded on {day.isoformat()}, "
+        f"and this one would be recorded as of {on.isoformat()} (the evaluation date), "
+        "before it: the views of the registry as of the days between would change after "
+        "the fact, and a figure re-run for an audit would no longer give what it gave. "
+        f"Record it as of {day.isoformat()} or later (today by default); the new version "
+        "was not written")]
+
+
 def _conflicts(case: Case, recorded: Recorded) -> dict[tuple[str, str], str]:
     """(case field, the scan or outcome) -> why the case contradicts that recorded scan
     or outcome: the rules ``record-scan`` keeps (a scan not before the surgery, or the
@@ -167,9 +192,10 @@ def _record_issues(submitted: dict[str, Any], stored: dict[str, Any] | None,
 
 def case_check(sub: CaseSubmission, stored: dict[str, Any] | None, recorded: Recorded
                ) -> list[FieldIssue]:
-    """A whole case (``add-case``, the web form): refused when dated after the patient's
-    recorded death, or when it contradicts a recorded scan or outcome."""
-    return (_death_issues(sub.submitted, recorded.death)
+    """A whole case (``add-case``, the web form): refused when recorded as of a day before
+    the patient's current version, dated after the patient's recorded death, or when it
+    contradicts a recorded scan or outcome."""
+    return (_date_issues(sub, recorded) + _death_issues(sub.submitted, recorded.death)
             + _record_issues(sub.submitted, stored, recorded))
 
 
@@ -212,9 +238,10 @@ def import_case_check(sub: CaseSubmission, stored: dict[str, Any] | None,
     # a cell the row leaves empty is named once, as one it would make unknown: never as
     # a value the row gives that contradicts a recorded scan or outcome (a row of
     # outcomes only was told its case recorded no resection, which the stored case did)
-    issues = [i for i in (_death_issues(sub.submitted, recorded.death)
-                          + _record_issues(sub.submitted, stored, recorded))
-              if i.path not in lost]
+    issues = _date_issues(sub, recorded) + [
+        i for i in (_death_issues(sub.submitted, recorded.death)
+                    + _record_issues(sub.submitted, stored, recorded))
+        if i.path not in lost]
     if lost and differing:
         # the cells the row does fill are the problem, not the ones it leaves empty
         issues += [_differs_issue(*d) for d in differing]

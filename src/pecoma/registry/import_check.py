@@ -269,7 +269,7 @@ def check_row(
     case: Case | None = None
     a: Assessment | None = None
     try:
-        case = parse_case(submitted, source=f"row {raw.number}")
+        case = parse_case(submitted, source=f"row {raw.number}", on_date=on_date)
         if assess_rows:
             a = assess(case, on_date, settings)
         else:

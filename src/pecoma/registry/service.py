@@ -54,7 +54,7 @@ def record_case(
     """Store a new case version for a patient (created when new); identical = no change.
     A case dated after the patient's recorded death is refused (:class:`InputError`)."""
     registry_id = check_registry_id(registry_id)
-    case = parse_case(data)
+    case = parse_case(data, on_date=on_date)
     a = assess(case, on_date, settings)
     state = repo.state(registry_id)
     planned = plan_and_state(case, a, on_date, state.scans if state else (), settings)

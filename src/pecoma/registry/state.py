@@ -82,9 +82,11 @@ _SUSPENDED = "FU-SUSPENDED-RECURRENCE"
 
 #: The plan's reasons that put a low-risk tumour on the high-risk schedule only because
 #: a fact is missing (the safer default meanwhile): the nodal status not recorded (I10),
-#: a classification open to malignant on missing facts (I14). The row names the reason
-#: and carries it, with each missing fact it waits on (its question), as warnings.
-PROVISIONAL_SCHEDULE = ("FU-NODES-UNKNOWN-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK")
+#: a classification open to malignant on missing facts (I14), or because the tumour is
+#: not resected yet (I6). The row names the reason and carries it, with each missing fact
+#: it waits on (its question), as warnings.
+PROVISIONAL_SCHEDULE = ("FU-NODES-UNKNOWN-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK",
+                        "FU-MAY-BE-MALIGNANT-NOT-RESECTED")
 
 #: The margin questions a schedule drawn from a resection waits on while whether it left
 #: gross tumour is not recorded (with gross tumour left no calendar is drawn, I18): the

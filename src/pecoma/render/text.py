@@ -28,6 +28,7 @@ __all__ = [
     "provisional_words",
     "rich_report",
     "risk_group_text",
+    "section_title",
     "sections_in_decision_order",
     "supplementary_sources",
 ]
@@ -43,6 +44,21 @@ SECTION_TITLES = {
     "behaviour": "Biological behaviour",
     "follow-up": "Surveillance",
 }
+
+#: The surgery section's name where the disease is not localized: S04's referral for
+#: surgical planning at a reference centre sits in it for metastatic and recurrent disease
+#: too, which "Localized disease" would misname.
+_SURGERY_NOT_LOCALIZED = "Surgery"
+
+
+def section_title(section: str, a: Assessment) -> str:
+    """A recommendation section's heading in the report of ``a``: as
+    :data:`SECTION_TITLES` names it, the surgery section named for localized disease only
+    where the disease (as the advice follows it) is localized."""
+    if section == "localized" and a.disease_status != "localized":
+        return _SURGERY_NOT_LOCALIZED
+    return SECTION_TITLES[section]
+
 
 #: Why stratification does not apply, by the risk record that says so (its text, in the
 #: risk panel, explains it the same way).
@@ -197,7 +213,7 @@ def rich_report(a: Assessment) -> list[RenderableType]:
             out.append(panel)
     for section in sections_in_decision_order(a):
         panel = _section(
-            SECTION_TITLES[section], [i for i in a.recommendations if i.section == section]
+            section_title(section, a), [i for i in a.recommendations if i.section == section]
         )
         if panel:
             out.append(panel)
@@ -309,7 +325,7 @@ def markdown_report(a: Assessment, caveat: str | None = None) -> str:
     for section in sections_in_decision_order(a):
         items = [i for i in a.recommendations if i.section == section]
         if items:
-            lines += ["", f"## {SECTION_TITLES[section]}", ""]
+            lines += ["", f"## {section_title(section, a)}", ""]
             for i in items:
                 lines += _md_item(i)
     if a.followup:

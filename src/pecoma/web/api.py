@@ -311,7 +311,8 @@ def case_and_date(
     elif query_on is not None:
         on = _date(query_on, "on")
     try:
-        case = parse_case(data, source="case")
+        # the dates against the evaluation date with the case's own checks, in one pass
+        case = parse_case(data, source="case", on_date=on)
     except InputError as exc:
         raise _problem(
             422,

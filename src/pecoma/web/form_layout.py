@@ -77,8 +77,9 @@ STATUS = "stage.status"
 NONE_OF_FOUR = "none_of_four"
 
 
-# The four worrisome features recorded as present/absent/unknown (size and mitoses are
-# measured and entered as numbers).
+# The four histology features the "none of these" box sets, recorded as
+# present/absent/unknown: not the guideline's four high-risk features (S06–S09), which
+# count size (entered as a number, as mitoses are) and not vascular invasion.
 WORRISOME_FOUR = (
     "histology.necrosis",
     "histology.infiltrative_growth",
@@ -221,11 +222,13 @@ FORM: tuple[Group, ...] = (
         (
             Control(
                 NONE_OF_FOUR,
-                "None of the four worrisome features: necrosis, infiltrative growth, high "
+                "None of these histology features: necrosis, infiltrative growth, high "
                 "nuclear grade and cellularity, vascular invasion",
                 "checkbox",
-                help="Sets those of the four left unknown to absent; each can still be "
-                "changed below. Size and mitoses are entered as numbers.",
+                help="Sets those of these four left unknown to absent; each can still be "
+                "changed below. They are not the guideline's four high-risk features "
+                "(S06–S09): tumour size, one of those, is entered apart under Tumour, and "
+                "vascular invasion is not one of them. Mitoses are entered as a number.",
             ),
             _feature("necrosis", "Necrosis"),
             _feature("infiltrative_growth", "Infiltrative growth"),

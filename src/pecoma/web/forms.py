@@ -13,8 +13,8 @@ the row the user filled. A blank row is offered only where the disease status ne
 JavaScript by posting the form to ``/form``, which shows it again with every value kept and
 one more row).
 
-What people type is read as they write it (:mod:`pecoma.web.form_input`). "None of the
-four worrisome features" (:data:`~pecoma.web.form_layout.NONE_OF_FOUR`) sets the four
+What people type is read as they write it (:mod:`pecoma.web.form_input`). "None of these
+histology features" (:data:`~pecoma.web.form_layout.NONE_OF_FOUR`) sets the four
 histological features left unknown to absent; a feature explicitly set to present is never
 overwritten: the form says that the two contradict each other. A form shown again keeps the
 four as entered and the box ticked, so unticking it undoes it.
@@ -50,7 +50,6 @@ from pecoma.case import (
     parse_case,
     settings_not_chosen,
 )
-from pecoma.engine.assess import check_dates
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.numbers import ambiguous_separator, number_text
@@ -135,7 +134,7 @@ def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssu
 
 
 def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
-    """Apply "none of the four worrisome features": each of the four left unknown becomes
+    """Apply "none of these histology features": each of the four left unknown becomes
     absent; one set to present stays present and the contradiction is reported."""
     ticked = values.get(NONE_OF_FOUR, "")
     if ticked not in ("", "yes"):
@@ -152,7 +151,7 @@ def _none_of_four(values: dict[str, str], issues: list[FieldIssue]) -> None:
                 FieldIssue(
                     name,
                     state,
-                    "is present, but “None of the four worrisome features” is ticked: untick "
+                    "is present, but “None of these histology features” is ticked: untick "
                     "that box, or change this feature",
                 )
             )
@@ -418,10 +417,11 @@ def _leave_out(data: dict[str, Any], path: str) -> None:
 
 
 def _checked_apart(
-    data: dict[str, Any], first: list[FieldIssue]
+    data: dict[str, Any], first: list[FieldIssue], on_date: dt.date | None
 ) -> tuple[Case | None, list[FieldIssue]]:
     """The case without the facts ``first`` refused, and the further problems found in
-    it (contradictions among the facts that could be read)."""
+    it (contradictions among the facts that could be read, and those dated after
+    ``on_date``)."""
     data = copy.deepcopy(data)
     reported = {i.path for i in first}
     found: list[FieldIssue] = []
@@ -430,7 +430,7 @@ def _checked_apart(
         for issue in pending:
             _leave_out(data, issue.path)
         try:
-            return parse_case(data, source="form"), found
+            return parse_case(data, source="form", on_date=on_date), found
         except InputError as exc:
             pending = list(exc.issues)
         found += [i for i in pending if i.path not in reported]
@@ -479,24 +479,20 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     not_chosen = settings_not_chosen(data)
     issues += not_chosen
     case: Case | None = None
+    on = result.on_date
     try:
-        case = parse_case(data, source="form")
+        # the dates against the evaluation date are checked with the rest, in one pass
+        case = parse_case(data, source="form", on_date=on)
     except InputError as exc:
         # a setting left blank is refused as such, not as the default it would be read as
         blank = {i.path for i in not_chosen}
         refused = list(exc.issues)
         issues += [i for i in refused if i.path not in blank]
-        apart, further = _checked_apart(data, refused)
+        apart, further = _checked_apart(data, refused, on)
         issues += further
         checkable = apart
     else:
         checkable = case
-    on = result.on_date
-    if on is not None and checkable is not None:
-        try:
-            check_dates(checkable, on)
-        except InputError as exc:
-            issues += exc.issues
     if on is not None:
         try:
             parse_imaging(

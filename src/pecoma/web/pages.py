@@ -33,7 +33,7 @@ from pecoma.knowledge import Knowledge, load_knowledge
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.knowledge import MISSING_TITLE, missing_listing
 from pecoma.render.schedule import COLUMNS, STATUS_LABELS, plan_rows
-from pecoma.render.text import SECTION_TITLES, sections_in_decision_order
+from pecoma.render.text import SECTION_TITLES, section_title, sections_in_decision_order
 from pecoma.render.timeline_web import timeline_web_svg
 from pecoma.settings import Settings
 from pecoma.web import form_layout, form_messages, forms
@@ -448,7 +448,7 @@ def build_report_view(
     sections: list[SectionView] = []
     known = set(SECTION_TITLES)
     for key in sections_in_decision_order(a):
-        title = SECTION_TITLES[key]
+        title = section_title(key, a)
         items = (
             list(a.followup)
             if key == "follow-up"

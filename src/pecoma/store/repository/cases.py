@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -241,8 +242,14 @@ class Cases(WorklistStates, Outcomes):
         stored: dict[int, dict[str, Any]] = {}
         recorded: dict[int, Recorded] = {}
         if check_case is not None and changed:
-            stored = self._latest_cases(s, [p for p in changed if p in latest])
-            recorded = self._recorded(s, [p for p in changed if p in latest])
+            known = [p for p in changed if p in latest]
+            dated = self._latest_cases(s, known)
+            stored = {pid: case for pid, (case, _day) in dated.items()}
+            recorded = self._recorded(s, known)
+            for pid, (_case, day) in dated.items():
+                if day is not None:
+                    recorded[pid] = replace(recorded.get(pid, Recorded()),
+                                            current=(latest[pid][0], day))
         earlier = (self._earlier_versions(s, [p for p in changed if p in latest])
                    if corrected is not None and changed else {})
         todo: list[tuple[CaseSubmission, int, int]] = []
@@ -439,9 +446,11 @@ class Cases(WorklistStates, Outcomes):
                     ) from exc
                 result.new_outcomes += len(ids)
 
-    def _latest_cases(self, s: Session, pids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Patient id -> the case of the patient's latest version (one query per chunk)."""
-        out: dict[int, dict[str, Any]] = {}
+    def _latest_cases(self, s: Session, pids: Sequence[int]
+                      ) -> dict[int, tuple[dict[str, Any], dt.date | None]]:
+        """Patient id -> the case of the patient's latest version and the day it was
+        recorded on (:func:`recorded_on`; one query per chunk)."""
+        out: dict[int, tuple[dict[str, Any], dt.date | None]] = {}
         for chunk in _chunks(sorted(pids)):
             top = (
                 select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
@@ -449,11 +458,12 @@ class Cases(WorklistStates, Outcomes):
                 .group_by(CaseVersion.patient_id)
                 .subquery()
             )
-            q = select(CaseVersion.patient_id, CaseVersion.case).join(
+            q = select(CaseVersion.patient_id, CaseVersion.case, recorded_on()).join(
                 top,
                 (CaseVersion.patient_id == top.c.patient_id) & (CaseVersion.version == top.c.v),
             )
-            out.update({pid: dict(case) for pid, case in s.execute(q) if case is not None})
+            out.update({pid: (dict(case), _day(day)) for pid, case, day in s.execute(q)
+                        if case is not None})
         return out
 
     def _earlier_versions(self, s: Session, pids: Sequence[int]) -> dict[int, dict[str, int]]:

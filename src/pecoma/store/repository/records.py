@@ -315,11 +315,14 @@ store (with their scans linked), or :class:`InputError` naming each contradictio
 class Recorded:
     """What the registry holds of a patient beside its case, that a new case version is
     checked against: the recorded death, the scans and the outcomes (the current
-    entries), each by date."""
+    entries), each by date, and the number of the patient's current case version with the
+    day it was recorded on (:func:`~pecoma.store.repository.base.recorded_on`; ``None``:
+    no version, or one stored without a date)."""
 
     death: dt.date | None = None
     scans: tuple[ScanView, ...] = ()
     outcomes: tuple[OutcomeView, ...] = ()
+    current: tuple[int, dt.date] | None = None
 
 
 CaseCheck = Callable[[CaseSubmission, dict[str, Any] | None, Recorded],

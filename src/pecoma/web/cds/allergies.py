@@ -56,8 +56,8 @@ from pecoma.case import (
     Agent,
     Intolerance,
     TherapyLine,
-    YesNo,
-    mtor_class_ruled_out,
+    class_ruled_out,
+    class_undecided,
     mtor_ruled_out,
     mtor_tolerated_line,
 )
@@ -70,7 +70,8 @@ from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
 
-__all__ = ["GUIDELINE_DRUGS", "INTOLERANCE", "DrugSafety", "drug_name", "drug_safety",
+__all__ = ["GUIDELINE_DRUGS", "INTOLERANCE", "DrugSafety", "class_meanwhile_words",
+           "drug_name", "drug_safety",
            "guideline_drug", "intolerance_item", "md_unsettled", "ruled_out_card"]
 
 
@@ -111,9 +112,10 @@ class DrugSafety:
     #: The drugs the list names, each with the team's judgement whether the intolerance
     #: is of its class (the project's extension ``intolerance-class-wide``, I15).
     intolerances: tuple[Intolerance, ...] = ()
-    #: The mTOR inhibitors the list names rule out every one (the case's
-    #: :func:`~pecoma.case.mtor_class_ruled_out`: the judgement on each entry, the lines).
-    mtor_class_out: bool = False
+    #: The lines of systemic therapy read, which may show another drug of a class
+    #: tolerated beside one the list names (the case's
+    #: :func:`~pecoma.case.class_ruled_out`, I15).
+    therapies: tuple[TherapyLine, ...] = ()
     #: Why whether the patient has died is unknown, if it is
     #: (:attr:`pecoma.fhir.reader.BundleCase.vital_status_unknown`): no drug is proposed.
     vital_status: str | None = None
@@ -122,6 +124,51 @@ class DrugSafety:
     #: card, the warning of a draft that may be such a drug); the warnings that a check
     #: could not be made are for a PEComa patient's orders.
     pecoma_unknown: bool = False
+    #: The medication records whose ``statusReason`` pecoma cannot tell is an
+    #: intolerance or not (:attr:`pecoma.fhir.reader.BundleCase.unclear_stops`), each with
+    #: what the list would allow were it one (the same check, that record read as an
+    #: intolerance of its drug): :meth:`unjudged`.
+    unclear: tuple[tuple[NotTolerated, DrugSafety], ...] = ()
+
+    def unjudged(self, agent: Agent, drugs: frozenset[str] = frozenset()
+                 ) -> list[tuple[NotTolerated, str]]:
+        """The records stopped for a reason pecoma cannot judge (:attr:`unclear`) that
+        would rule out ``agent`` (an order of it naming ``drugs``) were the reason an
+        intolerance, each with why it would (:meth:`ruled_out`): a draft of it cannot be
+        checked against them. Unknown is not absent."""
+        return [(stop, why) for stop, would in self.unclear
+                if (why := would.ruled_out(agent, drugs)) is not None]
+
+    def class_out(self, agent: Agent) -> bool:
+        """Whether the drugs the list names rule out every drug of ``agent``'s class (the
+        mTOR inhibitors, or the anthracyclines for an agent holding one): the case's one
+        rule for both classes (:func:`~pecoma.case.class_ruled_out`: the judgement on
+        each entry, the lines given, I15)."""
+        return bool(agent.drug_class) and class_ruled_out(agent.drug_class,
+                                                          self.intolerances, self.therapies)
+
+    def class_why(self, agent: Agent) -> str | None:
+        """Why the list rules out ``agent`` as a drug of its class (:meth:`class_out`), or
+        ``None``: one rule for both classes (I15), an intolerance of one drug of the class
+        ruling out every one, recorded as of the class or, not judged, meanwhile."""
+        if not self.class_out(agent):
+            return None
+        kind = "an mTOR inhibitor" if agent.is_mtor_inhibitor else "an anthracycline"
+        names = ", ".join(sorted({_agent_words(x.agent) for x in self.intolerances
+                                  if x.agent.drugs & agent.drug_class}))
+        return f"the record lists an allergy or intolerance to {kind} ({names})"
+
+    def class_meanwhile(self, agent: Agent) -> bool:
+        """Whether ``agent``'s class is ruled out only for want of the team's judgement
+        whether an intolerance is of the class (:func:`~pecoma.case.class_undecided`,
+        I15): ruled out meanwhile, the safer reading."""
+        return bool(agent.drug_class) and class_undecided(agent.drug_class,
+                                                          self.intolerances, self.therapies)
+
+    @property
+    def mtor_class_out(self) -> bool:
+        """The mTOR inhibitors the list names rule out every one (:meth:`class_out`)."""
+        return self.class_out(Agent.sirolimus)
 
     @property
     def mtor_first_line(self) -> Agent:
@@ -157,15 +204,6 @@ class DrugSafety:
         if agent.is_mtor_inhibitor and self.mtor_class:
             return ("the record lists an allergy or intolerance to the mTOR-inhibitor class, "
                     "or to an mTOR inhibitor pecoma has no agent for")
-        if agent.is_mtor_inhibitor and self.mtor_class_out:
-            names = ", ".join(sorted(a.value for a in self.intolerant if a.is_mtor_inhibitor))
-            return f"the record lists an allergy or intolerance to an mTOR inhibitor ({names})"
-        klass = sorted({x.agent.value.replace("_", " with ") for x in self.intolerances
-                        if x.class_wide is YesNo.yes and x.drugs_ruled_out & agent.drugs})
-        if klass:
-            return (f"the record lists an allergy or intolerance to {', '.join(klass)}, "
-                    "recorded as of the class (the anthracyclines), which holds "
-                    f"{agent.value.replace('_', ' with ')}")
         held = sorted(INGREDIENTS.get(agent, frozenset()) & self.ingredients)
         if held:
             return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
@@ -177,6 +215,9 @@ class DrugSafety:
             return ("the record lists an allergy or intolerance to "
                     f"{', '.join(sorted({d for _w, d in same}))} "
                     f"({', '.join(dict.fromkeys(md_text(w) for w, _d in same))})")
+        klass = self.class_why(agent)
+        if klass is not None:
+            return klass
         if agent.is_mtor_inhibitor and self.mtor_contraindicated is not None:
             return ("the record says mTOR inhibitors are contraindicated "
                     f"({md_text(self.mtor_contraindicated)})")
@@ -209,7 +250,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 therapies: Sequence[TherapyLine] = (),
                 entry_modifiers: Mapping[int, str] | None = None,
                 not_tolerated: Iterable[NotTolerated] = (),
-                running: Iterable[Planned] = ()) -> DrugSafety:
+                running: Iterable[Planned] = (),
+                unclear: Iterable[NotTolerated] = ()) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources, and of the
     Conditions among ``allergies`` naming an allergy or adverse reaction to a drug
     (:func:`pecoma.fhir.allergies.condition_intolerance`: the problem list; ``unreadable``:
@@ -223,13 +265,21 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     ``not_tolerated``: the medication records whose statusReason says their drug was not
     tolerated (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each ruling its drug
     out as an allergy entry naming it does; ``running``: the medications given now
-    (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are.
+    (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are;
+    ``unclear``: the medication records whose statusReason pecoma cannot tell is an
+    intolerance or not (:attr:`pecoma.fhir.reader.BundleCase.unclear_stops`), each read
+    by this same check as if it were one (:attr:`DrugSafety.unclear`).
 
     An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
     makes the list unreadable, with why, as the FHIR reader makes that part of the record
     not read in full. What the entries read rule out still rules it out when the list is
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
+    allergies, not_tolerated = list(allergies), list(not_tolerated)
+    would = tuple((stop, drug_safety(allergies, unreadable, history, (),
+                                     mtor_contraindicated, therapies, entry_modifiers,
+                                     [*not_tolerated, stop]))
+                  for stop in unclear)
     listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
                              for res in allergies), entry_modifiers, not_tolerated)
     aside = listed.not_read_reason
@@ -237,16 +287,32 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"
     tolerated = mtor_tolerated_line(listed.intolerant, therapies)
     intolerances = listed.intolerances
-    return DrugSafety(intolerances=intolerances,
-                      mtor_class_out=mtor_class_ruled_out(intolerances, therapies),
+    return DrugSafety(intolerances=intolerances, therapies=tuple(therapies),
                       unreadable=unreadable, intolerant=listed.intolerant,
                       unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
-                      running=tuple(running),
+                      running=tuple(running), unclear=would,
                       mtor_contraindicated=mtor_contraindicated,
                       mtor_tolerated=None if tolerated is None else therapies[tolerated].agent)
+
+
+def _agent_words(agent: Agent) -> str:
+    """'sirolimus', 'nab-sirolimus', 'epirubicin with ifosfamide': an agent in words."""
+    if agent is Agent.nab_sirolimus:
+        return "nab-sirolimus"
+    return agent.value.replace("_", " with ")
+
+
+def class_meanwhile_words(agent: Agent) -> str:
+    """What a card says of a drug of ``agent``'s class ruled out only for want of the
+    team's judgement (:meth:`DrugSafety.class_meanwhile`, I15)."""
+    kind = "mTOR inhibitor" if agent.is_mtor_inhibitor else "anthracycline"
+    return (f"Whether that intolerance is of the class is not recorded, so every {kind} "
+            "is ruled out meanwhile, the safer reading (interpretation I15); if the team "
+            "records it as of that drug alone (an infusion reaction, say), the other "
+            f"{kind}s are no longer ruled out by it.")
 
 
 def drug_name(agent: Agent, drugs: frozenset[str]) -> str:
@@ -295,10 +361,11 @@ def md_unsettled(item: Item) -> str:
     lines = ["**The check not made: a drug ordered that the allergy list rules out "
              "(interpretation I15)** — when the patient's record lists an active allergy "
              "or intolerance to the drug ordered, to a drug it holds or, for an mTOR "
-             "inhibitor, to the class or to another mTOR inhibitor, pecoma gives a critical "
-             "card and never proposes the drug. Here the check could not be settled (the "
-             "card says why): this is no statement that the record lists such an allergy "
-             "to the drug ordered, nor that it does not.",
+             "inhibitor or an anthracycline, to another drug of its class that rules the "
+             "class out, pecoma gives a critical card and never proposes the drug. Here "
+             "the check could not be settled (the card says why): this is no statement "
+             "that the record lists such an allergy to the drug ordered, nor that it does "
+             "not.",
              "", f"*Why:* {item.rationale}", "", f"*Source:* {item.provenance.label}"]
     lines += [f"  \n{src.citation}" for src in item.provenance.sources]
     return "\n".join(lines)

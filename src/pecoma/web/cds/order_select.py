@@ -60,11 +60,9 @@ from pecoma.case import (
     Case,
     TherapyLine,
     TherapySetting,
-    other_anthracyclines_not_tolerated,
 )
 from pecoma.engine import assess
-from pecoma.engine.collect import template_of
-from pecoma.engine.model import Assessment, Fact, Item
+from pecoma.engine.model import Assessment, Fact
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir.allergies import CATCH_ALL
@@ -85,13 +83,14 @@ from pecoma.fhir.medications import (
     unreadable_medication,
 )
 from pecoma.fhir.read_treatment import names_the_pecoma, order_given_for, ordered_for_no_cancer
-from pecoma.fhir.reading import conditions_named, modifier_urls, same_resource
+from pecoma.fhir.reading import NotTolerated, conditions_named, modifier_urls, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import (
     DrugSafety,
+    class_meanwhile_words,
     drug_name,
     guideline_drug,
     intolerance_item,
@@ -877,16 +876,17 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None and (id(draft), why) not in said:
             said.add((id(draft), why))
-            _intolerance(answer, draft, agent, drugs, why)
-        elif why is None and (id(draft), "anthracycline") not in said:
-            others = other_anthracyclines_not_tolerated(agent, safety.intolerances)
-            if others:
-                said.add((id(draft), "anthracycline"))
-                _other_anthracycline(answer, draft, agent, drugs, others)
+            _intolerance(answer, draft, agent, drugs, why, safety)
     for draft, word, agent, drugs in possibly:
         why = safety.ruled_out(agent, drugs)
         if why is not None:
             _possibly_ruled_out(answer, draft, word, agent, drugs, why)
+    for draft, agent, drugs in checked:
+        stops = safety.unjudged(agent, drugs)
+        if stops and safety.ruled_out(agent, drugs) is None and (
+                id(draft), "unjudged") not in said:
+            said.add((id(draft), "unjudged"))
+            _unjudged_stops(answer, draft, agent, drugs, stops)
     if safety.pecoma_unknown:
         return  # not known to be a PEComa patient: what the entries read rule out only
     _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
@@ -928,44 +928,61 @@ def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, age
     )
 
 
-def _other_anthracycline(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                         drugs: frozenset[str], others: list[Agent]) -> None:
-    """A warning for a draft of an anthracycline beside an intolerance recorded to the
-    other one (or a regimen holding it): whether that intolerance is of the class is not
-    recorded (I15), as the assessment's provisional item says."""
+def _unjudged_stops(answer: Answer, order: Mapping[str, Any], agent: Agent,
+                    drugs: frozenset[str], stops: list[tuple[NotTolerated, str]]) -> None:
+    """A warning for a draft that medication records stopped for a reason pecoma cannot
+    judge would rule out were that reason an intolerance (``stops``:
+    :meth:`~pecoma.web.cds.allergies.DrugSafety.unjudged`, each with why it would):
+    everolimus stopped for "mouth ulcers, could not continue" beside a sirolimus draft.
+    Unknown is not absent: the draft could not be checked against them, and the card
+    names each record and its reason, never passing in silence."""
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = drug_name(agent, drugs)
-    listed = ", ".join(a.value.replace("_", " with ") for a in others)
-    k = load_knowledge()
-    item = Item.of(template_of(k, "ALERT-ANTHRACYCLINE-CLASS"),
-                   (Fact("draft order", name), Fact("recorded as not tolerated", listed)),
-                   ())
+    n, one = len(stops), len(stops) == 1
+    shown = "; ".join(
+        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, stopped or held for "
+        f"\"{md_text(stop.reason)}\"): if that was an intolerance, {why}"
+        for stop, why in stops)
+    item = intolerance_item(
+        Fact("draft order", name),
+        Fact("reasons for stopping not judged",
+             "; ".join(f"{stop.where}: {stop.reason}" for stop, _why in stops)))
     answer.card(
-        summary=(f"Draft order of {name}: another anthracycline ({listed}) is recorded as "
-                 "not tolerated"),
-        indicator="warning", version=k.version,
-        detail=(f"{ident} orders {name}, an anthracycline; the record lists an allergy or "
-                f"intolerance to {listed}.\n\n" + md_item(item)),
+        summary=(f"Draft order of {name} could not be checked against {n} medication "
+                 f"record{'' if one else 's'} stopped for a reason pecoma cannot judge"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{ident} orders {name}. pecoma cannot tell whether the reason "
+                f"{'its' if one else 'each'} record gives says the drug was not tolerated: "
+                f"{shown}. Check {'it' if one else 'them'} before ordering; if the drug "
+                "was not tolerated, record the intolerance (an AllergyIntolerance, or a "
+                "statusReason saying so); if not, a statusReason saying why it stopped."
+                "\n\n" + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
 
 def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                 drugs: frozenset[str], why: str) -> None:
+                 drugs: frozenset[str], why: str, safety: DrugSafety) -> None:
     """A critical card for a draft of a drug the patient's allergy list rules out (``why``:
-    the agent itself, a drug it holds or names, or any mTOR inhibitor after an
-    intolerance of one)."""
+    the agent itself, a drug it holds or names, or any drug of its class, an mTOR
+    inhibitor or an anthracycline, after an intolerance of another one: one rule for both
+    classes, :meth:`DrugSafety.class_out`). The class ruled out only for want of the
+    team's judgement is the same critical card, as the assessment withholds the drug
+    meanwhile (I15); it says so, and what recording that judgement changes."""
     # the id is the EHR's: it must not spell Markdown on the card
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
     name = drug_name(agent, drugs)
+    meanwhile = (" " + class_meanwhile_words(agent)
+                 if why == safety.class_why(agent) and safety.class_meanwhile(agent)
+                 else "")
     ruled_out_card(
         answer, order="draft order", name=name, why=why,
         summary=f"Draft order of {name}: {why}",
-        detail=(f"{ident} orders {name}; {why}. Check the record before ordering: pecoma "
-                "never proposes a drug a recorded intolerance or contraindication rules "
-                "out."))
+        detail=(f"{ident} orders {name}; {why}.{meanwhile} Check the record before "
+                "ordering: pecoma never proposes a drug a recorded intolerance or "
+                "contraindication rules out."))
 
 
 def _not_checked(answer: Answer, drafts: list[Checked], possibly: list[Possibly],
@@ -1176,7 +1193,16 @@ async def order_select(body: dict[str, Any], request: Request, svc: CdsService) 
                if res.get("resourceType") == "MedicationRequest" and _gives(res)
                and (id(res) in chosen or res.get("status") == "draft")]
     held = [*drafted, *(r for v in req.prefetch.values() for r in resources_of(v))]
-    by_url = _full_urls(req.context["draftOrders"])
+    # one resolver for drafts and record alike: a reference names an entry by its
+    # fullUrl, the prefetch's (a Medication an EHR includes under its absolute URL) as
+    # the draftOrders Bundle's (FHIR R4 Bundle, resolving references); a fullUrl sent
+    # with two different resources is refused when the record is read
+    by_url: dict[str, Mapping[str, Any]] = {}
+    for value in req.prefetch.values():
+        for url, res in entries_of(value):
+            if url is not None:
+                by_url.setdefault(url, res)
+    by_url.update(_full_urls(req.context["draftOrders"]))
     servers = [req.fhir_server] if req.fhir_server else []
     resolve = resolver_for(held, by_url, servers)
     deadline = svc.fhir_deadline()

@@ -59,7 +59,7 @@ __all__ = ["DRUG_ITEMS", "patient_view"]
 _HEADLINE: Final = (
     "REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING", "REC-RERESECTION-GROSS",
     "REC-RERESECTION",
-    # long after the operation: re-excision a decision to confirm (I29)
+    # long after the operation: re-excision a decision to confirm (I30)
     "REC-RERESECTION-DECIDED",
     "REC-RESECTION", "REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN", "REC-ANTHRACYCLINE",
     # after progression the guideline's silence, said for every site, before S15's
@@ -293,7 +293,8 @@ async def read_record(
     safety = drug_safety([*mine, *problems], unreadable, bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
-                         bc.not_tolerated if bc else (), bc.running if bc else ())
+                         bc.not_tolerated if bc else (), bc.running if bc else (),
+                         bc.unclear_stops if bc else ())
     if bc is not None and bc.vital_status_unknown is not None:
         # whether the patient has died is unknown: said on every card, nothing proposed
         record.unknown[VITAL_STATUS] = bc.vital_status_unknown
@@ -305,7 +306,9 @@ async def read_record(
 
 def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
     """A critical card for each order in the record, planned and not given yet, given now
-    (an order under way, not ended) or on hold (it may be resumed at any time), of a drug
+    (an order under way, not ended; a dispense whose supply covers the day; a course of
+    administrations given up to it), possibly given now (status ``unknown``, started, no
+    end) or on hold (it may be resumed at any time), of a drug
     the allergy list rules out: the check order-select makes on a draft, made on an order
     already written (a sirolimus order starting next week, running since last month, or
     held, beside a sirolimus allergy)."""
@@ -320,6 +323,11 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
                 f"{md_text(str(order))}; {why}. An order on hold may be resumed at any time: "
                 "review it against the allergy list now: cancel it, or record why it may "
                 "resume.")
+        elif given_now and order.unsure:
+            said, detail = "possibly given now", (
+                f"{md_text(str(order))}; {why}. It is taken as given now meanwhile (the "
+                "safer reading). Review that order against the allergy list now: stop it, "
+                "or record that it ended or why it goes on.")
         elif given_now:
             said, detail = "given now", (
                 f"{md_text(str(order))}; {why}. Review that order against the allergy list "

@@ -115,7 +115,7 @@
     });
   }
 
-  // "None of the four worrisome features": the four left unknown become absent, as the
+  // "None of these histology features": the four left unknown become absent, as the
   // server reads the ticked box. Unticking it gives "unknown" back to those the tick
   // changed, so an accidental tick leaves nothing behind and the box means the same with
   // and without this script. A feature changed by hand is the user's own; changing one to
