@@ -403,7 +403,7 @@ class Surgery(_Model):
     adjuvant_radiotherapy: YesNo = Field(
         YesNo.unknown,
         description="whether adjuvant radiotherapy was given after the resection "
-        "(S10); 'yes' needs 'surgery.status' 'performed'. Once the operation is more than "
+        "(S10); 'yes' needs the operation recorded as performed. Once it is more than "
         "6 months past, with no relapse recorded, the decisions that follow it are asked "
         "about rather than shown as due (I30)",
     )
