@@ -68,3 +68,18 @@ def test_the_headline_after_progression_on_an_mtor_inhibitor(
     client: TestClient, scenario: str, expected: str
 ) -> None:
     assert headline(client, scenario).startswith(expected)
+
+
+@pytest.mark.parametrize("scenario", ["postop-r1-years-after",
+                                      "postop-margin-unknown-years-after"])
+def test_the_headline_long_after_a_resection_with_margins_not_clear(
+    client: TestClient, scenario: str
+) -> None:
+    """Years after a resection whose margins are not known to be clear, no relapse: the
+    re-excision decision to confirm (S03, S04, I30) heads the card, as re-excision does
+    in the weeks after the operation; not the guideline's silence on adjuvant systemic
+    treatment, nor the referral to trials, which had headed it, the margins unnamed. It
+    waits on whether re-excision was decided, so it is said provisional."""
+    assert headline(client, scenario).startswith(
+        "(provisional) Margins not known to be clear: was completing the resection "
+        "decided at the time?")

@@ -308,10 +308,12 @@ def test_a_reexcision_discussed_comes_with_the_referral_for_its_planning(
     """Renal PEComa, 3.5 cm, resected with the margin uncertain or not recorded: the
     re-excision is discussed (the safer branch) but S04's referral for surgical planning
     at a sarcoma reference centre came only once the margin was R1; knowing less gave
-    less referral advice. It is shown beside the option, on the same question."""
+    less referral advice. It is shown beside the option, on the same question. The
+    operation is some 7 weeks before the evaluation date, when re-excision is decided
+    (more than 6 months after it, it is a decision to confirm instead, I30)."""
     a = run(base(tumour={"primary_site": "kidney", "size": {"value": 3.5, "unit": "cm"}},
                  histology=HISTOLOGY_BENIGN,
-                 surgery={"status": "performed", "date": "2026-02-10", "margin": margin}))
+                 surgery={"status": "performed", "date": "2026-10-10", "margin": margin}))
     refer = item(a, "REC-REFER-SURGERY")
     assert refer.conditional_on == (asked,)
     assert refer.strength == "recommended" and "S04" in refer.provenance.statements
@@ -322,7 +324,7 @@ def test_a_reexcision_discussed_comes_with_the_referral_for_its_planning(
                   histology=HISTOLOGY_BENIGN, stage={"status": "localized",
                                                      "lymph_nodes": "negative",
                                                      "resectable": "no"},
-                  surgery={"status": "performed", "date": "2026-02-10", "margin": margin})
+                  surgery={"status": "performed", "date": "2026-10-10", "margin": margin})
     assert not ids(run(beyond)) & {"REC-REFER-SURGERY", "REC-RERESECTION-OPTION"}
 
 
@@ -330,14 +332,16 @@ class TestUncertainMargins:
     """Behaviour 6: re-resection discussion as an option, the margin asked about, and the
     S27 alert's severity following the evidence of malignancy (I9)."""
 
-    def data(self, **histology: Any) -> dict[str, Any]:
+    def data(self, date: str = "2024-02-01", **histology: Any) -> dict[str, Any]:
+        """Resected on ``date`` with the margin uncertain."""
         return base(tumour={"primary_site": "soft_tissue", "size": {"value": 3, "unit": "cm"}},
                     histology={**HISTOLOGY_BENIGN, **histology},
-                    surgery={"status": "performed", "date": "2024-02-01",
-                             "margin": "uncertain"})
+                    surgery={"status": "performed", "date": date, "margin": "uncertain"})
 
     def test_reresection_discussed_and_margin_asked(self) -> None:
-        a = run(self.data())
+        """Some 7 weeks after the operation, when re-excision is decided (more than 6
+        months after it, it is a decision to confirm instead, I30)."""
+        a = run(self.data(date="2026-10-10"))
         rec = item(a, "REC-RERESECTION-OPTION")
         assert "MISS-MARGIN-UNCERTAIN" in rec.conditional_on
         assert rec.strength == "option"

@@ -77,8 +77,8 @@ def _metachronous(margin: str = "R1") -> dict[str, Any]:
         free_of_disease={"since": "2025-12-01", "by": "systemic_therapy"})
 
 
-def _items(data: dict[str, Any]) -> dict[str, Item]:
-    a: Assessment = assess(parse_case(data), ON)
+def _items(data: dict[str, Any], on: dt.date = ON) -> dict[str, Item]:
+    a: Assessment = assess(parse_case(data), on)
     return {i.id: i for i in a.items()}
 
 
@@ -188,11 +188,13 @@ class TestRadiotherapyBesideS11:
 
     def test_localized_controls_unchanged(self) -> None:
         """Controls: a localized broad-ligament primary with positive nodes keeps S10 on
-        the site, without I27 (the localized reading it always had)."""
+        the site, without I27 (the localized reading it always had). Evaluated four weeks
+        after the operation of 2024-02-01, when radiotherapy is decided: more than 6
+        months after it, it is a decision to confirm instead (I30)."""
         data = _synchronous(tumour={"primary_site": "broad_ligament"},
                             stage={"status": "localized", "lymph_nodes": "positive",
                                    "metastases": [], "extrapulmonary_disease": "unknown"},
                             surgery={"margin": "R0"}, free_of_disease=None)
-        rt = _items(data)[RT]
+        rt = _items(data, dt.date(2024, 2, 29))[RT]
         assert _facts(rt) == {"tumour.primary_site": "broad_ligament"}
         assert "I27" not in rt.provenance.interpretations

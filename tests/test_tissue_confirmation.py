@@ -25,16 +25,18 @@ MTOR_OK = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": 
 
 
 def case(method: str, ihc: dict[str, str], **over: Any) -> dict[str, Any]:
-    """A 7 cm soft-tissue tumour resected R1 in 2026-03 (localized) unless ``over``
-    says otherwise."""
+    """A 7 cm soft-tissue tumour resected R1 in 2026-10 (localized) unless ``over``
+    says otherwise: some 8 weeks before the evaluation date, when re-excision (S03) and
+    adjuvant radiotherapy (S10) are decided, so both are shown as the advice of the weeks
+    after the operation (more than 6 months after it they are decisions to confirm, I30)."""
     data: dict[str, Any] = {
-        "diagnosis": {"method": method, "date": "2026-02-20", "prior_diagnosis": "none"},
+        "diagnosis": {"method": method, "date": "2026-09-20", "prior_diagnosis": "none"},
         "tumour": {"primary_site": "soft_tissue", "size": {"value": 7, "unit": "cm"}},
         "histology": {"necrosis": "absent", "infiltrative_growth": "absent",
                       "high_nuclear_grade_and_cellularity": "absent"},
         "immunohistochemistry": ihc,
         "stage": {"status": "localized", "lymph_nodes": "negative"},
-        "surgery": {"status": "performed", "date": "2026-03-01", "margin": "R1"},
+        "surgery": {"status": "performed", "date": "2026-10-01", "margin": "R1"},
         "systemic": dict(MTOR_OK),
     }
     data.update(over)
@@ -43,7 +45,7 @@ def case(method: str, ihc: dict[str, str], **over: Any) -> dict[str, Any]:
 
 METASTATIC = {
     "stage": {"status": "metastatic", "lymph_nodes": "negative", "resectable": "no",
-              "metastases": [{"site": "liver", "detected_on": "2026-02-25"}]},
+              "metastases": [{"site": "liver", "detected_on": "2026-09-25"}]},
     "surgery": {"status": "not_performed"},
 }
 

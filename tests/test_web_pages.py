@@ -306,9 +306,16 @@ class TestReport:
         assert "present" in report and "absent" in report
 
     def test_recommendations_in_decision_order_with_sections_a_click_away(
-        self, report: str
+        self, client: TestClient
     ) -> None:
-        # Re-excision of the R1 margin (local treatment, S10) comes before the referral.
+        # Re-excision of the R1 margin (local treatment, S10) comes before the referral,
+        # evaluated four weeks after the example's operation of 2025-01-10, when it is
+        # decided (more than 6 months after it, it is a decision to confirm, I30).
+        values = form_values(client, "/?example=high-risk-uterine")
+        values[form_layout.EVALUATION_DATE] = "2025-02-07"
+        r = submit(client, values)
+        assert r.status_code == 200, r.text[:2000]
+        report = r.text
         assert report.index('id="item-REC-RERESECTION"') < report.index(
             'id="item-REC-REFER-TRIALS"'
         )
@@ -447,9 +454,9 @@ class TestReport:
         assert table == "Missing facts"
         text = " ".join(html.unescape(client.get("/rules").text).split())
         rows = missing_listing(load_knowledge())
-        # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL, MISS-METASTASIS-EARLY-TIMING and
-        # MISS-SUSPECTED-METASTASIS
-        assert len(rows) == 58
+        # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL, MISS-METASTASIS-EARLY-TIMING,
+        # MISS-SUSPECTED-METASTASIS, MISS-ADJUVANT-RADIOTHERAPY and MISS-REEXCISION-DECIDED (I30)
+        assert len(rows) == 60
         for m in rows:
             assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
                     f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"

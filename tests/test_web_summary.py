@@ -54,8 +54,10 @@ def summary_of(case: Case, on: dt.date = ON) -> tuple[BoardSummary, Assessment]:
 def test_high_risk_uterine_critical_alert_first_and_risk_high() -> None:
     """R1 margin of a malignant tumour: the critical alert (S27) leads; the risk is high
     (72 mm, necrosis, infiltrative growth: S06-S08); the first action is the local one,
-    discussing re-excision (S10), before the referral."""
-    s, _ = summary_of(example("high-risk-uterine"))
+    discussing re-excision (S10), before the referral. Evaluated four weeks after the
+    example's operation of 2025-01-10, when these are decided: more than 6 months after
+    it they are decisions to confirm instead (I30)."""
+    s, _ = summary_of(example("high-risk-uterine"), dt.date(2025, 2, 7))
     assert s.alerts[0].level == "critical"
     assert s.alerts[0].title == "Malignant tumour may have been left behind"
     levels = [a.level for a in s.alerts]

@@ -20,6 +20,11 @@ from pecoma.engine.model import Assessment
 
 K = load_knowledge()
 ON = dt.date(2026, 12, 5)
+#: Four weeks after the operation of 2025-01-10 (the cases below): the time when
+#: re-excision (S03) and adjuvant radiotherapy (S10) are decided, as the tests of their
+#: wording are about. More than 6 months after the operation, with no relapse, they are
+#: decisions to confirm instead (I30; tests/test_postoperative_decisions_age.py).
+WEEKS_AFTER = dt.date(2025, 2, 7)
 IHC = {"hmb45": "positive", "melan_a": "positive", "sma": "positive"}
 MTOR_OK = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no"}
 
@@ -163,7 +168,7 @@ class TestGrossResidualRadiotherapy:
 
     def test_r1_keeps_the_radiotherapy_consideration(self) -> None:
         a = run(localized(surgery={"status": "performed", "date": "2025-01-10",
-                                   "margin": "R1"}))
+                                   "margin": "R1"}), WEEKS_AFTER)
         assert "REC-ADJ-RADIOTHERAPY" in a.record_ids()
         assert "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION" not in a.record_ids()
 
@@ -198,7 +203,7 @@ class TestReexcisionSaysS27OfMalignantPEComaOnly:
 
     @pytest.mark.parametrize("margin", ["R1", "R2"])
     def test_a_benign_low_risk_tumour_is_not_told_it_will_recur(self, margin: str) -> None:
-        a = run(_r(margin))
+        a = run(_r(margin), WEEKS_AFTER)
         assert a.risk.group == "low"
         assert {c.id: c.category for c in a.classifications}["CLS-FOLPE-2005"] == "benign"
         rec = item(a, _REEXCISION[margin])
@@ -222,8 +227,9 @@ class TestReexcisionSaysS27OfMalignantPEComaOnly:
         """Mitoses 3 per 50 HPF and vascular invasion: Folpe malignant (two worrisome
         features). The item is the same; the critical alert beside it says the tumour
         counts as malignant."""
-        malignant = run(_r(margin, mitoses_per_50_hpf=3, vascular_invasion="present"))
-        benign = run(_r(margin))
+        malignant = run(_r(margin, mitoses_per_50_hpf=3, vascular_invasion="present"),
+                        WEEKS_AFTER)
+        benign = run(_r(margin), WEEKS_AFTER)
         assert {c.id: c.category for c in malignant.classifications}[
             "CLS-FOLPE-2005"] == "malignant"
         rid = _REEXCISION[margin]
@@ -232,7 +238,8 @@ class TestReexcisionSaysS27OfMalignantPEComaOnly:
 
 
 def test_every_rendering_of_the_reexcision_item_says_the_one_text(tmp_path: Any) -> None:
-    """R1, low risk, Folpe benign: the terminal and Markdown reports, the CDS summary card
+    """R1, low risk, Folpe benign, four weeks after the operation (WEEKS_AFTER): the
+    terminal and Markdown reports, the CDS summary card
     and the FHIR RequestGroup show the re-excision item's reason as the record words it;
     none of them, nor the PDF (which shows no reasons), says that any PEComa left behind
     will recur and metastasise."""
@@ -254,7 +261,7 @@ def test_every_rendering_of_the_reexcision_item_says_the_one_text(tmp_path: Any)
     from fhir_support import patient_id, prefetch_of
 
     case = parse_case(_r("R1"))
-    a = assess(case, ON)
+    a = assess(case, WEEKS_AFTER)
     why = K.records["REC-RERESECTION"].rationale
     old = "PEComa left behind will recur"
 
@@ -262,14 +269,14 @@ def test_every_rendering_of_the_reexcision_item_says_the_one_text(tmp_path: Any)
     print_report(a, Console(file=out, width=2000, color_system=None))
     terminal = " ".join(out.getvalue().replace("│", " ").split())
     markdown = markdown_report(a)
-    plan = plan_surveillance(case, a, ON)
+    plan = plan_surveillance(case, a, WEEKS_AFTER)
     pdf = render_pdf_html(make_templates(), build_report_view(case, a, load_knowledge(), plan), a)
     request_group = careplan_bundle(case, a, plan)["entry"][1]["resource"]
     action = next(x for x in request_group["action"] if x["id"] == "REC-RERESECTION")
     careplan_why = [e["valueMarkdown"] for e in action["extension"] if "rationale" in e["url"]]
 
     app = create_app(WebConfig(database_url=f"sqlite:///{tmp_path / 'registry.db'}"),
-                     today=lambda: ON)
+                     today=lambda: WEEKS_AFTER)
     bundle = bundle_from_case(case)
     body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
             "context": {"userId": "Practitioner/example", "patientId": patient_id(bundle)},

@@ -274,6 +274,14 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "that resection",
         )
     if not performed:
+        if surgery.adjuvant_radiotherapy is YesNo.yes:
+            add(
+                "surgery.adjuvant_radiotherapy",
+                "yes",
+                "adjuvant radiotherapy follows a resection: 'yes' can only be given when "
+                f"'surgery.status' is 'performed' (got status '{surgery_status.value}'); "
+                "leave it unknown, or record 'no'",
+            )
         if surgery.margin is not Margin.unknown:
             add(
                 "surgery.margin",

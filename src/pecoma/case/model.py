@@ -414,6 +414,13 @@ class Surgery(_Model):
         description="a further resection that completed an R2 resection (its date and "
         "margin); the surgery's own date and R2 margin stay those of the first operation",
     )
+    adjuvant_radiotherapy: YesNo = Field(
+        YesNo.unknown,
+        description="whether adjuvant radiotherapy was given after the resection "
+        "(S10); 'yes' needs the operation recorded as performed. Once it is more than "
+        "6 months past, with no relapse recorded, the decisions that follow it are asked "
+        "about rather than shown as due (I30)",
+    )
 
     @property
     def final_margin(self) -> Margin:

@@ -31,7 +31,7 @@ from pecoma.case import (
     lines_in_order,
     mtor_ruled_out,
 )
-from pecoma.dates import full_months_between, reached_months
+from pecoma.dates import add_months, full_months_between, reached_months
 from pecoma.engine.model import Fact
 from pecoma.numbers import number_text
 from pecoma.settings import EngineSettings
@@ -146,6 +146,13 @@ class Derived(NamedTuple):
     #: presentation, or be an early relapse; their timing is unknown and asked (I29),
     #: each with the fact saying so (:func:`work_up_fact`).
     work_up: tuple[int, ...] = ()
+    #: Localized disease (no relapse recorded) resected more than
+    #: :data:`POSTOPERATIVE_DECISION_MONTHS` months before the evaluation date: the day of
+    #: the last resection and the months since. The decisions that follow the operation
+    #: (re-excision of a margin not clear, adjuvant radiotherapy) belonged to that time:
+    #: they are asked about and worded as decisions to confirm, not as actions due now
+    #: (I30). Empty otherwise.
+    postoperative_past: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -489,7 +496,36 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         tuple(_found_fact(i, mets[i]) for i in presentations) if presentations else (),
         tuple(i for i, (m, t) in enumerate(zip(mets, timings, strict=True))
               if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
+        _postoperative_past(case, status, on),
     )
+
+
+#: The months after the last resection of a localized primary within which the decisions
+#: that follow it (re-excision of a margin not clear, adjuvant radiotherapy, S03, S10) are
+#: taken (I30): radiotherapy starts once the wound has healed, some 4-8 weeks after the
+#: operation, and a re-excision within weeks; by 6 months both are given or set aside.
+POSTOPERATIVE_DECISION_MONTHS = 6
+
+
+def _postoperative_past(case: Case, status: DiseaseStatus,
+                        on: dt.date | None) -> tuple[Fact, ...]:
+    """The day of the last resection of a localized primary and the months since, when
+    more than :data:`POSTOPERATIVE_DECISION_MONTHS` months lie between it and the
+    evaluation date ``on`` (I30); empty otherwise (no relapse may be recorded: the derived
+    status is localized)."""
+    surgery = case.surgery
+    if on is None or status is not DiseaseStatus.localized \
+            or surgery.status is not SurgeryStatus.performed:
+        return ()
+    completion = surgery.completion
+    path, day = (("surgery.completion.date", completion.date)
+                 if completion is not None and completion.date is not None
+                 else ("surgery.date", surgery.date))
+    if day is None or on <= add_months(day, POSTOPERATIVE_DECISION_MONTHS):
+        return ()
+    return (Fact(path, day.isoformat()),
+            Fact("derived.months_since_resection",
+                 f"{full_months_between(day, on)} months"))
 
 
 def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[Fact, ...]:

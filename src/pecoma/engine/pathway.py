@@ -61,6 +61,9 @@ _INCOMPLETE = (Margin.R1, Margin.R2)
 #: Margins after which what may be left is microscopic (R1; uncertain, a doubt between R0
 #: and R1).
 _MICROSCOPIC = (Margin.R1, Margin.uncertain)
+#: Margins not known to be clear, after which what may be left is at most microscopic as
+#: far as the record says: R1, uncertain, or not recorded (unknown is not R0).
+_NOT_CLEAR = (*_MICROSCOPIC, Margin.unknown)
 _RELAPSED = (DiseaseStatus.recurrent, DiseaseStatus.metastatic)
 
 
@@ -82,6 +85,17 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             no_reexcision = resectable is YesNo.no
             if margin is Margin.R0:
                 out.add("REC-RESECTION-DONE", margin_facts_)
+            elif margin in _NOT_CLEAR and not no_reexcision and d.postoperative_past:
+                # more than 6 months after the operation, no relapse recorded: whether to
+                # re-excise was decided then; asked, worded as a decision to confirm (I30).
+                # A margin not recorded takes the branch of one not assured, asked too.
+                asks = [] if margin is Margin.R1 else [out.missing(
+                    "MISS-MARGIN-UNCERTAIN" if margin is Margin.uncertain else "MISS-MARGIN",
+                    affects=("REC-RERESECTION-DECIDED", "REC-RESECTION-DONE"))]
+                asks.append(out.missing("MISS-REEXCISION-DECIDED",
+                                        affects=("REC-RERESECTION-DECIDED",)))
+                out.add("REC-RERESECTION-DECIDED", [*margin_facts_, *d.postoperative_past],
+                        asks)
             elif margin in _INCOMPLETE and not no_reexcision:
                 residual: list[str] = []
                 # gross tumour left (R2) is said as such, not as margins not clear
@@ -197,10 +211,12 @@ def adjuvant(
         if facts:
             # gross tumour left (R2): completing the resection comes first (S03), and
             # radiotherapy is weighed after it, said so
-            out.add("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION"
-                    if surgery_status is SurgeryStatus.performed and margin is Margin.R2
-                    else "REC-ADJ-RADIOTHERAPY",
-                    facts, [*(conditional if len(facts) == 1 else ()), *residual])
+            record, when, asked = (
+                ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
+                if surgery_status is SurgeryStatus.performed and margin is Margin.R2
+                else _radiotherapy_when(case, d, out))
+            out.add(record, [*facts, *when],
+                    [*(conditional if len(facts) == 1 else ()), *residual, *asked])
         _no_adjuvant_localized(case, d, out, risk_group)
     elif status is DiseaseStatus.recurrent and site in s.high_risk_sites:
         _recurrence_radiotherapy(case, d, out)
@@ -412,9 +428,37 @@ def _primary_radiotherapy(case: Case, d: Derived, s: EngineSettings, out: Collec
             margin = margin_facts(case)
     if not facts and not margin:
         return
-    record = ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION" if gross_left
-              else "REC-ADJ-RADIOTHERAPY")
-    out.add(record, [*facts, *margin], [*conditions, *(() if facts else asked)], ("I27",))
+    record, when, given_asked = (("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
+                                 if gross_left else _radiotherapy_when(case, d, out))
+    out.add(record, [*facts, *margin, *when],
+            [*conditions, *(() if facts else asked), *given_asked], ("I27",))
+
+
+def _radiotherapy_when(case: Case, d: Derived,
+                       out: Collector) -> tuple[str, list[Fact], list[str]]:
+    """S10's consideration after the resection, by what is recorded of it and how long
+    ago the operation was (I30): the record, the facts to add and the questions it waits
+    on. Radiotherapy recorded as given: acted on. More than 6 months after the operation,
+    no relapse recorded: a decision to confirm, asking whether it was given when that is
+    not recorded (an end of curative treatment after the operation, with no systemic line
+    recorded, named: it points to treatment after it). Otherwise the consideration."""
+    surgery = case.surgery
+    given = surgery.adjuvant_radiotherapy
+    given_fact = Fact("surgery.adjuvant_radiotherapy", given)
+    if surgery.status is SurgeryStatus.performed and given is YesNo.yes:
+        return "REC-ADJ-RADIOTHERAPY-GIVEN", [given_fact], []
+    past = list(d.postoperative_past)
+    if not past:
+        return "REC-ADJ-RADIOTHERAPY", [], []
+    if given is YesNo.no:
+        return "REC-ADJ-RADIOTHERAPY-DECIDED", [*past, given_fact], []
+    end = case.primary_treatment_end
+    if end is not None and end.isoformat() > past[0].value and not case.systemic.therapies:
+        past.append(Fact("primary_treatment_end", end.isoformat()))
+    return ("REC-ADJ-RADIOTHERAPY-DECIDED", past,
+            [out.missing("MISS-ADJUVANT-RADIOTHERAPY",
+                         affects=("REC-ADJ-RADIOTHERAPY-DECIDED",
+                                  "REC-ADJ-RADIOTHERAPY-GIVEN"))])
 
 
 _RT_RECURRENCE = "REC-ADJ-RADIOTHERAPY-RECURRENCE"

@@ -70,12 +70,27 @@ APPLIES_WHEN: dict[str, str] = {
     "categories are both determined and differ.",
     "REC-RESECTION": "Localized disease not yet resected (or surgery status unknown).",
     "REC-RESECTION-DONE": "Localized disease resected with an R0 margin.",
-    "REC-RERESECTION": "Localized disease resected with an R1 margin.",
+    "REC-RERESECTION": "Localized disease resected with an R1 margin, the resection at most "
+    "6 months before the evaluation date or its date not recorded (I30).",
+    "REC-RERESECTION-DECIDED": "Localized disease, no relapse recorded, whose last "
+    "resection left a margin not known to be clear (R1, uncertain or unknown), not recorded "
+    "as beyond surgery, more than 6 months before the evaluation date (I30): re-excision a "
+    "decision to confirm, whether it was decided asked.",
     "REC-RERESECTION-GROSS": "Localized disease resected with an R2 margin: gross tumour left.",
-    "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain margin.",
+    "REC-RERESECTION-OPTION": "Localized disease resected with an uncertain or unknown "
+    "margin, the resection at most 6 months before the evaluation date or its date not "
+    "recorded (I30).",
     "REC-REFER-SURGERY": "Surgery is planned or to be decided.",
     "REC-ADJ-RADIOTHERAPY": "After resection at a high-risk anatomical site (e.g. broad "
-    "ligament) or where complete margins are uncertain (R1, uncertain or unknown).",
+    "ligament) or where complete margins are uncertain (R1, uncertain or unknown), "
+    "radiotherapy not recorded as given and, for localized disease, the resection at most 6 "
+    "months before the evaluation date or its date not recorded (I30).",
+    "REC-ADJ-RADIOTHERAPY-DECIDED": "As for REC-ADJ-RADIOTHERAPY, for localized disease "
+    "with no relapse recorded, the last resection more than 6 months before the evaluation "
+    "date and radiotherapy not recorded as given (I30): a decision to confirm; whether it "
+    "was given is asked unless recorded as not given.",
+    "REC-ADJ-RADIOTHERAPY-GIVEN": "As for REC-ADJ-RADIOTHERAPY, with adjuvant radiotherapy "
+    "recorded as given after the resection (I30): acted on.",
     "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION": "Localized disease resected with an R2 margin "
     "(gross tumour left): radiotherapy weighed once the resection is completed.",
     "REC-ADJ-RADIOTHERAPY-RECURRENCE": "A local recurrence (no distant metastasis) of a "

@@ -406,6 +406,8 @@ FORM: tuple[Group, ...] = (
                 _options(Margin, blank="— no completing resection —"),
                 help=_describe(Completion, "margin"),
             ),
+            _yes_no("surgery.adjuvant_radiotherapy", "Adjuvant radiotherapy given",
+                    help=_describe(Surgery, "adjuvant_radiotherapy")),
             Control(
                 "primary_treatment_end",
                 "End of curative treatment of the primary",
