@@ -34,6 +34,7 @@ from pecoma.case import (
     mtor_ruled_out,
     other_anthracyclines_not_tolerated,
 )
+from pecoma.engine.alerts import suspected_asked, suspected_sites
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
     ANTHRACYCLINE_INTOLERANCE,
@@ -1558,6 +1559,19 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("derived.extrapulmonary_disease", extrapulmonary))
         failed = failed or extrapulmonary is YesNo.yes
+    # a metastasis suspected outside the lungs, neither confirmed nor excluded, is the
+    # unknown that decides whether the disease is confined to the lungs: S16 waits on
+    # it, a recorded 'no' not settling it (it may not weigh the lesion). A suspected
+    # lung metastasis changes nothing here: confirmed, the disease is still confined
+    # to the lungs
+    outside = [m.site for m in stage.suspected_metastases
+               if m.site is not MetastasisSite.lung and extrapulmonary is not YesNo.yes]
+    if outside:
+        facts.append(Fact("stage.suspected_metastases", (
+            f"{suspected_sites(outside)}: suspected, neither confirmed nor excluded; "
+            "confirmed, the disease is not confined to the lungs"
+            + ("; the disease outside the lungs recorded as absent does not settle it"
+               if extrapulmonary is YesNo.no else ""))))
     if feasible is YesNo.unknown:
         pending.append(("MISS-EXCISION-FEASIBLE", affects))
     else:
@@ -1575,8 +1589,10 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         beyond = stage.resectable is YesNo.no or feasible is YesNo.no
         out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
                 else "REC-LUNG-METASTASECTOMY-NOT-MET", facts, present)
-    elif pending:
+    elif pending or outside:
         ids = [out.missing(miss, affects=a) for miss, a in pending]
+        if outside:
+            ids.append(suspected_asked(out, outside, affects))
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)

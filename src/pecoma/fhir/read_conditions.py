@@ -1761,7 +1761,8 @@ def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
                    f"'{status}') is not read as present disease until it is confirmed; it "
                    "is recorded in stage.suspected_metastases, and beside a disease not "
                    "read as metastatic whether it is confirmed is asked, the advice "
-                   "provisional on the answer")
+                   "provisional on the answer (outside the lungs beside lung "
+                   "metastases, S16's lung metastasectomy waits on the answer)")
     return True
 
 
