@@ -669,14 +669,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     published: tuple[list[Fact], list[str], tuple[str, ...]] | None = None
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
-        # a later line of it whose outcome is not recorded may be working now (I19)
-        still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
-                                                            "SUPP-AFTER-MTOR"), facts)
+        # a later line of it whose outcome is not recorded may be working now (I19):
+        # asked, the silence said either way
+        _latest_line_asked(out, case, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
         # a later mTOR-inhibitor line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I19)
         under_way = _after_progression_facts(case, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
-        out.add("REC-NO-NEXT-LINE", [*facts, *under_way], [*base, *still],
+        out.add("REC-NO-NEXT-LINE", [*facts, *under_way], base,
                 ("I15", "I19") if under_way else ())
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
@@ -684,7 +684,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # experience apart after them)
         after, after_applied = _after_mtor_classes(case)
         published = (list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
-                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
+                     [*base, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
                       *_anthracycline_class_asked(out, case, "SUPP-AFTER-MTOR")],
                      after_applied)
     elif mtor_blocked and chemo is not None:
@@ -692,9 +692,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # guideline's silence is said whatever the site: S15's regimen, where it is shown
         # beside it, is a second anthracycline the guideline says nothing of (I26)
         facts = [*mtor_facts, *_progressed_facts(chemo)]
-        still = _latest_line_asked(out, case, d.anthracycline_latest_open,
-                                   ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
-        conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
+        _latest_line_asked(out, case, d.anthracycline_latest_open,
+                           "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
+        conditions = [*base, *if_not_progressed, *_mtor_class_asked(
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         # a later anthracycline line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I15, I19), as for an
@@ -1127,15 +1127,20 @@ _S15_DRUGS = Agent.epirubicin_ifosfamide.drugs
 
 
 def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
-                       affects: tuple[str, ...], facts: list[Fact]) -> list[str]:
+                       silence: str, facts: list[Fact]) -> None:
     """The question a later line of a treatment the disease progressed on raises when its
-    own outcome is not recorded (it may be working now, I19), its facts added to
-    ``facts``; ``[]`` when there is none."""
+    own outcome is not recorded (it may be working now, I19), naming the line, its facts
+    added to ``facts``. The progression on the earlier line stands whatever line of the
+    class came after (I15, I26), so the guideline's silence (``silence``) is said either
+    way: the answer only decides whether the line is named beside it as the treatment
+    under way (:func:`_after_progression_facts`), so the silence is not provisional on
+    it."""
     if latest is None:
-        return []
+        return
     i = next(i for i, t in enumerate(case.systemic.therapies) if t is latest)
     facts += _line_facts(i, latest)
-    return [out.missing("MISS-LATEST-LINE-PROGRESSION", affects=affects)]
+    out.missing("MISS-LATEST-LINE-PROGRESSION", affects=(silence,),
+                about=(_line_named(i, latest),))
 
 
 def _anthracycline_failed_facts(case: Case) -> list[Fact]:
