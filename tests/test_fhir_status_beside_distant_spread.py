@@ -22,7 +22,19 @@ two of one time that disagree are never settled for the less serious one):
 - a stage group IV (distant metastases or involved nodes) not known to be earlier
   than the status, or the PEComa Condition's own stage IV (undated), is refused
   naming both;
-- any of these known to be earlier than the status: the later status stands, as before.
+- a stage group IV known to be earlier than the status: the later status stands (stage
+  IV of soft-tissue sarcoma may be involved nodes alone, which a status of localized
+  disease does not contradict);
+- a cM1 or "distant metastasis present" known to be earlier than the status, a day, a
+  month or years before it: distant metastases once stated are not undone by a later
+  status saying the disease has not spread distantly. The case format has no such
+  disease: metastases removed or cleared leave a metastatic disease free of disease
+  again (I8), never a localized one, so the later status is either that (to record as
+  such) or wrong, and which cannot be told. Read as localized, a patient with distant
+  metastases gets the localized pathway silently; read as metastatic, one the latest
+  record says is free of distant disease gets the advice for present disease. As for a
+  later statement of spread followed by a remission (refused above), the record is
+  refused naming both and saying what to record; never read as localized.
 """
 
 from __future__ import annotations
@@ -102,6 +114,14 @@ def _condition_stage_iv() -> dict[str, Any]:
     return bundle
 
 
+def _status_on(bundle: dict[str, Any], day: str) -> dict[str, Any]:
+    """The bundle with the disease status 'localized' dated ``day`` instead."""
+    status = next(e["resource"] for e in bundle["entry"]
+                  if e["resource"]["id"] == "status-localized")
+    status["effectiveDateTime"] = day
+    return bundle
+
+
 def _read(bundle: dict[str, Any]) -> BundleCase:
     return case_from_bundle(bundle, validate="full", on=ON)
 
@@ -110,6 +130,8 @@ def _read(bundle: dict[str, Any]) -> BundleCase:
 LATER: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
     "cM1-a-year-later": (lambda: _m1("2025-06-01"), "Observation/m-category"),
     "cM1-next-day": (lambda: _m1("2024-04-21"), "Observation/m-category"),
+    "cM1-a-month-later": (lambda: _m1("2024-05-20"), "Observation/m-category"),
+    "cM1-two-years-later": (lambda: _m1("2026-04-20"), "Observation/m-category"),
     "distant-metastasis-present-later": (lambda: _distant("2025-06-01"),
                                          "Observation/disease-course"),
 }
@@ -128,11 +150,23 @@ DISAGREE: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
     "condition-stage-iv": (_condition_stage_iv, f"Condition/{PRIMARY}.stage[0]"),
 }
 
-#: The same statements known to be earlier than the status: the later status stands.
+#: A stage group IV known to be earlier than the status: the later status stands.
 EARLIER: dict[str, Callable[[], dict[str, Any]]] = {
-    "cM1-earlier": lambda: _m1("2024-03-01"),
-    "distant-metastasis-present-earlier": lambda: _distant("2024-03-01"),
     "stage-iv-earlier": lambda: _stage_iv("2024-03-01"),
+}
+
+#: Distant metastases stated before the status, a day to years before it: refused.
+SPREAD_BEFORE: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
+    "cM1-the-day-before": (lambda: _m1("2024-04-19"), "Observation/m-category"),
+    "cM1-timed-the-day-before": (lambda: _m1("2024-04-19T09:00:00+02:00"),
+                                 "Observation/m-category"),
+    "cM1-a-month-before": (lambda: _m1("2024-03-20"), "Observation/m-category"),
+    "status-two-years-after-cM1": (lambda: _status_on(_m1(STATUS_DAY), "2026-04-20"),
+                                   "Observation/m-category"),
+    "distant-metastasis-present-the-day-before": (lambda: _distant("2024-04-19"),
+                                                  "Observation/disease-course"),
+    "status-a-year-after-distant-metastasis-present": (
+        lambda: _status_on(_distant(STATUS_DAY), "2025-04-20"), "Observation/disease-course"),
 }
 
 
@@ -187,3 +221,30 @@ def test_an_earlier_statement_leaves_the_later_status(kind: str) -> None:
     """Known to be earlier than the status: the later result, the status, stands."""
     bc = _read(EARLIER[kind]())
     assert bc.case.stage.status is DiseaseStatus.localized
+
+
+@pytest.mark.parametrize("kind", list(SPREAD_BEFORE))
+def test_a_localized_status_after_distant_spread_is_refused(kind: str) -> None:
+    """A 'localized' status after a cM1 or "distant metastasis present": refused naming
+    both, saying how to record metastases removed or cleared; never read as localized
+    (it had been, silently)."""
+    build, where = SPREAD_BEFORE[kind]
+    with pytest.raises(InputError) as err:
+        _read(build())
+    said = str(err.value)
+    assert "'stage.status'" in said
+    assert "Observation/status-localized" in said and where in said
+    assert "free-of-disease" in said
+
+
+@pytest.mark.parametrize("day", ["2024-04-21", "2025-10-01"])
+def test_a_locally_advanced_status_after_distant_spread_is_refused(day: str) -> None:
+    """The same for the status 'locally-advanced-unresectable' (dated ``day``, after the
+    cM1), which also says the disease has not spread distantly."""
+    bundle = _status_on(_m1(STATUS_DAY), day)
+    status = next(e["resource"] for e in bundle["entry"]
+                  if e["resource"]["id"] == "status-localized")
+    status["valueCodeableConcept"]["coding"][0]["code"] = "locally-advanced-unresectable"
+    with pytest.raises(InputError) as err:
+        _read(bundle)
+    assert "Observation/m-category" in str(err.value)

@@ -15,7 +15,8 @@ naming the site), saying what the answer changes (confirmed: the treatment of ad
 disease, the mTOR inhibitor first, S02, S12; the lung metastasectomy of S16) and that
 every treatment recommendation and the surveillance schedule are provisional on it
 meanwhile. The CDS summary card is a warning while it is asked. Beside disease already
-read as metastatic nothing is asked of it (the advanced pathway applies already).
+read as metastatic the advanced pathway applies already; a suspected site outside the
+lungs beside lung metastases is asked only as S16's condition (confined to the lungs).
 """
 
 from __future__ import annotations
@@ -94,14 +95,22 @@ def test_a_suspected_metastasis_is_asked(verification: str, site: str) -> None:
     assert all(ASKED in r.conditional_on for r in treatment)
 
 
-def test_a_confirmed_metastasis_beside_a_suspected_one_asks_nothing_of_it() -> None:
+def test_a_confirmed_lung_metastasis_beside_a_suspected_liver_one_holds_s16() -> None:
     """A confirmed lung metastasis makes the disease metastatic: the advanced pathway
-    applies already, so the suspected liver one is recorded and not asked."""
+    applies already, so the first line does not rest on the suspected liver one. But
+    S16's lung metastasectomy needs the disease confined to the lungs, which the
+    suspected liver lesion leaves unknown: it is asked, naming the liver, as a
+    condition of the metastasectomy only."""
     bundle = _with_metastasis("confirmed", "lung")
     bc = _read(_with_metastasis("provisional", "liver", "met-2", bundle))
     assert bc.case.stage.status is DiseaseStatus.metastatic
     assert bc.case.stage.suspected_metastases == (SuspectedMetastasis(site=MetastasisSite.liver),)
-    assert ASKED not in {m.id for m in assess(bc.case, ON).missing}
+    a = assess(bc.case, ON)
+    miss = {m.id: m for m in a.missing}[ASKED]
+    assert "liver" in miss.question
+    held = {i.id for i in a.items() if ASKED in i.conditional_on}
+    assert held == {"REC-LUNG-METASTASECTOMY-PENDING"}
+    assert any("S16" in n for n in bc.notes)
 
 
 def test_confirmed_nothing_is_asked() -> None:

@@ -6,6 +6,8 @@ the assessment's collector.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pecoma.case import (
     Case,
     DiagnosisMethod,
@@ -13,6 +15,7 @@ from pecoma.case import (
     FusionStatus,
     IHCResult,
     Margin,
+    MetastasisSite,
     PriorDiagnosis,
     SurgeryStatus,
     VariantStatus,
@@ -131,9 +134,24 @@ def suspected_spread(case: Case, d: Derived, out: Collector) -> None:
     suspected = case.stage.suspected_metastases
     if not suspected or d.status is DiseaseStatus.metastatic:
         return
-    named = ", ".join(dict.fromkeys(m.site.value.replace("_", " ") for m in suspected))
-    asked = out.missing("MISS-SUSPECTED-METASTASIS", about=(f"the suspected metastasis ({named})",))
+    asked = suspected_asked(out, [m.site for m in suspected])
     out.treatment_conditions = (*out.treatment_conditions, asked)
+
+
+def suspected_sites(sites: Iterable[MetastasisSite]) -> str:
+    """The sites of suspected metastases in words, each once: "liver, bone"."""
+    return ", ".join(dict.fromkeys(s.value.replace("_", " ") for s in sites))
+
+
+def suspected_asked(out: Collector, sites: Iterable[MetastasisSite],
+                    affects: Iterable[str] = ()) -> str:
+    """The question whether the suspected metastases at ``sites`` are confirmed
+    (MISS-SUSPECTED-METASTASIS), naming them, as a condition of ``affects``: beside a
+    disease not read as metastatic, of every treatment recommendation
+    (:func:`suspected_spread`); outside the lungs beside lung metastases, of S16's
+    metastasectomy (:func:`pecoma.engine.pathway.metastasectomy`)."""
+    return out.missing("MISS-SUSPECTED-METASTASIS", affects=affects,
+                       about=(f"the suspected metastasis ({suspected_sites(sites)})",))
 
 
 def status_from_facts(case: Case, d: Derived, out: Collector) -> None:

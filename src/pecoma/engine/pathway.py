@@ -34,6 +34,7 @@ from pecoma.case import (
     mtor_ruled_out,
     other_anthracyclines_not_tolerated,
 )
+from pecoma.engine.alerts import suspected_asked, suspected_sites
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
     ANTHRACYCLINE_INTOLERANCE,
@@ -668,14 +669,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     published: tuple[list[Fact], list[str], tuple[str, ...]] | None = None
     if progressed is not None:
         facts = [status_fact, *_progressed_facts(progressed)]
-        # a later line of it whose outcome is not recorded may be working now (I19)
-        still = _latest_line_asked(out, case, d.mtor_latest_open, ("REC-NO-NEXT-LINE",
-                                                            "SUPP-AFTER-MTOR"), facts)
+        # a later line of it whose outcome is not recorded may be working now (I19):
+        # asked, the silence said either way
+        _latest_line_asked(out, case, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
         # a later mTOR-inhibitor line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I19)
         under_way = _after_progression_facts(case, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
-        out.add("REC-NO-NEXT-LINE", [*facts, *under_way], [*base, *still],
+        out.add("REC-NO-NEXT-LINE", [*facts, *under_way], base,
                 ("I15", "I19") if under_way else ())
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
@@ -683,7 +684,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # experience apart after them)
         after, after_applied = _after_mtor_classes(case)
         published = (list(dict.fromkeys([*facts, *given_before, *after, *unnamed])),
-                     [*base, *still, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
+                     [*base, *_which_drug(out, unnamed, "SUPP-AFTER-MTOR"),
                       *_anthracycline_class_asked(out, case, "SUPP-AFTER-MTOR")],
                      after_applied)
     elif mtor_blocked and chemo is not None:
@@ -691,9 +692,9 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # guideline's silence is said whatever the site: S15's regimen, where it is shown
         # beside it, is a second anthracycline the guideline says nothing of (I26)
         facts = [*mtor_facts, *_progressed_facts(chemo)]
-        still = _latest_line_asked(out, case, d.anthracycline_latest_open,
-                                   ("REC-NO-LINE-AFTER-ANTHRACYCLINE",), facts)
-        conditions = [*base, *if_not_progressed, *still, *_mtor_class_asked(
+        _latest_line_asked(out, case, d.anthracycline_latest_open,
+                           "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
+        conditions = [*base, *if_not_progressed, *_mtor_class_asked(
             out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         # a later anthracycline line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I15, I19), as for an
@@ -1126,15 +1127,20 @@ _S15_DRUGS = Agent.epirubicin_ifosfamide.drugs
 
 
 def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
-                       affects: tuple[str, ...], facts: list[Fact]) -> list[str]:
+                       silence: str, facts: list[Fact]) -> None:
     """The question a later line of a treatment the disease progressed on raises when its
-    own outcome is not recorded (it may be working now, I19), its facts added to
-    ``facts``; ``[]`` when there is none."""
+    own outcome is not recorded (it may be working now, I19), naming the line, its facts
+    added to ``facts``. The progression on the earlier line stands whatever line of the
+    class came after (I15, I26), so the guideline's silence (``silence``) is said either
+    way: the answer only decides whether the line is named beside it as the treatment
+    under way (:func:`_after_progression_facts`), so the silence is not provisional on
+    it."""
     if latest is None:
-        return []
+        return
     i = next(i for i, t in enumerate(case.systemic.therapies) if t is latest)
     facts += _line_facts(i, latest)
-    return [out.missing("MISS-LATEST-LINE-PROGRESSION", affects=affects)]
+    out.missing("MISS-LATEST-LINE-PROGRESSION", affects=(silence,),
+                about=(_line_named(i, latest),))
 
 
 def _anthracycline_failed_facts(case: Case) -> list[Fact]:
@@ -1558,6 +1564,19 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("derived.extrapulmonary_disease", extrapulmonary))
         failed = failed or extrapulmonary is YesNo.yes
+    # a metastasis suspected outside the lungs, neither confirmed nor excluded, is the
+    # unknown that decides whether the disease is confined to the lungs: S16 waits on
+    # it, a recorded 'no' not settling it (it may not weigh the lesion). A suspected
+    # lung metastasis changes nothing here: confirmed, the disease is still confined
+    # to the lungs
+    outside = [m.site for m in stage.suspected_metastases
+               if m.site is not MetastasisSite.lung and extrapulmonary is not YesNo.yes]
+    if outside:
+        facts.append(Fact("stage.suspected_metastases", (
+            f"{suspected_sites(outside)}: suspected, neither confirmed nor excluded; "
+            "confirmed, the disease is not confined to the lungs"
+            + ("; the disease outside the lungs recorded as absent does not settle it"
+               if extrapulmonary is YesNo.no else ""))))
     if feasible is YesNo.unknown:
         pending.append(("MISS-EXCISION-FEASIBLE", affects))
     else:
@@ -1575,8 +1594,10 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         beyond = stage.resectable is YesNo.no or feasible is YesNo.no
         out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
                 else "REC-LUNG-METASTASECTOMY-NOT-MET", facts, present)
-    elif pending:
+    elif pending or outside:
         ids = [out.missing(miss, affects=a) for miss, a in pending]
+        if outside:
+            ids.append(suspected_asked(out, outside, affects))
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)

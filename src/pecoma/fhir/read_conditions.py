@@ -1761,7 +1761,8 @@ def _suspected(cond: Mapping[str, Any], where: str, r: Reader) -> bool:
                    f"'{status}') is not read as present disease until it is confirmed; it "
                    "is recorded in stage.suspected_metastases, and beside a disease not "
                    "read as metastatic whether it is confirmed is asked, the advice "
-                   "provisional on the answer")
+                   "provisional on the answer (outside the lungs beside lung "
+                   "metastases, S16's lung metastasectomy waits on the answer)")
     return True
 
 
@@ -1920,18 +1921,31 @@ def _status_outweighed(r: Reader, stated: str) -> bool:
       both (which stands is the question);
     - one later than the status, and still the latest: the later result wins, the
       disease is 'metastatic', noted;
+    - one earlier than the status, a day or years before it: distant metastases once
+      stated are not undone by a later status saying the disease has not spread
+      distantly. Metastases removed or cleared leave a metastatic disease free of
+      disease again (I8), never a localized one, so the later status is that or wrong,
+      and which cannot be told: refused naming both, saying what to record (as for a
+      later statement of spread followed by a remission, the less serious reading is
+      never taken, nor the more serious one guessed for a patient the latest record
+      says has no distant disease);
     - a stage group IV (an Observation, or the PEComa Condition's own stage summary,
       which is undated) not known to be earlier than the status: distant metastases or
-      involved nodes beside a status saying neither, refused naming both.
+      involved nodes beside a status saying neither, refused naming both (one earlier
+      leaves the later status: stage IV may be involved nodes alone).
 
     Returns whether the status was replaced or refused."""
     value = r.data["stage"]["status"]
     mine = r.status_orders.get(stated)
     same: list[tuple[str, str]] = []
     later: list[tuple[str, str]] = []
+    earlier: list[tuple[str, str]] = []
     for order, where, said, present in r.spread_all:
-        if not present or (mine is not None and known_later(order, mine)):
-            continue  # not distant spread, or earlier: the later status wins
+        if not present:
+            continue  # not distant spread
+        if mine is not None and known_later(order, mine):
+            earlier.append((where, said))
+            continue
         (later if mine is not None and known_later(mine, order) else same).append(
             (where, said))
     if same or (later and r.distant_metastasis_stated is None):
@@ -1958,6 +1972,20 @@ def _status_outweighed(r: Reader, stated: str) -> bool:
                        "present now (mCODE SecondaryCancerCondition, with onset and "
                        "clinicalStatus), or the disease status again if that statement is "
                        "wrong")
+        return True
+    if earlier:
+        other, said = earlier[-1]
+        del r.data["stage"]["status"], r.sources["stage.status"]
+        r.issue("stage.status", value,
+                f"cannot be read from {stated} (disease status '{value}') beside {other} "
+                f"({said}), which is earlier: distant metastases once stated are not "
+                "undone by a later status saying the disease has not spread distantly, "
+                "and the less serious is never taken. If the metastases were removed or "
+                "cleared, record the disease status 'metastatic' with a "
+                "pecoma#free-of-disease Observation (the day) and the metastases "
+                "(mCODE SecondaryCancerCondition) resolved; if they are present, the "
+                "status 'metastatic' and the metastases; if the statement of distant "
+                "metastases is wrong, correct it; the disease status is never assumed")
         return True
     for group_order, where in r.stage_iv_all:
         if group_order is not None and mine is not None and known_later(group_order, mine):

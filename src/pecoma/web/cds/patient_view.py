@@ -176,7 +176,9 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     shown = (a.risk.item, *a.recommendations, *info_alerts, *a.followup)
     records = tuple(i.id for i in shown)
     # a part of the record not read, or a metastasis suspected beside a disease read as
-    # not metastatic (whether it has spread is unknown): never an informational card
+    # not metastatic (whether it has spread is unknown), or outside the lungs beside lung
+    # metastases (whether the disease is confined to the lungs is unknown): never an
+    # informational card
     spread = any(m.id in _EXTENT_IN_DOUBT for m in a.missing)
     indicator: Literal["info", "warning"] = "warning" if record.unknown or spread else "info"
     answer.card(summary=summary, indicator=indicator, detail=detail, version=version,
