@@ -2637,6 +2637,11 @@ class TestMarginResults:
     opposite; the R class reads alike in every place the record may hold it."""
 
     HYSTERECTOMY: ClassVar[str] = "cancer-related-surgical-procedure-hysterectomy"
+    #: The assessments here say what the margin read leads to in the weeks after the
+    #: hysterectomy (2024-04-09), when re-excision and its referral are decided: they are
+    #: evaluated some 8 weeks after it. More than 6 months after the operation these are
+    #: decisions to confirm instead (I30; tests/test_postoperative_decisions_age.py).
+    AFTER_SURGERY: ClassVar[dt.date] = dt.date(2024, 6, 3)
 
     @classmethod
     def _with(cls, uterus: dict[str, Any], outcome: str | None,
@@ -2715,7 +2720,7 @@ class TestMarginResults:
         assert any(n.startswith(f"Procedure/{self.HYSTERECTOMY}.outcome: ")
                    and outcome.lower()[:20] in n and "surgery.margin is unknown" in n
                    for n in bc.notes)
-        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        ids = {i.id for i in assess(bc.case, self.AFTER_SURGERY).recommendations}
         assert "REC-RESECTION-DONE" not in ids
 
     def test_no_tumour_at_the_margin_is_a_clear_margin(self, uterus: dict[str, Any]) -> None:
@@ -2723,7 +2728,8 @@ class TestMarginResults:
         the S27 critical alert after a complete resection."""
         bc = read(self._with(uterus, "No tumour at margin"))
         assert bc.case.surgery.margin is Margin.R0
-        assert "ALERT-INCOMPLETE-RESECTION" not in {i.id for i in assess(bc.case, ON).alerts}
+        alerts = assess(bc.case, self.AFTER_SURGERY).alerts
+        assert "ALERT-INCOMPLETE-RESECTION" not in {i.id for i in alerts}
         # its own "no" is not a negation of another statement beside it
         assert read(self._with(uterus, "R0 resection; no residual tumour")
                     ).case.surgery.margin is Margin.R0
@@ -2753,7 +2759,7 @@ class TestMarginResults:
         critical alert (tumour may have been left), advises discussing completing the
         resection (S03, S27) and referral (S04), and no longer reports the standard met."""
         bc = case_from_bundle(self._with(uterus, None, self.FINAL_POSITIVE, self.FROZEN_CLEAR))
-        a = assess(bc.case, ON)
+        a = assess(bc.case, self.AFTER_SURGERY)
         alert = next(i for i in a.alerts if i.id == "ALERT-INCOMPLETE-RESECTION")
         assert alert.level == "critical"
         ids = {i.id for i in a.recommendations}
@@ -2789,7 +2795,7 @@ class TestMarginResults:
                                                  {"valueString": said}))):
             bc = case_from_bundle(bundle)
             assert bc.case.surgery.margin is Margin.R1
-            a = assess(bc.case, ON)
+            a = assess(bc.case, self.AFTER_SURGERY)
             ids = {i.id for i in a.recommendations}
             assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
             assert "REC-RERESECTION-OPTION" not in ids
@@ -2810,7 +2816,7 @@ class TestMarginResults:
         by chance. Now the margin is not read, noted, and asked for."""
         bc = read(self._with(uterus, outcome))
         assert bc.case.surgery.margin is Margin.unknown, outcome
-        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        ids = {i.id for i in assess(bc.case, self.AFTER_SURGERY).recommendations}
         assert "REC-RESECTION-DONE" not in ids
         assert "REC-RERESECTION-OPTION" in ids  # the re-excision discussed meanwhile
 
@@ -2826,7 +2832,7 @@ class TestMarginResults:
         assert bc.case.surgery.margin is Margin.unknown
         assert any(n.startswith(f"Procedure/{self.HYSTERECTOMY}.outcome: ")
                    and "statements name different margins" in n for n in bc.notes)
-        ids = {i.id for i in assess(bc.case, ON).recommendations}
+        ids = {i.id for i in assess(bc.case, self.AFTER_SURGERY).recommendations}
         assert "REC-RESECTION-DONE" not in ids
 
 
@@ -2851,7 +2857,7 @@ class TestMarginResults:
         assert bc.case.surgery.margin is Margin.R1
         assert bc.sources["surgery.margin"] == "Observation/margin-final"
         assert any("set aside: Observation/margin-frozen" in n for n in bc.notes)
-        a = assess(bc.case, ON)
+        a = assess(bc.case, self.AFTER_SURGERY)
         assert next(i for i in a.alerts
                     if i.id == "ALERT-INCOMPLETE-RESECTION").level == "critical"
         ids = {i.id for i in a.recommendations}
@@ -2880,7 +2886,7 @@ class TestMarginResults:
                    for n in bc.notes)
         assert not any("a code the case does not record" in x and "margin-final" in x
                        for x in bc.not_read)
-        a = assess(bc.case, ON)
+        a = assess(bc.case, self.AFTER_SURGERY)
         ids = {i.id for i in a.recommendations}
         assert "REC-RESECTION-DONE" not in ids
         assert "REC-RERESECTION-OPTION" in ids

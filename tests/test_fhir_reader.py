@@ -47,13 +47,23 @@ class TestExampleBundles:
         assert bc.ignored == ("Encounter ×1",)
 
     def test_localized_high_risk(self) -> None:
-        """Uterine, 72 mm, necrosis: the engine calls it high risk and asks for re-excision."""
+        """Uterine, 72 mm, necrosis, resected R1 on 2025-01-10: the engine calls it high
+        risk and, in the weeks after the operation (evaluated 7 weeks after it), asks for
+        re-excision. More than 6 months after it (on ON), with no relapse recorded, the
+        re-excision is a decision to confirm, its question asked (I30)."""
         bc = case_from_bundle(example("localized-high-risk"))
         assert bc.case.tumour.primary_site.value == "uterus"
         assert bc.case.tumour.size is not None and bc.case.tumour.size.cm == 7.2
-        a = assess(bc.case, ON)
+        assert bc.case.surgery.date == dt.date(2025, 1, 10)
+        assert bc.case.surgery.margin.value == "R1"
+        a = assess(bc.case, dt.date(2025, 3, 1))
         assert a.risk.group == "high"
         assert "REC-RERESECTION" in a.record_ids()
+        later = assess(bc.case, ON)
+        assert later.risk.group == "high"
+        assert "REC-RERESECTION-DECIDED" in later.record_ids()
+        assert "REC-RERESECTION" not in later.record_ids()
+        assert "MISS-REEXCISION-DECIDED" in {m.id for m in later.missing}
 
     def test_low_risk_reads_standard_codes(self) -> None:
         """LOINC 21889-1 gives the size, SNOMED CT 64033007 the kidney."""

@@ -17,6 +17,8 @@ import copy
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment, Fact, Item
 
@@ -100,11 +102,17 @@ class TestHighRisk:
         assert a.risk.group == "indeterminate"
         assert silent(a) is not None
 
-    def test_beside_s10_at_a_high_risk_site(self) -> None:
-        """Broad ligament: S10's radiotherapy is considered (its own item), and the
-        guideline still names no adjuvant systemic treatment: both are shown."""
-        a = run(case_of(tumour={"primary_site": "broad_ligament"}))
-        assert "REC-ADJ-RADIOTHERAPY" in a.record_ids()
+    @pytest.mark.parametrize(("on", "s10"), [
+        (dt.date(2024, 3, 20), "REC-ADJ-RADIOTHERAPY"),  # 7 weeks after the operation
+        (ON, "REC-ADJ-RADIOTHERAPY-DECIDED"),  # years after it: a decision to confirm (I30)
+    ])
+    def test_beside_s10_at_a_high_risk_site(self, on: dt.date, s10: str) -> None:
+        """Broad ligament: S10's radiotherapy is considered (its own item: in the weeks
+        after the resection of 2024-02-01 as advice, more than 6 months after it as a
+        decision to confirm, I30), and the guideline still names no adjuvant systemic
+        treatment: both are shown."""
+        a = assess(parse_case(case_of(tumour={"primary_site": "broad_ligament"})), on)
+        assert s10 in a.record_ids()
         assert silent(a) is not None
 
 

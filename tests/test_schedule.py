@@ -421,7 +421,10 @@ class TestNoDatedPlan:
     def test_the_advice_and_alert_follow_the_completion(self) -> None:
         """R0 completion: resection done, no residual-tumour alert, the R2 history in the
         facts. R1 completion: re-excision advice for R1 (not gross tumour), the S27
-        alert for an incomplete resection naming both margins."""
+        alert for an incomplete resection naming both margins. The R1 completion is
+        evaluated on 2025-08-01, in the months after the completing resection
+        (2025-03-01) when re-excision is decided, though more than 6 months after the R2
+        operation (2025-01-10): the time counts from the completion (I30)."""
         a = assess(self._completed("R0"), ON)
         ids = a.record_ids()
         assert "REC-RESECTION-DONE" in ids
@@ -430,13 +433,28 @@ class TestNoDatedPlan:
         [done] = [i for i in a.recommendations if i.id == "REC-RESECTION-DONE"]
         assert [(f.path, str(f.value)) for f in done.triggered_by] == [
             ("surgery.margin", "R2"), ("surgery.completion.margin", "R0")]
-        a = assess(self._completed("R1"), ON)
+        a = assess(self._completed("R1"), dt.date(2025, 8, 1))
         ids = a.record_ids()
         assert "REC-RERESECTION" in ids and "REC-RERESECTION-GROSS" not in ids
+        assert "REC-RERESECTION-DECIDED" not in ids
         [alert] = [i for i in a.alerts if i.id in (
             "ALERT-INCOMPLETE-RESECTION", "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR")]
         assert {("surgery.margin", "R2"), ("surgery.completion.margin", "R1")} <= {
             (f.path, str(f.value)) for f in alert.triggered_by}
+
+    def test_long_after_an_r1_completion_the_re_excision_is_a_decision_to_confirm(
+            self) -> None:
+        """More than 6 months after the R1 completing resection (2025-03-01), no relapse
+        recorded: the re-excision was decided then, or not; it is a decision to confirm
+        resting on the completion's date, not an action due now (I30), and still never
+        the re-excision of gross tumour."""
+        a = assess(self._completed("R1"), ON)
+        ids = a.record_ids()
+        assert "REC-RERESECTION-DECIDED" in ids
+        assert not {"REC-RERESECTION", "REC-RERESECTION-GROSS"} & set(ids)
+        [item] = [i for i in a.recommendations if i.id == "REC-RERESECTION-DECIDED"]
+        assert ("surgery.completion.date", "2025-03-01") in {
+            (f.path, str(f.value)) for f in item.triggered_by}
 
     def test_residual_recorded_unresectable_is_active_disease(self) -> None:
         """R2 and 'not resectable': locally advanced disease (I6), the plan says so."""

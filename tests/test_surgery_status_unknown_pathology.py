@@ -66,11 +66,14 @@ class TestUnknownTakesThePlannedBranch:
     def test_high_risk_surveillance_meanwhile(self) -> None:
         """The risk group stays low on the features entered, provisional; surveillance
         follows the high-risk schedule meanwhile (I14), provisional on the status; no
-        low-risk schedule is drawn."""
+        low-risk schedule is drawn. The reason is that the tumour may not be resected yet
+        (FU-MAY-BE-MALIGNANT-NOT-RESECTED), not the mitotic count or vascular invasion,
+        both recorded here (FU-MAY-BE-MALIGNANT-LOW-RISK)."""
         a = _assess({"status": "unknown"})
         assert (a.risk.group, a.risk.surveillance_group) == ("low", "high")
         followup = {i.id: i for i in a.followup}
-        assert followup["FU-MAY-BE-MALIGNANT-LOW-RISK"].conditional_on == (ASKED,)
+        assert followup["FU-MAY-BE-MALIGNANT-NOT-RESECTED"].conditional_on == (ASKED,)
+        assert "FU-MAY-BE-MALIGNANT-LOW-RISK" not in followup
         assert ASKED in followup["FU-HIGH-INTENSIVE"].conditional_on
         assert not {"FU-LOW-LESS-INTENSIVE", "SUPP-FU-LOW-SCHEDULE"} & _ids(a.followup)
 
@@ -86,7 +89,7 @@ class TestUnknownTakesThePlannedBranch:
     def test_the_question_says_what_it_would_change(self) -> None:
         a = _assess({"status": "unknown"})
         asked = next(m for m in a.missing if m.id == ASKED)
-        assert {"CLS-FOLPE-2005", "RISK-LOW", "FU-MAY-BE-MALIGNANT-LOW-RISK"} <= set(
+        assert {"CLS-FOLPE-2005", "RISK-LOW", "FU-MAY-BE-MALIGNANT-NOT-RESECTED"} <= set(
             asked.affects)
         assert "pathology categories, the ICD-O-3 hint and a low risk" in asked.would_change
         assert "high-risk schedule meanwhile" in asked.meanwhile
