@@ -607,6 +607,8 @@ OBS_EXCISION_FEASIBLE: Final = (
     "complete-excision-feasible", "Complete excision of all metastatic foci feasible")
 OBS_DFI: Final = ("disease-free-interval", "Stated disease-free interval")
 OBS_TREATMENT_END: Final = ("primary-treatment-end", "End of curative treatment of the primary")
+OBS_ADJUVANT_RADIOTHERAPY: Final = (
+    "adjuvant-radiotherapy", "Adjuvant radiotherapy given after the resection of the primary")
 OBS_FREE_OF_DISEASE: Final = (
     "free-of-disease", "Free of disease again after recurrent or metastatic disease")
 OBS_MARGIN: Final = ("resection-margin", "Resection margin (R classification)")

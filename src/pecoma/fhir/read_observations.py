@@ -601,6 +601,7 @@ _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_EXCISION_FEASIBLE[0]: _yes_no("stage.complete_excision_feasible"),
     c.OBS_DFI[0]: _dfi,
     c.OBS_TREATMENT_END[0]: _treatment_end,
+    c.OBS_ADJUVANT_RADIOTHERAPY[0]: _yes_no("surgery.adjuvant_radiotherapy"),
     c.OBS_MARGIN[0]: _coded(
         "surgery.margin", [m.value for m in Margin if m is not Margin.unknown], "margin"),
     c.OBS_MITOSES[0]: _mitoses,

@@ -317,6 +317,9 @@ def _surgery(case: Case, b: _Builder) -> None:
                           {**_coded(completion.margin.value,
                                     f"margin {completion.margin.value}"), **when},
                           category="laboratory")
+    if surg.adjuvant_radiotherapy is not YesNo.unknown:
+        b.observation("adjuvant-radiotherapy", c.OBS_ADJUVANT_RADIOTHERAPY,
+                      _yes_no(surg.adjuvant_radiotherapy))
     if case.primary_treatment_end is not None:
         b.observation("primary-treatment-end", c.OBS_TREATMENT_END,
                       {"valueDateTime": case.primary_treatment_end.isoformat()})
