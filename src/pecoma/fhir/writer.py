@@ -334,6 +334,12 @@ def _systemic(case: Case, b: _Builder) -> None:
         b.observation("mtor-contraindicated", c.OBS_MTOR_CONTRA,
                       _yes_no(sysm.mtor_inhibitor_contraindicated))
     for i, t in enumerate(sysm.therapies):
+        # a line another line came after (started later, or numbered later) is over: a
+        # new line replaces the one before it; the others' course is not known
+        followed = any(u.started_on > t.started_on for u in sysm.therapies
+                       if u.started_on is not None and t.started_on is not None) or any(
+            u.line > t.line for u in sysm.therapies
+            if u.line is not None and t.line is not None)
         extensions: list[dict[str, Any]] = [
             {"url": c.EXT.THERAPY_SETTING, "valueCode": t.setting.value}
         ]
@@ -348,7 +354,7 @@ def _systemic(case: Case, b: _Builder) -> None:
             "resourceType": "MedicationStatement",
             "id": f"therapy-{i + 1}",
             "extension": extensions,
-            "status": "unknown",
+            "status": "completed" if followed else "unknown",
             "medicationCodeableConcept": concept(c.agent_code(t.agent),
                                                  t.agent.value.replace("_", " ")),
             "subject": b.subject,
