@@ -76,6 +76,9 @@ def test_a_second_entry_is_hidden_too(url: str) -> None:
         ("postgresql://u@h:notaport/x", "postgresql://***@h:notaport/x"),
         ("no URL here: a@b", "no URL here: a@b"),
         ("'://u:pw@h/x'", "'://u:***@h/x'"),  # no scheme
+        # a quote is legal, unescaped, in a password: it never ends the user information
+        ("postgresql://u:ab'cd@h/x", "postgresql://u:***@h/x"),
+        ('(got "postgresql://u:ab\'c\"d@h/x")', '(got "postgresql://u:***@h/x")'),
 
     ],
 )
@@ -88,6 +91,8 @@ def test_the_database_url_is_masked_by_the_same_rule() -> None:
                 "postgresql://u:pw@[::1/x"):
         assert redact(url) == hide_password(url)
         assert "pw" not in redact(url)
+    # a password holding a quote, printed by `pecoma registry init` (it had been shown)
+    assert redact("postgresql://u:ab'cd@host/db") == "postgresql://u:***@host/db"
 
 
 def test_serve_says_it_without_the_password() -> None:

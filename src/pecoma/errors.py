@@ -51,10 +51,10 @@ def show_value(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-#: A URL's scheme (if any) and everything up to the last '@' before a space or a quote: its user
-#: information, taken widely (a password may hold an unescaped '@' or '/'), so that more
-#: is hidden rather than less.
-_USERINFO = re.compile(r"(?i)((?:\b[a-z][a-z0-9+.-]*)?://)([^\s'\"]*)@")
+#: A URL's scheme (if any) and everything up to the last '@' before a space: its user
+#: information, taken widely (a password may hold an unescaped '@', '/' or quote), so
+#: that more is hidden rather than less.
+_USERINFO = re.compile(r"(?i)((?:\b[a-z][a-z0-9+.-]*)?://)(\S*)@")
 
 
 def _masked(m: re.Match[str]) -> str:

@@ -88,9 +88,16 @@ def database_url(
 
 
 def redact(url: str | URL) -> str:
-    """The URL with any password hidden, safe to print (:func:`~pecoma.errors.hide_password`,
-    whether or not it parses)."""
-    return hide_password(url if isinstance(url, str) else url.render_as_string(hide_password=False))
+    """The URL with any password hidden, safe to print: as SQLAlchemy writes it with its
+    password hidden when it parses (whatever characters the password holds), then by
+    :func:`~pecoma.errors.hide_password`, the one rule, which also hides a user name
+    standing alone and covers a URL that does not parse."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+        text = parsed.render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        text = str(url)
+    return hide_password(text)
 
 
 def _normalise(url: str) -> URL:
