@@ -2118,7 +2118,8 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     a medication whose first day (:func:`first_day`) lies after that day is planned, not
     given, also when written as a partial date all of whose days are later ("2027-01"
     read on 2026-12-06); one whose partial first day spans ``on_date`` ("2026-12") may
-    or may not have started: :attr:`Given.maybe_started`.
+    or may not have started: :attr:`Given.maybe_started`. A record of status ``unknown``
+    is placed by its dates alike.
     """
     kind = str(resource.get("resourceType"))
     table = _STATUS.get(kind)
@@ -2133,7 +2134,10 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
             return Given.planned
         if do_not:
             return Given.not_given
-    if status is Given.given and on_date is not None:
+    # a record of status 'unknown' is placed by its dates as one given would be: one
+    # whose first day is later is planned whatever its status says (it cannot have been
+    # given yet), never neither planned nor given
+    if status in (Given.given, Given.unknown) and on_date is not None:
         start = first_day(resource)
         if start is not None and start.earliest > on_date:
             return Given.planned
@@ -2161,11 +2165,11 @@ _AS_IF_UNDER_WAY: Final[Mapping[str, str]] = {
     "MedicationAdministration": "in-progress", "MedicationDispense": "completed"}
 
 #: Days in one unit of a dispense's ``daysSupply`` (UCUM code or unit as written; no
-#: unit: days, as its name says). A month is read as 31 days: the longer supply, the
-#: safer reading for an allergy check.
+#: unit: days, as its name says). A month is read as 31 days and a year as 366: the
+#: longer supply, the safer reading for an allergy check.
 _SUPPLY_DAYS: Final[Mapping[str, int]] = {
     "d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7,
-    "mo": 31, "month": 31, "months": 31}
+    "mo": 31, "month": 31, "months": 31, "a": 366, "year": 366, "years": 366}
 
 
 @dataclass(frozen=True, slots=True)
@@ -2189,7 +2193,8 @@ def _supply_days(quantity: Any) -> int | None:
     value = quantity.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         return None
-    unit = quantity.get("code", quantity.get("unit", "d"))
+    unit = next((u for u in (quantity.get("code"), quantity.get("unit"))
+                 if isinstance(u, str) and u.strip()), "d")
     factor = _SUPPLY_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else None
     return None if factor is None else max(1, int(-(-value * factor // 1)))
 
@@ -2207,7 +2212,9 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> s
     days = _supply_days(resource.get("daysSupply"))
     if days is None:
         return None
-    last = handed.latest + dt.timedelta(days=days - 1)
+    # a supply so long that its last day is past the calendar's end covers the day
+    last = (handed.latest + dt.timedelta(days=days - 1)
+            if days - 1 <= (dt.date.max - handed.latest).days else dt.date.max)
     if last < on_date:
         return None
     return (f"given now (status '{status}', handed over {handed.written} with {days} "
@@ -2226,6 +2233,12 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
         return None
     if day == on_date:
         return f"given now (status '{status}', given {start.written if start else day})"
+    period = resource.get("effectivePeriod")
+    end = days_of(period.get("end")) if isinstance(period, dict) else None
+    if end is not None and end.latest >= on_date:
+        # given over days (an infusion over several days) up to the day read for
+        return (f"given now (status '{status}', given from {start.written if start else day}"
+                f" to {end.written})")
     before = sorted(d for d in earlier if d < day)
     if not before:
         return None
