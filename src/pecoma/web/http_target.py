@@ -19,9 +19,14 @@ class TargetKeepingHttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol, an absolute-form target kept in ``raw_path``."""
 
     def on_headers_complete(self) -> None:
-        target = self.url
+        # uvicorn's own attributes (``url``, ``scope``), read defensively: should a later
+        # uvicorn name them otherwise, requests are served as by uvicorn itself (the Host
+        # header checked, an absolute-form target's host not seen), never refused
+        target = getattr(self, "url", None)
         super().on_headers_complete()
+        scope = getattr(self, "scope", None)
         # The request's task was only scheduled by now (it runs on the next turn of the
         # event loop), and reads this same scope.
-        if not target.startswith(b"/") and "raw_path" in self.scope:
-            self.scope["raw_path"] = target.partition(b"?")[0]
+        if isinstance(target, bytes) and target and not target.startswith(b"/") \
+                and isinstance(scope, dict) and "raw_path" in scope:
+            scope["raw_path"] = target.partition(b"?")[0]
