@@ -2181,7 +2181,8 @@ class Now:
     how: str
     #: On hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
-    #: Its status is ``unknown``: it may be given now, and the record does not say.
+    #: It may be given now, and the record does not say: its status is ``unknown``, or it
+    #: gives no day it was handed over or given (its timing unknown).
     unsure: bool = False
 
 
@@ -2199,16 +2200,23 @@ def _supply_days(quantity: Any) -> int | None:
     return None if factor is None else max(1, int(-(-value * factor // 1)))
 
 
-def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> str | None:
+def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> Now | None:
     """How a dispense handed over (``completed``) is taken now, or ``None``: handed over on
     ``on_date``, or its ``daysSupply`` (:func:`_supply_days`) counted from the day it was
     handed over (``whenHandedOver``, its latest day for a partial date) still covering
-    ``on_date``."""
+    ``on_date``. One that gives no day it was handed over (no ``whenHandedOver``) may have
+    been handed over that day: possibly given now (:attr:`Now.unsure`), its timing
+    unknown, never a line of the past only."""
     handed = days_of(resource.get("whenHandedOver"))
-    if handed is None or handed.earliest > on_date:
+    if handed is None:
+        prepared = days_of(resource.get("whenPrepared"))
+        after = f", prepared {prepared.written}" if prepared is not None else ""
+        return Now(f"possibly given now (status '{status}'{after}, handed over on a day the "
+                   "record does not give: whether it is taken now is unknown)", unsure=True)
+    if handed.earliest > on_date:
         return None
     if handed.latest >= on_date:
-        return f"given now (status '{status}', handed over {handed.written})"
+        return Now(f"given now (status '{status}', handed over {handed.written})")
     days = _supply_days(resource.get("daysSupply"))
     if days is None:
         return None
@@ -2217,36 +2225,41 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> s
             if days - 1 <= (dt.date.max - handed.latest).days else dt.date.max)
     if last < on_date:
         return None
-    return (f"given now (status '{status}', handed over {handed.written} with {days} "
-            f"days' supply, lasting to {last})")
+    return Now(f"given now (status '{status}', handed over {handed.written} with {days} "
+               f"days' supply, lasting to {last})")
 
 
 def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
-               earlier: Sequence[dt.date] | None) -> str | None:
+               earlier: Sequence[dt.date] | None) -> Now | None:
     """How an administration given (``completed``) shows its drug given now, or ``None``:
     given on ``on_date``, or the latest of a course given at intervals (``earlier``: the
     days of the drug's other administrations given, none after it; ``None``: a later one
-    stands for the course) whose next dose, one interval after it, is not yet past."""
+    stands for the course) whose next dose, one interval after it, is not yet past. One
+    that gives no day it was given (no ``effective[x]`` pecoma reads a day from) may have
+    been given that day: possibly given now (:attr:`Now.unsure`), its timing unknown."""
     start = first_day(resource)
-    day = start.day if start is not None else None
+    if start is None:
+        return Now(f"possibly given now (status '{status}', given on a day the record does "
+                   "not give: whether it is given now is unknown)", unsure=True)
+    day = start.day
     if day is None or day > on_date or earlier is None:
         return None
     if day == on_date:
-        return f"given now (status '{status}', given {start.written if start else day})"
+        return Now(f"given now (status '{status}', given {start.written})")
     period = resource.get("effectivePeriod")
     end = days_of(period.get("end")) if isinstance(period, dict) else None
     if end is not None and end.latest >= on_date:
         # given over days (an infusion over several days) up to the day read for
-        return (f"given now (status '{status}', given from {start.written if start else day}"
-                f" to {end.written})")
+        return Now(f"given now (status '{status}', given from {start.written} to "
+                   f"{end.written})")
     before = sorted(d for d in earlier if d < day)
     if not before:
         return None
     due = day + (day - before[-1])
     if due < on_date:
         return None
-    return (f"given now (status '{status}': given at intervals of {(day - before[-1]).days} "
-            f"days, the last dose {day}, the next due {due})")
+    return Now(f"given now (status '{status}': given at intervals of "
+               f"{(day - before[-1]).days} days, the last dose {day}, the next due {due})")
 
 
 def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
@@ -2266,11 +2279,13 @@ def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
       Without ``on_date`` an end given is taken as passed. A status under way does not
       outlast the dates: a course whose last day has passed is over;
     - a dispense handed over (``completed``) on that day, or whose ``daysSupply``, from
-      the day it was handed over, covers it (:func:`_supply_now`);
+      the day it was handed over, covers it (:func:`_supply_now`); one that gives no day
+      it was handed over is possibly given now (:attr:`Now.unsure`: its timing unknown);
     - an administration given (``completed``) on that day, or the latest of a course of
       administrations given at intervals whose next dose is not yet past
       (:func:`_doses_now`; ``earlier``: the days of the drug's other administrations
-      given, ``None`` when a later one stands for the course);
+      given, ``None`` when a later one stands for the course); one that gives no day it
+      was given is possibly given now;
     - a record of status ``unknown``, read as its kind's status under way would be
       (:data:`_AS_IF_UNDER_WAY`): the status does not say whether it goes on, so it may
       (:attr:`Now.unsure`; unknown is not absent, the safer reading)."""
@@ -2287,11 +2302,11 @@ def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
                                         and read == "completed"):
         if on_date is None or given(record, on_date) is not Given.given:
             return None
-        how = (_supply_now(record, on_date, status) if kind == "MedicationDispense"
+        now = (_supply_now(record, on_date, status) if kind == "MedicationDispense"
                else _doses_now(record, on_date, status, earlier))
-        return None if how is None else Now(
-            how.replace("given now", "possibly given now", 1) if unsure else how,
-            unsure=unsure)
+        if now is None or now.unsure or not unsure:
+            return now
+        return Now(now.how.replace("given now", "possibly given now", 1), unsure=True)
     if read not in _UNDER_WAY.get(kind, frozenset()) or (
             given(record, on_date) is not Given.given):
         return None

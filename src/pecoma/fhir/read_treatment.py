@@ -1535,6 +1535,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
                                f"'on-hold'{since}): read as a line given and not ended; "
                                "the order may be resumed at any time")
+            if now.unsure and med.get("status") != "unknown" and not topical:
+                # handed over or given on a day the record does not give: its timing is
+                # unknown, so it may be taken now (unknown is not absent)
+                r.notes.append(f"{where}: {agent.value.replace('_', ' ')} {now.how}: read "
+                               "as a line given that may be taken now (the safer "
+                               "reading); record the day it was handed over or given")
         if local is not None:
             name = ", ".join(sorted(meds.drugs_of(med, r.resolve))) or agent.value.replace(
                 "_", " ")
