@@ -70,9 +70,10 @@ from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
 
-__all__ = ["GUIDELINE_DRUGS", "INTOLERANCE", "DrugSafety", "class_meanwhile_words",
-           "drug_name", "drug_safety",
-           "guideline_drug", "intolerance_item", "md_unsettled", "ruled_out_card"]
+__all__ = ["GUIDELINE_DRUGS", "INTOLERANCE", "DrugSafety", "Unjudged", "class_meanwhile_words",
+           "drug_name", "drug_safety", "drugs_named",
+           "guideline_drug", "intolerance_item", "md_unsettled", "ruled_out_card",
+           "unjudged_of", "unjudged_stops_card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,3 +380,77 @@ def ruled_out_card(answer: Answer, *, order: str, name: str, why: str, summary: 
     item = intolerance_item(Fact(order, name), Fact("allergy list", why))
     answer.card(summary=summary, indicator="critical", version=load_knowledge().version,
                 detail=f"{detail}\n\n{md_item(item)}", record_ids=(item.id,), topic=item)
+
+
+#: A drug of one order (its agent, and the drugs it names when that agent stands for
+#: many) that nothing read rules out but that medication records stopped for a reason
+#: pecoma cannot judge would, each record with why it would
+#: (:meth:`DrugSafety.unjudged`).
+Unjudged = tuple[Agent, frozenset[str], list[tuple[NotTolerated, str]]]
+
+
+def unjudged_of(safety: DrugSafety, checked: Iterable[tuple[Agent, frozenset[str]]]
+                ) -> list[Unjudged]:
+    """The drugs of one order (``checked``: every agent it names, with its drugs) that
+    records stopped for a reason pecoma cannot judge would rule out were the reason an
+    intolerance, and nothing read rules out (that is the critical card alone): the one
+    rule of the "could not be checked" warning, for a draft on order-select as for an
+    order in the record on patient-view. Every drug concerned, each once."""
+    out: list[Unjudged] = []
+    for agent, drugs in checked:
+        if safety.ruled_out(agent, drugs) is not None or any(
+                a is agent and d == drugs for a, d, _s in out):
+            continue
+        stops = safety.unjudged(agent, drugs)
+        if stops:
+            out.append((agent, drugs, stops))
+    return out
+
+
+def drugs_named(names: Sequence[str]) -> str:
+    """'sirolimus', 'sirolimus and doxorubicin', 'a, b and c': every drug, in order."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def unjudged_stops_card(answer: Answer, concerned: Sequence[Unjudged], *, order: str,
+                        said: str, ident: str, check: str) -> None:
+    """The warning for one order whose drugs medication records stopped for a reason
+    pecoma cannot judge would rule out were that reason an intolerance (``concerned``:
+    :func:`unjudged_of`, not empty): everolimus stopped for "mouth ulcers, could not
+    continue" beside a sirolimus order. Unknown is not absent: the order could not be
+    checked against them, and the card names every drug concerned and every record, its
+    drug and its reason, and what it would rule out, never passing in silence.
+
+    ``order``: "Draft order", "Order"; ``said``: what follows the drugs in the summary
+    ("", " given now in the record"); ``ident``: the order, as its record is named (the
+    EHR's id, escaped); ``check``: when to check ("before ordering")."""
+    names = list(dict.fromkeys(drug_name(agent, drugs) for agent, drugs, _s in concerned))
+    name = drugs_named(names)
+    # each record once, with what it would rule out of every drug concerned
+    whys: dict[str, tuple[NotTolerated, list[str]]] = {}
+    for _agent, _drugs, stops in concerned:
+        for stop, why in stops:
+            held = whys.setdefault(stop.where, (stop, []))[1]
+            if why not in held:
+                held.append(why)
+    n, one = len(whys), len(whys) == 1
+    shown = "; ".join(
+        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, stopped or held for "
+        f"\"{md_text(stop.reason)}\"): if that was an intolerance, {'; and '.join(why)}"
+        for stop, why in whys.values())
+    item = intolerance_item(
+        Fact(order.lower() + said.replace(" in the record", ""), name),
+        Fact("reasons for stopping not judged",
+             "; ".join(f"{stop.where}: {stop.reason}" for stop, _why in whys.values())))
+    answer.card(
+        summary=(f"{order} of {name}{said} could not be checked against {n} medication "
+                 f"record{'' if one else 's'} stopped for a reason pecoma cannot judge"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{ident} orders {name}. pecoma cannot tell whether the reason "
+                f"{'its' if one else 'each'} record gives says the drug was not tolerated: "
+                f"{shown}. Check {'it' if one else 'them'} {check}; if the drug "
+                "was not tolerated, record the intolerance (an AllergyIntolerance, or a "
+                "statusReason saying so); if not, a statusReason saying why it stopped."
+                "\n\n" + md_unsettled(item)),
+        record_ids=(item.id,), topic=item,
+    )

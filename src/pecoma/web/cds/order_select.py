@@ -83,19 +83,22 @@ from pecoma.fhir.medications import (
     unreadable_medication,
 )
 from pecoma.fhir.read_treatment import names_the_pecoma, order_given_for, ordered_for_no_cancer
-from pecoma.fhir.reading import NotTolerated, conditions_named, modifier_urls, same_resource
+from pecoma.fhir.reading import conditions_named, modifier_urls, same_resource
 from pecoma.fhir.subjects import the_patient
 from pecoma.fhir.writer import concept
 from pecoma.knowledge import load_knowledge
 from pecoma.render.text import markdown_report
 from pecoma.web.cds.allergies import (
     DrugSafety,
+    Unjudged,
     class_meanwhile_words,
     drug_name,
     guideline_drug,
     intolerance_item,
     md_unsettled,
     ruled_out_card,
+    unjudged_of,
+    unjudged_stops_card,
 )
 from pecoma.web.cds.cards import (
     Answer,
@@ -881,12 +884,16 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None:
             _possibly_ruled_out(answer, draft, word, agent, drugs, why)
+    # every drug of one draft that records stopped for a reason pecoma cannot judge
+    # would rule out, named on one warning (the rule patient-view follows for the
+    # orders in the record: unjudged_of)
+    drafts: dict[int, tuple[Mapping[str, Any], list[tuple[Agent, frozenset[str]]]]] = {}
     for draft, agent, drugs in checked:
-        stops = safety.unjudged(agent, drugs)
-        if stops and safety.ruled_out(agent, drugs) is None and (
-                id(draft), "unjudged") not in said:
-            said.add((id(draft), "unjudged"))
-            _unjudged_stops(answer, draft, agent, drugs, stops)
+        drafts.setdefault(id(draft), (draft, []))[1].append((agent, drugs))
+    for draft, pairs in drafts.values():
+        concerned = unjudged_of(safety, pairs)
+        if concerned:
+            _unjudged_stops(answer, draft, concerned)
     if safety.pecoma_unknown:
         return  # not known to be a PEComa patient: what the entries read rule out only
     _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
@@ -928,38 +935,17 @@ def _possibly_ruled_out(answer: Answer, order: Mapping[str, Any], word: str, age
     )
 
 
-def _unjudged_stops(answer: Answer, order: Mapping[str, Any], agent: Agent,
-                    drugs: frozenset[str], stops: list[tuple[NotTolerated, str]]) -> None:
-    """A warning for a draft that medication records stopped for a reason pecoma cannot
-    judge would rule out were that reason an intolerance (``stops``:
-    :meth:`~pecoma.web.cds.allergies.DrugSafety.unjudged`, each with why it would):
-    everolimus stopped for "mouth ulcers, could not continue" beside a sirolimus draft.
-    Unknown is not absent: the draft could not be checked against them, and the card
-    names each record and its reason, never passing in silence."""
+def _unjudged_stops(answer: Answer, order: Mapping[str, Any],
+                    concerned: list[Unjudged]) -> None:
+    """A warning for a draft whose drugs medication records stopped for a reason pecoma
+    cannot judge would rule out were that reason an intolerance (``concerned``:
+    :func:`~pecoma.web.cds.allergies.unjudged_of`): everolimus stopped for "mouth
+    ulcers, could not continue" beside a sirolimus draft. The one card
+    (:func:`~pecoma.web.cds.allergies.unjudged_stops_card`), naming every drug and record."""
     ident = md_text(f"MedicationRequest/{order.get('id')}") if order.get("id") \
         else "the draft order"
-    name = drug_name(agent, drugs)
-    n, one = len(stops), len(stops) == 1
-    shown = "; ".join(
-        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, stopped or held for "
-        f"\"{md_text(stop.reason)}\"): if that was an intolerance, {why}"
-        for stop, why in stops)
-    item = intolerance_item(
-        Fact("draft order", name),
-        Fact("reasons for stopping not judged",
-             "; ".join(f"{stop.where}: {stop.reason}" for stop, _why in stops)))
-    answer.card(
-        summary=(f"Draft order of {name} could not be checked against {n} medication "
-                 f"record{'' if one else 's'} stopped for a reason pecoma cannot judge"),
-        indicator="warning", version=load_knowledge().version,
-        detail=(f"{ident} orders {name}. pecoma cannot tell whether the reason "
-                f"{'its' if one else 'each'} record gives says the drug was not tolerated: "
-                f"{shown}. Check {'it' if one else 'them'} before ordering; if the drug "
-                "was not tolerated, record the intolerance (an AllergyIntolerance, or a "
-                "statusReason saying so); if not, a statusReason saying why it stopped."
-                "\n\n" + md_unsettled(item)),
-        record_ids=(item.id,), topic=item,
-    )
+    unjudged_stops_card(answer, concerned, order="Draft order", said="", ident=ident,
+                        check="before ordering")
 
 
 def _intolerance(answer: Answer, order: Mapping[str, Any], agent: Agent,

@@ -31,8 +31,16 @@ from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.caveats import DRUG_ITEMS, medication_doubts
 from pecoma.fhir.reader import BundleCase, case_from_bundle
+from pecoma.fhir.reading import Planned
 from pecoma.render.text import markdown_report
-from pecoma.web.cds.allergies import DrugSafety, drug_name, drug_safety, ruled_out_card
+from pecoma.web.cds.allergies import (
+    DrugSafety,
+    drug_name,
+    drug_safety,
+    ruled_out_card,
+    unjudged_of,
+    unjudged_stops_card,
+)
 from pecoma.web.cds.cards import (
     PROVISIONAL,
     Answer,
@@ -326,6 +334,7 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
     for order, given_now in orders:
         why = safety.ruled_out(order.agent, order.drugs)
         if why is None:
+            _unjudged(answer, safety, order, given_now)
             continue
         name = drug_name(order.agent, order.drugs)
         if order.held:
@@ -351,6 +360,33 @@ def planned_intolerance(answer: Answer, safety: DrugSafety) -> None:
             answer, order=f"order {said}", name=name, why=why,
             summary=f"Order of {name} {said} in the record: {why}",
             detail=f"{detail} pecoma never proposes a drug a recorded intolerance rules out.")
+
+
+#: When an order of the record is to be checked, by how it is said (:func:`_said`).
+_CHECK: Final = {"planned": "before it is given", "on hold": "before it is resumed",
+                 "given now": "now", "possibly given now": "now"}
+
+
+def _said(order: Planned, given_now: bool) -> str:
+    """How a card says an order of the record: on hold, possibly given now, given now,
+    planned."""
+    return ("on hold" if order.held else "possibly given now" if given_now and order.unsure
+            else "given now" if given_now else "planned")
+
+
+def _unjudged(answer: Answer, safety: DrugSafety, order: Planned, given_now: bool) -> None:
+    """The warning for an order in the record that medication records stopped for a
+    reason pecoma cannot judge would rule out were the reason an intolerance: the rule
+    and the card order-select gives a draft (:func:`~pecoma.web.cds.allergies.unjudged_of`,
+    :func:`~pecoma.web.cds.allergies.unjudged_stops_card`), an order once written checked
+    as it was drafted."""
+    concerned = unjudged_of(safety, [(order.agent, order.drugs)])
+    if not concerned:
+        return
+    said = _said(order, given_now)
+    unjudged_stops_card(answer, concerned, order="Order", said=f" {said} in the record",
+                        ident=f"{md_text(order.where)} ({md_text(order.how)})",
+                        check=_CHECK[said])
 
 
 async def patient_view(body: dict[str, Any], request: Request, svc: CdsService) -> Answer:
