@@ -127,6 +127,7 @@ __all__ = [
     "server_key",
     "started_on",
     "status_reason",
+    "stopped_after",
     "substances_said",
     "truncated_names",
     "unheld_medications",
@@ -2182,8 +2183,12 @@ class Now:
     #: On hold (status ``on-hold``): suspended, it may be resumed at any time.
     held: bool = False
     #: It may be given now, and the record does not say: its status is ``unknown``, or it
-    #: gives no day it was handed over or given (its timing unknown).
+    #: gives no day it was handed over or given (its timing unknown), or a dose due is not
+    #: recorded (it may be delayed).
     unsure: bool = False
+    #: What the record lacks for it to be settled, when it is unsure for want of a date
+    #: or a dose ("record the day it was handed over").
+    ask: str = ""
 
 
 def _supply_days(quantity: Any) -> int | None:
@@ -2212,7 +2217,8 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> N
         prepared = days_of(resource.get("whenPrepared"))
         after = f", prepared {prepared.written}" if prepared is not None else ""
         return Now(f"possibly given now (status '{status}'{after}, handed over on a day the "
-                   "record does not give: whether it is taken now is unknown)", unsure=True)
+                   "record does not give: whether it is taken now is unknown)", unsure=True,
+                   ask="record the day it was handed over")
     if handed.earliest > on_date:
         return None
     if handed.latest >= on_date:
@@ -2230,17 +2236,22 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> N
 
 
 def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
-               earlier: Sequence[dt.date] | None) -> Now | None:
+               earlier: Sequence[dt.date] | None, stopped: bool = False) -> Now | None:
     """How an administration given (``completed``) shows its drug given now, or ``None``:
     given on ``on_date``, or the latest of a course given at intervals (``earlier``: the
     days of the drug's other administrations given, none after it; ``None``: a later one
-    stands for the course) whose next dose, one interval after it, is not yet past. One
-    that gives no day it was given (no ``effective[x]`` pecoma reads a day from) may have
-    been given that day: possibly given now (:attr:`Now.unsure`), its timing unknown."""
+    stands for the course) whose next dose, one usual interval after it (the longest the
+    course has waited between two doses: a dose delayed or a rest between cycles is no
+    end), is not yet past; that dose past and not recorded, for one usual interval more
+    it may be delayed: possibly given now (:attr:`Now.unsure`), unless a stop of the
+    drug is recorded (``stopped``). One that gives no day it was given (no
+    ``effective[x]`` pecoma reads a day from) may have been given that day: possibly
+    given now, its timing unknown."""
     start = first_day(resource)
     if start is None:
         return Now(f"possibly given now (status '{status}', given on a day the record does "
-                   "not give: whether it is given now is unknown)", unsure=True)
+                   "not give: whether it is given now is unknown)", unsure=True,
+                   ask="record the day it was given")
     day = start.day
     if day is None or day > on_date or earlier is None:
         return None
@@ -2252,18 +2263,30 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
         # given over days (an infusion over several days) up to the day read for
         return Now(f"given now (status '{status}', given from {start.written} to "
                    f"{end.written})")
-    before = sorted(d for d in earlier if d < day)
-    if not before:
+    days = sorted({d for d in earlier if d < day} | {day})
+    if len(days) < 2:
         return None
-    due = day + (day - before[-1])
-    if due < on_date:
+    # the course's usual interval is the longest it has waited between two doses: a dose
+    # delayed, or a rest between cycles (day 1 and day 8 every 21 days), is no end
+    gaps = [b - a for a, b in itertools.pairwise(days)]
+    usual = max(gaps)
+    due = day + usual
+    every = (f"at intervals of {usual.days} days" if min(gaps) == usual
+             else f"at intervals of up to {usual.days} days")
+    if due >= on_date:
+        return Now(f"given now (status '{status}': given {every}, the last dose {day}, "
+                   f"the next due {'by ' if min(gaps) != usual else ''}{due})")
+    if stopped or due + usual < on_date:
         return None
-    return Now(f"given now (status '{status}': given at intervals of "
-               f"{(day - before[-1]).days} days, the last dose {day}, the next due {due})")
+    # the dose due is not recorded yet: it may be delayed, the course not ended (no stop
+    # recorded), for one interval more
+    return Now(f"possibly given now (status '{status}': given {every}, the last dose {day}; "
+               f"the next, due by {due}, is not recorded: it may be delayed)", unsure=True,
+               ask="record the dose given, or that the course stopped")
 
 
 def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
-              earlier: Sequence[dt.date] | None = ()) -> Now | None:
+              earlier: Sequence[dt.date] | None = (), stopped: bool = False) -> Now | None:
     """Whether, and how, the drug of ``resource`` is being given on ``on_date``, or is on
     hold then; ``None`` when it is not. The one rule of "given now":
 
@@ -2284,8 +2307,11 @@ def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
     - an administration given (``completed``) on that day, or the latest of a course of
       administrations given at intervals whose next dose is not yet past
       (:func:`_doses_now`; ``earlier``: the days of the drug's other administrations
-      given, ``None`` when a later one stands for the course); one that gives no day it
-      was given is possibly given now;
+      given, ``None`` when a later one stands for the course; the interval, the longest
+      the course has waited between two doses), or whose next dose, past and not
+      recorded, may be delayed (possibly given now, for one interval more, unless a stop
+      of the drug is recorded: ``stopped``, :func:`stopped_after`); one that gives no day
+      it was given is possibly given now;
     - a record of status ``unknown``, read as its kind's status under way would be
       (:data:`_AS_IF_UNDER_WAY`): the status does not say whether it goes on, so it may
       (:attr:`Now.unsure`; unknown is not absent, the safer reading)."""
@@ -2303,7 +2329,7 @@ def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
         if on_date is None or given(record, on_date) is not Given.given:
             return None
         now = (_supply_now(record, on_date, status) if kind == "MedicationDispense"
-               else _doses_now(record, on_date, status, earlier))
+               else _doses_now(record, on_date, status, earlier, stopped))
         if now is None or now.unsure or not unsure:
             return now
         return Now(now.how.replace("given now", "possibly given now", 1), unsure=True)
@@ -2331,10 +2357,23 @@ def now_given(resource: Mapping[str, Any], on_date: dt.date | None,
 
 
 def given_now(resource: Mapping[str, Any], on_date: dt.date | None,
-              earlier: Sequence[dt.date] | None = ()) -> bool:
+              earlier: Sequence[dt.date] | None = (), stopped: bool = False) -> bool:
     """Whether the drug of ``resource`` is being given on ``on_date``, or is on hold then
     (:func:`now_given`, the one rule)."""
-    return now_given(resource, on_date, earlier) is not None
+    return now_given(resource, on_date, earlier, stopped) is not None
+
+
+def stopped_after(resource: Mapping[str, Any], day: dt.date) -> bool:
+    """Whether ``resource`` records its drug stopped (status ``stopped``) not before
+    ``day``: with no end given, or an end on or after it (an end written as a month or
+    a year lasting to its last day). A course stopped and ended before ``day`` is an
+    earlier course, no stop of one given since."""
+    if resource.get("status") != "stopped":
+        return False
+    period = resource.get("effectivePeriod")
+    end = days_of(period.get("end")) if isinstance(period, dict) else None
+    ends = [end] if end is not None else [_dosage_end(*t) for t in _bounds(resource)]
+    return not ends or None in ends or max(e.latest for e in ends if e is not None) >= day
 
 
 def may_have_been_given(resource: Mapping[str, Any]) -> bool:

@@ -1387,12 +1387,14 @@ NAME_NOT_IDENTIFIED: Final = ("which pecoma does not identify: no agent of the g
 
 
 def _administered(records: list[tuple[str, dict[str, Any]]], r: Reader
-                  ) -> dict[str, list[dt.date] | None]:
+                  ) -> tuple[dict[str, list[dt.date] | None], set[str]]:
     """The days of the administrations given (``completed``, on one day by the day read
     for) of each drug, for whether a course of them is given now
     (:func:`pecoma.fhir.medications.now_given`): by record, the days of the drug's
     other administrations given for the latest of them (the first of those of one day),
-    ``None`` for the others (the latest stands for the course)."""
+    ``None`` for the others (the latest stands for the course); and the latest ones of a
+    drug the record says stopped since (:func:`pecoma.fhir.medications.stopped_after`:
+    a dose past due is then no dose delayed)."""
     by_drug: dict[tuple[Agent, frozenset[str]], list[tuple[dt.date, str]]] = {}
     for where, med in records:
         agent = _agent(med, r) if med.get("resourceType") == "MedicationAdministration" \
@@ -1404,19 +1406,24 @@ def _administered(records: list[tuple[str, dict[str, Any]]], r: Reader
         drugs = meds.drugs_of(med, r.resolve) if agent in CATCH_ALL else frozenset()
         by_drug.setdefault((agent, drugs), []).append((day, where))
     out: dict[str, list[dt.date] | None] = {}
-    for doses in by_drug.values():
+    stopped: set[str] = set()
+    for (agent, drugs), doses in by_drug.items():
         latest = max(doses, key=lambda x: x[0])
         for _day, where in doses:
             out[where] = None
         out[latest[1]] = [day for day, where in doses if where != latest[1]]
-    return out
+        if any(meds.stopped_after(med, latest[0]) for _w, med in records
+               if _agent(med, r) is agent and (
+                   agent not in CATCH_ALL or meds.drugs_of(med, r.resolve) == drugs)):
+            stopped.add(latest[1])
+    return out, stopped
 
 
 def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     own: list[tuple[str, dict[str, Any], Agent]] = []
     given: list[tuple[str, dict[str, Any], Agent]] = []
     undated: set[str] = set()  # begun before the diagnosis: read without their start
-    courses = _administered(records, r)
+    courses, stopped = _administered(records, r)
     for where, med in records:
         agent = _agent(med, r)
         why = meds.unreadable_medication(med, r.resolve) if agent is None else None
@@ -1525,7 +1532,7 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
                                          drugs, topical=topical))
             continue
-        now = meds.now_given(med, r.on, courses.get(where, ()))
+        now = meds.now_given(med, r.on, courses.get(where, ()), where in stopped)
         if now is not None:
             held = now.held
             since = f" since {start.written}" if start is not None else ""
@@ -1535,12 +1542,12 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} on hold (status "
                                f"'on-hold'{since}): read as a line given and not ended; "
                                "the order may be resumed at any time")
-            if now.unsure and med.get("status") != "unknown" and not topical:
-                # handed over or given on a day the record does not give: its timing is
-                # unknown, so it may be taken now (unknown is not absent)
+            if now.ask and not topical:
+                # handed over or given on a day the record does not give, or a dose due
+                # not recorded: it may be taken now (unknown is not absent)
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} {now.how}: read "
                                "as a line given that may be taken now (the safer "
-                               "reading); record the day it was handed over or given")
+                               f"reading); {now.ask}")
         if local is not None:
             name = ", ".join(sorted(meds.drugs_of(med, r.resolve))) or agent.value.replace(
                 "_", " ")
