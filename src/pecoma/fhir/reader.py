@@ -815,6 +815,10 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
 
     observations = live_observations(by_type["Observation"], r)
     r.conditions_unread = unread.get("conditions")
+    # known before the metastases are read: free of disease is never derived from the
+    # resolved ones beside Observations not all read (a disease status among them may
+    # say the disease is present)
+    r.observations_unread = unread.get("observations")
     read_conditions(by_type["Condition"], observations, r)
     read_history_conditions(by_type["Condition"], r)
     read_observations(observations, r)
@@ -830,7 +834,6 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)
-    r.observations_unread = unread.get("observations")
     derive_status(r)
     settle_line_settings(r)  # once the status is read: a line after a localized resection
     settle_entered_dates(r)
