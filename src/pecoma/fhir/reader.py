@@ -594,7 +594,10 @@ def case_from_bundle(
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
     ``on`` is the day the record is read for: a medication starting after it is planned,
-    not given. Without it, start dates are not compared with any day. ``unread``: the
+    not given. Without it, start dates are not compared with any day (an order starting
+    next month is then read as a line given): every reading made for advice passes the
+    evaluation date (``pecoma fhir`` commands' ``--on``, the CDS services' and the SMART
+    app's clock, read at the edge); nothing here reads today's date. ``unread``: the
     parts of the record (:data:`pecoma.fhir.searches.PARTS`) the caller could not read,
     with why; a bundle that says it is not the whole result of its search adds every
     part (:func:`unread_parts`). What they would give stays unknown
