@@ -77,7 +77,7 @@ def _rejected(exc: InputError) -> None:
     fail(str(exc), EXIT_INPUT)
 
 
-def _read_any(path: Path, on: dt.date | None = None,
+def _read_any(path: Path, on: dt.date,
               for_care: bool = False) -> tuple[Case, str | None, BundleCase | None]:
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
     the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
@@ -218,12 +218,17 @@ def from_case_cmd(
     patient: Annotated[str, typer.Option("--patient", help="Patient resource id.")] = (
         "pecoma-patient"
     ),
+    on: OnOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Write a pecoma case as a FHIR R4 collection Bundle (unknown facts are left out)."""
+    """Write a pecoma case as a FHIR R4 collection Bundle (unknown facts are left out).
+
+    A FHIR Bundle given instead of a case is read for ``--on`` (default: today), as by
+    `to-case`: a medication whose first day is after it is planned, not given.
+    """
     from pecoma.fhir.writer import bundle_from_case
 
-    case, _pid, _bc = _read_any(case_file)
+    case, _pid, _bc = _read_any(case_file, parse_day(on))
     _emit(bundle_from_case(case, patient_id=patient), output)
 
 

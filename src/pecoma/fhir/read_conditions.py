@@ -1454,6 +1454,13 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                 # metastasis among the Conditions not read would be present disease
                 r.present_again = "the Conditions not all read"
                 r.notes.append(_not_derived_unread(since, r.conditions_unread))
+            elif again is None and r.observations_unread is not None:
+                # and from Observations read in full: a disease status saying the disease
+                # is present (progression, distant metastasis present), or an M1, among
+                # those not read would make it present again
+                r.present_again = "the Observations not all read"
+                r.notes.append(_not_derived_unread(since, r.observations_unread,
+                                                   "Observations"))
             elif again is None:
                 r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
                 r.notes.append("free_of_disease.since taken from the latest abatement date "
@@ -1475,17 +1482,26 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
     r.present_metastases = len(present)
 
 
-def _not_derived_unread(since: dt.date, why: str) -> str:
+#: What a resource of each part not read in full could say that makes the disease present.
+_UNREAD_WOULD_SAY: Final = {
+    "Conditions": "an active metastasis among those not read would be present disease",
+    "Observations": ("a disease status saying the disease is present (progression, distant "
+                     "metastasis present) or a distant metastasis (M1) among those not read "
+                     "would make it present again"),
+}
+
+
+def _not_derived_unread(since: dt.date, why: str, part: str = "Conditions") -> str:
     """The note saying that the patient is not taken as free of disease from the resolved
-    metastases read, the Conditions not all read (``why``), what is done meanwhile and
-    what to record."""
+    metastases read, the ``part`` (the Conditions, or the Observations) not all read
+    (``why``), what is done meanwhile and what to record."""
     return ("free_of_disease not derived from the resolved metastases (their latest "
-            f"abatement date, {since.isoformat()}): the Conditions were not all read "
-            f"({why}), and an active metastasis among those not read would be present "
-            "disease, so whether the patient is free of disease is unknown. The disease is "
+            f"abatement date, {since.isoformat()}): the {part} were not all read "
+            f"({why}), and {_UNREAD_WOULD_SAY[part]}, so whether the patient is free of "
+            "disease is unknown. The disease is "
             "taken as possibly present (the safer reading: the advice is for present "
             "disease), the resolved metastases as history, not listed as present disease, "
-            "and where the disease is now is asked; send the Conditions in full, or, if the "
+            f"and where the disease is now is asked; send the {part} in full, or, if the "
             "patient is free of disease, record since when (an Observation coded "
             f"{c.PECOMA_SYSTEM}|{c.OBS_FREE_OF_DISEASE[0]} valued the day it became so)")
 

@@ -1513,10 +1513,21 @@ def _not_nodes_at_presentation(r: Reader, obs: Mapping[str, Any],
     measured = _first_day(obs)
     days = r.resection_days
     if days and measured is not None and measured > days[0]:
-        return (f"a clinical category of {measured.isoformat()}, after the resection of "
-                f"the primary ({days[0].isoformat()}): what was seen then, not the nodal "
-                "status at presentation")
+        return (f"a clinical category of {measured.isoformat()}, after "
+                f"{_resection_named(r, days[0])}: what was seen then, not "
+                "the nodal status at presentation")
     return None
+
+
+def _resection_named(r: Reader, day: dt.date, which: str = "the resection of the primary"
+                     ) -> str:
+    """A resection as results are placed against it: ``which`` and its day, or, for one
+    given as the patient's age, the first day it may be and what gives it (a result
+    after that day may be after the operation)."""
+    aged = r.resection_ages.get(day)
+    if aged is None:
+        return f"{which} ({day.isoformat()})"
+    return f"the first day {which} may be ({day.isoformat()}: {aged})"
 
 
 #: Methods of a tumour size that measure a lesion in the body (imaging, examination),
@@ -1545,7 +1556,7 @@ def _after_resection(r: Reader, obs: Mapping[str, Any]) -> str | None:
     measured = _first_day(obs)
     if not days or measured is None or measured <= days[0]:
         return None
-    resected = f"the resection of the primary ({days[0].isoformat()})"
+    resected = _resection_named(r, days[0])
     seen = ("it may be a recurrence, residual disease or another lesion; the primary's "
             "size is its size as resected or before treatment")
     method = obs.get("method")
@@ -1556,11 +1567,14 @@ def _after_resection(r: Reader, obs: Mapping[str, Any]) -> str | None:
                 f"{measured.isoformat()}, after {resected}: {seen}")
     later = [d for d in days[1:] if d <= measured]
     if later:
-        return (f"measured on {measured.isoformat()}, after {resected} and after a later "
-                f"resection ({later[-1].isoformat()}), whose specimen it may be: {seen}")
+        return (f"measured on {measured.isoformat()}, after {resected} and after "
+                f"{_resection_named(r, later[-1], 'a later resection')}, whose specimen it "
+                f"may be: {seen}")
     if measured > days[0] + dt.timedelta(days=SPECIMEN_REPORT_DAYS):
+        maybe = (", so it may be as long after the operation" if days[0] in r.resection_ages
+                 else "")
         return (f"measured on {measured.isoformat()}, more than {SPECIMEN_REPORT_DAYS} "
-                f"days after {resected} (no report of its specimen): {seen}")
+                f"days after {resected}{maybe} (no report of its specimen): {seen}")
     return None
 
 

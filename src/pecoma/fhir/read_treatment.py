@@ -32,7 +32,7 @@ from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
-from pecoma.fhir.ages import age_days
+from pecoma.fhir.ages import AgeDays, age_days
 from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
@@ -559,8 +559,10 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     resections.sort(key=lambda wp: _performed_on(wp[1]))
     statuses = {w: _status_read(w, p, observations, r) for w, p in resections}
     performed = [(w, p) for w, p in resections if statuses[w] is SurgeryStatus.performed]
-    r.resection_days = sorted(d for _w, p in performed
-                              if (d := day_of(_performed_on(p))) is not None)
+    ages = {w: age_days(p, "performed", w, r.birth, r) for w, p in performed
+            if day_of(_performed_on(p)) is None
+            and given_without_day(p, "performed") is not None}
+    _resection_days(performed, ages, r)
     # a resection done outweighs one cancelled or still planned, whatever their dates;
     # with none done, the latest recorded says where things stand
     for other, p in resections:
@@ -597,8 +599,10 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     dated = status in (SurgeryStatus.performed, SurgeryStatus.planned)
     given = given_without_day(proc, "performed") if day is None and dated else None
     # an age (or a range of ages) is placed by the birth date, as an onset's is: an age
-    # in days is one day; any other holds none, said with why
-    age = age_days(proc, "performed", where, r.birth, r) if given is not None else None
+    # in days is one day; any other holds none, said with why (read once: a resection
+    # done has been, for the days results are placed against)
+    age = (None if given is None else ages[where] if where in ages
+           else age_days(proc, "performed", where, r.birth, r))
     if age is not None and age.day is not None:
         day = age.day
         r.notes.append(f"surgery.date taken from {where}'s performed[x], given as {age}")
@@ -611,6 +615,32 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
                        "is unknown")
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _resection_days(performed: list[tuple[str, dict[str, Any]]],
+                    ages: Mapping[str, AgeDays | None], r: Reader) -> None:
+    """The days results are placed against (``Reader.resection_days``): each resection of
+    the primary done, by its day, or, given as the patient's age (``performedAge``,
+    ``performedRange``: ``ages``), by the first day that age may be, said in
+    ``Reader.resection_ages``: a result after that day may be after the operation, and a
+    result that may be after it is never taken for one before it (the safer reading: a
+    size that may be a recurrence's is never the primary's). One given with no day pecoma
+    places (no date, an age with no birth date) is not among them."""
+    dated: set[dt.date] = set()
+    aged: dict[dt.date, str] = {}
+    for where, proc in performed:
+        day = day_of(_performed_on(proc))
+        age = ages.get(where)
+        if day is None and age is not None and age.why is None and age.first is not None:
+            if age.day is None:
+                aged.setdefault(age.first, f"{where}'s performed[x], given as {age}")
+            else:
+                dated.add(age.day)
+        elif day is not None:
+            dated.add(day)
+    # a resection of that very day outranks the first day an age may be, in the words
+    r.resection_ages = {day: said for day, said in aged.items() if day not in dated}
+    r.resection_days = sorted(dated | set(aged))
 
 
 def _set_aside(where: str, proc: Mapping[str, Any], why: str, r: Reader,

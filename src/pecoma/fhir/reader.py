@@ -594,7 +594,10 @@ def case_from_bundle(
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
     ``on`` is the day the record is read for: a medication starting after it is planned,
-    not given. Without it, start dates are not compared with any day. ``unread``: the
+    not given. Without it, start dates are not compared with any day (an order starting
+    next month is then read as a line given): every reading made for advice passes the
+    evaluation date (``pecoma fhir`` commands' ``--on``, the CDS services' and the SMART
+    app's clock, read at the edge); nothing here reads today's date. ``unread``: the
     parts of the record (:data:`pecoma.fhir.searches.PARTS`) the caller could not read,
     with why; a bundle that says it is not the whole result of its search adds every
     part (:func:`unread_parts`). What they would give stays unknown
@@ -815,6 +818,10 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
 
     observations = live_observations(by_type["Observation"], r)
     r.conditions_unread = unread.get("conditions")
+    # known before the metastases are read: free of disease is never derived from the
+    # resolved ones beside Observations not all read (a disease status among them may
+    # say the disease is present)
+    r.observations_unread = unread.get("observations")
     read_conditions(by_type["Condition"], observations, r)
     read_history_conditions(by_type["Condition"], r)
     read_observations(observations, r)
@@ -830,7 +837,6 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)
-    r.observations_unread = unread.get("observations")
     derive_status(r)
     settle_line_settings(r)  # once the status is read: a line after a localized resection
     settle_entered_dates(r)

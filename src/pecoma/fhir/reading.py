@@ -267,10 +267,14 @@ class Reader:
     #: primary's leaves the surgery facts found but not read
     #: (:func:`pecoma.fhir.read_treatment.read_procedures`).
     modified_procedures: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
-    #: The days of the resections of the primary recorded as done (those dated), in
-    #: order: a tumour size measured after the first is not the primary's, bar its
-    #: specimen's (:func:`pecoma.fhir.read_observations.read_at_presentation`).
+    #: The days of the resections of the primary recorded as done (those dated, and
+    #: those given as the patient's age by the first day the age may be), in order: a
+    #: tumour size measured after the first is not the primary's, bar its specimen's
+    #: (:func:`pecoma.fhir.read_observations.read_at_presentation`).
     resection_days: list[dt.date] = field(default_factory=list)
+    #: A resection given as the patient's age (no single day) among ``resection_days``:
+    #: the first day it may be, and what gives it (its age and the days it may be).
+    resection_ages: dict[dt.date, str] = field(default_factory=dict)
     kinds: dict[int, str | None] = field(default_factory=dict)
     agents: dict[int, Agent | None] = field(default_factory=dict)
     #: Each live observation's place in time (effective, issued, status), by ``id``.
