@@ -236,12 +236,12 @@ class TestPatientView:
             self, client: TestClient, observations: str) -> None:
         """Metachronous lung metastases after a resection whose margin the record does not
         give (the margin Observation left out, or no observations sent at all): whether
-        tumour was left behind is unknown, and the engine takes the safer reading, a gross
-        residue (ALERT-GROSS-RESIDUAL, critical, waiting on MISS-PRIMARY-MARGIN). An EHR
-        shows the summary first: it must not state "Malignant tumour was left behind" as
-        a finding the record does not hold, so it begins "(provisional) ", as the summary
-        card's headline does, and stays under 140 characters. With the margin given (R0)
-        there is no such alert."""
+        tumour was left behind is unknown, and the engine takes the safer branch, the
+        critical alert that tumour may have been left (ALERT-INCOMPLETE-RESECTION, waiting
+        on MISS-PRIMARY-MARGIN; not ALERT-GROSS-RESIDUAL, whose "was left behind" states a
+        finding the record does not hold). An EHR shows the summary first: it begins
+        "(provisional) ", as the summary card's headline does, and stays under 140
+        characters. With the margin given (R0) there is no such alert."""
         bundle = example("metastatic-lung-metachronous")
         prefetch = prefetch_of(bundle)
         if observations == "null":
@@ -252,15 +252,17 @@ class TestPatientView:
                 if e["resource"].get("id") != "resection-margin"]
         body = hook_request("patient-view", patient_id(bundle), prefetch=prefetch)
         cards = client.post(f"/cds-services/{PATIENT_VIEW}", json=body).json()["cards"]
-        [alert] = [c for c in cards
-                   if c["source"].get("topic", {}).get("code") == "ALERT-GROSS-RESIDUAL"]
+        codes = [c["source"].get("topic", {}).get("code") for c in cards]
+        assert "ALERT-GROSS-RESIDUAL" not in codes
+        [alert] = [c for c in cards if c["source"].get("topic", {}).get("code")
+                   == "ALERT-INCOMPLETE-RESECTION"]
         assert alert["indicator"] == "critical"
-        assert alert["summary"] == "(provisional) Malignant tumour was left behind"
+        assert alert["summary"] == "(provisional) Malignant tumour may have been left behind"
         assert "MISS-PRIMARY-MARGIN" in alert["detail"]
         check_card(alert)
         given = patient_view(client, "metastatic-lung-metachronous").json()["cards"]
-        assert not any(c["source"].get("topic", {}).get("code") == "ALERT-GROSS-RESIDUAL"
-                       for c in given)
+        assert not any(c["source"].get("topic", {}).get("code") in (
+            "ALERT-GROSS-RESIDUAL", "ALERT-INCOMPLETE-RESECTION") for c in given)
         # a settled alert keeps its title as it is
         settled = patient_view(client, "localized-high-risk").json()["cards"]
         [incomplete] = [c for c in settled if c["source"].get("topic", {}).get("code")

@@ -147,42 +147,53 @@ class TestMetachronousLungMetastasectomy:
         assert items["REC-AGGRESSIVE-SURGERY"].conditional_on == ()
 
     @pytest.mark.parametrize("months", [12, 20, 40])
-    def test_stated_interval_of_a_year_or_more_meets_s16_without_the_margin(
+    def test_stated_interval_waits_on_the_margin_as_a_dated_one_does(
             self, months: int) -> None:
-        """An interval stated by the team (12 months or more; the metastasis undated) is
-        their record that the patient was free of disease that long, the very thing gross
-        tumour left would deny; it may also count from a later curative treatment (I5).
-        Before, S16 still waited on the primary's margin (PENDING on
-        MISS-PRIMARY-MARGIN), and the interval was worded "if the resection left no gross
-        tumour". Now the metastasectomy is recommended on the stated interval, with no
-        margin question for it, and the interval is said as stated. Nor is the
-        gross-residue alert shown (the stated months free of disease say the residue, if
-        any, was gone), so nothing here waits on the margin and it is not asked (the lung
-        metastasis is present disease, so no calendar is drawn)."""
+        """An interval stated by the team (12 months or more; the metastasis undated) may
+        be counted from the resection whose margin is not recorded, as the dates would
+        be: had it left gross tumour (R2) the patient was never free of disease and the
+        interval is 0 (I5). Advice follows the facts, not how the interval was entered.
+        Before, the stated interval was taken as settling the margin: the metastasectomy
+        was recommended outright, the margin never asked, and no residual-tumour alert
+        shown, while the same facts with the interval given by dates waited on the
+        margin. Now both wait: REC-LUNG-METASTASECTOMY-PENDING, provisional on
+        MISS-PRIMARY-MARGIN, the interval said as counted only if no gross tumour was
+        left; and the critical alert says tumour may have been left, provisional on the
+        margin too."""
         for margin in (None, "unknown"):
             data = _metachronous(margin, metastases=[{"site": "lung",
                                                       "timing": "metachronous"}],
                                  disease_free_interval_months=months)
             a = _assess(data)
-            rec = _items(a)["REC-LUNG-METASTASECTOMY"]
-            assert rec.conditional_on == ()
-            assert _fact(rec, DFI) == f"{months} months (stated)"
-            assert "REC-LUNG-METASTASECTOMY-PENDING" not in _items(a)
-            assert "ALERT-GROSS-RESIDUAL" not in _items(a)
-            assert MARGIN_ASKED not in _missing(a)
+            items = _items(a)
+            assert "REC-LUNG-METASTASECTOMY" not in items
+            pending = items["REC-LUNG-METASTASECTOMY-PENDING"]
+            assert MARGIN_ASKED in pending.conditional_on
+            assert _fact(pending, "surgery.margin") == "unknown"
+            assert _fact(pending, DFI).startswith(
+                f"{months} months (stated) if the resection of the primary left no gross "
+                "tumour")
+            asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
+            assert "REC-LUNG-METASTASECTOMY" in asked.affects
+            alert = items["ALERT-INCOMPLETE-RESECTION"]
+            assert alert.level == "critical"
+            assert MARGIN_ASKED in alert.conditional_on
+            assert "ALERT-GROSS-RESIDUAL" not in items
 
-    def test_stated_interval_of_a_completed_resection_meets_s16_too(self) -> None:
-        """The same for a completing resection recorded without its margin: the stated
-        interval answers S16's question and says any residue was gone since: no alert
-        that tumour was left, and the completion's margin, on which nothing here waits,
-        is not asked."""
+    def test_stated_interval_of_a_completed_resection_waits_on_its_margin(self) -> None:
+        """The same for a completing resection recorded without its margin after an R2
+        one: a stated interval does not say it removed the gross tumour the first left,
+        so S16 waits on the completion's margin, asked; the first resection did leave
+        gross tumour (R2 recorded), so the alert says so, provisional on the
+        completion's margin."""
         data = _metachronous("R2", metastases=[{"site": "lung", "timing": "metachronous"}],
                              disease_free_interval_months=15)
         data["surgery"]["completion"] = {"date": "2024-03-01"}
         a = _assess(data)
-        assert _items(a)["REC-LUNG-METASTASECTOMY"].conditional_on == ()
-        assert "ALERT-GROSS-RESIDUAL" not in _items(a)
-        assert COMPLETION_ASKED not in _missing(a)
+        items = _items(a)
+        assert "REC-LUNG-METASTASECTOMY" not in items
+        assert COMPLETION_ASKED in items["REC-LUNG-METASTASECTOMY-PENDING"].conditional_on
+        assert COMPLETION_ASKED in items["ALERT-GROSS-RESIDUAL"].conditional_on
 
     def test_interval_short_of_a_year_is_not_met_either_way(self) -> None:
         """A metastasis 8 months after the resection: S16's interval is not met whatever
@@ -193,7 +204,7 @@ class TestMetachronousLungMetastasectomy:
         items = _items(a)
         assert items["REC-LUNG-METASTASECTOMY-NOT-MET"].conditional_on == ()
         asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
-        assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
+        assert asked.affects == ("ALERT-INCOMPLETE-RESECTION",)
 
     @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
     def test_no_gross_tumour_left_unchanged(self, margin: str) -> None:
@@ -497,24 +508,34 @@ class TestGrossResidueAlertAfterRelapse:
     dropped for a margin not recorded, as if no gross tumour had been left, and the
     margin was asked only where S16 waited on it: lung metastases 5 months after the
     resection, or disease outside the lungs, got no question and no alert, while R2 got
-    the critical alert. Now the safer reading (tumour left, R2 worded) is shown
-    provisional on MISS-PRIMARY-MARGIN, as for a completing resection without its
-    margin, and the margin is asked whenever the alert waits on it."""
+    the critical alert. Then the safer reading was shown provisional on
+    MISS-PRIMARY-MARGIN but worded as a fact not recorded ("The resection left gross
+    tumour behind (R2)", ALERT-GROSS-RESIDUAL). Now the alert keeps its critical level
+    (the disease has metastasised, I9) and is provisional on the margin, asked whenever
+    the alert waits on it, but says what is known: tumour may have been left
+    (ALERT-INCOMPLETE-RESECTION, as for localized disease with the margin not recorded;
+    I9: every level says whether tumour was left, R2, or may have been)."""
 
     @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
     @pytest.mark.parametrize("margin", NOT_RECORDED)
     def test_alert_provisional_on_the_margin(self, margin: str | None,
                                              stage: dict[str, Any]) -> None:
         a = _assess(_metachronous(margin, **stage))
-        alert = _items(a)["ALERT-GROSS-RESIDUAL"]
+        items = _items(a)
+        assert "ALERT-GROSS-RESIDUAL" not in items
+        alert = items["ALERT-INCOMPLETE-RESECTION"]
+        assert alert.level == "critical"
+        assert alert.title == "Malignant tumour may have been left behind"
+        assert "may have been left" in alert.text
+        assert "left gross tumour behind" not in alert.text
         assert alert.conditional_on == (MARGIN_ASKED,)
         assert _fact(alert, "surgery.margin") == "unknown"
         asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
-        assert "ALERT-GROSS-RESIDUAL" in asked.affects
+        assert "ALERT-INCOMPLETE-RESECTION" in asked.affects
         # the question says what the alert does on either answer, and meanwhile
-        assert "the alert that tumour was left stands" in asked.would_change
-        assert "the alert that tumour was left gives way" in asked.would_change
-        assert "alert that the resection left tumour is shown provisional" in asked.meanwhile
+        assert "the alert says that gross tumour was left" in asked.would_change
+        assert "the alert that tumour may have been left gives way" in asked.would_change
+        assert "alert that tumour may have been left is shown provisional" in asked.meanwhile
 
     @pytest.mark.parametrize("margin", NOT_RECORDED)
     def test_s16_settled_by_other_facts_does_not_wait(self, margin: str | None) -> None:
@@ -526,30 +547,33 @@ class TestGrossResidueAlertAfterRelapse:
             items = _items(a)
             assert items["REC-LUNG-METASTASECTOMY-NOT-MET"].conditional_on == ()
             asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
-            assert asked.affects == ("ALERT-GROSS-RESIDUAL",)
+            assert asked.affects == ("ALERT-INCOMPLETE-RESECTION",)
 
     @pytest.mark.parametrize("margin", NOT_RECORDED)
     def test_synchronous_metastasis_too(self, margin: str | None) -> None:
         """A metastasis found before the operation, nothing recorded of whether the
         operation removed it: the alert too waits on the margin, beside S11."""
         a = _assess(_synchronous(margin))
-        assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == (MARGIN_ASKED,)
+        assert _items(a)["ALERT-INCOMPLETE-RESECTION"].conditional_on == (MARGIN_ASKED,)
         asked = next(m for m in a.missing if m.id == MARGIN_ASKED)
-        assert {"ALERT-GROSS-RESIDUAL", "REC-ADJ-NODES-METS"} <= set(asked.affects)
+        assert {"ALERT-INCOMPLETE-RESECTION", "REC-ADJ-NODES-METS"} <= set(asked.affects)
 
     @pytest.mark.parametrize("margin", NOT_RECORDED)
     @pytest.mark.parametrize("months", [5, 25])
-    def test_a_stated_interval_free_of_disease_settles_the_alert(
+    def test_a_stated_interval_does_not_settle_the_alert(
             self, margin: str | None, months: int) -> None:
-        """The team states the months the patient was free of disease before the
-        metastases (5, 25): whatever the resection left, it was gone since; the alert
-        that tumour was left, even provisional, said the opposite of the record. No
-        residue alert; a stated 0 keeps it provisional on the margin."""
+        """The team states an interval before the metastases (5, 25 months): it may be
+        counted from the resection whose margin is not recorded, which does not say
+        whether tumour was left. Before, a stated interval above 0 dropped the alert and
+        the question, while the same facts with the interval given by dates kept both.
+        Now the alert that tumour may have been left is shown, provisional on the margin,
+        whichever way the interval was entered (a stated 0 too)."""
         stage = {"metastases": [{"site": "lung", "detected_on": "2026-03-01"}],
                  "disease_free_interval_months": months}
-        assert "ALERT-GROSS-RESIDUAL" not in _items(_assess(_metachronous(margin, **stage)))
-        a = _assess(_metachronous(margin, **{**stage, "disease_free_interval_months": 0}))
-        assert _items(a)["ALERT-GROSS-RESIDUAL"].conditional_on == (MARGIN_ASKED,)
+        for m in (months, 0):
+            a = _assess(_metachronous(margin, **{**stage, "disease_free_interval_months": m}))
+            assert _items(a)["ALERT-INCOMPLETE-RESECTION"].conditional_on == (MARGIN_ASKED,)
+            assert "ALERT-GROSS-RESIDUAL" not in _items(a)
 
     @pytest.mark.parametrize("stage", SETTLED_OR_NOT)
     def test_r2_control_unchanged(self, stage: dict[str, Any]) -> None:

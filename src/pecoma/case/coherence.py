@@ -440,6 +440,8 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     f"({number_text(stated_dfi)} months): a metastasis present at presentation "
                     "makes the interval 0; correct one of them",
                 )
+    if stated_dfi is not None and stated_dfi > 0:
+        issues.extend(_interval_beside_gross_left(case, stated_dfi))
     dated = [f[1] for f in found if f] if stated_dfi is not None else []
     exact = all(m.detected_on for m in mets)
     if stated_dfi is not None and anchor and presentations is not None:
@@ -703,6 +705,38 @@ def _gross_left_that_day(case: Case, operated_on: dt.date | None) -> list[FieldI
         f"('free_of_disease.by' '{fod.by.value}'). {remedy}; otherwise give "
         "'free_of_disease.since' the later day the patient was free of disease, or "
         "remove 'free_of_disease'")]
+
+
+def _interval_beside_gross_left(case: Case, stated_dfi: float) -> list[FieldIssue]:
+    """A disease-free interval of more than 0 months stated beside a resection of the
+    primary recorded as leaving gross tumour (an R2 margin with no completing resection
+    recorded, or a completing resection that left R2 again): that resection never made
+    the patient free of disease, so S16's interval is 0 (I5). One of the facts is wrong,
+    or a resection that removed the tumour left is missing: the case says which, it is
+    not settled by taking either (the engine would read the interval as 0)."""
+    surgery = case.surgery
+    if surgery.status is not _PERFORMED:
+        return []
+    completion = surgery.completion
+    if completion is None and surgery.margin is Margin.R2:
+        margin = "surgery.margin"
+        recorded = "and no completing resection is recorded"
+        remedy = ("If a further resection removed the tumour left, record it as the "
+                  "completing resection ('surgery.completion', with its 'date' and "
+                  "'margin', 'unknown' if not known); if the margin was not R2, correct "
+                  "'surgery.margin'")
+    elif completion is not None and completion.margin is Margin.R2:
+        margin = "surgery.completion.margin"
+        recorded = "(the completing resection left gross tumour again)"
+        remedy = "If the completing resection's margin was not R2, correct it"
+    else:
+        return []
+    return [FieldIssue(
+        "stage.disease_free_interval_months", show_value(stated_dfi),
+        f"contradicts '{margin}' 'R2' {recorded}: a resection that left gross tumour never "
+        "made the patient free of disease, so the disease-free interval is 0 (I5). "
+        f"{remedy}; otherwise correct 'stage.disease_free_interval_months' (0) or leave "
+        "it out")]
 
 
 #: Responses measured only on disease present: a complete one is left out, being what

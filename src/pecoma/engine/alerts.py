@@ -234,26 +234,21 @@ def history_and_behaviour(
     prior = case.diagnosis.prior_diagnosis
     status = case.stage.status
     surgery = case.surgery
-    # the primary's resection left tumour, or may have: for localized disease whatever
-    # the margin says (an unknown one is asked); for recurrent, metastatic or locally
-    # advanced disease not recorded free of disease since, what the margin records (R1,
-    # R2, uncertain), and with the margin not recorded the safer reading, gross tumour
-    # left (R2 worded), shown provisional on the margin question: unknown is not "none
-    # left" (I5, I18); recorded free of disease since, what it may have left at the
-    # primary's bed (bed_after_clearance, I27)
+    # the primary's resection left tumour, or may have: whatever the disease status, what
+    # the margin records (R1, R2, uncertain; a completing resection whose margin is not
+    # recorded after an R2 one: R2, the gross tumour the first left not known removed),
+    # and with the margin not recorded, tumour that may have been left, at the level the
+    # evidence gives, provisional on the margin question: unknown is neither "none left"
+    # nor "gross tumour left" stated as a fact (I5, I9, I18); for recurrent, metastatic or
+    # locally advanced disease recorded free of disease since, what it may have left at
+    # the primary's bed (bed_after_clearance, I27)
     localized = status is DiseaseStatus.localized
     resected_margin = (
         surgery.final_margin
         if surgery.status is SurgeryStatus.performed and (localized or d.free_since is None)
         else None
     )
-    gross = gross_tumour_left(case)
-    gross_open = gross is YesNo.unknown
-    if resected_margin in (Margin.R2, Margin.unknown) and not localized:
-        # after a relapse, gross tumour left as gross_tumour_left reads it: R2; a margin
-        # not recorded, the safer reading (R2 worded), provisional; none when a stated
-        # interval free of disease says any residue was gone since
-        resected_margin = None if gross is YesNo.no else Margin.R2
+    gross_open = gross_tumour_left(case) is YesNo.unknown
     tfe3_positive = case.immunohistochemistry.tfe3 is IHCResult.positive
     if prior is PriorDiagnosis.unknown:
         out.missing("MISS-PRIOR-DIAGNOSIS", affects=("ALERT-PRIOR-DIAGNOSIS",))
@@ -279,9 +274,10 @@ def history_and_behaviour(
     elif resected_margin is not None and resected_margin is not Margin.R0:
         facts = margin_facts(case)
         # a completing resection whose margin is not recorded may have removed the gross
-        # tumour the first left, or not, and a primary's margin not recorded after a
-        # relapse may be R2: the safer reading (tumour left, R2 worded) is shown
-        # provisional on the margin, never stated as fact
+        # tumour the first left, or not: the safer reading (tumour left, R2 worded: the
+        # first did leave it) is shown provisional on the margin; a primary's margin not
+        # recorded may have left tumour, worded so (never "left gross tumour" as a fact),
+        # provisional on the margin too
         conditional = ([out.missing(gross_tumour_question(case, d))]
                        if gross_open and (surgery.completion is not None or not localized)
                        else [] if resected_margin is not Margin.unknown

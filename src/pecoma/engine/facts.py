@@ -52,6 +52,15 @@ __all__ = [
 
 
 
+#: How S16's disease-free interval was reached: counted from the dates (or bounded by
+#: them), stated by the team, 0 because the primary's resection left gross tumour (the
+#: patient was never free of disease, I5), or not known.
+DfiSource = Literal["dates", "dates, at most", "stated", "gross tumour left", "unknown"]
+
+#: S16's interval after a resection of the primary that left gross tumour (I5).
+_NEVER_FREE = "0 (gross tumour left by the resection: never free of disease)"
+
+
 class Derived(NamedTuple):
     #: The disease status the advice follows (I6): the recorded one unless the facts
     #: say otherwise (localized but not resectable; distant metastases listed).
@@ -63,7 +72,7 @@ class Derived(NamedTuple):
     anchor: dt.date | None
     timings: tuple[Timing, ...]
     dfi_months: float | None
-    dfi_source: Literal["dates", "dates, at most", "stated", "unknown"]
+    dfi_source: DfiSource
     dfi_met: bool | None
     extrapulmonary: YesNo
     advanced: bool | None
@@ -233,6 +242,8 @@ _PRESENT_PROVISIONAL = Fact(
 
 
 def _dfi_text(months: float, source: str) -> str:
+    if source == "gross tumour left":
+        return _NEVER_FREE
     return f"{number_text(months)} months ({source})"
 
 
@@ -353,7 +364,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
     mets = stage.metastases
 
     dfi_months: float | None = None
-    dfi_source: Literal["dates", "dates, at most", "stated", "unknown"] = "unknown"
+    dfi_source: DfiSource = "unknown"
     dfi_met: bool | None = None
     by_dates_shown: int | None = None
     minimum = settings.metastasectomy_min_dfi_months
@@ -432,6 +443,12 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         dfi_met = dfi_months >= minimum
         # shorter than the dates give (a longer one is refused): say both (I5)
         by_dates_shown = by_dates
+    if mets and gross_tumour_left(case) is _YES:
+        # the primary's resection left gross tumour (R2 not completed, or completed with
+        # R2 again): the patient was never free of disease, whatever the dates give (a
+        # stated interval above 0 beside it is refused by the case's checks); one value
+        # for the interval, in the derived facts and in S16's item alike (I5)
+        dfi_months, dfi_source, dfi_met, by_dates_shown = 0.0, "gross tumour left", False, None
 
     therapies = case.systemic.therapies
     progressed, first_line, mtor_unknown, first_among = (
@@ -595,10 +612,11 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     that of a completing resection (done to remove the gross tumour the first left, it
     may have): it is asked (:func:`gross_tumour_question`) and the items that would
     differ wait on it, each on its safer branch meanwhile, never read as gross tumour
-    left nor as none left; but ``no`` when the team states a disease-free interval of
-    more than 0 months: their record that the patient was free of disease, which gross
-    tumour left would deny (I5). ``None`` when no resection of the primary is recorded
-    as performed."""
+    left nor as none left. A disease-free interval stated by the team does not answer it:
+    it may be counted from the resection whose margin is not recorded, as the dates would
+    be, and advice follows the facts whichever way the interval was entered (I5); a
+    stated interval of more than 0 months beside gross tumour left is refused by the
+    case's checks. ``None`` when no resection of the primary is recorded as performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
@@ -606,10 +624,7 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     margin = surgery.margin if completion is None else completion.margin
     if margin in _NO_GROSS_LEFT:
         return _NO
-    if margin is Margin.R2:
-        return _YES
-    stated = case.stage.disease_free_interval_months
-    return _NO if stated is not None and stated > 0 else _UNKNOWN
+    return _YES if margin is Margin.R2 else _UNKNOWN
 
 
 def gross_tumour_question(case: Case, d: Derived) -> str:

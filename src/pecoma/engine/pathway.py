@@ -1490,16 +1490,15 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         pending += [(q, affects) for q in _timing_asked(d)]
         pending += [(q, affects) for q in _end_asked(d)]
     gross = gross_tumour_left(case)
-    # a margin not recorded decides the interval unless the team states one (more than
-    # 0 months: gross_tumour_left is then no)
+    # a margin not recorded decides the interval whether it is given by the dates or
+    # stated: a stated one may be counted from that resection too (I5)
     margin_open = gross is YesNo.unknown
     if gross is YesNo.yes:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
         # outside the lungs (I5, I18)
-        facts += [*margin_facts(case), Fact(
-            "derived.disease_free_interval_months",
-            "0 (gross tumour left by the resection: never free of disease)")]
+        facts += [*margin_facts(case),
+                  Fact("derived.disease_free_interval_months", d.dfi_text)]
         failed = True
     elif d.dfi_met is None and d.earlier_presentation:
         # metastases found at more than one presentation: the interval runs to the present
