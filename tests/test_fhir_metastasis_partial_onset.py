@@ -93,6 +93,23 @@ def test_every_day_after_the_resection_is_metachronous(onset: str, months: str) 
     assert "REC-LUNG-METASTASECTOMY" not in ids
 
 
+def test_a_range_all_under_twelve_months_does_not_meet_s16() -> None:
+    """February 2025: every day is 3 months or more after 2024-04-09 (metachronous) and
+    under 12 months after it (at most 10 full months): S16's interval is not met
+    whatever the day, so it is not asked. The case says the metastasis was found on or
+    before 2025-02-28 (true of every day it may be), never a day invented."""
+    bc = _read("2025-02")
+    met = bc.case.stage.metastases[0]
+    assert met.timing is Timing.metachronous
+    assert met.detected_on is None
+    assert met.detected_on_or_before == dt.date(2025, 2, 28)
+    assert "S16's interval is not met" in _note(bc)
+    a = assess(bc.case, ON)
+    assert "MISS-DFI" not in {m.id for m in a.missing}
+    assert not {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING"} & {
+        r.id for r in a.recommendations}
+
+
 def test_every_day_before_the_resection_is_synchronous() -> None:
     """March 2024, every day before the hysterectomy of 2024-04-09: present at
     presentation (synchronous), as a day found then would be."""

@@ -876,6 +876,10 @@ def _partial_onset(cond: Mapping[str, Any]) -> meds.FirstDay | None:
     return None
 
 
+#: S16's disease-free interval for a lung metastasectomy, in months.
+_S16_MONTHS: Final = 12
+
+
 def settle_partial_onsets(r: Reader, source: str) -> None:
     """The timing of each metastasis whose onset is a partial date
     (:attr:`Reader.partial_onsets`; "a partial date counts as the days it may be"),
@@ -887,9 +891,11 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
     and at least the work-up months after it (no adjuvant course leaving the end open)
     metachronous. The day stays unknown (never invented), so the disease-free interval
     is known only within a range: it is said in the note, and left to be asked (S16's
-    12 months never taken as met from it). A timing stated on the record is kept; where
-    the days disagree, nothing is decided and the note says why. A case the record does
-    not yet make is left to the parse that refuses it."""
+    12 months never taken as met from it), unless the whole range is under 12 months:
+    the last day it may be is then recorded as ``detected_on_or_before`` (true of every
+    day), which the engine reads as "at most", S16's interval not met. A timing stated
+    on the record is kept; where the days disagree, nothing is decided and the note says
+    why. A case the record does not yet make is left to the parse that refuses it."""
     if not r.partial_onsets:
         return
     try:
@@ -899,6 +905,7 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
     anchor, not_before = case.treatment_end, case.treatment_end_not_before
     diagnosed = case.diagnosis.date
     decided: list[tuple[dict[str, Any], str]] = []
+    bounded: list[tuple[dict[str, Any], dt.date]] = []
     for where, written, first, last, met in r.partial_onsets:
         if met.get("timing", Timing.unknown.value) != Timing.unknown.value:
             continue  # a stated timing decides
@@ -920,14 +927,23 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
             decided.append((met, Timing.metachronous.value))
             low = max(full_months_between(anchor, first), 0)
             high = max(full_months_between(anchor, last), 0)
+            if high < _S16_MONTHS:
+                # under S16's 12 months whatever the day: found by the last day it may
+                # be (true of every day), which the engine reads as "at most"
+                bounded.append((met, last))
+                interval = (f"under {_S16_MONTHS} months whatever the day (at most "
+                            f"{high}), so S16's interval is not met (detected_on_or_before "
+                            f"{last.isoformat()}, the last day it may be)")
+            else:
+                interval = (f"known only as between {low} and {high} months, so it is "
+                            f"asked (S16's {_S16_MONTHS} months not taken as met): record "
+                            "the day it was found or the interval "
+                            "(stage.disease_free_interval_months)")
             r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
                            f"may be is {WORK_UP_MONTHS} months or more after the end of the "
                            f"primary's curative treatment ({anchor.isoformat()}): read as "
                            "a relapse after it (timing metachronous, I7), the day it was "
-                           "found left unknown; the disease-free interval is known only as "
-                           f"between {low} and {high} months, so it is asked (S16's "
-                           "12 months not taken as met): record the day it was found or "
-                           "the interval (stage.disease_free_interval_months)")
+                           f"found left unknown; the disease-free interval is {interval}")
             continue
         end = (f"the end of the primary's curative treatment ({anchor.isoformat()})"
                if anchor is not None and not_before is None else
@@ -938,6 +954,11 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
                        "found or its timing")
     for met, timing in decided:
         met["timing"] = timing
+    added = []
+    for met, last in bounded:
+        if "detected_on_or_before" not in met:
+            met["detected_on_or_before"] = last.isoformat()
+            added.append(met)
     try:
         parse_case(r.data, source)
     except InputError:
@@ -945,6 +966,8 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
         # the refusal is left to the facts as recorded
         for met, _timing in decided:
             met.pop("timing", None)
+        for met in added:
+            met.pop("detected_on_or_before", None)
         r.notes.append("the timing decided from a partial onset date contradicts another "
                        "fact of the record: not kept")
 
