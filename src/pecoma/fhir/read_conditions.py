@@ -19,10 +19,14 @@ from pecoma.case import (
     PriorDiagnosis,
     SurgeryStatus,
     Timing,
+    parse_case,
 )
-from pecoma.errors import show_value
+from pecoma.case.coherence import WORK_UP_MONTHS
+from pecoma.dates import full_months_between, reached_months
+from pecoma.errors import InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
+from pecoma.fhir import medications as meds
 from pecoma.fhir.ages import age_days
 from pecoma.fhir.present_again import (
     active_metastases_contradict,
@@ -74,6 +78,7 @@ __all__ = [
     "read_metastases",
     "same_tumour",
     "settle_entered_dates",
+    "settle_partial_onsets",
     "settle_specimen_diagnosis",
     "surely_other_cancer",
     "the_pecoma",
@@ -855,6 +860,118 @@ def _onset(cond: Mapping[str, Any], where: str, fact: str, r: Reader) -> dt.date
     return day
 
 
+def _partial_onset(cond: Mapping[str, Any]) -> meds.FirstDay | None:
+    """The days a metastasis's onset written as a partial date may be ("2025": every day
+    of 2025; "2025-04": every day of April 2025), read where :func:`_onset` reads a day
+    (``onsetDateTime``, ``onsetPeriod.start``, the asserted date); ``None`` when it gives a
+    day or no partial date."""
+    period = cond.get("onsetPeriod")
+    asserted = extension(cond, c.ASSERTED_DATE) or {}
+    for raw in (cond.get("onsetDateTime"),
+                period.get("start") if isinstance(period, dict) else None,
+                asserted.get("valueDateTime")):
+        span = meds.days_of(raw)
+        if span is not None:
+            return span if span.day is None else None
+    return None
+
+
+#: S16's disease-free interval for a lung metastasectomy, in months.
+_S16_MONTHS: Final = 12
+
+
+def settle_partial_onsets(r: Reader, source: str) -> None:
+    """The timing of each metastasis whose onset is a partial date
+    (:attr:`Reader.partial_onsets`; "a partial date counts as the days it may be"),
+    decided by the engine's own rule for a day found (I7, I29:
+    :func:`pecoma.engine.facts._timing`) where every day it may be gives the same, against
+    the end of the primary's curative treatment the case gives
+    (:attr:`pecoma.case.Case.treatment_end`): all on or before it (or before the
+    earliest end an adjuvant course leaves, or the diagnosis) synchronous; all after it
+    and at least the work-up months after it (no adjuvant course leaving the end open)
+    metachronous. The day stays unknown (never invented), so the disease-free interval
+    is known only within a range: it is said in the note, and left to be asked (S16's
+    12 months never taken as met from it), unless the whole range is under 12 months:
+    the last day it may be is then recorded as ``detected_on_or_before`` (true of every
+    day), which the engine reads as "at most", S16's interval not met. A timing stated
+    on the record is kept; where the days disagree, nothing is decided and the note says
+    why. A case the record does not yet make is left to the parse that refuses it."""
+    if not r.partial_onsets:
+        return
+    try:
+        case = parse_case(r.data, source)
+    except InputError:
+        return
+    anchor, not_before = case.treatment_end, case.treatment_end_not_before
+    diagnosed = case.diagnosis.date
+    decided: list[tuple[dict[str, Any], str]] = []
+    bounded: list[tuple[dict[str, Any], dt.date]] = []
+    for where, written, first, last, met in r.partial_onsets:
+        if met.get("timing", Timing.unknown.value) != Timing.unknown.value:
+            continue  # a stated timing decides
+        shown = f"{written} ({first.isoformat()} to {last.isoformat()})"
+        before = next((f"{what} ({day.isoformat()})" for what, day in (
+            ("the end of the primary's curative treatment", anchor),
+            ("the earliest end of curative treatment an adjuvant course leaves",
+             not_before),
+            ("the diagnosis", diagnosed)) if day is not None and last <= day), None)
+        if before is not None:
+            decided.append((met, Timing.synchronous.value))
+            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
+                           f"may be is on or before {before}: read as present at "
+                           "presentation (timing synchronous, I7); the day it was found "
+                           "is left unknown")
+            continue
+        if anchor is not None and not_before is None and first > anchor \
+                and reached_months(anchor, first, WORK_UP_MONTHS):
+            decided.append((met, Timing.metachronous.value))
+            low = max(full_months_between(anchor, first), 0)
+            high = max(full_months_between(anchor, last), 0)
+            if high < _S16_MONTHS:
+                # under S16's 12 months whatever the day: found by the last day it may
+                # be (true of every day), which the engine reads as "at most"
+                bounded.append((met, last))
+                interval = (f"under {_S16_MONTHS} months whatever the day (at most "
+                            f"{high}), so S16's interval is not met (detected_on_or_before "
+                            f"{last.isoformat()}, the last day it may be)")
+            else:
+                interval = (f"known only as between {low} and {high} months, so it is "
+                            f"asked (S16's {_S16_MONTHS} months not taken as met): record "
+                            "the day it was found or the interval "
+                            "(stage.disease_free_interval_months)")
+            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
+                           f"may be is {WORK_UP_MONTHS} months or more after the end of the "
+                           f"primary's curative treatment ({anchor.isoformat()}): read as "
+                           "a relapse after it (timing metachronous, I7), the day it was "
+                           f"found left unknown; the disease-free interval is {interval}")
+            continue
+        end = (f"the end of the primary's curative treatment ({anchor.isoformat()})"
+               if anchor is not None and not_before is None else
+               "the end of the primary's curative treatment (not recorded)")
+        r.notes.append(f"{where}: its onset {shown} is not one day, and the days it may be "
+                       f"do not all fall on one side of {end} and the work-up months after "
+                       "it: its timing is not decided from it; record the day it was "
+                       "found or its timing")
+    for met, timing in decided:
+        met["timing"] = timing
+    added = []
+    for met, last in bounded:
+        if "detected_on_or_before" not in met:
+            met["detected_on_or_before"] = last.isoformat()
+            added.append(met)
+    try:
+        parse_case(r.data, source)
+    except InputError:
+        # the case refuses a timing so decided beside another fact: none is kept, and
+        # the refusal is left to the facts as recorded
+        for met, _timing in decided:
+            met.pop("timing", None)
+        for met in added:
+            met.pop("detected_on_or_before", None)
+        r.notes.append("the timing decided from a partial onset date contradicts another "
+                       "fact of the record: not kept")
+
+
 def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
                      observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
     histologies = _histology_links(conditions, observations, r)
@@ -1382,6 +1499,11 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             day = _onset(cond, where, fact, r)
             entered = r.entered_dates.pop(fact, None) is not None
         met: dict[str, Any] = {"site": site}
+        span = _partial_onset(cond) if day is None and not _nodal(cond) else None
+        if span is not None:
+            # the days it may be: its timing is decided once the end of the primary's
+            # treatment is known (settle_partial_onsets), never a day invented
+            r.partial_onsets.append((where, span.written, span.earliest, span.latest, met))
         if day is not None and entered:
             # only the day it was entered: found on or before it, the exact day unknown
             met["detected_on_or_before"] = day.isoformat()

@@ -583,17 +583,8 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
     status = statuses[where]
     if status is SurgeryStatus.performed:
         _incomplete_noted(proc, where, r)
-    elif _stopped(proc, _status(proc)):
-        r.notes.append(f"{where}: status '{proc.get('status')}'{_why_stopped(proc)}: the "
-                       "operation "
-                       "was stopped before it was completed and no margin is recorded for "
-                       "it, so whether it removed the tumour cannot be told: the surgery "
-                       "status is left unknown (not taken as performed); record what was "
-                       "removed (its margin) or the surgery status, and whether the tumour "
-                       "is resectable (stage.resectable)")
-    elif status is SurgeryStatus.unknown:
-        r.notes.append(f"{where}: status '{proc.get('status')}' does not say whether the "
-                       "resection was done; the surgery status is left unknown")
+    else:
+        _not_removed_noted(where, proc, status, r)
     r.put("surgery.status", status.value, f"{where}.status")
     day = day_of(_performed_on(proc))
     dated = status in (SurgeryStatus.performed, SurgeryStatus.planned)
@@ -810,6 +801,71 @@ def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:
         r.notes.append(f"{where}: {said}{_why_stopped(proc)}: the resection is read as "
                        "performed; it may not have removed the tumour: check the margin it "
                        "left (surgery.margin)")
+
+
+#: Words saying the tumour cannot be removed ("Tumour unresectable: encases iliac
+#: vessels", "inoperable", "not resectable", "non-resectable", "cannot be resected"),
+#: read on a resection's ``statusReason`` and its own words (:func:`_says_unresectable`).
+_UNRESECTABLE: Final = re.compile(
+    r"\b(?:unresectable|irresectable|inoperable|unoperable"
+    r"|(?:not|non|un) (?:resectable|operable)"
+    r"|(?:cannot|can not|could not|unable to) be (?:resected|removed|operated)"
+    r"|not amenable to (?:resection|surgery))\b")
+
+
+def _reason_words(proc: Mapping[str, Any]) -> str:
+    """A Procedure's ``statusReason`` (a CodeableConcept, or text sent in its place) as
+    :func:`pecoma.fhir.mcode.plain_words`."""
+    reason = proc.get("statusReason")
+    return m.plain_words(reason) if isinstance(reason, str) else m.lower_words(reason)
+
+
+def _says_unresectable(proc: Mapping[str, Any]) -> bool:
+    """Whether a resection record says in words that the tumour cannot be removed (its
+    ``statusReason``, or its own words: :data:`_UNRESECTABLE`)."""
+    return any(_UNRESECTABLE.search(words) is not None
+               for words in (_reason_words(proc), m.lower_words(proc.get("code"))))
+
+
+def _not_removed_noted(where: str, proc: Mapping[str, Any], status: SurgeryStatus,
+                       r: Reader) -> None:
+    """The one reading of a resection of the primary read as not done (``stopped``
+    with no margin, ``not-done``, planned, ``unknown``): its ``statusReason`` is quoted in
+    a note, whatever its status (never dropped). Words saying the tumour cannot be
+    removed (:func:`_says_unresectable`) are not read as ``stage.resectable`` (pecoma
+    does not read resectability from words), nor set aside: the fact is found but not
+    read (unknown, asked: MISS-PRIMARY-RESECTABLE), so the resection advice is
+    provisional on it and never shown as settled beside a record saying the tumour
+    cannot be removed; a ``stage.resectable`` read from the record stays as read, with
+    a note to check it against these words."""
+    said = proc.get("status")
+    unresectable = _says_unresectable(proc)
+    resectable = r.sources.get("stage.resectable")
+    ask = ("" if not unresectable else
+           f"; its words say the tumour cannot be removed: stage.resectable is read from "
+           f"{resectable} ({r.data.get('stage', {}).get('resectable')}): check it against "
+           "these words" if resectable is not None else
+           "; its words say the tumour cannot be removed, which is not read as "
+           "stage.resectable (resectability is not read from words): whether the tumour "
+           "is resectable is asked (record stage.resectable), and the resection advice "
+           "is provisional on it")
+    if _stopped(proc, _status(proc)):
+        r.notes.append(f"{where}: status '{said}'{_why_stopped(proc)}: the operation "
+                       "was stopped before it was completed and no margin is recorded for "
+                       "it, so whether it removed the tumour cannot be told: the surgery "
+                       "status is left unknown (not taken as performed); record what was "
+                       "removed (its margin) or the surgery status, and whether the tumour "
+                       f"is resectable (stage.resectable){ask}")
+    elif status is SurgeryStatus.unknown:
+        r.notes.append(f"{where}: status '{said}'{_why_stopped(proc)} does not say whether "
+                       f"the resection was done; the surgery status is left unknown{ask}")
+    elif proc.get("statusReason") is not None or unresectable:
+        r.notes.append(f"{where}: status '{said}'{_why_stopped(proc)}: the resection is "
+                       f"read as {status.value.replace('_', ' ')}{ask}")
+    if unresectable and resectable is None:
+        r.unreadable.setdefault(
+            "stage.resectable", f"{where}: its words say the tumour cannot be removed "
+            "(not read as stage.resectable)")
 
 
 def _status(proc: Mapping[str, Any]) -> SurgeryStatus:

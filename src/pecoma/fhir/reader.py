@@ -54,6 +54,7 @@ from pecoma.fhir.read_conditions import (
     read_conditions,
     read_metastases,
     settle_entered_dates,
+    settle_partial_onsets,
     settle_specimen_diagnosis,
 )
 from pecoma.fhir.read_observations import (
@@ -868,6 +869,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
                         for kind, where, found in unattributed
                         if PART_OF_TYPE.get(kind) not in (given_unread or {}))
         raise InputError(r.issues, source)
+    # a metastasis's onset given as a month or a year: its timing, where every day it may
+    # be gives the same, once the end of the primary's treatment is known
+    settle_partial_onsets(r, source)
     try:
         case = parse_case(r.data, source)
     except InputError as exc:

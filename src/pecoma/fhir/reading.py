@@ -249,6 +249,12 @@ class Reader:
     #: Facts whose day was taken from the day a Condition was recorded (no onset or
     #: asserted date): the latest it may be, not when it began.
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
+    #: Metastases whose onset is a partial date ("2025", "2025-04"): where, the date as
+    #: written, the first and the last day it may be, and the metastasis read (its
+    #: timing decided where every one of those days gives the same:
+    #: :func:`pecoma.fhir.read_conditions.settle_partial_onsets`).
+    partial_onsets: list[tuple[str, str, dt.date, dt.date, dict[str, Any]]] = field(
+        default_factory=list)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
     #: The Patient's birth date (or why it is not known): it places an onset given as an

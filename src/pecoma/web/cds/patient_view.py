@@ -146,6 +146,16 @@ def _recommendations_md(a: Assessment, safety: DrugSafety) -> str:
                                                                     *a.recommendations))
 
 
+def _waits_on_unread(a: Assessment, bc: BundleCase) -> bool:
+    """Whether a recommendation shown waits on a missing fact the record holds in a form
+    pecoma does not read (:attr:`BundleCase.unreadable`): the record may say the answer
+    (a resection not done because the tumour is unresectable), and it may rule the
+    advice out."""
+    fields = {m.id: m.field for m in a.missing}
+    return any(fields.get(mid) in bc.unreadable
+               for item in a.recommendations for mid in item.conditional_on)
+
+
 def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
                   safety: DrugSafety) -> None:
     """The summary card and the alert cards of one assessment. A summary says first that
@@ -188,7 +198,12 @@ def summary_cards(answer: Answer, bc: BundleCase, a: Assessment, record: Record,
     # metastases (whether the disease is confined to the lungs is unknown): never an
     # informational card
     spread = any(m.id in _EXTENT_IN_DOUBT for m in a.missing)
-    indicator: Literal["info", "warning"] = "warning" if record.unknown or spread else "info"
+    # advice waiting on a fact the record states in words pecoma does not read (a
+    # resection not done, its reason "tumour unresectable": stage.resectable found but
+    # not read): the record may rule the advice out, so never an informational card
+    contested = _waits_on_unread(a, bc)
+    indicator: Literal["info", "warning"] = (
+        "warning" if record.unknown or spread or contested else "info")
     answer.card(summary=summary, indicator=indicator, detail=detail, version=version,
                 record_ids=records, links=links, items=shown)
     for alert in a.alerts:
