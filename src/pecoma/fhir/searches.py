@@ -35,7 +35,13 @@ An allergy search (:data:`CAVEAT_TYPES`) is not the whole result either when an
 OperationOutcome entry says the answer *may* not hold the entire record
 (:func:`caveat`): Epic's message 4119, "This response includes information available to
 the authorized user at the time of the request. It may not contain the entire record
-available in the system.", by its code or by such words. A drug is proposed only from an
+available in the system.", by its code or by such words, or words saying the list itself
+was not taken ("Allergies: Not on File"); and, the rule reversed for that search, an
+issue whose words are not known to say no more than an empty search (:data:`_BENIGN`:
+"No results found", "No known allergies", Epic's 4101), words pecoma does not know or
+none. A ``null`` where a Bundle gives its ``entry``, ``link``, ``meta`` (or its
+``security`` or ``tag``) or ``total`` is no such element absent but one that cannot be
+read (FHIR JSON has no nulls). A drug is proposed only from an
 allergy list read in full, so that caveat withholds the proposal; the other parts of the
 record are read as sent beside it.
 What the rest would hold (an allergy, a line of therapy) is unknown, never absent:
