@@ -97,12 +97,15 @@ def details(found: list[dict[str, Any]]) -> str:
 class TestPatientView:
     def test_no_mtor_advice_after_an_mtor_inhibitor_not_tolerated(
             self, client: TestClient) -> None:
-        """Stopped for progression (no intolerance), the mTOR advice stays. Stopped for
-        pneumonitis, no mTOR inhibitor is advised, and the line is not called the advice
-        under way; the anthracycline option of S14 is shown, and the note quotes why the
-        record stopped everolimus."""
+        """Stopped for progression (no intolerance): the progression is read from the
+        statusReason (tests/test_fhir_progression_reason.py), so the advice is the one
+        after progression on an mTOR inhibitor (S28), never the intolerance's (S14).
+        Stopped for pneumonitis, no mTOR inhibitor is advised, and the line is not called
+        the advice under way; the anthracycline option of S14 is shown, and the note
+        quotes why the record stopped everolimus."""
         [summary] = patient_view(client, PROGRESSION)
-        assert "An mTOR inhibitor is the first-line" in summary["detail"]
+        assert "After progression on an mTOR inhibitor" in summary["detail"]
+        assert "Anthracycline-based chemotherapy can be considered" not in summary["detail"]
 
         detail = details(patient_view(client, INTOLERANCE))
         assert "An mTOR inhibitor is the first-line" not in detail

@@ -82,6 +82,7 @@ __all__ = [
     "RXNORM_OTHER_NAMES",
     "FirstDay",
     "Given",
+    "Progression",
     "RepeatedLocalId",
     "Resolver",
     "StatusReason",
@@ -2394,10 +2395,20 @@ class StopReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StatusReason:
-    """A medication record's ``statusReason``: what it says, and as the record words it."""
+    """A medication record's ``statusReason``: what it says, and as the record words it.
+    ``progression``: whether it says the disease progressed on the drug
+    (:func:`progression_said`), whatever it says of tolerance."""
 
     kind: StopReason
     shown: str
+    progression: Progression | None = None
+
+
+class Progression(StrEnum):
+    """What a ``statusReason`` says of the disease progressing on the drug."""
+
+    clear = "clear"  # "Disease progression", "Progressive disease", "progressed on it"
+    unclear = "unclear"  # "suspected progression", "no progression?", a coded worsening
 
 
 #: HL7 terminology medicationrequest-status-reason (R4 MedicationRequest.statusReason's
@@ -2443,6 +2454,60 @@ _OTHER_WORDS: Final = re.compile(
     r"transfer|interaction|dose (?:change|adjust|reduc)|wash[\s\-]?out")
 
 
+#: Words saying the disease progressed, in :func:`pecoma.fhir.mcode.plain_words` form:
+#: "Disease progression", "Progressive disease", "progressed on everolimus",
+#: "tumour progressing" ("pseudoprogression" and "in progress" are not).
+_PROGRESSION_WORDS: Final = re.compile(
+    r"(?<![a-z])(?:progress(?:ion|ed|ing)|progressive (?:disease|tumou?r|pecoma|"
+    r"metasta\w*|lesions?|sarcoma|cancer|malignan\w*))(?![a-z])")
+#: Words denying a progression ("no progression", "without progression"): the statement
+#: says the disease did not progress, no more (nothing is read from it).
+_PROGRESSION_DENIED: Final = re.compile(
+    r"(?<![a-z])(?:no|not|non|without|none|nil|den(?:y|ies|ied)|free of|negative|"
+    r"absent)(?![a-z])")
+#: Words that make a statement of progression something else than a finding: a negation,
+#: a guess or a question, a plan, a response ("suspected progression", "progression?",
+#: "to rule out progression", "no progression?"), or the progression of something else
+#: than the disease ("progression of neuropathy").
+_PROGRESSION_DOUBT: Final = re.compile(
+    r"(?<![a-z])(?:suspect\w*|suspicio\w*|possibl[ey]|probabl[ey]|likely|query|queried|questionabl[ey]|"
+    r"equivocal|uncertain|unclear|unconfirmed|indeterminate|concern\w*|rule[sd]? out|"
+    r"r/o|versus|vs|or|if|unless|whether|await\w*|pending|may|might|could|risk|fear\w*|"
+    r"prevent\w*|mixed|stable|respon\w*|pseudo\w*)(?![a-z])|\?"
+    r"|progress\w* (?:of|in) (?!(?:the )?(?:disease|tumou?r|pecoma|cancer|malignan\w*|"
+    r"metasta\w*|lesions?|sarcoma|neoplasm)(?![a-z]))")
+#: Codes saying the patient's condition worsened, or that the drug did not work, without
+#: saying the disease progressed on it (SNOMED CT 271299001 Patient's condition worsened,
+#: mCODE's cancer disease status; 266721009 No response to treatment, in mCODE's
+#: treatment termination reasons: stable disease is no response too): a reason to check.
+_WORSENED_CODES: Final = frozenset({(c.SNOMED, "271299001"), (c.SNOMED, "266721009")})
+
+
+def progression_said(resource: Mapping[str, Any]) -> Progression | None:
+    """Whether a medication record's ``statusReason`` says the disease progressed on its
+    drug: :attr:`Progression.clear` when a statement of its words says so and nothing in
+    that statement doubts it, negates it or makes it another thing's progression
+    ("Disease progression", "Stopped: progressive disease"), and no intolerance is said
+    in the same statement ("progressive pneumonitis" is a toxicity);
+    :attr:`Progression.unclear` when its words speak of progression otherwise
+    ("suspected progression", "no progression?", "progressive pneumonitis") or it is
+    coded as a worsening or no response (:data:`_WORSENED_CODES`); else ``None`` (a
+    progression only denied, "no progression", is read as nothing)."""
+    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
+    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
+                if isinstance(x, dict)]
+    said = [x for x in statements("\n".join(concept_text(x) for x in concepts))
+            if _PROGRESSION_WORDS.search(x)]
+    if any(_PROGRESSION_DOUBT.search(x) is None and _PROGRESSION_DENIED.search(x) is None
+           and _INTOLERANCE_WORDS.search(x) is None for x in said):
+        return Progression.clear
+    coded = {(str(cd.get("system")), str(cd.get("code")).strip()) for x in concepts
+             for cd in _list(x.get("coding")) if isinstance(cd, dict)}
+    doubted = [x for x in said if _PROGRESSION_DOUBT.search(x) is not None
+               or _PROGRESSION_DENIED.search(x) is None]
+    return Progression.unclear if doubted or coded & _WORSENED_CODES else None
+
+
 def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
     """What a medication record's ``statusReason`` says of its drug (MedicationRequest:
     one CodeableConcept; MedicationStatement and MedicationAdministration: a list;
@@ -2469,15 +2534,16 @@ def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
     toxic = [x for x in statements("\n".join(concept_text(x) for x in concepts))
              if _INTOLERANCE_WORDS.search(x)]
     negated = [x for x in toxic if _NEGATED.search(x)]
+    progression = progression_said(resource)
     if len(negated) < len(toxic):
-        return StatusReason(StopReason.intolerance, said)
+        return StatusReason(StopReason.intolerance, said, progression)
     if negated:
-        return StatusReason(StopReason.unclear, said)
+        return StatusReason(StopReason.unclear, said, progression)
     if coded & _INTOLERANCE_CODES:
-        return StatusReason(StopReason.intolerance, said)
+        return StatusReason(StopReason.intolerance, said, progression)
     if coded & _OTHER_CODES or _OTHER_WORDS.search(words):
-        return StatusReason(StopReason.other, said)
-    return StatusReason(StopReason.unclear, said)
+        return StatusReason(StopReason.other, said, progression)
+    return StatusReason(StopReason.unclear, said, progression)
 
 
 def _shown(concept: Mapping[str, Any]) -> str:

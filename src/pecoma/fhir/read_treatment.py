@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -1789,11 +1789,19 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     whatever the product): the note says it was recorded on a topical product, for the
     team to correct the case if it was a reaction of the skin to that product only."""
     reason = meds.status_reason(med)
-    if reason is None or reason.kind is meds.StopReason.other:
+    if reason is None:
         return
     name = agent.value.replace("_", " ")
     said = (f"status '{med.get('status')}', statusReason "
             f"{show_value(reason.shown, 120)}")
+    if reason.progression is meds.Progression.unclear and local is None and (
+            state not in meds.NOT_A_LINE):
+        # a progression doubted, asked or coded as a worsening: no 'progressed' read
+        r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says the "
+                       f"disease progressed on {name}; not read as progressed; check it, "
+                       "and if it did, record it")
+    if reason.kind is meds.StopReason.other:
+        return
     line = ("a topical product, no line given" if local is not None
             else "the line stays a line given" if state not in meds.NOT_A_LINE
             else "no line given")
@@ -1856,7 +1864,34 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     progressed = enum_extension(med, c.EXT.PROGRESSED, ["yes", "no", "unknown"], where, r)
     if progressed is not None:
         t["progressed"] = progressed
+    _progressed_by_reason(t, [(where, med)], r)
     return t
+
+
+def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Mapping[str, Any]]],
+                          r: Reader) -> None:
+    """A line's ``progressed`` from the ``statusReason`` of its records: one saying
+    clearly that the disease progressed on the drug ("Disease progression",
+    :attr:`pecoma.fhir.medications.Progression.clear`) reads ``progressed`` yes, quoted in
+    a note; a line whose ``progressed`` the project's extension gives otherwise keeps it,
+    the note saying the record disagrees. A doubtful reason is a note only
+    (:func:`_status_reason`)."""
+    for where, med in records:
+        reason = meds.status_reason(med)
+        if reason is None or reason.progression is not meds.Progression.clear:
+            continue
+        name = str(line["agent"]).replace("_", " ")
+        said = f"{where}: statusReason {show_value(reason.shown, 120)}"
+        if line.get("progressed", "yes") != "yes":
+            r.notes.append(f"{said} says the disease progressed on {name}, but the "
+                           f"record's extension gives progressed '{line['progressed']}': "
+                           "kept; check it")
+            return
+        if "progressed" not in line:
+            line["progressed"] = "yes"
+            r.notes.append(f"{said}: read as the disease having progressed on {name} "
+                           "(progressed yes); if it did not, correct the case")
+        return
 
 
 #: Orders of two agents started this close are read as one combination regimen.
@@ -1901,12 +1936,14 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
                 r.notes.append(f"{a.value} and {b.value} started within "
                                f"{_SAME_REGIMEN_DAYS} days read as {combined.value}")
     out = []
+    record_at = {where: med for where, med, _agent in records}
     for agent, recs in groups.items():
         line: dict[str, Any] = {"agent": agent.value}
         if starts[agent] is not None:
             line["started_on"] = starts[agent].isoformat()  # type: ignore[union-attr]
         if len(recs) > 1:
             r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
+        _progressed_by_reason(line, [(w, record_at[w]) for w, _d in recs], r)
         out.append((line, [w for w, _d in recs]))
     out.sort(key=lambda lw: str(lw[0].get("started_on") or "9999"))
     return out

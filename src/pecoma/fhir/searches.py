@@ -35,7 +35,13 @@ An allergy search (:data:`CAVEAT_TYPES`) is not the whole result either when an
 OperationOutcome entry says the answer *may* not hold the entire record
 (:func:`caveat`): Epic's message 4119, "This response includes information available to
 the authorized user at the time of the request. It may not contain the entire record
-available in the system.", by its code or by such words. A drug is proposed only from an
+available in the system.", by its code or by such words, or words saying the list itself
+was not taken ("Allergies: Not on File"); and, the rule reversed for that search, an
+issue whose words are not known to say no more than an empty search (:data:`_BENIGN`:
+"No results found", "No known allergies", Epic's 4101), words pecoma does not know or
+none. A ``null`` where a Bundle gives its ``entry``, ``link``, ``meta`` (or its
+``security`` or ``tag``) or ``total`` is no such element absent but one that cannot be
+read (FHIR JSON has no nulls). A drug is proposed only from an
 allergy list read in full, so that caveat withholds the proposal; the other parts of the
 record are read as sent beside it.
 What the rest would hold (an allergy, a line of therapy) is unknown, never absent:
@@ -113,7 +119,8 @@ _ISSUE_TYPES: Final = frozenset({
 #: and severity: "Results limited to active allergies", "partial results returned",
 #: "Results of this sub-type will not be returned", "Search results of this type have not
 #: been included", "Resources with confidential flag were excluded", "records withheld",
-#: "hidden due to break-the-glass restrictions", "client is not authorized for ...",
+#: "hidden due to break-the-glass restrictions", "Some allergy entries are confidential",
+#: "client is not authorized for ...",
 #: "This search returns only allergies documented in the last 5 years". Words that
 #: speak of no such thing ("Search completed", "0 results", "No results found") say
 #: nothing of the list being partial. The words are not parsed for a negation: "no
@@ -127,7 +134,7 @@ _LIMITED: Final = re.compile(
     # restricted, filtered, skipped, blocked, denied, unavailable
     r"omit\w*|exclu\w*|withh[eo]l\w*|hidden|hid(?:e|es|ing)|suppress\w*|redact\w*|"
     r"mask(?:s|ed|ing)?|censor\w*|restrict\w*|filter\w*|skipp\w*|block(?:s|ed|ing)|"
-    r"denied|unavailable|"
+    r"denied|unavailable|confidential|"
     # not allowed to the user or client
     r"unauthori[sz]\w*|not authori[sz]\w*|not permitted|forbidden|break[- ]the[- ]glass|"
     r"lacks? (?:the )?(?:access|permission|privilege|right)\w*|"
@@ -207,15 +214,21 @@ _EPIC_MESSAGES: Final = re.compile(r"urn:oid:1\.2\.840\.114350\.1\.13(?:\.\d+)+\
 #: of code ``informational`` or ``processing``, sent beside the results or beside 4101
 #: "Resource request returns no results.").
 _EPIC_CAVEATS: Final = frozenset({"4119"})
+#: Epic's message code saying a search found nothing: 4101, "Resource request returns no
+#: results." (no caveat: the list read and empty).
+_EPIC_NO_RESULTS: Final = frozenset({"4101"})
 
 #: Words of an issue saying the answer *may* not hold the entire record, without saying
 #: that anything was left out (those are :data:`_LIMITED`'s): "It may not contain the
 #: entire record available in the system", "information available to the authorized
 #: user", "Results may not be complete", "may not reflect all allergies", "entries may
 #: be missing", "completeness is not guaranteed"; or that the list itself was not taken:
-#: "Patient has not been screened for allergies", "allergy status unknown". A caveat of
-#: the whole answer, read
-#: for :data:`CAVEAT_TYPES` only (:func:`caveat`).
+#: "Patient has not been screened for allergies", "allergy status unknown", Epic's
+#: "Allergies: Not on File" (an allergy list never documented, where a list taken and
+#: empty is "No Known Allergies"), "not documented", "not recorded", "not assessed",
+#: "unable to obtain". A caveat of the whole answer, read for :data:`CAVEAT_TYPES` only
+#: (:func:`caveat`); an issue of an allergy search's answer whose words are not known to
+#: leave the list whole (:data:`_BENIGN`) is one too.
 _CAVEAT: Final = re.compile(
     r"(?<![a-z])(?:"
     # 'may not contain the entire record', 'might not be complete', 'may not show all'
@@ -234,9 +247,48 @@ _CAVEAT: Final = re.compile(
     # 'allergies not yet reviewed', 'allergy history not obtained', 'allergy status
     # unknown'
     r"(?:not|never) (?:yet )?(?:been )?(?:screened|assessed|reviewed|verified|obtained|"
-    r"taken|asked|documented|recorded)|"
-    r"allerg\w* (?:status|history) (?:is |are )?(?:unknown|unavailable|not known)"
+    r"taken|asked|documented|recorded|entered|completed|confirmed|elicited|updated)|"
+    r"allerg\w* (?:status|history) (?:is |are )?(?:unknown|unavailable|not known)|"
+    # Epic's 'Allergies: Not on File': an allergy list never documented
+    r"not (?:on|in) (?:the )?(?:file|chart|record)|"
+    r"unable to (?:obtain|assess|review|verify|take|elicit|document|record|determine)|"
+    r"undocumented|unrecorded|unassessed|unverified|unknown|not known"
     r")(?![a-z])")
+
+#: The words of an issue that say of an allergy search's answer no more than an empty
+#: searchset does, each sentence of the issue's words (split at ``.``, ``;``, ``!``)
+#: read whole: the search found nothing ("No results found", "0 results", Epic's 4101
+#: "Resource request returns no results."), it completed ("Search completed
+#: successfully", "All OK"), every match was sent ("All available allergies were
+#: returned"), or the patient has no known allergies ("No known allergies", "NKDA").
+#: Every other issue of an OperationOutcome in an allergy search's answer (whatever its
+#: code and severity, an issue with no words at all, one in a language or wording pecoma
+#: does not know: "Allergies: Not on File", "Some allergy entries are confidential")
+#: is read as a caveat (:func:`caveat_issues`): an EHR said something of the list that
+#: is not known to leave it whole, so what it did not send is unknown, never absent.
+_BENIGN: Final = re.compile(
+    r"(?:"
+    r"resource request returns no results|"
+    r"(?:the )?search (?:was )?(?:completed|complete|succeeded|successful|ok)"
+    r"(?: successfully)?|"
+    r"(?:no|0|zero) (?:matching )?(?:results?|matches|records?|resources?|entries|entry|"
+    r"allergies|allergyintolerances?)(?: (?:were |was )?(?:found|returned|matched))?|"
+    r"(?:search )?returned (?:no|0|zero) (?:results?|matches|entries)|"
+    r"\d+ (?:matching )?(?:results?|matches|records?|resources?|entries|entry)"
+    r"(?: (?:were |was )?(?:found|returned|matched))?|"
+    r"all (?:available |matching )?(?:results|matches|records|resources|entries|allergies|"
+    r"allergyintolerances) (?:were|are|have been) (?:returned|included|sent)|"
+    r"(?:the )?(?:patient has )?no known (?:drug )?allergies|nkda|nka|"
+    r"all ok|ok|success(?:ful)?"
+    r")")
+
+
+def _benign(words: Sequence[str]) -> bool:
+    """Whether an issue's words (:func:`_issue_words`) are, sentence by sentence, words
+    of :data:`_BENIGN` only (and there are some)."""
+    sentences = [s.strip(" :,-\"'()") for t in words for s in re.split(r"[.;!\n]", _plain(t))]
+    sentences = [s for s in sentences if s]
+    return bool(sentences) and all(_BENIGN.fullmatch(s) is not None for s in sentences)
 
 
 def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
@@ -251,18 +303,41 @@ def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
         if words is None:
             continue  # not an issue, or its words cannot be read: unreadable_outcome's
         codings = (x.get("details") or {}).get("coding") or []
-        epic = [cd["code"] for cd in codings
-                if isinstance(cd.get("system"), str) and _EPIC_MESSAGES.fullmatch(cd["system"])
-                and isinstance(cd.get("code"), str) and cd["code"].strip() in _EPIC_CAVEATS]
+        epic = _epic_codes(codings, _EPIC_CAVEATS)
         said = next((t for t in words if _CAVEAT.search(_plain(t)) is not None), None)
-        if not epic and said is None:
+        # not known to leave the list whole: any words but those of _BENIGN, or none
+        # (Epic's 4101 'no results' by its code alone is known); one saying the search
+        # failed or left entries out, or that cannot be read, is said as such already
+        # (failed_issues, unreadable_outcome)
+        unknown = not epic and said is None and not (
+            _benign(words) or (not any(t.strip() for t in words) and _epic_codes(
+                codings, _EPIC_NO_RESULTS))) and not _fails_or_unread(x, words)
+        if not epic and said is None and not unknown:
             continue
         shown = said or next((t for t in words if t.strip()), "")
         out.append(": ".join(v[:40] if isinstance(v, str) else _kind(v)
                              for v in (x.get("severity"), x.get("code")))
                    + (f", Epic message {epic[0]}" if epic else "")
-                   + (f' "{" ".join(shown.split())[:200]}"' if shown.strip() else ""))
+                   + (f' "{" ".join(shown.split())[:200]}"' if shown.strip() else
+                      " (no words)" if unknown else "")
+                   + (", words not known to leave the list whole" if unknown else ""))
     return out
+
+
+def _fails_or_unread(issue: Mapping[str, Any], words: Sequence[str]) -> bool:
+    """Whether an issue says the search failed or left entries out (:func:`failed_issues`)
+    or has a severity or code that is not FHIR R4's (:func:`unreadable_outcome`)."""
+    severity, code = issue.get("severity"), issue.get("code")
+    return (severity in ("error", "fatal") or severity not in _SEVERITIES
+            or code not in _ISSUE_TYPES or code in _LEFT_OUT or _says_limited(words))
+
+
+def _epic_codes(codings: Any, wanted: Collection[str]) -> list[str]:
+    """The codes of ``wanted`` among the codings of Epic's message system."""
+    return [cd["code"].strip() for cd in (codings if isinstance(codings, list) else [])
+            if isinstance(cd, dict) and isinstance(cd.get("system"), str)
+            and _EPIC_MESSAGES.fullmatch(cd["system"]) and isinstance(cd.get("code"), str)
+            and cd["code"].strip() in wanted]
 
 
 def _caveats(bundle: Mapping[str, Any]) -> list[str]:
@@ -287,7 +362,11 @@ def _caveat_said(said: list[str]) -> str | None:
     """:func:`caveat`'s words for the issues ``said``, or ``None`` when there are none."""
     if not said:
         return None
-    return ("an OperationOutcome in it says it may not hold the entire record "
+    lead = ("says it may not hold the entire record" if not all(
+        s.endswith(", words not known to leave the list whole") for s in said) else
+        "says what is not known to leave the allergy list whole, so it may not hold the "
+        "entire record")
+    return (f"an OperationOutcome in it {lead} "
             f"({'; '.join(said[:2])}): an allergy it did not send may rule a drug out, so "
             "the allergy list is not taken as whole; a drug is proposed only from an "
             "allergy search the EHR answers without such a caveat")
@@ -362,15 +441,15 @@ def withheld_label(resource: Mapping[str, Any]) -> str | None:
     ``"REDACTED"`` in place of one, a label that is no object or whose ``system`` or
     ``code`` is no string: whether it says information was withheld cannot be told), or
     ``None``."""
-    meta = resource.get("meta")
-    if meta is None:
+    if "meta" not in resource:
         return None
-    if not isinstance(meta, dict):
+    meta = resource["meta"]
+    if not isinstance(meta, dict):  # null too: FHIR JSON has no nulls
         return _labels_unread(f"its meta is {_kind(meta)}, not an object")
     for key in ("security", "tag"):
-        labels = meta.get(key)
-        if labels is None:
+        if key not in meta:
             continue
+        labels = meta[key]
         if not isinstance(labels, list):
             shown = f" {_said(labels)}" if isinstance(labels, str) else ""
             return _labels_unread(f"meta.{key} is {_kind(labels)}{shown}, not a list of "
@@ -420,6 +499,18 @@ def failed_issues(outcome: Mapping[str, Any]) -> list[str]:
             out.append(": ".join(v[:40] if isinstance(v, str) else _kind(v)
                                  for v in (x.get("severity"), code)))
     return out
+
+
+def _limiting_words(outcomes: Sequence[Mapping[str, Any]]) -> str | None:
+    """The first words of an issue of ``outcomes`` that says the results are limited or
+    that entries were left out (:data:`_LIMITED`: "Some allergy entries are
+    confidential"), to quote them where that issue is named by its severity and code."""
+    for res in outcomes:
+        for x in _as_issues(res):
+            for t in _issue_words(x) or []:
+                if _LIMITED.search(_plain(t)) is not None:
+                    return t
+    return None
 
 
 def _outcomes(bundle: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -479,9 +570,9 @@ def _only_resources(bundle: Mapping[str, Any]) -> bool:
     EHR sends). Such a Bundle has no entry of :func:`unusable_entry`,
     :func:`failed_requests`, :func:`_outcomes` or
     :func:`pecoma.fhir.entries.nested_bundles`: one look instead of one for each."""
-    entries = bundle.get("entry")
-    if entries is None:
+    if "entry" not in bundle:
         return True
+    entries = bundle["entry"]
     if not isinstance(entries, list):
         return False
     for entry in entries:
@@ -539,10 +630,10 @@ def unreadable_links(bundle: Mapping[str, Any]) -> str | None:
     (one link object given in place of the list, ``{"relation": "next", ...}``), or a link
     is no object or has no relation (a string): whether a ``next`` page follows cannot be
     told, so the Bundle is not taken as the whole result."""
-    links = bundle.get("link")
-    if links is None:
+    if "link" not in bundle:
         return None
-    if not isinstance(links, list):
+    links = bundle["link"]
+    if not isinstance(links, list):  # null too: FHIR JSON has no nulls
         return (f"its 'link' is {_kind(links)}, not a list of links: whether a next page "
                 "follows cannot be told")
     for i, link in enumerate(links):
@@ -579,9 +670,10 @@ def bad_total(bundle: Mapping[str, Any]) -> str | None:
     """Why a Bundle's ``total`` is no count (FHIR ``unsignedInt``: a whole number from 0),
     or ``None`` when it is one or is not given. How many the search found is then
     unknown, so whether the Bundle holds them all is unknown too."""
-    total = bundle.get("total")
-    if total is None or (isinstance(total, int) and not isinstance(total, bool)
-                         and total >= 0):
+    if "total" not in bundle:
+        return None
+    total = bundle["total"]  # null too: FHIR JSON has no nulls
+    if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
         return None
     try:
         shown = json.dumps(total)
@@ -610,11 +702,12 @@ def unusable_entry(bundle: Mapping[str, Any]) -> str | None:
     entry and the response of a request holding no resource
     (:func:`pecoma.fhir.entries.answer`; a failed one is :func:`failed_requests`') are
     no such entry."""
-    entries = bundle.get("entry")
-    if entries is None:
+    if "entry" not in bundle:
         return None
-    if not isinstance(entries, list):
-        return "its 'entry' is not a list of entries"
+    entries = bundle["entry"]
+    if not isinstance(entries, list):  # null too: FHIR JSON has no nulls
+        return "its 'entry' is not a list of entries" + (
+            " (null: FHIR JSON has no null values)" if entries is None else "")
     for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(res, dict) and isinstance(res.get("resourceType"), str):
@@ -670,8 +763,10 @@ def incomplete(bundle: Mapping[str, Any],
     outcomes = [] if plain else _outcomes(bundle)
     failed = _failing(outcomes)
     if failed:
+        quoted = _limiting_words([res for _at, res in outcomes])
         reasons.append("the search failed or left entries out (OperationOutcome in the "
-                       f"Bundle: {'; '.join(failed[0][1][:3])})")
+                       f"Bundle: {'; '.join(failed[0][1][:3])}"
+                       + (f', "{" ".join(quoted.split())[:200]}"' if quoted else "") + ")")
     unread = _unreadable(outcomes)
     if unread:
         reasons.append(f"an OperationOutcome in the Bundle ({unread[0][0]}) "
