@@ -143,6 +143,9 @@ class AllergyReading:
     agents: frozenset[Agent] = frozenset()
     #: The drugs of :data:`~pecoma.fhir.medications.INGREDIENTS` it names.
     ingredients: frozenset[str] = frozenset()
+    #: ``(class, drug)`` for each drug of ``ingredients`` it holds only by a class it
+    #: names (:func:`~pecoma.fhir.medications.classes_named`: "Anthracyclines").
+    by_class: tuple[tuple[str, str], ...] = ()
     #: The drugs it names one by one (:data:`~pecoma.fhir.medications.DRUG_NAMES`: by
     #: name or RxNorm code, whatever agent pecoma files them under; no class): an order
     #: of one of them is ruled out.
@@ -269,6 +272,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     ingredients: set[str] = set()
     named_drugs: set[str] = set()
     mtor_class = False
+    by_class: list[tuple[str, str]] = []
     other: str | None = None
     unread: list[str] = []
     near: list[str] = []
@@ -298,6 +302,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
             agents.add(row)
         mtor_class = mtor_class or klass
         ingredients |= drugs
+        by_class += meds.classes_named(concept)
         named_drugs |= meds.drugs_named(concept)
         if not whole:
             continue
@@ -329,6 +334,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     return AllergyReading(
         doubt=doubt, agents=frozenset(agents), ingredients=frozenset(ingredients),
         drugs=frozenset(named_drugs), mtor_class=mtor_class,
+        by_class=tuple(dict.fromkeys(by_class)),
         mtor_named=mtor_named, other=other, unidentified=unidentified,
         not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else (),
         class_wide=class_wide, class_wide_note=class_wide_note,
@@ -470,6 +476,15 @@ class AllergyList:
         """``(where, drug)`` of each drug an entry names one by one
         (:attr:`AllergyReading.drugs`)."""
         return tuple((w, d) for w, r in self.entries for d in sorted(r.drugs))
+
+    @property
+    def class_only(self) -> tuple[tuple[str, str], ...]:
+        """``(class, drug)`` for each drug the entries hold only by a class they name
+        ("Anthracyclines"), no entry naming that drug itself: what the record lists."""
+        named = {d for _w, r in self.entries for d in r.ingredients
+                 if d not in {x for _k, x in r.by_class}}
+        return tuple(dict.fromkeys((k, d) for _w, r in self.entries for k, d in r.by_class
+                                   if d not in named))
 
     @property
     def mtor_class(self) -> bool:

@@ -78,6 +78,7 @@ __all__ = [
     "NO_KNOWN_ALLERGY_TEXTS",
     "OTHER_USES",
     "RXNORM",
+    "RXNORM_INGREDIENT",
     "RXNORM_NAMES",
     "RXNORM_OTHER_NAMES",
     "FirstDay",
@@ -100,6 +101,7 @@ __all__ = [
     "backwards_period",
     "backwards_periods",
     "blinded_arm",
+    "classes_named",
     "code_records_no_allergy",
     "contained",
     "day_of",
@@ -123,6 +125,7 @@ __all__ = [
     "not_systemic",
     "other_uses",
     "records_no_allergy",
+    "regimen_names",
     "repeated_local_ids",
     "resolver_for",
     "server_key",
@@ -219,6 +222,13 @@ RXNORM_NAMES: Final[Mapping[str, str]] = {
 #:   (an AllergyIntolerance of the PACIO sample data).
 #: - 2551 ciprofloxacin, 1314891 Latex: cqframework/cpg-example-anthrax,
 #:   input/fsh/test-cases/allergy-intolerances/allergy-15.fsh and allergy-4.fsh.
+#: The RxNorm ingredient code (IN) of each mTOR inhibitor pecoma may propose, from
+#: :data:`RXNORM_NAMES` (docs/fhir.md's table): written beside the project code on the
+#: order it suggests, so that the EHR staging it can map it to an orderable.
+RXNORM_INGREDIENT: Final[Mapping[Agent, str]] = {
+    Agent.sirolimus: "35302", Agent.everolimus: "141704", Agent.temsirolimus: "657797"}
+
+
 RXNORM_OTHER_NAMES: Final[Mapping[str, str]] = {
     "7980": "penicillin g",
     "2551": "ciprofloxacin",
@@ -310,17 +320,76 @@ def folded(text: str) -> str:
     return name_form(text)
 
 
+#: Words saying that a name is of a regimen, a cycle, a protocol or chemotherapy
+#: (:data:`_REGIMEN_WORDS`, :func:`regimen_names`; C1D1 is cycle 1 day 1).
+_REGIMEN_WORD: Final = (r"(?:regimens?|cycles?|courses?|protocols?|chemo[a-z]*"
+                        r"|c\d+\s*d\d+)(?![A-Za-z0-9])")
+#: No letter or digit before (a token's start) or after (its end).
+_START: Final = r"(?<![A-Za-z0-9])"
+_END: Final = r"(?![A-Za-z0-9])"
+#: A regimen word following an abbreviation, after blanks or punctuation ("AI regimen",
+#: "GD (cycle 2)", "ai-chemo").
+_BEFORE_REGIMEN: Final = r"(?=[\s\-:,(/]*(?i:" + _REGIMEN_WORD + "))"
+#: Between the two drugs of a pair written short: "/", "-", "+", "&", ",", blanks, "and".
+_PAIR: Final = r"\s*(?:[-/+&,]\s*|\s(?:and\s+)?)"
+#: The standard abbreviations of the soft-tissue-sarcoma regimens (the ESMO-EURACAN and
+#: NCCN guidelines' names; the guideline's S14 doxorubicin with or without ifosfamide,
+#: S15 epirubicin with ifosfamide) and of their drugs, as order sets name them, each
+#: with the drugs it stands for: AI, AIM (with mesna) and A+I, doxorubicin (Adriamycin)
+#: with ifosfamide; MAID, mesna, doxorubicin, ifosfamide and dacarbazine; EI and
+#: EPI-IFO (Epi/Ifo), epirubicin with ifosfamide; Gem/Doc and GD, gemcitabine with
+#: docetaxel; Dox and Doxo, doxorubicin; Ifos and Ifo, ifosfamide. Mesna, a uroprotector
+#: given with ifosfamide, is no anticancer drug and is not named. Each is a whole token
+#: (no letter or digit beside it: "AI" is never read inside "MAIN" or "Aid"), matched on
+#: the name as written, before case is folded: "AI", "AIM", "MAID", "EI" and "A+I" only
+#: in capitals, or in any case when a regimen word follows ("ai regimen", "Aim cycle 1";
+#: "Aim for ..." is no regimen); "GD" only when a regimen word follows ("Gd", the
+#: contrast agent, is none); MAID never when written "MAiD" (medical assistance in
+#: dying); "Epi" and "Gem" only paired with "Ifo" and "Doc" ("Epi" alone is
+#: epinephrine's), "Dox", "Doxo", "Ifo" and "Ifos" in any case. Applied in this order,
+#: the pairs and the regimens before the single drugs.
+_REGIMEN_ABBREVIATIONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
+    (re.compile(pattern), names) for pattern, names in (
+        (_START + r"(?:MAID" + _END + r"|(?!MAiD)(?i:maid)" + _END + _BEFORE_REGIMEN + ")",
+         "doxorubicin ifosfamide dacarbazine"),
+        (_START + r"(?:AIM?" + _END + r"|(?i:aim?)" + _END + _BEFORE_REGIMEN
+         + r"|A\s*[+/&]\s*I" + _END + ")", "doxorubicin ifosfamide"),
+        (_START + r"(?:EI" + _END + r"|(?i:ei)" + _END + _BEFORE_REGIMEN + ")",
+         "epirubicin ifosfamide"),
+        (_START + r"(?i:epi" + _PAIR + r"ifo(?:s(?:famide)?)?)" + _END,
+         "epirubicin ifosfamide"),
+        (_START + r"(?:(?i:gem" + _PAIR + r"doc)|GD" + _END + _BEFORE_REGIMEN + ")" + _END,
+         "gemcitabine docetaxel"),
+        (_START + r"(?i:doxo?)" + _END, "doxorubicin"),
+        (_START + r"(?i:ifos?)" + _END, "ifosfamide"),
+    ))
+
+
+def regimen_names(name: str) -> str:
+    """``name`` with each standard abbreviation of a soft-tissue-sarcoma regimen or of
+    its drugs (:data:`_REGIMEN_ABBREVIATIONS`) written as the drugs it stands for: "AI
+    regimen" as "doxorubicin ifosfamide regimen", "Dox/Ifos" as "doxorubicin/ifosfamide",
+    "EPI-IFO cycle 1" as "epirubicin ifosfamide cycle 1", "MAID" as "doxorubicin
+    ifosfamide dacarbazine". Every drug of a regimen so named is then read, and checked
+    against the allergy list, one by one; nothing else in ``name`` changes."""
+    for pattern, names in _REGIMEN_ABBREVIATIONS:
+        name = pattern.sub(names, name)
+    return name
+
+
 def _words(concept: Mapping[str, Any]) -> str:
     """The concept's text, displays and the names of its known RxNorm and ATC codes,
-    :func:`folded` ("Évérolimus" read as "everolimus"; "m-TOR" as "mtor"): every drug
-    name pecoma reads, in a medication, a draft order or an allergy entry, is read from
-    these words."""
-    parts = [str(concept["text"])] if isinstance(concept.get("text"), str) else []
+    :func:`folded` ("Évérolimus" read as "everolimus"; "m-TOR" as "mtor"), a regimen's
+    or a drug's standard abbreviation written as its drugs (:func:`regimen_names`:
+    "Dox/Ifos", "AIM"): every drug name pecoma reads, in a medication, a draft order or
+    an allergy entry, is read from these words."""
+    parts = ([regimen_names(concept["text"])] if isinstance(concept.get("text"), str)
+             else [])
     for coding in _list(concept.get("coding")):
         if not isinstance(coding, dict):
             continue
         if isinstance(coding.get("display"), str):
-            parts.append(coding["display"])
+            parts.append(regimen_names(coding["display"]))
         code = coding.get("code")
         if not isinstance(code, str):
             continue
@@ -755,6 +824,16 @@ def ingredients_named(concept: Mapping[str, Any]) -> frozenset[str]:
         + [drug for name, drugs in CLASS_DRUGS.items() if name in words for drug in drugs])
 
 
+def classes_named(concept: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``(class, drug)`` for each drug of :data:`INGREDIENTS` a concept holds only by a
+    class it names (:data:`CLASS_DRUGS`: "Anthracyclines" holds doxorubicin and
+    epirubicin), not by the drug's own name: what the cards say the record lists."""
+    words = _words(concept)
+    by_name = {drug for drug, names in _DRUG_NAMES.items() if any(n in words for n in names)}
+    return tuple((name, drug) for name, drugs in CLASS_DRUGS.items() if name in words
+                 for drug in drugs if drug not in by_name)
+
+
 _SEPARATOR: Final = r"[\s\-]*"
 
 
@@ -812,12 +891,23 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
     return found.group(0) if found else None
 
 
+#: The classes of :data:`CLASS_DRUGS` an entry naming is identified by: the
+#: anthracyclines. Those it holds beyond doxorubicin and epirubicin (daunorubicin,
+#: idarubicin, valrubicin) are no drug pecoma proposes or files under an agent, and none
+#: is an mTOR inhibitor (a draft of one is not identified, its name ending in -rubicin,
+#: and gets the "drug not identified" warning); an entry naming the class rules out
+#: doxorubicin, epirubicin and the regimens holding them, and leaves nothing that may be
+#: another drug of pecoma's advice.
+CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic")
+
 #: Every name pecoma reads a substance by, and the words that name none.
-#: (The classes of :data:`CLASS_DRUGS` are not among them: a class holds drugs pecoma does
-#: not list, so an entry naming one rules out the drugs it maps and is never cleared.)
+#: (The other classes of :data:`CLASS_DRUGS` are not among them: the alkylating agents
+#: hold drugs pecoma lists under other agents, dacarbazine among them, so an entry naming
+#: one rules out the drugs it maps and is never cleared.)
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
-    | {"mtor inhibitor"} | set(_NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS))
+    | {"mtor inhibitor"} | set(_NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS)
+    | set(CLASSES_IDENTIFIED))
 #: Each name at each place it starts, overlaps included ("iodinated contrast" and
 #: "contrast media" in "iodinated contrast media").
 _READ: Final = re.compile(r"(?<!\w)(?=((?:" + _names_pattern(_READ_NAMES)
@@ -1429,6 +1519,22 @@ def _treatment_mark(words: list[str]) -> str | None:
     return None
 
 
+#: A regimen word (:data:`_REGIMEN_WORD`) in a medication's names, folded.
+_REGIMEN_WORDS: Final = re.compile(r"(?<![a-z0-9])" + _REGIMEN_WORD)
+
+
+def _regimen_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
+    """A word saying a medication's name is of a regimen, a cycle, a protocol or
+    chemotherapy ("regimen", "cycle", "C1D1", "protocol", "chemo") anywhere in its names
+    (:func:`_words`; "cycle" is among the words of how often, so the whole name is
+    searched): an order set's name for a regimen pecoma cannot identify ("VAC regimen",
+    "Cycle 1 Day 1") may be of anticancer drugs."""
+    found = _REGIMEN_WORDS.search(" ".join(_words(cc) for cc in concepts))
+    if found is not None:
+        return f"its name speaks of a regimen or a cycle of treatment ('{found.group(0)}')"
+    return None
+
+
 def _trial_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     """Words of a drug under trial ("investigational", "study drug", "blinded") in a
     medication's names (:func:`_words`; "drug" is among the words that name no substance,
@@ -1488,11 +1594,18 @@ def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, An
     (chemotherapy-induced nausea)" under mCODE's cancer-related profile is ondansetron,
     supportive care."""
     words = _unidentified(concepts)
-    if not words or agent_of(resource, resolve) is not None:
+    if agent_of(resource, resolve) is not None:
         return None
+    if not words:
+        # no word left that names a drug ("Cycle 1 Day 1"): a regimen's words still say
+        # that it is of drugs pecoma cannot name, unless it names a drug that is none
+        regimen = None if _names_a_substance(concepts) else _regimen_mark(concepts)
+        return (None if regimen is None else
+                f"its name names no drug pecoma identifies, and {regimen}: it may be of "
+                "anticancer drugs")
     mark = _name_mark(words) or _trial_mark(concepts)
     if mark is None and not _names_a_substance(concepts):
-        mark = (_treatment_mark(words) or _profile_mark(resource)
+        mark = (_treatment_mark(words) or _regimen_mark(concepts) or _profile_mark(resource)
                 or _reason_mark(resource, resolve))
     if mark is None:
         return None

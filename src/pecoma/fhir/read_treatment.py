@@ -1943,10 +1943,42 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
             line["started_on"] = starts[agent].isoformat()  # type: ignore[union-attr]
         if len(recs) > 1:
             r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
-        _progressed_by_reason(line, [(w, record_at[w]) for w, _d in recs], r)
+        line_records = [(w, record_at[w]) for w, _d in recs]
+        # the project's extensions first: a statusReason saying otherwise is then noted
+        _progressed(line, line_records, r)
+        _progressed_by_reason(line, line_records, r)
         out.append((line, [w for w, _d in recs]))
     out.sort(key=lambda lw: str(lw[0].get("started_on") or "9999"))
     return out
+
+
+def _progressed(line: dict[str, Any], recs: list[tuple[str, Mapping[str, Any]]],
+                r: Reader) -> None:
+    """What the project's extensions ``progressed`` and ``best-response`` on the records
+    of a line an EHR recorded (no ``therapy-setting``) say: read as on a line the project
+    wrote, never dropped. The records of one line saying different things leave it
+    unknown, with a note naming each (the team says which holds). ``therapy-line`` is not
+    read on such a line (its records are one line placed by its first day), with a
+    note."""
+    for key, url, allowed in (
+            ("progressed", c.EXT.PROGRESSED, ["yes", "no", "unknown"]),
+            ("best_response", c.EXT.BEST_RESPONSE, [x.value for x in Response])):
+        said = [(where, v) for where, med in recs
+                if (v := enum_extension(med, url, allowed, where, r)) is not None]
+        values = {v for _w, v in said}
+        if len(values) == 1:
+            line[key] = values.pop()
+        elif values:
+            line[key] = "unknown"
+            r.notes.append(f"{line['agent']}: its records say different things of "
+                           f"{url.rsplit('/', 1)[-1]} ("
+                           + ", ".join(f"{w}: {v}" for w, v in said)
+                           + "): read as unknown; record which holds")
+    numbered = [where for where, med in recs if extension(med, c.EXT.THERAPY_LINE) is not None]
+    if numbered:
+        r.notes.append(f"{', '.join(numbered)}: the extension therapy-line is not read on a "
+                       "line recorded without therapy-setting (its records are read as one "
+                       f"line of {line['agent']}, placed by its first day)")
 
 
 # ------------------------------------------------------------------------- allergies

@@ -88,6 +88,9 @@ class DrugSafety:
     #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
     #: that an active allergy names.
     ingredients: frozenset[str] = frozenset()
+    #: ``(class, drug)`` for each drug of ``ingredients`` the list holds only by a class
+    #: it names (:attr:`pecoma.fhir.allergies.AllergyList.class_only`: "Anthracyclines").
+    class_only: tuple[tuple[str, str], ...] = ()
     #: ``(where, drug)`` of each drug an active allergy entry names one by one
     #: (:data:`~pecoma.fhir.medications.DRUG_NAMES`): an order naming that drug is ruled
     #: out, whatever agent pecoma files it under.
@@ -207,8 +210,18 @@ class DrugSafety:
                     "or to an mTOR inhibitor pecoma has no agent for")
         held = sorted(INGREDIENTS.get(agent, frozenset()) & self.ingredients)
         if held:
-            return (f"the record lists an allergy or intolerance to {', '.join(held)}, "
-                    f"which {agent.value.replace('_', ' ')} contains")
+            # what the record lists: the drug, or the class holding it ("Anthracyclines")
+            # when no entry names the drug itself
+            classes = sorted({k for k, d in self.class_only if d in held})
+            listed = (f"{' and '.join(k + 's' for k in classes)} (a class holding "
+                      f"{', '.join(held)})"
+                      if classes and set(held) <= {d for _k, d in self.class_only}
+                      else ', '.join(held))
+            # a drug of its own (epirubicin) is not said to contain itself
+            holds = ("" if INGREDIENTS.get(agent, frozenset()) == frozenset(held)
+                     and len(held) == 1
+                     else f", which {agent.value.replace('_', ' ')} contains")
+            return f"the record lists an allergy or intolerance to {listed}{holds}"
         same = [(w, d) for w, d in self.drugs if d in drugs]
         if same:
             # the entries are named by the EHR's ids, and the contraindication quotes the
@@ -293,6 +306,7 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                       unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
+                      class_only=listed.class_only,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
                       running=tuple(running), unclear=would,
                       mtor_contraindicated=mtor_contraindicated,

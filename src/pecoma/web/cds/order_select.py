@@ -69,6 +69,8 @@ from pecoma.fhir.allergies import CATCH_ALL
 from pecoma.fhir.client import ServerNotAllowed
 from pecoma.fhir.medications import (
     OTHER_USES,
+    RXNORM,
+    RXNORM_INGREDIENT,
     Resolver,
     agent_named,
     agent_of,
@@ -541,8 +543,10 @@ def _replacement(drafts: list[tuple[Mapping[str, Any], Agent]], patient_id: str,
         "resourceType": "MedicationRequest",
         "status": "draft",
         "intent": "proposal",
-        "medicationCodeableConcept": concept(c.agent_code(SUGGESTED),
-                                             "sirolimus (mTOR inhibitor)"),
+        # the project code, and the RxNorm ingredient the EHR can map to an orderable
+        "medicationCodeableConcept": concept(
+            c.agent_code(SUGGESTED), "sirolimus (mTOR inhibitor)",
+            (RXNORM, RXNORM_INGREDIENT[SUGGESTED], SUGGESTED.value)),
         "subject": {"reference": f"Patient/{patient_id}"},
         "note": [{"text": f"Proposed by pecoma in place of first-line {drug}: the guideline "
                           "makes an mTOR inhibitor the first line (S12, S13) and names no "

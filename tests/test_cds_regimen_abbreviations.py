@@ -1,0 +1,218 @@
+"""order-select: a draft named by a soft-tissue-sarcoma regimen's abbreviation.
+
+Order sets name the regimens the guideline gives for advanced PEComa after an mTOR
+inhibitor (S14 doxorubicin with or without ifosfamide, S15 epirubicin with ifosfamide) by
+their standard abbreviations: "AI", "AIM" (with mesna), "MAID" (mesna, doxorubicin,
+ifosfamide, dacarbazine), "EPI-IFO", "Dox/Ifos". pecoma read none of them: beside a
+doxorubicin allergy "AI regimen", "MAID regimen", "Dox/Ifos" and "EPI-IFO cycle 1" got no
+card at all, and "AIM (high-dose ifosfamide)" was read as ifosfamide only, its
+doxorubicin never checked against the allergy; without the allergy, "Dox/Ifos" and
+"EPI-IFO" passed without the first-line warning. A draft whose words say it is a regimen
+or a cycle but whose drugs pecoma cannot identify ("VAC regimen", "Cycle 1 Day 1") was
+silent too.
+
+The record is the shipped example ``metastatic-lung-metachronous`` (allergy_support):
+metastatic PEComa, no systemic line, mTOR inhibitors available and not contraindicated.
+What the tests hold, by hand:
+
+- each abbreviation is read as its drugs, every drug checked one by one: beside a
+  doxorubicin allergy a regimen holding doxorubicin gets the critical card naming
+  doxorubicin, an epirubicin regimen the critical card of the anthracycline class (the
+  intolerance not judged as of the drug alone rules the class out meanwhile, I15);
+- without an allergy each is a chemotherapy first line for advanced PEComa: the warning
+  "Chemotherapy first line ..." (S02, S12), as for the drugs' full names;
+- a regimen's words with no drug pecoma identifies get the "drug not identified"
+  warnings, never silence;
+- common words and other drugs are never read as an abbreviation ("Aim", "Gd contrast",
+  "Epinephrine", "Doxycycline", "MAiD", medical assistance in dying).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pecoma.case import Agent
+from pecoma.fhir.medications import agent_of_concept, agents_named, unreadable_medication
+
+from allergy_support import (
+    RXNORM,
+    allergy,
+    critical,
+    details,
+    make_client,
+    order_select,
+    proposed,
+    record,
+)
+
+FIRST_LINE = "Chemotherapy first line for advanced PEComa"
+NOT_IDENTIFIED = "Draft order's drug not identified: check it against the allergy list"
+NOT_IDENTIFIED_FIRST = ("Draft order's drug not identified: if it is chemotherapy, the "
+                        "guideline puts an mTOR inhibitor first")
+DOXORUBICIN_ALLERGY = allergy(code={"text": "Doxorubicin"})
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    tmp: Path = tmp_path_factory.mktemp("abbreviations")
+    return make_client(tmp)
+
+
+def summaries(cards: list[dict[str, Any]]) -> list[str]:
+    return [c["summary"] for c in cards]
+
+
+@pytest.mark.parametrize(("text", "drugs"), [
+    ("AI regimen", {Agent.doxorubicin_ifosfamide}),
+    ("AIM (high-dose ifosfamide)", {Agent.doxorubicin_ifosfamide}),
+    ("A+I", {Agent.doxorubicin_ifosfamide}),
+    ("ai cycle 2", {Agent.doxorubicin_ifosfamide}),
+    ("MAID regimen", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
+    ("Dox/Ifos", {Agent.doxorubicin_ifosfamide}),
+    ("Doxo 75 mg/m2", {Agent.doxorubicin}),
+    ("IFO 2 g/m2", {Agent.ifosfamide}),
+    ("EPI-IFO cycle 1", {Agent.epirubicin_ifosfamide}),
+    ("Epi/Ifo", {Agent.epirubicin_ifosfamide}),
+    ("EI", {Agent.epirubicin_ifosfamide}),
+    ("Gem/Doc", {Agent.gemcitabine_docetaxel, Agent.other_chemotherapy}),
+    ("GD cycle 3", {Agent.gemcitabine_docetaxel, Agent.other_chemotherapy}),
+])
+def test_abbreviation_read_as_its_drugs(text: str, drugs: set[Agent]) -> None:
+    # the standard abbreviations, read as the drugs they stand for (MAID: dacarbazine
+    # beside doxorubicin with ifosfamide; mesna is no anticancer drug)
+    assert agents_named({"text": text}) == drugs
+    assert agent_of_concept({"text": text}) in drugs
+
+
+@pytest.mark.parametrize("text", [
+    "Aim for 2 L fluids daily",  # "aim" in small letters, no regimen word after it
+    "Gd contrast 0.1 mmol/kg",  # gadolinium, not GD (gemcitabine-docetaxel)
+    "Epinephrine 0.3 mg (EpiPen)",  # "Epi" alone is epinephrine's
+    "Doxycycline 100 mg",
+    "Docusate 100 mg",
+    "MAiD protocol",  # medical assistance in dying, never MAID
+    "Aid to daily living",
+    "MAIN line flush",
+])
+def test_other_words_not_read_as_a_regimen(text: str) -> None:
+    assert agents_named({"text": text}) == frozenset()
+    assert agent_of_concept({"text": text}) is None
+
+
+@pytest.mark.parametrize("text", ["AI regimen", "AIM (high-dose ifosfamide)", "MAID regimen",
+                                  "Dox/Ifos"])
+def test_regimen_holding_doxorubicin_beside_its_allergy_is_critical(
+        client: TestClient, text: str) -> None:
+    # the doxorubicin the regimen holds is checked against the allergy: the critical card
+    # names it (AIM was read as ifosfamide only, with no critical card)
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text})
+    assert critical(cards) == [
+        "Draft order of doxorubicin ifosfamide: the record lists an allergy or intolerance "
+        "to doxorubicin, which doxorubicin ifosfamide contains"]
+
+
+def test_epirubicin_regimen_beside_a_doxorubicin_allergy_is_critical(
+        client: TestClient) -> None:
+    # epirubicin is the other anthracycline: a doxorubicin intolerance not judged as of
+    # the drug alone rules the class out meanwhile (I15)
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": "EPI-IFO cycle 1"})
+    assert critical(cards) == [
+        "Draft order of epirubicin ifosfamide: the record lists an allergy or intolerance "
+        "to an anthracycline (doxorubicin)"]
+
+
+@pytest.mark.parametrize("text", ["Dox/Ifos", "EPI-IFO cycle 1", "Epi/Ifo", "AI regimen",
+                                  "Gem/Doc"])
+def test_regimen_abbreviation_is_a_first_line(client: TestClient, text: str) -> None:
+    # no allergy: a chemotherapy regimen drafted as the first line of advanced PEComa
+    # departs from the guideline (an mTOR inhibitor first, S02, S12): the warning and its
+    # one replacement, as for the drugs' full names
+    cards = order_select(client, record(), {"text": text})
+    assert [s for s in summaries(cards) if s.startswith(FIRST_LINE)] == [
+        f"{FIRST_LINE}: the guideline puts an mTOR inhibitor first"]
+    assert proposed(cards)
+
+
+@pytest.mark.parametrize("text", ["VAC regimen", "Cycle 1 Day 1", "Sarcoma order set C1D1",
+                                  "chemo per protocol"])
+def test_regimen_words_without_a_drug_are_never_silent(client: TestClient, text: str) -> None:
+    # a regimen pecoma cannot identify may be of anticancer drugs: beside an allergy it
+    # must be checked by hand; it is never silence
+    with_allergy = summaries(order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text}))
+    assert NOT_IDENTIFIED in with_allergy
+    assert NOT_IDENTIFIED_FIRST in with_allergy
+    assert NOT_IDENTIFIED_FIRST in summaries(order_select(client, record(), {"text": text}))
+
+
+def test_regimen_words_marked_in_the_record_reading() -> None:
+    why = unreadable_medication({"resourceType": "MedicationRequest",
+                                 "medicationCodeableConcept": {"text": "Cycle 1 Day 1"}})
+    assert why is not None and "'cycle'" in why
+    # a drug pecoma identifies as no anticancer drug stays that drug
+    assert unreadable_medication({"resourceType": "MedicationRequest",
+                                  "medicationCodeableConcept": {
+                                      "text": "Ondansetron 8 mg each cycle"}}) is None
+
+
+# ----------------------------------------------------------- a class on the allergy list
+
+EPIRUBICIN = {"coding": [{"system": RXNORM, "code": "3995"}]}
+
+
+def test_anthracycline_class_allergy_is_identified(client: TestClient) -> None:
+    """An allergy recorded as "Anthracyclines" rules out doxorubicin and epirubicin; the
+    anthracyclines it holds besides (daunorubicin, idarubicin) are no mTOR inhibitor, so
+    nothing of it is left unidentified: the recorded "mTOR inhibitor not contraindicated"
+    is kept and the mTOR inhibitor is proposed in place of the epirubicin draft. It was
+    read as an unidentified substance that "may be an mTOR inhibitor" too, the proposal
+    withheld. The critical card says what the record lists, the class."""
+    cards = order_select(client, record(allergy(code={"text": "Anthracyclines"})), EPIRUBICIN)
+    assert critical(cards) == [
+        "Draft order of epirubicin: the record lists an allergy or intolerance to "
+        "anthracyclines (a class holding epirubicin)"]
+    assert proposed(cards)
+    text = details(cards)
+    assert "could not be matched to a drug" not in text
+    assert "mtor_inhibitor_contraindicated" not in text
+
+
+def test_other_anthracycline_beside_the_class_allergy_is_not_silent(
+        client: TestClient) -> None:
+    # daunorubicin is an anthracycline pecoma does not identify: with the class entry
+    # identified, its draft still gets the "drug not identified" warning (never cleared)
+    cards = order_select(client, record(allergy(code={"text": "Anthracyclines"})),
+                         {"text": "Daunorubicin 60 mg/m2 IV"})
+    assert NOT_IDENTIFIED in summaries(cards)
+
+
+@pytest.mark.parametrize("text", ["mTOR inhibitors", "Rapalogs"])
+def test_mtor_class_allergy_is_identified(client: TestClient, text: str) -> None:
+    # the mTOR-inhibitor class, by either name: every mTOR inhibitor is out, nothing
+    # left unidentified; a sirolimus draft is the critical card
+    cards = order_select(client, record(allergy(code={"text": text})),
+                         {"coding": [{"system": RXNORM, "code": "35302"}]})
+    # (a card's summary is cut at 140 characters)
+    said = critical(cards)
+    assert len(said) == 1 and said[0].startswith(
+        "Draft order of sirolimus: the record lists an allergy or intolerance to the "
+        "mTOR-inhibitor class")
+    assert "could not be matched to a drug" not in details(cards)
+
+
+# --------------------------------------------------------- the order pecoma suggests
+
+def test_suggested_order_carries_rxnorm(client: TestClient) -> None:
+    """The suggested mTOR-inhibitor order carries the RxNorm ingredient code of sirolimus
+    (35302) beside the project's own code, so the EHR staging it can map it."""
+    cards = order_select(client, record(), {"coding": [{"system": RXNORM, "code": "3639"}]})
+    created = [a["resource"] for c in cards for s in c.get("suggestions", [])
+               for a in s["actions"] if a["type"] == "create"]
+    assert len(created) == 1
+    codings = created[0]["medicationCodeableConcept"]["coding"]
+    assert [(x["system"], x["code"]) for x in codings] == [
+        ("https://pecoma.example/fhir/CodeSystem/pecoma", "agent-sirolimus"),
+        (RXNORM, "35302")]
