@@ -890,6 +890,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                    "SUPP-NAB-SIROLIMUS")
                           for i in out.recommendations):
         out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
+    # the latest line, not progressed on, of a drug also recorded as not tolerated: the
+    # advice never names it as the treatment under way (I15), so it is named here and
+    # which record is current is for the team to check
+    _line_of_drug_not_tolerated(case, out)
     first = d.first_line
     among = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if t in d.first_line_among]
@@ -941,6 +945,45 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             (*(("I15",) if unnamed else ()), *(("I19",) if other_first or gap else ()),
              *_scope_applied(scope)),
         )
+
+
+def _same_drug(agent: Agent) -> frozenset[Agent]:
+    """The single drugs ``agent`` holds, sirolimus and nab-sirolimus taken as one (I15)."""
+    drugs = agent.drugs
+    if drugs & {Agent.sirolimus, Agent.nab_sirolimus}:
+        drugs = drugs | {Agent.sirolimus, Agent.nab_sirolimus}
+    return drugs
+
+
+def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
+    """ALERT-LINE-NOT-TOLERATED: a line for advanced disease that may be the latest line
+    recorded, the disease not recorded as having progressed on it, of a drug also recorded
+    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug). The
+    intolerance rules the drug out (I15), so the advice never names the line as the
+    treatment under way (ALERT-MTOR-GIVEN, ALERT-ANTHRACYCLINE-GIVEN leave it out): the
+    line and the intolerance are named together and the team checks which is current
+    (I15, I19). A drug the format names no agent for ('other', 'other chemotherapy') is
+    not matched: two such records may be two drugs."""
+    sysm = case.systemic
+    unnamed = {Agent.other, Agent.other_chemotherapy}
+    intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
+    if not intolerant:
+        return
+    advanced = [t for t in sysm.therapies if t.setting is TherapySetting.advanced]
+    groups = lines_in_order(advanced)
+    latest = advanced if groups is None else (groups[-1] if groups else [])
+    found = [(i, t, [(j, x) for j, x in intolerant
+                     if _same_drug(t.agent) & _same_drug(x.agent)])
+             for i, t in enumerate(sysm.therapies)
+             if t in latest and t.agent not in unnamed and not progressed_on(t)]
+    found = [(i, t, xs) for i, t, xs in found if xs]
+    if not found:
+        return
+    facts: list[Fact] = []
+    for i, t, xs in found:
+        facts += _line_facts(i, t)
+        facts += [f for j, _x in xs for f in _intolerance_facts(case, j)]
+    out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
 
 
 def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
