@@ -238,11 +238,12 @@ class TestOtherCommands:
         # (a metastasis found before the first surveillance scan, I29),
         # MISS-SUSPECTED-METASTASIS (a metastasis suspected, not confirmed) and the
         # questions asked long after the operation: MISS-ADJUVANT-RADIOTHERAPY,
-        # MISS-REEXCISION-DECIDED (I30)
-        assert len(missing) == 60
+        # MISS-REEXCISION-DECIDED (I30), MISS-EARLIER-LINES (lines numbered above those
+        # recorded before them, I19)
+        assert len(missing) == 61
         text = run_cli("rules", columns=240).stdout  # each id on one line
         markdown = pecoma("rules", "-f", "markdown").stdout
-        assert "## Missing facts (60)" in markdown
+        assert "## Missing facts (61)" in markdown
         k = load_knowledge()
         for m in missing:
             label = provenance_of(k, m["id"]).label

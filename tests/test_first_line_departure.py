@@ -86,7 +86,8 @@ def _advanced_pazopanib_numbered_2(before: list[dict[str, Any]]) -> dict[str, An
     # everolimus after the operation of the primary, counted by the team as line 1
     [{"agent": "everolimus", "setting": "adjuvant", "line": 1, "started_on": "2023-04-01",
       "progressed": "no"}],
-    # no earlier line recorded: the line numbered 2 is still the first one recorded
+    # no earlier line recorded: the line numbered 2 is the earliest one recorded, line 1
+    # is asked (below)
     [],
 ])
 def test_the_first_line_for_advanced_disease_whatever_its_number(
@@ -94,11 +95,21 @@ def test_the_first_line_for_advanced_disease_whatever_its_number(
 ) -> None:
     """Pazopanib is the first treatment of the liver metastasis (2024-09-01), numbered 2
     (lines numbered across settings): it had no alert and was named nowhere, while
-    numbered 1 it got one. An adjuvant line is no first line of advanced disease."""
+    numbered 1 it got one. An adjuvant line is no first line of advanced disease. With
+    no line 1 recorded at all, line 1 may have been an mTOR inhibitor: the alert is kept
+    (the safer error), names the line as entered rather than calling it the first, and is
+    provisional on the earlier line (MISS-EARLIER-LINES, I19)."""
     alert = alert_of(_advanced_pazopanib_numbered_2(before))
     assert alert is not None
-    assert ("systemic.therapies.first_line", "pazopanib") in [
-        (f.path, str(f.value)) for f in alert.triggered_by]
+    facts = [(f.path, str(f.value)) for f in alert.triggered_by]
+    if before:
+        assert ("systemic.therapies.first_line", "pazopanib") in facts
+        assert list(alert.conditional_on) == []
+    else:
+        assert ("systemic.therapies.first_line", "pazopanib") not in facts
+        assert {("systemic.therapies[0].agent", "pazopanib"),
+                ("systemic.therapies[0].line", "2")} <= set(facts)
+        assert list(alert.conditional_on) == ["MISS-EARLIER-LINES"]
     # the earliest line for advanced disease is the first: sirolimus numbered 2, then
     # pazopanib numbered 3, is concordant
     case = _advanced_pazopanib_numbered_2(before)

@@ -684,7 +684,12 @@ class TestTheCardAndTheReportAgree:
         summaries = [c for c in cards if c["summary"].startswith("PEComa (")]
         assert len(summaries) == 1, (name, [c["summary"] for c in cards])
         head = summaries[0]
-        others = [c for c in cards if c is not head]
+        # the report's warning that the latest line is of the drug recorded as not
+        # tolerated (which is current is for the team to check, I15) has its own card
+        # exactly when the report gives it
+        asked = [c for c in cards if c["summary"].startswith("The latest line recorded is")]
+        assert len(asked) == (1 if "ALERT-LINE-NOT-TOLERATED" in ids(report) else 0), name
+        others = [c for c in cards if c is not head and c not in asked]
         assert len(others) == (1 if head_id == "REC-ANTHRACYCLINE" else 0), (
             name, [c["summary"] for c in others])
         assert all(c["indicator"] == "critical" and "possibly given now" in c["summary"]

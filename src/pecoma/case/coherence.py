@@ -121,6 +121,7 @@ def _intolerance_issues(case: Case) -> list[FieldIssue]:
                 "intolerance is of the drug's class is recorded only for an mTOR inhibitor "
                 "(the mTOR inhibitors) and for an anthracycline or a regimen holding one "
                 "(the anthracyclines)"))
+    issues += _opposite_judgements(case)
     if sysm.mtor_inhibitor_contraindicated is not _NO or not sysm.mtor_class_ruled_out:
         return issues
     if sysm.mtor_each_ruled_out and not any(
@@ -156,6 +157,30 @@ def _intolerance_issues(case: Case) -> list[FieldIssue]:
                 "are then offered); if of the class, correct "
                 "'systemic.mtor_inhibitor_contraindicated'; or record the line of the mTOR "
                 "inhibitor the patient tolerates"))
+    return issues
+
+
+def _opposite_judgements(case: Case) -> list[FieldIssue]:
+    """Two intolerances of the same agent that the team judges oppositely: one of the
+    class ('yes'), the other of that drug alone ('no'). Which judgement holds decides
+    whether the other drugs of the class are offered; the record cannot be read either
+    way without silently setting one aside, so it is refused, both fields named. A
+    judgement beside one not recorded (unknown) is no contradiction. (A FHIR allergy list
+    gives one row per agent, its judgements merged, the safer first: never refused here.)"""
+    first: dict[str, tuple[int, YesNo]] = {}
+    issues: list[FieldIssue] = []
+    for i, x in enumerate(case.systemic.intolerances):
+        if x.class_wide is _UNKNOWN:
+            continue
+        seen = first.setdefault(x.agent.value, (i, x.class_wide))
+        if seen[1] is not x.class_wide:
+            j, judged = seen
+            issues.append(FieldIssue(
+                f"systemic.intolerances[{i}].class_wide", x.class_wide.value,
+                f"contradicts 'systemic.intolerances[{j}].class_wide' '{judged.value}' for "
+                f"the same drug ('{x.agent.value}'): record one judgement, 'yes' (the "
+                "intolerance is of the class) or 'no' (of that drug alone), or 'unknown' "
+                "while the team has not decided"))
     return issues
 
 

@@ -11,7 +11,7 @@ marks the item conditional on it. The rules follow the derived disease status
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from pecoma.case import (
     ANTHRACYCLINES,
@@ -591,6 +591,12 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # a line of a drug the format names no agent for (a drug under trial), progressed on:
     # it may have been an mTOR inhibitor or an anthracycline (I19)
     other_failed = _other_lines_failed(case)
+    # lines numbered above those recorded before them: earlier lines were given and are
+    # not recorded; what they were may put the advice in the past, and which line came
+    # first, or how many were given, is not known (I19)
+    gap = _missing_line_numbers(case)
+    gap_facts = _lines_missing_facts(case, gap)
+    gap_applied = ("I19",) if gap else ()
     base: list[str] = []
     if advanced is None:
         base.append(out.missing(advanced_question(case, d), affects=("REC-MTOR-FIRST-LINE",)))
@@ -613,7 +619,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
     # S14 speaks of a first line: after other lines for advanced disease its option is
     # said as a later one, those lines named (I19)
-    earlier = _earlier_lines(case)
+    earlier = _earlier_lines(case, gap)
     # anthracycline-based lines already recorded: where the advice names anthracycline
     # chemotherapy it is not a treatment still to try, and the items say so
     anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -743,14 +749,16 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         sister = _other_anthracycline_facts(case, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
                 list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
-                                    *unnamed, *other_failed, *_scope_facts(scope)])),
+                                    *unnamed, *other_failed, *gap_facts,
+                                    *_scope_facts(scope)])),
                 [*base, *if_not_progressed,
                  *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
+                 *_lines_missing_asked(out, gap, "REC-ANTHRACYCLINE"),
                  *_scope_asked(out, scope, "REC-ANTHRACYCLINE")],
                 (*(("I15",) if sister or unnamed else applied),
-                 *(("I19",) if earlier else ()), *_scope_applied(scope)))
+                 *(("I19",) if earlier or gap else ()), *_scope_applied(scope)))
     else:
         unsure = _mtor_use_asked(out, case, ("REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS",
                                               "REC-ANTHRACYCLINE"))
@@ -768,12 +776,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                    else "REC-MTOR-FIRST-LINE")
         # (after progression on any mTOR inhibitor this item is never reached: the
         # guideline's silence is said, whatever line came after)
-        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *other_failed,
+        out.add(mtor_id, [*mtor_facts, *out_only, *unnamed, *other_failed, *gap_facts,
                           *_scope_facts(scope)],
                 [*conditions, *_which_drug(out, unnamed, mtor_id),
                  *_which_line_drug(out, other_failed, mtor_id),
+                 *_lines_missing_asked(out, gap, mtor_id),
                  *_scope_asked(out, scope, mtor_id)],
-                (*dict.fromkeys((*only, *other_applied)), *_scope_applied(scope)))
+                (*dict.fromkeys((*only, *other_applied, *gap_applied)),
+                 *_scope_applied(scope)))
         # nab-sirolimus is sirolimus bound to albumin: not proposed beside an
         # intolerance of either (I15), nor after progression on any mTOR inhibitor (not
         # reached then); an earlier mTOR-inhibitor line whose outcome is not recorded may
@@ -783,13 +793,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             doubt_facts, doubt_asked = _earlier_mtor_outcome_asked(case, d, out)
             out.add("SUPP-NAB-SIROLIMUS",
                     [*mtor_facts, *doubt_facts, *out_only, *unnamed, *other_failed,
-                     *_scope_facts(scope)],
+                     *gap_facts, *_scope_facts(scope)],
                     list(dict.fromkeys([
                         *conditions, *doubt_asked,
                         *_which_drug(out, unnamed, "SUPP-NAB-SIROLIMUS"),
                         *_which_line_drug(out, other_failed, "SUPP-NAB-SIROLIMUS"),
+                        *_lines_missing_asked(out, gap, "SUPP-NAB-SIROLIMUS"),
                         *_scope_asked(out, scope, "SUPP-NAB-SIROLIMUS")])),
-                    (*only, *other_applied, *_scope_applied(scope)))
+                    (*dict.fromkeys((*only, *other_applied, *gap_applied)),
+                     *_scope_applied(scope)))
     # what S15's item names of the mTOR inhibitors: the one the disease progressed on, or
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
     # the facts
@@ -837,14 +849,18 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             out.add("REC-UTERINE-EPI-IFO",
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
-                                        *unnamed, *other_failed, *_scope_facts(scope)])),
+                                        *unnamed, *other_failed, *gap_facts,
+                                        *_scope_facts(scope)])),
                     list(dict.fromkeys([*s15_conditions, *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"), *_which_line_drug(
                         out, other_failed, "REC-UTERINE-EPI-IFO"),
+                        *_lines_missing_asked(out, gap, "REC-UTERINE-EPI-IFO"),
                         *_scope_asked(out, scope, "REC-UTERINE-EPI-IFO")])),
-                    (*(("I15",) if sister or unnamed else ()),
-                     *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
-                     *(("I19",) if other_failed else ()), *_scope_applied(scope)))
+                    tuple(dict.fromkeys((
+                        *(("I15",) if sister or unnamed else ()),
+                        *(("I19", "I26") if rechallenge else ("I26",) if ifo_doubt else ()),
+                        *(("I19",) if other_failed else ()), *gap_applied,
+                        *_scope_applied(scope)))))
     elif (site is PrimarySite.uterus or cervix_asked) and s15_past:
         # S15's regimen past: said, with the lines that put it there, so that its absence
         # is not read as an oversight (I26); whether the cervix is involved changes
@@ -874,10 +890,20 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                    "SUPP-NAB-SIROLIMUS")
                           for i in out.recommendations):
         out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
+    # the latest line, not progressed on, of a drug also recorded as not tolerated: the
+    # advice never names it as the treatment under way (I15), so it is named here and
+    # which record is current is for the team to check
+    _line_of_drug_not_tolerated(case, out)
     first = d.first_line
     among = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if t in d.first_line_among]
-    if first is not None:
+    if first is not None and gap:
+        # earlier lines not recorded: the earliest line recorded is named as entered,
+        # never said to be the first (the first may have been an mTOR inhibitor, I19)
+        first_facts = [f for i, t in enumerate(case.systemic.therapies) if t is first
+                       for f in _line_facts(i, t)]
+        not_mtor = not first.agent.is_mtor_inhibitor
+    elif first is not None:
         first_facts = [Fact("systemic.therapies.first_line", first.agent)]
         not_mtor = not first.agent.is_mtor_inhibitor
     else:
@@ -908,15 +934,56 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                 *contra_facts,
                 *unnamed,
                 *other_first,
+                *gap_facts,
                 *_scope_facts(scope),
             ],
             [*_mtor_use_asked(out, case, ("ALERT-CHEMO-BEFORE-MTOR",)), *order_asked,
              *_which_drug(out, unnamed, "ALERT-CHEMO-BEFORE-MTOR"),
              *_which_line_drug(out, other_first, "ALERT-CHEMO-BEFORE-MTOR"),
+             *_lines_missing_asked(out, gap, "ALERT-CHEMO-BEFORE-MTOR"),
              *_scope_asked(out, scope, "ALERT-CHEMO-BEFORE-MTOR")],
-            (*(("I15",) if unnamed else ()), *(("I19",) if other_first else ()),
+            (*(("I15",) if unnamed else ()), *(("I19",) if other_first or gap else ()),
              *_scope_applied(scope)),
         )
+
+
+def _same_drug(agent: Agent) -> frozenset[Agent]:
+    """The single drugs ``agent`` holds, sirolimus and nab-sirolimus taken as one (I15)."""
+    drugs = agent.drugs
+    if drugs & {Agent.sirolimus, Agent.nab_sirolimus}:
+        drugs = drugs | {Agent.sirolimus, Agent.nab_sirolimus}
+    return drugs
+
+
+def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
+    """ALERT-LINE-NOT-TOLERATED: a line for advanced disease that may be the latest line
+    recorded, the disease not recorded as having progressed on it, of a drug also recorded
+    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug). The
+    intolerance rules the drug out (I15), so the advice never names the line as the
+    treatment under way (ALERT-MTOR-GIVEN, ALERT-ANTHRACYCLINE-GIVEN leave it out): the
+    line and the intolerance are named together and the team checks which is current
+    (I15, I19). A drug the format names no agent for ('other', 'other chemotherapy') is
+    not matched: two such records may be two drugs."""
+    sysm = case.systemic
+    unnamed = {Agent.other, Agent.other_chemotherapy}
+    intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
+    if not intolerant:
+        return
+    advanced = [t for t in sysm.therapies if t.setting is TherapySetting.advanced]
+    groups = lines_in_order(advanced)
+    latest = advanced if groups is None else (groups[-1] if groups else [])
+    found = [(i, t, [(j, x) for j, x in intolerant
+                     if _same_drug(t.agent) & _same_drug(x.agent)])
+             for i, t in enumerate(sysm.therapies)
+             if t in latest and t.agent not in unnamed and not progressed_on(t)]
+    found = [(i, t, xs) for i, t, xs in found if xs]
+    if not found:
+        return
+    facts: list[Fact] = []
+    for i, t, xs in found:
+        facts += _line_facts(i, t)
+        facts += [f for j, _x in xs for f in _intolerance_facts(case, j)]
+    out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
 
 
 def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
@@ -1015,7 +1082,7 @@ def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str
 EARLIER_LINES = "derived.earlier_lines"
 
 
-def _earlier_lines(case: Case) -> list[Fact]:
+def _earlier_lines(case: Case, gap: tuple[int, ...] = ()) -> list[Fact]:
     """The facts S14's option rests on when lines of systemic treatment for advanced
     disease other than an anthracycline are recorded (an anthracycline line is the option
     itself, given already: ALERT-ANTHRACYCLINE-GIVEN says so): each such line as entered,
@@ -1030,12 +1097,80 @@ def _earlier_lines(case: Case) -> list[Fact]:
         return []
     n = len(advanced)
     names = _agent_names(t.agent for _i, t in advanced)
+    # earlier lines not recorded (:func:`_missing_line_numbers`): the count is of the
+    # lines recorded, never said to be all the patient has had
+    had = (f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
+           f"recorded ({names}), and {_numbers_words(gap)} not recorded"
+           if gap else
+           f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
+           f"({names})")
     return [*(f for i, t in others for f in _line_facts(i, t)), Fact(
         EARLIER_LINES,
         f"S14 offers anthracycline-based chemotherapy as a first line; this patient has had "
-        f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
-        f"({names}), so here it would not be a first line, a place the guideline does not "
+        f"{had}, so here it would not be a first line, a place the guideline does not "
         "give it (I19)")]
+
+
+#: The path of the derived fact saying that lines numbered below a recorded one are not
+#: recorded (:func:`_lines_missing_facts`, I19).
+LINES_MISSING = "derived.lines_not_recorded"
+
+
+def _missing_line_numbers(case: Case) -> tuple[int, ...]:
+    """The line numbers below a recorded line's number that no recorded line holds, when
+    the lines recorded cannot account for them: a line numbered 2 with no line 1 (nor a
+    line without a number that may have come before it) says that a line was given before
+    it and is not recorded. Lines are numbered across settings (an adjuvant course may be
+    line 1), so every recorded line counts. An unnumbered line may be one of the missing
+    ones unless both are dated and it started after the numbered line. ``()`` when none
+    is missing (I19)."""
+    lines = case.systemic.therapies
+    recorded = {t.line for t in lines if t.line is not None}
+    missing: set[int] = set()
+    for t in lines:
+        if t.line is None:
+            continue
+        gaps = [n for n in range(1, t.line) if n not in recorded]
+        if not gaps:
+            continue
+        start = t.started_on
+        may_fill = [u for u in lines if u.line is None and not (
+            u.started_on is not None and start is not None and u.started_on > start)]
+        if len(gaps) > len(may_fill):
+            missing.update(gaps)
+    return tuple(sorted(missing))
+
+
+def _numbers_words(numbers: Sequence[int]) -> str:
+    """'line 1', 'lines 1 and 2', 'lines 1, 2 and 3'."""
+    said = [str(n) for n in numbers]
+    if len(said) == 1:
+        return f"line {said[0]}"
+    return f"lines {', '.join(said[:-1])} and {said[-1]}"
+
+
+def _lines_missing_facts(case: Case, gap: tuple[int, ...]) -> list[Fact]:
+    """The derived fact saying which line numbers are not recorded while a higher one is,
+    and that the first line and the number of lines are therefore not known; empty when
+    none is missing (I19)."""
+    if not gap:
+        return []
+    lowest = min(t.line for t in case.systemic.therapies if t.line is not None)
+    return [Fact(
+        LINES_MISSING,
+        f"the lowest line number recorded is {lowest}: {_numbers_words(gap)} "
+        f"{'is' if len(gap) == 1 else 'are'} not recorded, so which line came first and "
+        "how many lines were given are not known; an earlier line may have been an mTOR "
+        "inhibitor or an anthracycline the disease progressed on (I19)")]
+
+
+def _lines_missing_asked(out: Collector, gap: tuple[int, ...], record_id: str) -> list[str]:
+    """The question what the lines not recorded were (MISS-EARLIER-LINES), naming their
+    numbers, as a condition of ``record_id``; empty when none is missing."""
+    if not gap:
+        return []
+    return [out.missing("MISS-EARLIER-LINES", affects=(record_id,),
+                        about=(_numbers_words(gap),))]
 
 
 #: The path of the derived fact saying that a line recorded as 'other' may have been an

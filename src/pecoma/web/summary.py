@@ -149,6 +149,7 @@ _EXTRA_LABELS: dict[str, str] = {
         "Another anthracycline recorded as not tolerated (derived)",
     "derived.other_line": "A line of a drug the case format names no agent for (derived)",
     "derived.earlier_lines": "Lines for advanced disease before S14's option (derived)",
+    "derived.lines_not_recorded": "Line numbers not recorded below a recorded one (derived)",
     "derived.adjuvant_outside_guideline":
         "Adjuvant course outside the guideline (derived, I28)",
     "derived.mtor_inhibitor_contraindicated":
