@@ -79,7 +79,10 @@ UNCLEAR = [
 class TestWhatTheReasonSays:
     @pytest.mark.parametrize("reason", CLEAR)
     def test_a_clear_progression(self, reason: dict[str, Any]) -> None:
-        found = status_reason({"statusReason": reason})
+        # read on a stopped everolimus record: a clear progression is read only on a
+        # record that ended or is held, and only on its own drug
+        # (tests/test_fhir_progression_overread.py)
+        found = status_reason(everolimus(reason))
         assert found is not None and found.progression is Progression.clear
 
     @pytest.mark.parametrize("reason", UNCLEAR)

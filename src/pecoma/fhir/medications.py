@@ -50,6 +50,7 @@ from pecoma.fhir.mcode import (
     SECONDARY_PROFILE,
     concept_text,
     names_a_cancer,
+    plain_words,
     profiles,
     statements,
 )
@@ -2573,22 +2574,69 @@ _OTHER_WORDS: Final = re.compile(
 _PROGRESSION_WORDS: Final = re.compile(
     r"(?<![a-z])(?:progress(?:ion|ed|ing)|progressive (?:disease|tumou?r|pecoma|"
     r"metasta\w*|lesions?|sarcoma|cancer|malignan\w*))(?![a-z])")
-#: Words denying a progression ("no progression", "without progression"): the statement
-#: says the disease did not progress, no more (nothing is read from it).
+#: A treatment that moved on ("progressed to maintenance dosing", "progressed to oral
+#: therapy", "treatment progressed as planned"): no progression of the disease, unless
+#: the statement names the disease (:data:`_DISEASE_NAMED`: "disease progressed to the
+#: lungs").
+_MOVED_ON: Final = re.compile(r"(?<![a-z])progress(?:ed|ing) (?:to|as)(?![a-z])")
+_DISEASE_NAMED: Final = re.compile(
+    r"(?<![a-z])(?:disease|tumou?rs?|pecoma|cancer|malignan\w*|metasta\w*|lesions?|"
+    r"sarcoma|neoplasm|nodules?|mass|recurren\w*|relapse\w*)(?![a-z])")
+#: A negation that plainly governs the progression, the statement saying the disease did
+#: not progress: "no progression", "without progression", "no evidence of disease
+#: progression", "free of progression", "progression-free" (not "progression-free
+#: survival", which may give when it ended), "has not progressed", "progression: none".
+_DENIAL_FILLER: Final = (r"(?:evidence|signs?|features?|findings?|radiological|radiographic|"
+                  r"clinical|further|disease|tumou?r|of|for|any|interval|new|definite|"
+                  r"obvious|significant|measurable|documented|recist|local|distant)")
+_PROGRESSION_DENIAL: Final = re.compile(
+    r"(?<![a-z])(?:(?:no|without|nil|absent|negative for|free of|den(?:y|ies|ied))"
+    r"(?: " + _DENIAL_FILLER + r"){0,3} progress(?:ion|ed|ing)"
+    r"|(?:not|never|n't)(?: yet)? (?:progressed|progressing)"
+    r"|progression free(?! survival)"
+    r"|progression\W+(?:none|nil|absent|negative|not (?:seen|present|found|observed|"
+    r"detected))(?![a-z])"
+    r")(?![a-z])")
+#: A negation anywhere else in a statement of progression: what it denies cannot be told
+#: ("Disease progression (not confirmed)", "Clinical progression, not radiological").
 _PROGRESSION_DENIED: Final = re.compile(
-    r"(?<![a-z])(?:no|not|non|without|none|nil|den(?:y|ies|ied)|free of|negative|"
-    r"absent)(?![a-z])")
+    r"(?<![a-z])(?:no|not|non|without|none|nil|den(?:y|ies|ied)|free of|free|negative|"
+    r"absent|n't)(?![a-z])")
 #: Words that make a statement of progression something else than a finding: a negation,
 #: a guess or a question, a plan, a response ("suspected progression", "progression?",
 #: "to rule out progression", "no progression?"), or the progression of something else
-#: than the disease ("progression of neuropathy").
+#: than the disease ("progression of neuropathy"), or the reason a drug was begun
+#: ("started for disease progression on doxorubicin": the progression was on another).
 _PROGRESSION_DOUBT: Final = re.compile(
     r"(?<![a-z])(?:suspect\w*|suspicio\w*|possibl[ey]|probabl[ey]|likely|query|queried|questionabl[ey]|"
     r"equivocal|uncertain|unclear|unconfirmed|indeterminate|concern\w*|rule[sd]? out|"
     r"r/o|versus|vs|or|if|unless|whether|await\w*|pending|may|might|could|risk|fear\w*|"
-    r"prevent\w*|mixed|stable|respon\w*|pseudo\w*)(?![a-z])|\?"
+    r"prevent\w*|mixed|stable|respon\w*|pseudo\w*|survival|pfs|start(?:s|ed|ing)?|"
+    r"began|begun|begin\w*|initiat\w*|commenc\w*|introduc\w*)(?![a-z])|\?"
     r"|progress\w* (?:of|in) (?!(?:the )?(?:disease|tumou?r|pecoma|cancer|malignan\w*|"
     r"metasta\w*|lesions?|sarcoma|neoplasm)(?![a-z]))")
+#: Words placing the progression in a time off the drug ("progression after stopping",
+#: "drug holiday; disease progression later"): whether it progressed on the drug cannot
+#: be told, wherever they stand in the reason.
+_OFF_THE_DRUG: Final = re.compile(
+    r"(?<![a-z])(?:after (?:stopping|discontinu\w*|cessation|withdrawal|the end)|"
+    r"(?:drug|treatment|therapy) (?:holiday|break|interruption|pause)|"
+    r"off (?:the )?(?:drug|treatment|therapy|medication)|while off|since stopping|"
+    r"once stopped)(?![a-z])")
+#: Words placing a progression on a drug ("progression on doxorubicin", "despite
+#: everolimus"): the drug named after them must be the record's own.
+_ON_A_DRUG: Final = re.compile(
+    r"(?<![a-z])(?:on|under|despite|during|with|after|following|while (?:on|taking)|"
+    r"of)(?: [a-z0-9/+\-]+){0,3}")
+#: The statuses of a record that ended or is held, by resource type: a progression
+#: read on the drug only there (an active, intended or drafted one has not failed; a
+#: dispense only stopped: handed over says nothing of an end).
+_ENDED_OR_HELD: Final[Mapping[str, frozenset[str]]] = {
+    "MedicationStatement": frozenset({"stopped", "completed", "on-hold"}),
+    "MedicationRequest": frozenset({"stopped", "completed", "on-hold"}),
+    "MedicationAdministration": frozenset({"stopped", "completed", "on-hold"}),
+    "MedicationDispense": frozenset({"stopped"}),
+}
 #: Codes saying the patient's condition worsened, or that the drug did not work, without
 #: saying the disease progressed on it (SNOMED CT 271299001 Patient's condition worsened,
 #: mCODE's cancer disease status; 266721009 No response to treatment, in mCODE's
@@ -2596,32 +2644,91 @@ _PROGRESSION_DOUBT: Final = re.compile(
 _WORSENED_CODES: Final = frozenset({(c.SNOMED, "271299001"), (c.SNOMED, "266721009")})
 
 
-def progression_said(resource: Mapping[str, Any]) -> Progression | None:
+def _progression_spoken(statement: str) -> str:
+    """``statement`` without the words that say no progression of the disease: a
+    treatment that moved on (:data:`_MOVED_ON`, no disease named) and a plain denial
+    (:data:`_PROGRESSION_DENIAL`)."""
+    if _DISEASE_NAMED.search(statement) is None:
+        statement = _MOVED_ON.sub(" ~ ", statement)
+    return _PROGRESSION_DENIAL.sub(" ~ ", statement)
+
+
+def _other_drug_named(statement: str, resource: Mapping[str, Any],
+                      resolve: Resolver) -> bool:
+    """Whether ``statement`` places the progression on a drug the record is not of
+    ("progression on doxorubicin" on a sirolimus record)."""
+    own = _record_agents(resource, resolve)
+    for m in _ON_A_DRUG.finditer(statement):
+        named = agents_named({"text": m.group(0)})
+        if named - own:
+            return True
+    return False
+
+
+def _record_agents(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                    ) -> frozenset[Agent]:
+    """Every agent a medication record names (its concepts, a Medication's code and
+    ingredients), a combination standing for the drugs it holds too."""
+    found = frozenset(a for cc in _concepts(resource, resolve) for a in agents_named(cc))
+    held = frozenset(a for a in Agent if any(
+        INGREDIENTS.get(a, frozenset()) and INGREDIENTS.get(a, frozenset())
+        <= INGREDIENTS.get(b, frozenset()) for b in found))
+    return found | held
+
+
+def progression_said(resource: Mapping[str, Any],
+                     resolve: Resolver = no_resolver) -> Progression | None:
     """Whether a medication record's ``statusReason`` says the disease progressed on its
-    drug: :attr:`Progression.clear` when a statement of its words says so and nothing in
-    that statement doubts it, negates it or makes it another thing's progression
-    ("Disease progression", "Stopped: progressive disease"), and no intolerance is said
-    in the same statement ("progressive pneumonitis" is a toxicity);
-    :attr:`Progression.unclear` when its words speak of progression otherwise
-    ("suspected progression", "no progression?", "progressive pneumonitis") or it is
-    coded as a worsening or no response (:data:`_WORSENED_CODES`); else ``None`` (a
-    progression only denied, "no progression", is read as nothing)."""
+    drug.
+
+    :attr:`Progression.clear` when a statement of its words says so ("Disease
+    progression", "Stopped: progressive disease", "PEComa progressed on everolimus") and
+    nothing in that statement doubts it, negates it, makes it another thing's progression
+    ("progression of neuropathy"), places it on another drug ("on doxorubicin") or gives
+    it as what the drug was started for, no intolerance is said in the same statement,
+    nothing in the reason places it off the drug ("after stopping", "drug holiday"), and
+    the record ended or is held (:data:`_ENDED_OR_HELD`: a drug still given, or planned,
+    has not failed).
+
+    ``None`` when its words say no progression at all: a plain denial ("no progression",
+    "without progression", "progression-free", "has not progressed") or a treatment that
+    moved on ("progressed to maintenance dosing", "progressed as planned"), or no word of
+    progression.
+
+    :attr:`Progression.unclear` otherwise: any other statement of progression
+    ("suspected progression", "no progression?", "Disease progression (not confirmed)",
+    "Clinical progression, not radiological", "progression-free survival 6 months",
+    a clear one on a record still active), or a reason coded as a worsening or no
+    response (:data:`_WORSENED_CODES`). A progression of a toxicity ("progressive
+    pneumonitis") is no word of the disease's progression: ``None`` here, the toxicity
+    read by :func:`status_reason`."""
     given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
     concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
                 if isinstance(x, dict)]
-    said = [x for x in statements("\n".join(concept_text(x) for x in concepts))
-            if _PROGRESSION_WORDS.search(x)]
-    if any(_PROGRESSION_DOUBT.search(x) is None and _PROGRESSION_DENIED.search(x) is None
-           and _INTOLERANCE_WORDS.search(x) is None for x in said):
+    text = "\n".join(concept_text(x) for x in concepts)
+    found = []
+    for x in statements(text):
+        spoken = _progression_spoken(x)
+        if _PROGRESSION_WORDS.search(spoken) is not None:
+            found.append(x)
+        elif _PROGRESSION_WORDS.search(x) is not None and (
+                _PROGRESSION_DOUBT.search(x) is not None):
+            found.append(x)  # a denial asked or doubted: "no progression?"
+    off = _OFF_THE_DRUG.search(plain_words(text)) is not None
+    ended = str(resource.get("status")) in _ENDED_OR_HELD.get(
+        str(resource.get("resourceType")), frozenset())
+    if ended and not off and any(
+            _PROGRESSION_DOUBT.search(x) is None and _PROGRESSION_DENIED.search(x) is None
+            and _INTOLERANCE_WORDS.search(x) is None
+            and not _other_drug_named(x, resource, resolve) for x in found):
         return Progression.clear
     coded = {(str(cd.get("system")), str(cd.get("code")).strip()) for x in concepts
              for cd in _list(x.get("coding")) if isinstance(cd, dict)}
-    doubted = [x for x in said if _PROGRESSION_DOUBT.search(x) is not None
-               or _PROGRESSION_DENIED.search(x) is None]
-    return Progression.unclear if doubted or coded & _WORSENED_CODES else None
+    return Progression.unclear if found or coded & _WORSENED_CODES else None
 
 
-def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
+def status_reason(resource: Mapping[str, Any],
+                  resolve: Resolver = no_resolver) -> StatusReason | None:
     """What a medication record's ``statusReason`` says of its drug (MedicationRequest:
     one CodeableConcept; MedicationStatement and MedicationAdministration: a list;
     MedicationDispense: ``statusReasonCodeableConcept``), or ``None`` when it gives none.
@@ -2647,7 +2754,7 @@ def status_reason(resource: Mapping[str, Any]) -> StatusReason | None:
     toxic = [x for x in statements("\n".join(concept_text(x) for x in concepts))
              if _INTOLERANCE_WORDS.search(x)]
     negated = [x for x in toxic if _NEGATED.search(x)]
-    progression = progression_said(resource)
+    progression = progression_said(resource, resolve)
     if len(negated) < len(toxic):
         return StatusReason(StopReason.intolerance, said, progression)
     if negated:

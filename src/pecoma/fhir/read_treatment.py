@@ -1788,7 +1788,7 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     intolerance of the drug (the safer reading, as an allergy entry naming the drug is,
     whatever the product): the note says it was recorded on a topical product, for the
     team to correct the case if it was a reaction of the skin to that product only."""
-    reason = meds.status_reason(med)
+    reason = meds.status_reason(med, r.resolve)
     if reason is None:
         return
     name = agent.value.replace("_", " ")
@@ -1864,28 +1864,37 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     progressed = enum_extension(med, c.EXT.PROGRESSED, ["yes", "no", "unknown"], where, r)
     if progressed is not None:
         t["progressed"] = progressed
-    _progressed_by_reason(t, [(where, med)], r)
+    _progressed_by_reason(t, [(where, med)], r,
+                          [] if progressed is None else [(where, progressed)])
     return t
 
 
 def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Mapping[str, Any]]],
-                          r: Reader) -> None:
+                          r: Reader, extensions: Sequence[tuple[str, str]] = ()) -> None:
     """A line's ``progressed`` from the ``statusReason`` of its records: one saying
     clearly that the disease progressed on the drug ("Disease progression",
     :attr:`pecoma.fhir.medications.Progression.clear`) reads ``progressed`` yes, quoted in
-    a note; a line whose ``progressed`` the project's extension gives otherwise keeps it,
-    the note saying the record disagrees. A doubtful reason is a note only
+    a note. ``extensions``: what the project's extension ``progressed`` says on the
+    line's records (``where``, value), read first (:func:`_progressed`); one saying yes
+    agrees; one saying otherwise (no, unknown, or records saying different things) leaves
+    the line unknown, as two extensions that disagree do: the note names each, the team
+    records which holds (the engine asks meanwhile). A doubtful reason is a note only
     (:func:`_status_reason`)."""
     for where, med in records:
-        reason = meds.status_reason(med)
+        reason = meds.status_reason(med, r.resolve)
         if reason is None or reason.progression is not meds.Progression.clear:
             continue
         name = str(line["agent"]).replace("_", " ")
         said = f"{where}: statusReason {show_value(reason.shown, 120)}"
         if line.get("progressed", "yes") != "yes":
-            r.notes.append(f"{said} says the disease progressed on {name}, but the "
-                           f"record's extension gives progressed '{line['progressed']}': "
-                           "kept; check it")
+            line["progressed"] = "unknown"
+            given_ = ", ".join(f"{w}: {v}" for w, v in extensions) or "unknown"
+            by = ("the extension progressed says otherwise (" + given_ + ")"
+                  if len({v for _w, v in extensions}) <= 1 else
+                  "the extension progressed says different things on its records ("
+                  + given_ + ")")
+            r.notes.append(f"{said} says the disease progressed on {name}, but {by}: "
+                           "read as unknown; record which holds")
             return
         if "progressed" not in line:
             line["progressed"] = "yes"
@@ -1945,15 +1954,15 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
             r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
         line_records = [(w, record_at[w]) for w, _d in recs]
         # the project's extensions first: a statusReason saying otherwise is then noted
-        _progressed(line, line_records, r)
-        _progressed_by_reason(line, line_records, r)
+        extensions = _progressed(line, line_records, r)
+        _progressed_by_reason(line, line_records, r, extensions)
         out.append((line, [w for w, _d in recs]))
     out.sort(key=lambda lw: str(lw[0].get("started_on") or "9999"))
     return out
 
 
-def _progressed(line: dict[str, Any], recs: list[tuple[str, Mapping[str, Any]]],
-                r: Reader) -> None:
+def _progressed(line: dict[str, Any], recs: Sequence[tuple[str, Mapping[str, Any]]],
+                r: Reader) -> list[tuple[str, str]]:
     """What the project's extensions ``progressed`` and ``best-response`` on the records
     of a line an EHR recorded (no ``therapy-setting``) say: read as on a line the project
     wrote, never dropped. The records of one line saying different things leave it
@@ -1965,6 +1974,8 @@ def _progressed(line: dict[str, Any], recs: list[tuple[str, Mapping[str, Any]]],
             ("best_response", c.EXT.BEST_RESPONSE, [x.value for x in Response])):
         said = [(where, v) for where, med in recs
                 if (v := enum_extension(med, url, allowed, where, r)) is not None]
+        if key == "progressed":
+            progressed = said
         values = {v for _w, v in said}
         if len(values) == 1:
             line[key] = values.pop()
@@ -1979,6 +1990,7 @@ def _progressed(line: dict[str, Any], recs: list[tuple[str, Mapping[str, Any]]],
         r.notes.append(f"{', '.join(numbered)}: the extension therapy-line is not read on a "
                        "line recorded without therapy-setting (its records are read as one "
                        f"line of {line['agent']}, placed by its first day)")
+    return progressed
 
 
 # ------------------------------------------------------------------------- allergies
