@@ -34,9 +34,15 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return path or "(case)"
 
 
+_WHOLE_NUMBER = "must be a whole number (1, 2, 3 …)"
 _FRIENDLY = {
     "missing": "is required",
     "extra_forbidden": "is not a field of the case format (check the spelling)",
+    # the library's "valid integer, unable to parse string as an integer" in words
+    "int_type": _WHOLE_NUMBER,
+    "int_parsing": _WHOLE_NUMBER,
+    "int_from_float": _WHOLE_NUMBER,
+    "int_parsing_size": _WHOLE_NUMBER,
 }
 
 

@@ -552,8 +552,11 @@ _CONTROLS: dict[str, Control] = {c.name: c for g in FORM for c in g.controls}
 CONTROLS: Mapping[str, Control] = _CONTROLS
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
-ROW_NAME = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>[0-9]{1,6})\]\.(?P<field>[a-z_]+)$",
-                      re.ASCII)
+ROW_NAME = re.compile(
+    r"^(?P<prefix>[a-z_.]+)\[(?P<row>0|[1-9][0-9]{0,5})\]\.(?P<field>[a-z_]+)$", re.ASCII)
+"""A row control's name as the form writes it: the row number in ASCII digits, without a
+sign, spaces or leading zeros. ``[01]`` is not row 1 (it would be read as row 1 but looked
+up as ``[1]``, and so dropped): a name written otherwise is refused, never read."""
 MAX_ROWS = 100
 """Rows the form reads per repeated group (more are refused, never left out): a century
 of yearly scans, or twice-yearly scans for half of one."""

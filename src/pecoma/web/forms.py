@@ -36,6 +36,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pecoma.case import (
@@ -73,6 +74,7 @@ from pecoma.web.form_messages import issue_message, label_for, position
 
 __all__ = [
     "MAX_FIELDS",
+    "ROW_NUMBER_RULE",
     "TOO_MANY_FIELDS",
     "FormResult",
     "add_issues",
@@ -108,6 +110,27 @@ TOO_MANY_FIELDS = (
 _FORM_ONLY = frozenset({EVALUATION_DATE, NONE_OF_FOUR})
 
 
+def _whole_number(number: str, control: Control) -> int | str:
+    """``number`` (in the case format's notation) as the whole number a control of whole
+    numbers (``step="1"``, a therapy's line) takes, or the rule it breaks, in words: the
+    validation library's "valid integer, unable to parse string" is no message for a
+    person."""
+    lo, hi = control.minimum, control.maximum
+    given = Decimal(number)
+    if given != given.to_integral_value() or (lo is not None and given < Decimal(lo)) or (
+            hi is not None and given > Decimal(hi)):
+        return _whole_number_rule(control)
+    return int(given)
+
+
+def _whole_number_rule(control: Control) -> str:
+    """What a control of whole numbers takes, in words ("a whole number from 1 to 20")."""
+    lo, hi = control.minimum, control.maximum
+    span = (f" from {int(lo)} to {int(hi)}" if lo is not None and hi is not None
+            else f" of at least {int(lo)}" if lo is not None else "")
+    return f"must be a whole number{span}" + (" (1, 2, 3 …)" if lo == 1 else "")
+
+
 def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssue]]:
     """The values in the case format's notation (point decimals, ISO dates), and an issue
     for each value that cannot be read; those are left out."""
@@ -120,8 +143,15 @@ def _readable(values: Mapping[str, str]) -> tuple[dict[str, str], list[FieldIssu
         elif c.kind == "number":
             number = parse_form_number(value)
             if number is None:
-                rule = ambiguous_separator(value, decimal_comma=True) or NUMBER_RULE
+                rule = ambiguous_separator(value, decimal_comma=True) or (
+                    _whole_number_rule(c) if c.step == "1" else NUMBER_RULE)
                 issues.append(FieldIssue(name, show_value(value), rule))
+            elif c.step == "1":
+                whole = _whole_number(number, c)
+                if isinstance(whole, int):
+                    out[name] = str(whole)
+                else:
+                    issues.append(FieldIssue(name, show_value(value), whole))
             else:
                 out[name] = number
         else:
@@ -233,6 +263,14 @@ UNREAD_SHOWN = 10
 """Unread field names named one by one in the message (the rest are counted)."""
 
 
+ROW_NUMBER_RULE = (f"a row number is written in the digits 0 to 9 without a sign, spaces "
+                   f"or leading zeros (0, 1, 2 … {MAX_ROWS - 1})")
+"""How a row number is written in a field's name (``stage.metastases[1].site``)."""
+# A row's name whatever is between its brackets (``[01]``, ``[+1]``, ``[١]``), to name the
+# row number when it is not one the form writes (:data:`ROW_NAME`).
+_ROW_LIKE = re.compile(r"^(?P<prefix>[a-z_.]+)\[(?P<row>[^\]]{0,12})\]\.[a-z_]+$")
+
+
 def _unread_reason(name: str) -> str | None:
     """Why the form cannot read a posted field named ``name`` (None: it is read, or it is
     one of the form's own fields that carry no fact)."""
@@ -249,6 +287,10 @@ def _unread_reason(name: str) -> str | None:
             return (f"is row {int(m['row']) + 1}: the form reads at most {MAX_ROWS} rows "
                     f"of {spec.nouns}")
         return None
+    m = _ROW_LIKE.match(name)
+    if m and m["prefix"] in ROWSPECS:
+        return (f"has the row number {show_value(m['row'])}, which the form cannot read: "
+                f"{ROW_NUMBER_RULE}")
     return "is not a field of the case form"
 
 
@@ -443,6 +485,7 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
     has, each attached to its control."""
     values = _clean(form)
     readable, early = _readable(values)
+    unreadable = {i.path for i in early}
     # The form is shown again as entered: the box stays ticked and the four it sets stay
     # as they were, so unticking it (with or without JavaScript) undoes it.
     result = FormResult({**values, **readable})
@@ -505,7 +548,11 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
             issues += exc.issues
     if early or issues:
         add_issues(result, early)
-        add_issues(result, _row_by_row(issues, origins, readable), origins)
+        # A value that could not be read was left out of the case: what is then found
+        # missing there ("is required", for a scan's date) is the same problem, told once.
+        later = [i for i in _row_by_row(issues, origins, readable)
+                 if _to_case_path(i.path, origins) not in unreadable]
+        add_issues(result, later, origins)
         result.errors = dict(sorted(result.errors.items(), key=lambda kv: position(kv[0])))
     else:
         result.case = case

@@ -151,7 +151,8 @@ async def form_page(request: Request, example: str | None = None) -> Response:
 async def form_again(request: Request) -> Response:
     """The form again with one more row of a repeated group ("add another" without
     JavaScript): nothing is checked or assessed, everything entered is kept; a field
-    sent more than once is named beside the form (422), never read as its last value.
+    sent more than once is named beside the form (422), never read as its last value, and
+    so is a field the form cannot read (it would be missing from the form shown again).
     Answered with a redirect to the form's own GET address, so Back and reload never ask
     to resubmit (in place only when the values are too many for an address)."""
     from pecoma.web.board_pages import form_link
@@ -159,9 +160,11 @@ async def form_again(request: Request) -> Response:
     posted = await read_form(request, forms.MAX_FIELDS, forms.TOO_MANY_FIELDS)
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
     values = forms.more_rows(form)
-    repeated = [str(i) for i in repeated_fields(posted)]
-    if repeated:  # which of the values was meant? named beside the form, as on /report
-        return render_form(request, values, general=repeated, status_code=422)
+    # which of the values was meant? a field the form cannot read (a row numbered [01])
+    # would vanish from the form shown again: each named beside the form, as on /report
+    refused = [str(i) for i in repeated_fields(posted)] + forms.unread_fields(form)
+    if refused:
+        return render_form(request, values, general=refused, status_code=422)
     target = form_link(request, values)
     if target is not None:
         return RedirectResponse(target, status_code=303)
