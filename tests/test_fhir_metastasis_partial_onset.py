@@ -9,8 +9,11 @@ radiotherapy "for metastases at presentation" was offered for a metastasis found
 after surgery. A partial date counts as the days it may be (docs/fhir.md): where every
 one of them gives the same timing by the engine's rule (I7: on or before the end of the
 primary's curative treatment synchronous; 3 months or more after it metachronous, I29),
-that timing is recorded; the day stays unknown (never invented), so the disease-free
-interval is known only within a range and asked (S16's 12 months never taken as met).
+that timing is recorded, its source saying it is derived; the day stays unknown (never
+invented). Metachronous, the last day it may be, and never after the evaluation date, is
+recorded as the day it was found on or before: the disease-free interval is then at most
+what that day gives, short of S16's interval whatever the day, or asked (never taken as
+met).
 """
 
 from __future__ import annotations
@@ -75,13 +78,19 @@ def _note(bc: BundleCase) -> str:
 def test_every_day_after_the_resection_is_metachronous(onset: str, months: str) -> None:
     """Every day of 2025 (of April 2025) is more than 3 months after the hysterectomy of
     2024-04-09, the end of the primary's treatment: metachronous whatever the day (I7).
-    The day is not invented; the note gives the interval's range and says it is asked.
-    S11's postoperative treatment for metastases at presentation is not offered, the
-    timing not asked; the interval is (MISS-DFI), S16 waiting on it."""
+    The day is not invented (found on or before the last day it may be, 2025-12-31 or
+    2025-04-30, from which the interval may reach 12 months); the note gives the
+    interval's range and says it is asked. S11's postoperative treatment for metastases
+    at presentation is not offered, the timing not asked; the interval is (MISS-DFI),
+    S16 waiting on it. Both facts are shown as derived, not stated."""
     bc = _read(onset)
     met = bc.case.stage.metastases[0]
     assert met.timing is Timing.metachronous
-    assert met.detected_on is None and met.detected_on_or_before is None
+    assert met.detected_on is None
+    assert met.detected_on_or_before == {"2025": dt.date(2025, 12, 31),
+                                         "2025-04": dt.date(2025, 4, 30)}[onset]
+    assert "derived, not stated" in bc.sources["stage.metastases[0].timing"]
+    assert "derived, not stated" in bc.sources["stage.metastases[0].detected_on_or_before"]
     said = _note(bc)
     assert "metachronous" in said and months in said and "2024-04-09" in said
     a = assess(bc.case, ON)
@@ -103,7 +112,8 @@ def test_a_range_all_under_twelve_months_does_not_meet_s16() -> None:
     assert met.timing is Timing.metachronous
     assert met.detected_on is None
     assert met.detected_on_or_before == dt.date(2025, 2, 28)
-    assert "S16's interval is not met" in _note(bc)
+    assert "between 9 and 10 months" in _note(bc)
+    assert "found on or before 2025-02-28" in _note(bc)
     a = assess(bc.case, ON)
     assert "MISS-DFI" not in {m.id for m in a.missing}
     assert not {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING"} & {
@@ -128,3 +138,44 @@ def test_days_on_both_sides_decide_nothing(onset: str) -> None:
     assert bc.case.stage.metastases[0].timing is Timing.unknown
     assert "not decided" in _note(bc)
     assert "MISS-METASTASIS-TIMING" in {m.id for m in assess(bc.case, ON).missing}
+
+
+@pytest.mark.parametrize("onset", ["2026-12", "2026"])
+def test_the_onset_holding_the_evaluation_date_ends_at_it(onset: str) -> None:
+    """December 2026 (and 2026) holds the evaluation date, 2026-12-07: the metastasis was
+    found by then, so the days it may be end there. Before, the last day of the month
+    (year), 2026-12-31, was recorded as the day it was found on or before, after the
+    evaluation date, and the case was refused at assessment. Now it is found on or
+    before 2026-12-07, metachronous (every day from 2026-01-01 is more than 3 months after
+    the hysterectomy of 2024-04-09); from 2024-04-09 to 2026-12-07 the interval may be
+    more than 12 months: asked (MISS-DFI), not taken as met."""
+    bc = _read(onset)
+    met = bc.case.stage.metastases[0]
+    assert met.timing is Timing.metachronous
+    assert met.detected_on_or_before == ON
+    assert "the evaluation date the last" in _note(bc)
+    a = assess(bc.case, ON)  # not refused
+    assert "MISS-DFI" in {m.id for m in a.missing}
+    assert "REC-LUNG-METASTASECTOMY" not in {r.id for r in a.recommendations}
+
+
+def test_no_evaluation_date_ends_the_days_at_the_recorded_date() -> None:
+    """Read for no evaluation date, the Condition's recordedDate (2026-12-03) ends the
+    days the onset "2026-12" may be: found on or before it."""
+    data = _record("2026-12")
+    data["entry"][-1]["resource"]["recordedDate"] = "2026-12-03"
+    met = case_from_bundle(data, validate="none").case.stage.metastases[0]
+    assert met.timing is Timing.metachronous
+    assert met.detected_on_or_before == dt.date(2026, 12, 3)
+
+
+def test_no_date_to_end_the_days_records_none() -> None:
+    """Read for no evaluation date and with no recordedDate, the last day "2026-12" may
+    be (2026-12-31) may be after the day the case is assessed: it is not recorded (the
+    interval is asked); the timing, metachronous whatever the day, still is."""
+    bc = case_from_bundle(_record("2026-12"), validate="none")
+    met = bc.case.stage.metastases[0]
+    assert met.timing is Timing.metachronous
+    assert met.detected_on_or_before is None
+    assert "is not recorded as the day it was found by" in _note(bc)
+    assert "MISS-DFI" in {m.id for m in assess(bc.case, ON).missing}

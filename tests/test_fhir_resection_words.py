@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from pecoma.case import Margin
+from pecoma.engine import assess
 from pecoma.fhir import case_from_bundle
 from pecoma.fhir.mcode import margin_in_text
 from test_fhir_resection_codes import NEPHRECTOMY, SCT, kidney_record
@@ -143,6 +144,24 @@ class TestOperationNotCarriedOut:
         assert bc.case.surgery.date is None
         (note,) = [n for n in bc.notes if n.startswith(f"Procedure/{NEPHRECTOMY}: ")]
         assert "say it was not carried out" in note and "left unknown" in note
+
+    @pytest.mark.parametrize("words", [
+        "Nephrectomy: tumour unresectable", "Nephrectomy - tumour not resectable",
+        "Nephrectomy: could not be resected", "Nephrectomy - irresectable"])
+    def test_every_word_for_unresectable_is_not_carried_out(self, words: str) -> None:
+        """Recorded ``completed``, its words say the tumour could not be removed, in any
+        of the words the reader knows for it ("not resectable", "could not be resected",
+        "irresectable" were read as a resection performed, its margin unknown, before:
+        one list of those words now serves both readings). Hand-written expectation: the
+        surgery status unknown (never performed), its date not taken, and the words make
+        resectability found but not read, so it is asked (MISS-PRIMARY-RESECTABLE)."""
+        bc = case_from_bundle(_record(words, margin_note=False), on=ON)
+        assert bc.case.surgery.status is not None
+        assert bc.case.surgery.status.value == "unknown"
+        assert bc.case.surgery.date is None
+        assert f"Procedure/{NEPHRECTOMY}" in bc.unreadable["stage.resectable"]
+        assert "stage.resectable" not in bc.not_found
+        assert "MISS-PRIMARY-RESECTABLE" in {m.id for m in assess(bc.case, ON).missing}
 
     def test_with_its_margin_recorded_it_is_read_with_a_note(self) -> None:
         """As for a ``stopped`` one: a margin recorded for it says what it removed and

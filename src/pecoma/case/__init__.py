@@ -9,8 +9,9 @@ immunohistochemistry marker is ``positive``, ``negative``, ``not_done`` or ``unk
 yes/no fact may be ``unknown``. Leaving a field out means ``unknown``, never ``absent``.
 
 The package's parts: the values facts take (:mod:`pecoma.case.values`), the model
-(:mod:`pecoma.case.model`), its coherence checks (:mod:`pecoma.case.coherence`) and the
-parsers (:mod:`pecoma.case.parse`). This module is the public surface: import from here.
+(:mod:`pecoma.case.model`), its coherence checks (:mod:`pecoma.case.coherence`), the
+timing rule of a metastasis (:mod:`pecoma.case.timing`) and the parsers
+(:mod:`pecoma.case.parse`). This module is the public surface: import from here.
 """
 
 from pecoma.case.coherence import dated_facts
@@ -48,6 +49,7 @@ from pecoma.case.model import (
     other_anthracyclines_not_tolerated,
 )
 from pecoma.case.parse import parse_case, parse_case_json, settings_not_chosen
+from pecoma.case.timing import case_timings, found_in_work_up, metastasis_timing
 from pecoma.case.values import (
     ANTHRACYCLINES,
     MTOR_AGENTS,
@@ -113,13 +115,16 @@ __all__ = [
     "Tumour",
     "VariantStatus",
     "YesNo",
+    "case_timings",
     "class_drugs",
     "class_each_ruled_out",
     "class_ruled_out",
     "class_tolerated_line",
     "class_undecided",
     "dated_facts",
+    "found_in_work_up",
     "lines_in_order",
+    "metastasis_timing",
     "mtor_class_ruled_out",
     "mtor_class_undecided",
     "mtor_each_ruled_out",

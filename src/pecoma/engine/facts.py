@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
-    WORK_UP_MONTHS,
     Agent,
     Case,
     DiseaseStatus,
@@ -28,6 +27,8 @@ from pecoma.case import (
     TherapySetting,
     Timing,
     YesNo,
+    case_timings,
+    found_in_work_up,
     lines_in_order,
     mtor_ruled_out,
 )
@@ -259,17 +260,6 @@ _ADVANCED_FACT = {
 }
 
 
-def found_in_work_up(met: Metastasis, anchor: dt.date | None) -> bool:
-    """Whether ``met`` was found after the end of the primary's curative treatment
-    (``anchor``) but less than :data:`WORK_UP_MONTHS` after it (I29): before the first
-    surveillance scan (some 3 months after the end of treatment, S18), so found by a
-    staging or restaging scan that may show disease present at presentation as well as an
-    early relapse. Only an exact day found says so."""
-    day = met.detected_on
-    return (day is not None and anchor is not None and day > anchor
-            and not reached_months(anchor, day, WORK_UP_MONTHS))
-
-
 def work_up_fact(i: int, met: Metastasis, anchor: dt.date) -> Fact:
     """The timing of a metastasis found within the work-up window after the end of
     curative treatment, its timing not stated (:func:`found_in_work_up`, I29)."""
@@ -283,51 +273,6 @@ def work_up_fact(i: int, met: Metastasis, anchor: dt.date) -> Fact:
                 "operation, or be an early relapse (I29)")
 
 
-def _timing(met: Metastasis, anchor: dt.date | None, diagnosed: dt.date | None,
-            untreated: bool, stated_dfi: float | None, alone: bool,
-            not_before: dt.date | None = None) -> Timing:
-    if met.detected_on and anchor:
-        if met.detected_on <= anchor:
-            return _SYNCHRONOUS
-        if found_in_work_up(met, anchor):
-            # found before the first surveillance scan: present at presentation or an
-            # early relapse, the dates do not tell; the stated timing decides, else it is
-            # unknown and asked (I29)
-            return met.timing
-        return _METACHRONOUS
-    if met.detected_on is None and met.timing is not _UNKNOWN_TIMING:
-        # a stated timing is never set aside for the day it was recorded (the case's
-        # checks refuse one that day contradicts)
-        return met.timing
-    # the day it was found, else the latest it can have been: found by a day, it was
-    # there then, whatever the exact day; after it, only an exact day says it came later
-    found = met.detected_on or met.detected_on_or_before
-    if found and anchor and found <= anchor:
-        return _SYNCHRONOUS
-    if found and not_before and found <= not_before:
-        # found by the surgery (adjuvant treatment followed it, its end not recorded): on
-        # or before the end of curative treatment, whenever that was (I7)
-        return _SYNCHRONOUS
-    if found and diagnosed and found <= diagnosed:
-        # found by the time of the diagnosis (a staging scan before the biopsy): before
-        # any end of the primary's treatment, so present at presentation (I7)
-        return _SYNCHRONOUS
-    if met.timing is not _UNKNOWN_TIMING:
-        return met.timing
-    if untreated:
-        # The primary has not been treated yet: the metastasis is there at presentation.
-        return _SYNCHRONOUS
-    if stated_dfi is not None and stated_dfi > 0:
-        # I7: a stated interval of months to the first metastasis: none was there at
-        # presentation.
-        return _METACHRONOUS
-    if stated_dfi == 0 and alone:
-        # an interval of 0 to the only metastasis: it was there at presentation
-        return _SYNCHRONOUS
-    return _UNKNOWN_TIMING
-
-
-_UNTREATED = (SurgeryStatus.planned, SurgeryStatus.not_performed)
 # Enum members read for every case, as module constants (on Python 3.11 reading a member
 # off its class passes through the enum metaclass, several times slower).
 _PERFORMED = SurgeryStatus.performed
@@ -354,7 +299,6 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
     known (a line starting on or after it is no line before a resection recorded as
     done: :func:`_treated_before_resection`)."""
     stage = case.stage
-    surgery = case.surgery
     anchor = case.treatment_end
     # adjuvant treatment after the surgery, its end not recorded: nothing is counted from
     # the surgery as if it were the end of curative treatment (I5, I7)
@@ -372,15 +316,8 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
     # ones from the last curative treatment before them, which the dates do not give
     presentations = stage.earlier_presentation if mets else None
     if mets:
-        untreated = surgery.status in _UNTREATED
-        stated_dfi = stage.disease_free_interval_months
-        alone = len(mets) == 1
-        diagnosed = case.diagnosis.date
-        # a stated interval tells that none was there at presentation only when it runs
-        # to the first metastasis, not to the present ones after an earlier relapse
-        timings = tuple([_timing(m, counted_from, diagnosed, untreated,
-                                 stated_dfi if presentations is None else None, alone,
-                                 not_before) for m in mets])
+        # the one timing rule, shared with the FHIR reader (pecoma.case.timing)
+        timings = case_timings(case)
         # each metastasis's day, else the latest it can have been (the first found is then
         # known only to be no later: the interval counted to it is at most that)
         dated = [d for m in mets if (d := m.detected_on or m.detected_on_or_before)]

@@ -221,13 +221,25 @@ _TREATED_IN_PLACE: Final = re.compile(r"emboli[sz](?:ation|e|ed|ing)\b|\btace\b|
 #: An excisional biopsy ("Excisional biopsy of renal mass", "excision biopsy"): a biopsy,
 #: never a resection's words ("excision"), yet it may have removed the lesion whole.
 EXCISIONAL_BIOPSY: Final = re.compile(r"\bexcision(?:al)? biops")
+#: The words saying the tumour cannot be removed ("Tumour unresectable: encases iliac
+#: vessels", "inoperable", "irresectable", "not resectable", "non-resectable", "could not
+#: be resected"), one list for every reading of them (:data:`UNRESECTABLE`,
+#: :data:`NOT_CARRIED_OUT`).
+UNRESECTABLE_WORDS: Final = (
+    r"unresectable|irresectable|inoperable|unoperable"
+    r"|(?:not|non|un) (?:resectable|operable)"
+    r"|(?:cannot|can not|could not|unable to) be (?:resected|removed|operated)"
+    r"|not amenable to (?:resection|surgery)")
+#: :data:`UNRESECTABLE_WORDS` as a pattern, on words in :func:`plain_words` form.
+UNRESECTABLE: Final = re.compile(rf"\b(?:{UNRESECTABLE_WORDS})\b")
 #: Words stating that an operation was not carried out: begun and stopped, only tried, the
-#: abdomen opened and closed, the tumour found unresectable ("Aborted nephrectomy",
-#: "Nephrectomy abandoned", "Attempted laparoscopic nephrectomy", "Open and close
-#: laparotomy", "Nephrectomy not performed"). Such an operation is read as a ``stopped``
-#: one is, whatever its status.
+#: abdomen opened and closed, the tumour found unresectable (:data:`UNRESECTABLE_WORDS`)
+#: ("Aborted nephrectomy", "Nephrectomy abandoned", "Attempted laparoscopic nephrectomy",
+#: "Open and close laparotomy", "Nephrectomy not performed", "Resection - tumour not
+#: resectable"). Such an operation is read as a ``stopped`` one is, whatever its status.
 NOT_CARRIED_OUT: Final = re.compile(
-    r"\b(?:abort(?:ed)?|abandon(?:ed|ment)?|attempt(?:ed)?|unresectable|inoperable"
+    r"\b(?:abort(?:ed)?|abandon(?:ed|ment)?|attempt(?:ed)?"
+    rf"|{UNRESECTABLE_WORDS}"
     r"|open(?:ed)? ?(?:and|&|\+|/) ?clos(?:e|ed|ure)"
     r"|not (?:done|performed|carried out|completed|undertaken))\b")
 #: Words putting a resection named beside a biopsy in doubt, besides a negation: a

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pecoma.case import (
+    Case,
     DiagnosisMethod,
     DiseaseStatus,
     MetastasisSite,
@@ -19,10 +20,11 @@ from pecoma.case import (
     PriorDiagnosis,
     SurgeryStatus,
     Timing,
+    case_timings,
     parse_case,
 )
 from pecoma.case.coherence import WORK_UP_MONTHS
-from pecoma.dates import full_months_between, reached_months
+from pecoma.dates import full_months_between
 from pecoma.errors import InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
@@ -38,6 +40,7 @@ from pecoma.fhir.reading import (
     HISTORY_CLINICAL,
     OF_ONE_TIME,
     Order,
+    PartialOnset,
     Reader,
     as_list,
     body_part_words,
@@ -876,98 +879,139 @@ def _partial_onset(cond: Mapping[str, Any]) -> meds.FirstDay | None:
     return None
 
 
-#: S16's disease-free interval for a lung metastasectomy, in months.
-_S16_MONTHS: Final = 12
+def _end_shown(case: Case) -> str:
+    """The end of the primary's curative treatment the timing is counted from, as a note
+    says it."""
+    not_before = case.treatment_end_not_before
+    if not_before is not None:
+        end = ("the end of the primary's curative treatment (not recorded: adjuvant "
+               f"treatment followed the surgery of {not_before.isoformat()})")
+    elif case.treatment_end is not None:
+        end = f"the end of the primary's curative treatment ({case.treatment_end.isoformat()})"
+    else:
+        end = "the end of the primary's curative treatment (not recorded)"
+    diagnosed = case.diagnosis.date
+    return end if diagnosed is None else f"{end}, the diagnosis ({diagnosed.isoformat()})"
+
+
+def _timing_on(case: Case, i: int, day: dt.date) -> Timing:
+    """The timing the engine's rule gives metastasis ``i`` of ``case`` were it found on
+    ``day`` (:func:`pecoma.case.case_timings`)."""
+    mets = list(case.stage.metastases)
+    mets[i] = mets[i].model_copy(update={"detected_on": day})
+    stage = case.stage.model_copy(update={"metastases": tuple(mets)})
+    return case_timings(case.model_copy(update={"stage": stage}))[i]
 
 
 def settle_partial_onsets(r: Reader, source: str) -> None:
     """The timing of each metastasis whose onset is a partial date
-    (:attr:`Reader.partial_onsets`; "a partial date counts as the days it may be"),
-    decided by the engine's own rule for a day found (I7, I29:
-    :func:`pecoma.engine.facts._timing`) where every day it may be gives the same, against
-    the end of the primary's curative treatment the case gives
-    (:attr:`pecoma.case.Case.treatment_end`): all on or before it (or before the
-    earliest end an adjuvant course leaves, or the diagnosis) synchronous; all after it
-    and at least the work-up months after it (no adjuvant course leaving the end open)
-    metachronous. The day stays unknown (never invented), so the disease-free interval
-    is known only within a range: it is said in the note, and left to be asked (S16's
-    12 months never taken as met from it), unless the whole range is under 12 months:
-    the last day it may be is then recorded as ``detected_on_or_before`` (true of every
-    day), which the engine reads as "at most", S16's interval not met. A timing stated
-    on the record is kept; where the days disagree, nothing is decided and the note says
-    why. A case the record does not yet make is left to the parse that refuses it."""
+    (:attr:`Reader.partial_onsets`; "a partial date counts as the days it may be"):
+    the engine's own rule for a day found (:func:`pecoma.case.case_timings`, I7, I29),
+    applied to the first and the last day it may be, where both give the same (the rule
+    is a step in time, so every day between gives it too). The days it may be end at the
+    evaluation date the record is read for (it was found by then), else at the
+    Condition's recordedDate. The day stays unknown (never invented).
+
+    The timing so decided is recorded (``stage.metastases[i].timing``) with its source
+    saying it is derived, not stated, unless the engine reads the same without the day.
+    Metachronous, the last day it may be is recorded as ``detected_on_or_before`` (true
+    of every day), which the engine reads as "at most": the disease-free interval is then
+    short of S16's (the engine's setting) whatever the day, or asked, never taken as met.
+    With no evaluation date and no recordedDate it is not recorded (that day may be after
+    the day the case is assessed): the interval is asked. A timing stated on the record
+    is kept; where the days disagree, nothing is decided and the note says why. A case
+    the record does not yet make is left to the parse that refuses it."""
     if not r.partial_onsets:
         return
     try:
         case = parse_case(r.data, source)
     except InputError:
         return
-    anchor, not_before = case.treatment_end, case.treatment_end_not_before
-    diagnosed = case.diagnosis.date
-    decided: list[tuple[dict[str, Any], str]] = []
-    bounded: list[tuple[dict[str, Any], dt.date]] = []
-    for where, written, first, last, met in r.partial_onsets:
-        if met.get("timing", Timing.unknown.value) != Timing.unknown.value:
-            continue  # a stated timing decides
-        shown = f"{written} ({first.isoformat()} to {last.isoformat()})"
-        before = next((f"{what} ({day.isoformat()})" for what, day in (
-            ("the end of the primary's curative treatment", anchor),
-            ("the earliest end of curative treatment an adjuvant course leaves",
-             not_before),
-            ("the diagnosis", diagnosed)) if day is not None and last <= day), None)
-        if before is not None:
-            decided.append((met, Timing.synchronous.value))
-            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
-                           f"may be is on or before {before}: read as present at "
-                           "presentation (timing synchronous, I7); the day it was found "
-                           "is left unknown")
+    listed = r.data.get("stage", {}).get("metastases", [])
+    read = case_timings(case)
+    counted_from = (case.treatment_end if case.treatment_end_not_before is None
+                    else None)
+    end_shown = _end_shown(case)
+    decided: list[tuple[dict[str, Any], str, str]] = []
+    bounded: list[tuple[dict[str, Any], dt.date, str]] = []
+    for where, written, first, last, recorded, met in r.partial_onsets:
+        i = next((k for k, x in enumerate(listed) if x is met), None)
+        if i is None or met.get("timing", Timing.unknown.value) != Timing.unknown.value:
+            continue  # not among the metastases read, or a stated timing decides
+        limit, by = ((r.on, "the evaluation date") if r.on is not None
+                     else (recorded, "its recordedDate"))
+        if limit is not None and limit < first:
+            r.notes.append(f"{where}: its onset {written} is after {by} "
+                           f"({limit.isoformat()}): its timing is not decided from it; "
+                           "record the day it was found or its timing")
             continue
-        if anchor is not None and not_before is None and first > anchor \
-                and reached_months(anchor, first, WORK_UP_MONTHS):
-            decided.append((met, Timing.metachronous.value))
-            low = max(full_months_between(anchor, first), 0)
-            high = max(full_months_between(anchor, last), 0)
-            if high < _S16_MONTHS:
-                # under S16's 12 months whatever the day: found by the last day it may
-                # be (true of every day), which the engine reads as "at most"
-                bounded.append((met, last))
-                interval = (f"under {_S16_MONTHS} months whatever the day (at most "
-                            f"{high}), so S16's interval is not met (detected_on_or_before "
-                            f"{last.isoformat()}, the last day it may be)")
-            else:
-                interval = (f"known only as between {low} and {high} months, so it is "
-                            f"asked (S16's {_S16_MONTHS} months not taken as met): record "
-                            "the day it was found or the interval "
-                            "(stage.disease_free_interval_months)")
-            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
-                           f"may be is {WORK_UP_MONTHS} months or more after the end of the "
-                           f"primary's curative treatment ({anchor.isoformat()}): read as "
-                           "a relapse after it (timing metachronous, I7), the day it was "
-                           f"found left unknown; the disease-free interval is {interval}")
+        end = last if limit is None else min(last, limit)
+        cut = f", {by} the last" if end < last else ""
+        shown = f"{written} ({first.isoformat()} to {end.isoformat()}{cut})"
+        timing = _timing_on(case, i, first)
+        if timing is Timing.unknown or _timing_on(case, i, end) is not timing:
+            r.notes.append(f"{where}: its onset {shown} is not one day, and the days it may "
+                           f"be do not all give one timing against {end_shown} and the "
+                           f"{WORK_UP_MONTHS} work-up months after it (I7, I29): its timing "
+                           "is not decided from it; record the day it was found or its "
+                           "timing")
             continue
-        end = (f"the end of the primary's curative treatment ({anchor.isoformat()})"
-               if anchor is not None and not_before is None else
-               "the end of the primary's curative treatment (not recorded)")
-        r.notes.append(f"{where}: its onset {shown} is not one day, and the days it may be "
-                       f"do not all fall on one side of {end} and the work-up months after "
-                       "it: its timing is not decided from it; record the day it was "
-                       "found or its timing")
-    for met, timing in decided:
-        met["timing"] = timing
+        derived = (f"{where} (derived, not stated: every day its onset {written} may be "
+                   "gives it)")
+        if read[i] is not timing:
+            decided.append((met, timing.value, derived))
+        if timing is Timing.synchronous:
+            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
+                           f"may be gives the same timing against {end_shown}: read as "
+                           "present at presentation (timing synchronous, I7); the day it "
+                           "was found is left unknown")
+            continue
+        if counted_from is not None:
+            low = max(full_months_between(counted_from, first), 0)
+            high = max(full_months_between(counted_from, end), 0)
+            months = f"between {low} and {high} months"
+        else:
+            months = "not given by the dates"
+        if limit is None:
+            interval = (f"{months}, and the last day it may be ({last.isoformat()}) is not "
+                        "recorded as the day it was found by (no evaluation date, no "
+                        "recordedDate: it may be after the day the case is assessed), so "
+                        "the interval is asked: record the day it was found or the "
+                        "interval (stage.disease_free_interval_months)")
+        else:
+            bounded.append((met, end, f"{where} (derived, not stated: the last day its "
+                                      f"onset {written} may be{cut})"))
+            interval = (f"{months}: found on or before {end.isoformat()} "
+                        "(detected_on_or_before), the interval counted to it is at most "
+                        "what it gives; short of S16's interval it is not met whatever the "
+                        "day, else it is asked (never taken as met): record the day it "
+                        "was found or the interval (stage.disease_free_interval_months)")
+        r.notes.append(f"{where}: its onset {shown} is not one day, but every day it may be "
+                       f"gives the same timing against {end_shown}: read as a relapse after "
+                       "it (timing metachronous, I7), the day it was found left unknown; "
+                       f"the disease-free interval is {interval}")
+    index = {id(x): k for k, x in enumerate(listed)}
+    for met, value, derived in decided:
+        met["timing"] = value
+        r.sources[f"stage.metastases[{index[id(met)]}].timing"] = derived
     added = []
-    for met, last in bounded:
+    for met, day, derived in bounded:
         if "detected_on_or_before" not in met:
-            met["detected_on_or_before"] = last.isoformat()
+            met["detected_on_or_before"] = day.isoformat()
+            r.sources[f"stage.metastases[{index[id(met)]}].detected_on_or_before"] = derived
             added.append(met)
     try:
         parse_case(r.data, source)
     except InputError:
         # the case refuses a timing so decided beside another fact: none is kept, and
         # the refusal is left to the facts as recorded
-        for met, _timing in decided:
+        for met, _timing, _derived in decided:
             met.pop("timing", None)
+            r.sources.pop(f"stage.metastases[{index[id(met)]}].timing", None)
         for met in added:
             met.pop("detected_on_or_before", None)
+            r.sources.pop(f"stage.metastases[{index[id(met)]}].detected_on_or_before",
+                          None)
         r.notes.append("the timing decided from a partial onset date contradicts another "
                        "fact of the record: not kept")
 
@@ -1503,7 +1547,9 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         if span is not None:
             # the days it may be: its timing is decided once the end of the primary's
             # treatment is known (settle_partial_onsets), never a day invented
-            r.partial_onsets.append((where, span.written, span.earliest, span.latest, met))
+            r.partial_onsets.append(PartialOnset(where, span.written, span.earliest,
+                                                 span.latest,
+                                                 day_of(cond.get("recordedDate")), met))
         if day is not None and entered:
             # only the day it was entered: found on or before it, the exact day unknown
             met["detected_on_or_before"] = day.isoformat()

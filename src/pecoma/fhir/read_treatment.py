@@ -803,16 +803,6 @@ def _incomplete_noted(proc: Mapping[str, Any], where: str, r: Reader) -> None:
                        "left (surgery.margin)")
 
 
-#: Words saying the tumour cannot be removed ("Tumour unresectable: encases iliac
-#: vessels", "inoperable", "not resectable", "non-resectable", "cannot be resected"),
-#: read on a resection's ``statusReason`` and its own words (:func:`_says_unresectable`).
-_UNRESECTABLE: Final = re.compile(
-    r"\b(?:unresectable|irresectable|inoperable|unoperable"
-    r"|(?:not|non|un) (?:resectable|operable)"
-    r"|(?:cannot|can not|could not|unable to) be (?:resected|removed|operated)"
-    r"|not amenable to (?:resection|surgery))\b")
-
-
 def _reason_words(proc: Mapping[str, Any]) -> str:
     """A Procedure's ``statusReason`` (a CodeableConcept, or text sent in its place) as
     :func:`pecoma.fhir.mcode.plain_words`."""
@@ -822,8 +812,9 @@ def _reason_words(proc: Mapping[str, Any]) -> str:
 
 def _says_unresectable(proc: Mapping[str, Any]) -> bool:
     """Whether a resection record says in words that the tumour cannot be removed (its
-    ``statusReason``, or its own words: :data:`_UNRESECTABLE`)."""
-    return any(_UNRESECTABLE.search(words) is not None
+    ``statusReason``, or its own words: :data:`pecoma.fhir.mcode.UNRESECTABLE`, the
+    words :data:`pecoma.fhir.mcode.NOT_CARRIED_OUT` reads too)."""
+    return any(m.UNRESECTABLE.search(words) is not None
                for words in (_reason_words(proc), m.lower_words(proc.get("code"))))
 
 

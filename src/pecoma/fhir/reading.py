@@ -25,6 +25,7 @@ __all__ = [
     "OF_ONE_TIME",
     "NotTolerated",
     "Order",
+    "PartialOnset",
     "Planned",
     "Reader",
     "agreeing",
@@ -105,6 +106,19 @@ class NotTolerated:
     #: The drugs the record names one by one (:func:`pecoma.fhir.medications.drugs_of`).
     drugs: frozenset[str]
     reason: str  # the statusReason as the record words it
+
+
+class PartialOnset(NamedTuple):
+    """A metastasis whose onset is a partial date ("2025", "2025-04")."""
+
+    where: str  # Condition/id
+    written: str  # the date as written
+    first: dt.date  # the first day it may be
+    last: dt.date  # the last day it may be
+    #: The Condition's recordedDate: it was found by then (bounds the days it may be
+    #: when the record is read for no evaluation date).
+    recorded: dt.date | None
+    met: dict[str, Any]  # the metastasis read
 
 
 @dataclass
@@ -249,12 +263,10 @@ class Reader:
     #: Facts whose day was taken from the day a Condition was recorded (no onset or
     #: asserted date): the latest it may be, not when it began.
     entered_dates: dict[str, dt.date] = field(default_factory=dict)
-    #: Metastases whose onset is a partial date ("2025", "2025-04"): where, the date as
-    #: written, the first and the last day it may be, and the metastasis read (its
-    #: timing decided where every one of those days gives the same:
+    #: Metastases whose onset is a partial date ("2025", "2025-04") (their timing
+    #: decided where every day they may be gives the same:
     #: :func:`pecoma.fhir.read_conditions.settle_partial_onsets`).
-    partial_onsets: list[tuple[str, str, dt.date, dt.date, dict[str, Any]]] = field(
-        default_factory=list)
+    partial_onsets: list[PartialOnset] = field(default_factory=list)
     #: Resources (by identity) whose Bundle entry carries a modifierExtension: its URLs.
     entry_modifiers: dict[int, str] = field(default_factory=dict)
     #: The Patient's birth date (or why it is not known): it places an onset given as an
