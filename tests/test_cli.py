@@ -239,11 +239,12 @@ class TestOtherCommands:
         # MISS-SUSPECTED-METASTASIS (a metastasis suspected, not confirmed) and the
         # questions asked long after the operation: MISS-ADJUVANT-RADIOTHERAPY,
         # MISS-REEXCISION-DECIDED (I30), MISS-EARLIER-LINES (lines numbered above those
-        # recorded before them, I19)
-        assert len(missing) == 61
+        # recorded before them, I19), MISS-GROSS-RESIDUE-CLEARED (a stated interval
+        # beside an R2 resection, I5)
+        assert len(missing) == 62
         text = run_cli("rules", columns=240).stdout  # each id on one line
         markdown = pecoma("rules", "-f", "markdown").stdout
-        assert "## Missing facts (61)" in markdown
+        assert "## Missing facts (62)" in markdown
         k = load_knowledge()
         for m in missing:
             label = provenance_of(k, m["id"]).label
