@@ -137,8 +137,9 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
                 "detected_on" in m or "detected_on_or_before" in m for m in mets):
             # an interval above 0 says no metastasis was there at presentation
             synchronous = any(m.get("timing") == "synchronous" for m in mets)
-            # gross tumour left by the resection (R2): never free of disease, so an
-            # interval above 0 beside it is refused (I5)
+            # gross tumour left by the resection (R2): an interval above 0 beside it is
+            # accepted (S16 waits on what cleared the tumour, I5), but kept at 0 here; the
+            # stated interval beside R2 is held by test_stated_interval_beside_the_margin
             gross = surgery.get("margin") == "R2"
             data["stage"]["disease_free_interval_months"] = (
                 0 if synchronous or gross else draw(st.integers(0, 120)))

@@ -15,24 +15,30 @@ feasible; assessed on 2026-12-07.
   left gross tumour behind (R2)", a fact nobody recorded; it must say tumour may have been
   left, as it does for localized disease (I9).
 - A stated 30 months beside a recorded R2 margin with no completing resection: the
-  derived facts showed "30 months (stated)" while S16's item used 0, silently. The two
-  facts contradict each other (the margin, the interval, or a completing resection not
-  recorded is wrong): the case is refused naming them, as other stated facts the record
-  contradicts are, and the interval the engine uses is one value throughout.
+  derived facts showed "30 months (stated)" while S16's item used 0, silently. The case
+  was then refused, but that was too strong: the gross tumour left may have been cleared
+  without a resection (radiotherapy, systemic treatment), which the case format cannot
+  record, and the refusal steered users to state 0 (S16 "not met", wrong for such a
+  patient). The stated interval is now accepted and shown, one value in the derived facts
+  and in S16's item, never taken as met while what cleared the tumour is not recorded:
+  S16 waits on that question (MISS-GROSS-RESIDUE-CLEARED), the safer branch.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pecoma import InputError, assess, parse_case
+from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment, Item
 
 ON = dt.date(2026, 12, 7)
+SCENARIOS = Path(__file__).parent / "scenarios"
 DFI = "derived.disease_free_interval_months"
 MARGIN_ASKED = "MISS-PRIMARY-MARGIN"
 S16_IDS = {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING",
@@ -172,32 +178,80 @@ class TestResidualAlertWithTheMarginNotRecorded:
         assert alert.conditional_on == ()
 
 
-class TestStatedIntervalBesideGrossTumourLeft:
-    def test_refused_naming_the_margin_and_the_remedies(self) -> None:
-        """30 months stated beside an R2 margin and no completing resection: an R2
-        resection never made the patient free of disease (interval 0). Expected: the case
-        refused, the interval named with its value, the margin it contradicts, and the
-        three ways out (record the completing resection, correct the margin, correct or
-        leave out the interval), instead of 30 shown and 0 used."""
-        with pytest.raises(InputError, match="disease_free_interval_months") as exc:
-            parse_case(_case("R2"))
-        (issue,) = [i for i in exc.value.issues
-                    if i.path == "stage.disease_free_interval_months"]
-        assert "30" in issue.value
-        assert "'surgery.margin' 'R2'" in issue.rule
-        assert "surgery.completion" in issue.rule
-        assert "correct 'surgery.margin'" in issue.rule
-        assert "leave it out" in issue.rule
+CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
+NOT_TAKEN_AS_MET = ("30 months (stated; the resection of the primary left gross tumour (R2) "
+                    "and what removed or cleared it, and when, is not recorded: not taken "
+                    "as met until it is, I5)")
 
-    def test_completion_that_left_r2_again_is_refused_too(self) -> None:
-        """A completing resection that left R2 again: still never free of disease."""
+
+class TestStatedIntervalBesideGrossTumourLeft:
+    def test_accepted_and_s16_waits_on_what_cleared_the_tumour(self) -> None:
+        """30 months stated beside an R2 margin and no completing resection. The tumour
+        left may have been cleared by radiotherapy or systemic treatment, which the case
+        cannot record, so the case is accepted (it had been refused, and its message
+        steered to stating 0, which makes S16 'not met'). Expected: S16 neither met nor
+        not met but pending (REC-LUNG-METASTASECTOMY-PENDING) on the question what
+        removed or cleared the residual tumour, and when, that question naming S16 and
+        the stated 30 months; the interval shown as stated, with why it is not taken as
+        met, the same value in the derived facts and in S16's item; the R2 margin among
+        the item's facts."""
+        a = _assess(_case("R2"))
+        items = _items(a)
+        assert not set(items) & {"REC-LUNG-METASTASECTOMY",
+                                 "REC-LUNG-METASTASECTOMY-NOT-MET",
+                                 "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE"}
+        pending = items["REC-LUNG-METASTASECTOMY-PENDING"]
+        assert pending.conditional_on == (CLEARED_ASKED,)
+        assert _fact(pending, "surgery.margin") == "R2"
+        assert _fact(pending, DFI) == NOT_TAKEN_AS_MET
+        assert _derived(a, DFI) == NOT_TAKEN_AS_MET
+        asked = next(m for m in a.missing if m.id == CLEARED_ASKED)
+        assert "REC-LUNG-METASTASECTOMY" in asked.affects
+        assert "what removed or cleared the residual tumour" in asked.question
+        assert asked.question.endswith(
+            "Asked of: the disease-free interval stated, 30 months.")
+        assert "radiotherapy" in asked.would_change
+        assert "not taken as meeting S16's interval criterion" in asked.meanwhile
+        # the margin is recorded (R2): it is not asked; the residual alert stays
+        assert MARGIN_ASKED not in {m.id for m in a.missing}
+        assert "ALERT-GROSS-RESIDUAL" in items
+
+    def test_completion_that_left_r2_again_waits_too(self) -> None:
+        """A completing resection that left R2 again, 30 months stated: the same reading,
+        the completion's margin among the facts."""
         data = _case("R2")
         data["surgery"]["completion"] = {"date": "2023-08-01", "margin": "R2"}
-        with pytest.raises(InputError) as exc:
-            parse_case(data)
-        assert any(i.path == "stage.disease_free_interval_months"
-                   and "'surgery.completion.margin' 'R2'" in i.rule
-                   for i in exc.value.issues)
+        a = _assess(data)
+        pending = _items(a)["REC-LUNG-METASTASECTOMY-PENDING"]
+        assert pending.conditional_on == (CLEARED_ASKED,)
+        assert _fact(pending, "surgery.completion.margin") == "R2"
+        assert _fact(pending, DFI) == NOT_TAKEN_AS_MET
+
+    def test_stated_interval_short_of_a_year_is_not_met_either_way(self) -> None:
+        """8 months stated beside R2: under S16's 12 months whether or not the tumour was
+        cleared (0 if not). Expected: S16 not met, nothing asked of it, the stated value
+        shown with the R2 margin."""
+        a = _assess(_case("R2", disease_free_interval_months=8))
+        item = _items(a)["REC-LUNG-METASTASECTOMY-NOT-MET"]
+        assert item.conditional_on == ()
+        assert _fact(item, DFI).startswith("8 months (stated; the resection of the primary "
+                                           "left gross tumour (R2)")
+        assert "short of S16's interval either way" in _fact(item, DFI)
+        assert _derived(a, DFI) == _fact(item, DFI)
+        assert CLEARED_ASKED not in {m.id for m in a.missing}
+
+    def test_registry_row_of_the_review_is_accepted(self) -> None:
+        """The scenario lung-metastasis-after-r2-resection with 12 months stated (a
+        retroperitoneal primary resected R2 on 2024-02-01, a lung metastasis found on
+        2025-06-01): it could be neither imported nor reassessed. Expected: accepted,
+        S16 pending on what cleared the tumour, 12 months shown as stated."""
+        data = json.loads((SCENARIOS / "lung-metastasis-after-r2-resection"
+                           / "case.json").read_text())
+        data["stage"]["disease_free_interval_months"] = 12
+        a = _assess(data)
+        pending = _items(a)["REC-LUNG-METASTASECTOMY-PENDING"]
+        assert CLEARED_ASKED in pending.conditional_on
+        assert _fact(pending, DFI).startswith("12 months (stated;")
 
     @pytest.mark.parametrize("margin", ["R0", "R1", "uncertain"])
     def test_completion_that_removed_the_tumour_is_accepted(self, margin: str) -> None:

@@ -121,7 +121,6 @@ def _intolerance_issues(case: Case) -> list[FieldIssue]:
                 "intolerance is of the drug's class is recorded only for an mTOR inhibitor "
                 "(the mTOR inhibitors) and for an anthracycline or a regimen holding one "
                 "(the anthracyclines)"))
-    issues += _opposite_judgements(case)
     if sysm.mtor_inhibitor_contraindicated is not _NO or not sysm.mtor_class_ruled_out:
         return issues
     if sysm.mtor_each_ruled_out and not any(
@@ -157,30 +156,6 @@ def _intolerance_issues(case: Case) -> list[FieldIssue]:
                 "are then offered); if of the class, correct "
                 "'systemic.mtor_inhibitor_contraindicated'; or record the line of the mTOR "
                 "inhibitor the patient tolerates"))
-    return issues
-
-
-def _opposite_judgements(case: Case) -> list[FieldIssue]:
-    """Two intolerances of the same agent that the team judges oppositely: one of the
-    class ('yes'), the other of that drug alone ('no'). Which judgement holds decides
-    whether the other drugs of the class are offered; the record cannot be read either
-    way without silently setting one aside, so it is refused, both fields named. A
-    judgement beside one not recorded (unknown) is no contradiction. (A FHIR allergy list
-    gives one row per agent, its judgements merged, the safer first: never refused here.)"""
-    first: dict[str, tuple[int, YesNo]] = {}
-    issues: list[FieldIssue] = []
-    for i, x in enumerate(case.systemic.intolerances):
-        if x.class_wide is _UNKNOWN:
-            continue
-        seen = first.setdefault(x.agent.value, (i, x.class_wide))
-        if seen[1] is not x.class_wide:
-            j, judged = seen
-            issues.append(FieldIssue(
-                f"systemic.intolerances[{i}].class_wide", x.class_wide.value,
-                f"contradicts 'systemic.intolerances[{j}].class_wide' '{judged.value}' for "
-                f"the same drug ('{x.agent.value}'): record one judgement, 'yes' (the "
-                "intolerance is of the class) or 'no' (of that drug alone), or 'unknown' "
-                "while the team has not decided"))
     return issues
 
 
@@ -465,8 +440,6 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     f"({number_text(stated_dfi)} months): a metastasis present at presentation "
                     "makes the interval 0; correct one of them",
                 )
-    if stated_dfi is not None and stated_dfi > 0:
-        issues.extend(_interval_beside_gross_left(case, stated_dfi))
     dated = [f[1] for f in found if f] if stated_dfi is not None else []
     exact = all(m.detected_on for m in mets)
     if stated_dfi is not None and anchor and presentations is not None:
@@ -730,38 +703,6 @@ def _gross_left_that_day(case: Case, operated_on: dt.date | None) -> list[FieldI
         f"('free_of_disease.by' '{fod.by.value}'). {remedy}; otherwise give "
         "'free_of_disease.since' the later day the patient was free of disease, or "
         "remove 'free_of_disease'")]
-
-
-def _interval_beside_gross_left(case: Case, stated_dfi: float) -> list[FieldIssue]:
-    """A disease-free interval of more than 0 months stated beside a resection of the
-    primary recorded as leaving gross tumour (an R2 margin with no completing resection
-    recorded, or a completing resection that left R2 again): that resection never made
-    the patient free of disease, so S16's interval is 0 (I5). One of the facts is wrong,
-    or a resection that removed the tumour left is missing: the case says which, it is
-    not settled by taking either (the engine would read the interval as 0)."""
-    surgery = case.surgery
-    if surgery.status is not _PERFORMED:
-        return []
-    completion = surgery.completion
-    if completion is None and surgery.margin is Margin.R2:
-        margin = "surgery.margin"
-        recorded = "and no completing resection is recorded"
-        remedy = ("If a further resection removed the tumour left, record it as the "
-                  "completing resection ('surgery.completion', with its 'date' and "
-                  "'margin', 'unknown' if not known); if the margin was not R2, correct "
-                  "'surgery.margin'")
-    elif completion is not None and completion.margin is Margin.R2:
-        margin = "surgery.completion.margin"
-        recorded = "(the completing resection left gross tumour again)"
-        remedy = "If the completing resection's margin was not R2, correct it"
-    else:
-        return []
-    return [FieldIssue(
-        "stage.disease_free_interval_months", show_value(stated_dfi),
-        f"contradicts '{margin}' 'R2' {recorded}: a resection that left gross tumour never "
-        "made the patient free of disease, so the disease-free interval is 0 (I5). "
-        f"{remedy}; otherwise correct 'stage.disease_free_interval_months' (0) or leave "
-        "it out")]
 
 
 #: Responses measured only on disease present: a complete one is left out, being what

@@ -28,6 +28,7 @@ from pecoma.case import (
     Timing,
     YesNo,
     case_timings,
+    class_drugs,
     found_in_work_up,
     lines_in_order,
     mtor_ruled_out,
@@ -41,11 +42,12 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "MTOR_CONTRAINDICATED", "MTOR_RULED_OUT",
+    "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
+    "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
     "advanced_question", "bed_after_clearance", "derive", "found_in_work_up",
     "gross_tumour_left",
-    "gross_tumour_question",
+    "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
@@ -55,8 +57,11 @@ __all__ = [
 
 #: How S16's disease-free interval was reached: counted from the dates (or bounded by
 #: them), stated by the team, 0 because the primary's resection left gross tumour (the
-#: patient was never free of disease, I5), or not known.
-DfiSource = Literal["dates", "dates, at most", "stated", "gross tumour left", "unknown"]
+#: patient was never free of disease, I5), stated beside such a resection (the tumour
+#: left may have been cleared since, by a means the case does not record: the stated
+#: interval is shown, not taken as met, I5), or not known.
+DfiSource = Literal["dates", "dates, at most", "stated", "gross tumour left",
+                    "stated, gross tumour left", "unknown"]
 
 #: S16's interval after a resection of the primary that left gross tumour (I5).
 _NEVER_FREE = "0 (gross tumour left by the resection: never free of disease)"
@@ -163,6 +168,11 @@ class Derived(NamedTuple):
     #: they are asked about and worded as decisions to confirm, not as actions due now
     #: (I30). Empty otherwise.
     postoperative_past: tuple[Fact, ...] = ()
+    #: Intolerances of the same drug (sirolimus and nab-sirolimus one drug; a regimen
+    #: counting for the drug of the class it holds) judged oppositely, one of the class,
+    #: the other of that drug alone (:func:`judgements_differ`): the derived fact naming
+    #: both and the safer reading taken, or ``None``.
+    judgements_differ: Fact | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -188,6 +198,8 @@ class Derived(NamedTuple):
         out.append(_ADVANCED_FACT[self.advanced])
         if self.mtor_intolerance is not None:
             out.append(self.mtor_intolerance)
+        if self.judgements_differ is not None:
+            out.append(self.judgements_differ)
         return tuple(out)
 
     def status_fact(self) -> Fact:
@@ -217,6 +229,8 @@ class Derived(NamedTuple):
                     f"{self.dfi_by_dates} months the dates give from the end of the "
                     "primary's treatment: it counts from the treatment of an earlier "
                     "relapse, I5; correct it if none was treated in between)")
+        if self.dfi_source == "stated, gross tumour left" and self.dfi_met is False:
+            return _dfi_text(self.dfi_months, "stated, gross tumour left, short")
         return _dfi_text(self.dfi_months, self.dfi_source)
 
 
@@ -245,6 +259,14 @@ _PRESENT_PROVISIONAL = Fact(
 def _dfi_text(months: float, source: str) -> str:
     if source == "gross tumour left":
         return _NEVER_FREE
+    if source == "stated, gross tumour left":
+        return (f"{number_text(months)} months (stated; the resection of the primary left "
+                "gross tumour (R2) and what removed or cleared it, and when, is not "
+                "recorded: not taken as met until it is, I5)")
+    if source == "stated, gross tumour left, short":
+        return (f"{number_text(months)} months (stated; the resection of the primary left "
+                "gross tumour (R2), what removed or cleared it not recorded: short of "
+                "S16's interval either way, I5)")
     return f"{number_text(months)} months ({source})"
 
 
@@ -382,10 +404,19 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         by_dates_shown = by_dates
     if mets and gross_tumour_left(case) is _YES:
         # the primary's resection left gross tumour (R2 not completed, or completed with
-        # R2 again): the patient was never free of disease, whatever the dates give (a
-        # stated interval above 0 beside it is refused by the case's checks); one value
-        # for the interval, in the derived facts and in S16's item alike (I5)
-        dfi_months, dfi_source, dfi_met, by_dates_shown = 0.0, "gross tumour left", False, None
+        # R2 again): that resection never made the patient free of disease, whatever the
+        # dates give. A stated interval above 0 says the tumour left was removed or
+        # cleared since (radiotherapy or systemic treatment, which the case cannot
+        # record): it is shown as stated, never taken as met while what cleared the
+        # tumour is not recorded (S16 waits on it, asked), and short of the minimum it is
+        # not met either way. One value for the interval, in the derived facts and in
+        # S16's item alike (I5)
+        if stated is not None and stated > 0:
+            dfi_months, dfi_source, by_dates_shown = stated, "stated, gross tumour left", None
+            dfi_met = None if stated >= minimum else False
+        else:
+            dfi_months, dfi_source, dfi_met, by_dates_shown = (
+                0.0, "gross tumour left", False, None)
 
     therapies = case.systemic.therapies
     progressed, first_line, mtor_unknown, first_among = (
@@ -451,6 +482,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         tuple(i for i, (m, t) in enumerate(zip(mets, timings, strict=True))
               if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
         _postoperative_past(case, status, on),
+        judgements_differ(case),
     )
 
 
@@ -552,8 +584,9 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     left nor as none left. A disease-free interval stated by the team does not answer it:
     it may be counted from the resection whose margin is not recorded, as the dates would
     be, and advice follows the facts whichever way the interval was entered (I5); a
-    stated interval of more than 0 months beside gross tumour left is refused by the
-    case's checks. ``None`` when no resection of the primary is recorded as performed."""
+    stated interval of more than 0 months beside gross tumour left is shown, not taken
+    as met (what cleared the tumour left is asked, :func:`derive`). ``None`` when no
+    resection of the primary is recorded as performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
@@ -641,6 +674,37 @@ ANTHRACYCLINE_INTOLERANCE = "derived.anthracycline_intolerance"
 #: The paths of the derived facts of :func:`mtor_intolerance`.
 MTOR_CONTRAINDICATED = "derived.mtor_inhibitor_contraindicated"
 MTOR_RULED_OUT = "derived.mtor_inhibitors_ruled_out"
+
+
+#: The path of the derived fact of :func:`judgements_differ`.
+JUDGEMENTS_DIFFER = "derived.intolerance_judgements_differ"
+
+
+def judgements_differ(case: Case) -> Fact | None:
+    """Two intolerances of the same drug of a class (sirolimus and nab-sirolimus one
+    drug, a regimen counting for the drug of the class it holds: :func:`class_drugs`)
+    that the team judges oppositely, one of the class ('yes'), the other of that drug
+    alone ('no'), as a derived fact naming both and the reading taken: the safer one, of
+    the class, as the FHIR reader takes it for entries of one agent (I15). The team
+    resolves it by recording one judgement. ``None`` when there is none (a judgement
+    beside one not recorded is no contradiction)."""
+    listed = case.systemic.intolerances
+    said: list[str] = []
+    for i, x in enumerate(listed):
+        if x.class_wide is not YesNo.yes:
+            continue
+        drugs = class_drugs([x.agent], x.drug_class)
+        for j, y in enumerate(listed):
+            if y.class_wide is YesNo.no and y.drug_class == x.drug_class \
+                    and class_drugs([y.agent], y.drug_class) & drugs:
+                klass = "mTOR inhibitor" if x.agent.is_mtor_inhibitor else "anthracycline"
+                said.append(
+                    f"systemic.intolerances[{i}] ({_names([x.agent])}) recorded as of the "
+                    f"class ('yes') and systemic.intolerances[{j}] ({_names([y.agent])}) as "
+                    "of that drug alone ('no'), the same drug: the judgements contradict "
+                    f"each other; the safer one is taken, every {klass} ruled out, until "
+                    "the team records one judgement on both (I15)")
+    return Fact(JUDGEMENTS_DIFFER, "; ".join(said)) if said else None
 
 
 def mtor_intolerance(case: Case) -> Fact | None:

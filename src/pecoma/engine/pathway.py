@@ -54,6 +54,7 @@ from pecoma.engine.facts import (
 )
 from pecoma.engine.model import Fact, RiskGroup
 from pecoma.engine.risk import Malignancy
+from pecoma.numbers import number_text
 from pecoma.settings import EngineSettings
 
 __all__ = ["adjuvant", "metastasectomy", "referral", "surgery", "systemic"]
@@ -1615,6 +1616,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     facts: list[Fact] = []
     failed = False
     pending: list[tuple[str, tuple[str, ...]]] = []
+    about: dict[str, tuple[str, ...]] = {}
     affects = ("REC-LUNG-METASTASECTOMY",)
     if Timing.metachronous in lung:
         facts.append(Fact("derived.lung_metastases", "metachronous"))
@@ -1634,7 +1636,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # outside the lungs (I5, I18)
         facts += [*margin_facts(case),
                   Fact("derived.disease_free_interval_months", d.dfi_text)]
-        failed = True
+        if d.dfi_met is None:
+            # an interval stated beside it (reaching the minimum): the tumour left may
+            # have been cleared since without a resection (radiotherapy, systemic
+            # treatment), which the case does not record. Not taken as met, nor as not
+            # met: S16 waits on what cleared it, asked (I5)
+            pending.append((CLEARED_ASKED, affects))
+            about[CLEARED_ASKED] = (
+                "the disease-free interval stated, "
+                f"{number_text(d.dfi_months or 0)} months",)
+        else:
+            failed = True
     elif d.dfi_met is None and d.earlier_presentation:
         # metastases found at more than one presentation: the interval runs to the present
         # ones from the last curative treatment before them, perhaps the earlier
@@ -1729,12 +1741,18 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
                 else "REC-LUNG-METASTASECTOMY-NOT-MET", facts, present)
     elif pending or outside:
-        ids = [out.missing(miss, affects=a) for miss, a in pending]
+        ids = [out.missing(miss, affects=a, about=about.get(miss, ())) for miss, a in pending]
         if outside:
             ids.append(suspected_asked(out, outside, affects))
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
+
+
+#: The question whether, and how, the gross tumour left by the primary's resection was
+#: removed or cleared, asked when an interval reaching S16's minimum is stated beside it
+#: (I5).
+CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
 
 
 def _if_no_gross_tumour(case: Case) -> str:

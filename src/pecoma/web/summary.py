@@ -156,6 +156,8 @@ _EXTRA_LABELS: dict[str, str] = {
         "mTOR inhibitor contraindicated (derived from an intolerance)",
     "derived.mtor_inhibitors_ruled_out":
         "mTOR inhibitors ruled out by an intolerance (derived)",
+    "derived.intolerance_judgements_differ":
+        "Intolerances of one drug judged of the class and of that drug alone (derived)",
     "derived.after_mtor_classes":
         "Published options after mTOR inhibitors not tolerated or given already (derived)",
     "settings.engine.guideline_size_cm": "Size cut-off of S06 (local setting)",
