@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 
 from pecoma.case import Agent
 from pecoma.fhir.medications import agent_of_concept, agents_named, unreadable_medication
+from pecoma.fhir.reader import case_from_bundle
 
 from allergy_support import (
     RXNORM,
@@ -48,6 +49,7 @@ from allergy_support import (
     proposed,
     record,
 )
+from fhir_support import example
 
 FIRST_LINE = "Chemotherapy first line for advanced PEComa"
 NOT_IDENTIFIED = "Draft order's drug not identified: check it against the allergy list"
@@ -73,11 +75,12 @@ def summaries(cards: list[dict[str, Any]]) -> list[str]:
     ("ai cycle 2", {Agent.doxorubicin_ifosfamide}),
     ("MAID regimen", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
     ("Dox/Ifos", {Agent.doxorubicin_ifosfamide}),
-    ("Doxo 75 mg/m2", {Agent.doxorubicin}),
+    ("Doxo cycle 2, 75 mg/m2", {Agent.doxorubicin}),
+    ("AI + Dacarbazine", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
     ("IFO 2 g/m2", {Agent.ifosfamide}),
     ("EPI-IFO cycle 1", {Agent.epirubicin_ifosfamide}),
     ("Epi/Ifo", {Agent.epirubicin_ifosfamide}),
-    ("EI", {Agent.epirubicin_ifosfamide}),
+    ("EI cycle 1", {Agent.epirubicin_ifosfamide}),
     ("Gem/Doc", {Agent.gemcitabine_docetaxel, Agent.other_chemotherapy}),
     ("GD cycle 3", {Agent.gemcitabine_docetaxel, Agent.other_chemotherapy}),
 ])
@@ -216,3 +219,130 @@ def test_suggested_order_carries_rxnorm(client: TestClient) -> None:
     assert [(x["system"], x["code"]) for x in codings] == [
         ("https://pecoma.example/fhir/CodeSystem/pecoma", "agent-sirolimus"),
         (RXNORM, "35302")]
+
+
+# ------------------------------------------- abbreviations that stand for other drugs too
+
+LETROZOLE = {"coding": [{"system": RXNORM, "code": "72965", "display": "letrozole"}],
+             "text": "Letrozole 2.5 mg tablet (AI)"}
+
+
+@pytest.mark.parametrize("concept", [
+    {"text": "letrozole (AI)"},  # AI: aromatase inhibitor
+    LETROZOLE,  # an RxNorm code that is no anticancer code pecoma knows
+    {"text": "AI (aromatase inhibitor)"},
+    {"text": "AI"},  # alone: aromatase inhibitor or the regimen, pecoma cannot tell
+    {"text": "Doxycycline (Dox)"},  # Dox: doxycycline's short form
+    {"text": "Dox 100 mg PO BID x 14 days"},  # a doxycycline course written short
+    {"text": "Dox liposomal"},
+    {"text": "MAID kit"},  # medical assistance in dying, as Health Canada writes it
+    {"text": "MAID protocol"},  # the same: "protocol" does not make MAID the regimen
+    {"text": "Midazolam (MAID)"},
+    {"text": "A&I clinic"},  # allergy and immunology
+    {"text": "EI (enteral iron)"},
+    {"text": "Ondansetron before Dox/Ifos cycle 1"},  # the order is ondansetron's
+])
+def test_ambiguous_abbreviation_not_read_as_a_regimen(concept: dict[str, Any]) -> None:
+    """HAZ-412: "AI", "EI", "MAID", "A&I" and "Dox" stand for other things too (the
+    aromatase inhibitors, doxycycline, medical assistance in dying, a clinic): read
+    as a sarcoma regimen they invented a chemotherapy line or an anthracycline
+    intolerance. Alone they name no drug pecoma identifies; in a concept naming or
+    coding another drug (letrozole, doxycycline, ondansetron) no abbreviation is read."""
+    assert agents_named(concept) == frozenset()
+    assert agent_of_concept(concept) is None
+
+
+@pytest.mark.parametrize("draft", [LETROZOLE, {"text": "Doxycycline 100 mg (Dox)"}])
+def test_other_drug_written_with_an_abbreviation_is_no_first_line(
+        client: TestClient, draft: dict[str, Any]) -> None:
+    # letrozole and doxycycline are no chemotherapy: no first-line warning, and never the
+    # suggestion to replace them with an mTOR inhibitor (the review's reproduction)
+    cards = order_select(client, record(), draft)
+    assert not [s for s in summaries(cards) if s.startswith(FIRST_LINE)]
+    assert NOT_IDENTIFIED_FIRST not in summaries(cards)
+    assert not proposed(cards)
+
+
+def test_lone_dox_draft_is_not_identified_never_doxorubicin(client: TestClient) -> None:
+    # "Dox" alone may be doxorubicin or doxycycline: not read as doxorubicin (no
+    # first-line card, no replacement), but never silent either: the draft's drug is
+    # not identified and may be chemotherapy
+    cards = order_select(client, record(), {"text": "Dox 100 mg PO BID x 14 days"})
+    assert NOT_IDENTIFIED_FIRST in summaries(cards)
+    assert not [s for s in summaries(cards) if s.startswith(FIRST_LINE)]
+    assert not proposed(cards)
+    why = unreadable_medication({"resourceType": "MedicationRequest",
+                                 "medicationCodeableConcept": {"text": "Dox 100 mg"}})
+    assert why is not None and "'Dox' may stand for a sarcoma regimen or drug" in why
+
+
+@pytest.mark.parametrize("entry", ["AI (aromatase inhibitor) - arthralgia", "DOX (rash)",
+                                   "Dox"])
+def test_ambiguous_allergy_entry_is_not_identified_not_doxorubicin(
+        client: TestClient, entry: str) -> None:
+    # an allergy entry "AI" or "Dox" alone is not read as doxorubicin (the critical card
+    # "the record lists an allergy or intolerance to doxorubicin" was false); it names
+    # a drug pecoma does not identify, the safer branch: the draft cannot be checked
+    cards = order_select(client, record(allergy(code={"text": entry})),
+                         {"coding": [{"system": RXNORM, "code": "3639"}]})
+    assert critical(cards) == []
+    assert any(s.startswith("Draft order of doxorubicin could not be checked against 1 "
+                            "allergy entry pecoma cannot identify") for s in summaries(cards))
+
+
+def test_doxycycline_allergy_keeps_the_anthracycline_option() -> None:
+    """The shipped example ``advanced-mtor-contraindicated`` (mTOR inhibitors
+    contraindicated: S14's doxorubicin is the option left) with an allergy "Doxycycline
+    (Dox) - rash": an intolerance of doxycycline, no anthracycline intolerance read (it
+    was read as doxorubicin, and REC-ANTHRACYCLINE withdrawn)."""
+    bundle = example("advanced-mtor-contraindicated")
+    before = [i.agent for i in case_from_bundle(bundle).case.systemic.intolerances]
+    assert Agent.doxorubicin not in before  # (a sirolimus intolerance is recorded)
+    bundle["entry"].append({"resource": {
+        **allergy(code={"text": "Doxycycline (Dox) - rash"}),
+        "patient": {"reference": next(
+            f"Patient/{e['resource']['id']}" for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Patient")}}})
+    read = case_from_bundle(bundle)
+    assert [i.agent for i in read.case.systemic.intolerances] == before
+
+
+def test_letrozole_record_is_no_chemotherapy_line(tmp_path: Path) -> None:
+    # a MedicationStatement of letrozole (RxNorm 72965) written "(AI)": no line of
+    # doxorubicin with ifosfamide (it was written, and raised ALERT-CHEMO-BEFORE-MTOR)
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+                 "subject": {"reference": "Patient/pat-1003"},
+                 "medicationCodeableConcept": {**LETROZOLE,
+                                               "text": "Letrozole 2.5 mg daily (AI)"},
+                 "effectivePeriod": {"start": "2026-06-01"}}
+    read = case_from_bundle(record(statement))
+    assert [line.agent for line in read.case.systemic.therapies] == []
+
+
+# ------------------------------------------------ regimen words of supportive care
+
+@pytest.mark.parametrize("text", [
+    "Prednisone 5 day course", "Steroid course", "Antibiotic course",
+    "Insulin sliding scale protocol", "Hydration protocol", "Saline flush per protocol",
+    "Pre-chemo hydration", "Prechemo hydration fluids",
+])
+def test_supportive_care_course_or_protocol_is_no_mark(client: TestClient, text: str) -> None:
+    """HAZ-413: "course", "protocol" and "pre-chemo" beside a supportive-care purpose or
+    drug say nothing of an anticancer drug: the name is read (no "may be an anticancer
+    drug"), and the draft gets no "if it is chemotherapy" warning."""
+    assert unreadable_medication({"resourceType": "MedicationRequest",
+                                  "medicationCodeableConcept": {"text": text}}) is None
+    assert NOT_IDENTIFIED_FIRST not in summaries(order_select(client, record(), {"text": text}))
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("chemo per protocol", "chemo"), ("Course 2 Day 1", "course"),
+    ("Sarcoma protocol B, day 1", "protocol"), ("Pre-chemo", "pre-chemo"),
+    ("Hydration, chemo day 1", "chemo"),
+])
+def test_regimen_words_without_supportive_care_still_mark(text: str, word: str) -> None:
+    # with no supportive-care word, or with "chemo" itself beside one, the regimen word
+    # still marks the name: never silent
+    why = unreadable_medication({"resourceType": "MedicationRequest",
+                                 "medicationCodeableConcept": {"text": text}})
+    assert why is not None and "may be" in why

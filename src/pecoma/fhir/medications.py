@@ -322,75 +322,203 @@ def folded(text: str) -> str:
 
 
 #: Words saying that a name is of a regimen, a cycle, a protocol or chemotherapy
-#: (:data:`_REGIMEN_WORDS`, :func:`regimen_names`; C1D1 is cycle 1 day 1).
+#: (:data:`_REGIMEN_WORDS`, :func:`_regimen_mark`; C1D1 is cycle 1 day 1). "course" and
+#: "protocol" are common words of other drugs' orders too ("Prednisone 5 day course",
+#: "Hydration protocol"): :func:`_regimen_mark` weighs them.
 _REGIMEN_WORD: Final = (r"(?:regimens?|cycles?|courses?|protocols?|chemo[a-z]*"
                         r"|c\d+\s*d\d+)(?![A-Za-z0-9])")
+#: The regimen words that make an abbreviation standing before them a regimen's
+#: (:func:`regimen_names`): "course" is not one ("Dox 7 day course" is doxycycline's).
+_LICENSING_WORD: Final = (r"(?:regimens?|cycles?|protocols?|chemo[a-z]*|c\d+\s*d\d+)"
+                          r"(?![A-Za-z0-9])")
 #: No letter or digit before (a token's start) or after (its end).
 _START: Final = r"(?<![A-Za-z0-9])"
 _END: Final = r"(?![A-Za-z0-9])"
 #: A regimen word following an abbreviation, after blanks or punctuation ("AI regimen",
 #: "GD (cycle 2)", "ai-chemo").
-_BEFORE_REGIMEN: Final = r"(?=[\s\-:,(/]*(?i:" + _REGIMEN_WORD + "))"
+_BEFORE_REGIMEN: Final = r"(?=[\s\-:,(/]*(?i:" + _LICENSING_WORD + "))"
+_AFTER_ABBREVIATION: Final = re.compile(r"[\s\-:,(/]*(?i:" + _LICENSING_WORD + ")")
+#: The same without "protocol": "MAID protocol" is as much medical assistance in dying's.
+_AFTER_MAID: Final = re.compile(
+    r"[\s\-:,(/]*(?i:(?:regimens?|cycles?|chemo[a-z]*|c\d+\s*d\d+)(?![A-Za-z0-9]))")
 #: Between the two drugs of a pair written short: "/", "-", "+", "&", ",", blanks, "and".
 _PAIR: Final = r"\s*(?:[-/+&,]\s*|\s(?:and\s+)?)"
+#: A soft-tissue-sarcoma drug or regimen, by name or abbreviation: what an ambiguous
+#: abbreviation paired with is a regimen's ("Dox/Ifos", "AI + Dacarbazine").
+_SARCOMA_WORD: Final = (r"(?i:doxo?|doxorubicin|adriamycin|ifos?|ifosfamide|epi|epirubicin"
+                         r"|dacarbazine|dtic|mesna|ai|aim|ei|maid|gem|gemcitabine|doc"
+                         r"|docetaxel|gd)")
+_PAIRED_AFTER: Final = re.compile(_PAIR + _SARCOMA_WORD + _END)
+_PAIRED_BEFORE: Final = re.compile(_START + _SARCOMA_WORD + _PAIR + r"\Z")
+#: The abbreviations that stand for other things too, and the drugs each is read as when
+#: it is a regimen's: "AI" (doxorubicin with ifosfamide; the aromatase inhibitors),
+#: "A&I", "A/I" (a clinic, a unit), "AIM" in small letters ("aim"), "EI", "MAID" (in
+#: capitals, how Health Canada writes medical assistance in dying; "MAiD" is never read),
+#: "Dox", "Doxo" (doxycycline's short form). Each is read as its drugs only paired with
+#: another sarcoma drug or abbreviation ("Dox/Ifos", "AI + Mesna") or before a regimen
+#: word ("AI regimen", "MAID cycle 1", "Dox cycle 2"; "protocol" not for MAID); alone it
+#: is left as written (:func:`regimen_names`), a word pecoma does not identify
+#: (:data:`LONE_ABBREVIATIONS`).
+_AMBIGUOUS: Final = re.compile(
+    _START + r"(?:(?P<maid>(?!MAiD)(?i:maid))|(?P<ai>(?i:aim?)|A\s*[/&]\s*I)|(?P<ei>(?i:ei))"
+    r"|(?P<dox>(?i:doxo?)))" + _END)
+_AMBIGUOUS_NAMES: Final[Mapping[str, str]] = {
+    "maid": "doxorubicin ifosfamide dacarbazine", "ai": "doxorubicin ifosfamide",
+    "ei": "epirubicin ifosfamide", "dox": "doxorubicin"}
+#: The words an ambiguous abbreviation left alone is, folded: a name holding one may be of
+#: a sarcoma regimen (:func:`_abbreviation_mark`). "aim" is not among them: "Aim for 2 L
+#: fluids" is no drug's name.
+LONE_ABBREVIATIONS: Final = frozenset({"ai", "ei", "maid", "dox", "doxo"})
 #: The standard abbreviations of the soft-tissue-sarcoma regimens (the ESMO-EURACAN and
 #: NCCN guidelines' names; the guideline's S14 doxorubicin with or without ifosfamide,
-#: S15 epirubicin with ifosfamide) and of their drugs, as order sets name them, each
-#: with the drugs it stands for: AI, AIM (with mesna) and A+I, doxorubicin (Adriamycin)
-#: with ifosfamide; MAID, mesna, doxorubicin, ifosfamide and dacarbazine; EI and
-#: EPI-IFO (Epi/Ifo), epirubicin with ifosfamide; Gem/Doc and GD, gemcitabine with
-#: docetaxel; Dox and Doxo, doxorubicin; Ifos and Ifo, ifosfamide. Mesna, a uroprotector
-#: given with ifosfamide, is no anticancer drug and is not named. Each is a whole token
-#: (no letter or digit beside it: "AI" is never read inside "MAIN" or "Aid"), matched on
-#: the name as written, before case is folded: "AI", "AIM", "MAID", "EI" and "A+I" only
-#: in capitals, or in any case when a regimen word follows ("ai regimen", "Aim cycle 1";
-#: "Aim for ..." is no regimen); "GD" only when a regimen word follows ("Gd", the
-#: contrast agent, is none); MAID never when written "MAiD" (medical assistance in
-#: dying); "Epi" and "Gem" only paired with "Ifo" and "Doc" ("Epi" alone is
-#: epinephrine's), "Dox", "Doxo", "Ifo" and "Ifos" in any case. Applied in this order,
-#: the pairs and the regimens before the single drugs.
+#: S15 epirubicin with ifosfamide) and of their drugs that stand for nothing else, as
+#: order sets name them, each with the drugs it stands for: AIM (with mesna, in
+#: capitals) and A+I, doxorubicin (Adriamycin) with ifosfamide; EPI-IFO (Epi/Ifo),
+#: epirubicin with ifosfamide; Gem/Doc, and GD before a regimen word ("Gd", the
+#: contrast agent, is none), gemcitabine with docetaxel; Ifo and Ifos, ifosfamide. Mesna,
+#: a uroprotector given with ifosfamide, is no anticancer drug and is not named. Each is
+#: a whole token (no letter or digit beside it: "AIM" is never read inside "MAIN");
+#: "Epi" and "Gem" only paired with "Ifo" and "Doc" ("Epi" alone is epinephrine's). The
+#: ambiguous ones (:data:`_AMBIGUOUS`) are read first, when paired or before a regimen
+#: word.
 _REGIMEN_ABBREVIATIONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
     (re.compile(pattern), names) for pattern, names in (
-        (_START + r"(?:MAID" + _END + r"|(?!MAiD)(?i:maid)" + _END + _BEFORE_REGIMEN + ")",
-         "doxorubicin ifosfamide dacarbazine"),
-        (_START + r"(?:AIM?" + _END + r"|(?i:aim?)" + _END + _BEFORE_REGIMEN
-         + r"|A\s*[+/&]\s*I" + _END + ")", "doxorubicin ifosfamide"),
-        (_START + r"(?:EI" + _END + r"|(?i:ei)" + _END + _BEFORE_REGIMEN + ")",
-         "epirubicin ifosfamide"),
+        (_START + r"(?:AIM|A\s*\+\s*I)" + _END, "doxorubicin ifosfamide"),
         (_START + r"(?i:epi" + _PAIR + r"ifo(?:s(?:famide)?)?)" + _END,
          "epirubicin ifosfamide"),
         (_START + r"(?:(?i:gem" + _PAIR + r"doc)|GD" + _END + _BEFORE_REGIMEN + ")" + _END,
          "gemcitabine docetaxel"),
-        (_START + r"(?i:doxo?)" + _END, "doxorubicin"),
         (_START + r"(?i:ifos?)" + _END, "ifosfamide"),
     ))
+#: Names of drugs that an abbreviation beside them may be the short form of, beside those
+#: pecoma identifies as no anticancer drug (:data:`pecoma.fhir.codes.
+#: NOT_ANTICANCER_DRUG_NAMES`: doxycycline): the aromatase inhibitors ("letrozole (AI)",
+#: "AI (aromatase inhibitor)"), the other endocrine drugs, and the drugs of medical
+#: assistance in dying ("Midazolam (MAID)"). They only stop the reading of an abbreviation
+#: (:func:`regimen_names`); how the drug itself is read does not change.
+ABBREVIATION_OTHER_DRUGS: Final = (
+    "letrozole", "anastrozole", "exemestane", "aromatase", "tamoxifen", "fulvestrant",
+    "raloxifene", "goserelin", "leuprolide", "leuprorelin", "megestrol", "progestin",
+    "medroxyprogesterone", "midazolam", "propofol", "rocuronium", "cisatracurium",
+    "phenobarbital", "pentobarbital", "secobarbital", "bupivacaine", "doxepin",
+    "doxazosin", "doxylamine", "doxapram")
 
 
-def regimen_names(name: str) -> str:
-    """``name`` with each standard abbreviation of a soft-tissue-sarcoma regimen or of
-    its drugs (:data:`_REGIMEN_ABBREVIATIONS`) written as the drugs it stands for: "AI
-    regimen" as "doxorubicin ifosfamide regimen", "Dox/Ifos" as "doxorubicin/ifosfamide",
-    "EPI-IFO cycle 1" as "epirubicin ifosfamide cycle 1", "MAID" as "doxorubicin
-    ifosfamide dacarbazine". Every drug of a regimen so named is then read, and checked
-    against the allergy list, one by one; nothing else in ``name`` changes."""
+def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
+    """``name`` with its regimen abbreviations read (:func:`regimen_names`), and the
+    abbreviations of a sarcoma regimen or drug left in it as written: the ambiguous ones
+    alone, or, in a name of another drug (``other_drug``), any paired or before a regimen
+    word and those that stand for nothing else."""
+    left: list[str] = []
+
+    def ambiguous(m: re.Match[str]) -> str:
+        kind = m.lastgroup or "dox"
+        text = m.string
+        after = _AFTER_MAID if kind == "maid" else _AFTER_ABBREVIATION
+        written = m.group(0)
+        lower_aim = kind == "ai" and written.lower() == "aim" and written != "AIM"
+        licensed = (after.match(text, m.end()) is not None
+                    or (not lower_aim and (_PAIRED_AFTER.match(text, m.end()) is not None
+                                           or _PAIRED_BEFORE.search(text[:m.start()])
+                                           is not None)))
+        if written == "AIM" and not licensed:
+            return written  # AIM in capitals stands for the regimen alone (below)
+        if other_drug:
+            # another drug's short form ("Doxycycline (Dox)", "letrozole (AI)"): dropped
+            # when alone; a regimen's form is left as written, not read
+            if licensed:
+                left.append(written)
+                return written
+            return " "
+        if licensed:
+            return _AMBIGUOUS_NAMES[kind]
+        if written.lower() in LONE_ABBREVIATIONS or "/" in written or "&" in written:
+            left.append(written)
+        return written
+
+    name = _AMBIGUOUS.sub(ambiguous, name)
     for pattern, names in _REGIMEN_ABBREVIATIONS:
-        name = pattern.sub(names, name)
-    return name
+        if other_drug:
+            left += [m.group(0) for m in pattern.finditer(name)]
+        else:
+            name = pattern.sub(names, name)
+    return name, left
+
+
+def regimen_names(name: str, other_drug: bool = False) -> str:
+    """``name`` with each standard abbreviation of a soft-tissue-sarcoma regimen or of
+    its drugs (:data:`_REGIMEN_ABBREVIATIONS`, :data:`_AMBIGUOUS`) written as the drugs
+    it stands for: "AI regimen" as "doxorubicin ifosfamide regimen", "Dox/Ifos" as
+    "doxorubicin/ifosfamide", "EPI-IFO cycle 1" as "epirubicin ifosfamide cycle 1",
+    "MAID regimen" as "doxorubicin ifosfamide dacarbazine regimen". Every drug of a
+    regimen so named is then read, and checked against the allergy list, one by one.
+    An abbreviation that stands for other things too ("AI", "Dox", "MAID", "A&I") is read
+    only paired or before a regimen word, and left as written alone ("letrozole (AI)",
+    "Dox 100 mg PO BID", "MAID kit"). In the name of another drug (``other_drug``:
+    :func:`_names_other_drug`) none is read: the ambiguous ones alone are dropped
+    ("Doxycycline (Dox)" is doxycycline), the rest left as written."""
+    return _regimen_name_read(name, other_drug)[0]
+
+
+#: The names that stop the reading of an abbreviation (:func:`_names_other_drug`).
+_OTHER_DRUG_NAMES: Final = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(
+        re.escape(n).replace(r"\-", r"[\s\-]?").replace(r"\ ", r"[\s\-]?")
+        for n in sorted({*c.NOT_ANTICANCER_DRUG_NAMES, *ABBREVIATION_OTHER_DRUGS},
+                        key=len, reverse=True))
+    + r")(?:e?s)?(?![a-z0-9])")
+
+
+def _names_other_drug(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept names or codes a drug pecoma identifies as none of the sarcoma
+    regimens' (:func:`regimen_names` then reads no abbreviation in it): an RxNorm code
+    that is none of the anticancer codes pecoma knows (:data:`RXNORM_NAMES`: RxNorm
+    72965, letrozole), an ATC code outside those of :data:`ATC_NAMES` and L01, or a name
+    of :data:`pecoma.fhir.codes.NOT_ANTICANCER_DRUG_NAMES` or
+    :data:`ABBREVIATION_OTHER_DRUGS` in its text or displays."""
+    texts = [concept.get("text")]
+    for coding in _list(concept.get("coding")):
+        if not isinstance(coding, dict):
+            continue
+        texts.append(coding.get("display"))
+        code = coding.get("code")
+        if not isinstance(code, str) or not code.strip():
+            continue
+        if coding.get("system") == RXNORM and code.strip() not in RXNORM_NAMES:
+            return True
+        if coding.get("system") == ATC and _atc_name(code) is None:
+            return True
+    return any(_OTHER_DRUG_NAMES.search(folded(t)) is not None
+               for t in texts if isinstance(t, str))
+
+
+def abbreviations_left(concept: Mapping[str, Any]) -> list[str]:
+    """The abbreviations of a sarcoma regimen or drug a concept's text and displays hold
+    that are not read as its drugs (:func:`regimen_names`): "Dox" in "Dox 100 mg PO BID",
+    "AI" in "AI"; "Dox/Ifos" in "Ondansetron before Dox/Ifos cycle 1". Not the ambiguous
+    ones alone in another drug's name ("Doxycycline (Dox)": doxycycline's)."""
+    other = _names_other_drug(concept)
+    texts = [concept.get("text"), *(cd.get("display") for cd in _list(concept.get("coding"))
+                                    if isinstance(cd, dict))]
+    return list(dict.fromkeys(w for t in texts if isinstance(t, str)
+                              for w in _regimen_name_read(t, other)[1]))
 
 
 def _words(concept: Mapping[str, Any]) -> str:
     """The concept's text, displays and the names of its known RxNorm and ATC codes,
     :func:`folded` ("Évérolimus" read as "everolimus"; "m-TOR" as "mtor"), a regimen's
     or a drug's standard abbreviation written as its drugs (:func:`regimen_names`:
-    "Dox/Ifos", "AIM"): every drug name pecoma reads, in a medication, a draft order or
-    an allergy entry, is read from these words."""
-    parts = ([regimen_names(concept["text"])] if isinstance(concept.get("text"), str)
+    "Dox/Ifos", "AIM"; none in a concept naming or coding another drug:
+    :func:`_names_other_drug`): every drug name pecoma reads, in a medication, a draft
+    order or an allergy entry, is read from these words."""
+    other = _names_other_drug(concept)
+    parts = ([regimen_names(concept["text"], other)] if isinstance(concept.get("text"), str)
              else [])
     for coding in _list(concept.get("coding")):
         if not isinstance(coding, dict):
             continue
         if isinstance(coding.get("display"), str):
-            parts.append(regimen_names(coding["display"]))
+            parts.append(regimen_names(coding["display"], other))
         code = coding.get("code")
         if not isinstance(code, str):
             continue
@@ -1522,6 +1650,20 @@ def _treatment_mark(words: list[str]) -> str | None:
 
 #: A regimen word (:data:`_REGIMEN_WORD`) in a medication's names, folded.
 _REGIMEN_WORDS: Final = re.compile(r"(?<![a-z0-9])" + _REGIMEN_WORD)
+#: Words of a supportive-care purpose or drug that a "course" or "protocol" is often of
+#: ("Prednisone 5 day course", "Insulin sliding scale protocol", "Hydration protocol",
+#: "Saline flush per protocol", "Pre-chemo hydration"): beside them those words, and
+#: "pre-chemo", mark nothing (:func:`_regimen_mark`).
+_SUPPORTIVE_CARE: Final = re.compile(
+    r"(?<![a-z0-9])(?:hydrations?|hydrate|fluids?|flush(?:es)?|saline|sodium chloride|nacl"
+    r"|dextrose|glucose|insulins?|sliding scale|antiemetics?|anti[\s\-]?emetics?"
+    r"|steroids?|corticosteroids?|prednis(?:one|olone)|methylprednisolone|dexamethasone"
+    r"|hydrocortisone|antibiotics?|antibacterials?|antivirals?|antifungals?|prep"
+    r"|bowel prep|premed(?:ication)?s?|taper(?:ing)?"
+    r"|potassium|magnesium|electrolytes?|vitamins?|iron|transfusions?|physiotherapy"
+    r"|rehabilitation|anticoagula(?:nt|tion)s?)(?![a-z0-9])")
+#: "pre-chemo", "prechemo": what is given before chemotherapy, not chemotherapy.
+_PRE_CHEMO: Final = re.compile(r"(?<![a-z0-9])pre[\s\-]?chemo[a-z]*(?![a-z0-9])")
 
 
 def _regimen_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
@@ -1529,10 +1671,32 @@ def _regimen_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     chemotherapy ("regimen", "cycle", "C1D1", "protocol", "chemo") anywhere in its names
     (:func:`_words`; "cycle" is among the words of how often, so the whole name is
     searched): an order set's name for a regimen pecoma cannot identify ("VAC regimen",
-    "Cycle 1 Day 1") may be of anticancer drugs."""
-    found = _REGIMEN_WORDS.search(" ".join(_words(cc) for cc in concepts))
-    if found is not None:
-        return f"its name speaks of a regimen or a cycle of treatment ('{found.group(0)}')"
+    "Cycle 1 Day 1") may be of anticancer drugs. "course" and "protocol" are such a word
+    only when nothing else in the name names a supportive-care purpose or drug
+    (:data:`_SUPPORTIVE_CARE`: "Prednisone 5 day course", "Hydration protocol"), and
+    "pre-chemo" is none beside one ("Pre-chemo hydration"); "chemo" otherwise always is."""
+    text = " ".join(_words(cc) for cc in concepts)
+    supportive = _SUPPORTIVE_CARE.search(text) is not None
+    for found in _REGIMEN_WORDS.finditer(text):
+        word = found.group(0)
+        if supportive and (word.startswith(("course", "protocol"))
+                           or (word.startswith("chemo")
+                               and _PRE_CHEMO.match(text, max(0, found.start() - 4))
+                               is not None)):
+            continue
+        return f"its name speaks of a regimen or a cycle of treatment ('{word}')"
+    return None
+
+
+def _abbreviation_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
+    """An abbreviation of a sarcoma regimen or drug in a medication's names that is not
+    read as its drugs (:func:`abbreviations_left`: "Dox" alone, doxycycline's short form
+    too; "Dox/Ifos" in another drug's name): the name may be of an anticancer drug, and
+    pecoma cannot tell which."""
+    left = [w for cc in concepts for w in abbreviations_left(cc)]
+    if left:
+        return (f"'{left[0]}' may stand for a sarcoma regimen or drug (doxorubicin, "
+                "ifosfamide, epirubicin) or for another drug, and pecoma cannot tell which")
     return None
 
 
@@ -1604,7 +1768,7 @@ def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, An
         return (None if regimen is None else
                 f"its name names no drug pecoma identifies, and {regimen}: it may be of "
                 "anticancer drugs")
-    mark = _name_mark(words) or _trial_mark(concepts)
+    mark = _name_mark(words) or _abbreviation_mark(concepts) or _trial_mark(concepts)
     if mark is None and not _names_a_substance(concepts):
         mark = (_treatment_mark(words) or _regimen_mark(concepts) or _profile_mark(resource)
                 or _reason_mark(resource, resolve))
