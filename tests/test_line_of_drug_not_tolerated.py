@@ -18,6 +18,9 @@ import pytest
 
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment
+from pecoma.fhir.reader import case_from_bundle
+
+from allergy_support import EVEROLIMUS, PATIENT, record
 
 ON = dt.date(2026, 12, 7)
 DATA = Path(__file__).parent / "data" / "line_records"
@@ -76,3 +79,54 @@ def test_an_intolerance_of_another_drug_raises_nothing() -> None:
     case = _case("c77")
     case["systemic"]["intolerances"] = [{"agent": "doxorubicin", "class_wide": "no"}]
     assert _alert_facts(assess(parse_case(case), ON)) is None
+
+
+def _stopped_for(reason: str) -> dict[str, Any]:
+    """An everolimus MedicationStatement stopped with a toxicity as its reason: the most
+    common way an EHR records a drug stopped for an intolerance."""
+    return {"resourceType": "MedicationStatement", "id": "ms-1", "status": "stopped",
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "medicationCodeableConcept": EVEROLIMUS,
+            "statusReason": [{"text": reason}],
+            "effectivePeriod": {"start": "2025-06-01", "end": "2026-06-01"}}
+
+
+def test_a_line_stopped_for_the_intolerance_raises_nothing() -> None:
+    """Everolimus stopped on 2026-06-01 for grade 3 pneumonitis: the record gives the line
+    and the intolerance both, and says the drug was stopped for it. Nothing to check: no
+    'which is current?'."""
+    bc = case_from_bundle(record(_stopped_for("grade 3 pneumonitis")), on=ON)
+    sysm = bc.case.systemic
+    assert [(t.agent.value, t.progressed.value, t.best_response.value)
+            for t in sysm.therapies] == [("everolimus", "unknown", "unknown")]
+    assert [x.agent.value for x in sysm.intolerances] == ["everolimus"]
+    assert _alert_facts(assess(bc.case, ON)) is None
+
+
+def test_a_line_showing_neither_progression_nor_response_raises_nothing() -> None:
+    """A case line of everolimus with no response and progression unknown, beside an
+    everolimus intolerance: the line shows nothing of being still given (the case format
+    has no end of a line); no alert. Whether the disease progressed on the everolimus is
+    still asked."""
+    case = _case("c77")
+    case["systemic"]["therapies"][0].update(best_response="unknown", progressed="unknown")
+    a = assess(parse_case(case), ON)
+    assert _alert_facts(a) is None
+    assert "MISS-MTOR-PROGRESSION" in [m.id for m in a.missing]
+
+
+@pytest.mark.parametrize(("response", "progressed"), [
+    ("unknown", "no"),       # recorded as not progressed on: still running
+    ("stable", "unknown"),   # a response recorded: the line was working
+    ("partial", "unknown"),
+])
+def test_a_line_still_given_or_working_keeps_the_alert(response: str,
+                                                       progressed: str) -> None:
+    """An everolimus line recorded as not progressed on, or with a best response, and no
+    progression, beside an everolimus intolerance: which is current is asked."""
+    case = _case("c77")
+    case["systemic"]["therapies"][0].update(best_response=response, progressed=progressed)
+    facts = _alert_facts(assess(parse_case(case), ON))
+    assert facts is not None
+    assert facts["systemic.therapies[0].agent"] == "everolimus"
+    assert facts["systemic.intolerances[0].agent"] == "everolimus"

@@ -964,7 +964,13 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     treatment under way (ALERT-MTOR-GIVEN, ALERT-ANTHRACYCLINE-GIVEN leave it out): the
     line and the intolerance are named together and the team checks which is current
     (I15, I19). A drug the format names no agent for ('other', 'other chemotherapy') is
-    not matched: two such records may be two drugs."""
+    not matched: two such records may be two drugs.
+
+    Only a line the record shows still given or working is named: the disease recorded
+    as not progressed on it, or a best response recorded. A line with neither is most
+    often a course stopped for the intolerance itself (an EHR's record stopped with a
+    toxicity as its reason gives both the line and the intolerance, and nothing else):
+    nothing to check, and the case format holds no end of a line to tell it apart."""
     sysm = case.systemic
     unnamed = {Agent.other, Agent.other_chemotherapy}
     intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
@@ -976,7 +982,8 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     found = [(i, t, [(j, x) for j, x in intolerant
                      if _same_drug(t.agent) & _same_drug(x.agent)])
              for i, t in enumerate(sysm.therapies)
-             if t in latest and t.agent not in unnamed and not progressed_on(t)]
+             if t in latest and t.agent not in unnamed and not progressed_on(t)
+             and (t.progressed is YesNo.no or t.best_response is not Response.unknown)]
     found = [(i, t, xs) for i, t, xs in found if xs]
     if not found:
         return

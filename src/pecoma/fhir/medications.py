@@ -134,6 +134,7 @@ __all__ = [
     "status_reason",
     "stopped_after",
     "substances_said",
+    "supply_run_out",
     "truncated_names",
     "unheld_medications",
     "unidentified_names",
@@ -2484,15 +2485,53 @@ def _supply_days(quantity: Any) -> int | None:
     return None if factor is None else max(1, int(-(-value * factor // 1)))
 
 
+#: The longest pecoma reads a dispense prepared as waiting to be handed over, when the
+#: record gives no day it was handed over: 30 days (a prescription not collected in a
+#: month is commonly returned to stock).
+HANDOVER_MARGIN: Final = dt.timedelta(days=30)
+
+#: The supply pecoma reads a dispense as holding when it gives no ``daysSupply`` it
+#: reads, only to bound how long one prepared and never said handed over may be taken:
+#: 90 days (the longest supply commonly dispensed at once; the longer, the safer for an
+#: allergy check).
+UNSTATED_SUPPLY: Final = 90
+
+
+def supply_run_out(resource: Mapping[str, Any], on_date: dt.date) -> dt.date | None:
+    """For a dispense that gives no day it was handed over (no ``whenHandedOver``) but
+    the day it was prepared (``whenPrepared``, its latest day), the last day it may still
+    be taken, when that is before ``on_date``: handed over up to
+    :data:`HANDOVER_MARGIN` after it was prepared, its supply (``daysSupply``,
+    :func:`_supply_days`, else :data:`UNSTATED_SUPPLY`) counted from then. ``None``
+    otherwise (it may be taken on ``on_date``, or it gives its day, or no day at all)."""
+    if days_of(resource.get("whenHandedOver")) is not None:
+        return None
+    prepared = days_of(resource.get("whenPrepared"))
+    if prepared is None:
+        return None
+    days = _supply_days(resource.get("daysSupply")) or UNSTATED_SUPPLY
+    span = HANDOVER_MARGIN + dt.timedelta(days=days - 1)
+    if span.days > (dt.date.max - prepared.latest).days:
+        return None
+    last = prepared.latest + span
+    return last if last < on_date else None
+
+
 def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> Now | None:
     """How a dispense handed over (``completed``) is taken now, or ``None``: handed over on
     ``on_date``, or its ``daysSupply`` (:func:`_supply_days`) counted from the day it was
     handed over (``whenHandedOver``, its latest day for a partial date) still covering
     ``on_date``. One that gives no day it was handed over (no ``whenHandedOver``) may have
     been handed over that day: possibly given now (:attr:`Now.unsure`), its timing
-    unknown, never a line of the past only."""
+    unknown, never a line of the past only; but one prepared (``whenPrepared``, its
+    latest day) so long ago that it was handed over by :data:`HANDOVER_MARGIN` after it,
+    its supply (``daysSupply``, else :data:`UNSTATED_SUPPLY`) counted from then run out
+    before ``on_date`` (:func:`supply_run_out`), is over (``None``; the reader's note
+    says it is read so)."""
     handed = days_of(resource.get("whenHandedOver"))
     if handed is None:
+        if supply_run_out(resource, on_date) is not None:
+            return None
         prepared = days_of(resource.get("whenPrepared"))
         after = f", prepared {prepared.written}" if prepared is not None else ""
         return Now(f"possibly given now (status '{status}'{after}, handed over on a day the "
@@ -2514,18 +2553,40 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> N
                f"days' supply, lasting to {last})")
 
 
+#: The longest wait between two administrations given that pecoma reads as one course:
+#: six weeks (a three-weekly cycle delayed by three weeks; no regimen of the guideline
+#: waits longer between doses). A longer wait separates two courses: the doses before it
+#: are an earlier course, and set no rhythm of the latest.
+COURSE_BREAK: Final = dt.timedelta(days=42)
+
+#: How many times the course's rhythm (the median wait between its doses, the lower of
+#: the two middle ones) a wait between two of its doses may be and still be the
+#: regimen's own, when the course has waited so at least twice (the rest week of a day 1
+#: and day 8 cycle every 21 days, twice the week between its doses, at each cycle): a
+#: longer one, or one taken once, is a dose delayed.
+RHYTHM_FACTOR: Final = 2
+
+
 def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
                earlier: Sequence[dt.date] | None, stopped: bool = False) -> Now | None:
     """How an administration given (``completed``) shows its drug given now, or ``None``:
     given on ``on_date``, or the latest of a course given at intervals (``earlier``: the
     days of the drug's other administrations given, none after it; ``None``: a later one
-    stands for the course) whose next dose, one usual interval after it (the longest the
-    course has waited between two doses: a dose delayed or a rest between cycles is no
-    end), is not yet past; that dose past and not recorded, for one usual interval more
-    it may be delayed: possibly given now (:attr:`Now.unsure`), unless a stop of the
-    drug is recorded (``stopped``). One that gives no day it was given (no
-    ``effective[x]`` pecoma reads a day from) may have been given that day: possibly
-    given now, its timing unknown."""
+    stands for the course).
+
+    The course is the doses since the latest wait longer than :data:`COURSE_BREAK` (the
+    doses before are an earlier course); one dose alone is no course. Its rhythm is the
+    median wait between its doses (the lower middle one); a longer wait up to
+    :data:`RHYTHM_FACTOR` times the rhythm, taken at least twice, is the regimen's own
+    (the rest between cycles of a day 1 and day 8 regimen every 21 days), any other
+    longer one a dose delayed. The course
+    is given now until one regular interval (the longest of the regimen's own waits)
+    after its latest dose. That dose past and not recorded, it may be delayed: possibly
+    given now (:attr:`Now.unsure`), never said as given, for one regular interval more,
+    or up to the longest delay the course has already taken, unless a stop of the drug
+    is recorded (``stopped``). One that gives no day it was given (no ``effective[x]``
+    pecoma reads a day from) may have been given that day: possibly given now, its
+    timing unknown."""
     start = first_day(resource)
     if start is None:
         return Now(f"possibly given now (status '{status}', given on a day the record does "
@@ -2543,24 +2604,37 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
         return Now(f"given now (status '{status}', given from {start.written} to "
                    f"{end.written})")
     days = sorted({d for d in earlier if d < day} | {day})
-    if len(days) < 2:
-        return None
-    # the course's usual interval is the longest it has waited between two doses: a dose
-    # delayed, or a rest between cycles (day 1 and day 8 every 21 days), is no end
     gaps = [b - a for a, b in itertools.pairwise(days)]
-    usual = max(gaps)
+    # the latest course: the waits since the latest one longer than a course's longest
+    broke = next((g for g in reversed(gaps) if g > COURSE_BREAK), None)
+    course = list(itertools.takewhile(lambda g: g <= COURSE_BREAK, reversed(gaps)))
+    if not course:
+        return None  # one dose alone (after a break, or the only one) is no course
+    rhythm = sorted(course)[(len(course) - 1) // 2]
+    # a longer wait is the regimen's own when it recurs (the rest at each cycle), and is
+    # at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
+    longer = [g for g in course if rhythm < g <= rhythm * RHYTHM_FACTOR]
+    regular = [g for g in course if g <= rhythm] + (longer if len(longer) > 1 else [])
+    usual = max(regular)
+    delayed = max((g for g in course if g > usual), default=None)
     due = day + usual
-    every = (f"at intervals of {usual.days} days" if min(gaps) == usual
+    every = (f"at intervals of {usual.days} days" if min(regular) == usual
              else f"at intervals of up to {usual.days} days")
+    since = (f", since a wait of {broke.days} days after an earlier course"
+             if broke is not None else "")
     if due >= on_date:
-        return Now(f"given now (status '{status}': given {every}, the last dose {day}, "
-                   f"the next due {'by ' if min(gaps) != usual else ''}{due})")
-    if stopped or due + usual < on_date:
+        return Now(f"given now (status '{status}': given {every}{since}, the last dose "
+                   f"{day}, the next due {'by ' if min(regular) != usual else ''}{due})")
+    last = max(due + usual, day + delayed) if delayed is not None else due + usual
+    if stopped or last < on_date:
         return None
     # the dose due is not recorded yet: it may be delayed, the course not ended (no stop
-    # recorded), for one interval more
-    return Now(f"possibly given now (status '{status}': given {every}, the last dose {day}; "
-               f"the next, due by {due}, is not recorded: it may be delayed)", unsure=True,
+    # recorded), for one regular interval more, or as long as it was delayed before
+    before = (f", as a dose was delayed before (a wait of {delayed.days} days)"
+              if delayed is not None else "")
+    return Now(f"possibly given now (status '{status}': given {every}{since}, the last "
+               f"dose {day}; the next, due by {due}, is not recorded: it may be "
+               f"delayed{before})", unsure=True,
                ask="record the dose given, or that the course stopped")
 
 

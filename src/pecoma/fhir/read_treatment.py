@@ -1625,6 +1625,18 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                 r.notes.append(f"{where}: {agent.value.replace('_', ' ')} {now.how}: read "
                                "as a line given that may be taken now (the safer "
                                f"reading); {now.ask}")
+        elif (not topical and r.on is not None and med.get("resourceType")
+              == "MedicationDispense" and (
+                  run_out := meds.supply_run_out(med, r.on)) is not None):
+            # handed over on a day the record does not give, but prepared so long ago
+            # that even handed over late its supply has run out: over, and said so
+            r.notes.append(
+                f"{where}: {agent.value.replace('_', ' ')} dispensed (prepared "
+                f"{med.get('whenPrepared')}), handed over on a day the record does not "
+                f"give: read as not taken now, since handed over even "
+                f"{meds.HANDOVER_MARGIN.days} days after it was prepared its supply "
+                f"would have run out by {run_out}; if it is taken now, record the day it "
+                "was handed over")
         if local is not None:
             name = ", ".join(sorted(meds.drugs_of(med, r.resolve))) or agent.value.replace(
                 "_", " ")
