@@ -33,7 +33,8 @@ import re
 from decimal import Decimal
 
 __all__ = ["FINITE_NUMBER_RULE", "IMPORT_NUMBER_RULE", "NUMBER_RULE", "PLAIN_NUMBER_RULE",
-           "TOO_LARGE_RULE", "ambiguous_separator", "number_text", "parse_number"]
+           "ROW_NUMBER", "TOO_LARGE_RULE", "ambiguous_separator", "number_text",
+           "parse_number", "row_number", "row_number_rule"]
 
 NUMBER_RULE = "must be a number, with a decimal point or a decimal comma (3.5 or 3,5)"
 IMPORT_NUMBER_RULE = ("must be a number with a decimal point (9.5), or with a decimal comma "
@@ -54,6 +55,28 @@ FINITE_NUMBER_RULE = "must be a finite number such as 4.5, not NaN or Infinity"
 #: ``Infinity`` it would become (numbers run together, a pasted column).
 TOO_LARGE_RULE = ("must be a number such as 4.5: this one has too many digits to be read "
                   "as a number (numbers run together?)")
+
+#: A row number in a field's or column's name (``stage.metastases[1].site``) as the case
+#: form and the registry layout write it, as a regular expression to put between the
+#: brackets: 0, or a number in the digits 0 to 9 (never other scripts' digits, which
+#: ``int()`` and ``\d`` read) without a sign, spaces or leading zeros. ``[01]`` beside
+#: ``[1]`` would be a second name for the same row, one of its values silently lost.
+ROW_NUMBER = r"0|[1-9][0-9]{0,5}"
+_ROW_NUMBER = re.compile(ROW_NUMBER, re.ASCII)
+
+
+def row_number(text: str) -> int | None:
+    """``text`` (what is between the brackets) as a row number, if written as
+    :data:`ROW_NUMBER` says; else ``None`` (to be refused, never read)."""
+    return int(text) if _ROW_NUMBER.fullmatch(text) else None
+
+
+def row_number_rule(rows: int, what: str = "a row number", note: str = "") -> str:
+    """How :data:`ROW_NUMBER` is written, in words, for names of up to ``rows`` rows
+    (``what``: what the number is called; ``note``: said after the numbers allowed)."""
+    return (f"{what} is written in the digits 0 to 9 without a sign, spaces or leading "
+            f"zeros (0, 1, 2 … {rows - 1}{note})")
+
 
 _WITH_COMMA = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$", re.ASCII)
 _POINT_ONLY = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)

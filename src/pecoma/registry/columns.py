@@ -24,9 +24,12 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel
 
 from pecoma.case import Case, TherapyLine
+from pecoma.errors import show_value
+from pecoma.numbers import ROW_NUMBER, row_number, row_number_rule
 
 __all__ = [
     "COLUMNS",
+    "ITEM_NUMBER_RULE",
     "LIST_SLOTS",
     "MAX_LIST_SLOTS",
     "REGISTRY_ID",
@@ -36,6 +39,7 @@ __all__ = [
     "columns_for",
     "flatten",
     "is_column",
+    "item_number_issue",
     "template_csv",
     "template_xlsx",
 ]
@@ -127,17 +131,53 @@ COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 _BY_NAME = {c.name: c for c in COLUMNS}
 
 
-_SLOT = re.compile(r"\[(\d{1,3})\]")
+#: A list's slot in a column's name as the layout writes it (see :data:`ITEM_NUMBER_RULE`).
+_SLOT = re.compile(rf"\[({ROW_NUMBER})\]", re.ASCII)
+#: Whatever is between a name's brackets (``[01]``, ``[+1]``, ``[١]``), to name an item's
+#: number the layout does not write.
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+ITEM_NUMBER_RULE = row_number_rule(MAX_LIST_SLOTS, "the number of a list's item",
+                                   "; [0] is the first item")
+"""How the number of a list's item is written in a column's name: as the case form
+writes a row's (:func:`~pecoma.numbers.row_number`). ``stage.metastases[01].site`` is not
+item 1: beside ``stage.metastases[1].site`` one of the two values would be lost."""
+
+
+def _slot(name: str) -> tuple[Column, str] | None:
+    """The layout's column of a list's item named ``name`` (its ``[0]`` column) and the
+    item's number as written, whatever it is; ``None`` for a name of no list's item."""
+    m = _BRACKETS.search(name)
+    if m is None:
+        return None
+    column = _BY_NAME.get(name[: m.start()] + "[0]" + name[m.end():])
+    return (column, m[1]) if column is not None else None
+
+
+def _slot_column(name: str) -> Column | None:
+    """The layout's column of a list's slot named ``name``, its number written as the
+    layout writes it and below :data:`MAX_LIST_SLOTS`."""
+    found = _slot(name)
+    if found is None:
+        return None
+    number = row_number(found[1])
+    return found[0] if number is not None and number < MAX_LIST_SLOTS else None
 
 
 def is_column(name: str) -> bool:
     """``name`` is a column of the layout, a list's slot beyond the template's included
-    (up to :data:`MAX_LIST_SLOTS`)."""
-    if name in _BY_NAME:
-        return True
-    m = _SLOT.search(name)
-    return (m is not None and int(m[1]) < MAX_LIST_SLOTS
-            and name[: m.start()] + "[0]" + name[m.end():] in _BY_NAME)
+    (up to :data:`MAX_LIST_SLOTS`), its number written as the layout writes it."""
+    return name in _BY_NAME or _slot_column(name) is not None
+
+
+def item_number_issue(name: str) -> str | None:
+    """Why a column named as a list's item (``stage.metastases[01].site``) cannot be
+    read: its number is not written as the layout writes it, or is beyond the slots a file
+    may carry; ``None`` for a column of the layout or a name of no list's item."""
+    found = _slot(name)
+    if found is None or _slot_column(name) is not None:
+        return None
+    return (f"has the item number {show_value(found[1])} in brackets, which the import "
+            f"cannot read: {ITEM_NUMBER_RULE}")
 
 
 def column_kind(name: str) -> Kind | None:
@@ -145,10 +185,7 @@ def column_kind(name: str) -> Kind | None:
     ``None`` for a name that is no column."""
     if name in _BY_NAME:
         return _BY_NAME[name].kind
-    m = _SLOT.search(name)
-    if m is None or int(m[1]) >= MAX_LIST_SLOTS:
-        return None
-    column = _BY_NAME.get(name[: m.start()] + "[0]" + name[m.end():])
+    column = _slot_column(name)
     return column.kind if column is not None else None
 
 

@@ -21,13 +21,14 @@ from pecoma.case.coherence import relapse_after_free_of_disease
 from pecoma.engine import Assessment, assess
 from pecoma.engine.assess import check_dates
 from pecoma.errors import InputError, show_value
-from pecoma.numbers import IMPORT_NUMBER_RULE, parse_number
+from pecoma.numbers import IMPORT_NUMBER_RULE, ROW_NUMBER, parse_number
 from pecoma.registry.columns import (
     COLUMNS,
     REGISTRY_ID,
     column_for_path,
     column_kind,
     is_column,
+    item_number_issue,
 )
 from pecoma.registry.import_table import RawRow, column_letters
 from pecoma.registry.outcomes import OUTCOME_COLUMNS, check_outcomes, outcomes_of_cells
@@ -52,7 +53,8 @@ __all__ = [
     "validate_rows",
 ]
 
-_INDEX = re.compile(r"\[(\d+)\]")
+#: A list's slot in a column's name, as the layout writes it (the header refuses others).
+_INDEX = re.compile(rf"\[({ROW_NUMBER})\]", re.ASCII)
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 _REQUIRED = tuple(c.name for c in COLUMNS if c.required)
 
@@ -94,8 +96,9 @@ _NO_MERGES: Mapping[int, str] = MappingProxyType({})
 def header_issues(header: Sequence[str], merged: Mapping[int, str] = _NO_MERGES
                   ) -> list[RowIssue]:
     """Problems with the header row (row 1): a cell breaking the text rule or empty (named
-    by its position, ``(column 4, D)``: its text cannot name it), unknown, repeated or
-    missing columns. ``merged``: the header's cells that are part of merged cells
+    by its position, ``(column 4, D)``: its text cannot name it), a list's item numbered
+    otherwise than the layout numbers it (``[01]``, ``[١]``, ``[100]``), unknown, repeated
+    or missing columns. ``merged``: the header's cells that are part of merged cells
     (position -> range, see :class:`~pecoma.registry.import_table.Table`), which is why
     such a cell reads empty. A required column missing beside an empty header cell is
     said in that cell's issue (it may be the column whose name the cell lost), not as an
@@ -120,6 +123,9 @@ def header_issues(header: Sequence[str], merged: Mapping[int, str] = _NO_MERGES
         elif name == "":
             issues.append(RowIssue(1, where, "''", "every column needs a name: this header "
                                    f"cell is empty (name the column, or delete it){lost}"))
+        elif (unread := item_number_issue(name)) is not None:
+            # [01] beside [1]: two names of one item, one of its values would be lost
+            issues.append(RowIssue(1, name, show_value(name), unread))
         elif not is_column(name) and name not in OUTCOME_COLUMNS:
             issues.append(
                 RowIssue(1, name, show_value(name),

@@ -50,7 +50,7 @@ from pecoma.case import (
     YesNo,
 )
 from pecoma.engine.imaging import Modality, ScanFinding
-from pecoma.numbers import number_text
+from pecoma.numbers import ROW_NUMBER, number_text
 from pecoma.web.form_controls import Control, Group, Option, RowSpec, words
 from pecoma.web.form_input import DATE_FORMS
 
@@ -553,10 +553,11 @@ CONTROLS: Mapping[str, Control] = _CONTROLS
 COMPANIONS: frozenset[str] = frozenset(c.companion for c in _CONTROLS.values() if c.companion)
 ROWSPECS: dict[str, RowSpec] = {g.rows.prefix: g.rows for g in FORM if g.rows}
 ROW_NAME = re.compile(
-    r"^(?P<prefix>[a-z_.]+)\[(?P<row>0|[1-9][0-9]{0,5})\]\.(?P<field>[a-z_]+)$", re.ASCII)
+    rf"^(?P<prefix>[a-z_.]+)\[(?P<row>{ROW_NUMBER})\]\.(?P<field>[a-z_]+)$", re.ASCII)
 """A row control's name as the form writes it: the row number in ASCII digits, without a
-sign, spaces or leading zeros. ``[01]`` is not row 1 (it would be read as row 1 but looked
-up as ``[1]``, and so dropped): a name written otherwise is refused, never read."""
+sign, spaces or leading zeros (:data:`~pecoma.numbers.ROW_NUMBER`, as the registry's
+columns). ``[01]`` is not row 1 (it would be read as row 1 but looked up as ``[1]``, and
+so dropped): a name written otherwise is refused, never read."""
 MAX_ROWS = 100
 """Rows the form reads per repeated group (more are refused, never left out): a century
 of yearly scans, or twice-yearly scans for half of one."""

@@ -53,7 +53,7 @@ from pecoma.case import (
 )
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
 from pecoma.errors import FieldIssue, InputError, show_value
-from pecoma.numbers import ambiguous_separator, number_text
+from pecoma.numbers import ambiguous_separator, number_text, row_number_rule
 from pecoma.web.form_controls import Control, RowSpec
 from pecoma.web.form_input import DATE_FORMS, NUMBER_RULE, parse_form_date, parse_form_number
 from pecoma.web.form_layout import (
@@ -263,8 +263,7 @@ UNREAD_SHOWN = 10
 """Unread field names named one by one in the message (the rest are counted)."""
 
 
-ROW_NUMBER_RULE = (f"a row number is written in the digits 0 to 9 without a sign, spaces "
-                   f"or leading zeros (0, 1, 2 … {MAX_ROWS - 1})")
+ROW_NUMBER_RULE = row_number_rule(MAX_ROWS)
 """How a row number is written in a field's name (``stage.metastases[1].site``)."""
 # A row's name whatever is between its brackets (``[01]``, ``[+1]``, ``[١]``), to name the
 # row number when it is not one the form writes (:data:`ROW_NAME`).
