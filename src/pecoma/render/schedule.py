@@ -151,14 +151,15 @@ def counted_from_note(plan: SurveillancePlan, v: Visit) -> str:
     output (the tables' Notes, the calendar's events): the plan's anchor (the end of
     treatment, the date free of disease again, the surgery while the end of adjuvant
     treatment is not recorded), the evaluation date when no scan history was given (I13:
-    no scan was done that day, and the note must not read as if one were), or the scan of
-    the last visit done that the next visit counts from."""
+    no scan was done that day, and the note must not read as if one were), or the last
+    scan of the planned examination done longest ago, which the next visit counts from
+    (at the last visit done, or an earlier one when that visit lacked it)."""
     if not v.reanchored:
         basis = plan.anchor_words
     elif plan.history_missing and v.counted_from == plan.evaluated_on:
         basis = "the evaluation date: no scan history was given"
     else:
-        basis = "the last visit's examination done longest ago"
+        basis = "the last scan of the examination done longest ago"
     return f"counted from {v.counted_from.isoformat()}, {basis}"
 
 
