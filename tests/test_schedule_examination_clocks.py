@@ -32,6 +32,7 @@ from pecoma.errors import InputError
 from pecoma.registry.importer import ImportMode, import_file
 from pecoma.registry.service import record_case, record_scan
 from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import markdown_plan
 from pecoma.settings import default_settings
 from pecoma.store import Repository
@@ -169,6 +170,46 @@ def test_the_registry_worklist_shows_the_same_visit(repo: Repository) -> None:
     [item] = build_worklist(evaluate(repo.states(as_of=on), on, s), on)
     assert (item.status.value, item.due, item.latest) == (
         "overdue", D("2025-10-10"), D("2025-11-10"))
+
+
+def test_the_visit_of_an_owed_examination_says_so_in_every_output(repo: Repository) -> None:
+    """Visit 3 done with the MRI alone (2025-10-10, window 2025-10-10 to 2025-11-10):
+    the chest CT, last done 2025-07-10, is owed on its own clock, due 2025-10-10 and
+    overdue after 2025-11-10, the window of visit 3 itself. Visit 4 is that CT's alone:
+    a coordinator must not see two visits with one window, as if the schedule were
+    wrong, nor book a second MRI a month after the last. So visit 4 lists the chest CT
+    only, is marked owed since visit 3, and the report, the calendar and the registry
+    worklist say so; visit 5 (due 2026-01-10, both examinations) is a routine visit
+    again, counted from the CT's clock."""
+    rows = (("2025-07-10", CT), ("2025-07-10", MRI), ("2025-10-10", MRI))
+    plan = _plan("2025-11-20", *rows)
+    owed, routine = plan.visits[3], plan.visits[4]
+    assert (owed.due, owed.latest) == (plan.visits[2].due, plan.visits[2].latest)
+    assert owed.owed_since == 3
+    assert [p.modality for p in owed.imaging] == [CT]
+    assert routine.owed_since is None
+    assert [p.modality for p in routine.imaging] == [CT, MRI]
+    assert (routine.due, routine.latest) == (D("2026-01-10"), D("2026-02-10"))
+    words = ("chest CT owed since visit #3, which lacked it; last done 2025-07-10: this "
+             "visit is for it alone")
+    assert words in markdown_plan(plan)
+    ics = plan_to_ics(plan, "T3-04").decode().replace("\r\n ", "")
+    assert "Chest CT owed since visit #3" in ics.replace("\\,", ",")
+    # a visit of every examination is not marked
+    assert _plan("2025-11-20", ("2025-07-10", CT), ("2025-07-10", MRI)).visits[2].owed_since \
+        is None
+    # the registry worklist's reason says it too (the same plan, one implementation)
+    s = default_settings()
+    on = D("2025-11-20")
+    record_case(repo, "T3-04", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for day, modality in (*VISIT_1, *rows):
+        record_scan(repo, "T3-04", day, modality.value, "no_evidence_of_disease",
+                    on_date=on, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=on), on, s), on)
+    assert (item.status.value, item.due, item.latest, item.imaging) == (
+        "overdue", D("2025-10-10"), D("2025-11-10"), ("chest_ct",))
+    assert words in item.reason
 
 
 # --------------------------------------------------------------------------------------

@@ -86,6 +86,12 @@ class Visit:
     before the visit started in that earlier phase, whose rhythm dated it (never later),
     and its due date falls in ``phase`` (whose interval the visits after it follow).
     ``None`` when the visit is dated with its own phase's interval."""
+    owed_since: int | None = None
+    """The number of the visit done, just before this one, that lacked a planned
+    examination still owed: this visit is that examination's (``imaging`` lists only
+    what is owed), dated on its own clock (its last scan, or the anchor when never done),
+    so its window may share that visit's or start before it. ``None`` for a visit of
+    every planned examination."""
 
     @property
     def open(self) -> bool:

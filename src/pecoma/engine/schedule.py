@@ -215,6 +215,10 @@ class _Builder:
         self.baseline_flags: tuple[Item, ...] = ()
         #: Each planned examination's last scan at a visit done: its clock (S18-S22).
         self.last_done: dict[Modality, dt.date] = {}
+        #: After a visit done that lacked a planned examination whose clock makes the next
+        #: visit due no later than that visit's latest date: (that visit's number, the
+        #: next visit's due date, the examinations owed). The next visit is theirs.
+        self.owing: tuple[int, dt.date, frozenset[Modality]] | None = None
         self.has_open = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
@@ -259,14 +263,22 @@ class _Builder:
         # taken in its window is shown with it, but is neither its date nor its timing)
         own = [e.date for _, e in scans if self.fulfils(e)]
         done_on = own[-1] if own and status == "done" else None
+        # the visit of an examination owed since the visit done before it is that
+        # examination's only (the others were done there, and are due on their clocks)
+        owing, self.owing = self.owing, None
+        owed_since = None
+        not_done = self.not_done
+        if owing is not None and owing[1] == due and not cancelled:
+            owed_since = owing[0]
+            not_done = tuple(p for p in self.not_done if p.modality in owing[2])
         if not scans:
-            planned = self.not_done
+            planned = not_done
         else:
             planned = tuple(
                 PlannedImaging(p.modality, p.record, p.provenance,
                                next((e.date for _, e in scans if e.modality is p.modality),
                                     None))
-                for p in self.not_done
+                for p in not_done
             )
         timeliness: Timeliness | None = None
         if done_on is not None:
@@ -313,6 +325,7 @@ class _Builder:
             provenance=provenance_of(self.out.knowledge, phase.record),
             # a visit due on the day it is counted from (I13) has no interval
             interval_from=rule.id if rule is not phase and due != counted_from else None,
+            owed_since=owed_since,
         )
 
     def fulfils(self, scan: ImagingEvent) -> bool:
@@ -390,6 +403,20 @@ class _Builder:
             # only a scan that stands for a visit fulfils it and re-anchors the plan; the
             # others go with the visit in whose window (or before it) they were taken
             first = next((e.date for _, e in pending if self.fulfils(e)), None)
+            if first is not None and self.owing is not None and self.owing[1] == due:
+                # the period of an examination owed since the visit done before: when
+                # that examination (or a scan that found disease) came before the next
+                # visit would be due, it dates the visit, the other's scans before it
+                # shown with it. Otherwise the first scan does, and the visit is flagged
+                # again for the examination it lacks, which stays on its clock (never
+                # skipped: the owed examination stays overdue until it is done)
+                owed_mods = self.owing[2]
+                next_due = add_months(ref, months + rule.interval
+                                      + self.rule_at(due).interval)
+                owed_first = next((e.date for _, e in pending
+                                   if e.modality in owed_mods or e.finding.disease), None)
+                if owed_first is not None and owed_first < next_due:
+                    first = owed_first
             if first is not None:
                 self.earlier.append((len(self.visits), ref, months))
                 if first > latest:
@@ -418,6 +445,7 @@ class _Builder:
                 ref, months = self._counted_after(taken, due)
                 self._note_done(taken)
                 owed = due
+                self.owing = self._owing(taken, ref, months, latest)
                 continue
             if due > self.reach and self.has_open and not pending:
                 return ref
@@ -482,6 +510,23 @@ class _Builder:
             if add_months(ref, months + rule.overdue) >= due:
                 return ref, months
             months += rule.interval
+
+    def _owing(self, taken: Sequence[tuple[int, ImagingEvent]], ref: dt.date, months: int,
+               latest: dt.date) -> tuple[int, dt.date, frozenset[Modality]] | None:
+        """When the visit just done (the last listed, whose latest date is ``latest``)
+        lacked a planned examination and the next visit, counted from ``ref`` and
+        ``months`` (that examination's clock), is due no later than ``latest``: the next
+        visit is that examination's, owed since the visit done (see ``Visit.owed_since``).
+        Its window may share the visit's, or start before it: it is said so, not shown
+        as a second routine visit."""
+        done = {e.modality for _, e in taken if self.fulfils(e)}
+        owed = frozenset(m for _, m in self.planned if m not in done)
+        if not owed or any(e.finding.disease for _, e in taken):
+            return None
+        due = add_months(ref, months + self.rule_at(add_months(ref, months)).interval)
+        if due > latest:
+            return None
+        return len(self.visits), due, owed
 
     def _note_done(self, taken: Sequence[tuple[int, ImagingEvent]]) -> None:
         """Each examination's clock moves to its last scan at a visit done."""
