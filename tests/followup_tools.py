@@ -56,6 +56,9 @@ def visit_line(v: Any) -> str:
         line += f" on {v.done_on} ({v.timeliness})"
     if v.interval_from is not None:
         line += f" (interval of {v.interval_from})"
+    if v.owed_since is not None:
+        line += (f" (owed since #{v.owed_since}: "
+                 + ", ".join(p.modality.value for p in v.imaging) + ")")
     return line
 
 

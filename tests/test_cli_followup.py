@@ -59,7 +59,7 @@ class TestFormats:
         """The visits after the one done on 2025-04-15 count from that scan: the
         Markdown table's Notes and the calendar's events say it in the same words (one
         wording for every format, so they cannot drift apart again)."""
-        note = "counted from 2025-04-15, the last visit's examination done longest ago"
+        note = "counted from 2025-04-15, the last scan of the examination done longest ago"
         md = pecoma("followup", str(HIGH), "--imaging", str(history), "--on", "2025-08-01",
                     "-f", "markdown").stdout
         rows = [line for line in md.splitlines() if line.startswith("| 2 ")]
@@ -116,7 +116,8 @@ class TestFormats:
 
     def test_csv_history(self, tmp_path: Path) -> None:
         f = tmp_path / "h.csv"
-        f.write_text("date,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n")
+        f.write_text("date,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n"
+                     "2025-04-15,mri_primary,no_evidence_of_disease\n")
         r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2025-05-01",
                    "-f", "json")
         assert r.returncode == 0, r.stderr
@@ -126,7 +127,8 @@ class TestFormats:
         """A spreadsheet's "CSV UTF-8" starts with a byte-order mark: it was refused as
         a header naming no column. It is read past."""
         f = tmp_path / "h.csv"
-        f.write_text("\ufeffdate,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n",
+        f.write_text("\ufeffdate,modality,finding\n2025-04-15,chest_ct,no_evidence_of_disease\n"
+                     "2025-04-15,mri_primary,no_evidence_of_disease\n",
                      encoding="utf-8")
         r = pecoma("followup", str(HIGH), "--imaging", str(f), "--on", "2025-05-01",
                    "-f", "json")

@@ -195,6 +195,7 @@ class TestPlanToIcs:
         """After a recurrence, later visits are exported with STATUS:CANCELLED."""
         before = _events(plan_to_ics(_plan(dt.date(2025, 4, 1)), KEY))
         plan = _plan(dt.date(2025, 8, 1), _scan("2025-04-15"),
+                     _scan("2025-04-15", Modality.mri_primary),
                      _scan("2025-07-15", finding=ScanFinding.metastasis))
         after = _events(plan_to_ics(plan, KEY))
         cancelled = {uid for uid, ev in after.items() if ev["status"] == "CANCELLED"}

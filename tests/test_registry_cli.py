@@ -62,9 +62,13 @@ def test_end_to_end(empty_db_url: str, good_csv: Path, tmp_path: Path) -> None:
                *db)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["unchanged"] == 3
-    r = pecoma("registry", "record-scan", "PEC-0001", "--date", "2026-11-20", "--modality",
-               "chest_ct", "--finding", "no_evidence_of_disease", "--on", "2026-11-28", *db)
-    assert r.returncode == 0, r.stderr
+    # both examinations planned at a high-risk visit (S21, S22): the visit is done, the
+    # patient's row "done" (a chest CT alone leaves the MRI owed on its own clock)
+    for modality in ("chest_ct", "mri_primary"):
+        r = pecoma("registry", "record-scan", "PEC-0001", "--date", "2026-11-20",
+                   "--modality", modality, "--finding", "no_evidence_of_disease", "--on",
+                   "2026-11-28", *db)
+        assert r.returncode == 0, r.stderr
     r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "csv", *db)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
@@ -82,7 +86,7 @@ def test_end_to_end(empty_db_url: str, good_csv: Path, tmp_path: Path) -> None:
     assert json.loads(r.stdout)["by_risk_group"] == {"high": 1, "low": 1, "not_applicable": 1}
     r = pecoma("registry", "export", *db)
     exported = json.loads(r.stdout)
-    assert len(exported["patients"]) == 3 and len(exported["imaging_events"]) == 1
+    assert len(exported["patients"]) == 3 and len(exported["imaging_events"]) == 2
     r = pecoma("registry", "audit", "--limit", "3", *db)
     assert r.returncode == 0 and "reassess" in r.stdout and "imaging_event" in r.stdout
 

@@ -38,8 +38,10 @@ def _source(folder: Path, tmp_path: Path) -> None:
     L-1 low risk, a clear scan, then a last contact lost to follow-up (first entered as
         alive without disease, corrected the same day): off the worklist as lost;
     D-1 high risk, a clear scan, then death of disease: deceased;
-    S-1 low risk, a clear scan only: still under routine surveillance, its next visit
-        counted from that scan (the due date the move must keep)."""
+    S-1 low risk, a clear visit only (chest CT on 2026-09-01, MRI of the primary the next
+        day, the two examinations planned at a low-risk visit, I12): still under routine
+        surveillance, its next visit counted from the CT, the examination done longest
+        ago (the due date the move must keep)."""
     cases = {"R-1": high_risk("2025-01-10"), "L-1": low_risk("2024-03-01"),
              "D-1": high_risk("2025-01-10"), "S-1": low_risk("2024-03-01")}
     ok(pecoma("registry", "import", str(write_csv(tmp_path / "in.csv", rows_of(cases))),
@@ -48,7 +50,8 @@ def _source(folder: Path, tmp_path: Path) -> None:
              ("R-1", "2025-07-10", "mri_primary", "local_recurrence"),
              ("L-1", "2024-09-01", "chest_ct", "no_evidence_of_disease"),
              ("D-1", "2025-04-12", "chest_ct", "no_evidence_of_disease"),
-             ("S-1", "2026-09-01", "chest_ct", "no_evidence_of_disease")]
+             ("S-1", "2026-09-01", "chest_ct", "no_evidence_of_disease"),
+             ("S-1", "2026-09-02", "mri_primary", "no_evidence_of_disease")]
     for rid, day, modality, finding in scans:
         ok(pecoma("registry", "record-scan", rid, "--date", day, "--modality", modality,
                   "--finding", finding, "--on", ON, "--data-dir", str(folder)))
@@ -93,17 +96,18 @@ class TestMoveThroughTheCsvExport:
     def test_the_worklist_is_the_same(self, moved: tuple[Path, Path, CliRun]) -> None:
         """Same status, due date, scans and alerts for every patient; by the facts: the
         relapse suspends R-1 (not overdue for routine visits), L-1 is lost, D-1 died,
-        and S-1's next visit counts from its clear CT of 2026-09-01 (low risk, I3: every
-        4-6 months in the first years, so due 2027-01-01, at the latest 2027-03-01, and
-        upcoming): without that scan it would count from the surgery of 2024-03-01 and
-        be overdue."""
+        and S-1's next visit counts from its clear CT of 2026-09-01, the examination of
+        its visit done longest ago (low risk, I3: every 4-6 months in the first years,
+        so due 2027-01-01, at the latest 2027-03-01, and upcoming; its last scan the MRI
+        of 2026-09-02): without that visit it would count from the surgery of 2024-03-01
+        and be overdue."""
         src, dst, _ = moved
         before, after = _worklist(src), _worklist(dst)
         assert after == before
         assert {k: v[0] for k, v in after.items()} == {
             "R-1": "suspended", "L-1": "lost_to_follow_up", "D-1": "deceased",
             "S-1": "upcoming"}
-        assert after["S-1"][1:4] == ("2027-01-01", "2027-03-01", "2026-09-01")
+        assert after["S-1"][1:4] == ("2027-01-01", "2027-03-01", "2026-09-02")
 
     @pytest.mark.parametrize("endpoint", ["rfs", "os"])
     def test_the_survival_figures_are_the_same(self, moved: tuple[Path, Path, CliRun],

@@ -50,8 +50,11 @@ def followed(repo: Repository) -> Repository:
     2026-01-01, 04-01, 07-01, 10-01) not done by 2026-11-28; visit 5 closes 2027-01-01."""
     add(repo, "H1", high_risk())
     for day in ("2025-04-20", "2025-09-01"):
-        record_scan(repo, "H1", day, "chest_ct", "no_evidence_of_disease", on_date=ON,
-                    actor="radiology")
+        # both planned examinations (S21, S22): each keeps its own clock, and a visit
+        # lacking one would leave it owed
+        for modality in ("chest_ct", "mri_primary"):
+            record_scan(repo, "H1", day, modality, "no_evidence_of_disease", on_date=ON,
+                        actor="radiology")
     record_outcome(repo, "H1", "local_recurrence", "2025-09-01", None, "scheduled_scan",
                    on_date=ON, actor="dr-a")
     add(repo, "H2", high_risk("2025-09-01"))
@@ -87,8 +90,9 @@ class TestSurveillanceQuality:
         earlier version's plan until the relapse: the same figures either way."""
         add(repo, "H1", high_risk())
         for day in ("2025-04-20", "2025-09-01"):
-            record_scan(repo, "H1", day, "chest_ct", "no_evidence_of_disease", on_date=ON,
-                        actor="radiology")
+            for modality in ("chest_ct", "mri_primary"):  # both planned examinations
+                record_scan(repo, "H1", day, modality, "no_evidence_of_disease",
+                            on_date=ON, actor="radiology")
         relapsed = high_risk()
         relapsed["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
                              "resectable": "no",

@@ -17,7 +17,8 @@ The patient of every test: P-1, indeterminate risk (necrosis unknown), resected 
 visit 2's 2026-11-20 to 2026-12-20. Scan B, a chest CT of 2026-08-20 without evidence of
 disease, did visit 1. Scan A, a chest CT of 2026-11-20 without evidence of disease, was
 typed into P-1's record by mistake (it is another patient's): with it visit 2 looks done
-and the next visit is due on 2027-02-20. The clerk withdraws A and records C, P-1's MRI
+(the MRI of the primary, never done, is then owed on its own clock: due 2026-11-15 to
+2026-12-15, with A as the last scan). The clerk withdraws A and records C, P-1's MRI
 of the primary tumour of 2026-08-20 (visit 1, recorded late). With B and C, as with B
 alone, visit 2 is due on 2026-11-28 (its window is open; S21: chest CT in high-risk
 surveillance): the worklist must say so, never "done" (missed surveillance).
@@ -273,9 +274,9 @@ class TestUpgrade:
     ) -> None:
         """Before the stamp, the column held the number of live scans, and a race could
         store the state of scans A and B after A's withdrawal and C's recording (2 live
-        scans either way). Such a row, left by an earlier release, shows visit 2 done; its
-        2 is not P-1's stamp (4), so it is not current, and one re-assessment replaces
-        it with the state from B and C."""
+        scans either way). Such a row, left by an earlier release, shows visit 2 done by A
+        (its MRI then owed); its 2 is not P-1's stamp (4), so it is not current, and one
+        re-assessment replaces it with the state from B and C."""
         a = patient(repo)
         st = repo.state("P-1")
         assert st is not None and st.case is not None
@@ -287,7 +288,13 @@ class TestUpgrade:
             conn.execute(sa.insert(WorklistState).values(
                 patient_id=st.patient_id, case_version=1, refreshed_at=dt.datetime(
                     2026, 11, 28, 10, tzinfo=dt.UTC), **stale.row()))
-        assert row_of(repo).status.value == "done"  # as the earlier release left it
+        # as the earlier release left it: from A and B (chest CTs alone), visit 2 done on
+        # 2026-11-20 and the MRI, never done, owed on its own clock (2026-11-15 to
+        # 2026-12-15); not the state of B and C
+        stale_row = row_of(repo)
+        assert (stale_row.status.value, stale_row.due, stale_row.latest,
+                stale_row.last_scan) == ("due", dt.date(2026, 11, 15),
+                                         dt.date(2026, 12, 15), dt.date(2026, 11, 20))
         (row,) = repo.state_rows()
         assert not row.current
         reassess(repo, ON, default_settings(), "registrar")

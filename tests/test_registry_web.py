@@ -39,18 +39,33 @@ from registry_support import (
 __all__ = ["db_url", "repo"]
 
 
-@pytest.fixture
-def client(repo: Repository) -> Iterator[TestClient]:
+def _client(repo: Repository, *modalities: str) -> Iterator[TestClient]:
     for rid, c in {"PEC-0001": high_risk(), "PEC-0002": low_risk(),
                    "PEC-0003": metastatic()}.items():
         record_case(repo, rid, c, on_date=ON, settings=default_settings(), actor="clinic",
                     source="test")
-    record_scan(repo, "PEC-0001", "2026-11-20", "chest_ct", "no_evidence_of_disease",
-                on_date=ON, actor="radiology")
+    for modality in modalities:
+        record_scan(repo, "PEC-0001", "2026-11-20", modality, "no_evidence_of_disease",
+                    on_date=ON, actor="radiology")
     app = create_app(WebConfig(), today=lambda: ON)
     app.state.registry = repo
     with TestClient(app, base_url="http://localhost") as c:
         yield c
+
+
+@pytest.fixture
+def client(repo: Repository) -> Iterator[TestClient]:
+    """PEC-0001's visit of 2026-11-20 done with both examinations planned at a high-risk
+    visit (chest CT, MRI of the primary: S21, S22): "done" until its next window."""
+    yield from _client(repo, "chest_ct", "mri_primary")
+
+
+@pytest.fixture
+def ct_only(repo: Repository) -> Iterator[TestClient]:
+    """PEC-0001's visit of 2026-11-20 with the chest CT alone: the MRI of the primary,
+    never done since the surgery of 2025-01-10, is flagged missing at that visit and
+    owed on its own clock (the next visit is the MRI's, overdue)."""
+    yield from _client(repo, "chest_ct")
 
 
 def text(html: str) -> str:
@@ -63,7 +78,8 @@ class TestPatients:
         assert r.status_code == 200
         page = text(r.text)
         assert "3 patients" in page
-        assert re.search(r"PEC-0001 1 high localized 1 Done recently 2027-02-20", page)
+        # two scans: the chest CT and the MRI of the visit of 2026-11-20
+        assert re.search(r"PEC-0001 1 high localized 2 Done recently 2027-02-20", page)
         assert re.search(r"PEC-0002 1 low localized 0 Overdue 2024-07-01", page)
         assert re.search(r"PEC-0003 1 not applicable metastatic 0 No dated plan", page)
         assert 'href="/registry"' in r.text  # in the main navigation
@@ -183,11 +199,24 @@ class TestPlanAlerts:
     """Equivocal scans and missing imaging are shown where the team looks: the worklist
     row and the top of the patient page (the plan's own flags, S21, S22, S26, S27)."""
 
+    @pytest.fixture
+    def client(self, ct_only: TestClient) -> TestClient:
+        """PEC-0001 with the chest CT alone at its visit of 2026-11-20."""
+        return ct_only
+
     def test_missing_mri_then_equivocal_mri(self, client: TestClient, repo: Repository) -> None:
         # PEC-0001 (high risk) had a chest CT on 2026-11-20 but no MRI of the primary: the
         # visit's planned MRI (S22) is missing.
         html = client.get("/registry/worklist").text
         assert "Not every planned examination is recorded" in worklist_row(html, "PEC-0001")
+        # the MRI, never done since the surgery of 2025-01-10, keeps its own clock: the
+        # next visit is the MRI's alone, sharing the window of the visit that lacked it
+        # (2026-10-10 to 2026-11-10, visit 7), and the row says so rather than showing a
+        # second routine visit in that window
+        row = worklist_row(html, "PEC-0001")
+        assert "Overdue" in row and "2026-10-10" in row and "2026-11-10" in row
+        assert ("MRI primary site owed since visit #7, which lacked it; not done since "
+                "2025-01-10, the end of treatment") in row
         # no scan, window passed: no alert badge
         assert not re.search(r"\b(critical|warning)\b", worklist_row(html, "PEC-0002"))
         page = text(client.get("/registry/patients/PEC-0001").text)
@@ -424,8 +453,13 @@ class TestLargeRegistries:
 
     def test_cached_worklist_follows_every_write(self, client: TestClient) -> None:
         assert "PEC-0002 Overdue" in text(client.get("/registry/worklist").text)
+        # both examinations planned at a low-risk visit (I12), each written through the
+        # form: the cached row follows each write, and is done once both are recorded
         client.post("/registry/patients/PEC-0002/scan",
                     data={"date": "2026-11-27", "modality": "chest_ct", "finding": ""})
+        assert "PEC-0002 Overdue" not in text(client.get("/registry/worklist").text)
+        client.post("/registry/patients/PEC-0002/scan",
+                    data={"date": "2026-11-27", "modality": "mri_primary", "finding": ""})
         assert "PEC-0002 Done recently" in text(client.get("/registry/worklist").text)
 
 
@@ -466,6 +500,11 @@ def web_rows(page: str) -> list[tuple[str, str, list[str]]]:
 
 
 class TestOneWorklist:
+    @pytest.fixture
+    def client(self, ct_only: TestClient) -> TestClient:
+        """PEC-0001 with the chest CT alone at its visit of 2026-11-20."""
+        return ct_only
+
     def test_the_web_page_and_the_command_line_list_the_same_rows(
         self, client: TestClient, repo: Repository, db_url: str
     ) -> None:

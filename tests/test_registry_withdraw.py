@@ -71,12 +71,15 @@ def row_of(repo: Repository, on: dt.date = ON) -> WorkItem:
 
 
 def followed_twice(repo: Repository) -> int:
-    """P-1: indeterminate risk, resected 2026-05-15, followed as high risk (I1): visit 1
-    (window 2026-08-15 to 2026-09-15) done by a chest CT on 2026-08-20; visit 2 (window
-    2026-11-20 to 2026-12-20) done by a chest CT on 2026-11-20, both without evidence of
-    disease. Returns the second scan's id."""
+    """P-1: indeterminate risk, resected 2026-05-15, followed as high risk (I1), both
+    examinations planned at a high-risk visit (chest CT, MRI of the primary: S21, S22)
+    done at each, without evidence of disease: visit 1 (window 2026-08-15 to 2026-09-15)
+    on 2026-08-20; visit 2 (window 2026-11-20 to 2026-12-20) on 2026-11-20, its chest CT
+    recorded last. Returns that chest CT's id."""
     add(repo, "P-1", indeterminate())
     scan(repo, "P-1", "2026-08-20")
+    scan(repo, "P-1", "2026-08-20", modality="mri_primary")
+    scan(repo, "P-1", "2026-11-20", modality="mri_primary")
     return scan(repo, "P-1", "2026-11-20")
 
 
@@ -90,9 +93,10 @@ class TestScans:
             self, repo: Repository) -> None:
         """The chest CT of 2026-11-20 'no evidence of disease' was typed into this
         patient's record by mistake: the worklist showed visit 2 done and the next visit
-        in February 2027. Withdrawn, visit 2 is due again (its window, 2026-11-20 to
-        2026-12-20, is open on 2026-11-28; S21: chest CT in high-risk surveillance), the
-        last scan is the one of 2026-08-20, as a full recomputation says too."""
+        in February 2027. Withdrawn, the chest CT is due again on its own clock (its last
+        scan 2026-08-20: window 2026-11-20 to 2026-12-20, open on 2026-11-28; S21: chest
+        CT in high-risk surveillance), owed since visit 2, which the MRI of that day
+        still did; the last scan is that MRI, as a full recomputation says too."""
         sid = followed_twice(repo)
         done = row_of(repo)
         assert done.status.value == "done" and done.last_scan == dt.date(2026, 11, 20)
@@ -101,23 +105,30 @@ class TestScans:
         again = row_of(repo)
         assert again.status.value == "due"
         assert (again.due, again.latest) == (dt.date(2026, 11, 20), dt.date(2026, 12, 20))
-        assert again.last_scan == dt.date(2026, 8, 20)
-        assert "visit 2" in again.reason
+        assert again.last_scan == dt.date(2026, 11, 20)
+        assert again.imaging == ("chest_ct",)
+        assert "chest CT owed since visit #2, which lacked it; last done 2026-08-20" \
+            in again.reason
         # the stored state was refreshed by the withdrawal itself, and it is current
         (state_row,) = repo.state_rows()
-        # its scan stamp: two scans recorded and one withdrawn (one live scan)
-        assert state_row.current and state_row.scan_stamp == 3
+        # its scan stamp: four scans recorded and one withdrawn (three live scans)
+        assert state_row.current and state_row.scan_stamp == 5
         assert state_row.state is not None and state_row.state.due == dt.date(2026, 11, 20)
         # every other reader of the scans leaves it out too
-        assert [s.performed_on for s in repo.timeline("P-1").scans] == [dt.date(2026, 8, 20)]
-        assert repo.last_scan_dates(ON) == {"P-1": dt.date(2026, 8, 20)}
-        assert [s.performed_on for s in repo.scans_by_registry_id()["P-1"]] == [
-            dt.date(2026, 8, 20)]
-        assert repo.count()["imaging_event"] == 1
-        assert [r["performed_on"] for r in repo.export()["imaging_events"]] == ["2026-08-20"]
-        # the survival and quality figures' cohort: its last scan is the one left
+        left = [(dt.date(2026, 8, 20), "chest_ct"), (dt.date(2026, 8, 20), "mri_primary"),
+                (dt.date(2026, 11, 20), "mri_primary")]
+        assert sorted((s.performed_on, s.modality) for s in repo.timeline("P-1").scans) \
+            == left
+        assert repo.last_scan_dates(ON) == {"P-1": dt.date(2026, 11, 20)}
+        assert sorted((s.performed_on, s.modality)
+                      for s in repo.scans_by_registry_id()["P-1"]) == left
+        assert repo.count()["imaging_event"] == 3
+        assert sorted((r["performed_on"], r["modality"])
+                      for r in repo.export()["imaging_events"]) == [
+            (d.isoformat(), m) for d, m in left]
+        # the survival and quality figures' cohort: its last scan is the last one left
         (cohort,) = repo.cohort_rows(ON)
-        assert str(cohort[9])[:10] == "2026-08-20"
+        assert str(cohort[9])[:10] == "2026-11-20"
 
     def test_a_correction_is_a_withdrawal_and_a_new_entry(self, repo: Repository) -> None:
         """The scan of 2026-11-20 was really done on 2026-11-25: withdrawn and recorded
@@ -143,8 +154,8 @@ class TestScans:
         assert detail["reason"] == WHY
         assert (detail["performed_on"], detail["modality"], detail["finding"]) == (
             "2026-11-20", "chest_ct", "no_evidence_of_disease")
-        with repo.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM imaging_event")).scalar() == 2
+        with repo.engine.connect() as conn:  # followed_twice's four scans
+            assert conn.execute(sa.text("SELECT count(*) FROM imaging_event")).scalar() == 4
         (w,) = repo.withdrawals("P-1")
         assert (w.kind, w.entry_id, w.reason, w.withdrawn_by) == ("scan", sid, WHY,
                                                                   "coordinator")
@@ -414,15 +425,17 @@ def test_cli_withdraw(db_url: str, tmp_path: Path) -> None:
     db = ("--database-url", db_url)
     good = write_csv(tmp_path / "c.csv", rows_of({"PEC-0001": indeterminate()}))
     assert pecoma("registry", "import", str(good), "--on", "2026-11-28", *db).returncode == 0
+    # both examinations planned at a high-risk visit (S21, S22) at each of two visits
     for day in ("2026-08-20", "2026-11-20"):
-        r = pecoma("registry", "record-scan", "PEC-0001", "--date", day, "--modality",
-                   "chest_ct", "--finding", "no_evidence_of_disease", "--on", "2026-11-28",
-                   *db)
-        assert r.returncode == 0, r.stderr
+        for modality in ("mri_primary", "chest_ct"):
+            r = pecoma("registry", "record-scan", "PEC-0001", "--date", day, "--modality",
+                       modality, "--finding", "no_evidence_of_disease", "--on",
+                       "2026-11-28", *db)
+            assert r.returncode == 0, r.stderr
     r = pecoma("registry", "worklist", "--on", "2026-11-28", "--format", "json", *db)
     assert json.loads(r.stdout)["items"][0]["status"] == "done"
     audit = pecoma("registry", "audit", *db).stdout
-    (sid,) = re.findall(r"imaging_event (\d+).*2026-11-20", audit)
+    (sid,) = re.findall(r"imaging_event (\d+).*chest_ct.*2026-11-20", audit)
     r = pecoma("registry", "withdraw", "PEC-0001", "--scan", sid, "--reason", WHY,
                "--on", "2026-11-28", "--actor", "coordinator", *db)
     assert r.returncode == 0, r.stderr
@@ -461,7 +474,8 @@ class TestWeb:
                                                       repo: Repository) -> None:
         sid = max(s.id for s in repo.timeline("P-1").scans)
         page = client.get("/registry/patients/P-1").text
-        assert page.count('action="/registry/patients/P-1/withdraw"') == 2
+        # one form per scan: followed_twice's four
+        assert page.count('action="/registry/patients/P-1/withdraw"') == 4
         assert f'name="id" value="{sid}"' in page and 'name="reason"' in page
         r = client.post("/registry/patients/P-1/withdraw", data={
             "kind": "scan", "id": str(sid), "reason": WHY}, follow_redirects=False)
@@ -469,7 +483,7 @@ class TestWeb:
         assert r.headers["location"] == "/registry/patients/P-1?recorded=withdrawn"
         page = client.get("/registry/patients/P-1").text
         assert "Withdrawn as entered in error" in page and WHY in page
-        assert page.count('action="/registry/patients/P-1/withdraw"') == 1
+        assert page.count('action="/registry/patients/P-1/withdraw"') == 3
         assert "Due (window open)" in page
         worklist = client.get("/registry/worklist.csv").text
         assert ",due," in worklist

@@ -540,12 +540,14 @@ class TestReanchoring:
     def test_equivocal_alert_settled_by_a_later_clear_visit(self) -> None:
         """High risk, surgery 2025-01-10: visit 1 (due 2025-04-10) has an equivocal chest
         CT and MRI, visit 2 (due 2025-07-10) repeats both, clear. On 2025-08-01 the
-        visit-1 flag stays in the plan's history, but nothing is left to act on: no
-        alert for the worklist or the summary."""
+        visit-1 flag stays on visit 1 (the plan's history), but nothing is left to act
+        on: no alert for the worklist or the summary, and no open flag in the plan's
+        ``flags`` (the report's Flags panel): one rule for both (S26, I16)."""
         plan = _plan(_case(), dt.date(2025, 8, 1),
                      (*_both("2025-04-10", ScanFinding.equivocal), *_both("2025-07-10")))
         assert [v.status for v in plan.visits[:2]] == ["done", "done"]
-        assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL"]
+        assert [f.id for f in plan.visits[0].flags] == ["FU-EQUIVOCAL"]
+        assert plan.flags == ()
         assert plan.alerts == ()
 
     def test_equivocal_alert_stays_until_that_examination_is_repeated(self) -> None:
@@ -572,7 +574,10 @@ class TestReanchoring:
         assert "chest_ct, 2025-01-10" in plan.alerts[0].triggered_by[0].value
         assert plan.baseline == imaging
         later = _plan(_case(), dt.date(2025, 5, 1), (*imaging, *_both("2025-04-10")))
-        assert [f.id for f in later.flags] == ["FU-EQUIVOCAL"], "kept in the history"
+        # settled: no longer among the plan's flags (nor its baseline flags), as the
+        # worklist's alerts; the baseline scan itself stays, with its finding
+        assert later.flags == () and later.baseline_flags == ()
+        assert later.baseline == imaging
         assert later.alerts == ()
 
     def test_unrecorded_result_on_the_surgery_date_is_flagged(self) -> None:
@@ -588,7 +593,8 @@ class TestReanchoring:
         assert [a.id for a in early.alerts] == ["FU-FINDING-NOT-RECORDED"]
         later = _plan(_case(), dt.date(2025, 8, 1),
                       (*_both("2025-04-10", ScanFinding.not_recorded), *_both("2025-07-10")))
-        assert [f.id for f in later.flags] == ["FU-FINDING-NOT-RECORDED"]
+        assert [f.id for f in later.visits[0].flags] == ["FU-FINDING-NOT-RECORDED"]
+        assert later.flags == ()
         assert later.alerts == ()
 
     def test_recurrence_is_an_alert(self) -> None:
@@ -703,8 +709,11 @@ class TestScansStandingForAVisit:
 
     def test_a_scan_of_another_modality_does_not_date_a_visit_done(self) -> None:
         """MRI and chest X-ray on 2025-04-10, another chest X-ray on 2025-04-25: the MRI
-        makes visit 1 done on 2025-04-10, the chest CT is flagged missing, and visit 2 is
-        due 3 months after the MRI (2025-07-10), not after the X-ray (2025-07-25)."""
+        makes visit 1 done on 2025-04-10, the chest CT is flagged missing, and the next
+        visit is not counted from the X-ray (2025-07-25). The chest CT keeps its own
+        clock: never done since the surgery (2025-01-10), it is owed since visit 1, so
+        visit 2 is due 2025-04-10, overdue after 2025-05-10 (S18, S21, I2), overdue on
+        2025-06-01; visit 3 (2025-07-10) counts from the surgery too, as the MRI would."""
         plan = _plan(_case(), dt.date(2025, 6, 1), (
             _scan("2025-04-10", Modality.mri_primary),
             _scan("2025-04-10", Modality.chest_xray),
@@ -713,7 +722,10 @@ class TestScansStandingForAVisit:
         assert (first.status, first.done_on) == ("done", dt.date(2025, 4, 10))
         assert [(f.id, [x.value for x in f.triggered_by]) for f in first.flags] == [
             ("FU-IMAGING-INCOMPLETE", ["not recorded: chest_ct"])]
-        assert (second.due, second.latest) == (dt.date(2025, 7, 10), dt.date(2025, 8, 10))
+        assert (second.due, second.latest, second.status) == (
+            dt.date(2025, 4, 10), dt.date(2025, 5, 10), "overdue")
+        assert (plan.visits[2].due, plan.visits[2].latest) == (
+            dt.date(2025, 7, 10), dt.date(2025, 8, 10))
 
     def test_a_scan_of_another_modality_that_found_disease_suspends_the_plan(self) -> None:
         """CT and MRI on 2025-04-10, an ultrasound without disease on 2025-06-20 (visit 2
@@ -1013,10 +1025,12 @@ class TestProperties:
         self, anchor: dt.date, gaps: list[int], kinds: list[tuple[Modality, ScanFinding]],
         risk: str,
     ) -> None:
-        """The plan counts from the examination of the last visit done that was done
-        longest ago, each by its last scan there (chest CT or MRI of the primary: another
-        modality stands for neither, S21, S22), so neither drifts; every open visit is due
-        after it; every scan is in one visit."""
+        """The plan counts from the planned examination done longest ago, each by its
+        last scan at a visit done (chest CT or MRI of the primary: another modality
+        stands for neither, S21, S22; one never done counts from the anchor), so neither
+        drifts, even past a visit that lacked it; every open visit is due after it; every
+        scan is in one visit; due dates go back only after a visit that lacked a planned
+        examination (flagged), to that examination's own clock."""
         day, events = anchor, []
         for gap, (modality, finding) in zip(gaps, kinds, strict=False):
             day = day + dt.timedelta(days=gap)
@@ -1027,9 +1041,10 @@ class TestProperties:
         planned = [e.date for e in events
                    if e.modality in (Modality.chest_ct, Modality.mri_primary)]
         done = [v for v in plan.visits if v.status == "done"]
-        last = {e.modality: e.date for e in (done[-1].scans if done else ())
+        last = {e.modality: e.date for v in done for e in v.scans
                 if e.modality in (Modality.chest_ct, Modality.mri_primary)}
-        assert plan.counted_from == min(last.values(), default=anchor)
+        assert plan.counted_from == min(last.get(Modality.chest_ct, anchor),
+                                        last.get(Modality.mri_primary, anchor))
         for v in plan.visits:
             if v.open:
                 assert v.due > plan.counted_from
@@ -1037,8 +1052,11 @@ class TestProperties:
                 assert v.done_on in planned
         used = [e for v in plan.visits for e in v.scans]
         assert sorted(used, key=lambda e: e.date) == sorted(events, key=lambda e: e.date)
-        dues = [v.due for v in plan.visits]
-        assert dues == sorted(dues)
+        for before, after in zip(plan.visits, plan.visits[1:], strict=False):
+            if after.due < before.due:
+                assert before.status == "done"
+                assert {f.id for f in before.flags} & {
+                    "FU-IMAGING-INCOMPLETE", "FU-IMAGING-INCOMPLETE-LOW"}
 
 
 class TestSettingsGuard:

@@ -632,20 +632,33 @@ class TestNothingPostedIsLeftOut:
         assert r.status_code == 303
 
     def test_a_hundred_scans_are_all_read(self, client: TestClient) -> None:
-        """The 100th scan (the latest, 2024-04-01) re-anchors the plan: past year 5 of
-        the high-risk schedule visits are yearly (S20, I1: the risk is indeterminate), so
-        the next is due a year after it, on 2025-04-01. With only the first 50 scans (to
-        2020-02-01) it would have been 2020-08-01."""
+        """100 rows: 50 visits, each a chest CT and an MRI of the primary on one day (the
+        two examinations of a high-risk visit, S21, S22), every 2 months from 2016-01-01.
+        A visit holds every scan up to its latest date and the next counts from its last
+        day (every 3 months, then every 6, then yearly: S18-S20, I1, the risk
+        indeterminate): visit 1 (due 2016-03-01) holds 2016-01-01 and 2016-03-01, visit 2
+        (due 2016-06-01) 2016-05-01 and 2016-07-01, and so on, the yearly visit 17 (due
+        2024-03-01) the scans of 2023-05-01 to 2024-03-01. So the 100th row (2024-03-01,
+        the latest) re-anchors the plan: the next is visit 18, due a year after it, on
+        2025-03-01; with the rows after the 50th left out it would count from
+        2020-01-01."""
+        rows: dict[str, str] = {}
+        for i in range(100):
+            k = i // 2
+            day = dt.date(2016 + (2 * k) // 12, 1 + (2 * k) % 12, 1)
+            rows[f"imaging[{i}].date"] = day.isoformat()
+            rows[f"imaging[{i}].modality"] = ("chest_ct", "mri_primary")[i % 2]
+            rows[f"imaging[{i}].finding"] = "no_evidence_of_disease"
         posted = {**BASE, "diagnosis.date": "2015-11-01", "surgery.status": "performed",
                   "surgery.date": "2015-12-01",
-                  "surgery.margin": "R0", **_scans(100)}
+                  "surgery.margin": "R0", **rows}
         result = forms.form_to_case(posted)
         assert result.case is not None and len(result.imaging) == 100
-        assert result.imaging[-1]["date"] == "2024-04-01"
+        assert result.imaging[-1]["date"] == "2024-03-01"
         assert forms.unread_fields(posted) == []
         r = client.post("/report", data=posted)
         assert r.status_code == 200
-        assert "Next visit: #17 due 2025-04-01" in words_of(r.text)
+        assert "Next visit: #18 due 2025-03-01" in words_of(r.text)
 
     def test_the_add_button_stops_at_the_limit(self, client: TestClient) -> None:
         full = client.post("/form", data={**BASE, **_scans(100), "_rows.imaging": "100",

@@ -66,6 +66,25 @@ def _length_issue(kind: str, ctx: dict[str, Any], given: Any) -> tuple[str, str]
             f"{actual} {one if actual == 1 else unit}")
 
 
+#: The fields recorded as a value with its unit (a size): one half given without the other
+_PAIRED = {"value": "unit", "unit": "value"}
+
+
+def _pair_rule(path: str, given: Any) -> str | None:
+    """The rule of a value or a unit left out beside its other half given (a size of
+    'cm' with no number): why it is required (the other is filled in) and what is
+    allowed (fill it in, or leave both out to record the quantity as unknown); ``None``
+    for any other missing field."""
+    parent, _, leaf = path.rpartition(".")
+    other = _PAIRED.get(leaf)
+    if not parent or other is None or not isinstance(given, dict) or other not in given:
+        return None
+    what = parent.rsplit(".", 1)[-1].replace("_", " ")
+    return (f"is required because '{parent}.{other}' is filled in "
+            f"({show_value(given[other])}): give the {what}'s {leaf}, or leave "
+            f"'{parent}.{other}' empty too to record the {what} as unknown")
+
+
 def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
     """Translate a pydantic error into field issues (path, value, rule)."""
     issues: list[FieldIssue] = []
@@ -92,6 +111,8 @@ def issues_from_validation(exc: ValidationError) -> list[FieldIssue]:
                 rule = "must be " + msg.removeprefix("Input should be ").strip()
         value = "(missing)" if kind == "missing" else show_value(err.get("input"))
         given = err.get("input")
+        if kind == "missing":
+            rule = _pair_rule(path, given) or rule
         odd = odd_words(given) if kind in ("enum", "literal_error") and isinstance(
             given, str) else []
         if odd:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +86,12 @@ class Visit:
     before the visit started in that earlier phase, whose rhythm dated it (never later),
     and its due date falls in ``phase`` (whose interval the visits after it follow).
     ``None`` when the visit is dated with its own phase's interval."""
+    owed_since: int | None = None
+    """The number of the visit done, just before this one, that lacked a planned
+    examination still owed: this visit is that examination's (``imaging`` lists only
+    what is owed), dated on its own clock (its last scan, or the anchor when never done),
+    so its window may share that visit's or start before it. ``None`` for a visit of
+    every planned examination."""
 
     @property
     def open(self) -> bool:
@@ -110,6 +116,41 @@ _FLAG_FINDING = {"FU-EQUIVOCAL": ScanFinding.equivocal,
                  "FU-FINDING-NOT-RECORDED": ScanFinding.not_recorded}
 
 AlertLevel = Literal["critical", "warning"]
+
+
+def open_plan_flags(
+    visits: Sequence[Visit], baseline: Sequence[ImagingEvent], baseline_flags: Sequence[Item]
+) -> tuple[tuple[Item, ...], tuple[Item, ...]]:
+    """The flags a later visit has not settled: those of the scans at the start of
+    surveillance (``baseline``: on the anchor date, and before it during treatment) and
+    then every flag still open, the baseline's first. The one rule for the plan's
+    ``flags`` and ``baseline_flags`` and for its alerts (report, calendar, registry
+    worklist): an equivocal scan, or a scan whose result was not recorded, is settled when
+    that examination was done again, with its finding recorded, at a later visit done
+    (S26, I16); a planned examination missing at a visit is settled by any later visit
+    done (which is flagged in turn if it lacks it too). A visit not done holds the scans
+    that stand for no visit (another modality): what they found is read all the same.
+    Settled flags stay on their visits (the plan's history)."""
+    done = [v for v in visits if v.status == "done"]
+    held = [(tuple(baseline), tuple(baseline_flags), 0),
+            *((v.scans, v.flags, v.index) for v in visits if v.flags)]
+    open_flags: list[Item] = []
+    open_baseline: list[Item] = []
+    for scans, flags, index in held:
+        later = [v for v in done if v.index > index]  # the visits done after these
+        again = {e.modality for v in later for e in v.scans
+                 if e.finding is not ScanFinding.not_recorded}
+        for flag in flags:
+            finding = _FLAG_FINDING.get(flag.id)
+            if finding is not None:
+                if {e.modality for e in scans if e.finding is finding} <= again:
+                    continue
+            elif later:
+                continue
+            open_flags.append(flag)
+            if index == 0:
+                open_baseline.append(flag)
+    return tuple(open_baseline), tuple(open_flags)
 
 #: How urgent each of the plan's alerts is, wherever they are shown (the report's
 #: summary, the registry's patient page and worklist): a scan that found disease and an
@@ -158,6 +199,8 @@ class SurveillancePlan:
     imaging: tuple[ImagingEvent, ...]
     reasons: tuple[Item, ...]
     flags: tuple[Item, ...]
+    """The flags still open (:func:`open_plan_flags`): the baseline's first, then the
+    visits'. A flag a later visit settled stays on its visit only."""
     interpretations: tuple[UsedInterpretation, ...]
     settings: tuple[Fact, ...] = field(default=())
     anchor_basis: AnchorBasis = "treatment_end"
@@ -174,7 +217,8 @@ class SurveillancePlan:
     the start of surveillance, not a visit."""
     baseline_flags: tuple[Item, ...] = ()
     """What the baseline scans and the scans during treatment call for (an equivocal
-    finding, a result not recorded), also listed first in ``flags``."""
+    finding, a result not recorded) while no later visit has read that examination again
+    (:func:`open_plan_flags`), also listed first in ``flags``."""
     during_treatment: tuple[ImagingEvent, ...] = ()
     """Scans after the surgery and before the end of curative treatment (during adjuvant
     treatment, I22): kept and shown, but no surveillance visit's."""
@@ -194,24 +238,8 @@ class SurveillancePlan:
         treatment) are settled in the same way by the visits done. Settled flags stay on
         their visits (the plan's history). An alert raised at several visits keeps the
         facts of each."""
-        done = [v for v in self.visits if v.status == "done"]
-        # a visit not done holds the scans that stand for no visit (another modality):
-        # what they found is read all the same
-        held = [((*self.during_treatment, *self.baseline), self.baseline_flags, 0),
-                *((v.scans, v.flags, v.index) for v in self.visits if v.flags)]
-        open_flags: list[Item] = []
-        for scans, flags, index in held:
-            later = [v for v in done if v.index > index]  # the visits done after these
-            again = {e.modality for v in later for e in v.scans
-                     if e.finding is not ScanFinding.not_recorded}
-            for flag in flags:
-                finding = _FLAG_FINDING.get(flag.id)
-                if finding is not None:
-                    if {e.modality for e in scans if e.finding is finding} <= again:
-                        continue
-                elif later:
-                    continue
-                open_flags.append(flag)
+        _baseline, open_flags = open_plan_flags(
+            self.visits, (*self.during_treatment, *self.baseline), self.baseline_flags)
         merged: dict[str, Item] = {}
         for item in (*(r for r in self.reasons if r.id in _ALERT_REASONS), *open_flags):
             seen = merged.get(item.id)

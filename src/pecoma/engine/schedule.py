@@ -21,10 +21,12 @@ How visits are dated
   ``Visit.interval_from``. Visit ``n`` is ``anchor + total months`` with
   :func:`pecoma.dates.add_months` from the anchor each time, so dates never drift and
   month ends clip (31 January + 3 months = 30 April).
-* Real scans re-anchor the plan: the scans (within one window) that fulfil a visit
-  become the new reference, and the following visits count from the examination done
-  longest ago (each by its last scan at the visit), so that no examination drifts past
-  its rhythm. A visit is late when any examination was done after its latest date.
+* Real scans re-anchor the plan: the scans that fulfil a visit (within one window, and a
+  planned examination the visit lacks until the next visit would be due) become the new
+  reference, and the following visits count from the examination done longest ago,
+  each by its last scan at a visit done (an earlier one when the last visit lacked it),
+  so that no examination drifts past its rhythm. A visit is late when any examination
+  was done after its latest date.
   Only a planned examination (chest CT, MRI of the primary, S21, S22; at low risk those
   of the settings, I12) or a scan that found disease fulfils a visit
   (:meth:`_Builder.fulfils`); a scan of another modality is kept with the visit in whose
@@ -97,6 +99,7 @@ from pecoma.engine.plan import (
     Timeliness,
     Visit,
     VisitStatus,
+    open_plan_flags,
 )
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
@@ -210,6 +213,12 @@ class _Builder:
         #: Scans before the anchor date, during treatment (I22): no visit's either.
         self.during_treatment: tuple[ImagingEvent, ...] = ()
         self.baseline_flags: tuple[Item, ...] = ()
+        #: Each planned examination's last scan at a visit done: its clock (S18-S22).
+        self.last_done: dict[Modality, dt.date] = {}
+        #: After a visit done that lacked a planned examination whose clock makes the next
+        #: visit due no later than that visit's latest date: (that visit's number, the
+        #: next visit's due date, the examinations owed). The next visit is theirs.
+        self.owing: tuple[int, dt.date, frozenset[Modality]] | None = None
         self.has_open = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
@@ -254,14 +263,22 @@ class _Builder:
         # taken in its window is shown with it, but is neither its date nor its timing)
         own = [e.date for _, e in scans if self.fulfils(e)]
         done_on = own[-1] if own and status == "done" else None
+        # the visit of an examination owed since the visit done before it is that
+        # examination's only (the others were done there, and are due on their clocks)
+        owing, self.owing = self.owing, None
+        owed_since = None
+        not_done = self.not_done
+        if owing is not None and owing[1] == due and not cancelled:
+            owed_since = owing[0]
+            not_done = tuple(p for p in self.not_done if p.modality in owing[2])
         if not scans:
-            planned = self.not_done
+            planned = not_done
         else:
             planned = tuple(
                 PlannedImaging(p.modality, p.record, p.provenance,
                                next((e.date for _, e in scans if e.modality is p.modality),
                                     None))
-                for p in self.not_done
+                for p in not_done
             )
         timeliness: Timeliness | None = None
         if done_on is not None:
@@ -308,6 +325,7 @@ class _Builder:
             provenance=provenance_of(self.out.knowledge, phase.record),
             # a visit due on the day it is counted from (I13) has no interval
             interval_from=rule.id if rule is not phase and due != counted_from else None,
+            owed_since=owed_since,
         )
 
     def fulfils(self, scan: ImagingEvent) -> bool:
@@ -374,6 +392,9 @@ class _Builder:
                 self._visit(rule, ref, latest, ref, self._open_status(ref, latest))
             )
             self.has_open = True
+        # the due date of the last visit done: a period due no later than it is that of
+        # an examination the visit lacked, owed since (see _counted_after)
+        owed: dt.date | None = None
         while True:
             start = add_months(ref, months)
             rule = self.rule_at(start)
@@ -382,34 +403,49 @@ class _Builder:
             # only a scan that stands for a visit fulfils it and re-anchors the plan; the
             # others go with the visit in whose window (or before it) they were taken
             first = next((e.date for _, e in pending if self.fulfils(e)), None)
+            if first is not None and self.owing is not None and self.owing[1] == due:
+                # the period of an examination owed since the visit done before: when
+                # that examination (or a scan that found disease) came before the next
+                # visit would be due, it dates the visit, the other's scans before it
+                # shown with it. Otherwise the first scan does, and the visit is flagged
+                # again for the examination it lacks, which stays on its clock (never
+                # skipped: the owed examination stays overdue until it is done)
+                owed_mods = self.owing[2]
+                next_due = add_months(ref, months + rule.interval
+                                      + self.rule_at(due).interval)
+                owed_first = next((e.date for _, e in pending
+                                   if e.modality in owed_mods or e.finding.disease), None)
+                if owed_first is not None and owed_first < next_due:
+                    first = owed_first
             if first is not None:
                 self.earlier.append((len(self.visits), ref, months))
                 if first > latest:
                     following = self.rule_at(due)
                     next_due = add_months(ref, months + rule.interval + following.interval)
                     if first >= next_due:
-                        self.visits.append(self._visit(rule, due, latest, ref, "missed",
-                                                       self._taken(pending, next_due)))
+                        if owed is None or due > owed:
+                            self.visits.append(self._visit(
+                                rule, due, latest, ref, "missed",
+                                self._taken(pending, next_due)))
+                        # else the period of an examination owed since the visit done
+                        # before (flagged there, FU-IMAGING-INCOMPLETE) that later scans
+                        # passed: not listed again as a visit missed
                         months += rule.interval
                         continue
-                until = max(latest, add_months(first, rule.overdue - rule.interval))
-                taken: list[tuple[int, ImagingEvent]] = []
-                while pending and pending[0][1].date <= until:
-                    taken.append(pending.popleft())
-                    if taken[-1][1].finding.disease:
-                        self.recurrence = taken[-1]
-                        break
-                    if self.fulfils(taken[-1][1]):
-                        self.earlier.append((len(self.visits) + 1, taken[-1][1].date, 0))
+                taken = self._visit_scans(pending, first, latest, rule, due)
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
                 if self.recurrence is not None:
                     self._cancel_from(ref, months + rule.interval)
                     return self.recurrence[1].date
-                # the next visit counts from the examination of this one done longest ago
-                # (each by its last scan in the visit), so that none drifts past its
-                # rhythm: a chest CT and an MRI a month apart count from the CT
-                last = {e.modality: e.date for _, e in taken if self.fulfils(e)}
-                ref, months = min(last.values()), 0
+                # the next visit counts from the examination done longest ago, each by its
+                # last scan (at this visit or, when not done at it, an earlier one), so
+                # that none drifts past its rhythm: a chest CT and an MRI a month apart
+                # count from the CT, and a visit done with the MRI alone leaves the CT
+                # counted from its own last scan
+                ref, months = self._counted_after(taken, due)
+                self._note_done(taken)
+                owed = due
+                self.owing = self._owing(taken, ref, months, latest)
                 continue
             if due > self.reach and self.has_open and not pending:
                 return ref
@@ -418,6 +454,85 @@ class _Builder:
                 self._taken(pending, latest + dt.timedelta(days=1))))
             self.has_open = True
             months += rule.interval
+
+    def _visit_scans(self, pending: deque[tuple[int, ImagingEvent]], first: dt.date,
+                     latest: dt.date, rule: _Rule, due: dt.date
+                     ) -> list[tuple[int, ImagingEvent]]:
+        """The scans of the visit whose first planned examination was on ``first``, taken
+        from ``pending``: every scan up to its latest date (or up to the window's width
+        after a late first scan), and after that a planned examination the visit does not
+        hold yet, as long as it comes before the next visit would be due, counted from
+        ``first``: the second examination of a visit split over several days is that
+        visit's (late when after the latest date), wherever the first fell in the
+        window. A scan that found disease ends the visit (``recurrence``)."""
+        until = max(latest, add_months(first, rule.overdue - rule.interval))
+        bound = add_months(first, self.rule_at(first).interval)
+        planned = {m for _, m in self.planned}
+        taken: list[tuple[int, ImagingEvent]] = []
+        while pending:
+            scan = pending[0][1]
+            if scan.date > until:
+                held = {e.modality for _, e in taken if self.fulfils(e)}
+                if (scan.finding.disease or scan.modality not in planned
+                        or scan.modality in held or scan.date >= bound):
+                    break
+            taken.append(pending.popleft())
+            if scan.finding.disease:
+                self.recurrence = taken[-1]
+                break
+        # the plans drawn from the scans up to each day of the visit (calendars may hold
+        # them), a day's scans together
+        days = sorted({e.date for _, e in taken if self.fulfils(e) and not e.finding.disease})
+        for day in days:
+            upto = [(i, e) for i, e in taken if e.date <= day]
+            self.earlier.append((len(self.visits) + 1, *self._counted_after(upto, due)))
+        return taken
+
+    def _counted_after(self, taken: Sequence[tuple[int, ImagingEvent]], due: dt.date
+                       ) -> tuple[dt.date, int]:
+        """Where the visit after one due on ``due`` and done with ``taken`` counts from:
+        the date and the months after it. Each planned examination keeps its own clock,
+        its last scan (at this visit, else an earlier one; the anchor when it was never
+        done): the next visit counts from the one done longest ago, so that none waits
+        longer than its rhythm (S18-S22, I2). An examination already owed at this visit
+        (its clock ran out and it was not done) makes the next visit due on its clock's
+        date, at the latest that of this visit's period: the periods whose windows closed
+        before ``due`` are this visit's and the earlier ones', not listed again. With no
+        examination planned (``low_risk_imaging = []``), the visit's scans count."""
+        last = {e.modality: e.date for _, e in taken if self.fulfils(e)}
+        if not self.planned:
+            return min(last.values()), 0
+        clocks = {**self.last_done, **last}
+        ref = min(clocks.get(m, self.anchor) for _, m in self.planned)
+        months = 0
+        while True:
+            rule = self.rule_at(add_months(ref, months))
+            if add_months(ref, months + rule.overdue) >= due:
+                return ref, months
+            months += rule.interval
+
+    def _owing(self, taken: Sequence[tuple[int, ImagingEvent]], ref: dt.date, months: int,
+               latest: dt.date) -> tuple[int, dt.date, frozenset[Modality]] | None:
+        """When the visit just done (the last listed, whose latest date is ``latest``)
+        lacked a planned examination and the next visit, counted from ``ref`` and
+        ``months`` (that examination's clock), is due no later than ``latest``: the next
+        visit is that examination's, owed since the visit done (see ``Visit.owed_since``).
+        Its window may share the visit's, or start before it: it is said so, not shown
+        as a second routine visit."""
+        done = {e.modality for _, e in taken if self.fulfils(e)}
+        owed = frozenset(m for _, m in self.planned if m not in done)
+        if not owed or any(e.finding.disease for _, e in taken):
+            return None
+        due = add_months(ref, months + self.rule_at(add_months(ref, months)).interval)
+        if due > latest:
+            return None
+        return len(self.visits), due, owed
+
+    def _note_done(self, taken: Sequence[tuple[int, ImagingEvent]]) -> None:
+        """Each examination's clock moves to its last scan at a visit done."""
+        for _, e in taken:
+            if self.fulfils(e):
+                self.last_done[e.modality] = e.date
 
     @staticmethod
     def _taken(pending: deque[tuple[int, ImagingEvent]], before: dt.date) -> list[
@@ -640,13 +755,17 @@ def plan_surveillance(
         baseline_flags: tuple[Item, ...] = (),
         during_treatment: tuple[ImagingEvent, ...] = (),
     ) -> SurveillancePlan:
-        flags = (*baseline_flags, *(f for v in visits for f in v.flags))
-        for r in (*reasons, *flags, *(p.item for p in phases)):
+        every_flag = (*baseline_flags, *(f for v in visits for f in v.flags))
+        # the plan lists the flags still open, as its alerts do (one rule): an equivocal
+        # scan a later visit read again is settled, and stays on its visit only
+        baseline_flags, flags = open_plan_flags(visits, (*during_treatment, *baseline),
+                                                baseline_flags)
+        for r in (*reasons, *every_flag, *(p.item for p in phases)):
             # what a reason waits on is listed with the plan, not only with the assessment
             for missing_id in r.conditional_on:
                 out.missing(missing_id, affects=(r.id,))
         provs = [r.provenance for r in reasons] + [p.item.provenance for p in phases]
-        provs += [f.provenance for f in flags]
+        provs += [f.provenance for f in every_flag]
         provs += [pi.provenance for v in visits[:1] for pi in v.imaging]
         return SurveillancePlan(
             format=PLAN_FORMAT,

@@ -178,6 +178,10 @@ def state_from(
     done = [v for v in plan.visits if v.status == "done"]
     last = done[-1] if done else None
     reason = f"visit {nxt.index} ({nxt.phase}), window {nxt.due} to {nxt.latest}"
+    if nxt.owed_since is not None:
+        # its window may share the visit's that lacked the examination: said plainly
+        from pecoma.render.schedule import owed_note
+        reason += f"; {owed_note(plan, nxt)}"
     provenance = nxt.provenance.label
     why = next((r for r in plan.reasons if r.id in PROVISIONAL_SCHEDULE), None)
     if why is not None:  # the schedule is the safer one meanwhile: say why, ask the fact

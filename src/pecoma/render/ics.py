@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from icalendar import Alarm, Calendar, Event, vText
 
 from pecoma.engine.plan import SurveillancePlan, Visit
-from pecoma.render.schedule import MODALITY_LABELS, counted_from_note
+from pecoma.render.schedule import MODALITY_LABELS, counted_from_note, owed_note
 
 __all__ = ["PRODID", "case_key_digest", "overdue_reminder", "overdue_since", "plan_to_ics",
            "reminder", "visit_uid"]
@@ -122,6 +122,9 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
                         f"{plan.evaluated_on.isoformat()}: {_none_recorded(v)}. Book the "
                         "scan or record it. (Shown on the evaluation date; its window is "
                         "below.)")
+    owed = owed_note(plan, v)
+    if owed:
+        lines.insert(1 if v.status == "overdue" else 0, owed[0].upper() + owed[1:] + ".")
     if phase is not None:
         lines += [f"Phase: {phase.title}. {phase.item.text}", f"Why: {phase.item.rationale}"]
     lines.append(f"Source: {v.provenance.label}")

@@ -27,6 +27,7 @@ __all__ = [
     "counted_from_note",
     "counted_from_words",
     "markdown_plan",
+    "owed_note",
     "plan_rows",
     "plan_table",
     "plan_visits",
@@ -113,6 +114,9 @@ def _notes(plan: SurveillancePlan, v: Visit, phases: Mapping[str, Phase]) -> str
     findings = sorted({e.finding.value.replace("_", " ") for e in v.scans})
     if findings:
         notes.insert(0, "finding: " + ", ".join(findings))
+    owed = owed_note(plan, v)
+    if owed:
+        notes.append(owed)
     if v.reanchored and v.open:
         notes.append(counted_from_note(plan, v))
     earlier = phases.get(v.interval_from) if v.interval_from is not None else None
@@ -151,15 +155,34 @@ def counted_from_note(plan: SurveillancePlan, v: Visit) -> str:
     output (the tables' Notes, the calendar's events): the plan's anchor (the end of
     treatment, the date free of disease again, the surgery while the end of adjuvant
     treatment is not recorded), the evaluation date when no scan history was given (I13:
-    no scan was done that day, and the note must not read as if one were), or the scan of
-    the last visit done that the next visit counts from."""
+    no scan was done that day, and the note must not read as if one were), or the last
+    scan of the planned examination done longest ago, which the next visit counts from
+    (at the last visit done, or an earlier one when that visit lacked it)."""
     if not v.reanchored:
         basis = plan.anchor_words
     elif plan.history_missing and v.counted_from == plan.evaluated_on:
         basis = "the evaluation date: no scan history was given"
     else:
-        basis = "the last visit's examination done longest ago"
+        basis = "the last scan of the examination done longest ago"
     return f"counted from {v.counted_from.isoformat()}, {basis}"
+
+
+def owed_note(plan: SurveillancePlan, v: Visit) -> str:
+    """For the visit of an examination owed since the visit done before it (a visit that
+    lacked it, ``Visit.owed_since``), worded alike in every output: what is owed, since
+    which visit, and from which date its window counts, so that a window sharing the
+    earlier visit's (or starting before it) reads as that examination's, not as a second
+    routine visit. Empty for any other visit."""
+    if v.owed_since is None:
+        return ""
+    names = " and ".join(MODALITY_LABELS[p.modality] for p in v.imaging)
+    if v.reanchored:
+        since = f"last done {v.counted_from.isoformat()}"
+    else:
+        since = f"not done since {v.counted_from.isoformat()}, {plan.anchor_words}"
+    return (f"{names} owed since visit #{v.owed_since}, which lacked it; {since}: this "
+            "visit is for it alone, its window counted from that date, not a second "
+            "routine visit")
 
 
 def counted_from_words(plan: SurveillancePlan) -> str:

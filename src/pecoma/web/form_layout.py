@@ -522,7 +522,7 @@ FORM: tuple[Group, ...] = (
             show_for=_RELAPSED | {DiseaseStatus.localized.value},
         ),
         note="Surveillance scans done so far. The plan counts the next visits from the "
-        "last visit's scans (the examination done longest ago, so none drifts); a scan "
+        "last scan of the examination done longest ago, so that none drifts; a scan "
         "showing disease suspends the plan. With no scan entered the "
         "history counts as not given: the plan asks for it and puts a visit due now (I13). "
         "Not part of the case.",

@@ -1,0 +1,294 @@
+"""Each planned examination keeps its own clock (S18, S21, S22, I2).
+
+A chest CT and an MRI of the primary site are planned at every high-risk visit, every 3
+months and overdue after 4 (S18, I2). The plan keeps one window per visit but counts the
+next visit from the examination done longest ago, each by its last scan: no examination
+waits longer than its rhythm. Two defects are held here:
+
+* the second examination of a visit a few days past its window became a visit of its
+  own, "done early", and the next visit was counted from it: a chest CT went almost 5
+  months without being shown overdue, while the same MRI a month past the window after a
+  CT on the window's last day joined the visit (the grouping depended on where the CT
+  fell in the window);
+* a visit done with the MRI alone reset the chest CT's clock.
+
+The case: high risk (uterus, 7 cm, necrosis), resected 2025-01-10 (R1, nodes negative):
+visit 1 due 2025-04-10, overdue after 2025-05-10; visit 2 due 2025-07-10, overdue after
+2025-08-10. Every expected date below is worked out by hand from those rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pecoma import assess, parse_case
+from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding
+from pecoma.engine.plan import SurveillancePlan
+from pecoma.engine.schedule import plan_surveillance
+from pecoma.errors import InputError
+from pecoma.registry.importer import ImportMode, import_file
+from pecoma.registry.service import record_case, record_scan
+from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.render.ics import plan_to_ics
+from pecoma.render.schedule import markdown_plan
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+
+from registry_support import db_url, repo, rows_of, write_csv
+
+__all__ = ["db_url", "repo"]
+
+CASE: dict[str, Any] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-10",
+                  "prior_diagnosis": "none"},
+    "tumour": {"primary_site": "uterus", "size": {"value": 7, "unit": "cm"}},
+    "histology": {"necrosis": "present", "infiltrative_growth": "absent",
+                  "high_nuclear_grade_and_cellularity": "absent",
+                  "vascular_invasion": "absent",
+                  "nuclear_pleomorphism_or_giant_cells": "absent",
+                  "mitoses_per_50_hpf": 3},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
+                             "sma": "positive", "tfe3": "negative"},
+    "stage": {"status": "localized", "lymph_nodes": "negative"},
+    "surgery": {"status": "performed", "date": "2025-01-10", "margin": "R1"},
+}
+
+CT, MRI = Modality.chest_ct, Modality.mri_primary
+CLEAR = ScanFinding.no_evidence_of_disease
+D = dt.date.fromisoformat
+
+
+def _history(*rows: tuple[str, Modality]) -> tuple[ImagingEvent, ...]:
+    return tuple(ImagingEvent(D(day), modality, CLEAR) for day, modality in rows)
+
+
+#: visit 1, both examinations on its due date
+VISIT_1 = (("2025-04-10", CT), ("2025-04-10", MRI))
+
+
+def _plan(on: str, *rows: tuple[str, Modality], case: dict[str, Any] = CASE
+          ) -> SurveillancePlan:
+    c = parse_case(case)
+    day = D(on)
+    return plan_surveillance(c, assess(c, day), day, _history(*VISIT_1, *rows))
+
+
+def _dates(plan: SurveillancePlan, index: int) -> tuple[object, ...]:
+    v = plan.visits[index - 1]
+    return (v.due.isoformat(), v.latest.isoformat(), v.counted_from.isoformat(), v.status,
+            v.timeliness)
+
+
+@pytest.mark.parametrize(("ct_day", "mri_day", "visit_3"), [
+    # h03.csv: CT a day before visit 2 was due, MRI 5 days after its window closed:
+    # one visit, late; visit 3 counts from the CT (2025-07-09 + 3 months = 2025-10-09,
+    # + 4 months = 2025-11-09), overdue on 2025-12-01 (the CT 4 months and 3 weeks old)
+    ("2025-07-09", "2025-08-15", ("2025-10-09", "2025-11-09", "2025-07-09", "overdue", None)),
+    # h03c.csv: CT on visit 2's due date, the same MRI: one visit, late; visit 3 from the
+    # CT: 2025-10-10 .. 2025-11-10, overdue on 2025-12-01. It was visit 3 "done early"
+    # by the MRI alone and visit 4 counted from the MRI, "due" on 2025-12-01.
+    ("2025-07-10", "2025-08-15", ("2025-10-10", "2025-11-10", "2025-07-10", "overdue", None)),
+    # h03b.csv: CT on the window's last day, MRI 30 days later: one visit, late (as
+    # before); visit 3 from the CT: 2025-11-10 .. 2025-12-10, due on 2025-12-01
+    ("2025-08-10", "2025-09-09", ("2025-11-10", "2025-12-10", "2025-08-10", "due", None)),
+])
+def test_the_second_examination_of_a_split_visit_is_that_visits_wherever_the_first_fell(
+        ct_day: str, mri_day: str, visit_3: tuple[object, ...]) -> None:
+    """A planned examination the visit does not hold yet joins it until the next visit
+    would be due (counted from the visit's first examination): the visit is late (the
+    MRI after 2025-08-10), the next counts from the CT, so the CT never waits past its
+    4 months unseen."""
+    plan = _plan("2025-12-01", (ct_day, CT), (mri_day, MRI))
+    second = plan.visits[1]
+    assert (second.status, second.timeliness, second.done_on) == ("done", "late", D(mri_day))
+    assert [e.modality for e in second.scans] == [CT, MRI]
+    assert second.flags == ()  # nothing missing: both examinations at visit 2
+    assert _dates(plan, 3) == visit_3
+    assert plan.next_visit is plan.visits[2]
+    assert plan.counted_from == D(ct_day)
+
+
+def test_a_visit_done_with_the_mri_alone_leaves_the_chest_ct_on_its_own_clock() -> None:
+    """Both examinations on 2025-07-10 (visit 2), then the MRI alone on 2025-10-10
+    (visit 3, on time, the chest CT flagged missing). The CT was last done on 2025-07-10:
+    it is due 2025-10-10 and overdue after 2025-11-10 (S18, S21, I2), whatever the MRI.
+    Visit 4 is that CT's: due 2025-10-10, overdue after 2025-11-10, counted from
+    2025-07-10, overdue on 2025-11-20. It was due 2026-01-10, counted from the MRI: the
+    CT 6 months apart."""
+    plan = _plan("2025-11-20", ("2025-07-10", CT), ("2025-07-10", MRI),
+                 ("2025-10-10", MRI))
+    third = plan.visits[2]
+    assert (third.status, third.timeliness) == ("done", "on_time")
+    assert [f.id for f in third.flags] == ["FU-IMAGING-INCOMPLETE"]
+    assert _dates(plan, 4) == ("2025-10-10", "2025-11-10", "2025-07-10", "overdue", None)
+    assert plan.next_visit is plan.visits[3]
+    assert "FU-IMAGING-INCOMPLETE" in {a.id for a in plan.alerts}
+    # once the CT is done (2025-10-20, before visit 4 would be due from the MRI) it joins
+    # visit 3, and the next visit counts from the MRI of 2025-10-10: 2026-01-10
+    done = _plan("2025-11-20", ("2025-07-10", CT), ("2025-07-10", MRI),
+                 ("2025-10-10", MRI), ("2025-10-20", CT))
+    assert [e.modality for e in done.visits[2].scans] == [MRI, CT]
+    assert _dates(done, 4) == ("2026-01-10", "2026-02-10", "2025-10-10", "upcoming", None)
+
+
+def test_an_examination_owed_and_passed_is_not_listed_again_as_missed() -> None:
+    """The chest CT never done, MRIs alone at every visit (2025-04-10 already holds
+    both: here the later ones). With the CT lacking at visits 2 and 3 each is flagged
+    (FU-IMAGING-INCOMPLETE); the CT's period a later MRI passed is not listed again as
+    a visit missed, and the open visit after the last MRI (2025-10-10) is the CT's,
+    counted from its last scan (2025-04-10): due 2025-10-10, overdue after 2025-11-10."""
+    plan = _plan("2025-11-20", ("2025-07-10", MRI), ("2025-10-10", MRI))
+    assert [v.status for v in plan.visits[:4]] == ["done", "done", "done", "overdue"]
+    assert [[f.id for f in v.flags] for v in plan.visits[1:3]] == [
+        ["FU-IMAGING-INCOMPLETE"], ["FU-IMAGING-INCOMPLETE"]]
+    assert _dates(plan, 4) == ("2025-10-10", "2025-11-10", "2025-04-10", "overdue", None)
+    assert plan.late == (plan.visits[3],)
+
+
+def test_the_report_says_what_the_next_visit_counts_from() -> None:
+    """The Notes name the date and what it is: the last scan of the examination done
+    longest ago (the CT of 2025-07-10, not the MRI of the same visit)."""
+    plan = _plan("2025-12-01", ("2025-07-10", CT), ("2025-08-15", MRI))
+    assert ("counted from 2025-07-10, the last scan of the examination done longest ago"
+            in markdown_plan(plan))
+
+
+def test_the_registry_worklist_shows_the_same_visit(repo: Repository) -> None:
+    """The worklist draws the same plan (one implementation): h03c recorded in the
+    registry, on 2025-12-01 the patient is overdue for visit 3, window 2025-10-10 to
+    2025-11-10 (it said "due", 2025-11-15 to 2025-12-15)."""
+    s = default_settings()
+    on = D("2025-12-01")
+    record_case(repo, "T3-03", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for day, modality in (*VISIT_1, ("2025-07-10", CT), ("2025-08-15", MRI)):
+        record_scan(repo, "T3-03", day, modality.value, "no_evidence_of_disease",
+                    on_date=on, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=on), on, s), on)
+    assert (item.status.value, item.due, item.latest) == (
+        "overdue", D("2025-10-10"), D("2025-11-10"))
+
+
+def test_the_visit_of_an_owed_examination_says_so_in_every_output(repo: Repository) -> None:
+    """Visit 3 done with the MRI alone (2025-10-10, window 2025-10-10 to 2025-11-10):
+    the chest CT, last done 2025-07-10, is owed on its own clock, due 2025-10-10 and
+    overdue after 2025-11-10, the window of visit 3 itself. Visit 4 is that CT's alone:
+    a coordinator must not see two visits with one window, as if the schedule were
+    wrong, nor book a second MRI a month after the last. So visit 4 lists the chest CT
+    only, is marked owed since visit 3, and the report, the calendar and the registry
+    worklist say so; visit 5 (due 2026-01-10, both examinations) is a routine visit
+    again, counted from the CT's clock."""
+    rows = (("2025-07-10", CT), ("2025-07-10", MRI), ("2025-10-10", MRI))
+    plan = _plan("2025-11-20", *rows)
+    owed, routine = plan.visits[3], plan.visits[4]
+    assert (owed.due, owed.latest) == (plan.visits[2].due, plan.visits[2].latest)
+    assert owed.owed_since == 3
+    assert [p.modality for p in owed.imaging] == [CT]
+    assert routine.owed_since is None
+    assert [p.modality for p in routine.imaging] == [CT, MRI]
+    assert (routine.due, routine.latest) == (D("2026-01-10"), D("2026-02-10"))
+    words = ("chest CT owed since visit #3, which lacked it; last done 2025-07-10: this "
+             "visit is for it alone")
+    assert words in markdown_plan(plan)
+    ics = plan_to_ics(plan, "T3-04").decode().replace("\r\n ", "")
+    assert "Chest CT owed since visit #3" in ics.replace("\\,", ",")
+    # a visit of every examination is not marked
+    assert _plan("2025-11-20", ("2025-07-10", CT), ("2025-07-10", MRI)).visits[2].owed_since \
+        is None
+    # the registry worklist's reason says it too (the same plan, one implementation)
+    s = default_settings()
+    on = D("2025-11-20")
+    record_case(repo, "T3-04", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for day, modality in (*VISIT_1, *rows):
+        record_scan(repo, "T3-04", day, modality.value, "no_evidence_of_disease",
+                    on_date=on, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=on), on, s), on)
+    assert (item.status.value, item.due, item.latest, item.imaging) == (
+        "overdue", D("2025-10-10"), D("2025-11-10"), ("chest_ct",))
+    assert words in item.reason
+
+
+# --------------------------------------------------------------------------------------
+# The plan's flags follow the alerts' rule: an equivocal scan read again is settled
+# --------------------------------------------------------------------------------------
+
+C14N: dict[str, Any] = {
+    **CASE,
+    "diagnosis": {"method": "histology_with_ihc", "date": "2025-01-15",
+                  "prior_diagnosis": "none"},
+    "surgery": {"status": "performed", "date": "2025-01-31", "margin": "R0"},
+}
+
+
+def test_an_equivocal_baseline_scan_read_again_leaves_the_plans_flags() -> None:
+    """High risk, resected 2025-01-31: a chest CT on the surgery date reported equivocal
+    (a baseline scan: FU-EQUIVOCAL, "decide before the next routine visit", I16), then
+    chest CT and MRI clear on 2025-04-30 (visit 1, done). The chest CT was read again at
+    a later visit: the question is settled (docs: "stays an alert until a later visit
+    reads that examination again"). On 2025-06-10 the plan's flags, its baseline flags,
+    its alerts and every report agree: nothing to decide. The baseline scan stays, with
+    its finding."""
+    c = parse_case(C14N)
+    on = D("2025-06-10")
+    history = (ImagingEvent(D("2025-01-31"), CT, ScanFinding.equivocal),
+               ImagingEvent(D("2025-04-30"), CT, CLEAR),
+               ImagingEvent(D("2025-04-30"), MRI, CLEAR))
+    plan = plan_surveillance(c, assess(c, on), on, history)
+    assert plan.visits[0].status == "done"
+    assert plan.flags == () and plan.baseline_flags == () and plan.alerts == ()
+    assert plan.baseline == history[:1]
+    assert "Equivocal" not in markdown_plan(plan)
+    assert "FU-EQUIVOCAL" not in str(plan.to_dict()["flags"])
+    # before that visit it is open, everywhere alike
+    early = plan_surveillance(c, assess(c, D("2025-03-01")), D("2025-03-01"), history[:1])
+    assert [f.id for f in early.flags] == ["FU-EQUIVOCAL"]
+    assert [f.id for f in early.baseline_flags] == ["FU-EQUIVOCAL"]
+    assert [a.id for a in early.alerts] == ["FU-EQUIVOCAL"]
+
+
+def test_an_equivocal_scan_not_read_again_stays_among_the_flags() -> None:
+    """The MRI alone at visit 1: the chest CT that was equivocal was not read again, so
+    the flag stays open (critical), in the flags and the alerts alike."""
+    c = parse_case(C14N)
+    on = D("2025-06-10")
+    history = (ImagingEvent(D("2025-01-31"), CT, ScanFinding.equivocal),
+               ImagingEvent(D("2025-04-30"), MRI, CLEAR))
+    plan = plan_surveillance(c, assess(c, on), on, history)
+    assert [f.id for f in plan.baseline_flags] == ["FU-EQUIVOCAL"]
+    assert [f.id for f in plan.flags] == ["FU-EQUIVOCAL", "FU-IMAGING-INCOMPLETE"]
+    assert [a.id for a in plan.alerts] == ["FU-EQUIVOCAL", "FU-IMAGING-INCOMPLETE"]
+
+
+# --------------------------------------------------------------------------------------
+# A size's value left empty beside its unit: the refusal says why and what is allowed
+# --------------------------------------------------------------------------------------
+
+
+def test_a_blank_size_beside_its_unit_says_why_and_what_is_allowed(
+        repo: Repository, tmp_path: Any) -> None:
+    """A registry row with 'tumour.size.value' empty and 'tumour.size.unit' = cm: an
+    empty cell means unknown (docs/registry.md), but a unit without its number is no
+    size. It is refused, naming the column, the filled unit cell that makes it required,
+    and what is allowed: give the size, or empty the unit too to record the size as
+    unknown. Nothing is written. The other half, a number without its unit, alike."""
+    row = rows_of({"PEC-017": CASE})[0]
+    row["tumour.size.value"] = ""
+    report = import_file(repo, write_csv(tmp_path / "r.csv", [row]), on_date=D("2026-12-07"),
+                         settings=default_settings(), actor="importer",
+                         mode=ImportMode.all_or_nothing)
+    assert [(i.row, i.column, i.value) for i in report.issues] == [
+        (2, "tumour.size.value", "(missing)")]
+    assert report.issues[0].rule == (
+        "is required because 'tumour.size.unit' is filled in ('cm'): give the size's "
+        "value, or leave 'tumour.size.unit' empty too to record the size as unknown")
+    assert repo.states() == []
+    # the case format says the same of a JSON case
+    with pytest.raises(InputError) as caught:
+        parse_case({**CASE, "tumour": {"primary_site": "uterus", "size": {"value": 6.5}}})
+    assert ("'tumour.size.unit' is required because 'tumour.size.value' is filled in (6.5):"
+            " give the size's unit, or leave 'tumour.size.value' empty too to record the "
+            "size as unknown") in str(caught.value)
