@@ -179,9 +179,14 @@ class TestResidualAlertWithTheMarginNotRecorded:
 
 
 CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
+# (only a completing resection can be recorded: tumour cleared otherwise cannot, so the
+# text never says the interval waits until it is recorded)
 NOT_TAKEN_AS_MET = ("30 months (stated; the resection of the primary left gross tumour (R2) "
-                    "and what removed or cleared it, and when, is not recorded: not taken "
-                    "as met until it is, I5)")
+                    "and no resection that removed it is recorded: not taken as met; a "
+                    "completing resection, if there was one, is recorded as the surgery's "
+                    "completion; tumour cleared otherwise (radiotherapy, systemic "
+                    "treatment) cannot be recorded, and the sarcoma team decides on S16 "
+                    "from the record, I5)")
 
 
 class TestStatedIntervalBesideGrossTumourLeft:

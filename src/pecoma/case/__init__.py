@@ -37,6 +37,7 @@ from pecoma.case.model import (
     Tumour,
     class_drugs,
     class_each_ruled_out,
+    class_judged,
     class_ruled_out,
     class_tolerated_line,
     class_undecided,
@@ -46,6 +47,7 @@ from pecoma.case.model import (
     mtor_each_ruled_out,
     mtor_ruled_out,
     mtor_tolerated_line,
+    opposed_judgements,
     other_anthracyclines_not_tolerated,
 )
 from pecoma.case.parse import parse_case, parse_case_json, settings_not_chosen
@@ -118,6 +120,7 @@ __all__ = [
     "case_timings",
     "class_drugs",
     "class_each_ruled_out",
+    "class_judged",
     "class_ruled_out",
     "class_tolerated_line",
     "class_undecided",
@@ -130,6 +133,7 @@ __all__ = [
     "mtor_each_ruled_out",
     "mtor_ruled_out",
     "mtor_tolerated_line",
+    "opposed_judgements",
     "other_anthracyclines_not_tolerated",
     "parse_case",
     "parse_case_json",

@@ -90,6 +90,7 @@ __all__ = [
     "Tumour",
     "class_drugs",
     "class_each_ruled_out",
+    "class_judged",
     "class_ruled_out",
     "class_tolerated_line",
     "class_undecided",
@@ -99,6 +100,7 @@ __all__ = [
     "mtor_each_ruled_out",
     "mtor_ruled_out",
     "mtor_tolerated_line",
+    "opposed_judgements",
     "other_anthracyclines_not_tolerated",
 ]
 
@@ -567,17 +569,46 @@ def class_ruled_out(drug_class: frozenset[Agent], intolerances: Sequence[Intoler
             and class_tolerated_line(drug_class, (x.agent for x in of), therapies) is None)
 
 
+def opposed_judgements(intolerances: Sequence[Intolerance]) -> tuple[tuple[int, int], ...]:
+    """``(i, j)`` for each pair of intolerances of one drug of a class (sirolimus and
+    nab-sirolimus one drug, a regimen counting for the drug of the class it holds:
+    :func:`class_drugs`) that the team judges oppositely: ``intolerances[i]`` of the
+    class ('yes'), ``intolerances[j]`` of that drug alone ('no'). Such a judgement is not
+    known (I15): the safer one, of the class, is read meanwhile and the question asked
+    as for one not recorded (:func:`class_undecided`). A judgement beside one not recorded
+    is no contradiction."""
+    pairs: list[tuple[int, int]] = []
+    for i, x in enumerate(intolerances):
+        if x.class_wide is not YesNo.yes:
+            continue
+        drugs = class_drugs([x.agent], x.drug_class)
+        pairs += [(i, j) for j, y in enumerate(intolerances)
+                  if y.class_wide is YesNo.no and y.drug_class == x.drug_class
+                  and class_drugs([y.agent], y.drug_class) & drugs]
+    return tuple(pairs)
+
+
+def class_judged(drug_class: frozenset[Agent], intolerances: Sequence[Intolerance]) -> bool:
+    """Whether an intolerance of a drug of ``drug_class`` is recorded as of the class
+    ('yes') and no intolerance of the same drug is recorded as of that drug alone
+    (:func:`opposed_judgements`): the team's judgement rules the class out."""
+    opposed = {i for i, _j in opposed_judgements(intolerances)}
+    return any(x.class_wide is YesNo.yes and i not in opposed
+               for i, x in enumerate(intolerances) if x.agent.drugs & drug_class)
+
+
 def class_undecided(drug_class: frozenset[Agent], intolerances: Sequence[Intolerance],
                     therapies: Sequence[TherapyLine]) -> bool:
     """Whether every drug of ``drug_class`` is ruled out only for want of the team's
     judgement (I15): the class is ruled out (:func:`class_ruled_out`), no intolerance of
-    it is recorded as of the class and not every drug of it is itself recorded as not
-    tolerated (:func:`class_each_ruled_out`: the answer would change nothing), so whether
-    it is of the class is asked."""
+    it is recorded as of the class without another of the same drug recorded as of that
+    drug alone (:func:`class_judged`: judgements that contradict each other are no
+    judgement, the safer one read meanwhile) and not every drug of it is itself recorded
+    as not tolerated (:func:`class_each_ruled_out`: the answer would change nothing), so
+    whether it is of the class is asked."""
     return (class_ruled_out(drug_class, intolerances, therapies)
             and not class_each_ruled_out(drug_class, intolerances)
-            and not any(x.class_wide is YesNo.yes for x in intolerances
-                        if x.agent.drugs & drug_class))
+            and not class_judged(drug_class, intolerances))
 
 
 def mtor_tolerated_line(not_tolerated: Iterable[Agent],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pecoma.case.model import WORK_UP_MONTHS, Case, Metastasis
-from pecoma.case.values import SurgeryStatus, Timing
+from pecoma.case.values import Margin, SurgeryStatus, Timing
 from pecoma.dates import reached_months
 
 __all__ = ["case_timings", "found_in_work_up", "metastasis_timing"]
@@ -106,6 +106,16 @@ def case_timings(case: Case) -> tuple[Timing, ...]:
     untreated = case.surgery.status in _UNTREATED
     stated_dfi = (stage.disease_free_interval_months
                   if stage.earlier_presentation is None else None)
+    surgery = case.surgery
+    final = surgery.margin if surgery.completion is None else surgery.completion.margin
+    if (stated_dfi is not None and stated_dfi > 0 and surgery.status is SurgeryStatus.performed
+            and final is Margin.R2):
+        # the primary's resection left gross tumour (R2 not completed, or completed with
+        # R2 again): a stated interval above 0 is not taken as S16's (what cleared the
+        # tumour left is not recorded, asked), so it does not make a metastasis without a
+        # date metachronous either: one reading of the interval; the timing stays unknown
+        # and is asked (I5, I7)
+        stated_dfi = None
     alone = len(mets) == 1
     diagnosed = case.diagnosis.date
     return tuple([metastasis_timing(m, counted_from, diagnosed, untreated, stated_dfi,

@@ -28,10 +28,10 @@ from pecoma.case import (
     Timing,
     YesNo,
     case_timings,
-    class_drugs,
     found_in_work_up,
     lines_in_order,
     mtor_ruled_out,
+    opposed_judgements,
 )
 from pecoma.dates import add_months, full_months_between, reached_months
 from pecoma.engine.model import Fact
@@ -49,7 +49,7 @@ __all__ = [
     "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
-    "operation_planned_while_free", "progressed_on", "removal_asked",
+    "operation_planned_while_free", "opposed_words", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
 ]
 
@@ -261,8 +261,11 @@ def _dfi_text(months: float, source: str) -> str:
         return _NEVER_FREE
     if source == "stated, gross tumour left":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
-                "gross tumour (R2) and what removed or cleared it, and when, is not "
-                "recorded: not taken as met until it is, I5)")
+                "gross tumour (R2) and no resection that removed it is recorded: not taken "
+                "as met; a completing resection, if there was one, is recorded as the "
+                "surgery's completion; tumour cleared otherwise (radiotherapy, systemic "
+                "treatment) cannot be recorded, and the sarcoma team decides on S16 from the "
+                "record, I5)")
     if source == "stated, gross tumour left, short":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
                 "gross tumour (R2), what removed or cleared it not recorded: short of "
@@ -682,29 +685,31 @@ JUDGEMENTS_DIFFER = "derived.intolerance_judgements_differ"
 
 def judgements_differ(case: Case) -> Fact | None:
     """Two intolerances of the same drug of a class (sirolimus and nab-sirolimus one
-    drug, a regimen counting for the drug of the class it holds: :func:`class_drugs`)
-    that the team judges oppositely, one of the class ('yes'), the other of that drug
-    alone ('no'), as a derived fact naming both and the reading taken: the safer one, of
-    the class, as the FHIR reader takes it for entries of one agent (I15). The team
-    resolves it by recording one judgement. ``None`` when there is none (a judgement
-    beside one not recorded is no contradiction)."""
-    listed = case.systemic.intolerances
-    said: list[str] = []
-    for i, x in enumerate(listed):
-        if x.class_wide is not YesNo.yes:
-            continue
-        drugs = class_drugs([x.agent], x.drug_class)
-        for j, y in enumerate(listed):
-            if y.class_wide is YesNo.no and y.drug_class == x.drug_class \
-                    and class_drugs([y.agent], y.drug_class) & drugs:
-                klass = "mTOR inhibitor" if x.agent.is_mtor_inhibitor else "anthracycline"
-                said.append(
-                    f"systemic.intolerances[{i}] ({_names([x.agent])}) recorded as of the "
-                    f"class ('yes') and systemic.intolerances[{j}] ({_names([y.agent])}) as "
-                    "of that drug alone ('no'), the same drug: the judgements contradict "
-                    f"each other; the safer one is taken, every {klass} ruled out, until "
-                    "the team records one judgement on both (I15)")
+    drug, a regimen counting for the drug of the class it holds:
+    :func:`pecoma.case.opposed_judgements`) that the team judges oppositely, one of the
+    class ('yes'), the other of that drug alone ('no'), as a derived fact naming both and
+    the reading taken: the safer one, of the class, meanwhile, as for a judgement not
+    recorded, the question asked (MISS-MTOR-INTOLERANCE, MISS-ANTHRACYCLINE-INTOLERANCE,
+    I15). ``None`` when there is none (a judgement beside one not recorded is no
+    contradiction)."""
+    said = [f"{opposed_words(case, i, j)}; read as of the class meanwhile, every "
+            f"{_class_word(case, i)} ruled out, until the team records one judgement on "
+            "both (asked; I15)" for i, j in opposed_judgements(case.systemic.intolerances)]
     return Fact(JUDGEMENTS_DIFFER, "; ".join(said)) if said else None
+
+
+def opposed_words(case: Case, i: int, j: int) -> str:
+    """Two intolerances judged oppositely (:func:`pecoma.case.opposed_judgements`), in
+    words: what a question asked of them names."""
+    listed = case.systemic.intolerances
+    return (f"systemic.intolerances[{i}] ({_names([listed[i].agent])}) recorded as of the "
+            f"class ('yes') and systemic.intolerances[{j}] ({_names([listed[j].agent])}) as "
+            "of that drug alone ('no'), the same drug: the judgements contradict each other")
+
+
+def _class_word(case: Case, i: int) -> str:
+    return ("mTOR inhibitor" if case.systemic.intolerances[i].agent.is_mtor_inhibitor
+            else "anthracycline")
 
 
 def mtor_intolerance(case: Case) -> Fact | None:
@@ -745,13 +750,22 @@ def mtor_intolerance(case: Case) -> Fact | None:
             f"mTOR inhibitor: {why}"))
     if not sysm.mtor_contraindication_derived:
         return None
+    opposed = {i for i, _j in opposed_judgements(sysm.intolerances)}
     of_class = [sysm.intolerances[i].agent for i in listed
-                if sysm.intolerances[i].class_wide is YesNo.yes]
+                if sysm.intolerances[i].class_wide is YesNo.yes and i not in opposed]
     if of_class:
         return Fact(MTOR_CONTRAINDICATED, (
             f"yes: {_names(of_class)} recorded as not tolerated, the intolerance of the "
             "class as the team records it (class-wide), rules out every mTOR "
             "inhibitor (I15)"))
+    differ = [sysm.intolerances[i].agent for i in listed if i in opposed]
+    if differ and not sysm.mtor_each_ruled_out:
+        return Fact(MTOR_CONTRAINDICATED, (
+            f"yes: {_names(differ)} recorded as not tolerated; one record judges the "
+            "intolerance of the class, another of that drug alone: the judgements "
+            "contradict each other, so it is read as of the class meanwhile, every mTOR "
+            "inhibitor ruled out (the safer reading, I15), until the team records one "
+            "judgement on both (asked)"))
     if sysm.mtor_each_ruled_out:
         return Fact(MTOR_CONTRAINDICATED, (
             f"yes: {names} recorded as not tolerated{also}: between them every mTOR "

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from pecoma.case import (
     ANTHRACYCLINES,
+    MTOR_AGENTS,
     Agent,
     Case,
     DiseaseStatus,
@@ -32,6 +33,7 @@ from pecoma.case import (
     class_tolerated_line,
     lines_in_order,
     mtor_ruled_out,
+    opposed_judgements,
     other_anthracyclines_not_tolerated,
 )
 from pecoma.engine.alerts import suspected_asked, suspected_sites
@@ -48,6 +50,7 @@ from pecoma.engine.facts import (
     margin_fact_of,
     margin_facts,
     operation_planned_while_free,
+    opposed_words,
     progressed_on,
     removal_asked,
     work_up_fact,
@@ -702,7 +705,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         _latest_line_asked(out, case, d.anthracycline_latest_open,
                            "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
         conditions = [*base, *if_not_progressed, *_mtor_class_asked(
-            out, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
+            out, case, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         # a later anthracycline line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I15, I19), as for an
         # mTOR inhibitor
@@ -716,7 +719,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
             case, out, Agent.doxorubicin, _S14_DRUGS, "doxorubicin (S14)")
         not_tolerated += [*mtor_facts, *against,
                           Fact("derived.regimen_withheld", "doxorubicin (S14)"), *meanwhile]
-        withheld_asked = [*_mtor_class_asked(out, class_asked, "REC-REGIMEN-NOT-TOLERATED"),
+        withheld_asked = [*_mtor_class_asked(out, case, class_asked, "REC-REGIMEN-NOT-TOLERATED"),
                           *meanwhile_asked]
     elif mtor_blocked:
         # a line of a drug recorded as not tolerated is not said to stay the treatment
@@ -729,7 +732,11 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         working = [t for t in case.systemic.therapies
                    if t.agent.is_mtor_inhibitor and t.progressed is YesNo.no
                    and t.agent not in mtor_out]
-        if working and not case.systemic.mtor_class_undecided:
+        # (an intolerance recorded as of the class, though another of the same drug is
+        # recorded as of that drug alone, still records the class as out: the alert stands)
+        recorded = any(x.class_wide is YesNo.yes for x in case.systemic.intolerances
+                       if x.agent.is_mtor_inhibitor)
+        if working and (recorded or not case.systemic.mtor_class_undecided):
             out.add("ALERT-MTOR-LINE-WITHOUT-PROGRESSION", [
                 Fact("systemic.mtor_inhibitor_available", avail),
                 *contra_facts,
@@ -753,7 +760,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                                     *unnamed, *other_failed, *gap_facts,
                                     *_scope_facts(scope)])),
                 [*base, *if_not_progressed,
-                 *_mtor_class_asked(out, class_asked, "REC-ANTHRACYCLINE"),
+                 *_mtor_class_asked(out, case, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
                  *_lines_missing_asked(out, gap, "REC-ANTHRACYCLINE"),
@@ -1238,14 +1245,27 @@ def _which_line_drug(out: Collector, other: list[Fact], record_id: str) -> list[
     return [out.missing("MISS-OTHER-LINE-AGENT", affects=(record_id,))]
 
 
-def _mtor_class_asked(out: Collector, asked: bool, record_id: str) -> list[str]:
+def _mtor_class_asked(out: Collector, case: Case, asked: bool, record_id: str) -> list[str]:
     """The question whether an intolerance of one mTOR inhibitor is of the class or of
     that drug alone, as a condition of ``record_id`` resting on the class being ruled out
-    meanwhile (``asked``: the contraindication is derived from it, I15); empty when not
+    meanwhile (``asked``: the contraindication is derived from it, I15); asked of the
+    intolerances judged both ways, if any (:func:`_opposed_about`); empty when not
     asked."""
     if not asked:
         return []
-    return [out.missing("MISS-MTOR-INTOLERANCE", affects=(record_id,))]
+    return [out.missing("MISS-MTOR-INTOLERANCE", affects=(record_id,),
+                        about=_opposed_about(case, MTOR_AGENTS))]
+
+
+def _opposed_about(case: Case, drug_class: frozenset[Agent]) -> list[str]:
+    """The intolerances of a drug of ``drug_class`` that the team judges both ways, one
+    of the class, another of the same drug alone (:func:`pecoma.case.opposed_judgements`),
+    in words: what the question whether the intolerance is of the class is asked of. A
+    contradiction is no judgement: the safer one is read meanwhile and it is asked as
+    for one not recorded (I15)."""
+    listed = case.systemic.intolerances
+    return [opposed_words(case, i, j)
+            for i, j in opposed_judgements(listed) if listed[i].agent.drugs & drug_class]
 
 
 def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
@@ -1437,15 +1457,21 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             # one recorded as of the class rules out the class, not only its own drug
             # (Intolerance.drugs_ruled_out): of these classes only the anthracyclines
             # have one recorded (class_wide)
-            of_class = _agent_names(x.agent for x in intolerances
-                                    if x.class_wide is YesNo.yes and x.drug_class & drugs)
+            # (one judged both ways, of the class and of that drug alone, is no
+            # judgement: the class not proposed meanwhile, asked)
+            opposed = {i for i, _j in opposed_judgements(intolerances)}
+            of_class = _agent_names(x.agent for i, x in enumerate(intolerances)
+                                    if x.class_wide is YesNo.yes and x.drug_class & drugs
+                                    and i not in opposed)
             if of_class:
                 words.append(f"anthracyclines not proposed: {of_class} recorded as not "
                              "tolerated, of the class (I15)")
             elif drugs & ANTHRACYCLINES and case.systemic.anthracycline_class_undecided:
+                judged = ("not recorded" if not _opposed_about(case, ANTHRACYCLINES)
+                          else "recorded both ways (the judgements contradict each other)")
                 words.append(f"anthracyclines not proposed meanwhile: {names} recorded as "
-                             "not tolerated, whether the intolerance is of the class not "
-                             "recorded (asked; I15)")
+                             f"not tolerated, whether the intolerance is of the class {judged} "
+                             "(asked; I15)")
             else:
                 words.append(f"{names} recorded as not tolerated: {names} not proposed (I15)")
             applied.append("I15")
@@ -1495,19 +1521,28 @@ def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozense
     when a recorded fact rules it out by itself (a drug of it not tolerated, or an
     intolerance recorded as of the class)."""
     sysm = case.systemic
-    if any(x.drugs_ruled_out & drugs for x in sysm.intolerances):
+    # one recorded as of the class while another of the same drug is recorded as of that
+    # drug alone: the judgements contradict each other, no judgement (I15)
+    opposed = {i for i, _j in opposed_judgements(sysm.intolerances)}
+    if any((x.agent.drugs if i in opposed else x.drugs_ruled_out) & drugs
+           for i, x in enumerate(sysm.intolerances)):
         return [], []
     found = [(i, x.agent) for i, x in enumerate(sysm.intolerances)
-             if x.class_wide is YesNo.unknown and sysm.ruled_out_by(i) & drug.drugs]
+             if (x.class_wide is YesNo.unknown or i in opposed)
+             and sysm.ruled_out_by(i) & drug.drugs]
     if not found:
         return [], []
+    judged = ("is not recorded" if not any(i in opposed for i, _a in found)
+              else "is recorded both ways, of the class on one record and of that drug "
+              "alone on another (the judgements contradict each other)")
     fact = Fact(ANTHRACYCLINE_INTOLERANCE,
                 f"{_intolerance_names(a for _i, a in found)} recorded as not tolerated: "
                 "whether the intolerance is of the anthracycline class, ruling out "
-                f"{drug.value} too, is not recorded, so {regimen} is withheld meanwhile, the "
+                f"{drug.value} too, {judged}, so {regimen} is withheld meanwhile, the "
                 "safer reading, until the team records it as of that drug alone (I15)")
     return [fact], [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE",
-                                affects=("REC-REGIMEN-NOT-TOLERATED",))]
+                                affects=("REC-REGIMEN-NOT-TOLERATED",),
+                                about=_opposed_about(case, ANTHRACYCLINES))]
 
 
 def _anthracycline_class_asked(out: Collector, case: Case, record_id: str) -> list[str]:
@@ -1516,7 +1551,8 @@ def _anthracycline_class_asked(out: Collector, case: Case, record_id: str) -> li
     the class is not ruled out for want of that judgement."""
     if not case.systemic.anthracycline_class_undecided:
         return []
-    return [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,))]
+    return [out.missing("MISS-ANTHRACYCLINE-INTOLERANCE", affects=(record_id,),
+                        about=_opposed_about(case, ANTHRACYCLINES))]
 
 
 def _intolerance_names(agents: Iterable[Agent]) -> str:

@@ -27,6 +27,7 @@ from pecoma.case import (
     mtor_each_ruled_out,
     mtor_ruled_out,
     mtor_tolerated_line,
+    opposed_judgements,
 )
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
@@ -2105,6 +2106,11 @@ def _intolerances(listed: AllergyList, r: Reader) -> dict[str, int]:
         judged = listed.class_wide(named_agent)
         rows.append({"agent": named_agent.value} if judged is YesNo.unknown
                     else {"agent": named_agent.value, "class_wide": judged.value})
+        if judged is YesNo.yes and any(j is YesNo.no
+                                       for _w, j in listed.judgements(named_agent)):
+            # entries judging it both ways: both judgements kept, so that the case reads
+            # them as no judgement (the safer one meanwhile, the question asked, I15)
+            rows.append({"agent": named_agent.value, "class_wide": YesNo.no.value})
     r.put("systemic.intolerances", rows, order[0][1])
     for agent, where in found.items():
         r.used.add(where)
@@ -2115,6 +2121,7 @@ def _intolerances(listed: AllergyList, r: Reader) -> dict[str, int]:
                            + "".join(f"; {w}" for w in [_judgement_words(
                                _own_judgement(listed, where, agent), agent)] if w))
             _judgements_differ(listed, agent, r)
+    _twins_differ(listed, r)
     return others
 
 
@@ -2136,11 +2143,44 @@ def _judgements_differ(listed: AllergyList, agent: Agent, r: Reader) -> None:
     each = ", ".join(f"{w} {judged_there.value!r}" if judged_there is not YesNo.unknown
                      else f"{w} not recorded" for w, judged_there in said)
     klass = "mTOR inhibitors" if agent.is_mtor_inhibitor else "anthracyclines"
-    then = (f"read as of the class, every one of the {klass} ruled out (I15)"
+    opposite = YesNo.no in {j for _w, j in said}
+    then = (f"read as of the class meanwhile, every one of the {klass} ruled out, the "
+            "judgements contradicting each other: the report asks the team to record one "
+            "(I15)" if judged is YesNo.yes and opposite
+            else f"read as of the class, every one of the {klass} ruled out (I15)"
             if judged is YesNo.yes else "whether it is of the class is unknown, and asked")
     r.notes.append(f"{agent.value.replace('_', ' ')}: the entries record different "
                    f"judgements whether the intolerance is of the class "
                    f"(intolerance-class-wide: {each}); the safer reading is taken: {then}")
+
+
+def _drug_words(agent: Agent) -> str:
+    """'nab-sirolimus', 'doxorubicin ifosfamide': an agent in a note."""
+    return agent.value.replace("_", "-" if agent.is_mtor_inhibitor else " ")
+
+
+def _twins_differ(listed: AllergyList, r: Reader) -> None:
+    """One note for each pair of agents that are, or hold, the same drug of a class
+    (sirolimus and nab-sirolimus; doxorubicin and a regimen holding it) and that the
+    entries judge oppositely, one of the class, the other of that drug alone
+    (:func:`pecoma.case.opposed_judgements`; entries of one agent are noted by
+    :func:`_judgements_differ`): the safer reading, of the class, is taken meanwhile and
+    the report asks the team to record one judgement (I15)."""
+    read = listed.intolerances
+    for i, j in opposed_judgements(read):
+        yes, no = read[i].agent, read[j].agent
+        if yes is no:
+            continue
+        klass = "mTOR inhibitors" if yes.is_mtor_inhibitor else "anthracyclines"
+        where_yes = ", ".join(w for w, judged in listed.judgements(yes) if judged is YesNo.yes)
+        where_no = ", ".join(w for w, judged in listed.judgements(no) if judged is YesNo.no)
+        r.notes.append(
+            f"{_drug_words(yes)} ({where_yes}, intolerance-class-wide 'yes') and "
+            f"{_drug_words(no)} ({where_no}, intolerance-class-wide 'no') are the "
+            "same drug judged both ways, of the class and of that drug alone: the "
+            "judgements contradict each other; the safer reading is taken, as of the "
+            f"class meanwhile, every one of the {klass} ruled out, and the report asks the "
+            "team to record one judgement (I15)")
 
 
 def _judgement_words(judged: YesNo, agent: Agent) -> str:
