@@ -93,6 +93,10 @@ def test_every_day_after_the_resection_is_metachronous(onset: str, months: str) 
     assert "derived, not stated" in bc.sources["stage.metastases[0].detected_on_or_before"]
     said = _note(bc)
     assert "metachronous" in said and months in said and "2024-04-09" in said
+    # one note, saying which way the interval goes: asked (the case holds only an upper
+    # bound of the day found), never that it "is not met ..., else asked"
+    assert "S16's interval is asked" in said and "never taken as met" in said
+    assert [n for n in bc.notes if LUNG_METASTASIS in n] == [said]
     a = assess(bc.case, ON)
     ids = {r.id for r in a.recommendations}
     missing = {m.id for m in a.missing}
@@ -114,6 +118,10 @@ def test_a_range_all_under_twelve_months_does_not_meet_s16() -> None:
     assert met.detected_on_or_before == dt.date(2025, 2, 28)
     assert "between 9 and 10 months" in _note(bc)
     assert "found on or before 2025-02-28" in _note(bc)
+    # at most 10 months whatever the day: the note says not met, not asked
+    assert "at most 10 months whatever the day" in _note(bc)
+    assert "the interval is not met (not asked)" in _note(bc)
+    assert [n for n in bc.notes if LUNG_METASTASIS in n] == [_note(bc)]
     a = assess(bc.case, ON)
     assert "MISS-DFI" not in {m.id for m in a.missing}
     assert not {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING"} & {

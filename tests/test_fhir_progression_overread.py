@@ -261,3 +261,77 @@ class TestExtensionAndReasonDisagree:
         bc = read(statement("Disease progression", progressed="yes"))
         (line,) = bc.case.systemic.therapies
         assert line.progressed is not None and line.progressed.value == "yes"
+
+
+class TestProgressionOfTheDiseaseSites:
+    """"Progression of|in" followed by the disease's own sites is the disease
+    progressing. The "of|in" clause once accepted only "(the) disease|metastases|..."
+    right after the preposition, so "Progression of lung metastases" and "Progression in
+    the liver" on a stopped everolimus record were taken as another thing's progression:
+    a note and a question where the record says plainly that the disease progressed on
+    the drug. Now the disease named after its sites or qualifiers ("lung", "the known"),
+    or a place it grows in ("in the liver", "in the lungs and bone") with nothing after
+    it but a linking word, is the disease's progression: clear on a stopped, completed or
+    on-hold record (the rule already in force), still only asked on an active one. The
+    progression of anything else stays unclear (or no finding)."""
+
+    @pytest.mark.parametrize("text", [
+        "Progression of lung metastases",
+        "Progression in the liver",
+        "Stopped because of progression of lung metastases",
+        "Progression of liver metastases",
+        "Progression of bone metastases",
+        "Progression of metastases",
+        "Progression of the tumour",
+        "Progression of disease",
+        "Progression of PEComa",
+        "Progression of the lesions",
+        "Progression in the lungs",
+        "Progression in the bone",
+        "Progression in the liver on CT",
+        "Progression of liver and lung metastases",
+        "Progression of the known lung lesions",
+    ])
+    def test_the_disease_progressed(self, text: str) -> None:
+        # the disease at its sites progressed on this drug, which was stopped
+        assert said(text) is Progression.clear
+
+    @pytest.mark.parametrize("status", ["completed", "on-hold"])
+    def test_ended_or_held_too(self, status: str) -> None:
+        assert said("Progression of lung metastases", status=status) is Progression.clear
+
+    @pytest.mark.parametrize("text", ["Progression of lung metastases",
+                                      "Progression in the liver"])
+    def test_an_active_record_is_only_asked(self, text: str) -> None:
+        # a drug still taken has not failed: the words are checked, never read as yes
+        assert said(text, status="active") is Progression.unclear
+
+    @pytest.mark.parametrize("text", [
+        "Progression of neuropathy",                # another thing progressed
+        "Progression of pneumonitis",
+        "Progression of symptoms",
+        "Progression of lung fibrosis",             # a site named, not the disease
+        "Progression in the lung fibrosis",
+        "Progression in the liver enzymes",
+        "Progression of tumour-related pain",       # the disease named, pain progressed
+        "Progression of disease-related symptoms",
+    ])
+    def test_another_things_progression_stays_unclear(self, text: str) -> None:
+        assert said(text) is Progression.unclear
+
+    def test_progressed_to_something_stays_no_finding(self) -> None:
+        # the treatment, or a toxicity, "progressed to" something: no disease named
+        assert said("Progressed to grade 3 neuropathy") is None
+
+    def test_advice_end_to_end(self) -> None:
+        """A stopped everolimus line, "Stopped because of progression of lung
+        metastases": progressed yes, so the first-line mTOR advice gives way to
+        REC-NO-NEXT-LINE and nothing is asked about it."""
+        bc = read(statement("Stopped because of progression of lung metastases"))
+        (line,) = bc.case.systemic.therapies
+        assert line.agent is Agent.everolimus
+        assert line.progressed is not None and line.progressed.value == "yes"
+        assert not any(UNCLEAR_NOTE in n for n in bc.notes), bc.notes
+        advice = assess(bc.case, ON)
+        assert NO_NEXT in {x.id for x in advice.recommendations}
+        assert ASKED not in {m.id for m in advice.missing}

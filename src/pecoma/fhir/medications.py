@@ -2840,10 +2840,36 @@ _PROGRESSION_DENIAL: Final = re.compile(
 _PROGRESSION_DENIED: Final = re.compile(
     r"(?<![a-z])(?:no|not|non|without|none|nil|den(?:y|ies|ied)|free of|free|negative|"
     r"absent|n't)(?![a-z])")
+#: The places the disease grows in, in :func:`pecoma.fhir.mcode.plain_words` form, and
+#: the words that may stand between "progression of|in" and the disease ("progression of
+#: lung metastases", "of the known liver lesions", "of liver and lung metastases").
+_PLACES: Final = (
+    r"lungs?|liver|bones?|peritoneum|abdomen|pelvis|lymph nodes?|nodes|brain|adrenals?|"
+    r"adrenal glands?|kidneys?|retroperitoneum|chest|pleura|spine|skeleton|soft tissues?|"
+    r"uterus")
+_DISEASE_PLACE: Final = r"(?:" + _PLACES + r")"
+_DISEASE_QUALIFIER: Final = (
+    r"(?:the|known|existing|multiple|target|residual|metastatic|primary|local|distant|"
+    r"pulmonary|hepatic|osseous|skeletal|bony|spinal|peritoneal|abdominal|intra abdominal|"
+    r"pelvic|nodal|lymph node|cerebral|adrenal|renal|retroperitoneal|thoracic|pleural|"
+    r"soft tissue|uterine|" + _PLACES + r")")
+#: What the progression "of|in" is the disease's: the disease named after at most three
+#: of those words ("of the tumour", "of lung metastases", "in the liver lesions"), or a
+#: place the disease grows in ("in the liver", "in the lungs and bone"), nothing but a
+#: linking word after it ("in the liver on CT"; "in the lung fibrosis" is not), and no
+#: word after the disease making it another thing ("of tumour-related pain").
+_DISEASE_PROGRESSING: Final = (
+    r"(?:" + _DISEASE_QUALIFIER + r"(?:,? and|,)? ){0,3}(?:disease|tumou?rs?|pecoma|"
+    r"cancer|malignan\w*|metasta\w*|lesions?|sarcoma|neoplasms?)(?![a-z])(?! (?:related|"
+    r"associated|induced|caused|symptoms?|pain|markers?)(?![a-z]))"
+    r"|(?<=in )(?:the )?" + _DISEASE_PLACE + r"(?:(?:,? and|,) (?:the )?"
+    + _DISEASE_PLACE + r")*(?![a-z])(?! (?!(?:and|on|at|with|despite|after|following|"
+    r"while|during|under|since|by|per|noted|seen|confirmed|as)(?![a-z]))[a-z])")
 #: Words that make a statement of progression something else than a finding: a negation,
 #: a guess or a question, a plan, a response ("suspected progression", "progression?",
 #: "to rule out progression", "no progression?"), or the progression of something else
-#: than the disease ("progression of neuropathy"), or the reason a drug was begun
+#: than the disease ("progression of neuropathy"; the disease is named by
+#: :data:`_DISEASE_PROGRESSING`), or the reason a drug was begun
 #: ("started for disease progression on doxorubicin": the progression was on another).
 _PROGRESSION_DOUBT: Final = re.compile(
     r"(?<![a-z])(?:suspect\w*|suspicio\w*|possibl[ey]|probabl[ey]|likely|query|queried|questionabl[ey]|"
@@ -2851,8 +2877,7 @@ _PROGRESSION_DOUBT: Final = re.compile(
     r"r/o|versus|vs|or|if|unless|whether|await\w*|pending|may|might|could|risk|fear\w*|"
     r"prevent\w*|mixed|stable|respon\w*|pseudo\w*|survival|pfs|start(?:s|ed|ing)?|"
     r"began|begun|begin\w*|initiat\w*|commenc\w*|introduc\w*)(?![a-z])|\?"
-    r"|progress\w* (?:of|in) (?!(?:the )?(?:disease|tumou?r|pecoma|cancer|malignan\w*|"
-    r"metasta\w*|lesions?|sarcoma|neoplasm)(?![a-z]))")
+    r"|progress\w* (?:of|in) (?!" + _DISEASE_PROGRESSING + r")")
 #: Words placing the progression in a time off the drug ("progression after stopping",
 #: "drug holiday; disease progression later"): whether it progressed on the drug cannot
 #: be told, wherever they stand in the reason.

@@ -25,6 +25,7 @@ from pecoma.case import (
 )
 from pecoma.case.coherence import WORK_UP_MONTHS
 from pecoma.dates import full_months_between
+from pecoma.engine.facts import derive
 from pecoma.errors import InputError, show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
@@ -68,6 +69,8 @@ from pecoma.fhir.reading import (
     verification,
     words_only,
 )
+from pecoma.numbers import number_text
+from pecoma.settings import default_settings
 
 __all__ = [
     "NO_DISTANT_SPREAD",
@@ -903,6 +906,31 @@ def _timing_on(case: Case, i: int, day: dt.date) -> Timing:
     return case_timings(case.model_copy(update={"stage": stage}))[i]
 
 
+def _interval_decided(case: Case, on: dt.date | None, months: str) -> str:
+    """What the engine reads of the disease-free interval once a metastasis with a
+    partial onset is recorded as found on or before the last day it may be
+    (:func:`pecoma.engine.facts.derive`, its own S16 setting): not met, met, or asked,
+    said with why."""
+    engine = default_settings().engine
+    minimum = engine.metastasectomy_min_dfi_months
+    d = derive(case, engine, on)
+    if d.dfi_met is False and d.dfi_source == "dates, at most":
+        return (f"{months}, so at most {number_text(d.dfi_months or 0)} months whatever "
+                f"the day: short of S16's {minimum} months, the interval is not met (not "
+                "asked)")
+    if d.dfi_met is None and Timing.synchronous in d.timings and not d.earlier_presentation:
+        return (f"{months} to this one, but another metastasis was present at "
+                "presentation: the interval is 0 (I5, I7), S16's not met")
+    if d.dfi_met is None:
+        return (f"{months}: the case holds only the last day it may have been found, which "
+                f"bounds the interval from above; reaching S16's {minimum} months, that "
+                "bound does not decide it, so S16's interval is asked (never taken as "
+                "met from a range of days): record the day it was found or the interval "
+                "(stage.disease_free_interval_months)")
+    return (f"{months}; with the case's other facts the engine reads it as {d.dfi_text}: "
+            f"S16's interval {'met' if d.dfi_met else 'not met'}")
+
+
 def settle_partial_onsets(r: Reader, source: str) -> None:
     """The timing of each metastasis whose onset is a partial date
     (:attr:`Reader.partial_onsets`; "a partial date counts as the days it may be"):
@@ -920,12 +948,19 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
     With no evaluation date and no recordedDate it is not recorded (that day may be after
     the day the case is assessed): the interval is asked. A timing stated on the record
     is kept; where the days disagree, nothing is decided and the note says why. A case
-    the record does not yet make is left to the parse that refuses it."""
+    the record does not yet make is left to the parse that refuses it.
+
+    Each such metastasis gets one note: the days its onset may be, the day found not
+    read (nor taken from its recordedDate), the timing decided or not and why, and what
+    the engine then reads of the disease-free interval (:func:`_interval_decided`: not
+    met, asked, or met), from the case as recorded."""
     if not r.partial_onsets:
         return
     try:
         case = parse_case(r.data, source)
     except InputError:
+        for onset in r.partial_onsets:
+            r.notes.extend(onset.said)  # nothing decided: the onset as read
         return
     listed = r.data.get("stage", {}).get("metastases", [])
     read = case_timings(case)
@@ -934,15 +969,23 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
     end_shown = _end_shown(case)
     decided: list[tuple[dict[str, Any], str, str]] = []
     bounded: list[tuple[dict[str, Any], dt.date, str]] = []
-    for where, written, first, last, recorded, met in r.partial_onsets:
+    # notes said once the case so decided is taken: (the note, the interval's months
+    # when the engine's reading of it ends the note, the note if it is not taken)
+    said: list[tuple[str, str | None, str]] = []
+    for onset in r.partial_onsets:
+        where, written, first, last, recorded, met = onset[:6]
         i = next((k for k, x in enumerate(listed) if x is met), None)
         if i is None or met.get("timing", Timing.unknown.value) != Timing.unknown.value:
-            continue  # not among the metastases read, or a stated timing decides
+            r.notes.extend(onset.said)  # not among the metastases read, or stated
+            continue
+        unread = (f"the day the {met.get('site', 'other')} metastasis was found is not read "
+                  "from it, nor taken from its recordedDate (the day it was entered)")
         limit, by = ((r.on, "the evaluation date") if r.on is not None
                      else (recorded, "its recordedDate"))
         if limit is not None and limit < first:
-            r.notes.append(f"{where}: its onset {written} is after {by} "
-                           f"({limit.isoformat()}): its timing is not decided from it; "
+            r.notes.append(f"{where}: its onset {written} holds no single day and is after "
+                           f"{by} ({limit.isoformat()}): {unread}; neither its timing nor "
+                           "the disease-free interval is decided from it (both asked): "
                            "record the day it was found or its timing")
             continue
         end = last if limit is None else min(last, limit)
@@ -950,46 +993,47 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
         shown = f"{written} ({first.isoformat()} to {end.isoformat()}{cut})"
         timing = _timing_on(case, i, first)
         if timing is Timing.unknown or _timing_on(case, i, end) is not timing:
-            r.notes.append(f"{where}: its onset {shown} is not one day, and the days it may "
-                           f"be do not all give one timing against {end_shown} and the "
-                           f"{WORK_UP_MONTHS} work-up months after it (I7, I29): its timing "
-                           "is not decided from it; record the day it was found or its "
-                           "timing")
+            r.notes.append(f"{where}: its onset {shown} is not one day: {unread}. The days "
+                           f"it may be do not all give one timing against {end_shown} and "
+                           f"the {WORK_UP_MONTHS} work-up months after it (I7, I29): its "
+                           "timing is not decided from it, nor the disease-free interval "
+                           "(both asked): record the day it was found or its timing")
             continue
         derived = (f"{where} (derived, not stated: every day its onset {written} may be "
                    "gives it)")
         if read[i] is not timing:
             decided.append((met, timing.value, derived))
+        opening = (f"{where}: its onset {shown} is not one day: {unread}. Every day it may "
+                   f"be gives the same timing against {end_shown}: ")
+        refused = (f"{where}: its onset {shown} is not one day: {unread}. Every day it may "
+                   f"be gives the timing {timing.value}, but that contradicts another fact "
+                   "of the record: not kept, its timing and the disease-free interval "
+                   "asked: record the day it was found or its timing")
         if timing is Timing.synchronous:
-            r.notes.append(f"{where}: its onset {shown} is not one day, but every day it "
-                           f"may be gives the same timing against {end_shown}: read as "
-                           "present at presentation (timing synchronous, I7); the day it "
-                           "was found is left unknown")
+            said.append((f"{opening}read as present at presentation (timing synchronous, "
+                         "I7)", None, refused))
             continue
         if counted_from is not None:
             low = max(full_months_between(counted_from, first), 0)
             high = max(full_months_between(counted_from, end), 0)
-            months = f"between {low} and {high} months"
+            months = (f"between {low} and {high} months" if low < high
+                      else f"{high} months")
         else:
-            months = "not given by the dates"
+            months = "not given by the dates (the end of the primary's treatment not recorded)"
+        opening += ("read as a relapse after it (timing metachronous, I7). The "
+                    "disease-free interval counted to the day it was found is ")
         if limit is None:
-            interval = (f"{months}, and the last day it may be ({last.isoformat()}) is not "
-                        "recorded as the day it was found by (no evaluation date, no "
-                        "recordedDate: it may be after the day the case is assessed), so "
-                        "the interval is asked: record the day it was found or the "
-                        "interval (stage.disease_free_interval_months)")
-        else:
-            bounded.append((met, end, f"{where} (derived, not stated: the last day its "
-                                      f"onset {written} may be{cut})"))
-            interval = (f"{months}: found on or before {end.isoformat()} "
-                        "(detected_on_or_before), the interval counted to it is at most "
-                        "what it gives; short of S16's interval it is not met whatever the "
-                        "day, else it is asked (never taken as met): record the day it "
-                        "was found or the interval (stage.disease_free_interval_months)")
-        r.notes.append(f"{where}: its onset {shown} is not one day, but every day it may be "
-                       f"gives the same timing against {end_shown}: read as a relapse after "
-                       "it (timing metachronous, I7), the day it was found left unknown; "
-                       f"the disease-free interval is {interval}")
+            said.append((f"{opening}{months}, and the last day it may be "
+                         f"({last.isoformat()}) is not recorded as the day it was found by "
+                         "(no evaluation date, no recordedDate: it may be after the day the "
+                         "case is assessed), so the interval is asked: record the day it "
+                         "was found or the interval (stage.disease_free_interval_months)",
+                         None, refused))
+            continue
+        bounded.append((met, end, f"{where} (derived, not stated: the last day its "
+                                  f"onset {written} may be{cut})"))
+        said.append((opening, f"{months} (found on or before {end.isoformat()}, "
+                     "recorded as detected_on_or_before)", refused))
     index = {id(x): k for k, x in enumerate(listed)}
     for met, value, derived in decided:
         met["timing"] = value
@@ -1001,7 +1045,7 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
             r.sources[f"stage.metastases[{index[id(met)]}].detected_on_or_before"] = derived
             added.append(met)
     try:
-        parse_case(r.data, source)
+        settled = parse_case(r.data, source)
     except InputError:
         # the case refuses a timing so decided beside another fact: none is kept, and
         # the refusal is left to the facts as recorded
@@ -1012,8 +1056,10 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
             met.pop("detected_on_or_before", None)
             r.sources.pop(f"stage.metastases[{index[id(met)]}].detected_on_or_before",
                           None)
-        r.notes.append("the timing decided from a partial onset date contradicts another "
-                       "fact of the record: not kept")
+        r.notes.extend(refused for _text, _months, refused in said)
+        return
+    r.notes.extend(text if months is None else text + _interval_decided(settled, r.on, months)
+                   for text, months, _refused in said)
 
 
 def read_conditions(conditions: list[tuple[str, dict[str, Any]]],
@@ -1527,6 +1573,7 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         r.pecoma_spread.add(id(cond))
         if _suspected(cond, where, r):
             continue
+        noted = len(r.notes)
         if _nodal(cond):
             day, relapse, doubt = _nodes_found(cond, where, r)
             if relapse is None:
@@ -1546,10 +1593,15 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
         span = _partial_onset(cond) if day is None and not _nodal(cond) else None
         if span is not None:
             # the days it may be: its timing is decided once the end of the primary's
-            # treatment is known (settle_partial_onsets), never a day invented
+            # treatment is known (settle_partial_onsets), never a day invented. What
+            # _onset said of the onset ("holds no single day") is said there, in one
+            # note with what the days decide
+            onset_read = tuple(r.notes[noted:])
+            del r.notes[noted:]
             r.partial_onsets.append(PartialOnset(where, span.written, span.earliest,
                                                  span.latest,
-                                                 day_of(cond.get("recordedDate")), met))
+                                                 day_of(cond.get("recordedDate")), met,
+                                                 onset_read))
         if day is not None and entered:
             # only the day it was entered: found on or before it, the exact day unknown
             met["detected_on_or_before"] = day.isoformat()

@@ -119,6 +119,9 @@ class PartialOnset(NamedTuple):
     #: when the record is read for no evaluation date).
     recorded: dt.date | None
     met: dict[str, Any]  # the metastasis read
+    #: What the reading of its onset noted ("holds no single day"): said again where the
+    #: days decide nothing, else one note says both.
+    said: tuple[str, ...] = ()
 
 
 @dataclass
