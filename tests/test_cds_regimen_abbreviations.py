@@ -77,6 +77,15 @@ def summaries(cards: list[dict[str, Any]]) -> list[str]:
     ("Dox/Ifos", {Agent.doxorubicin_ifosfamide}),
     ("Doxo cycle 2, 75 mg/m2", {Agent.doxorubicin}),
     ("AI + Dacarbazine", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
+    # "plus", "with", "then" pair too (HAZ-431): "AI plus DTIC" was read as dacarbazine
+    # only, its doxorubicin never checked
+    ("AI plus DTIC", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
+    ("AI plus dacarbazine", {Agent.doxorubicin_ifosfamide, Agent.dacarbazine}),
+    ("Mesna with Dox", {Agent.doxorubicin}),
+    ("Dox then Ifos", {Agent.doxorubicin_ifosfamide}),
+    # liposomal doxorubicin is doxorubicin for the allergy check
+    ("Dox liposomal", {Agent.doxorubicin}),
+    ("liposomal Dox 50 mg/m2", {Agent.doxorubicin}),
     ("IFO 2 g/m2", {Agent.ifosfamide}),
     ("EPI-IFO cycle 1", {Agent.epirubicin_ifosfamide}),
     ("Epi/Ifo", {Agent.epirubicin_ifosfamide}),
@@ -234,7 +243,6 @@ LETROZOLE = {"coding": [{"system": RXNORM, "code": "72965", "display": "letrozol
     {"text": "AI"},  # alone: aromatase inhibitor or the regimen, pecoma cannot tell
     {"text": "Doxycycline (Dox)"},  # Dox: doxycycline's short form
     {"text": "Dox 100 mg PO BID x 14 days"},  # a doxycycline course written short
-    {"text": "Dox liposomal"},
     {"text": "MAID kit"},  # medical assistance in dying, as Health Canada writes it
     {"text": "MAID protocol"},  # the same: "protocol" does not make MAID the regimen
     {"text": "Midazolam (MAID)"},
@@ -346,3 +354,121 @@ def test_regimen_words_without_supportive_care_still_mark(text: str, word: str) 
     why = unreadable_medication({"resourceType": "MedicationRequest",
                                  "medicationCodeableConcept": {"text": text}})
     assert why is not None and "may be" in why
+
+
+# ------------------------- an ambiguous abbreviation beside another drug's name (HAZ-430)
+
+@pytest.mark.parametrize("text", [
+    "Dox 75 mg/m2 IV, ondansetron premed",  # a premedication named in the order
+    "Dox 75 mg/m2 (letrozole held)",  # a held drug named in the order
+    "Dox 75 mg/m2 (doxycycline allergy noted)",  # doxycycline named, not glossed
+    "Dox 75 mg/m2 IV day 1 every 21 days",
+])
+def test_dox_beside_another_drug_is_never_silent(client: TestClient, text: str) -> None:
+    """HAZ-430: "Dox" beside another drug's name was dropped as that drug's short form,
+    and a doxorubicin order written so got no card at all beside a doxorubicin allergy
+    (it had the critical card before). Another drug named in the text decides only
+    whether "Dox" is read, never whether it is dropped: it stays a drug pecoma does not
+    identify that may be doxorubicin. Expected by hand: both "drug not identified"
+    warnings (check it against the allergy list, which rules out doxorubicin; if it is
+    chemotherapy, an mTOR inhibitor first), never silence; not read as doxorubicin, so no
+    first-line card and nothing proposed in its place."""
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text})
+    assert summaries(cards) == [NOT_IDENTIFIED, NOT_IDENTIFIED_FIRST]
+    assert "doxorubicin" in details(cards)  # the allergy list's drug is named
+    assert not proposed(cards)
+    # the same text in the record: not identified, possibly an anticancer drug
+    why = unreadable_medication({"resourceType": "MedicationStatement",
+                                 "medicationCodeableConcept": {"text": text}})
+    assert why is not None and "'Dox' may stand for a sarcoma regimen or drug" in why
+
+
+@pytest.mark.parametrize("concept", [
+    {"text": "letrozole (AI)"}, {"text": "Doxycycline (Dox)"},
+    {"text": "Doxycycline 100 mg PO BID (Dox)"}, {"text": "AI (aromatase inhibitor)"},
+    {"text": "Dox (doxycycline)"}, {"text": "aromatase inhibitor AI"},
+    {"text": "Midazolam (MAID)"}, LETROZOLE,
+])
+def test_gloss_of_another_drug_is_set_aside(concept: dict[str, Any]) -> None:
+    # an abbreviation that plainly explains another drug's name (in a bracket right
+    # after it, or that name alone in a bracket right after the abbreviation) is that
+    # drug's: no agent, and nothing marks the name as possibly anticancer
+    assert agents_named(concept) == frozenset()
+    assert unreadable_medication({"resourceType": "MedicationRequest",
+                                  "medicationCodeableConcept": concept}) is None
+
+
+def test_body_surface_dose_marks_a_name_not_identified() -> None:
+    # a dose by body-surface area is how cytotoxic drugs are dosed: a name pecoma does
+    # not identify dosed so may be an anticancer drug
+    why = unreadable_medication({"resourceType": "MedicationRequest",
+                                 "medicationCodeableConcept": {"text": "Zortrex 75 mg/m2 IV"}})
+    assert why is not None and "dosed by body-surface area ('mg/m2')" in why
+    why = unreadable_medication({"resourceType": "MedicationRequest",
+                                 "medicationCodeableConcept": {"text": "Zortrex 1.2 g/m²"}})
+    assert why is not None and "body-surface area" in why
+
+
+# --------------------------- a regimen named beside its supportive care (HAZ-432)
+
+@pytest.mark.parametrize("text", [
+    "VIDE course 3 with hydration", "IE course 2 + mesna + fluids",
+    "VAC protocol with antiemetics", "Course 3: VAC + hydration",
+    "EURO EWING protocol, premedication", "VAC course (steroid premed)",
+    "EpiDox course with dexamethasone",
+])
+def test_regimen_beside_its_supportive_care_is_never_silent(
+        client: TestClient, text: str) -> None:
+    """HAZ-432: chemotherapy order sets name their hydration, mesna, antiemetics or
+    premedication; with one such word in the name, "course" and "protocol" no longer
+    marked it, and these regimens (VIDE holds doxorubicin) got no card beside a
+    doxorubicin allergy. A word left that pecoma does not identify (VIDE, IE, VAC,
+    EpiDox, EURO EWING) keeps the mark. Expected by hand: both "drug not identified"
+    warnings."""
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text})
+    assert summaries(cards) == [NOT_IDENTIFIED, NOT_IDENTIFIED_FIRST]
+    why = unreadable_medication({"resourceType": "MedicationStatement",
+                                 "medicationCodeableConcept": {"text": text}})
+    assert why is not None and "regimen or a cycle of treatment" in why
+
+
+# ------------------- an abbreviation left beside drugs pecoma identifies (HAZ-431)
+
+@pytest.mark.parametrize(("text", "summary"), [
+    ("AI plus DTIC", "Draft order of doxorubicin ifosfamide: the record lists an allergy or "
+                     "intolerance to doxorubicin, which doxorubicin ifosfamide contains"),
+    ("AI plus dacarbazine", "Draft order of doxorubicin ifosfamide: the record lists an "
+                            "allergy or intolerance to doxorubicin, which doxorubicin "
+                            "ifosfamide contains"),
+    ("Dox liposomal", "Draft order of doxorubicin: the record lists an allergy or "
+                      "intolerance to doxorubicin"),
+])
+def test_paired_with_plus_beside_the_allergy_is_critical(
+        client: TestClient, text: str, summary: str) -> None:
+    # "AI plus DTIC" was read as dacarbazine only: no critical card, no warning
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text})
+    assert critical(cards) == [summary]
+
+
+PARTLY = ("Draft order could not be fully checked against the allergy list: part of its "
+          "name is not identified")
+
+
+@pytest.mark.parametrize("text", ["Dacarbazine 1 g/m2 (Dox held)",
+                                  "Ifosfamide 2 g/m2 + Dox 60 mg/m2, ondansetron premed"])
+def test_abbreviation_left_beside_an_identified_drug_is_warned(
+        client: TestClient, text: str) -> None:
+    """HAZ-431: "Dox" left unread beside a drug pecoma identifies (dacarbazine,
+    ifosfamide) was ignored: the draft was checked as that drug only. Expected by hand:
+    the identified drug is a chemotherapy first line (its warning), and the part not read
+    gets the "could not be fully checked" warning naming 'Dox' and the doxorubicin the
+    allergy list rules out; no critical card (neither drug read is ruled out)."""
+    cards = order_select(client, record(DOXORUBICIN_ALLERGY), {"text": text})
+    assert critical(cards) == []
+    assert PARTLY in summaries(cards)
+    assert f"{FIRST_LINE}: the guideline puts an mTOR inhibitor first" in summaries(cards)
+    text_shown = details(cards)
+    assert "'Dox'" in text_shown and "rule out: doxorubicin" in text_shown
+    # no allergy recorded: nothing to check that part against (the EHR's own check has
+    # what pecoma has); the first-line warning stands
+    assert PARTLY not in summaries(order_select(client, record(), {"text": text}))

@@ -138,6 +138,7 @@ __all__ = [
     "truncated_names",
     "unheld_medications",
     "unidentified_names",
+    "unread_abbreviations",
     "unread_timing",
     "unread_words",
     "unreadable_medication",
@@ -342,8 +343,9 @@ _AFTER_ABBREVIATION: Final = re.compile(r"[\s\-:,(/]*(?i:" + _LICENSING_WORD + "
 #: The same without "protocol": "MAID protocol" is as much medical assistance in dying's.
 _AFTER_MAID: Final = re.compile(
     r"[\s\-:,(/]*(?i:(?:regimens?|cycles?|chemo[a-z]*|c\d+\s*d\d+)(?![A-Za-z0-9]))")
-#: Between the two drugs of a pair written short: "/", "-", "+", "&", ",", blanks, "and".
-_PAIR: Final = r"\s*(?:[-/+&,]\s*|\s(?:and\s+)?)"
+#: Between the two drugs of a pair written short: "/", "-", "+", "&", ",", blanks, "and",
+#: "plus", "with", "then" ("AI plus DTIC", "Mesna with Dox").
+_PAIR: Final = r"\s*(?:[-/+&,]\s*|\s(?:(?i:and|plus|with|then)\s+)?)"
 #: A soft-tissue-sarcoma drug or regimen, by name or abbreviation: what an ambiguous
 #: abbreviation paired with is a regimen's ("Dox/Ifos", "AI + Dacarbazine").
 _SARCOMA_WORD: Final = (r"(?i:doxo?|doxorubicin|adriamycin|ifos?|ifosfamide|epi|epirubicin"
@@ -408,8 +410,16 @@ ABBREVIATION_OTHER_DRUGS: Final = (
 def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
     """``name`` with its regimen abbreviations read (:func:`regimen_names`), and the
     abbreviations of a sarcoma regimen or drug left in it as written: the ambiguous ones
-    alone, or, in a name of another drug (``other_drug``), any paired or before a regimen
-    word and those that stand for nothing else."""
+    alone, or, in a name of another drug (``other_drug``), every one but a gloss of that
+    drug's name.
+
+    The rule: a name holding a token that may be an anticancer drug is never silent. It
+    is read as the drugs (the unambiguous forms), or the token is left (the name then
+    gets the "drug not identified, may be anticancer" warnings: :func:`_abbreviation_mark`).
+    Another drug named in the name decides only whether an ambiguous abbreviation is
+    read, never whether it is dropped: only a gloss plainly explaining that drug's name
+    (:func:`_gloss`: "Doxycycline (Dox)", "letrozole 2.5 mg (AI)", "AI (aromatase
+    inhibitor)") is set aside; "Dox 75 mg/m2, ondansetron premed" keeps its "Dox"."""
     left: list[str] = []
 
     def ambiguous(m: re.Match[str]) -> str:
@@ -421,16 +431,21 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
         licensed = (after.match(text, m.end()) is not None
                     or (not lower_aim and (_PAIRED_AFTER.match(text, m.end()) is not None
                                            or _PAIRED_BEFORE.search(text[:m.start()])
+                                           is not None))
+                    or (kind == "dox" and (_LIPOSOMAL_AFTER.match(text, m.end()) is not None
+                                           or _LIPOSOMAL_BEFORE.search(text[:m.start()])
                                            is not None)))
         if written == "AIM" and not licensed:
             return written  # AIM in capitals stands for the regimen alone (below)
         if other_drug:
-            # another drug's short form ("Doxycycline (Dox)", "letrozole (AI)"): dropped
-            # when alone; a regimen's form is left as written, not read
-            if licensed:
+            # beside another drug's name: never read, and never dropped but for a gloss
+            # of that name ("Doxycycline (Dox)", "letrozole (AI)")
+            if _gloss(text, m.start(), m.end()):
+                return " "
+            if (licensed or written.lower() in LONE_ABBREVIATIONS or "/" in written
+                    or "&" in written):
                 left.append(written)
-                return written
-            return " "
+            return written
         if licensed:
             return _AMBIGUOUS_NAMES[kind]
         if written.lower() in LONE_ABBREVIATIONS or "/" in written or "&" in written:
@@ -446,6 +461,58 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
     return name, left
 
 
+#: "liposomal" (or "pegylated") beside "Dox": liposomal doxorubicin, which is doxorubicin
+#: for the allergy check ("Dox liposomal", "liposomal Dox", "Dox (liposomal)").
+_LIPOSOMAL_AFTER: Final = re.compile(r"[\s\-(]*(?i:liposomal|pegylated)" + _END)
+_LIPOSOMAL_BEFORE: Final = re.compile(_START + r"(?i:liposomal|pegylated)[\s\-]*\Z")
+#: A word or a number (a strength: "2.5", "0.2%").
+_GLOSS_WORD: Final = re.compile(r"[0-9]+(?:[.,][0-9]+)?%?|[A-Za-z]+")
+
+
+def _gloss_words(text: str) -> bool:
+    """Whether ``text`` holds only what may stand between another drug's name and a
+    bracket glossing it with an abbreviation ("Letrozole 2.5 mg tablet (AI)"), or after
+    that name in a bracket explaining one ("AI (aromatase inhibitor)"): numbers,
+    strengths, doses, forms and routes (:data:`_DOSE_WORDS`), "inhibitor", blanks,
+    commas and slashes."""
+    if re.sub(r"[\s,/]+", "", _GLOSS_WORD.sub("", text)):
+        return False
+    return all(w[0].isdigit() or w.lower() in _DOSE_WORDS
+               or w.lower() in ("inhibitor", "inhibitors", "m")
+               or _NUMBER_WORD.fullmatch(w.lower()) is not None
+               for w in _GLOSS_WORD.findall(text))
+
+
+def _gloss(text: str, start: int, end: int) -> bool:
+    """Whether the abbreviation at ``text[start:end]`` plainly explains another drug's
+    name (:data:`_OTHER_DRUG_NAMES`) rather than naming a drug of its own: in a bracket
+    of its own right after that name, with only its strength and form between
+    ("Doxycycline (Dox)", "letrozole (AI)", "Letrozole 2.5 mg tablet (AI)", "Midazolam
+    (MAID)"); right after it ("aromatase inhibitor AI"); or followed by a bracket holding
+    that name alone ("AI (aromatase inhibitor)", "Dox (doxycycline)"). Anything else
+    ("Dox 75 mg/m2 (letrozole held)", "Dox 75 mg/m2 IV, ondansetron premed") is no gloss:
+    the abbreviation stays, possibly an anticancer drug."""
+    before, after = text[:start], text[end:]
+    names = list(_OTHER_DRUG_NAMES_ANY_CASE.finditer(before))
+    if names:
+        between = before[names[-1].end():]
+        opened = re.search(r"[(\[]\s*\Z", between)
+        if opened is not None:
+            if (re.match(r"\s*[)\]]", after) is not None
+                    and _gloss_words(between[:opened.start()])):
+                return True
+        elif re.fullmatch(r"\s*(?i:inhibitors?)?\s*", between):
+            return True
+    inside = re.match(r"\s*[(\[]([^()\[\]]*)[)\]]", after)
+    if inside is not None:
+        said = inside.group(1)
+        named = _OTHER_DRUG_NAMES_ANY_CASE.search(said)
+        if (named is not None and not said[:named.start()].strip()
+                and _gloss_words(said[named.end():])):
+            return True
+    return False
+
+
 def regimen_names(name: str, other_drug: bool = False) -> str:
     """``name`` with each standard abbreviation of a soft-tissue-sarcoma regimen or of
     its drugs (:data:`_REGIMEN_ABBREVIATIONS`, :data:`_AMBIGUOUS`) written as the drugs
@@ -456,8 +523,9 @@ def regimen_names(name: str, other_drug: bool = False) -> str:
     An abbreviation that stands for other things too ("AI", "Dox", "MAID", "A&I") is read
     only paired or before a regimen word, and left as written alone ("letrozole (AI)",
     "Dox 100 mg PO BID", "MAID kit"). In the name of another drug (``other_drug``:
-    :func:`_names_other_drug`) none is read: the ambiguous ones alone are dropped
-    ("Doxycycline (Dox)" is doxycycline), the rest left as written."""
+    :func:`_names_other_drug`) none is read, and none dropped but a gloss of that drug's
+    name ("Doxycycline (Dox)" is doxycycline: :func:`_gloss`); the rest are left as
+    written, possibly anticancer ("Dox 75 mg/m2 (letrozole held)")."""
     return _regimen_name_read(name, other_drug)[0]
 
 
@@ -468,6 +536,8 @@ _OTHER_DRUG_NAMES: Final = re.compile(
         for n in sorted({*c.NOT_ANTICANCER_DRUG_NAMES, *ABBREVIATION_OTHER_DRUGS},
                         key=len, reverse=True))
     + r")(?:e?s)?(?![a-z0-9])")
+#: The same in any case, read in a name as written (:func:`_gloss`).
+_OTHER_DRUG_NAMES_ANY_CASE: Final = re.compile(_OTHER_DRUG_NAMES.pattern, re.IGNORECASE)
 
 
 def _names_other_drug(concept: Mapping[str, Any]) -> bool:
@@ -497,12 +567,23 @@ def abbreviations_left(concept: Mapping[str, Any]) -> list[str]:
     """The abbreviations of a sarcoma regimen or drug a concept's text and displays hold
     that are not read as its drugs (:func:`regimen_names`): "Dox" in "Dox 100 mg PO BID",
     "AI" in "AI"; "Dox/Ifos" in "Ondansetron before Dox/Ifos cycle 1". Not the ambiguous
-    ones alone in another drug's name ("Doxycycline (Dox)": doxycycline's)."""
+    ones glossing another drug's name ("Doxycycline (Dox)": doxycycline's, :func:`_gloss`)."""
     other = _names_other_drug(concept)
     texts = [concept.get("text"), *(cd.get("display") for cd in _list(concept.get("coding"))
                                     if isinstance(cd, dict))]
     return list(dict.fromkeys(w for t in texts if isinstance(t, str)
                               for w in _regimen_name_read(t, other)[1]))
+
+
+def unread_abbreviations(resource: Mapping[str, Any],
+                         resolve: Resolver = no_resolver) -> list[str]:
+    """The abbreviations of a sarcoma regimen or drug in a medication's names that are not
+    read as its drugs (:func:`abbreviations_left`), each once: beside an agent pecoma
+    identifies ("Dacarbazine 1 g/m2 (Dox held)", "Ifosfamide + Dox, ondansetron
+    premed") they are a part of the order pecoma could not check, which the CDS
+    order-select service says (never silent)."""
+    return list(dict.fromkeys(w for cc in _concepts(resource, resolve)
+                              for w in abbreviations_left(cc)))
 
 
 def _words(concept: Mapping[str, Any]) -> str:
@@ -1665,6 +1746,29 @@ _SUPPORTIVE_CARE: Final = re.compile(
     r"|rehabilitation|anticoagula(?:nt|tion)s?)(?![a-z0-9])")
 #: "pre-chemo", "prechemo": what is given before chemotherapy, not chemotherapy.
 _PRE_CHEMO: Final = re.compile(r"(?<![a-z0-9])pre[\s\-]?chemo[a-z]*(?![a-z0-9])")
+#: Words of how a supportive-care course is given that may stand beside it and name no
+#: drug ("take with food", "sliding scale").
+_SUPPORTIVE_HOW: Final = frozenset({"take", "taken", "give", "given", "start", "stop",
+                                    "sliding", "scale", "x"})
+
+
+def _only_supportive(concepts: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether a medication's names reduce to supportive-care words
+    (:data:`_SUPPORTIVE_CARE`), regimen words ("course", "protocol", "pre-chemo") and
+    words naming no drug (numbers, doses, units, routes, how often: those
+    :func:`_unidentified` leaves out): "Hydration protocol", "Prednisone 5 day course",
+    "Insulin sliding scale protocol". Any other word pecoma does not identify ("VIDE
+    course 3 with hydration", "VAC course (steroid premed)", "EpiDox course with
+    dexamethasone", "EURO EWING protocol, premedication") may be an anticancer regimen's
+    name: ``False``."""
+    text = " ".join(_words(cc) for cc in concepts)
+    if _SUPPORTIVE_CARE.search(text) is None:
+        return False
+    for word in _unidentified(concepts):
+        rest = _REGIMEN_WORDS.sub(" ", _PRE_CHEMO.sub(" ", _SUPPORTIVE_CARE.sub(" ", word)))
+        if any(w not in _SUPPORTIVE_HOW for w in re.findall(r"[^\W_]+", rest)):
+            return False
+    return True
 
 
 def _regimen_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
@@ -1672,12 +1776,13 @@ def _regimen_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     chemotherapy ("regimen", "cycle", "C1D1", "protocol", "chemo") anywhere in its names
     (:func:`_words`; "cycle" is among the words of how often, so the whole name is
     searched): an order set's name for a regimen pecoma cannot identify ("VAC regimen",
-    "Cycle 1 Day 1") may be of anticancer drugs. "course" and "protocol" are such a word
-    only when nothing else in the name names a supportive-care purpose or drug
-    (:data:`_SUPPORTIVE_CARE`: "Prednisone 5 day course", "Hydration protocol"), and
-    "pre-chemo" is none beside one ("Pre-chemo hydration"); "chemo" otherwise always is."""
+    "Cycle 1 Day 1") may be of anticancer drugs. "course" and "protocol" are no such word,
+    and "pre-chemo" none, only when the name reduces to supportive care
+    (:func:`_only_supportive`: "Prednisone 5 day course", "Hydration protocol", "Pre-chemo
+    hydration"); a word left that pecoma does not identify keeps the mark ("VIDE course 3
+    with hydration", "VAC protocol with antiemetics"). "chemo" otherwise always is one."""
     text = " ".join(_words(cc) for cc in concepts)
-    supportive = _SUPPORTIVE_CARE.search(text) is not None
+    supportive = _only_supportive(concepts)
     for found in _REGIMEN_WORDS.finditer(text):
         word = found.group(0)
         if supportive and (word.startswith(("course", "protocol"))
@@ -1698,6 +1803,28 @@ def _abbreviation_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
     if left:
         return (f"'{left[0]}' may stand for a sarcoma regimen or drug (doxorubicin, "
                 "ifosfamide, epirubicin) or for another drug, and pecoma cannot tell which")
+    return None
+
+
+#: A dose by body-surface area ("75 mg/m2", "1.2 g/m²", "250 mg per m2", "mg/sqm"): how
+#: cytotoxic drugs are dosed.
+_BODY_SURFACE_DOSE: Final = re.compile(
+    r"(?<![A-Za-z])(?i:mg|mcg|\u00b5g|ug|g|units?|iu)\s*(?:/|per\s+)\s*"
+    r"(?i:m\s*(?:2|\u00b2|\^\s*2)|sq\.?\s*m|sqm|square\s+met(?:re|er)s?)(?![A-Za-z0-9])")
+
+
+def _body_surface_mark(concepts: Iterable[Mapping[str, Any]]) -> str | None:
+    """A dose by body-surface area in a medication's names (:data:`_BODY_SURFACE_DOSE`)
+    beside a word pecoma cannot identify: how cytotoxic drugs are dosed, so the name may
+    be of an anticancer drug ("Dox 75 mg/m2 (doxycycline allergy noted)")."""
+    for concept in concepts:
+        texts = [concept.get("text"), *(cd.get("display") for cd in _list(concept.get(
+            "coding")) if isinstance(cd, dict))]
+        for text in texts:
+            found = _BODY_SURFACE_DOSE.search(text) if isinstance(text, str) else None
+            if found is not None:
+                return (f"it is dosed by body-surface area ('{found.group(0)}'), as "
+                        "anticancer drugs are")
     return None
 
 
@@ -1769,7 +1896,8 @@ def _anticancer_mark(resource: Mapping[str, Any], concepts: list[Mapping[str, An
         return (None if regimen is None else
                 f"its name names no drug pecoma identifies, and {regimen}: it may be of "
                 "anticancer drugs")
-    mark = _name_mark(words) or _abbreviation_mark(concepts) or _trial_mark(concepts)
+    mark = (_name_mark(words) or _abbreviation_mark(concepts) or _trial_mark(concepts)
+            or _body_surface_mark(concepts))
     if mark is None and not _names_a_substance(concepts):
         mark = (_treatment_mark(words) or _regimen_mark(concepts) or _profile_mark(resource)
                 or _reason_mark(resource, resolve))

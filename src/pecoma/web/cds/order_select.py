@@ -82,6 +82,7 @@ from pecoma.fhir.medications import (
     resolver_for,
     truncated_names,
     unheld_medications,
+    unread_abbreviations,
     unreadable_medication,
 )
 from pecoma.fhir.read_treatment import names_the_pecoma, order_given_for, ordered_for_no_cancer
@@ -898,10 +899,55 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         concerned = unjudged_of(safety, pairs)
         if concerned:
             _unjudged_stops(answer, draft, concerned)
+    # a draft read as its drugs whose name holds an abbreviation not read beside them
+    # ("Dacarbazine 1 g/m2 (Dox held)"): that part could not be checked, never silent
+    for draft in {id(d): d for d, _a, _ds in checked}.values():
+        left = unread_abbreviations(draft, resolve) if _drug_of(draft, resolve) else []
+        if left:
+            _partly_unchecked(answer, draft, left, checked, safety)
     if safety.pecoma_unknown:
         return  # not known to be a PEComa patient: what the entries read rule out only
     _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
                  [x for x in possibly if _unsettled(x[0], x[2], safety, resolve)], safety)
+
+
+def _partly_unchecked(answer: Answer, draft: Mapping[str, Any], left: list[str],
+                      checked: list[Checked], safety: DrugSafety) -> None:
+    """A warning for a draft pecoma reads as its drugs whose name also holds an
+    abbreviation of a sarcoma regimen or drug it does not read (``left``: "Dox" beside
+    "Dacarbazine 1 g/m2", or beside ondansetron): it may be doxorubicin, ifosfamide or
+    epirubicin, or another drug, so that part of the draft could not be checked against
+    the allergy list. Given while the list rules drugs out, or could not be read, or holds
+    entries pecoma cannot identify (as for a draft not identified: :func:`_unchecked`);
+    with nothing to check it against, the EHR's own check has what pecoma has."""
+    listed = sorted({a.value.replace("_", " ") for a in safety.intolerant}
+                    | safety.ingredients | {d for _w, d in safety.drugs}
+                    | ({"mTOR inhibitors"} if safety.mtor_class else set()))
+    if safety.unreadable is not None:
+        against = f"the allergy list, which could not be read ({md_text(safety.unreadable)})"
+    elif listed:
+        against = f"the record's allergies and intolerances, which rule out: {', '.join(listed)}"
+    elif safety.unidentified_entries:
+        against = (f"the allergy entries pecoma cannot identify "
+                   f"({_entries_shown(safety.unidentified_entries)})")
+    else:
+        return
+    read = " and ".join(dict.fromkeys(drug_name(a, ds) for d, a, ds in checked
+                                      if d is draft))
+    words = ", ".join(f"'{md_text(w)}'" for w in left)
+    item = intolerance_item(Fact("draft order", f"read as {read}; not read: {words}"),
+                            Fact("allergy list", against))
+    answer.card(
+        summary=("Draft order could not be fully checked against the allergy list: part "
+                 "of its name is not identified"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"pecoma read {_ident(draft)} as {read}, but its name also holds {words}, "
+                "which may stand for a sarcoma regimen or drug (doxorubicin, ifosfamide, "
+                "epirubicin) or for another drug, and pecoma cannot tell which: that part "
+                f"of the draft was not checked against {against}. Check the draft against "
+                "them before ordering.\n\n" + md_unsettled(item)),
+        record_ids=(item.id,), topic=item,
+    )
 
 
 def _unsettled(draft: Mapping[str, Any], agent: Agent, safety: DrugSafety,
