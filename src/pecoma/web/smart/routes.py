@@ -260,7 +260,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
                                                          read.purposes_unknown)
     today: dt.date = request.app.state.today()
     # a fact found in a value that cannot be read is to be entered as one not found is
-    not_found = [*read.not_found, *read.unreadable]
+    # to ask on the form: unknown, whether not found, not read or set aside
+    not_found = [*read.not_found, *read.unreadable, *read.set_aside]
     not_found += [p for p in unknown_again if p not in not_found]
     not_found = _to_list(case, not_found, today, request.app.state.settings)
     notice = {
