@@ -139,3 +139,43 @@ def test_the_field_counts_a_local_recurrence_as_disease_outside_the_lungs() -> N
     text = Stage.model_fields["extrapulmonary_disease"].description or ""
     assert "local recurrence" in text
     assert "other than the treated primary" not in text
+
+
+def _fhir_recurred(recurred: bool) -> Assessment:
+    """The shipped FHIR example ``metastatic-lung-metachronous`` (a lung metastasis
+    found 20 months after an R0 resection, no disease outside the lungs, excision
+    feasible) without its disease-status Observation; ``recurred``: its PEComa Condition
+    recorded with clinicalStatus 'recurrence' (the PEComa came back)."""
+    from pecoma.fhir.reader import case_from_bundle
+
+    from fhir_support import example
+
+    bundle = example("metastatic-lung-metachronous")
+    entries = []
+    for e in bundle["entry"]:
+        res = e["resource"]
+        if res["resourceType"] == "Observation" and res.get("id") == "disease-status":
+            continue
+        if recurred and res["resourceType"] == "Condition" \
+                and res.get("id") == "pecoma-diagnosis":
+            res["clinicalStatus"] = {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "recurrence"}]}
+        entries.append(e)
+    bundle["entry"] = entries
+    bc = case_from_bundle(bundle, on=ON)
+    assert bc.case.stage.status.value == ("recurrent" if recurred else "metastatic")
+    return assess(bc.case, ON)
+
+
+def test_a_fhir_record_of_a_recurrence_beside_lung_metastases_asks_it_too() -> None:
+    """Through FHIR, a PEComa Condition recorded as recurred beside a lung metastasis
+    Condition had been read as 'metastatic', the recurrence dropped with no note, and
+    the metastasectomy recommended outright: the same disease as the case file's
+    'recurrent' got other advice. Read 'recurrent', it gets the same: S16 waits on
+    whether a local recurrence is present too. Without the recurrence: unchanged."""
+    got = items(_fhir_recurred(True))
+    assert "REC-LUNG-METASTASECTOMY" not in got
+    assert ASKED in got[PENDING].conditional_on
+    plain = items(_fhir_recurred(False))
+    assert plain["REC-LUNG-METASTASECTOMY"].conditional_on == ()
