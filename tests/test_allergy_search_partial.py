@@ -111,8 +111,8 @@ class TestTheOutcomeSaysTheResultIsPartial:
     def test_to_case_keeps_no_not_contraindicated(self, tmp_path: Path,
                                                   entry: dict[str, Any], said: str) -> None:
         """A bundle holding such an outcome is not the whole record: the allergies are not
-        read in full, and the recorded 'not contraindicated' is not kept (it is not found,
-        asked)."""
+        read in full, and the recorded 'not contraindicated' is not kept (found and set
+        aside, with why, not said to be missing from the record; asked)."""
         assert to_case(tmp_path, record())["case"]["systemic"][
             "mtor_inhibitor_contraindicated"] == "no"  # the whole record says no
         bundle = record()
@@ -121,7 +121,9 @@ class TestTheOutcomeSaysTheResultIsPartial:
         found = to_case(tmp_path, bundle)
         assert said in found["unread"]["allergies"]
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
-        assert "systemic.mtor_inhibitor_contraindicated" in found["not_found"]
+        assert "systemic.mtor_inhibitor_contraindicated" not in found["not_found"]
+        assert "allergy list could not be read" in found["found_set_aside"][
+            "systemic.mtor_inhibitor_contraindicated"]
 
 
 class TestABundleThatIsNoSearchResult:

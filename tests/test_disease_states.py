@@ -1605,13 +1605,30 @@ class TestSmoothMuscleNegativeProfile:
         assert "SUPP-SMOOTH-MUSCLE-NEGATIVE" not in found
 
 
+def s16_under(status: str, rec: str,
+              on: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...]]:
+    """The S16 item expected under the label ``status``, and what it is provisional on,
+    given ``rec`` and ``on`` under 'metastatic': under 'recurrent', an item not failed on
+    another criterion also waits on whether a local recurrence (disease outside the
+    lungs) is present as well (MISS-LOCAL-RECURRENCE)."""
+    pending = "REC-LUNG-METASTASECTOMY-PENDING"
+    if status == "recurrent" and rec in ("REC-LUNG-METASTASECTOMY", pending):
+        return pending, (*on, "MISS-LOCAL-RECURRENCE")
+    return rec, on
+
+
 class TestIntervalAfterAnEarlierRelapse:
     """S16's interval runs from the last curative treatment (I5): an earlier relapse may
     have been treated between the primary's treatment and the metastases. Whether the
     interval counted from the primary is asked about, and whether a stated shorter one is
     taken, follow the recorded facts, never the status label: a metachronous lung
     metastasis is both 'recurrent' and 'metastatic' disease (I6), and the same facts get
-    the same advice under either.
+    the same advice under either. One thing the label 'recurrent' does say: the disease
+    came back, perhaps at the primary's site too, and a local recurrence is disease
+    outside the lungs. Where S16 is not failed otherwise, its metastasectomy waits under
+    that label on whether a local recurrence is present as well (MISS-LOCAL-RECURRENCE,
+    :meth:`either`); the interval is asked about on the facts alone, as under
+    'metastatic'.
 
     Retroperitoneal PEComa resected R0 on 2019-06-01; lung metastases, no disease outside
     the lungs, resectable, complete excision feasible."""
@@ -1632,6 +1649,14 @@ class TestIntervalAfterAnEarlierRelapse:
                    **stage},
             systemic={**MTOR_OK, "therapies": list(therapies)})
 
+    @staticmethod
+    def either(rec: str, on: tuple[str, ...]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The S16 item expected under each label, and what it is provisional on: under
+        'recurrent', an item not failed on another criterion also waits on whether a
+        local recurrence (disease outside the lungs) is present as well."""
+        return {status: s16_under(status, rec, on)
+                for status in ("metastatic", "recurrent")}
+
     def lung_advice(self, **over: Any) -> dict[str, tuple[str, tuple[str, ...]]]:
         """The S16 item and what it is provisional on, for each label."""
         out = {}
@@ -1651,15 +1676,15 @@ class TestIntervalAfterAnEarlierRelapse:
         treated in between) answers the question."""
         two = ("2025-10-01", "2026-05-01")
         pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
-        assert self.lung_advice(found=two) == {s: pending for s in self.LABELS}
+        assert self.lung_advice(found=two) == self.either(*pending)
         for status in self.LABELS:
             a = run(self.data(status, found=two))
             facts = {(f.path, f.value) for f in item(a, pending[0]).triggered_by}
             assert {("stage.metastases[0].detected_on", "2025-10-01"),
                     ("stage.metastases[1].detected_on", "2026-05-01")} <= facts
         answered = ("REC-LUNG-METASTASECTOMY", ())
-        assert self.lung_advice(found=two, disease_free_interval_months=76) == {
-            s: answered for s in self.LABELS}
+        assert self.lung_advice(found=two, disease_free_interval_months=76) \
+            == self.either(*answered)
 
     def test_metastases_found_on_one_day_are_advised_outright_under_either_label(
             self) -> None:
@@ -1667,10 +1692,11 @@ class TestIntervalAfterAnEarlierRelapse:
         points to an earlier relapse, and the 83 months from the primary meet S16. The
         label 'recurrent' says the disease came back, not that it came back twice: it
         had been asked about while the same facts labelled 'metastatic' were advised the
-        metastasectomy. Both are now advised it, provisional on nothing."""
+        metastasectomy. The interval is asked under neither: 'metastatic' is advised it
+        outright, 'recurrent' waits only on whether a local recurrence is present too."""
         outright = ("REC-LUNG-METASTASECTOMY", ())
         for found in (("2026-05-01",), ("2026-05-01", "2026-05-01")):
-            assert self.lung_advice(found=found) == {s: outright for s in self.LABELS}
+            assert self.lung_advice(found=found) == self.either(*outright)
 
     def test_a_line_for_advanced_disease_before_the_first_metastasis_is_asked_about(
             self) -> None:
@@ -1683,10 +1709,10 @@ class TestIntervalAfterAnEarlierRelapse:
                    "started_on": "2024-03-01", "best_response": "complete",
                    "progressed": "no"},)
         pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
-        assert self.lung_advice(therapies=before) == {s: pending for s in self.LABELS}
+        assert self.lung_advice(therapies=before) == self.either(*pending)
         after = ({**before[0], "started_on": "2026-05-15", "best_response": "partial"},)
         outright = ("REC-LUNG-METASTASECTOMY", ())
-        assert self.lung_advice(therapies=after) == {s: outright for s in self.LABELS}
+        assert self.lung_advice(therapies=after) == self.either(*outright)
 
     def test_a_shorter_interval_is_accepted_whatever_the_label(self) -> None:
         """A stated interval shorter than the dates give counts from an earlier
@@ -1698,7 +1724,7 @@ class TestIntervalAfterAnEarlierRelapse:
         for found, months, by_dates in ((("2026-05-01",), 8, 83),
                                         (("2025-10-01", "2026-05-01"), 5, 76)):
             assert self.lung_advice(found=found, disease_free_interval_months=months) \
-                == {s: not_met for s in self.LABELS}
+                == self.either(*not_met)
             for status in self.LABELS:
                 a = run(self.data(status, found=found, disease_free_interval_months=months))
                 assert {f.path: f.value for f in a.derived}[
@@ -1747,11 +1773,9 @@ class TestIntervalAfterAnEarlierRelapse:
         outright, under either label (it had been left pending for any two dates)."""
         outright = ("REC-LUNG-METASTASECTOMY", ())
         for later in ("2026-05-02", "2026-05-08", "2026-07-31"):
-            assert self.lung_advice(found=("2026-05-01", later)) == {
-                s: outright for s in self.LABELS}, later
+            assert self.lung_advice(found=("2026-05-01", later)) == self.either(*outright), later
             # the order the metastases are listed in does not matter
-            assert self.lung_advice(found=(later, "2026-05-01")) == {
-                s: outright for s in self.LABELS}, later
+            assert self.lung_advice(found=(later, "2026-05-01")) == self.either(*outright), later
         # Found 3 months after the first (2026-08-01) or later: a relapse found, treated
         # and followed by a scan may lie in between, so the 83 months from the primary
         # are asked about, the item naming the two dates; a third metastasis found
@@ -1759,7 +1783,7 @@ class TestIntervalAfterAnEarlierRelapse:
         pending = ("REC-LUNG-METASTASECTOMY-PENDING", ("MISS-DFI-AFTER-RELAPSE",))
         for found in (("2026-05-01", "2026-08-01"),
                       ("2026-05-01", "2026-05-02", "2026-08-01")):
-            assert self.lung_advice(found=found) == {s: pending for s in self.LABELS}
+            assert self.lung_advice(found=found) == self.either(*pending)
             a = run(self.data("metastatic", found=found))
             facts = {(f.path, f.value) for f in item(a, pending[0]).triggered_by}
             assert {("stage.metastases[0].detected_on", "2026-05-01"),
@@ -2038,7 +2062,8 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
     the work-up window of I5) may since have been removed: whether it is present now is
     what the team records, and when the record does not say, it is asked. So is one
     found with the lung metastases or after them (removed or cleared since): only the
-    question differs.
+    question differs. Under the label 'recurrent', S16 also waits on whether a local
+    recurrence is present as well (:func:`s16_under`).
 
     Retroperitoneal PEComa resected R0 on 2022-01-10; lung and liver metastases found on
     2024-01-15 and resected; a new, isolated lung metastasis found on 2026-03-02, 20
@@ -2076,8 +2101,8 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
         for status in self.LABELS:
             a = run(self.data(status))
             rec = self.lung_item(a)
-            assert (rec.id, rec.conditional_on) == (
-                "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
+            assert (rec.id, rec.conditional_on) == s16_under(
+                status, "REC-LUNG-METASTASECTOMY-PENDING", ("MISS-EXTRAPULMONARY-EARLIER",))
             assert "MISS-EXTRAPULMONARY" not in ids(a)
             assert {("stage.metastases[1].site", "liver"),
                     ("stage.metastases[1].detected_on", "2024-01-15"),
@@ -2096,7 +2121,8 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
             alone["stage"]["metastases"] = [{"site": "lung", "detected_on": "2026-03-02"}]
             for a in (kept, run(alone)):
                 rec = self.lung_item(a)
-                assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+                assert (rec.id, rec.conditional_on) == s16_under(
+                    status, "REC-LUNG-METASTASECTOMY")
             present = self.lung_item(run(self.data(status, extrapulmonary_disease="yes")))
             assert present.id == "REC-LUNG-METASTASECTOMY-NOT-MET"
 
@@ -2144,7 +2170,8 @@ class TestDiseaseOutsideTheLungsFoundEarlier:
         for status in self.LABELS:
             rec = self.lung_item(run(self.data(status, extrapulmonary_disease="no",
                                                **bound)))
-            assert (rec.id, rec.conditional_on) == ("REC-LUNG-METASTASECTOMY", ())
+            assert (rec.id, rec.conditional_on) == s16_under(
+                status, "REC-LUNG-METASTASECTOMY")
         present = self.lung_item(run(self.data(extrapulmonary_disease="yes", **bound)))
         assert present.id == "REC-LUNG-METASTASECTOMY-NOT-MET"
 
@@ -2267,14 +2294,17 @@ class TestNotResectableBesideExcisionFeasible:
     def test_the_contradiction_is_refused_naming_both_fields(self) -> None:
         """It had been accepted and reported as 'S16's criteria are not met' while the
         three were recorded as met (18 months, none outside the lungs, excision
-        feasible). Refused under either label; with 'resectable' yes it is advised."""
+        feasible). Refused under either label; with 'resectable' yes it is advised (under
+        'recurrent', provisional on whether a local recurrence is present too)."""
         for status in ("metastatic", "recurrent"):
             with pytest.raises(InputError) as exc:
                 run(self.data(status, resectable="no"))
             issue = exc.value.issues[0]
             assert (issue.path, issue.value) == ("stage.resectable", "'no'")
             assert "'stage.complete_excision_feasible' 'yes'" in issue.rule
-            assert "REC-LUNG-METASTASECTOMY" in ids(run(self.data(status, resectable="yes")))
+            rec = item(run(self.data(status, resectable="yes")), s16_under(
+                status, "REC-LUNG-METASTASECTOMY")[0])
+            assert rec.conditional_on == s16_under(status, "REC-LUNG-METASTASECTOMY")[1]
 
     def test_not_resectable_beside_residue_never_says_the_criteria_are_unmet(
             self) -> None:

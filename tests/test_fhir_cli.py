@@ -49,7 +49,7 @@ class TestToCase:
         assert run.returncode == 0, run.stderr
         data = json.loads(run.stdout)
         assert set(data) == {"case", "not_found", "sources", "notes", "evidence", "not_read",
-                             "ignored", "unread", "found_not_read"}
+                             "ignored", "unread", "found_not_read", "found_set_aside"}
         assert data["unread"] == {}  # a whole record: every part read
         # the sirolimus allergy is a row of the intolerances; the contraindication is
         # derived from it by the engine (I15), not written as recorded
@@ -71,9 +71,10 @@ class TestToCase:
         says it is one page of a search, or that the search left entries out. An allergy
         to sirolimus may be among what it did not send: the CDS services took the
         allergies as unread and the 'not contraindicated' as unknown, but to-case printed
-        the case with 'no' and only a note. Now the same: the fact is unknown (not found),
-        and stderr says which parts of the record were not read in full and why, and
-        that the lines of systemic therapy already given are not fully known."""
+        the case with 'no' and only a note. Now the same: the fact is unknown (found and
+        set aside, with why: the record gave it, so it is not said to be missing), and
+        stderr says which parts of the record were not read in full and why, and that
+        the lines of systemic therapy already given are not fully known."""
         data = example("metastatic-lung-metachronous")
         assert _contraindicated(data) == "no"  # the complete record says no
         data["type"] = change["type"]
@@ -86,14 +87,19 @@ class TestToCase:
         case = json.loads(run.stdout)
         assert "mtor_inhibitor_contraindicated" not in case.get("systemic", {})
         err = " ".join(run.stderr.split())
-        assert "systemic.mtor_inhibitor_contraindicated" in err.split("not found")[1]
+        assert ("found but set aside (unknown, not absent): "
+                "systemic.mtor_inhibitor_contraindicated: a 'no', not kept: the allergy list "
+                "could not be read") in err
+        listed = err.split("not found in the bundle")[1].split("found but")[0]
+        assert "systemic.mtor_inhibitor_contraindicated" not in listed
         assert "not read in full (unknown, not absent): the allergies and intolerances" in err
         assert why in err
         assert "the lines of systemic therapy already given are not fully known" in err
         details = json.loads(pecoma("fhir", "to-case", "--details",
                                     str(_write(tmp_path, "b.json", data))).stdout)
         assert why in details["unread"]["allergies"]
-        assert "systemic.mtor_inhibitor_contraindicated" in details["not_found"]
+        assert "systemic.mtor_inhibitor_contraindicated" in details["found_set_aside"]
+        assert "systemic.mtor_inhibitor_contraindicated" not in details["not_found"]
 
     def test_server_makes_absolute_references_on_it_the_record_s(self, tmp_path: Path
                                                                  ) -> None:

@@ -176,6 +176,13 @@ def not_found_list(html: str) -> list[str]:
             for item in re.findall(r"<li>(.*?)</li>", m.group(1), re.S)]
 
 
+def set_aside_list(html: str) -> list[str]:
+    """The items of the page's "Found but set aside" list, as text (none: empty)."""
+    m = re.search(r'<ul class="set-aside">(.*?)</ul>', html, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+            for item in re.findall(r"<li>(.*?)</li>", m.group(1), re.S)] if m else []
+
+
 def token_requests(ehr: Ehr) -> list[dict[str, Any]]:
     return [r for r in ehr.seen if urlsplit(r["url"]).path == "/token"]
 
@@ -773,6 +780,12 @@ class TestMissingData:
             assert r.status_code == 200
             assert form_value(r.text, "systemic.mtor_inhibitor_contraindicated") == "unknown"
             assert "could not be matched to a drug" in r.text
+            # the record gave a 'no', set aside: listed apart with why, never as a fact
+            # not found in the record (HAZ-401)
+            assert "mTOR inhibitor contraindicated" not in not_found_list(r.text)
+            aside = set_aside_list(r.text)
+            assert len(aside) == 1 and aside[0].startswith("mTOR inhibitor contraindicated")
+            assert "AllergyIntolerance/unknown-drug" in aside[0]
 
     @pytest.mark.parametrize("first", ["resolved", "active"])
     def test_two_versions_of_one_allergy_are_never_settled_by_their_order(

@@ -456,8 +456,9 @@ class TestReport:
         rows = missing_listing(load_knowledge())
         # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL, MISS-METASTASIS-EARLY-TIMING,
         # MISS-SUSPECTED-METASTASIS, MISS-ADJUVANT-RADIOTHERAPY, MISS-REEXCISION-DECIDED (I30)
-        # and MISS-EARLIER-LINES (I19)
-        assert len(rows) == 61
+        # MISS-EARLIER-LINES (I19), MISS-GROSS-RESIDUE-CLEARED (I5) and
+        # MISS-LOCAL-RECURRENCE (S16, I6)
+        assert len(rows) == 63
         for m in rows:
             assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
                     f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"

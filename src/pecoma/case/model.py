@@ -327,8 +327,10 @@ class Stage(_Model):
     )
     extrapulmonary_disease: YesNo = Field(
         YesNo.unknown,
-        description="disease outside the lungs other than the treated primary, present now "
-        "(the team's statement after staging): a metastasis outside the lungs listed, "
+        description="disease outside the lungs present now (the team's statement after "
+        "staging), a local recurrence at the primary's site or bed included (the primary "
+        "itself, removed or still in place, is read from the surgery, not from here); a "
+        "metastasis outside the lungs listed, "
         "whenever it was found, may since have been removed or cleared (a staged "
         "metastasectomy, a complete response on systemic treatment), so 'no' records that "
         "none is present now and 'yes' that some is; left unknown beside one listed, it is "

@@ -122,6 +122,9 @@ def _report_not_found(bc: BundleCase) -> None:
     for path, why in bc.unreadable.items():
         err.print(f"found but not read (unknown, not absent): {path}: {why}",
                   highlight=False, markup=False)
+    for path, why in bc.set_aside.items():
+        err.print(f"found but set aside (unknown, not absent): {path}: {why}",
+                  highlight=False, markup=False)
     for part, why in bc.unread.items():
         err.print(f"not read in full (unknown, not absent): {PARTS.get(part, part)}: {why}",
                   highlight=False, markup=False)
@@ -198,6 +201,7 @@ def to_case_cmd(
                 "case": case,
                 "not_found": list(bc.not_found),
                 "found_not_read": dict(bc.unreadable),
+                "found_set_aside": dict(bc.set_aside),
                 "sources": dict(bc.sources),
                 "notes": list(bc.notes),
                 "evidence": list(bc.evidence),

@@ -1753,6 +1753,18 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         facts.append(Fact("derived.extrapulmonary_disease", extrapulmonary))
         failed = failed or extrapulmonary is YesNo.yes
+    # the team's status "recurrent" beside the metastases listed commonly means a local
+    # recurrence as well: disease outside the lungs, which the status read from the facts
+    # (metastatic, I6) does not weigh and a recorded 'no' may not (the primary's bed left
+    # aside). Unless disease outside the lungs is recorded as present, S16 waits on
+    # whether a local recurrence is present too (asked, never assumed either way)
+    local = stage.status is DiseaseStatus.recurrent and extrapulmonary is not YesNo.yes
+    if local:
+        facts.append(Fact("stage.status", (
+            "recurrent, beside the metastases listed: a local recurrence may be present "
+            "as well, disease outside the lungs"
+            + ("; the disease outside the lungs recorded as absent does not settle it"
+               if extrapulmonary is YesNo.no else ""))))
     # a metastasis suspected outside the lungs, neither confirmed nor excluded, is the
     # unknown that decides whether the disease is confined to the lungs: S16 waits on
     # it, a recorded 'no' not settling it (it may not weigh the lesion). A suspected
@@ -1783,10 +1795,12 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         beyond = stage.resectable is YesNo.no or feasible is YesNo.no
         out.add("REC-LUNG-METASTASECTOMY-NOT-POSSIBLE" if beyond
                 else "REC-LUNG-METASTASECTOMY-NOT-MET", facts, present)
-    elif pending or outside:
+    elif pending or outside or local:
         ids = [out.missing(miss, affects=a, about=about.get(miss, ())) for miss, a in pending]
         if outside:
             ids.append(suspected_asked(out, outside, affects))
+        if local:
+            ids.append(out.missing("MISS-LOCAL-RECURRENCE", affects=affects))
         out.add("REC-LUNG-METASTASECTOMY-PENDING", facts, [*ids, *present])
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)

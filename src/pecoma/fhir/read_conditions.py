@@ -2256,7 +2256,16 @@ def derive_status(r: Reader) -> None:
     _spread_answered(r)
     stated = r.distant_metastasis_stated
     doubt = None if stated is None else _spread_set_aside(r, stated)
-    if r.present_metastases:
+    if r.present_metastases and r.primary_recurred is not None:
+        # the PEComa recurred, and metastases are present: the status a team records as
+        # 'recurrent', which may mean a local recurrence beside them (disease outside the
+        # lungs, S16). Read so, the advice follows the metastases (metastatic, I6) and
+        # whether a local recurrence is present too is asked where it decides (HAZ-400)
+        r.put("stage.status", DiseaseStatus.recurrent.value, r.primary_recurred)
+        r.notes.append(f"stage.status taken as 'recurrent': {r.primary_recurred}, beside "
+                       "the metastasis Conditions (metastatic disease, I6; a local "
+                       "recurrence may be present too)")
+    elif r.present_metastases:
         r.put("stage.status", DiseaseStatus.metastatic.value, "derived: metastasis Condition")
         r.notes.append("stage.status taken as 'metastatic' from the metastasis Conditions")
     elif stated is not None and doubt is not None:

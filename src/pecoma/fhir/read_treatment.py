@@ -1832,6 +1832,8 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     if mtor and systemic.get("mtor_inhibitor_contraindicated") == "no":
         del systemic["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        r.set_aside["systemic.mtor_inhibitor_contraindicated"] = (
+            f"a 'no', not kept while {where} gives a reason to check for stopping {name}")
         r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while "
                        f"{where} gives a reason to check for stopping {name}; it stays "
                        "unknown")
@@ -2290,6 +2292,12 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                 and r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
             del r.data["systemic"]["mtor_inhibitor_contraindicated"]
             del r.sources["systemic.mtor_inhibitor_contraindicated"]
+            r.set_aside["systemic.mtor_inhibitor_contraindicated"] = (
+                "a 'no', set aside beside "
+                + ("allergies naming every mTOR inhibitor (I15)"
+                   if mtor_each_ruled_out(listed.intolerances) else
+                   "an mTOR-inhibitor intolerance that rules every one out (I15), the "
+                   "allergy entry not recording it as of that drug alone"))
             r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is set aside "
                            + ("beside allergies naming every mTOR inhibitor (I15): none is "
                               "left to give, whatever each entry records of the class"
@@ -2350,5 +2358,9 @@ def _not_identified(listed: AllergyList, others: dict[str, int], r: Reader) -> N
             not reading.recorded_other for _w, reading in unreadable):
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        entries = ", ".join(w for w, reading in unreadable if not reading.recorded_other)
+        r.set_aside["systemic.mtor_inhibitor_contraindicated"] = (
+            f"a 'no', not kept beside an allergy or intolerance whose drug pecoma cannot "
+            f"identify ({entries}): it may be an mTOR inhibitor (I15)")
         r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while an "
                        "allergy cannot be read; it stays unknown")

@@ -187,6 +187,10 @@ class BundleCase:
     #: Facts the record holds in a value pecoma cannot read, each with where and why
     #: (a size '9.5 x 6 cm'): unknown, not absent, and not in :attr:`not_found`.
     unreadable: Mapping[str, str] = field(default_factory=dict)
+    #: Facts the record gives that the reader set aside, each with why (a 'no' to the
+    #: mTOR-inhibitor contraindication beside an allergy whose drug it cannot identify):
+    #: unknown, and asked, but found, so not in :attr:`not_found`.
+    set_aside: Mapping[str, str] = field(default_factory=dict)
     #: The record says the patient died (``Patient.deceased[x]``): the date given, or
     #: ``"yes"``; ``None`` otherwise. Treatment advice is then no decision at hand.
     deceased: str | None = None
@@ -389,6 +393,8 @@ def _unread(unread: Mapping[str, str], r: Reader) -> None:
     if r.data.get("systemic", {}).get("mtor_inhibitor_contraindicated") == "no":
         del r.data["systemic"]["mtor_inhibitor_contraindicated"]
         del r.sources["systemic.mtor_inhibitor_contraindicated"]
+        r.set_aside["systemic.mtor_inhibitor_contraindicated"] = (
+            f"a 'no', not kept: the allergy list could not be read ({why})")
         r.notes.append("mTOR-inhibitor contraindication taken as unknown: the allergy list "
                        f"could not be read ({why})")
 
@@ -879,7 +885,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
             [FieldIssue(_where(i.path, r.sources), i.value, i.rule) for i in exc.issues], source
         ) from exc
     unreadable = {path: why for path, why in r.unreadable.items() if path not in r.sources}
-    not_found = tuple(p for p in _not_found(case, r.sources) if p not in unreadable)
+    set_aside = {path: why for path, why in r.set_aside.items() if path not in r.sources}
+    not_found = tuple(p for p in _not_found(case, r.sources)
+                      if p not in unreadable and p not in set_aside)
     return BundleCase(
         case=case,
         not_found=not_found,
@@ -899,6 +907,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         unclear_stops=tuple(r.unclear_stops),
         unread=unread,
         unreadable=unreadable,
+        set_aside=set_aside,
         deceased=deceased,
         other_cancers=tuple(r.other_cancers),
         pecoma_condition=r.primary_at,

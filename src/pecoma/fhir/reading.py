@@ -137,6 +137,10 @@ class Reader:
     #: Resources a fact was taken from, and why others were not read.
     used: set[str] = field(default_factory=set)
     why: dict[str, str] = field(default_factory=dict)
+    #: Facts the record gave and the reader set aside (a 'no' to the mTOR-inhibitor
+    #: contraindication beside an allergy it cannot identify, say), each with why: unknown,
+    #: as a fact not found is, but found, so never said to be missing from the record.
+    set_aside: dict[str, str] = field(default_factory=dict)
     #: Allergy entries a fact was taken from, each with what it was read as ("an
     #: intolerance of sirolimus", "an intolerance of 'other'"): only the elements that
     #: decide that reading are validated (:data:`pecoma.fhir.reader.ALLERGY_DECIDING`);

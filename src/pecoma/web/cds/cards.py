@@ -158,8 +158,9 @@ def md_missing(missing: Iterable[MissingFact], only: tuple[str, ...] | None = No
 
 
 def md_not_found(bc: BundleCase) -> str:
-    """The facts the record does not give: not found, or found in a value that cannot
-    be read (said apart: the second is there to correct, not to add)."""
+    """The facts the record does not give: not found, found in a value that cannot be
+    read, or found and set aside, with why (each said apart: the last two are there to
+    correct or confirm, not to add)."""
     out = ""
     if bc.not_found:
         out += ("\n\n**Not found in the record** (treated as unknown): "
@@ -167,6 +168,9 @@ def md_not_found(bc: BundleCase) -> str:
     if bc.unreadable:
         out += ("\n\n**Found but not read** (a value pecoma cannot read; treated as "
                 "unknown): " + ", ".join(f"`{p}`" for p in bc.unreadable))
+    if bc.set_aside:
+        out += ("\n\n**Found but set aside** (treated as unknown): "
+                + "; ".join(f"`{p}`: {md_text(_cut(why))}" for p, why in bc.set_aside.items()))
     return out
 
 

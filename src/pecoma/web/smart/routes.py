@@ -261,11 +261,15 @@ async def _callback(request: Request, state: str | None, code: str | None,
     today: dt.date = request.app.state.today()
     # a fact found in a value that cannot be read is to be entered as one not found is
     not_found = [*read.not_found, *read.unreadable]
-    not_found += [p for p in unknown_again if p not in not_found]
+    not_found += [p for p in unknown_again if p not in not_found and p not in read.set_aside]
     not_found = _to_list(case, not_found, today, request.app.state.settings)
+    # a fact the record gives that the reader set aside is listed apart, with why: found,
+    # so never said to be missing from the record (it is asked all the same)
+    aside = _to_list(case, list(read.set_aside), today, request.app.state.settings)
     notice = {
         "source": server.base,
         "not_found": [field_label(path) for path in not_found],
+        "set_aside": [(field_label(path), read.set_aside[path]) for path in aside],
         "failed": [(kind, gives + (f" ({record.causes[kind]})" if kind in record.causes
                                    else "")) for kind, gives in record.failed],
         "partial": [(kind, f"{record.partial[kind]} ({record.details[kind]})")

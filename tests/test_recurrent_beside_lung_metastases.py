@@ -1,0 +1,181 @@
+"""A disease recorded as recurrent beside lung metastases listed (S16, I5, I6).
+
+S16 offers the resection of lung metastases only when there is no disease outside the
+lungs, the disease-free interval is 12 months or more and a complete excision is
+feasible. A team's status "recurrent" beside lung metastases commonly means a local
+recurrence as well as the lung metastases; a local recurrence at the primary's site is
+disease outside the lungs, and S16's criterion is then not met. The field recording
+disease outside the lungs had been described as "other than the treated primary", so a
+"no" there may leave the primary's bed aside and does not settle it. The report had
+re-labelled the case metastatic (I6), dropping what the label says, and recommended the
+metastasectomy outright with nothing asked.
+
+Expected, each by hand:
+- beside the status "recurrent" with lung metastases listed and no disease outside the
+  lungs recorded as present, whether a local recurrence is present too is asked
+  (MISS-LOCAL-RECURRENCE, S16), and S16's metastasectomy waits on it
+  (REC-LUNG-METASTASECTOMY-PENDING, provisional on it), the recorded status among the
+  item's facts;
+- the same disease recorded "metastatic" (the answer "no local recurrence") gets the
+  metastasectomy recommended, with nothing asked; recorded with disease outside the
+  lungs present (the answer "yes"), S16 is not met and nothing is asked;
+- nothing is asked where the answer changes nothing for S16 (an interval under 12 months:
+  not met either way);
+- the rest of the advice for metastatic disease (the mTOR inhibitor first) does not rest
+  on it;
+- the description of the field says that a local recurrence counts as disease outside
+  the lungs.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from pecoma import assess, parse_case
+from pecoma.case.model import Stage
+from pecoma.engine.model import Assessment, Item
+
+ON = dt.date(2026, 12, 7)
+ASKED = "MISS-LOCAL-RECURRENCE"
+PENDING = "REC-LUNG-METASTASECTOMY-PENDING"
+
+#: The reported case as the medical oncologist wrote it: a soft-tissue primary resected
+#: R0 on 2024-03-01, the status "recurrent" with one lung metastasis found on
+#: 2026-03-01 (24 months later: S16's interval met), no disease outside the lungs
+#: recorded, resectable, complete excision feasible.
+REPORTED: dict[str, Any] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2024-02-01",
+                  "prior_diagnosis": "none"},
+    "tumour": {"primary_site": "soft_tissue", "size": {"value": 11, "unit": "cm"}},
+    "histology": {"necrosis": "present", "infiltrative_growth": "present",
+                  "high_nuclear_grade_and_cellularity": "present"},
+    "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive", "sma": "positive"},
+    "molecular": {"tsc1": "wild_type", "tsc2": "pathogenic", "tfe3_fusion": "absent"},
+    "stage": {"status": "recurrent", "lymph_nodes": "negative",
+              "metastases": [{"site": "lung", "detected_on": "2026-03-01"}],
+              "extrapulmonary_disease": "no", "resectable": "yes",
+              "complete_excision_feasible": "yes"},
+    "surgery": {"status": "performed", "date": "2024-03-01", "margin": "R0"},
+    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no",
+                 "therapies": [], "intolerances": []},
+}
+
+
+def case(**stage: Any) -> dict[str, Any]:
+    data = copy.deepcopy(REPORTED)
+    for key, value in stage.items():
+        if value is None:
+            data["stage"].pop(key, None)
+        else:
+            data["stage"][key] = value
+    return data
+
+
+def run(data: dict[str, Any]) -> Assessment:
+    return assess(parse_case(copy.deepcopy(data)), ON)
+
+
+def items(a: Assessment) -> dict[str, Item]:
+    return {i.id: i for i in a.items()}
+
+
+def test_recurrent_beside_a_lung_metastasis_asks_for_a_local_recurrence() -> None:
+    """The reported case: S16 waits on whether a local recurrence is present too; the
+    recorded status is among the item's facts, and the question says what to record."""
+    a = run(REPORTED)
+    got = items(a)
+    assert "REC-LUNG-METASTASECTOMY" not in got
+    pending = got[PENDING]
+    assert ASKED in pending.conditional_on
+    said = [f.value for f in pending.triggered_by if f.path == "stage.status"]
+    assert said and "recurrent" in str(said[0]) and "local recurrence" in str(said[0])
+    miss = {m.id: m for m in a.missing}[ASKED]
+    assert PENDING in miss.affects
+    assert "local recurrence" in miss.question and "metastatic" in miss.question
+    assert miss.provenance.statements == ("S16",)
+    assert "I6" in miss.provenance.interpretations
+    # the other criteria are met and said so
+    paths = {f.path: f.value for f in pending.triggered_by}
+    assert paths["stage.complete_excision_feasible"] == "yes"
+    # the first line for metastatic disease is the mTOR inhibitor either way
+    assert ASKED not in got["REC-MTOR-FIRST-LINE"].conditional_on
+
+
+def test_the_same_disease_answered_gets_the_answers_advice() -> None:
+    """No local recurrence (the status recorded metastatic): recommended, nothing asked.
+    A local recurrence present (disease outside the lungs recorded yes): not met."""
+    metastatic = run(case(status="metastatic"))
+    got = items(metastatic)
+    assert got["REC-LUNG-METASTASECTOMY"].conditional_on == ()
+    assert ASKED not in {m.id for m in metastatic.missing}
+    present = run(case(extrapulmonary_disease="yes"))
+    got = items(present)
+    assert "REC-LUNG-METASTASECTOMY-NOT-MET" in got
+    assert "REC-LUNG-METASTASECTOMY" not in got and PENDING not in got
+    assert ASKED not in {m.id for m in present.missing}
+
+
+def test_disease_outside_the_lungs_not_recorded_asks_both() -> None:
+    """Unknown disease outside the lungs beside the status recurrent: both questions,
+    S16 waiting on each."""
+    a = run(case(extrapulmonary_disease=None))
+    pending = items(a)[PENDING]
+    assert {ASKED, "MISS-EXTRAPULMONARY"} <= set(pending.conditional_on)
+
+
+def test_not_asked_where_the_answer_changes_nothing() -> None:
+    """The lung metastasis found 8 months after the resection: S16's interval is not
+    met, whatever a local recurrence; nothing is asked of it."""
+    a = run(case(metastases=[{"site": "lung", "detected_on": "2024-11-01"}]))
+    got = items(a)
+    assert "REC-LUNG-METASTASECTOMY-NOT-MET" in got
+    assert ASKED not in {m.id for m in a.missing}
+
+
+def test_the_field_counts_a_local_recurrence_as_disease_outside_the_lungs() -> None:
+    """The description no longer reads as leaving the primary's bed aside."""
+    text = Stage.model_fields["extrapulmonary_disease"].description or ""
+    assert "local recurrence" in text
+    assert "other than the treated primary" not in text
+
+
+def _fhir_recurred(recurred: bool) -> Assessment:
+    """The shipped FHIR example ``metastatic-lung-metachronous`` (a lung metastasis
+    found 20 months after an R0 resection, no disease outside the lungs, excision
+    feasible) without its disease-status Observation; ``recurred``: its PEComa Condition
+    recorded with clinicalStatus 'recurrence' (the PEComa came back)."""
+    from pecoma.fhir.reader import case_from_bundle
+
+    from fhir_support import example
+
+    bundle = example("metastatic-lung-metachronous")
+    entries = []
+    for e in bundle["entry"]:
+        res = e["resource"]
+        if res["resourceType"] == "Observation" and res.get("id") == "disease-status":
+            continue
+        if recurred and res["resourceType"] == "Condition" \
+                and res.get("id") == "pecoma-diagnosis":
+            res["clinicalStatus"] = {"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "recurrence"}]}
+        entries.append(e)
+    bundle["entry"] = entries
+    bc = case_from_bundle(bundle, on=ON)
+    assert bc.case.stage.status.value == ("recurrent" if recurred else "metastatic")
+    return assess(bc.case, ON)
+
+
+def test_a_fhir_record_of_a_recurrence_beside_lung_metastases_asks_it_too() -> None:
+    """Through FHIR, a PEComa Condition recorded as recurred beside a lung metastasis
+    Condition had been read as 'metastatic', the recurrence dropped with no note, and
+    the metastasectomy recommended outright: the same disease as the case file's
+    'recurrent' got other advice. Read 'recurrent', it gets the same: S16 waits on
+    whether a local recurrence is present too. Without the recurrence: unchanged."""
+    got = items(_fhir_recurred(True))
+    assert "REC-LUNG-METASTASECTOMY" not in got
+    assert ASKED in got[PENDING].conditional_on
+    plain = items(_fhir_recurred(False))
+    assert plain["REC-LUNG-METASTASECTOMY"].conditional_on == ()
