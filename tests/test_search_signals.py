@@ -231,7 +231,9 @@ class TestTheWordsOfAPartialResult:
         found = to_case(tmp_path, bundle)
         assert "warning: processing" in found["unread"]["allergies"]
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
-        assert "systemic.mtor_inhibitor_contraindicated" in found["not_found"]
+        # found in the record and set aside, said so, never as "not found" (HAZ-401)
+        assert "systemic.mtor_inhibitor_contraindicated" not in found["not_found"]
+        assert "systemic.mtor_inhibitor_contraindicated" in found["found_set_aside"]
 
     def test_to_case_reads_a_bundle_with_an_ordinary_outcome_whole(
             self, tmp_path: Path) -> None:
@@ -540,7 +542,9 @@ class TestAnAnswerThatMayNotHoldTheEntireRecord:
         assert set(found["unread"]) == {"allergies"}
         assert "Epic message 4119" in found["unread"]["allergies"]
         assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
-        assert "systemic.mtor_inhibitor_contraindicated" in found["not_found"]
+        # found in the record and set aside, said so, never as "not found" (HAZ-401)
+        assert "systemic.mtor_inhibitor_contraindicated" not in found["not_found"]
+        assert "systemic.mtor_inhibitor_contraindicated" in found["found_set_aside"]
         assert found["case"]["stage"]["status"] == "metastatic"
 
     @pytest.mark.parametrize(("query", "refused"), [
