@@ -27,9 +27,11 @@ def test_the_example_prints_the_clinical_facts() -> None:
     assert "- Complete resection achieved [standard met] (guideline S03 · ref [1], [2])" in lines
     # The prior diagnosis was left blank: asked for, not assumed absent.
     assert "missing: Did the tumour carry another diagnosis before PEComa?" in lines
-    # Low-risk schedule (defaults: every 4 months, window closes at 6): counted from the
-    # last scan of 2026-03-02, the next is due 2026-07-02 and late after 2026-09-02;
-    # on 2026-06-01 it is still ahead.
+    # Low-risk schedule (defaults: every 4 months, window closes at 6; a chest CT and an
+    # MRI of the primary's site at each visit): both done on 2026-03-02, so the next
+    # visit counts from it, due 2026-07-02 and late after 2026-09-02; on 2026-06-01 it
+    # is still ahead. (With the chest CTs alone, the MRI never done since the operation
+    # would be overdue: each examination keeps its own clock.)
     assert lines[-1] == "next scan due 2026-07-02 at the latest 2026-09-02 (upcoming)"
 
 
