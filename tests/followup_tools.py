@@ -58,6 +58,9 @@ def visit_line(v: Any) -> str:
         line += f" (interval of {v.interval_from})"
     if v.owed_since is not None:
         line += (f" (owed since #{v.owed_since}: "
+                 + ", ".join(m.value for m in v.owed) + ")")
+    if v.joined_routine is not None:
+        line += (f" (joined: routine visit {v.joined_routine[0]} .. {v.joined_routine[1]}: "
                  + ", ".join(p.modality.value for p in v.imaging) + ")")
     return line
 

@@ -210,13 +210,16 @@ class TestPlanAlerts:
         html = client.get("/registry/worklist").text
         assert "Not every planned examination is recorded" in worklist_row(html, "PEC-0001")
         # the MRI, never done since the surgery of 2025-01-10, keeps its own clock: the
-        # next visit is the MRI's alone, sharing the window of the visit that lacked it
-        # (2026-10-10 to 2026-11-10, visit 7), and the row says so rather than showing a
-        # second routine visit in that window
+        # next visit is the MRI's alone, dated by its own first window (due 2025-04-10,
+        # overdue after 2025-05-10: S18, S22, I2), overdue since then, not by the window
+        # of the visit that lacked it (2026-10-10 to 2026-11-10, visit 7), which made a
+        # 22-month-old gap read as a visit just due; the row says so rather than showing
+        # a second routine visit
         row = worklist_row(html, "PEC-0001")
-        assert "Overdue" in row and "2026-10-10" in row and "2026-11-10" in row
-        assert ("MRI primary site owed since visit #7, which lacked it; not done since "
-                "2025-01-10, the end of treatment") in row
+        assert "Overdue" in row and "2025-04-10" in row and "2025-05-10" in row
+        assert ("MRI primary site owed since visit #7, the first visit done without it; "
+                "not done since 2025-01-10, the end of treatment; due 2025-04-10 on its "
+                "own clock, overdue after 2025-05-10") in row
         # no scan, window passed: no alert badge
         assert not re.search(r"\b(critical|warning)\b", worklist_row(html, "PEC-0002"))
         page = text(client.get("/registry/patients/PEC-0001").text)
@@ -457,7 +460,12 @@ class TestLargeRegistries:
         # form: the cached row follows each write, and is done once both are recorded
         client.post("/registry/patients/PEC-0002/scan",
                     data={"date": "2026-11-27", "modality": "chest_ct", "finding": ""})
-        assert "PEC-0002 Overdue" not in text(client.get("/registry/worklist").text)
+        # the chest CT alone: the MRI, never done since the surgery (2024-03-01), is owed
+        # on its own clock (due 2024-07-01, overdue after 2024-09-01), so the row stays
+        # overdue, for the MRI alone, until it is recorded (it said "due" in the CT's
+        # window, the MRI not done for 2 years and 8 months)
+        page = text(client.get("/registry/worklist").text)
+        assert re.search(r"PEC-0002 Overdue \(\d+ days\).*?2024-07-01 2024-09-01 MRI", page)
         client.post("/registry/patients/PEC-0002/scan",
                     data={"date": "2026-11-27", "modality": "mri_primary", "finding": ""})
         assert "PEC-0002 Done recently" in text(client.get("/registry/worklist").text)

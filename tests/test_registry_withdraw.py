@@ -107,8 +107,8 @@ class TestScans:
         assert (again.due, again.latest) == (dt.date(2026, 11, 20), dt.date(2026, 12, 20))
         assert again.last_scan == dt.date(2026, 11, 20)
         assert again.imaging == ("chest_ct",)
-        assert "chest CT owed since visit #2, which lacked it; last done 2026-08-20" \
-            in again.reason
+        assert ("chest CT owed since visit #2, the first visit done without it; "
+                "last done 2026-08-20") in again.reason
         # the stored state was refreshed by the withdrawal itself, and it is current
         (state_row,) = repo.state_rows()
         # its scan stamp: four scans recorded and one withdrawn (three live scans)

@@ -135,17 +135,131 @@ def test_a_visit_done_with_the_mri_alone_leaves_the_chest_ct_on_its_own_clock() 
 
 
 def test_an_examination_owed_and_passed_is_not_listed_again_as_missed() -> None:
-    """The chest CT never done, MRIs alone at every visit (2025-04-10 already holds
-    both: here the later ones). With the CT lacking at visits 2 and 3 each is flagged
-    (FU-IMAGING-INCOMPLETE); the CT's period a later MRI passed is not listed again as
-    a visit missed, and the open visit after the last MRI (2025-10-10) is the CT's,
-    counted from its last scan (2025-04-10): due 2025-10-10, overdue after 2025-11-10."""
+    """Both examinations on 2025-04-10 (visit 1), then MRIs alone on 2025-07-10 and
+    2025-10-10. With the CT lacking at visits 2 and 3 each is flagged
+    (FU-IMAGING-INCOMPLETE); the CT's period a later MRI passed is not listed again as a
+    visit missed. The open visit after the last MRI is the CT's, dated on the CT's own
+    clock (S18, S21, I2): last done 2025-04-10, so due 2025-07-10 and overdue after
+    2025-08-10, owed since visit 2 (the first visit done without it). On 2025-11-20 it is
+    overdue, as it has been since 2025-08-11. It was dated 2025-10-10 to 2025-11-10
+    (the window of the latest MRI visit), which said "due" inside that window while the
+    CT was 3 months past its own."""
     plan = _plan("2025-11-20", ("2025-07-10", MRI), ("2025-10-10", MRI))
     assert [v.status for v in plan.visits[:4]] == ["done", "done", "done", "overdue"]
     assert [[f.id for f in v.flags] for v in plan.visits[1:3]] == [
         ["FU-IMAGING-INCOMPLETE"], ["FU-IMAGING-INCOMPLETE"]]
-    assert _dates(plan, 4) == ("2025-10-10", "2025-11-10", "2025-04-10", "overdue", None)
+    assert _dates(plan, 4) == ("2025-07-10", "2025-08-10", "2025-04-10", "overdue", None)
+    assert (plan.visits[3].owed_since, plan.visits[3].owed) == (2, (CT,))
     assert plan.late == (plan.visits[3],)
+
+
+def test_a_chest_ct_missing_at_three_visits_is_overdue_inside_the_last_visits_window(
+        repo: Repository) -> None:
+    """Review case C3b: both examinations on 2025-04-10, then the MRI alone on
+    2025-07-10, 2025-10-10 and 2026-01-10. Evaluated on 2026-01-15, inside the last MRI
+    visit's window (2026-01-10 to 2026-02-10): the chest CT, last done 2025-04-10, was
+    due 2025-07-10 and overdue after 2025-08-10 (S18, S21, I2). It is overdue, 5 months
+    past, and the plan, its note and the registry worklist say so. It read "due now",
+    due 2026-01-10, and "owed since visit #4"."""
+    rows = (("2025-07-10", MRI), ("2025-10-10", MRI), ("2026-01-10", MRI))
+    plan = _plan("2026-01-15", *rows)
+    owed = plan.next_visit
+    assert owed is plan.visits[4]
+    assert (owed.due, owed.latest, owed.status) == (D("2025-07-10"), D("2025-08-10"),
+                                                    "overdue")
+    assert (owed.owed_since, [p.modality for p in owed.imaging]) == (2, [CT])
+    # the routine visit after it counts on from the CT's clock: 2026-04-10, upcoming
+    assert _dates(plan, 6) == ("2026-04-10", "2026-05-10", "2025-04-10", "upcoming", None)
+    words = ("chest CT owed since visit #2, the first visit done without it; last done 2025-04-10; "
+             "due 2025-07-10 on its own clock, overdue after 2025-08-10: this visit is for "
+             "it alone")
+    assert words in markdown_plan(plan)
+    s = default_settings()
+    on = D("2026-01-15")
+    record_case(repo, "T3-05", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for day, modality in (*VISIT_1, *rows):
+        record_scan(repo, "T3-05", day, modality.value, "no_evidence_of_disease",
+                    on_date=on, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=on), on, s), on)
+    assert (item.status.value, item.due, item.latest, item.imaging) == (
+        "overdue", D("2025-07-10"), D("2025-08-10"), ("chest_ct",))
+
+
+def test_a_chest_ct_never_done_is_overdue_on_the_day_of_an_mri_visit() -> None:
+    """Review case C3: resected 2025-01-10, the MRI alone on 2025-04-10, 2025-07-10,
+    2025-10-10 and 2026-01-10, never a chest CT. Evaluated on 2026-01-10, the day of the
+    fourth MRI: the CT, not done since the end of treatment, was due 2025-04-10 and
+    overdue after 2025-05-10. It is overdue (a year past), owed since visit 1. It read
+    "due now", its window the day's visit's (2026-01-10 to 2026-02-10)."""
+    c = parse_case(CASE)
+    day = D("2026-01-10")
+    plan = plan_surveillance(c, assess(c, day), day, _history(
+        ("2025-04-10", MRI), ("2025-07-10", MRI), ("2025-10-10", MRI), ("2026-01-10", MRI)))
+    owed = plan.next_visit
+    assert owed is not None
+    assert (owed.due, owed.latest, owed.status, owed.owed_since) == (
+        D("2025-04-10"), D("2025-05-10"), "overdue", 1)
+    assert [p.modality for p in owed.imaging] == [CT]
+    assert ("chest CT owed since visit #1, the first visit done without it; not done since "
+            "2025-01-10, the end of treatment; due 2025-04-10 on its own clock, overdue "
+            "after 2025-05-10") in markdown_plan(plan)
+
+
+# the routine visit (2025-10-10 to 2025-11-10) due, and overdue
+@pytest.mark.parametrize("on", ["2025-10-15", "2026-01-15"])
+def test_an_owed_ct_and_the_routine_visit_both_open_are_one_visit_asking_for_both(
+        repo: Repository, on: str) -> None:
+    """Review case C2: both examinations on 2025-04-10, the MRI alone on 2025-07-10,
+    nothing after. The CT is owed since visit 2, due 2025-07-10 and overdue after
+    2025-08-10 on its own clock; the routine visit of both is due 2025-10-10, overdue
+    after 2025-11-10 (the MRI's 2025-07-10 + 3 and + 4 months). Once that routine visit
+    is due too, one visit asks for the chest CT and the MRI, dated by the CT (overdue
+    since 2025-08-11), the routine window said beside it: the worklist asks for both.
+    It asked for the CT alone and left the MRI out, and the calendar held two overdue
+    events."""
+    plan = _plan(on, ("2025-07-10", MRI))
+    v = plan.next_visit
+    assert v is plan.visits[2]
+    assert (v.due, v.latest, v.status) == (D("2025-07-10"), D("2025-08-10"), "overdue")
+    assert [p.modality for p in v.imaging] == [CT, MRI]
+    assert (v.owed_since, v.owed, v.joined_routine) == (
+        2, (CT,), (D("2025-10-10"), D("2025-11-10")))
+    # the visit after is the next routine one, counted on: 2026-01-10 to 2026-02-10
+    assert (plan.visits[3].due, plan.visits[3].owed_since) == (D("2026-01-10"), None)
+    words = ("chest CT owed since visit #2, the first visit done without it; last done 2025-04-10; "
+             "due 2025-07-10 on its own clock, overdue after 2025-08-10; joined to the "
+             "routine visit due 2025-10-10, overdue after 2025-11-10, for the MRI primary "
+             "site")
+    assert words in markdown_plan(plan)
+    ics = plan_to_ics(plan, "T3-06").decode().replace("\r\n ", "")
+    # one overdue event asking for both, not a second one for the routine window
+    assert "visit 3: chest CT + MRI primary site (OVERDUE since 2025-08-11)" in ics
+    assert [line for line in ics.split("\r\n")
+            if line.startswith("SUMMARY") and "OVERDUE" in line] == [
+        "SUMMARY:PEComa surveillance visit 3: chest CT + MRI primary site "
+        "(OVERDUE since 2025-08-11)"]
+    s = default_settings()
+    day = D(on)
+    record_case(repo, "T3-06", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for d, modality in (*VISIT_1, ("2025-07-10", MRI)):
+        record_scan(repo, "T3-06", d, modality.value, "no_evidence_of_disease",
+                    on_date=day, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=day), day, s), day)
+    assert (item.status.value, item.due, item.imaging) == (
+        "overdue", D("2025-07-10"), ("chest_ct", "mri_primary"))
+
+
+def test_an_owed_ct_before_the_routine_visit_is_due_is_its_own_visit() -> None:
+    """The same history on 2025-08-20: the owed CT is overdue (since 2025-08-11), the
+    routine visit of both (2025-10-10) not yet due: the CT's visit is for it alone."""
+    plan = _plan("2025-08-20", ("2025-07-10", MRI))
+    owed, routine = plan.visits[2], plan.visits[3]
+    assert (owed.status, [p.modality for p in owed.imaging], owed.joined_routine) == (
+        "overdue", [CT], None)
+    assert (routine.due, routine.latest, routine.status) == (
+        D("2025-10-10"), D("2025-11-10"), "upcoming")
 
 
 def test_the_report_says_what_the_next_visit_counts_from() -> None:
@@ -190,8 +304,9 @@ def test_the_visit_of_an_owed_examination_says_so_in_every_output(repo: Reposito
     assert routine.owed_since is None
     assert [p.modality for p in routine.imaging] == [CT, MRI]
     assert (routine.due, routine.latest) == (D("2026-01-10"), D("2026-02-10"))
-    words = ("chest CT owed since visit #3, which lacked it; last done 2025-07-10: this "
-             "visit is for it alone")
+    words = ("chest CT owed since visit #3, the first visit done without it; last done 2025-07-10; "
+             "due 2025-10-10 on its own clock, overdue after 2025-11-10: this visit is for "
+             "it alone")
     assert words in markdown_plan(plan)
     ics = plan_to_ics(plan, "T3-04").decode().replace("\r\n ", "")
     assert "Chest CT owed since visit #3" in ics.replace("\\,", ",")

@@ -87,11 +87,20 @@ class Visit:
     and its due date falls in ``phase`` (whose interval the visits after it follow).
     ``None`` when the visit is dated with its own phase's interval."""
     owed_since: int | None = None
-    """The number of the visit done, just before this one, that lacked a planned
-    examination still owed: this visit is that examination's (``imaging`` lists only
-    what is owed), dated on its own clock (its last scan, or the anchor when never done),
-    so its window may share that visit's or start before it. ``None`` for a visit of
-    every planned examination."""
+    """For the visit of a planned examination still owed (the visit done just before it
+    lacked it): the number of the first visit done that lacked it. The visit is dated on
+    that examination's own clock, its first unmet window (its last scan, or the anchor
+    when never done, plus the interval and overdue months in force then), so once past
+    it the visit is overdue until the examination is done, whatever was done meanwhile.
+    ``imaging`` lists only what is owed, unless ``joined_routine`` is set. ``None`` for
+    a routine visit."""
+    joined_routine: tuple[dt.date, dt.date] | None = None
+    """When the routine visit after an owed examination's visit is due by the evaluation
+    date (or falls before it), the two are one visit asking for every examination: the
+    routine visit's own window (due, latest), the visit being dated by the owed
+    examination's. ``None`` otherwise."""
+    owed: tuple[Modality, ...] = ()
+    """The examinations owed at a visit with ``owed_since`` (in ``imaging``'s order)."""
 
     @property
     def open(self) -> bool:

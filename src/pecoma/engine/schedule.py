@@ -174,6 +174,20 @@ _SETTING_NAMES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Owing:
+    """The visit of examinations owed since a visit done that lacked them: ``since`` the
+    first visit that lacked them, ``period`` the due date of the period of the walk it
+    takes the place of, ``due`` and ``latest`` the examinations' own first unmet window
+    (their last scan, or the anchor, plus the interval and the overdue months in force
+    then: S18-S22, I2), which dates the visit whatever was done meanwhile."""
+    since: int
+    period: dt.date
+    modalities: frozenset[Modality]
+    due: dt.date
+    latest: dt.date
+
+
 class _Builder:
     """Walks the schedule from the anchor, consuming real scans as it goes."""
 
@@ -215,10 +229,12 @@ class _Builder:
         self.baseline_flags: tuple[Item, ...] = ()
         #: Each planned examination's last scan at a visit done: its clock (S18-S22).
         self.last_done: dict[Modality, dt.date] = {}
+        #: Each planned examination not done since a visit done that lacked it: the
+        #: number of the first such visit (cleared when the examination is done).
+        self.lacking_since: dict[Modality, int] = {}
         #: After a visit done that lacked a planned examination whose clock makes the next
-        #: visit due no later than that visit's latest date: (that visit's number, the
-        #: next visit's due date, the examinations owed). The next visit is theirs.
-        self.owing: tuple[int, dt.date, frozenset[Modality]] | None = None
+        #: visit due no later than that visit's latest date: the owed visit, see _Owing.
+        self.owing: _Owing | None = None
         self.has_open = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
@@ -258,6 +274,7 @@ class _Builder:
         status: VisitStatus,
         scans: Sequence[tuple[int, ImagingEvent]] = (),
         cancelled: bool = False,
+        joined: tuple[dt.date, dt.date] | None = None,
     ) -> Visit:
         # the visit's own scans: those that stand for it (a scan of another modality
         # taken in its window is shown with it, but is neither its date nor its timing)
@@ -268,9 +285,11 @@ class _Builder:
         owing, self.owing = self.owing, None
         owed_since = None
         not_done = self.not_done
-        if owing is not None and owing[1] == due and not cancelled:
-            owed_since = owing[0]
-            not_done = tuple(p for p in self.not_done if p.modality in owing[2])
+        if owing is not None and owing.period == due and not cancelled:
+            # dated on the owed examination's own clock (F1: never the later period's)
+            owed_since, due, latest = owing.since, owing.due, owing.latest
+            if joined is None:
+                not_done = tuple(p for p in self.not_done if p.modality in owing.modalities)
         if not scans:
             planned = not_done
         else:
@@ -326,6 +345,10 @@ class _Builder:
             # a visit due on the day it is counted from (I13) has no interval
             interval_from=rule.id if rule is not phase and due != counted_from else None,
             owed_since=owed_since,
+            joined_routine=joined if owed_since is not None else None,
+            owed=tuple(m for _, m in self.planned
+                       if owing is not None and owed_since is not None
+                       and m in owing.modalities),
         )
 
     def fulfils(self, scan: ImagingEvent) -> bool:
@@ -403,14 +426,14 @@ class _Builder:
             # only a scan that stands for a visit fulfils it and re-anchors the plan; the
             # others go with the visit in whose window (or before it) they were taken
             first = next((e.date for _, e in pending if self.fulfils(e)), None)
-            if first is not None and self.owing is not None and self.owing[1] == due:
+            if first is not None and self.owing is not None and self.owing.period == due:
                 # the period of an examination owed since the visit done before: when
                 # that examination (or a scan that found disease) came before the next
                 # visit would be due, it dates the visit, the other's scans before it
                 # shown with it. Otherwise the first scan does, and the visit is flagged
                 # again for the examination it lacks, which stays on its clock (never
                 # skipped: the owed examination stays overdue until it is done)
-                owed_mods = self.owing[2]
+                owed_mods = self.owing.modalities
                 next_due = add_months(ref, months + rule.interval
                                       + self.rule_at(due).interval)
                 owed_first = next((e.date for _, e in pending
@@ -449,6 +472,25 @@ class _Builder:
                 continue
             if due > self.reach and self.has_open and not pending:
                 return ref
+            if self.owing is not None and self.owing.period == due:
+                # the owed examination's visit, open: dated on its own clock, so once past
+                # its latest date it is overdue until done. When the routine visit after
+                # it is due too by then (or falls before the owed one), one visit asks for
+                # every examination: the owed one is joined to it, dated by the owed one
+                # (the earlier), the routine window kept beside it
+                owing = self.owing
+                after = months + rule.interval
+                nxt = self.rule_at(add_months(ref, after))
+                due2 = add_months(ref, after + nxt.interval)
+                latest2 = add_months(ref, after + nxt.overdue)
+                joined = (due2, latest2) if due2 <= max(self.on_date, owing.due) else None
+                end = latest2 if joined else latest
+                self.visits.append(self._visit(
+                    rule, due, latest, ref, self._open_status(owing.due, owing.latest),
+                    self._taken(pending, end + dt.timedelta(days=1)), joined=joined))
+                self.has_open = True
+                months = after + (nxt.interval if joined else 0)
+                continue
             self.visits.append(self._visit(
                 rule, due, latest, ref, self._open_status(due, latest),
                 self._taken(pending, latest + dt.timedelta(days=1))))
@@ -497,7 +539,9 @@ class _Builder:
         longer than its rhythm (S18-S22, I2). An examination already owed at this visit
         (its clock ran out and it was not done) makes the next visit due on its clock's
         date, at the latest that of this visit's period: the periods whose windows closed
-        before ``due`` are this visit's and the earlier ones', not listed again. With no
+        before ``due`` are this visit's and the earlier ones', not listed again (the owed
+        visit that takes that period's place is dated by the examination's own first
+        unmet window all the same, see :meth:`_owing`). With no
         examination planned (``low_risk_imaging = []``), the visit's scans count."""
         last = {e.modality: e.date for _, e in taken if self.fulfils(e)}
         if not self.planned:
@@ -512,27 +556,37 @@ class _Builder:
             months += rule.interval
 
     def _owing(self, taken: Sequence[tuple[int, ImagingEvent]], ref: dt.date, months: int,
-               latest: dt.date) -> tuple[int, dt.date, frozenset[Modality]] | None:
+               latest: dt.date) -> _Owing | None:
         """When the visit just done (the last listed, whose latest date is ``latest``)
         lacked a planned examination and the next visit, counted from ``ref`` and
         ``months`` (that examination's clock), is due no later than ``latest``: the next
-        visit is that examination's, owed since the visit done (see ``Visit.owed_since``).
-        Its window may share the visit's, or start before it: it is said so, not shown
-        as a second routine visit."""
+        visit is that examination's (see ``Visit.owed_since``), dated by its own first
+        unmet window whatever the period it takes the place of: once past, it is overdue
+        until done. Its window may share the visit's, or start before it: it is said so,
+        not shown as a second routine visit (and the routine visit after it is joined to
+        it once due, see :meth:`build`)."""
         done = {e.modality for _, e in taken if self.fulfils(e)}
         owed = frozenset(m for _, m in self.planned if m not in done)
+        for m in owed:
+            self.lacking_since.setdefault(m, len(self.visits))
         if not owed or any(e.finding.disease for _, e in taken):
             return None
-        due = add_months(ref, months + self.rule_at(add_months(ref, months)).interval)
-        if due > latest:
+        period = add_months(ref, months + self.rule_at(add_months(ref, months)).interval)
+        if period > latest:
             return None
-        return len(self.visits), due, owed
+        # the owed examinations' own first unmet window: one rhythm after the last scan
+        # of the one done longest ago (the anchor when never done), in force on that day
+        clock = min(self.last_done.get(m, self.anchor) for m in owed)
+        rule = self.rule_at(clock)
+        return _Owing(min(self.lacking_since[m] for m in owed), period, owed,
+                      add_months(clock, rule.interval), add_months(clock, rule.overdue))
 
     def _note_done(self, taken: Sequence[tuple[int, ImagingEvent]]) -> None:
         """Each examination's clock moves to its last scan at a visit done."""
         for _, e in taken:
             if self.fulfils(e):
                 self.last_done[e.modality] = e.date
+                self.lacking_since.pop(e.modality, None)
 
     @staticmethod
     def _taken(pending: deque[tuple[int, ImagingEvent]], before: dt.date) -> list[

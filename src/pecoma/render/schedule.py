@@ -168,21 +168,31 @@ def counted_from_note(plan: SurveillancePlan, v: Visit) -> str:
 
 
 def owed_note(plan: SurveillancePlan, v: Visit) -> str:
-    """For the visit of an examination owed since the visit done before it (a visit that
-    lacked it, ``Visit.owed_since``), worded alike in every output: what is owed, since
-    which visit, and from which date its window counts, so that a window sharing the
-    earlier visit's (or starting before it) reads as that examination's, not as a second
-    routine visit. Empty for any other visit."""
+    """For the visit of an examination still owed (``Visit.owed_since``), worded alike in
+    every output: what is owed, the first visit that lacked it, the date it was last done
+    (or the anchor when never done) and its own window, which dates the visit, so that a
+    window sharing or before an earlier visit's reads as that examination's, not as a
+    second routine visit; and, when the routine visit is joined to it
+    (``Visit.joined_routine``), that routine visit's own window. Empty for any other
+    visit."""
     if v.owed_since is None:
         return ""
-    names = " and ".join(MODALITY_LABELS[p.modality] for p in v.imaging)
+    names = " and ".join(MODALITY_LABELS[m] for m in v.owed)
     if v.reanchored:
         since = f"last done {v.counted_from.isoformat()}"
     else:
         since = f"not done since {v.counted_from.isoformat()}, {plan.anchor_words}"
-    return (f"{names} owed since visit #{v.owed_since}, which lacked it; {since}: this "
-            "visit is for it alone, its window counted from that date, not a second "
-            "routine visit")
+    window = (f"due {v.due.isoformat()} on its own clock, overdue after "
+              f"{v.latest.isoformat()}")
+    text = (f"{names} owed since visit #{v.owed_since}, the first visit done without it; {since}; "
+            f"{window}")
+    if v.joined_routine is None:
+        return text + ": this visit is for it alone, not a second routine visit"
+    due, latest = v.joined_routine
+    others = " and ".join(MODALITY_LABELS[p.modality] for p in v.imaging
+                          if p.modality not in v.owed)
+    return (text + f"; joined to the routine visit due {due.isoformat()}, overdue after "
+            f"{latest.isoformat()}" + (f", for the {others}" if others else ""))
 
 
 def counted_from_words(plan: SurveillancePlan) -> str:
