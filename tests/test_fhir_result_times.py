@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pecoma.case import NodeStatus, YesNo
+from pecoma.case import NodeStatus
 from pecoma.engine import assess
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 

@@ -17,9 +17,10 @@ The patient of every test: P-1, indeterminate risk (necrosis unknown), resected 
 visit 2's 2026-11-20 to 2026-12-20. Scan B, a chest CT of 2026-08-20 without evidence of
 disease, did visit 1. Scan A, a chest CT of 2026-11-20 without evidence of disease, was
 typed into P-1's record by mistake (it is another patient's): with it visit 2 looks done
-(the MRI of the primary, never done, is then owed on its own clock: due 2026-11-15 to
-2026-12-15, with A as the last scan). The clerk withdraws A and records C, P-1's MRI
-of the primary tumour of 2026-08-20 (visit 1, recorded late). With B and C, as with B
+(the MRI of the primary, never done, is then owed on its own clock from its first
+window, visit 1's, 2026-08-15 to 2026-09-15: overdue, with A as the last scan). The
+clerk withdraws A and records C, P-1's MRI of the primary tumour of 2026-08-20 (visit
+1, recorded late). With B and C, as with B
 alone, visit 2 is due on 2026-11-28 (its window is open; S21: chest CT in high-risk
 surveillance): the worklist must say so, never "done" (missed surveillance).
 """
@@ -289,12 +290,13 @@ class TestUpgrade:
                 patient_id=st.patient_id, case_version=1, refreshed_at=dt.datetime(
                     2026, 11, 28, 10, tzinfo=dt.UTC), **stale.row()))
         # as the earlier release left it: from A and B (chest CTs alone), visit 2 done on
-        # 2026-11-20 and the MRI, never done, owed on its own clock (2026-11-15 to
-        # 2026-12-15); not the state of B and C
+        # 2026-11-20 and the MRI, never done since the end of treatment (2026-05-15),
+        # owed on its own clock from its first window, visit 1's (2026-08-15 to
+        # 2026-09-15): overdue on ON (HAZ-438); not the state of B and C
         stale_row = row_of(repo)
         assert (stale_row.status.value, stale_row.due, stale_row.latest,
-                stale_row.last_scan) == ("due", dt.date(2026, 11, 15),
-                                         dt.date(2026, 12, 15), dt.date(2026, 11, 20))
+                stale_row.last_scan) == ("overdue", dt.date(2026, 8, 15),
+                                         dt.date(2026, 9, 15), dt.date(2026, 11, 20))
         (row,) = repo.state_rows()
         assert not row.current
         reassess(repo, ON, default_settings(), "registrar")

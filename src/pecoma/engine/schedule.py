@@ -475,15 +475,18 @@ class _Builder:
             if self.owing is not None and self.owing.period == due:
                 # the owed examination's visit, open: dated on its own clock, so once past
                 # its latest date it is overdue until done. When the routine visit after
-                # it is due too by then (or falls before the owed one), one visit asks for
-                # every examination: the owed one is joined to it, dated by the owed one
-                # (the earlier), the routine window kept beside it
+                # it comes due before the owed one closes, one visit asks for every
+                # examination: the owed one is joined to it, dated by the owed one (the
+                # earlier), the routine window kept beside it. Decided by the two windows
+                # alone, never by the day the plan is drawn for: a plan's visits hold for
+                # every day after its latest fact until a scan is recorded (the
+                # registry's stored worklist rests on that, pecoma.registry.state)
                 owing = self.owing
                 after = months + rule.interval
                 nxt = self.rule_at(add_months(ref, after))
                 due2 = add_months(ref, after + nxt.interval)
                 latest2 = add_months(ref, after + nxt.overdue)
-                joined = (due2, latest2) if due2 <= max(self.on_date, owing.due) else None
+                joined = (due2, latest2) if due2 <= owing.latest else None
                 end = latest2 if joined else latest
                 self.visits.append(self._visit(
                     rule, due, latest, ref, self._open_status(owing.due, owing.latest),
