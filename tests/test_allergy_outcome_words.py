@@ -75,7 +75,7 @@ def outcome_only(*issues: dict[str, Any]) -> dict[str, Any]:
 
 
 #: Words saying the allergy list was never taken or documented, or that entries were
-#: withheld: the list is not whole (the first two as the tester's EHRs sent them).
+#: withheld: the list is not whole (the first two as EHRs send them).
 NOT_WHOLE = [
     "Allergies: Not on File",                       # Epic: never documented
     "Some allergy entries are confidential",        # entries withheld
@@ -141,7 +141,7 @@ class TestWordsOfAnAllergySearchOutcome:
     @pytest.mark.parametrize("words", ["Allergies: Not on File",
                                        "Some allergy entries are confidential"])
     def test_order_select_proposes_nothing(self, client: TestClient, words: str) -> None:
-        """The tester's reproduction: a doxorubicin draft, the allergy search answered
+        """The reported reproduction: a doxorubicin draft, the allergy search answered
         only by that outcome: no mTOR inhibitor proposed, the draft said not checked."""
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = outcome_only(issue(words))
@@ -217,7 +217,7 @@ class TestNullInAPrefetchBundle:
     @pytest.mark.parametrize(("fields", "said"), NULLS)
     def test_order_select_proposes_nothing(self, client: TestClient,
                                            fields: dict[str, Any], said: str) -> None:
-        """The tester's reproduction: the allergy key so answered, a doxorubicin draft:
+        """The reported reproduction: the allergy key so answered, a doxorubicin draft:
         nothing proposed, the card names the element."""
         def change(prefetch: dict[str, Any]) -> None:
             prefetch["allergies"] = with_null(fields)

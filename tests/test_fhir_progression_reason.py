@@ -59,7 +59,7 @@ def read(*medications: dict[str, Any]) -> BundleCase:
 
 
 CLEAR = [
-    {"text": "Disease progression"},          # the tester's record
+    {"text": "Disease progression"},          # the record as reported
     {"text": "Progressive disease"},
     {"text": "Stopped: tumour progression on CT"},
     {"text": "PEComa progressed on everolimus"},
@@ -104,7 +104,7 @@ class TestWhatTheReasonSays:
 class TestReader:
     @pytest.mark.parametrize("kind", ["MedicationStatement", "MedicationRequest"])
     def test_disease_progression_reads_progressed_yes(self, kind: str) -> None:
-        """The tester's record: the everolimus line progressed (yes), the reason quoted;
+        """The record as reported: the everolimus line progressed (yes), the reason quoted;
         the assessment no longer asks whether it progressed on it."""
         bc = read(everolimus({"text": "Disease progression"}, kind))
         (line,) = bc.case.systemic.therapies

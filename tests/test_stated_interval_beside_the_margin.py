@@ -44,7 +44,7 @@ MARGIN_ASKED = "MISS-PRIMARY-MARGIN"
 S16_IDS = {"REC-LUNG-METASTASECTOMY", "REC-LUNG-METASTASECTOMY-PENDING",
            "REC-LUNG-METASTASECTOMY-NOT-MET", "REC-LUNG-METASTASECTOMY-NOT-POSSIBLE"}
 
-#: The tester's case: the interval stated, the lung metastasis undated, the margin
+#: The reported case: the interval stated, the lung metastasis undated, the margin
 #: recorded as unknown.
 STATED: dict[str, Any] = {
     "diagnosis": {"method": "histology_with_ihc", "prior_diagnosis": "unknown"},
