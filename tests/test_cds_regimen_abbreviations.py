@@ -264,7 +264,7 @@ def test_ambiguous_abbreviation_not_read_as_a_regimen(concept: dict[str, Any]) -
 def test_other_drug_written_with_an_abbreviation_is_no_first_line(
         client: TestClient, draft: dict[str, Any]) -> None:
     # letrozole and doxycycline are no chemotherapy: no first-line warning, and never the
-    # suggestion to replace them with an mTOR inhibitor (the review's reproduction)
+    # suggestion to replace them with an mTOR inhibitor (the reported reproduction)
     cards = order_select(client, record(), draft)
     assert not [s for s in summaries(cards) if s.startswith(FIRST_LINE)]
     assert NOT_IDENTIFIED_FIRST not in summaries(cards)
