@@ -43,6 +43,7 @@ from pecoma.jsonin import loads
 
 if TYPE_CHECKING:
     from pecoma.fhir.reader import BundleCase
+    from pecoma.settings import Settings
 
 __all__ = ["fhir_app"]
 
@@ -77,21 +78,22 @@ def _rejected(exc: InputError) -> None:
     fail(str(exc), EXIT_INPUT)
 
 
-def _read_any(path: Path, on: dt.date,
-              for_care: bool = False) -> tuple[Case, str | None, BundleCase | None]:
+def _read_any(path: Path, on: dt.date, for_care: bool = False,
+              settings: Settings | None = None) -> tuple[Case, str | None, BundleCase | None]:
     """A pecoma case file, or a FHIR Bundle (then the patient id comes with it), read for
     the day ``on``. A Bundle's reading is reported as ``to-case`` reports it (what was not
     found, notes, what was not read), and the reading is returned beside the case (what
     the record leaves unknown, said on what is made of it); ``for_care``: one whose
     patient the record says died is refused (no care is planned for a patient recorded
     as deceased), and so is one that leaves whether the patient died unknown (no plan is
-    written as if alive)."""
+    written as if alive); ``settings``: those the case is assessed with."""
     from pecoma.fhir.reader import case_from_bundle
 
     data = _json(path, "case")
     try:
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-            bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}", on=on)
+            bc = case_from_bundle(data, source=f"FHIR bundle in {path.name}", on=on,
+                                  settings=settings)
             _report_not_found(bc)
             if for_care and bc.deceased is not None:
                 fail(f"the record in {path.name} says the patient died ({bc.deceased}): no "
@@ -254,8 +256,8 @@ def careplan_cmd(
     from pecoma.fhir.careplan import careplan_bundle
 
     day = parse_day(on)
-    case, pid, bc = _read_any(case_file, day, for_care=True)
     s = settings_from(settings)
+    case, pid, bc = _read_any(case_file, day, for_care=True, settings=s)
     try:
         events = read_imaging(imaging, case, day) if imaging else None
         a = assess(case, day, s)

@@ -906,12 +906,14 @@ def _timing_on(case: Case, i: int, day: dt.date) -> Timing:
     return case_timings(case.model_copy(update={"stage": stage}))[i]
 
 
-def _interval_decided(case: Case, on: dt.date | None, months: str) -> str:
+def _interval_decided(case: Case, r: Reader, months: str) -> str:
     """What the engine reads of the disease-free interval once a metastasis with a
     partial onset is recorded as found on or before the last day it may be
-    (:func:`pecoma.engine.facts.derive`, its own S16 setting): not met, met, or asked,
-    said with why."""
-    engine = default_settings().engine
+    (:func:`pecoma.engine.facts.derive`, with the settings the case is assessed with,
+    ``Reader.engine``, else the defaults: S16's minimum among them): not met, met, or
+    asked, said with why."""
+    engine = r.engine if r.engine is not None else default_settings().engine
+    on = r.on
     minimum = engine.metastasectomy_min_dfi_months
     d = derive(case, engine, on)
     if d.dfi_met is False and d.dfi_source == "dates, at most":
@@ -1058,7 +1060,7 @@ def settle_partial_onsets(r: Reader, source: str) -> None:
                           None)
         r.notes.extend(refused for _text, _months, refused in said)
         return
-    r.notes.extend(text if months is None else text + _interval_decided(settled, r.on, months)
+    r.notes.extend(text if months is None else text + _interval_decided(settled, r, months)
                    for text, months, _refused in said)
 
 

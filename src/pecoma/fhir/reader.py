@@ -41,6 +41,7 @@ from pydantic import ValidationError
 
 from pecoma.case import Agent, Case, SurgeryStatus, parse_case
 from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
+from pecoma.settings import EngineSettings, Settings, default_settings
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
@@ -597,6 +598,7 @@ def case_from_bundle(
     data: Any, *, validate: Validation = "engine", source: str = "FHIR bundle",
     on: dt.date | None = None, unread: Mapping[str, str] | None = None,
     patient: str | None = None, server: str | None = None,
+    settings: Settings | None = None,
 ) -> BundleCase:
     """Read one patient's PEComa case from a FHIR R4 Bundle, or raise :class:`InputError`.
 
@@ -613,21 +615,24 @@ def case_from_bundle(
     resource read that refers to another patient, is refused
     (:class:`~pecoma.errors.OtherPatientError`); ``server``: the FHIR server the record
     was read from (a CDS Hooks call's ``fhirServer``), whose absolute references to the
-    patient are theirs. A resource that cannot be attributed to the patient
+    patient are theirs. ``settings``: those the case will be assessed with (the defaults
+    when left out): a note saying what the engine reads of a fact is derived with them. A resource that cannot be attributed to the patient
     (:mod:`pecoma.fhir.subjects`) is not read: it is listed in ``not_read`` and its part
     of the record is not read in full (:attr:`BundleCase.unread`).
     """
     with _no_cycle_collection():
-        return _read(data, validate, source, on, unread, patient, server)
+        return _read(data, validate, source, on, unread, patient, server,
+                     engine=(settings or default_settings()).engine)
 
 
 def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
           given_unread: Mapping[str, str] | None, expected: str | None,
-          server: str | None, modified: Mapping[int, str] | None = None) -> BundleCase:
+          server: str | None, modified: Mapping[int, str] | None = None, *,
+          engine: EngineSettings) -> BundleCase:
     """``modified``: resources (by identity) found, on a first reading, to carry a
     modifierExtension within an element (a component, a dosage): read again without
     them."""
-    r = Reader(source, on=on)
+    r = Reader(source, on=on, engine=engine)
     entries, full_url = _shape(data, r)
     if r.issues:
         raise InputError(r.issues, source)
@@ -854,7 +859,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         inner = {id(res): said for t in READ_TYPES if t != "AllergyIntolerance"
                  for where, res in by_type[t] if where in r.used and (said := modifier_urls(res))}
         if inner:
-            return _read(data, validate, source, on, given_unread, expected, server, inner)
+            return _read(data, validate, source, on, given_unread, expected, server, inner,
+                         engine=engine)
     if validate == "engine":
         read_issues, r.issues = r.issues, []
         # an element of the Patient not read is said as unknown, not refused as well
@@ -984,7 +990,7 @@ def _dead_by_observation(observations: list[tuple[str, dict[str, Any]]],
 
 def case_from_bundle_json(
     text: str | bytes, *, validate: Validation = "engine", source: str = "FHIR bundle",
-    on: dt.date | None = None,
+    on: dt.date | None = None, settings: Settings | None = None,
 ) -> BundleCase:
     """Parse JSON text into a case, or raise :class:`InputError`."""
     try:
@@ -993,7 +999,7 @@ def case_from_bundle_json(
         raise InputError(
             [FieldIssue("(json)", "unparseable text", f"must be valid JSON: {exc}")], source
         ) from exc
-    return case_from_bundle(data, validate=validate, source=source, on=on)
+    return case_from_bundle(data, validate=validate, source=source, on=on, settings=settings)
 
 
 def _where(path: str, sources: Mapping[str, str]) -> str:

@@ -18,6 +18,7 @@ from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.ages import NO_PATIENT, Birth
 from pecoma.fhir.medications import day_of
+from pecoma.settings import EngineSettings
 
 __all__ = [
     "HISTORY_CLINICAL",
@@ -128,6 +129,9 @@ class PartialOnset(NamedTuple):
 class Reader:
     source: str
     on: dt.date | None = None
+    #: The engine settings the case read is assessed with: what a note says the engine
+    #: reads of the facts (S16's interval of a partial onset) is derived with them.
+    engine: EngineSettings | None = None
     issues: list[FieldIssue] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -279,7 +279,8 @@ def _warm_up(app: FastAPI) -> None:
         for example in sorted(resources.files("pecoma.fhir").joinpath("examples").iterdir(),
                               key=lambda f: f.name):
             today = app.state.today()
-            bc = case_from_bundle(json.loads(example.read_text(encoding="utf-8")), on=today)
+            bc = case_from_bundle(json.loads(example.read_text(encoding="utf-8")), on=today,
+                                  settings=app.state.settings)
             markdown_report(assess(bc.case, today, app.state.settings))
     except Exception:  # an example the engine refuses must not stop the server
         APP.warning("warm-up before the first request failed", exc_info=True)

@@ -228,7 +228,8 @@ def read_case(answer: Answer, record: Record, svc: CdsService,
             raise InputError(record.conflicts, "FHIR record")
         return case_from_bundle(record.bundle(), validate=svc.settings.validation,
                                 source="FHIR record", unread=record.unknown,
-                                patient=patient, server=server, on=svc.today())
+                                patient=patient, server=server, on=svc.today(),
+                                settings=svc.engine_settings())
     except OtherPatientError as exc:
         foreign = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.foreign]
         rest = [f"- `{i.path}`: {i.rule} (got {i.value})" for i in exc.issues

@@ -242,7 +242,8 @@ async def _callback(request: Request, state: str | None, code: str | None,
         unread = {"observations": why} if why is not None else {}
         read = case_from_bundle(record.bundle, source="EHR record", patient=patient,
                                 unread=unread,
-                                server=server.base, on=request.app.state.today())
+                                server=server.base, on=request.app.state.today(),
+                                settings=request.app.state.settings)
     except OtherPatientError as exc:  # first: never read as "no PEComa"
         raise other_patient(exc.foreign) from None
     except InputError as exc:
