@@ -2686,6 +2686,11 @@ def _supply_now(resource: Mapping[str, Any], on_date: dt.date, status: str) -> N
 #: waits longer between doses). A longer wait separates two courses: the doses before it
 #: are an earlier course, and set no rhythm of the latest.
 COURSE_BREAK: Final = dt.timedelta(days=42)
+#: The longest usual wait between two doses of the guideline's regimens: three weeks
+#: (doxorubicin-based chemotherapy every 21 days; nab-sirolimus on days 1 and 8 every 21
+#: days rests 14). A dose given alone (no course recorded) within it of the day read may
+#: be the first of a line still running: possibly given now, asked.
+LONE_DOSE_INTERVAL: Final = dt.timedelta(days=21)
 
 #: How many times the course's rhythm (the median wait between its doses, the lower of
 #: the two middle ones) a wait between two of its doses may be and still be the
@@ -2714,7 +2719,10 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
     or up to the longest delay the course has already taken, unless a stop of the drug
     is recorded (``stopped``). One that gives no day it was given (no ``effective[x]``
     pecoma reads a day from) may have been given that day: possibly given now, its
-    timing unknown."""
+    timing unknown. One dose alone (the only one, or the first after a break) given
+    within :data:`LONE_DOSE_INTERVAL` before ``on_date`` may be the first of a line still
+    running: possibly given now, whether the line goes on asked (unless a stop is
+    recorded); longer ago it is not given now."""
     start = first_day(resource)
     if start is None:
         return Now(f"possibly given now (status '{status}', given on a day the record does "
@@ -2737,7 +2745,15 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
     broke = next((g for g in reversed(gaps) if g > COURSE_BREAK), None)
     course = list(itertools.takewhile(lambda g: g <= COURSE_BREAK, reversed(gaps)))
     if not course:
-        return None  # one dose alone (after a break, or the only one) is no course
+        # one dose alone (after a break, or the only one) is no course, but it may be the
+        # first of a line still running: within one usual interval, possibly given now
+        if stopped or on_date - day > LONE_DOSE_INTERVAL:
+            return None
+        return Now(f"possibly given now (status '{status}': one dose given {day}, no "
+                   f"course recorded; within {LONE_DOSE_INTERVAL.days} days of it, the "
+                   "longest usual interval between doses, the line may go on)",
+                   unsure=True, ask="record whether the line goes on (the next dose "
+                   "given, or that it stopped)")
     rhythm = sorted(course)[(len(course) - 1) // 2]
     # a longer wait is the regimen's own when it recurs (the rest at each cycle), and is
     # at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
