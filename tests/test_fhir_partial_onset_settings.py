@@ -13,8 +13,6 @@ any reading the settings may one day allow.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pecoma.engine import assess
 from pecoma.fhir.reader import case_from_bundle
 from pecoma.settings import Settings, default_settings

@@ -41,7 +41,6 @@ from pydantic import ValidationError
 
 from pecoma.case import Agent, Case, SurgeryStatus, parse_case
 from pecoma.errors import FieldIssue, InputError, OtherPatientError, show_value
-from pecoma.settings import EngineSettings, Settings, default_settings
 from pecoma.fhir import codes as c
 from pecoma.fhir import medications as meds
 from pecoma.fhir import searches
@@ -90,6 +89,7 @@ from pecoma.fhir.subjects import (
     the_patient,
     unattributed_parts,
 )
+from pecoma.settings import EngineSettings, Settings, default_settings
 
 __all__ = [
     "READ_TYPES",
@@ -616,9 +616,10 @@ def case_from_bundle(
     (:class:`~pecoma.errors.OtherPatientError`); ``server``: the FHIR server the record
     was read from (a CDS Hooks call's ``fhirServer``), whose absolute references to the
     patient are theirs. ``settings``: those the case will be assessed with (the defaults
-    when left out): a note saying what the engine reads of a fact is derived with them. A resource that cannot be attributed to the patient
-    (:mod:`pecoma.fhir.subjects`) is not read: it is listed in ``not_read`` and its part
-    of the record is not read in full (:attr:`BundleCase.unread`).
+    when left out): a note saying what the engine reads of a fact is derived with them.
+    A resource that cannot be attributed to the patient (:mod:`pecoma.fhir.subjects`) is
+    not read: it is listed in ``not_read`` and its part of the record is not read in full
+    (:attr:`BundleCase.unread`).
     """
     with _no_cycle_collection():
         return _read(data, validate, source, on, unread, patient, server,
