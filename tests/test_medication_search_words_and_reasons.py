@@ -38,7 +38,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pecoma.case import Agent
+from pecoma.case import Agent, YesNo
 from pecoma.fhir.medications import (
     Progression,
     StopReason,
@@ -136,7 +136,7 @@ class TestMedicationSearchWords:
             prefetch[key] = outcome_only("Medications: Not on File")
 
         cards = order_select(client, record(), DOXORUBICIN, change)
-        [card] = [c for c in cards if FIRST_LINE in c["summary"]]
+        [card] = [c for c in cards if "perhaps first line" in c["summary"]]
         assert CONDITIONAL in card["detail"]
         assert not proposed(cards)
         assert "Not on File" in details(cards)
@@ -248,7 +248,7 @@ class TestStatusReasons:
                                                    "non-adherent"}]})
         read = case_from_bundle(bundle, on=ON)
         [line] = read.case.systemic.therapies
-        assert line.progressed_on is not True
+        assert line.progressed is YesNo.unknown  # asked, never "yes"
         notes = " ".join(read.notes)
         assert "not taken as prescribed" in notes and "non-adherent" in notes
 

@@ -123,6 +123,7 @@ __all__ = [
     "never_cleared_named",
     "no_resolver",
     "not_anticancer_named",
+    "not_taken_said",
     "not_systemic",
     "other_uses",
     "records_no_allergy",
@@ -2901,8 +2902,10 @@ STATUS_REASON: Final = "http://terminology.hl7.org/CodeSystem/medicationrequest-
 _INTOLERANCE_CODES: Final = frozenset({
     (STATUS_REASON, "salg"), (STATUS_REASON, "sintol"),
     # SNOMED CT 59037007 Drug intolerance, 281647001 Adverse reaction, 62014003 Adverse
-    # reaction to drug (adverse drug effect)
+    # reaction to drug (adverse drug effect), 407563006 Treatment not tolerated (mCODE's
+    # treatment termination reasons)
     (c.SNOMED, "59037007"), (c.SNOMED, "281647001"), (c.SNOMED, "62014003"),
+    (c.SNOMED, "407563006"),
 })
 _OTHER_CODES: Final = frozenset((STATUS_REASON, code) for code in (
     "altchoice", "clarif", "hospadm", "labint", "non-avail", "preg", "sddi", "sdupther",
@@ -3014,6 +3017,19 @@ _OFF_THE_DRUG: Final = re.compile(
     r"(?:drug|treatment|therapy) (?:holiday|break|interruption|pause)|"
     r"off (?:the )?(?:drug|treatment|therapy|medication)|while off|since stopping|"
     r"once stopped)(?![a-z])")
+#: Words saying the drug was not taken as prescribed ("non-adherent", "poor compliance",
+#: "not taking as prescribed", "missed doses", "stopped taking it"): a progression then
+#: is no progression shown on the drug (it may be of the doses not taken), wherever they
+#: stand in the reason. Whether it progressed on the drug is asked
+#: (:func:`not_taken_said`).
+_NOT_TAKEN: Final = re.compile(
+    r"(?<![a-z])(?:non ?(?:adheren\w*|complian\w*|complie\w*)|"
+    r"(?:poor|partial|low|sub ?optimal|variable|inconsistent|limited|questionable) "
+    r"(?:adheren\w*|complian\w*)|not (?:adherent|compliant)|"
+    r"(?:not|wasn't|was not|isn't|is not) (?:taking|taken)(?: (?:it|the (?:drug|medication|"
+    r"tablets?|pills?)))? (?:as (?:prescribed|directed)|regularly)|"
+    r"(?:missed|skipped|omitted) (?:\w+ )?(?:doses?|tablets?|pills?)|"
+    r"(?:stopped|quit|ceased) taking|self[ -]?discontinu\w*)(?![a-z])")
 #: Words placing a progression on a drug ("progression on doxorubicin", "despite
 #: everolimus"): the drug named after them must be the record's own.
 _ON_A_DRUG: Final = re.compile(
@@ -3067,6 +3083,16 @@ def _record_agents(resource: Mapping[str, Any], resolve: Resolver = no_resolver
     return found | held
 
 
+def not_taken_said(resource: Mapping[str, Any]) -> str | None:
+    """The words of a medication record's ``statusReason`` saying the drug was not taken
+    as prescribed (:data:`_NOT_TAKEN`: "non-adherent", "missed doses"), or ``None``."""
+    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
+    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
+                if isinstance(x, dict)]
+    found = _NOT_TAKEN.search(plain_words("\n".join(concept_text(x) for x in concepts)))
+    return found.group(0) if found else None
+
+
 def progression_said(resource: Mapping[str, Any],
                      resolve: Resolver = no_resolver) -> Progression | None:
     """Whether a medication record's ``statusReason`` says the disease progressed on its
@@ -3077,7 +3103,8 @@ def progression_said(resource: Mapping[str, Any],
     nothing in that statement doubts it, negates it, makes it another thing's progression
     ("progression of neuropathy"), places it on another drug ("on doxorubicin") or gives
     it as what the drug was started for, no intolerance is said in the same statement,
-    nothing in the reason places it off the drug ("after stopping", "drug holiday"), and
+    nothing in the reason places it off the drug ("after stopping", "drug holiday") or
+    says the drug was not taken as prescribed ("non-adherent": :func:`not_taken_said`), and
     the record ended or is held (:data:`_ENDED_OR_HELD`: a drug still given, or planned,
     has not failed).
 
@@ -3105,7 +3132,8 @@ def progression_said(resource: Mapping[str, Any],
         elif _PROGRESSION_WORDS.search(x) is not None and (
                 _PROGRESSION_DOUBT.search(x) is not None):
             found.append(x)  # a denial asked or doubted: "no progression?"
-    off = _OFF_THE_DRUG.search(plain_words(text)) is not None
+    off = (_OFF_THE_DRUG.search(plain_words(text)) is not None
+           or _NOT_TAKEN.search(plain_words(text)) is not None)
     ended = str(resource.get("status")) in _ENDED_OR_HELD.get(
         str(resource.get("resourceType")), frozenset())
     if ended and not off and any(
