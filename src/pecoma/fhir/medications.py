@@ -434,6 +434,8 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
                                            or _PAIRED_BEFORE.search(text[:m.start()])
                                            is not None))
                     or (kind == "dox" and (_LIPOSOMAL_AFTER.match(text, m.end()) is not None
+                                           or _DOX_PER_BODY_SURFACE.match(text, m.end())
+                                           is not None
                                            or _LIPOSOMAL_BEFORE.search(text[:m.start()])
                                            is not None)))
         if written == "AIM" and not licensed:
@@ -466,6 +468,12 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
 #: for the allergy check ("Dox liposomal", "liposomal Dox", "Dox (liposomal)").
 _LIPOSOMAL_AFTER: Final = re.compile(r"[\s\-(]*(?i:liposomal|pegylated)" + _END)
 _LIPOSOMAL_BEFORE: Final = re.compile(_START + r"(?i:liposomal|pegylated)[\s\-]*\Z")
+#: A dose per body surface right after "Dox" ("Dox 75 mg/m2", "DOX 60 mg/m²"): a
+#: cytotoxic's dosing, never doxycycline's (100 mg): doxorubicin. "Dox 100 mg" is left
+#: as written (doxycycline's short form).
+_DOX_PER_BODY_SURFACE: Final = re.compile(
+    r"[\s:,]*[0-9]+(?:[.,][0-9]+)?\s*(?i:mg|g|mcg|µg)\s*/\s*(?i:m2|m²|m\^2|sq\.? ?m)"
+    + _END)
 #: A word or a number (a strength: "2.5", "0.2%").
 _GLOSS_WORD: Final = re.compile(r"[0-9]+(?:[.,][0-9]+)?%?|[A-Za-z]+")
 
