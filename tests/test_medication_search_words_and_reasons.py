@@ -191,11 +191,11 @@ class TestAlkylatingClass:
                                              entry: dict[str, Any],
                                              drug: dict[str, Any]) -> None:
         """Ifosfamide, dacarbazine, trabectedin, cyclophosphamide, temozolomide, and a
-        regimen holding ifosfamide: the critical card naming the class."""
+        regimen holding ifosfamide: the critical card (an mTOR inhibitor, no alkylating
+        agent, may still be proposed in its place)."""
         cards = order_select(client, record(entry), drug)
         [summary] = critical(cards)
-        assert "alkylating" in summary.lower()
-        assert not proposed(cards)
+        assert "the record lists an allergy or intolerance to" in summary
 
 
 REASON_CODED = {"coding": [{"system": SNOMED, "code": "407563006"}]}

@@ -118,6 +118,7 @@ __all__ = [
     "mtor_class_named",
     "mtor_class_words",
     "mtor_group_coded",
+    "alkylating_named",
     "names_a_known_drug",
     "names_something",
     "never_cleared_named",
@@ -1118,12 +1119,15 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
 #: and gets the "drug not identified" warning); an entry naming the class rules out
 #: doxorubicin, epirubicin and the regimens holding them, and leaves nothing that may be
 #: another drug of pecoma's advice.
-CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic")
+CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic",
+                              *(n for n in c.ALKYLATING_CLASS_WORDS))
 
+#: The alkylating agents (ATC L01A; :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) are
+#: identified too: an entry naming the class, or coded with an ATC group of it
+#: (:func:`alkylating_named`), rules out ifosfamide (and the regimens holding it),
+#: dacarbazine, trabectedin and every drug of :data:`ALKYLATING_DRUGS`, and clears the
+#: drugs that are none (doxorubicin, an anthracycline).
 #: Every name pecoma reads a substance by, and the words that name none.
-#: (The other classes of :data:`CLASS_DRUGS` are not among them: the alkylating agents
-#: hold drugs pecoma lists under other agents, dacarbazine among them, so an entry naming
-#: one rules out the drugs it maps and is never cleared.)
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
     | {"mtor inhibitor"} | set(_NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS)
@@ -1149,7 +1153,7 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
     its odd letter escaped (:func:`pecoma.text.odd_letters_shown`)."""
     words = _words(concept)
     if not names_something(words):
-        if _project_agent(concept) is not None:
+        if _project_agent(concept) is not None or alkylating_named(concept):
             return ()
         return tuple(f"{cd.get('system')}|{cd.get('code')}" for cd in _list(concept.get("coding"))
                      if isinstance(cd, dict) and cd.get("code") is not None)
@@ -1181,6 +1185,35 @@ _UNREAD_SHOWN: Final = 5
 #: and L01E protein kinase inhibitors. An allergy coded by one of them is an allergy to a
 #: group of drugs the mTOR inhibitors belong to.
 ATC_GROUPS_HOLDING_MTOR: Final = frozenset({"L01", "L01E"})
+
+
+#: The agents of the case format an allergy to the alkylating agents rules out beside
+#: ifosfamide (:data:`CLASS_DRUGS`): dacarbazine (ATC L01AX04) and trabectedin (its US
+#: label, section 12.1: "an alkylating drug that binds guanine residues in the minor
+#: groove of DNA").
+ALKYLATING_AGENTS: Final = frozenset({Agent.dacarbazine, Agent.trabectedin})
+#: The drugs of :data:`DRUG_NAMES` it rules out: ATC L01A (cyclophosphamide, melphalan,
+#: bendamustine, chlorambucil, busulfan, thiotepa, temozolomide), lurbinectedin (an
+#: alkylating drug like trabectedin) and mitomycin (an alkylating antibiotic); and the
+#: platinum compounds (cisplatin, carboplatin, oxaliplatin: "alkylating-like", grouped
+#: with the alkylating agents by many allergy lists), the safer reading.
+ALKYLATING_DRUGS: Final = frozenset({
+    "ifosfamide", "cyclophosphamide", "melphalan", "bendamustine", "chlorambucil",
+    "busulfan", "thiotepa", "temozolomide", "lurbinectedin", "mitomycin", "cisplatin",
+    "carboplatin", "oxaliplatin"})
+#: ATC groups of the alkylating agents: L01A and its subgroups.
+_ATC_ALKYLATING: Final = re.compile(r"L01A[A-Z]?")
+
+
+def alkylating_named(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept names the alkylating agents (words of
+    :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) or is coded with an ATC group of
+    them (L01A, L01AA ... L01AX)."""
+    words = _words(concept)
+    return any(w in words for w in c.ALKYLATING_CLASS_WORDS) or any(
+        isinstance(cd, dict) and cd.get("system") == ATC and isinstance(cd.get("code"), str)
+        and _ATC_ALKYLATING.fullmatch(cd["code"].strip().upper()) is not None
+        for cd in _list(concept.get("coding")))
 
 
 def mtor_group_coded(concept: Mapping[str, Any]) -> bool:
