@@ -425,7 +425,10 @@ class TestIntolerancesOfOtherDrugs:
     @pytest.mark.parametrize(("code", "drugs"), [
         ({"text": "Anthracyclines"}, ["doxorubicin", "epirubicin"]),
         ({"coding": [{"system": ATC, "code": "L01DB"}]}, ["doxorubicin", "epirubicin"]),
-        ({"text": "Alkylating agents"}, ["ifosfamide", "other"]),
+        # the alkylating agents (ATC L01A): ifosfamide, dacarbazine and trabectedin (its
+        # label: "an alkylating drug") among the case format's agents; none is an mTOR
+        # inhibitor, so nothing is 'other' (HAZ-446)
+        ({"text": "Alkylating agents"}, ["dacarbazine", "ifosfamide", "trabectedin"]),
     ])
     def test_a_class_of_drugs_is_each_of_its_drugs(self, code: dict[str, Any],
                                                     drugs: list[str]) -> None:
@@ -441,14 +444,17 @@ class TestIntolerancesOfOtherDrugs:
 
     @pytest.mark.parametrize("code", [{"text": "Alkylating agents"},
                                       {"coding": [{"system": ATC, "code": "L01A"}]}])
-    def test_a_class_is_never_cleared(self, code: dict[str, Any]) -> None:
-        """A class holding drugs pecoma files under other agents (the alkylating agents:
-        dacarbazine, cyclophosphamide): the entry rules out the drugs it maps and stays
-        not identified, so a draft of another drug of the class is not checked against
-        it, never silently cleared."""
+    def test_the_alkylating_class_is_identified(self, code: dict[str, Any]) -> None:
+        """HAZ-446: the alkylating agents are an identified class, as the anthracyclines
+        are: the entry rules out its agents (ifosfamide, dacarbazine, trabectedin) and its
+        drugs pecoma files under other chemotherapy (cyclophosphamide, temozolomide) one
+        by one, and is no entry 'not identified' (a doxorubicin draft is checked)."""
+        from pecoma.case import Agent
         from pecoma.fhir.allergies import read_allergy
         reading = read_allergy(allergy(code))
-        assert reading.ingredients and reading.unidentified
+        assert reading.ingredients == {"ifosfamide"} and not reading.unidentified
+        assert {"cyclophosphamide", "temozolomide"} <= reading.drugs
+        assert {Agent.dacarbazine, Agent.trabectedin} <= reading.agents
 
     @pytest.mark.parametrize("code", [{"text": "Anthracyclines"},
                                       {"coding": [{"system": ATC, "code": "L01DB"}]}])

@@ -304,6 +304,12 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         ingredients |= drugs
         by_class += meds.classes_named(concept)
         named_drugs |= meds.drugs_named(concept)
+        if meds.alkylating_named(concept):
+            # the class: its agents and drugs one by one (doxorubicin is none of them)
+            agents |= meds.ALKYLATING_AGENTS
+            ingredients.add("ifosfamide")
+            named_drugs |= meds.ALKYLATING_DRUGS
+            found = found | meds.ALKYLATING_AGENTS
         if not whole:
             continue
         substance_named = substance_named or bool(found or klass or drugs)

@@ -481,7 +481,9 @@ class FhirClient:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query "
                                      "failed or left entries out (OperationOutcome: "
                                      f"{'; '.join(failed[0][1][:3])})")
-            said = searches.caveat(page) if kind in searches.CAVEAT_TYPES else None
+            said = (searches.caveat(page) if kind in searches.CAVEAT_TYPES
+                    else searches.medication_caveat(page)
+                    if kind in searches.MEDICATION_TYPES else None)
             if said is not None:
                 raise FhirFetchError(f"the FHIR server's answer to the {label} query is "
                                      f"not known to be whole: {said}")

@@ -363,6 +363,13 @@ NEVER_CLEARED_NAMES: Final = (
     "fidaxomicin", "tacrolimus", "pimecrolimus", "polysorbate", "albumin",
 )
 
+#: Names of the class of the alkylating agents (ATC L01A) as an allergy list writes it
+#: ("Alkylating agents", "Alkylating antineoplastics", "Nitrogen mustard analogues").
+ALKYLATING_CLASS_WORDS: Final = (
+    "alkylating agent", "alkylating drug", "alkylating antineoplastic",
+    "alkylating chemotherapy", "nitrogen mustard analogue", "nitrogen mustard",
+    "oxazaphosphorine")
+
 #: Words an allergy's text or display may hold beside the substances it names that name
 #: no substance themselves (each a whole word, plurals too): how the entry is worded
 #: ("Allergy to", "drugs", a SNOMED CT semantic tag), a salt, a dose form or a route

@@ -95,6 +95,7 @@ __all__ = [
     "agent_of",
     "agent_of_concept",
     "agents_named",
+    "alkylating_named",
     "allergy_manifestations",
     "allergy_may_be_to_a_drug",
     "allergy_narratives",
@@ -124,6 +125,7 @@ __all__ = [
     "no_resolver",
     "not_anticancer_named",
     "not_systemic",
+    "not_taken_said",
     "other_uses",
     "records_no_allergy",
     "regimen_names",
@@ -433,6 +435,8 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
                                            or _PAIRED_BEFORE.search(text[:m.start()])
                                            is not None))
                     or (kind == "dox" and (_LIPOSOMAL_AFTER.match(text, m.end()) is not None
+                                           or _DOX_PER_BODY_SURFACE.match(text, m.end())
+                                           is not None
                                            or _LIPOSOMAL_BEFORE.search(text[:m.start()])
                                            is not None)))
         if written == "AIM" and not licensed:
@@ -465,6 +469,12 @@ def _regimen_name_read(name: str, other_drug: bool) -> tuple[str, list[str]]:
 #: for the allergy check ("Dox liposomal", "liposomal Dox", "Dox (liposomal)").
 _LIPOSOMAL_AFTER: Final = re.compile(r"[\s\-(]*(?i:liposomal|pegylated)" + _END)
 _LIPOSOMAL_BEFORE: Final = re.compile(_START + r"(?i:liposomal|pegylated)[\s\-]*\Z")
+#: A dose per body surface right after "Dox" ("Dox 75 mg/m2", "DOX 60 mg/m²"): a
+#: cytotoxic's dosing, never doxycycline's (100 mg): doxorubicin. "Dox 100 mg" is left
+#: as written (doxycycline's short form).
+_DOX_PER_BODY_SURFACE: Final = re.compile(
+    r"[\s:,]*[0-9]+(?:[.,][0-9]+)?\s*(?i:mg|g|mcg|µg)\s*/\s*(?i:m2|m²|m\^2|sq\.? ?m)"
+    + _END)
 #: A word or a number (a strength: "2.5", "0.2%").
 _GLOSS_WORD: Final = re.compile(r"[0-9]+(?:[.,][0-9]+)?%?|[A-Za-z]+")
 
@@ -1109,12 +1119,15 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
 #: and gets the "drug not identified" warning); an entry naming the class rules out
 #: doxorubicin, epirubicin and the regimens holding them, and leaves nothing that may be
 #: another drug of pecoma's advice.
-CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic")
+CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic",
+                              *(n for n in c.ALKYLATING_CLASS_WORDS))
 
+#: The alkylating agents (ATC L01A; :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) are
+#: identified too: an entry naming the class, or coded with an ATC group of it
+#: (:func:`alkylating_named`), rules out ifosfamide (and the regimens holding it),
+#: dacarbazine, trabectedin and every drug of :data:`ALKYLATING_DRUGS`, and clears the
+#: drugs that are none (doxorubicin, an anthracycline).
 #: Every name pecoma reads a substance by, and the words that name none.
-#: (The other classes of :data:`CLASS_DRUGS` are not among them: the alkylating agents
-#: hold drugs pecoma lists under other agents, dacarbazine among them, so an entry naming
-#: one rules out the drugs it maps and is never cleared.)
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
     | {"mtor inhibitor"} | set(_NOT_ANTICANCER_NAMES) | set(c.ALLERGY_FILLER_WORDS)
@@ -1140,7 +1153,7 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
     its odd letter escaped (:func:`pecoma.text.odd_letters_shown`)."""
     words = _words(concept)
     if not names_something(words):
-        if _project_agent(concept) is not None:
+        if _project_agent(concept) is not None or alkylating_named(concept):
             return ()
         return tuple(f"{cd.get('system')}|{cd.get('code')}" for cd in _list(concept.get("coding"))
                      if isinstance(cd, dict) and cd.get("code") is not None)
@@ -1172,6 +1185,35 @@ _UNREAD_SHOWN: Final = 5
 #: and L01E protein kinase inhibitors. An allergy coded by one of them is an allergy to a
 #: group of drugs the mTOR inhibitors belong to.
 ATC_GROUPS_HOLDING_MTOR: Final = frozenset({"L01", "L01E"})
+
+
+#: The agents of the case format an allergy to the alkylating agents rules out beside
+#: ifosfamide (:data:`CLASS_DRUGS`): dacarbazine (ATC L01AX04) and trabectedin (its US
+#: label, section 12.1: "an alkylating drug that binds guanine residues in the minor
+#: groove of DNA").
+ALKYLATING_AGENTS: Final = frozenset({Agent.dacarbazine, Agent.trabectedin})
+#: The drugs of :data:`DRUG_NAMES` it rules out: ATC L01A (cyclophosphamide, melphalan,
+#: bendamustine, chlorambucil, busulfan, thiotepa, temozolomide), lurbinectedin (an
+#: alkylating drug like trabectedin) and mitomycin (an alkylating antibiotic); and the
+#: platinum compounds (cisplatin, carboplatin, oxaliplatin: "alkylating-like", grouped
+#: with the alkylating agents by many allergy lists), the safer reading.
+ALKYLATING_DRUGS: Final = frozenset({
+    "ifosfamide", "cyclophosphamide", "melphalan", "bendamustine", "chlorambucil",
+    "busulfan", "thiotepa", "temozolomide", "lurbinectedin", "mitomycin", "cisplatin",
+    "carboplatin", "oxaliplatin"})
+#: ATC groups of the alkylating agents: L01A and its subgroups.
+_ATC_ALKYLATING: Final = re.compile(r"L01A[A-Z]?")
+
+
+def alkylating_named(concept: Mapping[str, Any]) -> bool:
+    """Whether a concept names the alkylating agents (words of
+    :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) or is coded with an ATC group of
+    them (L01A, L01AA ... L01AX)."""
+    words = _words(concept)
+    return any(w in words for w in c.ALKYLATING_CLASS_WORDS) or any(
+        isinstance(cd, dict) and cd.get("system") == ATC and isinstance(cd.get("code"), str)
+        and _ATC_ALKYLATING.fullmatch(cd["code"].strip().upper()) is not None
+        for cd in _list(concept.get("coding")))
 
 
 def mtor_group_coded(concept: Mapping[str, Any]) -> bool:
@@ -2917,8 +2959,10 @@ STATUS_REASON: Final = "http://terminology.hl7.org/CodeSystem/medicationrequest-
 _INTOLERANCE_CODES: Final = frozenset({
     (STATUS_REASON, "salg"), (STATUS_REASON, "sintol"),
     # SNOMED CT 59037007 Drug intolerance, 281647001 Adverse reaction, 62014003 Adverse
-    # reaction to drug (adverse drug effect)
+    # reaction to drug (adverse drug effect), 407563006 Treatment not tolerated (mCODE's
+    # treatment termination reasons)
     (c.SNOMED, "59037007"), (c.SNOMED, "281647001"), (c.SNOMED, "62014003"),
+    (c.SNOMED, "407563006"),
 })
 _OTHER_CODES: Final = frozenset((STATUS_REASON, code) for code in (
     "altchoice", "clarif", "hospadm", "labint", "non-avail", "preg", "sddi", "sdupther",
@@ -3030,6 +3074,19 @@ _OFF_THE_DRUG: Final = re.compile(
     r"(?:drug|treatment|therapy) (?:holiday|break|interruption|pause)|"
     r"off (?:the )?(?:drug|treatment|therapy|medication)|while off|since stopping|"
     r"once stopped)(?![a-z])")
+#: Words saying the drug was not taken as prescribed ("non-adherent", "poor compliance",
+#: "not taking as prescribed", "missed doses", "stopped taking it"): a progression then
+#: is no progression shown on the drug (it may be of the doses not taken), wherever they
+#: stand in the reason. Whether it progressed on the drug is asked
+#: (:func:`not_taken_said`).
+_NOT_TAKEN: Final = re.compile(
+    r"(?<![a-z])(?:non ?(?:adheren\w*|complian\w*|complie\w*)|"
+    r"(?:poor|partial|low|sub ?optimal|variable|inconsistent|limited|questionable) "
+    r"(?:adheren\w*|complian\w*)|not (?:adherent|compliant)|"
+    r"(?:not|wasn't|was not|isn't|is not) (?:taking|taken)(?: (?:it|the (?:drug|medication|"
+    r"tablets?|pills?)))? (?:as (?:prescribed|directed)|regularly)|"
+    r"(?:missed|skipped|omitted) (?:\w+ )?(?:doses?|tablets?|pills?)|"
+    r"(?:stopped|quit|ceased) taking|self[ -]?discontinu\w*)(?![a-z])")
 #: Words placing a progression on a drug ("progression on doxorubicin", "despite
 #: everolimus"): the drug named after them must be the record's own.
 _ON_A_DRUG: Final = re.compile(
@@ -3083,6 +3140,16 @@ def _record_agents(resource: Mapping[str, Any], resolve: Resolver = no_resolver
     return found | held
 
 
+def not_taken_said(resource: Mapping[str, Any]) -> str | None:
+    """The words of a medication record's ``statusReason`` saying the drug was not taken
+    as prescribed (:data:`_NOT_TAKEN`: "non-adherent", "missed doses"), or ``None``."""
+    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
+    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
+                if isinstance(x, dict)]
+    found = _NOT_TAKEN.search(plain_words("\n".join(concept_text(x) for x in concepts)))
+    return found.group(0) if found else None
+
+
 def progression_said(resource: Mapping[str, Any],
                      resolve: Resolver = no_resolver) -> Progression | None:
     """Whether a medication record's ``statusReason`` says the disease progressed on its
@@ -3093,7 +3160,8 @@ def progression_said(resource: Mapping[str, Any],
     nothing in that statement doubts it, negates it, makes it another thing's progression
     ("progression of neuropathy"), places it on another drug ("on doxorubicin") or gives
     it as what the drug was started for, no intolerance is said in the same statement,
-    nothing in the reason places it off the drug ("after stopping", "drug holiday"), and
+    nothing in the reason places it off the drug ("after stopping", "drug holiday") or
+    says the drug was not taken as prescribed ("non-adherent": :func:`not_taken_said`), and
     the record ended or is held (:data:`_ENDED_OR_HELD`: a drug still given, or planned,
     has not failed).
 
@@ -3121,7 +3189,8 @@ def progression_said(resource: Mapping[str, Any],
         elif _PROGRESSION_WORDS.search(x) is not None and (
                 _PROGRESSION_DOUBT.search(x) is not None):
             found.append(x)  # a denial asked or doubted: "no progression?"
-    off = _OFF_THE_DRUG.search(plain_words(text)) is not None
+    off = (_OFF_THE_DRUG.search(plain_words(text)) is not None
+           or _NOT_TAKEN.search(plain_words(text)) is not None)
     ended = str(resource.get("status")) in _ENDED_OR_HELD.get(
         str(resource.get("resourceType")), frozenset())
     if ended and not off and any(

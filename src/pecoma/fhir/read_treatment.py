@@ -1801,9 +1801,13 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     if reason.progression is meds.Progression.unclear and local is None and (
             state not in meds.NOT_A_LINE):
         # a progression doubted, asked or coded as a worsening: no 'progressed' read
+        missed = meds.not_taken_said(med)
         r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says the "
-                       f"disease progressed on {name}; not read as progressed; check it, "
-                       "and if it did, record it")
+                       f"disease progressed on {name}"
+                       + (f" (it says {name} was not taken as prescribed: '{missed}', so a "
+                          "progression it records is not shown on the drug)"
+                          if missed is not None else "")
+                       + "; not read as progressed; check it, and if it did, record it")
     if reason.kind is meds.StopReason.other:
         return
     line = ("a topical product, no line given" if local is not None

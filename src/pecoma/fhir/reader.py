@@ -361,7 +361,10 @@ def unread_parts(data: Mapping[str, Any],
     Patient: which part the rest would hold cannot be told; and when it says it may not
     hold the entire record (:func:`pecoma.fhir.searches.caveat`: Epic's 4119), the
     allergies (:data:`pecoma.fhir.searches.CAVEAT_PARTS`), the part a drug is proposed
-    from only when it is read in full."""
+    from only when it is read in full; and when an OperationOutcome in it says what is not
+    known to leave a medication list whole (:func:`pecoma.fhir.searches.medication_caveat`:
+    "Medications: Not on File"), the medication parts: the lines already given are then
+    unknown, never none."""
     out = {part: why for part, why in (given or {}).items()}
     why = searches.incomplete(data)
     if why is not None:
@@ -371,6 +374,10 @@ def unread_parts(data: Mapping[str, Any],
     said = searches.caveat(data)
     if said is not None:
         for part in searches.CAVEAT_PARTS:
+            out.setdefault(part, f"the bundle is not known to be the whole record: {said}")
+    said = searches.medication_caveat(data, whole_record=True)
+    if said is not None:
+        for part in searches.MEDICATION_PARTS:
             out.setdefault(part, f"the bundle is not known to be the whole record: {said}")
     return out
 

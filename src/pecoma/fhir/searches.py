@@ -60,9 +60,11 @@ from typing import Any, Final
 
 from pecoma.fhir.entries import RESPONSE_TYPES, answer, deleted, nested_bundles
 
-__all__ = ["CAVEAT_PARTS", "CAVEAT_TYPES", "MEDICATION_PARTS", "PARTS", "RESULT_TYPES",
+__all__ = ["CAVEAT_PARTS", "CAVEAT_TYPES", "MEDICATION_PARTS", "MEDICATION_TYPES", "PARTS",
+           "RESULT_TYPES",
            "bad_total", "caveat", "caveat_issues", "failed_issues", "failed_requests",
-           "foreign", "has_next", "incomplete", "left_out", "matches", "next_urls",
+           "foreign", "has_next", "incomplete", "left_out", "matches", "medication_caveat",
+           "next_urls",
            "outcome_issues",
            "unreadable_links", "unreadable_outcome", "unreadable_outcomes", "unusable_entry",
            "withheld_label"]
@@ -90,6 +92,11 @@ RESULT_TYPES: Final = ("searchset", "collection")
 #: The parts that give the lines of systemic therapy already given.
 MEDICATION_PARTS: Final = ("medications", "medication_requests",
                            "medication_administrations", "medication_dispenses")
+#: The resource types the medication parts search for: an OperationOutcome in their
+#: answer is judged by what its words say (:func:`medication_caveat`), as the allergy
+#: search's is.
+MEDICATION_TYPES: Final = ("MedicationStatement", "MedicationRequest",
+                           "MedicationAdministration", "MedicationDispense")
 
 #: Issue codes of an OperationOutcome saying a search left things out, whatever the
 #: severity (FHIR R4 IssueType): the security codes (``security``, ``login``,
@@ -283,19 +290,35 @@ _BENIGN: Final = re.compile(
     r")")
 
 
-def _benign(words: Sequence[str]) -> bool:
+def _benign(words: Sequence[str], notice: bool = False) -> bool:
     """Whether an issue's words (:func:`_issue_words`) are, sentence by sentence, words
-    of :data:`_BENIGN` only (and there are some)."""
+    of :data:`_BENIGN` only (and there are some); with ``notice``, the sentences of
+    Epic's 4119 notice too (:data:`_EPIC_NOTICE`)."""
     sentences = [s.strip(" :,-\"'()") for t in words for s in re.split(r"[.;!\n]", _plain(t))]
     sentences = [s for s in sentences if s]
-    return bool(sentences) and all(_BENIGN.fullmatch(s) is not None for s in sentences)
+    return bool(sentences) and all(
+        _BENIGN.fullmatch(s) is not None or (notice and _EPIC_NOTICE.fullmatch(s) is not None)
+        for s in sentences)
 
 
-def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
+#: The two sentences of Epic's message 4119, "This response includes information
+#: available to the authorized user at the time of the request. It may not contain the
+#: entire record available in the system.": a notice Epic sends with every answer, read
+#: as no reason by itself for a medication search (:func:`caveat_issues`).
+_EPIC_NOTICE: Final = re.compile(
+    r"this response includes information available to the authori[sz]ed user at the time "
+    r"of the request|it may not contain the entire record available in the system")
+
+
+def caveat_issues(outcome: Mapping[str, Any], medication: bool = False) -> list[str]:
     """The issues of an OperationOutcome saying the answer may not hold the entire record
     (Epic's message 4119 by its code, or words of :data:`_CAVEAT`, whatever the issue's
     code and severity), each as ``severity: code`` with the Epic code and the words said
-    (shortened), or none."""
+    (shortened), or none. With ``medication`` (the answer of a medication search:
+    :data:`MEDICATION_TYPES`), Epic's 4119 notice (by its code or its own words,
+    :data:`_EPIC_NOTICE`) is none: Epic sends it with every answer, and the medication
+    lists are read as sent beside it; every other issue whose words are not known to say
+    no more than an empty result is one ("Medications: Not on File")."""
     issues = outcome.get("issue")
     out = []
     for x in issues if isinstance(issues, list) else []:
@@ -304,6 +327,8 @@ def caveat_issues(outcome: Mapping[str, Any]) -> list[str]:
             continue  # not an issue, or its words cannot be read: unreadable_outcome's
         codings = (x.get("details") or {}).get("coding") or []
         epic = _epic_codes(codings, _EPIC_CAVEATS)
+        if medication and (epic or _benign(words, notice=True)):
+            continue
         said = next((t for t in words if _CAVEAT.search(_plain(t)) is not None), None)
         # not known to leave the list whole: any words but those of _BENIGN, or none
         # (Epic's 4101 'no results' by its code alone is known); one saying the search
@@ -340,13 +365,15 @@ def _epic_codes(codings: Any, wanted: Collection[str]) -> list[str]:
             and cd["code"].strip() in wanted]
 
 
-def _caveats(bundle: Mapping[str, Any]) -> list[str]:
+def _caveats(bundle: Mapping[str, Any], medication: bool = False) -> list[str]:
     """The issues of :func:`caveat_issues` of a Bundle's outcomes, and of the Bundles its
     entries hold."""
     if _only_resources(bundle):
         return []
-    return [*(issue for _at, res in _outcomes(bundle) for issue in caveat_issues(res)),
-            *(issue for _at, nested in nested_bundles(bundle) for issue in _caveats(nested))]
+    return [*(issue for _at, res in _outcomes(bundle)
+              for issue in caveat_issues(res, medication)),
+            *(issue for _at, nested in nested_bundles(bundle)
+              for issue in _caveats(nested, medication))]
 
 
 def caveat(bundle: Mapping[str, Any]) -> str | None:
@@ -358,10 +385,36 @@ def caveat(bundle: Mapping[str, Any]) -> str | None:
     return _caveat_said(_caveats(bundle))
 
 
-def _caveat_said(said: list[str]) -> str | None:
-    """:func:`caveat`'s words for the issues ``said``, or ``None`` when there are none."""
+def medication_caveat(bundle: Mapping[str, Any], whole_record: bool = False) -> str | None:
+    """Why the answer of a medication search (:data:`MEDICATION_TYPES`) is not known to
+    hold the whole list, by what an OperationOutcome in it says (:func:`caveat_issues`
+    with ``medication``: "Medications: Not on File", words pecoma does not know), or
+    ``None``. With ``whole_record`` (a bundle of the whole record, ``pecoma fhir
+    to-case``: which search an outcome answers cannot be told), an issue whose words name
+    the allergies and no medication is the allergy search's (:func:`caveat`), not one of
+    the medication lists."""
+    said = _caveats(bundle, medication=True)
+    if whole_record:
+        said = [x for x in said if _ALLERGY_WORDS.search(x.lower()) is None
+                or _MEDICATION_WORDS.search(x.lower()) is not None]
+    return _caveat_said(said, medication=True)
+
+
+#: Words naming the allergy list, and the medication lists (:func:`medication_caveat`).
+_ALLERGY_WORDS: Final = re.compile(r"allerg|intoleran")
+_MEDICATION_WORDS: Final = re.compile(r"medic|drug|prescri|pharmac|dispens|administ")
+
+
+def _caveat_said(said: list[str], medication: bool = False) -> str | None:
+    """:func:`caveat`'s words for the issues ``said`` (with ``medication``,
+    :func:`medication_caveat`'s), or ``None`` when there are none."""
     if not said:
         return None
+    if medication:
+        return (f"an OperationOutcome in it says what is not known to leave the medication "
+                f"list whole ({'; '.join(said[:2])}): a medication it did not send may be "
+                "a line of therapy already given, so the list is not taken as whole, and "
+                "the lines already given are unknown, never none")
     lead = ("says it may not hold the entire record" if not all(
         s.endswith(", words not known to leave the list whole") for s in said) else
         "says what is not known to leave the allergy list whole, so it may not hold the "
@@ -785,8 +838,12 @@ def incomplete(bundle: Mapping[str, Any],
         reasons.append(f"the search found {short[0]} but sent {short[1]} (its 'total'): "
                        "entries were left out")
     # the Bundle's own caveat; one of a Bundle it holds is said with that Bundle's reasons
+    kinds = set(searched or ())
     said = (_caveat_said([issue for _at, res in outcomes for issue in caveat_issues(res)])
-            if set(searched or ()) & set(CAVEAT_TYPES) else None)
+            if kinds & set(CAVEAT_TYPES) else
+            _caveat_said([issue for _at, res in outcomes
+                          for issue in caveat_issues(res, medication=True)], medication=True)
+            if kinds & set(MEDICATION_TYPES) else None)
     if said is not None:
         reasons.append(said)
     for at, nested in [] if plain else nested_bundles(bundle):
