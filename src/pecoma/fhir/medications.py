@@ -2789,7 +2789,8 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
     if not course:
         # one dose alone (after a break, or the only one) is no course, but it may be the
         # first of a line still running: within one usual interval, possibly given now
-        if stopped or on_date - day > LONE_DOSE_INTERVAL:
+        last = end.latest if end is not None else day  # an infusion over days: its end
+        if stopped or on_date - last > LONE_DOSE_INTERVAL:
             return None
         return Now(f"possibly given now (status '{status}': one dose given {day}, no "
                    f"course recorded; within {LONE_DOSE_INTERVAL.days} days of it, the "
