@@ -107,8 +107,8 @@ def test_after_mtor_progression_the_published_options_say_why() -> None:
          "started_on": "2025-02-01", "best_response": "progression", "progressed": "yes"}]))
     assert "REC-NO-NEXT-LINE" in _ids(a)
     said = _facts(a, "SUPP-AFTER-MTOR")["derived.after_mtor_classes"]
-    assert said.startswith("anthracyclines: anthracyclines not proposed: recorded as "
-                           "contraindicated")
+    assert said.startswith("anthracycline-based chemotherapy: anthracyclines not "
+                           "proposed: recorded as contraindicated (I15)")
     assert "gemcitabine" not in said and "VEGFR" not in said
 
 

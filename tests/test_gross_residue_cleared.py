@@ -25,6 +25,16 @@ import pytest
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError
+from pecoma.registry.columns import COLUMN_NAMES, flatten
+from pecoma.registry.importer import import_file
+from pecoma.settings import default_settings
+from pecoma.store import Repository
+from pecoma.web.form_layout import FORM
+
+from registry_support import ON as REGISTRY_ON
+from registry_support import db_url, repo, write_csv
+
+__all__ = ["db_url", "repo"]
 
 CASE = Path(__file__).parent / "scenarios" / "lung-metastasis-after-r2-resection" / "case.json"
 ON = dt.date(2026, 12, 7)
@@ -92,13 +102,19 @@ def test_cleared_less_than_a_year_before_the_metastasis_is_not_met() -> None:
 
 
 def test_undated_clearance_takes_the_stated_interval() -> None:
-    """Cleared (by ablation), its day not recorded, 14 months stated: what the stated
-    interval counts from is recorded, so it is S16's interval (met), nothing asked."""
+    """Cleared (by an ablation), its day not recorded, 14 months stated: what the stated
+    interval counts from is recorded, so it is shown as stated, never as 'not taken as
+    met', and the clearance question is not asked. The day it was cleared is still the
+    end of curative treatment the lung metastasis's timing counts from (found before it,
+    the metastasis was synchronous, I7): S16 waits on that, MISS-TREATMENT-END (recording
+    the clearance's day or the end of treatment answers it), the safer branch."""
     a = _assess(_case({"by": "ablation"}, disease_free_interval_months=14))
     item = _s16(a)
-    assert item.id == "REC-LUNG-METASTASECTOMY"
-    assert item.conditional_on == ()
-    assert _fact(item, DFI).startswith("14 months (stated")
+    assert item.id == "REC-LUNG-METASTASECTOMY-PENDING"
+    assert CLEARED_ASKED not in {m.id for m in a.missing}
+    assert "MISS-TREATMENT-END" in item.conditional_on
+    assert _fact(item, DFI) == "14 months (stated)"
+    assert _fact(item, "surgery.gross_residue_cleared.by") == "ablation"
 
 
 def test_undated_clearance_and_no_interval_asks_the_interval() -> None:
@@ -108,7 +124,8 @@ def test_undated_clearance_and_no_interval_asks_the_interval() -> None:
     item = _s16(a)
     assert item.id == "REC-LUNG-METASTASECTOMY-PENDING"
     assert "MISS-DFI" in item.conditional_on
-    assert CLEARED_ASKED not in item.conditional_on
+    assert "MISS-TREATMENT-END" in item.conditional_on
+    assert CLEARED_ASKED not in {m.id for m in a.missing}
 
 
 @pytest.mark.parametrize(("change", "path", "words"), [
@@ -136,3 +153,26 @@ def test_unknown_way_is_refused_by_name() -> None:
         parse_case(_case({"date": "2024-05-01", "by": "laser"}))
     issue = next(i for i in err.value.issues if i.path == "surgery.gross_residue_cleared.by")
     assert "radiotherapy" in issue.rule
+
+
+def test_registry_row_and_web_form_record_both_fields(repo: Repository,
+                                                      tmp_path: Path) -> None:
+    """The registry columns surgery.gross_residue_cleared.date/.by and
+    systemic.anthracycline_contraindicated import into the stored case as entered; the
+    web form has a control for each."""
+    data = _case({"date": "2024-05-01", "by": "radiotherapy"})
+    data["systemic"]["anthracycline_contraindicated"] = "yes"
+    row = flatten(data, "R2-CLEARED")
+    write_csv(tmp_path / "r.csv", [row], list(COLUMN_NAMES))
+    report = import_file(repo, tmp_path / "r.csv", on_date=REGISTRY_ON,
+                         settings=default_settings(), actor="import")
+    assert not report.issues, report.lines()
+    timeline = repo.timeline("R2-CLEARED")
+    assert timeline is not None
+    stored = timeline.cases[-1].case
+    assert stored["surgery"]["gross_residue_cleared"] == {"date": "2024-05-01",
+                                                          "by": "radiotherapy"}
+    assert stored["systemic"]["anthracycline_contraindicated"] == "yes"
+    names = {c.name for g in FORM for c in g.controls}
+    assert {"surgery.gross_residue_cleared.date", "surgery.gross_residue_cleared.by",
+            "systemic.anthracycline_contraindicated"} <= names

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from pecoma.case import (
     Agent,
     Case,
+    ClearedBy,
     DiseaseStatus,
+    GrossResidueCleared,
     Margin,
     Metastasis,
     MetastasisSite,
@@ -45,12 +47,12 @@ __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "derive", "found_in_work_up",
-    "gross_tumour_left",
+    "advanced_question", "bed_after_clearance", "cleared_words", "derive",
+    "found_in_work_up", "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "opposed_words", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
+    "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text", "work_up_fact",
 ]
 
 
@@ -173,6 +175,11 @@ class Derived(NamedTuple):
     #: the other of that drug alone (:func:`judgements_differ`): the derived fact naming
     #: both and the safer reading taken, or ``None``.
     judgements_differ: Fact | None = None
+    #: Gross tumour left by the primary's resection cleared without a further one
+    #: (``surgery.gross_residue_cleared``, dated): what the interval counts from, in
+    #: words (:func:`cleared_words`), said beside an interval the dates give; ``None``
+    #: otherwise.
+    counted_from_clearance: str | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -229,6 +236,9 @@ class Derived(NamedTuple):
                     f"{self.dfi_by_dates} months the dates give from the end of the "
                     "primary's treatment: it counts from the treatment of an earlier "
                     "relapse, I5; correct it if none was treated in between)")
+        if self.counted_from_clearance is not None and self.dfi_source.startswith("dates"):
+            return (f"{number_text(self.dfi_months)} months ({self.dfi_source}, "
+                    f"{self.counted_from_clearance})")
         if self.dfi_source == "stated, gross tumour left" and self.dfi_met is False:
             return _dfi_text(self.dfi_months, "stated, gross tumour left, short")
         return _dfi_text(self.dfi_months, self.dfi_source)
@@ -261,11 +271,11 @@ def _dfi_text(months: float, source: str) -> str:
         return _NEVER_FREE
     if source == "stated, gross tumour left":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
-                "gross tumour (R2) and no resection that removed it is recorded: not taken "
-                "as met; a completing resection, if there was one, is recorded as the "
-                "surgery's completion; tumour cleared otherwise (radiotherapy, systemic "
-                "treatment) cannot be recorded, and the sarcoma team decides on S16 from the "
-                "record, I5)")
+                "gross tumour (R2) and neither a resection that removed it nor its "
+                "clearance is recorded: not taken as met; a completing resection, if there "
+                "was one, is recorded as the surgery's completion, tumour cleared otherwise "
+                "(radiotherapy, an ablation, systemic treatment) as the gross residue "
+                "cleared, with its day, I5)")
     if source == "stated, gross tumour left, short":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
                 "gross tumour (R2), what removed or cleared it not recorded: short of "
@@ -405,7 +415,8 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         dfi_met = dfi_months >= minimum
         # shorter than the dates give (a longer one is refused): say both (I5)
         by_dates_shown = by_dates
-    if mets and gross_tumour_left(case) is _YES:
+    cleared = residue_cleared(case)
+    if mets and gross_tumour_left(case) is _YES and cleared is None:
         # the primary's resection left gross tumour (R2 not completed, or completed with
         # R2 again): that resection never made the patient free of disease, whatever the
         # dates give. A stated interval above 0 says the tumour left was removed or
@@ -486,6 +497,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
               if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
         _postoperative_past(case, status, on),
         judgements_differ(case),
+        cleared_words(cleared) if cleared is not None and cleared.date is not None else None,
     )
 
 
@@ -598,6 +610,34 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     if margin in _NO_GROSS_LEFT:
         return _NO
     return _YES if margin is Margin.R2 else _UNKNOWN
+
+
+_CLEARED_BY = {
+    ClearedBy.radiotherapy: "by radiotherapy",
+    ClearedBy.ablation: "by an ablation",
+    ClearedBy.systemic_therapy: "by systemic therapy",
+    ClearedBy.other: "by other means than a resection",
+    ClearedBy.unknown: "without a resection (how is not recorded)",
+}
+
+
+def residue_cleared(case: Case) -> GrossResidueCleared | None:
+    """The record that the gross tumour the primary's resection left
+    (:func:`gross_tumour_left` ``yes``) was cleared without a further resection
+    (radiotherapy, an ablation, systemic treatment): the patient is free of disease from
+    its day, the end of curative treatment S16's interval counts from
+    (:attr:`Case.treatment_end`, I5), and what cleared it is not asked
+    (``MISS-GROSS-RESIDUE-CLEARED``). ``None`` when none is recorded."""
+    if gross_tumour_left(case) is not _YES:
+        return None
+    return case.surgery.gross_residue_cleared
+
+
+def cleared_words(cleared: GrossResidueCleared) -> str:
+    """What S16's interval counts from after such a clearance, in words (I5)."""
+    day = cleared.date.isoformat() if cleared.date is not None else "a day not recorded"
+    return (f"counted from {day}, the day the gross tumour the resection left (R2) was "
+            f"cleared {_CLEARED_BY[cleared.by]}: free of disease from then, I5")
 
 
 def gross_tumour_question(case: Case, d: Derived) -> str:

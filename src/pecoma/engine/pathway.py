@@ -19,6 +19,7 @@ from pecoma.case import (
     Agent,
     Case,
     DiseaseStatus,
+    GrossResidueCleared,
     Margin,
     MetastasisSite,
     NodeStatus,
@@ -53,6 +54,7 @@ from pecoma.engine.facts import (
     opposed_words,
     progressed_on,
     removal_asked,
+    residue_cleared,
     work_up_fact,
 )
 from pecoma.engine.model import Fact, RiskGroup
@@ -1448,10 +1450,16 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
     for name, drugs, agents in _AFTER_MTOR_CLASSES:
         bad = [x.agent for x in intolerances if x.agent.drugs & drugs]
         lines = [(i, t) for i, t in enumerate(case.systemic.therapies) if t.agent in agents]
-        if not bad and not lines:
+        contra = _contraindicated_facts(case, drugs)
+        if not bad and not lines and not contra:
             continue
         words = []
-        if bad:
+        if contra:
+            # recorded by the team (cardiac, the cumulative dose): the class is out
+            facts += _not_tolerated(case, drugs)
+            words.append("anthracyclines not proposed: recorded as contraindicated (I15)")
+            applied.append("I15")
+        elif bad:
             facts += _not_tolerated(case, drugs)
             names = _agent_names(bad)
             # one recorded as of the class rules out the class, not only its own drug
@@ -1505,8 +1513,22 @@ def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
     for each drug of the class where it rules the class out, recorded as of the class or,
     not judged, meanwhile: :meth:`pecoma.case.Systemic.ruled_out_by`), as facts."""
     sysm = case.systemic
-    return [f for i in range(len(sysm.intolerances))
-            if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i)]
+    return [*_contraindicated_facts(case, drugs),
+            *(f for i in range(len(sysm.intolerances))
+              if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i))]
+
+
+#: The path of the recorded anthracycline contraindication.
+ANTHRACYCLINE_CONTRAINDICATED = "systemic.anthracycline_contraindicated"
+
+
+def _contraindicated_facts(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
+    """The recorded anthracycline contraindication, as a fact, where ``drugs`` hold an
+    anthracycline: it rules out every one and every regimen holding one, as an
+    intolerance of the class does (I15, :func:`_not_tolerated`); ``[]`` otherwise."""
+    if drugs & ANTHRACYCLINES and case.systemic.anthracycline_contraindicated is YesNo.yes:
+        return [Fact(ANTHRACYCLINE_CONTRAINDICATED, YesNo.yes)]
+    return []
 
 
 def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozenset[Agent],
@@ -1521,6 +1543,8 @@ def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozense
     when a recorded fact rules it out by itself (a drug of it not tolerated, or an
     intolerance recorded as of the class)."""
     sysm = case.systemic
+    if _contraindicated_facts(case, drugs):
+        return [], []  # every anthracycline is ruled out by the record itself
     # one recorded as of the class while another of the same drug is recorded as of that
     # drug alone: the judgements contradict each other, no judgement (I15)
     opposed = {i for i, _j in opposed_judgements(sysm.intolerances)}
@@ -1673,7 +1697,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     # a margin not recorded decides the interval whether it is given by the dates or
     # stated: a stated one may be counted from that resection too (I5)
     margin_open = gross is YesNo.unknown
-    if gross is YesNo.yes:
+    cleared = residue_cleared(case)
+    if cleared is not None:
+        # the gross tumour left was cleared without a further resection (radiotherapy,
+        # an ablation, systemic treatment): free of disease from that day, which the
+        # interval counts from; nothing left to ask of it (I5)
+        facts += [*margin_facts(case), *_cleared_facts(cleared)]
+    if gross is YesNo.yes and cleared is None:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
         # outside the lungs (I5, I18)
@@ -1810,6 +1840,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
 #: removed or cleared, asked when an interval reaching S16's minimum is stated beside it
 #: (I5).
 CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
+
+
+def _cleared_facts(cleared: GrossResidueCleared) -> list[Fact]:
+    """The recorded clearance of the gross tumour the primary's resection left, as facts."""
+    return [Fact("surgery.gross_residue_cleared.date",
+                 cleared.date.isoformat() if cleared.date is not None else "unknown"),
+            Fact("surgery.gross_residue_cleared.by", cleared.by)]
 
 
 def _if_no_gross_tumour(case: Case) -> str:
