@@ -27,6 +27,7 @@ from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError
 from pecoma.registry.columns import COLUMN_NAMES, flatten
 from pecoma.registry.importer import import_file
+from pecoma.registry.routine import free_from_of
 from pecoma.settings import default_settings
 from pecoma.store import Repository
 from pecoma.web.form_layout import FORM
@@ -103,16 +104,15 @@ def test_cleared_less_than_a_year_before_the_metastasis_is_not_met() -> None:
 
 def test_undated_clearance_takes_the_stated_interval() -> None:
     """Cleared (by an ablation), its day not recorded, 14 months stated: what the stated
-    interval counts from is recorded, so it is shown as stated, never as 'not taken as
-    met', and the clearance question is not asked. The day it was cleared is still the
-    end of curative treatment the lung metastasis's timing counts from (found before it,
-    the metastasis was synchronous, I7): S16 waits on that, MISS-TREATMENT-END (recording
-    the clearance's day or the end of treatment answers it), the safer branch."""
+    interval counts from is recorded, so it is S16's interval, shown as stated (never
+    'not taken as met'), and makes the lung metastasis metachronous as any stated
+    interval above 0 does (I5, I7). Expected: the metastasectomy advised, nothing asked
+    of it, the clearance question not asked."""
     a = _assess(_case({"by": "ablation"}, disease_free_interval_months=14))
     item = _s16(a)
-    assert item.id == "REC-LUNG-METASTASECTOMY-PENDING"
+    assert item.id == "REC-LUNG-METASTASECTOMY"
+    assert item.conditional_on == ()
     assert CLEARED_ASKED not in {m.id for m in a.missing}
-    assert "MISS-TREATMENT-END" in item.conditional_on
     assert _fact(item, DFI) == "14 months (stated)"
     assert _fact(item, "surgery.gross_residue_cleared.by") == "ablation"
 
@@ -176,3 +176,27 @@ def test_registry_row_and_web_form_record_both_fields(repo: Repository,
     names = {c.name for g in FORM for c in g.controls}
     assert {"surgery.gross_residue_cleared.date", "surgery.gross_residue_cleared.by",
             "systemic.anthracycline_contraindicated"} <= names
+
+
+def test_localized_residue_cleared_by_radiotherapy() -> None:
+    """Localized disease (no metastasis), R2 on 2024-02-01, the residue cleared by
+    radiotherapy on 2024-05-01. Recorded facts rule out gross tumour now, so expected:
+    no completing resection proposed (REC-RERESECTION-GROSS, whose text says disease is
+    present), no 'tumour left behind' alert (the bed alert says tumour may have been
+    left, I27, naming the clearance), S10's radiotherapy recorded as given, and a
+    surveillance plan counted from the clearance day (not FU-NO-PLAN-RESIDUAL-TUMOUR)."""
+    data = _case({"date": "2024-05-01", "by": "radiotherapy"})
+    data["stage"] = {"status": "localized", "lymph_nodes": "negative", "resectable": "yes"}
+    a = _assess(data)
+    ids = {i.id for i in a.items()}
+    assert not ids & {"REC-RERESECTION-GROSS", "ALERT-GROSS-RESIDUAL",
+                      "FU-NO-PLAN-RESIDUAL-TUMOUR", "REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION"}
+    assert {"REC-ADJ-RADIOTHERAPY-GIVEN", "ALERT-INCOMPLETE-RESECTION",
+            "FU-HIGH-INTENSIVE"} <= ids
+    alert = next(i for i in a.alerts if i.id == "ALERT-INCOMPLETE-RESECTION")
+    assert _fact(alert, "surgery.gross_residue_cleared.by") == "radiotherapy"
+    assert {f.path: f.value for f in a.derived}["derived.primary_treatment_end"] == \
+        "2024-05-01"
+    assert "MISS-RESIDUAL-RESECTABLE" not in {m.id for m in a.missing}
+    # the registry's day free of disease follows the same rule
+    assert free_from_of(parse_case(data)) == dt.date(2024, 5, 1)

@@ -47,7 +47,7 @@ __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "cleared_words", "derive",
+    "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words", "derive",
     "found_in_work_up", "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
@@ -600,8 +600,10 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     it may be counted from the resection whose margin is not recorded, as the dates would
     be, and advice follows the facts whichever way the interval was entered (I5); a
     stated interval of more than 0 months beside gross tumour left is shown, not taken
-    as met (what cleared the tumour left is asked, :func:`derive`). ``None`` when no
-    resection of the primary is recorded as performed."""
+    as met (what cleared the tumour left is asked, :func:`derive`). ``no`` too for gross
+    tumour left and recorded as cleared without a further resection
+    (:func:`residue_cleared`): none is left now, the patient free of disease from the day
+    it was cleared. ``None`` when no resection of the primary is recorded as performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
@@ -609,7 +611,11 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     margin = surgery.margin if completion is None else completion.margin
     if margin in _NO_GROSS_LEFT:
         return _NO
-    return _YES if margin is Margin.R2 else _UNKNOWN
+    if margin is Margin.R2:
+        # cleared since without a further resection (radiotherapy, an ablation, systemic
+        # treatment): none left now, free of disease from that day (I5)
+        return _NO if surgery.gross_residue_cleared is not None else _YES
+    return _UNKNOWN
 
 
 _CLEARED_BY = {
@@ -622,15 +628,25 @@ _CLEARED_BY = {
 
 
 def residue_cleared(case: Case) -> GrossResidueCleared | None:
-    """The record that the gross tumour the primary's resection left
-    (:func:`gross_tumour_left` ``yes``) was cleared without a further resection
-    (radiotherapy, an ablation, systemic treatment): the patient is free of disease from
-    its day, the end of curative treatment S16's interval counts from
-    (:attr:`Case.treatment_end`, I5), and what cleared it is not asked
-    (``MISS-GROSS-RESIDUE-CLEARED``). ``None`` when none is recorded."""
-    if gross_tumour_left(case) is not _YES:
+    """The record that the gross tumour the primary's resection left (a final margin R2)
+    was cleared without a further resection (radiotherapy, an ablation, systemic
+    treatment): none is left now (:func:`gross_tumour_left` ``no``), the patient is free
+    of disease from its day, the end of curative treatment S16's interval and the
+    surveillance count from (:attr:`Case.treatment_end`, I5), what cleared it is not
+    asked (``MISS-GROSS-RESIDUE-CLEARED``), and what may be left at the primary's bed is
+    microscopic at most, worded so (:func:`bed_after_clearance`, I27). ``None`` when none
+    is recorded."""
+    surgery = case.surgery
+    if surgery.status is not _PERFORMED or surgery.final_margin is not Margin.R2:
         return None
-    return case.surgery.gross_residue_cleared
+    return surgery.gross_residue_cleared
+
+
+def cleared_facts(cleared: GrossResidueCleared) -> tuple[Fact, ...]:
+    """The recorded clearance of the gross tumour the primary's resection left, as facts."""
+    return (Fact("surgery.gross_residue_cleared.date",
+                 cleared.date.isoformat() if cleared.date is not None else "unknown"),
+            Fact("surgery.gross_residue_cleared.by", cleared.by))
 
 
 def cleared_words(cleared: GrossResidueCleared) -> str:
@@ -675,6 +691,7 @@ def _removal_open(case: Case, status: DiseaseStatus,
     stage = case.stage
     surgery = case.surgery
     if (status is not DiseaseStatus.metastatic or not stage.metastases
+            or residue_cleared(case) is not None
             or gross_tumour_left(case) not in (_NO, _UNKNOWN)
             or _NO in (stage.resectable, stage.complete_excision_feasible)):
         return ()
@@ -891,6 +908,7 @@ def _residue_resectability_unknown(case: Case) -> bool:
     and whether surgery can remove it is not recorded: it is locally advanced disease if
     it cannot (I6), so whether the disease is advanced is unknown."""
     return (case.surgery.status is _PERFORMED and case.surgery.final_margin is Margin.R2
+            and case.surgery.gross_residue_cleared is None
             and case.stage.resectable is _UNKNOWN)
 
 
@@ -928,7 +946,10 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
     surgery = case.surgery
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or surgery.status is not _PERFORMED
-            or surgery.margin is not Margin.R2 or stage.resectable is _NO):
+            or surgery.margin is not Margin.R2 or stage.resectable is _NO
+            or surgery.gross_residue_cleared is not None):
+        # (cleared without a further resection: none left, surveillance counts from the
+        # day it was cleared)
         return ()
     facts: tuple[Fact, ...] = (Fact("surgery.margin", Margin.R2),
                                Fact("stage.resectable", stage.resectable))
@@ -1041,6 +1062,11 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     primary is recorded as performed, or the resections left an R0 margin."""
     free = case.free_of_disease
     surgery = case.surgery
+    cleared = residue_cleared(case)
+    if cleared is not None and (free is None or d.free_since is None):
+        # gross tumour left, cleared without a further resection (seen gone on imaging):
+        # what may be left at the bed is microscopic at most, no margin to ask (I27)
+        return PrimaryBed((*margin_facts(case), *cleared_facts(cleared)), None)
     if d.free_since is None or free is None or surgery.status is not _PERFORMED:
         return None
     completion = surgery.completion

@@ -18,8 +18,8 @@ from pecoma.case import (
     MTOR_AGENTS,
     Agent,
     Case,
+    ClearedBy,
     DiseaseStatus,
-    GrossResidueCleared,
     Margin,
     MetastasisSite,
     NodeStatus,
@@ -46,6 +46,7 @@ from pecoma.engine.facts import (
     Derived,
     advanced_question,
     bed_after_clearance,
+    cleared_facts,
     gross_tumour_left,
     gross_tumour_question,
     margin_fact_of,
@@ -81,6 +82,9 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     surgery_status = case.surgery.status
     # the margin the resections left: a completing resection's when one is recorded
     margin = case.surgery.final_margin
+    # gross tumour left (R2) and cleared since without a further resection: none left to
+    # complete the resection on (what may be left at the bed: the alerts, I27)
+    cleared = residue_cleared(case) is not None
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
     status_fact = d.status_fact()
@@ -103,7 +107,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                                         affects=("REC-RERESECTION-DECIDED",)))
                 out.add("REC-RERESECTION-DECIDED", [*margin_facts_, *d.postoperative_past],
                         asks)
-            elif margin in _INCOMPLETE and not no_reexcision:
+            elif margin in _INCOMPLETE and not no_reexcision and not cleared:
                 residual: list[str] = []
                 # gross tumour left (R2) is said as such, not as margins not clear
                 redo = "REC-RERESECTION-GROSS" if margin is Margin.R2 else "REC-RERESECTION"
@@ -203,8 +207,14 @@ def adjuvant(
         residual: list[str] = []
         if site in s.high_risk_sites:
             facts.append(Fact("tumour.primary_site", site))
+        cleared = residue_cleared(case)
         if surgery_status is SurgeryStatus.performed:
-            if margin in (*_INCOMPLETE, Margin.uncertain):
+            if cleared is not None:
+                # gross tumour left and cleared since without a further resection: the
+                # margins were not assured, so S10's consideration stands (I27); cleared
+                # by radiotherapy, it has been given
+                facts += [margin_fact_of(case), *cleared_facts(cleared)]
+            elif margin in (*_INCOMPLETE, Margin.uncertain):
                 facts.append(margin_fact_of(case))
                 if case.stage.resectable is YesNo.no:
                     facts.append(Fact("stage.resectable", "no"))
@@ -219,8 +229,11 @@ def adjuvant(
             # gross tumour left (R2): completing the resection comes first (S03), and
             # radiotherapy is weighed after it, said so
             record, when, asked = (
-                ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
+                ("REC-ADJ-RADIOTHERAPY-GIVEN", [], [])
+                if cleared is not None and cleared.by is ClearedBy.radiotherapy
+                else ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
                 if surgery_status is SurgeryStatus.performed and margin is Margin.R2
+                and cleared is None
                 else _radiotherapy_when(case, d, out))
             out.add(record, [*facts, *when],
                     [*(conditional if len(facts) == 1 else ()), *residual, *asked])
@@ -1702,7 +1715,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # the gross tumour left was cleared without a further resection (radiotherapy,
         # an ablation, systemic treatment): free of disease from that day, which the
         # interval counts from; nothing left to ask of it (I5)
-        facts += [*margin_facts(case), *_cleared_facts(cleared)]
+        facts += [*margin_facts(case), *cleared_facts(cleared)]
     if gross is YesNo.yes and cleared is None:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
@@ -1840,13 +1853,6 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
 #: removed or cleared, asked when an interval reaching S16's minimum is stated beside it
 #: (I5).
 CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
-
-
-def _cleared_facts(cleared: GrossResidueCleared) -> list[Fact]:
-    """The recorded clearance of the gross tumour the primary's resection left, as facts."""
-    return [Fact("surgery.gross_residue_cleared.date",
-                 cleared.date.isoformat() if cleared.date is not None else "unknown"),
-            Fact("surgery.gross_residue_cleared.by", cleared.by)]
 
 
 def _if_no_gross_tumour(case: Case) -> str:
