@@ -165,8 +165,9 @@ def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
     margin R0, R1 or uncertain, the rule of
     :func:`pecoma.engine.facts.gross_tumour_left`; gross tumour left (R2) and cleared
     without a further resection (``gross_residue_cleared``), the day it was cleared.
-    ``None``: none recorded, its date not known, gross tumour left (R2), or the margin that decides it not recorded (the
-    resection may have left gross tumour: unknown, not a known day free of disease). A
+    ``None``: none recorded, its date not known, gross tumour left (R2), or the margin
+    that decides it not recorded (the resection may have left gross tumour: unknown, not
+    a known day free of disease). A
     last contact that says alive with disease after it is one the case does not hold
     (before it, or with no such day, disease was there or may have been)."""
     if free_since is not None:
