@@ -60,8 +60,8 @@ __all__ = [
 #: How S16's disease-free interval was reached: counted from the dates (or bounded by
 #: them), stated by the team, 0 because the primary's resection left gross tumour (the
 #: patient was never free of disease, I5), stated beside such a resection (the tumour
-#: left may have been cleared since, by a means the case does not record: the stated
-#: interval is shown, not taken as met, I5), or not known.
+#: left may have been cleared since, neither its removal nor its clearance recorded: the
+#: stated interval is shown, not taken as met, I5), or not known.
 DfiSource = Literal["dates", "dates, at most", "stated", "gross tumour left",
                     "stated, gross tumour left", "unknown"]
 
@@ -415,15 +415,17 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         dfi_met = dfi_months >= minimum
         # shorter than the dates give (a longer one is refused): say both (I5)
         by_dates_shown = by_dates
+    # (cleared since without a further resection, none is left: the interval counts from
+    # the day it was cleared, Case.treatment_end)
     cleared = residue_cleared(case)
-    if mets and gross_tumour_left(case) is _YES and cleared is None:
+    if mets and gross_tumour_left(case) is _YES:
         # the primary's resection left gross tumour (R2 not completed, or completed with
         # R2 again): that resection never made the patient free of disease, whatever the
         # dates give. A stated interval above 0 says the tumour left was removed or
-        # cleared since (radiotherapy or systemic treatment, which the case cannot
-        # record): it is shown as stated, never taken as met while what cleared the
-        # tumour is not recorded (S16 waits on it, asked), and short of the minimum it is
-        # not met either way. One value for the interval, in the derived facts and in
+        # cleared since (neither recorded: a clearance recorded leaves none,
+        # gross_tumour_left 'no'): it is shown as stated, never taken as met while what
+        # cleared the tumour is not recorded (S16 waits on it, asked), and short of the
+        # minimum it is not met either way. One value for the interval, in the derived facts and in
         # S16's item alike (I5)
         if stated is not None and stated > 0:
             dfi_months, dfi_source, by_dates_shown = stated, "stated, gross tumour left", None

@@ -1716,7 +1716,7 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         # an ablation, systemic treatment): free of disease from that day, which the
         # interval counts from; nothing left to ask of it (I5)
         facts += [*margin_facts(case), *cleared_facts(cleared)]
-    if gross is YesNo.yes and cleared is None:
+    if gross is YesNo.yes:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
         # outside the lungs (I5, I18)
@@ -1725,8 +1725,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         if d.dfi_met is None:
             # an interval stated beside it (reaching the minimum): the tumour left may
             # have been cleared since without a resection (radiotherapy, systemic
-            # treatment), which the case does not record. Not taken as met, nor as not
-            # met: S16 waits on what cleared it, asked (I5)
+            # treatment), not recorded (surgery.gross_residue_cleared). Not taken as met,
+            # nor as not met: S16 waits on what cleared it, asked (I5)
             pending.append((CLEARED_ASKED, affects))
             about[CLEARED_ASKED] = (
                 "the disease-free interval stated, "
