@@ -11,8 +11,8 @@ records, the items provisional on it, the text report and the CDS card saying so
 
 Beside it, two S16 fixes: a stated interval beside a resection that left gross tumour no
 longer makes an undated metastasis metachronous (the interval S16 does not trust), and the
-question what cleared that tumour says plainly that only a completing resection can answer
-it in pecoma.
+question what cleared that tumour says plainly how to record the answer (a completing
+resection, or the gross residue cleared without one).
 
 The case is an oncologist's record (tests/data/line_records/c67.json): metastatic disease
 beyond surgery; the S16 case is the golden scenario lung-metastasis-after-r2-stated-interval.
@@ -156,12 +156,14 @@ def test_stated_interval_beside_r2_does_not_make_an_undated_metastasis_metachron
 
 
 def test_gross_residue_question_says_what_can_answer_it() -> None:
-    """Only a completing resection answers it in pecoma; radiotherapy is never to be
-    recorded as one, and the question stays open otherwise."""
+    """A completing resection, or a clearance without a resection recorded as the gross
+    residue cleared (surgery.gross_residue_cleared), answers it; radiotherapy is never
+    to be recorded as a completion."""
     data = json.loads((R2_CASE / "case.json").read_text())
     a = assess(parse_case(data), dt.date(2026, 11, 28))
     asked = next(m for m in a.missing if m.id == "MISS-GROSS-RESIDUE-CLEARED")
-    assert "never record it as a completion" in asked.question
-    assert "stays open" in asked.would_change
+    assert asked.field == "surgery.gross_residue_cleared"
+    assert "Never record a clearance without a resection as a completion" in asked.question
+    assert "counted from it" in asked.would_change
     dfi = {f.path: f.value for f in a.derived}["derived.disease_free_interval_months"]
-    assert "until it is" not in dfi and "cannot be recorded" in dfi
+    assert "until it is" not in dfi and "as the gross residue cleared" in dfi

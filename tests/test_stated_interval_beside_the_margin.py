@@ -179,14 +179,14 @@ class TestResidualAlertWithTheMarginNotRecorded:
 
 
 CLEARED_ASKED = "MISS-GROSS-RESIDUE-CLEARED"
-# (only a completing resection can be recorded: tumour cleared otherwise cannot, so the
-# text never says the interval waits until it is recorded)
+# (a completing resection, or the clearance of the tumour left, recorded with its day,
+# answers it: the text says how each is recorded)
 NOT_TAKEN_AS_MET = ("30 months (stated; the resection of the primary left gross tumour (R2) "
-                    "and no resection that removed it is recorded: not taken as met; a "
-                    "completing resection, if there was one, is recorded as the surgery's "
-                    "completion; tumour cleared otherwise (radiotherapy, systemic "
-                    "treatment) cannot be recorded, and the sarcoma team decides on S16 "
-                    "from the record, I5)")
+                    "and neither a resection that removed it nor its clearance is "
+                    "recorded: not taken as met; a completing resection, if there was one, "
+                    "is recorded as the surgery's completion, tumour cleared otherwise "
+                    "(radiotherapy, an ablation, systemic treatment) as the gross residue "
+                    "cleared, with its day, I5)")
 
 
 class TestStatedIntervalBesideGrossTumourLeft:

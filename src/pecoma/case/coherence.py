@@ -273,6 +273,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
             f"must not be before 'surgery.date' ({surgery.date.isoformat()}): it completes "
             "that resection",
         )
+    issues += _residue_cleared_issues(case)
     if not performed:
         if surgery.adjuvant_radiotherapy is YesNo.yes:
             add(
@@ -775,6 +776,38 @@ def _margin_path(surgery: Surgery) -> str:
     return "surgery.completion.margin" if surgery.completion is not None else "surgery.margin"
 
 
+def _residue_cleared_issues(case: Case) -> list[FieldIssue]:
+    """``surgery.gross_residue_cleared`` records gross tumour left by the primary's
+    resection cleared without a further one: it needs that resection recorded as
+    performed with a final margin R2 (the first one's with no completing resection, or
+    the completing resection's), and its day on or after the day of each operation."""
+    surgery = case.surgery
+    cleared = surgery.gross_residue_cleared
+    if cleared is None:
+        return []
+    day = cleared.date.isoformat() if cleared.date is not None else "not given"
+    if surgery.status is not SurgeryStatus.performed or surgery.final_margin is not Margin.R2:
+        margin = ("surgery.completion.margin" if surgery.completion is not None
+                  else "surgery.margin")
+        return [FieldIssue(
+            "surgery.gross_residue_cleared", show_value(f"date {day}, by {cleared.by.value}"),
+            "records gross tumour left by the resection cleared without a further one: it "
+            "can only be given when 'surgery.status' is 'performed' and the resection left "
+            f"gross tumour ('surgery.margin' is 'R2', or '{margin}' is 'R2' after a "
+            f"completing resection; got '{surgery.status.value}', "
+            f"'{surgery.margin.value}'); a further resection that removed it is recorded "
+            "as 'surgery.completion'")]
+    if cleared.date is None:
+        return []
+    operations = [("surgery.date", surgery.date)]
+    if surgery.completion is not None:
+        operations.append(("surgery.completion.date", surgery.completion.date))
+    return [FieldIssue("surgery.gross_residue_cleared.date", show_value(day),
+                       f"must not be before '{path}' ({when.isoformat()}): the tumour it "
+                       "records cleared was left by that operation")
+            for path, when in operations if when is not None and cleared.date < when]
+
+
 def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     """Every date in the case with its field path (for checks against the evaluation date)."""
     out: list[tuple[str, dt.date]] = []
@@ -785,6 +818,9 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     completion = case.surgery.completion
     if completion is not None and completion.date is not None:
         out.append(("surgery.completion.date", completion.date))
+    cleared = case.surgery.gross_residue_cleared
+    if cleared is not None and cleared.date is not None:
+        out.append(("surgery.gross_residue_cleared.date", cleared.date))
     if case.primary_treatment_end:
         out.append(("primary_treatment_end", case.primary_treatment_end))
     for i, met in enumerate(case.stage.metastases):

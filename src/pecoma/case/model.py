@@ -30,6 +30,7 @@ from pecoma.case.values import (
     ANTHRACYCLINES,
     MTOR_AGENTS,
     Agent,
+    ClearedBy,
     DiagnosisMethod,
     DiseaseStatus,
     Feature,
@@ -75,6 +76,7 @@ __all__ = [
     "Day",
     "Diagnosis",
     "FreeOfDisease",
+    "GrossResidueCleared",
     "Histology",
     "Immunohistochemistry",
     "Label",
@@ -409,6 +411,19 @@ class Completion(_Model):
     margin: Margin = Field(Margin.unknown, description="margin of the completing resection")
 
 
+class GrossResidueCleared(_Model):
+    """Gross tumour left by the primary's resection (R2) cleared without a further
+    resection: by radiotherapy, an ablation or systemic treatment with a complete
+    response. The patient is free of disease from ``date``: the end of curative treatment
+    of the primary, from which S16's disease-free interval counts (I5)."""
+
+    date: Annotated[Day | None, Field(
+        description="the day no gross tumour was detectable any more (the imaging that "
+        "showed it cleared); left out when not known: S16's interval is then the one "
+        "stated, else asked")] = None
+    by: ClearedBy = Field(ClearedBy.unknown, description="what cleared it")
+
+
 class Surgery(_Model):
     status: SurgeryStatus = SurgeryStatus.unknown
     date: Day | None = None
@@ -417,6 +432,15 @@ class Surgery(_Model):
         None,
         description="a further resection that completed an R2 resection (its date and "
         "margin); the surgery's own date and R2 margin stay those of the first operation",
+    )
+    gross_residue_cleared: GrossResidueCleared | None = Field(
+        None,
+        description="gross tumour the resection left (final margin R2) cleared without a "
+        "further resection (radiotherapy, an ablation, systemic treatment with a complete "
+        "response): its date and how; needs 'surgery.margin' 'R2' (or a completing "
+        "resection that left R2 again). The patient is free of disease from that date, "
+        "the end of curative treatment of the primary: S16's disease-free interval counts "
+        "from it (I5). A further resection that removed it is 'completion', not this",
     )
     adjuvant_radiotherapy: YesNo = Field(
         YesNo.unknown,
@@ -716,6 +740,13 @@ class Systemic(_Model):
         "tolerated (I15); every mTOR inhibitor listed, whatever 'class_wide' says on "
         "each, makes it 'yes'; 'no' beside such an intolerance is refused: record the team's "
         "judgement on the intolerance")
+    anthracycline_contraindicated: YesNo = Field(
+        YesNo.unknown, description="as the team records it: a contraindication to every "
+        "anthracycline (doxorubicin, epirubicin), cardiac (a reduced left-ventricular "
+        "ejection fraction, the cumulative dose already given) or other; 'yes' rules out "
+        "every regimen holding one, as an anthracycline intolerance of the class does "
+        "(I15): S14's doxorubicin and S15's epirubicin with ifosfamide are never proposed, "
+        "the item saying so naming it")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
@@ -852,7 +883,17 @@ class Case(_Model):
 
     @property
     def treatment_end(self) -> dt.date | None:
-        """End of curative treatment of the primary (I5), the anchor of surveillance."""
+        """End of curative treatment of the primary (I5), the anchor of surveillance.
+        Gross tumour left by the resection and cleared without a further one
+        (``surgery.gross_residue_cleared``): the patient is free of disease from the day
+        it was cleared, not before, whatever earlier end of treatment is recorded beside
+        it; that day not recorded, the end of curative treatment recorded, else
+        unknown (asked)."""
+        cleared = self.surgery.gross_residue_cleared
+        if cleared is not None and self.surgery.status is _PERFORMED:
+            if cleared.date is None:
+                return self.primary_treatment_end
+            return max(cleared.date, self.primary_treatment_end or cleared.date)
         if self.primary_treatment_end is not None:
             return self.primary_treatment_end
         if self.surgery.status is _PERFORMED:
@@ -916,6 +957,8 @@ class Case(_Model):
             self.diagnosis.date,
             self.surgery.date if self.surgery.status is _PERFORMED else None,
             self.surgery.completion.date if self.surgery.completion is not None else None,
+            (self.surgery.gross_residue_cleared.date
+             if self.surgery.gross_residue_cleared is not None else None),
             self.primary_treatment_end,
             *(m.detected_on for m in self.stage.metastases),
             *(m.detected_on_or_before for m in self.stage.metastases),

@@ -109,7 +109,7 @@ def case_timings(case: Case) -> tuple[Timing, ...]:
     surgery = case.surgery
     final = surgery.margin if surgery.completion is None else surgery.completion.margin
     if (stated_dfi is not None and stated_dfi > 0 and surgery.status is SurgeryStatus.performed
-            and final is Margin.R2):
+            and final is Margin.R2 and surgery.gross_residue_cleared is None):
         # the primary's resection left gross tumour (R2 not completed, or completed with
         # R2 again): a stated interval above 0 is not taken as S16's (what cleared the
         # tumour left is not recorded, asked), so it does not make a metastasis without a

@@ -10,6 +10,7 @@ __all__ = [
     "ANTHRACYCLINES",
     "MTOR_AGENTS",
     "Agent",
+    "ClearedBy",
     "DiagnosisMethod",
     "DiseaseStatus",
     "Feature",
@@ -261,6 +262,17 @@ class FusionStatus(StrEnum):
     present = "present"
     absent = "absent"
     not_done = "not_done"
+    unknown = "unknown"
+
+
+class ClearedBy(StrEnum):
+    """How gross tumour left by the primary's resection (R2) was cleared without a
+    further resection."""
+
+    radiotherapy = "radiotherapy"
+    ablation = "ablation"
+    systemic_therapy = "systemic_therapy"
+    other = "other"
     unknown = "unknown"
 
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from pecoma.case import (
     Agent,
     Case,
+    ClearedBy,
     DiseaseStatus,
+    GrossResidueCleared,
     Margin,
     Metastasis,
     MetastasisSite,
@@ -45,12 +47,12 @@ __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
     "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "derive", "found_in_work_up",
-    "gross_tumour_left",
+    "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words", "derive",
+    "found_in_work_up", "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "opposed_words", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "size_text", "work_up_fact",
+    "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text", "work_up_fact",
 ]
 
 
@@ -58,8 +60,8 @@ __all__ = [
 #: How S16's disease-free interval was reached: counted from the dates (or bounded by
 #: them), stated by the team, 0 because the primary's resection left gross tumour (the
 #: patient was never free of disease, I5), stated beside such a resection (the tumour
-#: left may have been cleared since, by a means the case does not record: the stated
-#: interval is shown, not taken as met, I5), or not known.
+#: left may have been cleared since, neither its removal nor its clearance recorded: the
+#: stated interval is shown, not taken as met, I5), or not known.
 DfiSource = Literal["dates", "dates, at most", "stated", "gross tumour left",
                     "stated, gross tumour left", "unknown"]
 
@@ -173,6 +175,11 @@ class Derived(NamedTuple):
     #: the other of that drug alone (:func:`judgements_differ`): the derived fact naming
     #: both and the safer reading taken, or ``None``.
     judgements_differ: Fact | None = None
+    #: Gross tumour left by the primary's resection cleared without a further one
+    #: (``surgery.gross_residue_cleared``, dated): what the interval counts from, in
+    #: words (:func:`cleared_words`), said beside an interval the dates give; ``None``
+    #: otherwise.
+    counted_from_clearance: str | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -229,6 +236,9 @@ class Derived(NamedTuple):
                     f"{self.dfi_by_dates} months the dates give from the end of the "
                     "primary's treatment: it counts from the treatment of an earlier "
                     "relapse, I5; correct it if none was treated in between)")
+        if self.counted_from_clearance is not None and self.dfi_source.startswith("dates"):
+            return (f"{number_text(self.dfi_months)} months ({self.dfi_source}, "
+                    f"{self.counted_from_clearance})")
         if self.dfi_source == "stated, gross tumour left" and self.dfi_met is False:
             return _dfi_text(self.dfi_months, "stated, gross tumour left, short")
         return _dfi_text(self.dfi_months, self.dfi_source)
@@ -261,11 +271,11 @@ def _dfi_text(months: float, source: str) -> str:
         return _NEVER_FREE
     if source == "stated, gross tumour left":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
-                "gross tumour (R2) and no resection that removed it is recorded: not taken "
-                "as met; a completing resection, if there was one, is recorded as the "
-                "surgery's completion; tumour cleared otherwise (radiotherapy, systemic "
-                "treatment) cannot be recorded, and the sarcoma team decides on S16 from the "
-                "record, I5)")
+                "gross tumour (R2) and neither a resection that removed it nor its "
+                "clearance is recorded: not taken as met; a completing resection, if there "
+                "was one, is recorded as the surgery's completion, tumour cleared otherwise "
+                "(radiotherapy, an ablation, systemic treatment) as the gross residue "
+                "cleared, with its day, I5)")
     if source == "stated, gross tumour left, short":
         return (f"{number_text(months)} months (stated; the resection of the primary left "
                 "gross tumour (R2), what removed or cleared it not recorded: short of "
@@ -405,14 +415,17 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         dfi_met = dfi_months >= minimum
         # shorter than the dates give (a longer one is refused): say both (I5)
         by_dates_shown = by_dates
+    # (cleared since without a further resection, none is left: the interval counts from
+    # the day it was cleared, Case.treatment_end)
+    cleared = residue_cleared(case)
     if mets and gross_tumour_left(case) is _YES:
         # the primary's resection left gross tumour (R2 not completed, or completed with
         # R2 again): that resection never made the patient free of disease, whatever the
         # dates give. A stated interval above 0 says the tumour left was removed or
-        # cleared since (radiotherapy or systemic treatment, which the case cannot
-        # record): it is shown as stated, never taken as met while what cleared the
-        # tumour is not recorded (S16 waits on it, asked), and short of the minimum it is
-        # not met either way. One value for the interval, in the derived facts and in
+        # cleared since (neither recorded: a clearance recorded leaves none,
+        # gross_tumour_left 'no'): it is shown as stated, never taken as met while what
+        # cleared the tumour is not recorded (S16 waits on it, asked), and short of the
+        # minimum it is not met either way. One value for the interval, in the derived facts and in
         # S16's item alike (I5)
         if stated is not None and stated > 0:
             dfi_months, dfi_source, by_dates_shown = stated, "stated, gross tumour left", None
@@ -486,6 +499,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
               if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
         _postoperative_past(case, status, on),
         judgements_differ(case),
+        cleared_words(cleared) if cleared is not None and cleared.date is not None else None,
     )
 
 
@@ -588,8 +602,10 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     it may be counted from the resection whose margin is not recorded, as the dates would
     be, and advice follows the facts whichever way the interval was entered (I5); a
     stated interval of more than 0 months beside gross tumour left is shown, not taken
-    as met (what cleared the tumour left is asked, :func:`derive`). ``None`` when no
-    resection of the primary is recorded as performed."""
+    as met (what cleared the tumour left is asked, :func:`derive`). ``no`` too for gross
+    tumour left and recorded as cleared without a further resection
+    (:func:`residue_cleared`): none is left now, the patient free of disease from the day
+    it was cleared. ``None`` when no resection of the primary is recorded as performed."""
     surgery = case.surgery
     if surgery.status is not _PERFORMED:
         return None
@@ -597,7 +613,49 @@ def gross_tumour_left(case: Case) -> YesNo | None:
     margin = surgery.margin if completion is None else completion.margin
     if margin in _NO_GROSS_LEFT:
         return _NO
-    return _YES if margin is Margin.R2 else _UNKNOWN
+    if margin is Margin.R2:
+        # cleared since without a further resection (radiotherapy, an ablation, systemic
+        # treatment): none left now, free of disease from that day (I5)
+        return _NO if surgery.gross_residue_cleared is not None else _YES
+    return _UNKNOWN
+
+
+_CLEARED_BY = {
+    ClearedBy.radiotherapy: "by radiotherapy",
+    ClearedBy.ablation: "by an ablation",
+    ClearedBy.systemic_therapy: "by systemic therapy",
+    ClearedBy.other: "by other means than a resection",
+    ClearedBy.unknown: "without a resection (how is not recorded)",
+}
+
+
+def residue_cleared(case: Case) -> GrossResidueCleared | None:
+    """The record that the gross tumour the primary's resection left (a final margin R2)
+    was cleared without a further resection (radiotherapy, an ablation, systemic
+    treatment): none is left now (:func:`gross_tumour_left` ``no``), the patient is free
+    of disease from its day, the end of curative treatment S16's interval and the
+    surveillance count from (:attr:`Case.treatment_end`, I5), what cleared it is not
+    asked (``MISS-GROSS-RESIDUE-CLEARED``), and what may be left at the primary's bed is
+    microscopic at most, worded so (:func:`bed_after_clearance`, I27). ``None`` when none
+    is recorded."""
+    surgery = case.surgery
+    if surgery.status is not _PERFORMED or surgery.final_margin is not Margin.R2:
+        return None
+    return surgery.gross_residue_cleared
+
+
+def cleared_facts(cleared: GrossResidueCleared) -> tuple[Fact, ...]:
+    """The recorded clearance of the gross tumour the primary's resection left, as facts."""
+    return (Fact("surgery.gross_residue_cleared.date",
+                 cleared.date.isoformat() if cleared.date is not None else "unknown"),
+            Fact("surgery.gross_residue_cleared.by", cleared.by))
+
+
+def cleared_words(cleared: GrossResidueCleared) -> str:
+    """What S16's interval counts from after such a clearance, in words (I5)."""
+    day = cleared.date.isoformat() if cleared.date is not None else "a day not recorded"
+    return (f"counted from {day}, the day the gross tumour the resection left (R2) was "
+            f"cleared {_CLEARED_BY[cleared.by]}: free of disease from then, I5")
 
 
 def gross_tumour_question(case: Case, d: Derived) -> str:
@@ -635,6 +693,7 @@ def _removal_open(case: Case, status: DiseaseStatus,
     stage = case.stage
     surgery = case.surgery
     if (status is not DiseaseStatus.metastatic or not stage.metastases
+            or residue_cleared(case) is not None
             or gross_tumour_left(case) not in (_NO, _UNKNOWN)
             or _NO in (stage.resectable, stage.complete_excision_feasible)):
         return ()
@@ -851,6 +910,7 @@ def _residue_resectability_unknown(case: Case) -> bool:
     and whether surgery can remove it is not recorded: it is locally advanced disease if
     it cannot (I6), so whether the disease is advanced is unknown."""
     return (case.surgery.status is _PERFORMED and case.surgery.final_margin is Margin.R2
+            and case.surgery.gross_residue_cleared is None
             and case.stage.resectable is _UNKNOWN)
 
 
@@ -888,7 +948,10 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
     surgery = case.surgery
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or surgery.status is not _PERFORMED
-            or surgery.margin is not Margin.R2 or stage.resectable is _NO):
+            or surgery.margin is not Margin.R2 or stage.resectable is _NO
+            or surgery.gross_residue_cleared is not None):
+        # (cleared without a further resection: none left, surveillance counts from the
+        # day it was cleared)
         return ()
     facts: tuple[Fact, ...] = (Fact("surgery.margin", Margin.R2),
                                Fact("stage.resectable", stage.resectable))
@@ -1001,6 +1064,11 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     primary is recorded as performed, or the resections left an R0 margin."""
     free = case.free_of_disease
     surgery = case.surgery
+    cleared = residue_cleared(case)
+    if cleared is not None and (free is None or d.free_since is None):
+        # gross tumour left, cleared without a further resection (seen gone on imaging):
+        # what may be left at the bed is microscopic at most, no margin to ask (I27)
+        return PrimaryBed((*margin_facts(case), *cleared_facts(cleared)), None)
     if d.free_since is None or free is None or surgery.status is not _PERFORMED:
         return None
     completion = surgery.completion

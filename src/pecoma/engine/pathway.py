@@ -18,6 +18,7 @@ from pecoma.case import (
     MTOR_AGENTS,
     Agent,
     Case,
+    ClearedBy,
     DiseaseStatus,
     Margin,
     MetastasisSite,
@@ -45,6 +46,7 @@ from pecoma.engine.facts import (
     Derived,
     advanced_question,
     bed_after_clearance,
+    cleared_facts,
     gross_tumour_left,
     gross_tumour_question,
     margin_fact_of,
@@ -53,6 +55,7 @@ from pecoma.engine.facts import (
     opposed_words,
     progressed_on,
     removal_asked,
+    residue_cleared,
     work_up_fact,
 )
 from pecoma.engine.model import Fact, RiskGroup
@@ -79,6 +82,9 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     surgery_status = case.surgery.status
     # the margin the resections left: a completing resection's when one is recorded
     margin = case.surgery.final_margin
+    # gross tumour left (R2) and cleared since without a further resection: none left to
+    # complete the resection on (what may be left at the bed: the alerts, I27)
+    cleared = residue_cleared(case) is not None
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
     status_fact = d.status_fact()
@@ -101,7 +107,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                                         affects=("REC-RERESECTION-DECIDED",)))
                 out.add("REC-RERESECTION-DECIDED", [*margin_facts_, *d.postoperative_past],
                         asks)
-            elif margin in _INCOMPLETE and not no_reexcision:
+            elif margin in _INCOMPLETE and not no_reexcision and not cleared:
                 residual: list[str] = []
                 # gross tumour left (R2) is said as such, not as margins not clear
                 redo = "REC-RERESECTION-GROSS" if margin is Margin.R2 else "REC-RERESECTION"
@@ -201,8 +207,14 @@ def adjuvant(
         residual: list[str] = []
         if site in s.high_risk_sites:
             facts.append(Fact("tumour.primary_site", site))
+        cleared = residue_cleared(case)
         if surgery_status is SurgeryStatus.performed:
-            if margin in (*_INCOMPLETE, Margin.uncertain):
+            if cleared is not None:
+                # gross tumour left and cleared since without a further resection: the
+                # margins were not assured, so S10's consideration stands (I27); cleared
+                # by radiotherapy, it has been given
+                facts += [margin_fact_of(case), *cleared_facts(cleared)]
+            elif margin in (*_INCOMPLETE, Margin.uncertain):
                 facts.append(margin_fact_of(case))
                 if case.stage.resectable is YesNo.no:
                     facts.append(Fact("stage.resectable", "no"))
@@ -217,8 +229,11 @@ def adjuvant(
             # gross tumour left (R2): completing the resection comes first (S03), and
             # radiotherapy is weighed after it, said so
             record, when, asked = (
-                ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
+                ("REC-ADJ-RADIOTHERAPY-GIVEN", [], [])
+                if cleared is not None and cleared.by is ClearedBy.radiotherapy
+                else ("REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION", [], [])
                 if surgery_status is SurgeryStatus.performed and margin is Margin.R2
+                and cleared is None
                 else _radiotherapy_when(case, d, out))
             out.add(record, [*facts, *when],
                     [*(conditional if len(facts) == 1 else ()), *residual, *asked])
@@ -1448,10 +1463,16 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
     for name, drugs, agents in _AFTER_MTOR_CLASSES:
         bad = [x.agent for x in intolerances if x.agent.drugs & drugs]
         lines = [(i, t) for i, t in enumerate(case.systemic.therapies) if t.agent in agents]
-        if not bad and not lines:
+        contra = _contraindicated_facts(case, drugs)
+        if not bad and not lines and not contra:
             continue
         words = []
-        if bad:
+        if contra:
+            # recorded by the team (cardiac, the cumulative dose): the class is out
+            facts += _not_tolerated(case, drugs)
+            words.append("anthracyclines not proposed: recorded as contraindicated (I15)")
+            applied.append("I15")
+        elif bad:
             facts += _not_tolerated(case, drugs)
             names = _agent_names(bad)
             # one recorded as of the class rules out the class, not only its own drug
@@ -1505,8 +1526,22 @@ def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
     for each drug of the class where it rules the class out, recorded as of the class or,
     not judged, meanwhile: :meth:`pecoma.case.Systemic.ruled_out_by`), as facts."""
     sysm = case.systemic
-    return [f for i in range(len(sysm.intolerances))
-            if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i)]
+    return [*_contraindicated_facts(case, drugs),
+            *(f for i in range(len(sysm.intolerances))
+              if sysm.ruled_out_by(i) & drugs for f in _intolerance_facts(case, i))]
+
+
+#: The path of the recorded anthracycline contraindication.
+ANTHRACYCLINE_CONTRAINDICATED = "systemic.anthracycline_contraindicated"
+
+
+def _contraindicated_facts(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
+    """The recorded anthracycline contraindication, as a fact, where ``drugs`` hold an
+    anthracycline: it rules out every one and every regimen holding one, as an
+    intolerance of the class does (I15, :func:`_not_tolerated`); ``[]`` otherwise."""
+    if drugs & ANTHRACYCLINES and case.systemic.anthracycline_contraindicated is YesNo.yes:
+        return [Fact(ANTHRACYCLINE_CONTRAINDICATED, YesNo.yes)]
+    return []
 
 
 def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozenset[Agent],
@@ -1521,6 +1556,8 @@ def _withheld_meanwhile(case: Case, out: Collector, drug: Agent, drugs: frozense
     when a recorded fact rules it out by itself (a drug of it not tolerated, or an
     intolerance recorded as of the class)."""
     sysm = case.systemic
+    if _contraindicated_facts(case, drugs):
+        return [], []  # every anthracycline is ruled out by the record itself
     # one recorded as of the class while another of the same drug is recorded as of that
     # drug alone: the judgements contradict each other, no judgement (I15)
     opposed = {i for i, _j in opposed_judgements(sysm.intolerances)}
@@ -1673,6 +1710,12 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     # a margin not recorded decides the interval whether it is given by the dates or
     # stated: a stated one may be counted from that resection too (I5)
     margin_open = gross is YesNo.unknown
+    cleared = residue_cleared(case)
+    if cleared is not None:
+        # the gross tumour left was cleared without a further resection (radiotherapy,
+        # an ablation, systemic treatment): free of disease from that day, which the
+        # interval counts from; nothing left to ask of it (I5)
+        facts += [*margin_facts(case), *cleared_facts(cleared)]
     if gross is YesNo.yes:
         # the primary's resection left gross tumour (not completed, or its completion
         # left R2 again): never free of disease, and the residue is disease
@@ -1682,8 +1725,8 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         if d.dfi_met is None:
             # an interval stated beside it (reaching the minimum): the tumour left may
             # have been cleared since without a resection (radiotherapy, systemic
-            # treatment), which the case does not record. Not taken as met, nor as not
-            # met: S16 waits on what cleared it, asked (I5)
+            # treatment), not recorded (surgery.gross_residue_cleared). Not taken as met,
+            # nor as not met: S16 waits on what cleared it, asked (I5)
             pending.append((CLEARED_ASKED, affects))
             about[CLEARED_ASKED] = (
                 "the disease-free interval stated, "

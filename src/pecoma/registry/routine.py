@@ -163,9 +163,11 @@ def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
     again, else the day of the resection recorded as leaving no gross tumour (``surgery``:
     the case's surgery as stored; the completing resection's when one is recorded): its
     margin R0, R1 or uncertain, the rule of
-    :func:`pecoma.engine.facts.gross_tumour_left`. ``None``: none recorded, its date not
-    known, gross tumour left (R2), or the margin that decides it not recorded (the
-    resection may have left gross tumour: unknown, not a known day free of disease). A
+    :func:`pecoma.engine.facts.gross_tumour_left`; gross tumour left (R2) and cleared
+    without a further resection (``gross_residue_cleared``), the day it was cleared.
+    ``None``: none recorded, its date not known, gross tumour left (R2), or the margin
+    that decides it not recorded (the resection may have left gross tumour: unknown, not
+    a known day free of disease). A
     last contact that says alive with disease after it is one the case does not hold
     (before it, or with no such day, disease was there or may have been)."""
     if free_since is not None:
@@ -175,7 +177,10 @@ def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:
     done = surgery.get("completion")
     last = done if isinstance(done, dict) else surgery
     margin, day = last.get("margin"), last.get("date")
-    if margin not in _NO_GROSS_LEFT:
+    cleared = surgery.get("gross_residue_cleared")
+    if margin == "R2" and isinstance(cleared, dict):
+        day = cleared.get("date")  # cleared without a resection: free from that day
+    elif margin not in _NO_GROSS_LEFT:
         return None  # gross tumour left, or may have been: no known day free of disease
     try:
         return dt.date.fromisoformat(day[:10]) if isinstance(day, str) else None

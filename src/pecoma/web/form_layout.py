@@ -20,6 +20,7 @@ from pecoma.case import (
     MAX_SIZE_CM,
     Agent,
     Case,
+    ClearedBy,
     Completion,
     Diagnosis,
     DiagnosisMethod,
@@ -27,6 +28,7 @@ from pecoma.case import (
     Feature,
     FreeOfDisease,
     FusionStatus,
+    GrossResidueCleared,
     Histology,
     IHCResult,
     Intolerance,
@@ -43,6 +45,7 @@ from pecoma.case import (
     Stage,
     Surgery,
     SurgeryStatus,
+    Systemic,
     TherapySetting,
     Timing,
     Tumour,
@@ -406,6 +409,19 @@ FORM: tuple[Group, ...] = (
                 _options(Margin, blank="— no completing resection —"),
                 help=_describe(Completion, "margin"),
             ),
+            Control(
+                "surgery.gross_residue_cleared.date",
+                "Gross residue (R2) cleared without resection: date",
+                "date",
+                help=_describe(Surgery, "gross_residue_cleared"),
+            ),
+            Control(
+                "surgery.gross_residue_cleared.by",
+                "Gross residue (R2) cleared without resection: by",
+                "select",
+                _options(ClearedBy, blank="— not cleared / not recorded —"),
+                help=_describe(GrossResidueCleared, "by"),
+            ),
             _yes_no("surgery.adjuvant_radiotherapy", "Adjuvant radiotherapy given",
                     help=_describe(Surgery, "adjuvant_radiotherapy")),
             Control(
@@ -446,6 +462,9 @@ FORM: tuple[Group, ...] = (
         (
             _yes_no("systemic.mtor_inhibitor_available", "mTOR inhibitor available"),
             _yes_no("systemic.mtor_inhibitor_contraindicated", "mTOR inhibitor contraindicated"),
+            _yes_no("systemic.anthracycline_contraindicated",
+                    "Anthracyclines contraindicated (e.g. cardiac)",
+                    help=_describe(Systemic, "anthracycline_contraindicated")),
         ),
         rows=RowSpec(
             "systemic.therapies",
