@@ -173,6 +173,12 @@ class Derived(NamedTuple):
     #: the other of that drug alone (:func:`judgements_differ`): the derived fact naming
     #: both and the safer reading taken, or ``None``.
     judgements_differ: Fact | None = None
+    #: S16's interval counted from the resection of the primary reaches the minimum, but
+    #: adjuvant radiotherapy followed the resection (or may have: not recorded) and the
+    #: end of curative treatment is not recorded: counted from the end of the
+    #: radiotherapy (I5) the interval may fall short (:func:`_radiotherapy_end_open`).
+    #: The fact saying so; empty otherwise.
+    radiotherapy_end_open: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -486,7 +492,41 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
               if t is _UNKNOWN_TIMING and found_in_work_up(m, counted_from)),
         _postoperative_past(case, status, on),
         judgements_differ(case),
+        _radiotherapy_end_open(case, counted_from, dated, minimum)
+        if dfi_source == "dates" and dfi_met and stated is None else (),
     )
+
+
+#: The months after the operation by which a course of adjuvant radiotherapy has ended:
+#: it begins once the wound has healed, by 6 months at the latest
+#: (:data:`POSTOPERATIVE_DECISION_MONTHS`, I30), and runs 5-7 weeks.
+ADJUVANT_RADIOTHERAPY_END_MONTHS = 8
+
+
+def _radiotherapy_end_open(case: Case, counted_from: dt.date | None,
+                           dated: Sequence[dt.date], minimum: int) -> tuple[Fact, ...]:
+    """For S16's interval counted from the resection of the primary (``counted_from``) to
+    the first metastasis, reaching ``minimum`` months: the fact that adjuvant
+    radiotherapy followed the resection, or may have (not recorded), while the end of
+    curative treatment is not recorded. The interval runs from the end of the
+    radiotherapy (I5), so the months from the operation are only an upper bound; asked
+    unless they reach ``minimum`` plus :data:`ADJUVANT_RADIOTHERAPY_END_MONTHS`, which no
+    course of radiotherapy brings under the minimum. Empty otherwise."""
+    surgery = case.surgery
+    given = surgery.adjuvant_radiotherapy
+    if (counted_from is None or not dated or case.primary_treatment_end is not None
+            or surgery.status is not _PERFORMED or given is _NO
+            or reached_months(counted_from, min(dated),
+                              minimum + ADJUVANT_RADIOTHERAPY_END_MONTHS)):
+        return ()
+    months = full_months_between(counted_from, min(dated))
+    said = ("yes, its end not recorded" if given is _YES
+            else "unknown: whether adjuvant radiotherapy was given is not recorded")
+    return (Fact("surgery.adjuvant_radiotherapy", (
+        f"{said}; the disease-free interval runs from the end of curative treatment, "
+        f"adjuvant radiotherapy included (I5): the {months} months counted from the "
+        f"operation ({counted_from.isoformat()}) are at most the interval, which counted "
+        f"from the end of a course of radiotherapy may fall short of {minimum} months")),)
 
 
 #: The months after the last resection of a localized primary within which the decisions

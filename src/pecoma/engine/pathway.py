@@ -1721,6 +1721,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
             # (I5). Whatever the status label; a stated interval answers it.
             facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
+        if d.dfi_met and d.radiotherapy_end_open:
+            # counted from the operation while adjuvant radiotherapy followed it (or may
+            # have), its end not recorded: the interval from the end of curative
+            # treatment is shorter and may fall short of the minimum. Not taken as met:
+            # S16 waits on the day the radiotherapy ended, asked (I5)
+            facts += d.radiotherapy_end_open
+            pending.append((RADIOTHERAPY_END_ASKED, affects))
+            about[RADIOTHERAPY_END_ASKED] = (
+                "adjuvant radiotherapy, recorded as given"
+                if case.surgery.adjuvant_radiotherapy is YesNo.yes
+                else "adjuvant radiotherapy, not recorded either way",)
     if margin_open and not failed:
         # the margin of the primary's resection (or of the resection that completed it)
         # is not recorded: it may have left gross tumour, and then the patient was never
@@ -1805,6 +1816,11 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
 
+
+#: The question whether adjuvant radiotherapy was given after the resection of the
+#: primary and the day it ended, asked when S16's interval counted from the operation
+#: reaches the minimum but the end of curative treatment is not recorded (I5).
+RADIOTHERAPY_END_ASKED = "MISS-ADJUVANT-RADIOTHERAPY-END"
 
 #: The question whether, and how, the gross tumour left by the primary's resection was
 #: removed or cleared, asked when an interval reaching S16's minimum is stated beside it
