@@ -1037,11 +1037,21 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     the day free of disease and how: removed since by an operation, or by means not
     recorded, whether a completing resection removed it and with what margin is asked
     (``MISS-RESIDUAL-REMOVAL``); cleared by systemic or other treatment, there is no
-    margin to ask. ``None`` when the patient is not free of disease, no resection of the
-    primary is recorded as performed, or the resections left an R0 margin."""
+    margin to ask. A primary never removed (its operation not performed, or planned: was
+    it done since? asked) is the fuller case: no resection, the tumour seen gone on
+    imaging only (S27). ``None`` when the patient is not free of disease, whether the
+    primary was removed is not recorded, or the resections left an R0 margin."""
     free = case.free_of_disease
     surgery = case.surgery
-    if d.free_since is None or free is None or surgery.status is not _PERFORMED:
+    if d.free_since is None or free is None:
+        return None
+    if surgery.status in NOT_REMOVED:
+        return PrimaryBed((Fact("surgery.status", surgery.status),
+                           Fact("free_of_disease.since", free.since.isoformat()),
+                           Fact("free_of_disease.by", free.by)),
+                          "MISS-OPERATION-PLANNED-WHILE-FREE"
+                          if surgery.status is SurgeryStatus.planned else None)
+    if surgery.status is not _PERFORMED:
         return None
     completion = surgery.completion
     margin = surgery.margin if completion is None else completion.margin

@@ -157,6 +157,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-REFER-SURGERY", facts, [c for c in conditional
                                                  if c != "MISS-PRIMARY-RESECTABLE"])
         return
+    if d.free_of_disease and surgery_status is SurgeryStatus.not_performed:
+        _primary_site_after_clearance(case, d, out)
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
     facts = [status_fact, Fact("stage.resectable", resectable)]
@@ -178,6 +180,25 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
         miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss, *present])
+
+
+def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> None:
+    """S17 for a primary never resected while the disease is seen cleared without an
+    operation (free of disease, I8): imaging cannot show microscopic tumour gone (I27), and
+    malignant PEComa not completely resected will recur (S27). No disease is seen, so the
+    removal of the primary's site is raised for the sarcoma team to consider, never as an
+    operation due; a record that the disease is not resectable stays among the facts (it
+    may date from before the response)."""
+    assert case.free_of_disease is not None
+    facts = [d.status_fact(), Fact("surgery.status", case.surgery.status),
+             Fact("free_of_disease.since", case.free_of_disease.since.isoformat()),
+             Fact("free_of_disease.by", case.free_of_disease.by)]
+    for path, value in (("stage.resectable", case.stage.resectable),
+                        ("stage.complete_excision_feasible",
+                         case.stage.complete_excision_feasible)):
+        if value is not YesNo.unknown:
+            facts.append(Fact(path, value))
+    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts)
 
 
 def adjuvant(
