@@ -843,7 +843,8 @@ class TestDecisionOrder:
                             "extrapulmonary_disease": "no", "resectable": "yes",
                             "complete_excision_feasible": "yes",
                             "metastases": [{"site": "lung", "detected_on": "2025-06-01"}]},
-                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0"}))
+                     surgery={"status": "performed", "date": "2024-02-01", "margin": "R0",
+                              "adjuvant_radiotherapy": "no"}))
         order = [i.id for i in a.recommendations]
         assert order.index("REC-LUNG-METASTASECTOMY") < order.index("REC-MTOR-FIRST-LINE")
         assert order.index("REC-AGGRESSIVE-SURGERY") < order.index("REC-MTOR-FIRST-LINE")
@@ -1846,7 +1847,7 @@ class TestLungMetastasesAfterGrossResidue:
             stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
                    "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
                    "metastases": [{"site": "lung", "detected_on": "2025-06-01"}]},
-            surgery=surgery)
+            surgery={**surgery, "adjuvant_radiotherapy": "no"})
 
     @pytest.mark.parametrize("surgery", [
         {"status": "performed", "date": "2024-02-01", "margin": "R2"},
@@ -1900,7 +1901,8 @@ class TestIntervalToADayRecorded:
             tumour={"primary_site": "uterus", "size": {"value": 9, "unit": "cm"}},
             diagnosis={"method": "histology_with_ihc", "date": "2024-04-09",
                        "prior_diagnosis": "none"},
-            surgery={"status": "performed", "date": "2024-04-09", "margin": "R0"},
+            surgery={"status": "performed", "date": "2024-04-09", "margin": "R0",
+                     "adjuvant_radiotherapy": "no"},
             stage={"status": "metastatic", "lymph_nodes": "negative", "resectable": "yes",
                    "complete_excision_feasible": "yes", "extrapulmonary_disease": "no",
                    "metastases": [{"site": "lung", **met}]})
@@ -2276,8 +2278,8 @@ class TestNotResectableBesideExcisionFeasible:
     excisable' is a contradiction, refused naming both (as 'resectable' beside foci that
     cannot all be excised is).
 
-    Soft-tissue PEComa resected R0 on 2024-03-01; one lung metastasis on 2025-09-01, none
-    outside the lungs, complete excision feasible."""
+    Soft-tissue PEComa resected R0 on 2024-03-01, no adjuvant radiotherapy; one lung
+    metastasis on 2025-09-01, none outside the lungs, complete excision feasible."""
 
     @staticmethod
     def data(status: str = "metastatic", margin: str = "R0", **stage: Any) -> dict[str, Any]:
@@ -2285,7 +2287,8 @@ class TestNotResectableBesideExcisionFeasible:
             diagnosis={"method": "histology_with_ihc", "date": "2024-02-20",
                        "prior_diagnosis": "none"},
             tumour={"primary_site": "soft_tissue", "size": {"value": 8, "unit": "cm"}},
-            surgery={"status": "performed", "date": "2024-03-01", "margin": margin},
+            surgery={"status": "performed", "date": "2024-03-01", "margin": margin,
+                     "adjuvant_radiotherapy": "no"},
             stage={"status": status, "lymph_nodes": "negative",
                    "metastases": [{"site": "lung", "detected_on": "2025-09-01"}],
                    "extrapulmonary_disease": "no", "complete_excision_feasible": "yes",

@@ -618,9 +618,11 @@ class TestConditions:
                     "subject": PATIENT_U, "effectiveDateTime": "2025-04-25",
                     "valueBoolean": value}
 
+        # no adjuvant radiotherapy after the hysterectomy: S16's interval counts from it
         return add(drop(uterus, "no-history-of-metastatic-cancer-pecoma-u"), lung,
                    said("extrapulmonary-disease", False),
-                   said("complete-excision-feasible", True), said("resectable", True))
+                   said("complete-excision-feasible", True), said("resectable", True),
+                   said("adjuvant-radiotherapy", False))
 
     def test_a_metastasis_dated_by_its_entry_leaves_s16_provisional(
             self, uterus: dict[str, Any]) -> None:

@@ -75,11 +75,12 @@ LOCAL_RELAPSE = {"status": "recurrent", "lymph_nodes": "positive", "resectable":
 class TestARelapsePutsS11InThePast:
     def test_resectable_metachronous_lung_metastasis_of_a_node_positive_primary(
             self) -> None:
-        """Nodes positive at presentation (2023), R0 resection, a lung metastasis 15
-        months later: a relapse after the primary's treatment. S11's decision was at
-        presentation and is past; the relapse gets its own advice (S16, S17, S12). It
-        had been offered anew."""
-        a = run(case(LUNG_RELAPSE))
+        """Nodes positive at presentation (2023), R0 resection, no adjuvant radiotherapy,
+        a lung metastasis 15 months later: a relapse after the primary's treatment. S11's
+        decision was at presentation and is past; the relapse gets its own advice (S16,
+        S17, S12). It had been offered anew."""
+        a = run(case(LUNG_RELAPSE, {"status": "performed", "date": "2023-03-01",
+                                    "margin": "R0", "adjuvant_radiotherapy": "no"}))
         r = recs(a)
         # the relapse's own advice: metastasectomy (S16 met), surgery of every focus
         # (S17), the mTOR inhibitor for metastatic disease (S12)

@@ -457,8 +457,8 @@ class TestReport:
         # 54, MISS-OTHER-LINE-AGENT, MISS-RESIDUAL-REMOVAL, MISS-METASTASIS-EARLY-TIMING,
         # MISS-SUSPECTED-METASTASIS, MISS-ADJUVANT-RADIOTHERAPY, MISS-REEXCISION-DECIDED (I30)
         # MISS-EARLIER-LINES (I19), MISS-GROSS-RESIDUE-CLEARED (I5) and
-        # MISS-LOCAL-RECURRENCE (S16, I6)
-        assert len(rows) == 63
+        # MISS-LOCAL-RECURRENCE (S16, I6), MISS-ADJUVANT-RADIOTHERAPY-END (S16, I5)
+        assert len(rows) == 64
         for m in rows:
             assert (f"<code>{m.id}</code><br><code>{m.field}</code></th><td>{m.question}"
                     f"</td><td>{m.would_change}</td><td>{m.meanwhile}</td><td>"

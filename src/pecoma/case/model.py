@@ -870,8 +870,12 @@ class Case(_Model):
     surgery: Surgery = Surgery()
     primary_treatment_end: Day | None = Field(
         None,
-        description="end of curative treatment of the primary (adjuvant treatment "
-        "included); the surgery date when left out and no adjuvant line is recorded",
+        description="end of curative treatment of the primary (adjuvant radiotherapy or "
+        "systemic treatment included); when left out, the surgery date, except that with "
+        "a line recorded as adjuvant the end is unknown and asked, and with adjuvant "
+        "radiotherapy recorded as given, or not recorded either way, the months from the "
+        "surgery are only an upper bound of the disease-free interval, its end asked "
+        "where it decides lung metastasectomy (S16)",
     )
     systemic: Systemic = Systemic()
     molecular: Molecular = Molecular()

@@ -180,6 +180,12 @@ class Derived(NamedTuple):
     #: words (:func:`cleared_words`), said beside an interval the dates give; ``None``
     #: otherwise.
     counted_from_clearance: str | None = None
+    #: S16's interval counted from the resection of the primary reaches the minimum, but
+    #: adjuvant radiotherapy followed the resection (or may have: not recorded) and the
+    #: end of curative treatment is not recorded: counted from the end of the
+    #: radiotherapy (I5) the interval may fall short (:func:`_radiotherapy_end_open`).
+    #: The fact saying so; empty otherwise.
+    radiotherapy_end_open: tuple[Fact, ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -500,7 +506,44 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         _postoperative_past(case, status, on),
         judgements_differ(case),
         cleared_words(cleared) if cleared is not None and cleared.date is not None else None,
+        _radiotherapy_end_open(case, counted_from, dated, minimum)
+        if dfi_source == "dates" and dfi_met and stated is None else (),
     )
+
+
+#: The months after the operation by which a course of adjuvant radiotherapy has ended:
+#: it begins once the wound has healed, by 6 months at the latest
+#: (:data:`POSTOPERATIVE_DECISION_MONTHS`, I30), and runs 5-7 weeks.
+ADJUVANT_RADIOTHERAPY_END_MONTHS = 8
+
+
+def _radiotherapy_end_open(case: Case, counted_from: dt.date | None,
+                           dated: Sequence[dt.date], minimum: int) -> tuple[Fact, ...]:
+    """For S16's interval counted from the resection of the primary (``counted_from``) to
+    the first metastasis, reaching ``minimum`` months: the fact that adjuvant
+    radiotherapy followed the resection, or may have (not recorded), while the end of
+    curative treatment is not recorded. The interval runs from the end of the
+    radiotherapy (I5), so the months from the operation are only an upper bound; asked
+    unless they reach ``minimum`` plus :data:`ADJUVANT_RADIOTHERAPY_END_MONTHS`, which no
+    course of radiotherapy brings under the minimum. Empty otherwise."""
+    surgery = case.surgery
+    given = surgery.adjuvant_radiotherapy
+    cleared = surgery.gross_residue_cleared
+    if (counted_from is None or not dated or case.primary_treatment_end is not None
+            # counted from the day gross tumour left was cleared, not from the operation
+            or (cleared is not None and cleared.date is not None)
+            or surgery.status is not _PERFORMED or given is _NO
+            or reached_months(counted_from, min(dated),
+                              minimum + ADJUVANT_RADIOTHERAPY_END_MONTHS)):
+        return ()
+    months = full_months_between(counted_from, min(dated))
+    said = ("yes, its end not recorded" if given is _YES
+            else "unknown: whether adjuvant radiotherapy was given is not recorded")
+    return (Fact("surgery.adjuvant_radiotherapy", (
+        f"{said}; the disease-free interval runs from the end of curative treatment, "
+        f"adjuvant radiotherapy included (I5): the {months} months counted from the "
+        f"operation ({counted_from.isoformat()}) are at most the interval, which counted "
+        f"from the end of a course of radiotherapy may fall short of {minimum} months")),)
 
 
 #: The months after the last resection of a localized primary within which the decisions
@@ -1060,8 +1103,10 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     the day free of disease and how: removed since by an operation, or by means not
     recorded, whether a completing resection removed it and with what margin is asked
     (``MISS-RESIDUAL-REMOVAL``); cleared by systemic or other treatment, there is no
-    margin to ask. ``None`` when the patient is not free of disease, no resection of the
-    primary is recorded as performed, or the resections left an R0 margin."""
+    margin to ask. A primary never removed (its operation not performed, or planned: was
+    it done since? asked) is the fuller case: no resection, the tumour seen gone on
+    imaging only (S27). ``None`` when the patient is not free of disease, whether the
+    primary was removed is not recorded, or the resections left an R0 margin."""
     free = case.free_of_disease
     surgery = case.surgery
     cleared = residue_cleared(case)
@@ -1069,7 +1114,15 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
         # gross tumour left, cleared without a further resection (seen gone on imaging):
         # what may be left at the bed is microscopic at most, no margin to ask (I27)
         return PrimaryBed((*margin_facts(case), *cleared_facts(cleared)), None)
-    if d.free_since is None or free is None or surgery.status is not _PERFORMED:
+    if d.free_since is None or free is None:
+        return None
+    if surgery.status in NOT_REMOVED:
+        return PrimaryBed((Fact("surgery.status", surgery.status),
+                           Fact("free_of_disease.since", free.since.isoformat()),
+                           Fact("free_of_disease.by", free.by)),
+                          "MISS-OPERATION-PLANNED-WHILE-FREE"
+                          if surgery.status is SurgeryStatus.planned else None)
+    if surgery.status is not _PERFORMED:
         return None
     completion = surgery.completion
     margin = surgery.margin if completion is None else completion.margin

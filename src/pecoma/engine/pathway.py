@@ -163,6 +163,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-REFER-SURGERY", facts, [c for c in conditional
                                                  if c != "MISS-PRIMARY-RESECTABLE"])
         return
+    if d.free_of_disease and surgery_status is SurgeryStatus.not_performed:
+        _primary_site_after_clearance(case, d, out)
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
     facts = [status_fact, Fact("stage.resectable", resectable)]
@@ -184,6 +186,25 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     elif resectable is YesNo.unknown and feasible is not YesNo.no:
         miss = out.missing("MISS-RESECTABLE", affects=("REC-AGGRESSIVE-SURGERY",))
         out.add("REC-AGGRESSIVE-SURGERY", facts, [miss, *present])
+
+
+def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> None:
+    """S17 for a primary never resected while the disease is seen cleared without an
+    operation (free of disease, I8): imaging cannot show microscopic tumour gone (I27), and
+    malignant PEComa not completely resected will recur (S27). No disease is seen, so the
+    removal of the primary's site is raised for the sarcoma team to consider, never as an
+    operation due; a record that the disease is not resectable stays among the facts (it
+    may date from before the response)."""
+    assert case.free_of_disease is not None
+    facts = [d.status_fact(), Fact("surgery.status", case.surgery.status),
+             Fact("free_of_disease.since", case.free_of_disease.since.isoformat()),
+             Fact("free_of_disease.by", case.free_of_disease.by)]
+    for path, value in (("stage.resectable", case.stage.resectable),
+                        ("stage.complete_excision_feasible",
+                         case.stage.complete_excision_feasible)):
+        if value is not YesNo.unknown:
+            facts.append(Fact(path, value))
+    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts)
 
 
 def adjuvant(
@@ -1764,6 +1785,17 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
             # (I5). Whatever the status label; a stated interval answers it.
             facts += d.relapse_between
             pending.append(("MISS-DFI-AFTER-RELAPSE", affects))
+        if d.dfi_met and d.radiotherapy_end_open:
+            # counted from the operation while adjuvant radiotherapy followed it (or may
+            # have), its end not recorded: the interval from the end of curative
+            # treatment is shorter and may fall short of the minimum. Not taken as met:
+            # S16 waits on the day the radiotherapy ended, asked (I5)
+            facts += d.radiotherapy_end_open
+            pending.append((RADIOTHERAPY_END_ASKED, affects))
+            about[RADIOTHERAPY_END_ASKED] = (
+                "adjuvant radiotherapy, recorded as given"
+                if case.surgery.adjuvant_radiotherapy is YesNo.yes
+                else "adjuvant radiotherapy, not recorded either way",)
     if margin_open and not failed:
         # the margin of the primary's resection (or of the resection that completed it)
         # is not recorded: it may have left gross tumour, and then the patient was never
@@ -1848,6 +1880,11 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     else:
         out.add("REC-LUNG-METASTASECTOMY", facts, present)
 
+
+#: The question whether adjuvant radiotherapy was given after the resection of the
+#: primary and the day it ended, asked when S16's interval counted from the operation
+#: reaches the minimum but the end of curative treatment is not recorded (I5).
+RADIOTHERAPY_END_ASKED = "MISS-ADJUVANT-RADIOTHERAPY-END"
 
 #: The question whether, and how, the gross tumour left by the primary's resection was
 #: removed or cleared, asked when an interval reaching S16's minimum is stated beside it

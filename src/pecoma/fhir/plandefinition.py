@@ -154,6 +154,9 @@ APPLIES_WHEN: dict[str, str] = {
     "as not resectable, or complete excision as not feasible (a criterion of S16).",
     "REC-AGGRESSIVE-SURGERY": "Recurrent or metastatic disease, present, that surgery can "
     "remove.",
+    "REC-PRIMARY-SITE-AFTER-CLEARANCE": "A patient free of disease after a relapse or "
+    "locally advanced disease, cleared without surgery, whose primary was never removed "
+    "(surgery not performed) (S17, S27, I27).",
     "REC-REFER-TRIALS": "Every case.",
     "ALERT-IMAGING-ONLY": "The diagnosis was made on imaging alone.",
     "ALERT-IHC-INCOMPLETE": "HMB-45, a melanocytic marker or a smooth-muscle marker has no "
@@ -186,16 +189,20 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
     "unknown margin (or recurrent, metastatic or locally advanced disease still present "
-    "whose primary was resected with an R1 or uncertain margin), and malignancy (a "
+    "whose primary was resected with an R1 or uncertain margin; or free of disease since, "
+    "the primary's margin not clear or the primary never removed, I27), and malignancy (a "
     "malignant category, relapse or positive nodes) established or left open by missing "
     "facts (a malignant category open, regional nodes unknown; I9).",
     "ALERT-RESIDUAL-HIGH-RISK": "Localized disease resected with an R1, uncertain or "
-    "unknown margin, a guideline high-risk feature present or unknown, the category at "
-    "most uncertain malignant potential, regional nodes recorded free or not assessed (I9, I10).",
-    "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
-    "uncertain or unknown margin, no high-risk feature, the tumour benign or of uncertain "
-    "malignant potential on the facts entered, regional nodes recorded free or not "
+    "unknown margin (or free of disease since, the primary's margin not clear or the "
+    "primary never removed, I27), a guideline high-risk feature present or unknown, the "
+    "category at most uncertain malignant potential, regional nodes recorded free or not "
     "assessed (I9, I10).",
+    "ALERT-RESIDUAL-UNCERTAIN-BEHAVIOUR": "Localized disease resected with an R1, "
+    "uncertain or unknown margin (or free of disease since, the primary's margin not "
+    "clear or the primary never removed, I27), no high-risk feature, the tumour benign or "
+    "of uncertain malignant potential on the facts entered, regional nodes recorded free "
+    "or not assessed (I9, I10).",
     "ALERT-GROSS-RESIDUAL": "Localized disease resected with an R2 margin (or recurrent, "
     "metastatic or locally advanced disease still present whose primary was), and "
     "malignancy (a malignant category, relapse or positive nodes) established or left "

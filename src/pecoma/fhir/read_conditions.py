@@ -929,6 +929,11 @@ def _interval_decided(case: Case, r: Reader, months: str) -> str:
                 "bound does not decide it, so S16's interval is asked (never taken as "
                 "met from a range of days): record the day it was found or the interval "
                 "(stage.disease_free_interval_months)")
+    if d.dfi_met and d.radiotherapy_end_open:
+        return (f"{months}; with the case's other facts the engine reads it as {d.dfi_text} "
+                "from the operation, but adjuvant radiotherapy followed it (or may have) and "
+                "its end is not recorded: counted from that end the interval may fall "
+                f"short of S16's {minimum} months, so it is asked (I5)")
     return (f"{months}; with the case's other facts the engine reads it as {d.dfi_text}: "
             f"S16's interval {'met' if d.dfi_met else 'not met'}")
 
