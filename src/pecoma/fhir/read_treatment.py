@@ -1864,6 +1864,9 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     day = meds.started_on(med)
     if day is not None:
         t["started_on"] = day.isoformat()
+    ended = _ended_on(med, r)
+    if ended is not None:
+        t["ended_on"] = ended.isoformat()
     response = enum_extension(med, c.EXT.BEST_RESPONSE, [x.value for x in Response], where, r)
     if response is not None:
         t["best_response"] = response
@@ -1873,6 +1876,20 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     _progressed_by_reason(t, [(where, med)], r,
                           [] if progressed is None else [(where, progressed)])
     return t
+
+
+def _ended_on(med: Mapping[str, Any], r: Reader) -> dt.date | None:
+    """The day a line recorded as over ended: its ``effectivePeriod.end`` (a full day) on
+    a record whose status says it is over (completed, stopped), not after the day the
+    record is read for. An end on a record still active or of unknown status is a
+    planned end, not read: a line is never taken as ended on it."""
+    if med.get("status") not in ("completed", "stopped"):
+        return None
+    period = med.get("effectivePeriod")
+    day = meds.day_of(period.get("end")) if isinstance(period, Mapping) else None
+    if day is None or (r.on is not None and day > r.on):
+        return None
+    return day
 
 
 def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Mapping[str, Any]]],
