@@ -114,3 +114,34 @@ def test_fhir_round_trip_keeps_the_end() -> None:
     case = parse_case(_c77(ended_on="2026-06-01"), on_date=ON)
     back = case_from_bundle(bundle_from_case(case), on=ON).case
     assert back.systemic.therapies[0].ended_on == dt.date(2026, 6, 1)
+
+
+def _statement(status: str, end: str | None) -> dict[str, Any]:
+    from allergy_support import EVEROLIMUS, PATIENT
+
+    period = {"start": "2025-06-01", **({"end": end} if end else {})}
+    return {"resourceType": "MedicationStatement", "id": "ms-1", "status": status,
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "medicationCodeableConcept": EVEROLIMUS, "effectivePeriod": period}
+
+
+@pytest.mark.parametrize(("status", "end", "expected"), [
+    ("stopped", "2026-06-01", dt.date(2026, 6, 1)),    # stopped that day: over
+    ("completed", "2026-06-01", dt.date(2026, 6, 1)),  # completed that day: over
+    ("active", "2027-06-01", None),                     # a planned end: still given
+    ("active", "2026-06-01", None),                     # active: not read as ended
+    ("stopped", None, None),                            # no day: the end not known
+])
+def test_an_ehr_statement_gives_its_end_only_when_over(
+    status: str, end: str | None, expected: dt.date | None,
+) -> None:
+    """An EHR's MedicationStatement of everolimus: its effectivePeriod.end is the line's
+    end only on a record whose status says the course is over; an end on one still
+    active is a plan, never read as ended (unknown is not absent)."""
+    from pecoma.fhir.reader import case_from_bundle
+
+    from allergy_support import record
+
+    bc = case_from_bundle(record(_statement(status, end)), on=ON)
+    [line] = bc.case.systemic.therapies
+    assert line.ended_on == expected

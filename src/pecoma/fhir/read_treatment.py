@@ -1892,6 +1892,20 @@ def _ended_on(med: Mapping[str, Any], r: Reader) -> dt.date | None:
     return day
 
 
+def _line_ended_on(records: Sequence[Mapping[str, Any]], r: Reader) -> dt.date | None:
+    """The day a line gathered from an EHR's records ended: when every record of it is a
+    MedicationStatement over on a day (:func:`_ended_on`), the latest of those days. A
+    line with any other record (an order, an administration, a dispense: each says a dose
+    was asked for or given, not that the course stopped) or with a statement not over is
+    given no end: whether it is still given is then not recorded, never taken as ended."""
+    if not records or any(m.get("resourceType") != "MedicationStatement" for m in records):
+        return None
+    ends = [_ended_on(m, r) for m in records]
+    if any(day is None for day in ends):
+        return None
+    return max(day for day in ends if day is not None)
+
+
 def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Mapping[str, Any]]],
                           r: Reader, extensions: Sequence[tuple[str, str]] = ()) -> None:
     """A line's ``progressed`` from the ``statusReason`` of its records: one saying
@@ -1976,6 +1990,9 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
         if len(recs) > 1:
             r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
         line_records = [(w, record_at[w]) for w, _d in recs]
+        ended = _line_ended_on([med for _w, med in line_records], r)
+        if ended is not None:
+            line["ended_on"] = ended.isoformat()
         # the project's extensions first: a statusReason saying otherwise is then noted
         extensions = _progressed(line, line_records, r)
         _progressed_by_reason(line, line_records, r, extensions)
