@@ -145,3 +145,25 @@ def test_an_ehr_statement_gives_its_end_only_when_over(
     bc = case_from_bundle(record(_statement(status, end)), on=ON)
     [line] = bc.case.systemic.therapies
     assert line.ended_on == expected
+
+
+def test_the_web_form_reads_the_end_and_names_a_wrong_one() -> None:
+    """The case form: an end date typed on a line is read onto the case; one before the
+    line's start is refused on that row's field, nothing assessed."""
+    from pecoma.web import forms
+
+    posted = {"on": "2026-12-06", "tumour.primary_site": "retroperitoneum",
+              "stage.status": "metastatic", "_rows.stage.metastases": "1",
+              "stage.metastases[0].site": "liver",
+              "stage.metastases[0].detected_on": "2025-01-10",
+              "_rows.systemic.therapies": "1",
+              "systemic.therapies[0].agent": "everolimus",
+              "systemic.therapies[0].setting": "advanced",
+              "systemic.therapies[0].started_on": "2025-02-01",
+              "systemic.therapies[0].ended_on": "2026-06-01"}
+    case = forms.form_to_case(posted).case
+    assert case is not None
+    assert case.systemic.therapies[0].ended_on == dt.date(2026, 6, 1)
+    wrong = forms.form_to_case({**posted, "systemic.therapies[0].ended_on": "2025-01-15"})
+    assert wrong.case is None
+    assert "systemic.therapies[0].ended_on" in wrong.errors

@@ -267,3 +267,17 @@ def test_fhir_round_trip_keeps_the_answer() -> None:
                     extrapulmonary_disease="yes" if answer == "yes" else "no")
         back = case_from_bundle(bundle_from_case(parse_case(data)), on=ON).case
         assert back.stage.local_recurrence.value == answer
+
+
+def test_the_web_form_reads_the_answer() -> None:
+    """The case form's 'Local recurrence present' is read onto the case."""
+    from pecoma.web import forms
+
+    posted = {"on": "2026-12-07", "tumour.primary_site": "soft_tissue",
+              "stage.status": "recurrent", "_rows.stage.metastases": "1",
+              "stage.metastases[0].site": "lung",
+              "stage.metastases[0].detected_on": "2026-03-01",
+              "stage.local_recurrence": "no"}
+    case = forms.form_to_case(posted).case
+    assert case is not None
+    assert case.stage.local_recurrence.value == "no"
