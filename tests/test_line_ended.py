@@ -167,3 +167,21 @@ def test_the_web_form_reads_the_end_and_names_a_wrong_one() -> None:
     wrong = forms.form_to_case({**posted, "systemic.therapies[0].ended_on": "2025-01-15"})
     assert wrong.case is None
     assert "systemic.therapies[0].ended_on" in wrong.errors
+
+
+def test_a_registry_row_carries_the_end() -> None:
+    """A registry row's numbered column systemic.therapies[0].ended_on is read onto the
+    line, as a date column."""
+    from pecoma.registry.columns import column_kind
+    from pecoma.registry.import_check import nest
+
+    assert column_kind("systemic.therapies[0].ended_on") == "date"
+    assert column_kind("stage.local_recurrence") == "choice"
+    cells = {"tumour.primary_site": "retroperitoneum", "stage.status": "metastatic",
+             "stage.metastases[0].site": "liver",
+             "systemic.therapies[0].agent": "everolimus",
+             "systemic.therapies[0].setting": "advanced",
+             "systemic.therapies[0].started_on": "2025-02-01",
+             "systemic.therapies[0].ended_on": "2026-06-01"}
+    tree, _remap = nest(cells)
+    assert parse_case(tree).systemic.therapies[0].ended_on == dt.date(2026, 6, 1)
