@@ -35,10 +35,11 @@ def statement(rid: str, start: str, end: str, progressed: str | None) -> dict[st
 
 def test_progressed_read_without_therapy_setting(tmp_path: Path) -> None:
     # sirolimus for the metastatic disease, the disease progressed on it (the record's
-    # own extension): the line says so
+    # own extension): the line says so; the statement stopped on 2025-09-01 ends it
     out = to_case(tmp_path, record(statement("ms1", "2025-01-10", "2025-09-01", "yes")))
     assert out["case"]["systemic"]["therapies"] == [
-        {"agent": "sirolimus", "started_on": "2025-01-10", "progressed": "yes"}]
+        {"agent": "sirolimus", "started_on": "2025-01-10", "ended_on": "2025-09-01",
+         "progressed": "yes"}]
 
 
 def test_records_of_one_line_disagreeing_leave_it_unknown(tmp_path: Path) -> None:
@@ -46,9 +47,10 @@ def test_records_of_one_line_disagreeing_leave_it_unknown(tmp_path: Path) -> Non
     # is not known, so the line's progression is unknown (asked), and a note says why
     out = to_case(tmp_path, record(statement("ms1", "2025-01-10", "2025-05-01", "no"),
                                    statement("ms2", "2025-05-02", "2025-09-01", "yes")))
-    # (unknown is the case format's default, which the case written leaves out)
+    # (unknown is the case format's default, which the case written leaves out); both
+    # statements stopped, the line ends with the later one
     assert out["case"]["systemic"]["therapies"] == [
-        {"agent": "sirolimus", "started_on": "2025-01-10"}]
+        {"agent": "sirolimus", "started_on": "2025-01-10", "ended_on": "2025-09-01"}]
     notes = " ".join(out["notes"])
     assert "say different things of progressed" in notes
     assert "MedicationStatement/ms1: no" in notes and "MedicationStatement/ms2: yes" in notes
@@ -72,7 +74,7 @@ def test_best_response_read_and_therapy_line_noted(tmp_path: Path) -> None:
                          {"url": THERAPY_LINE, "valuePositiveInt": 2}]
     out = to_case(tmp_path, record(res))
     assert out["case"]["systemic"]["therapies"] == [
-        {"agent": "sirolimus", "started_on": "2025-01-10", "best_response": "partial",
-         "progressed": "yes"}]
+        {"agent": "sirolimus", "started_on": "2025-01-10", "ended_on": "2025-09-01",
+         "best_response": "partial", "progressed": "yes"}]
     assert any("MedicationStatement/ms1: the extension therapy-line is not read" in n
                for n in out["notes"])

@@ -105,9 +105,9 @@ def test_a_line_stopped_for_the_intolerance_raises_nothing() -> None:
 
 def test_a_line_showing_neither_progression_nor_response_raises_nothing() -> None:
     """A case line of everolimus with no response and progression unknown, beside an
-    everolimus intolerance: the line shows nothing of being still given (the case format
-    has no end of a line); no alert. Whether the disease progressed on the everolimus is
-    still asked."""
+    everolimus intolerance: the line shows nothing of being still given; no alert (a line
+    recorded as ended raises none either: tests/test_line_ended.py). Whether the disease
+    progressed on the everolimus is still asked."""
     case = _case("c77")
     case["systemic"]["therapies"][0].update(best_response="unknown", progressed="unknown")
     a = assess(parse_case(case), ON)

@@ -179,3 +179,105 @@ def test_a_fhir_record_of_a_recurrence_beside_lung_metastases_asks_it_too() -> N
     assert ASKED in got[PENDING].conditional_on
     plain = items(_fhir_recurred(False))
     assert plain["REC-LUNG-METASTASECTOMY"].conditional_on == ()
+
+
+# ---- the answer recorded on the case: stage.local_recurrence -----------------------
+# MISS-LOCAL-RECURRENCE could be answered "no" only by relabelling the status
+# metastatic, losing the team's "recurrent". The case now records the answer itself.
+
+
+def test_no_local_recurrence_recorded_answers_the_question() -> None:
+    """The reported case with 'no local recurrence present' recorded: the recurrence is
+    the lung metastasis alone, so S16 is applied as for metastatic disease (I6): the
+    interval (24 months), the excision and no disease outside the lungs are met, the
+    metastasectomy is recommended with nothing asked, and the item says why: the
+    recorded answer is among its facts; the label 'recurrent' is kept."""
+    a = run(case(local_recurrence="no"))
+    got = items(a)
+    assert PENDING not in got
+    rec = got["REC-LUNG-METASTASECTOMY"]
+    assert rec.conditional_on == ()
+    assert ASKED not in {m.id for m in a.missing}
+    said = {f.path: str(f.value) for f in rec.triggered_by}
+    assert said["stage.local_recurrence"].startswith("no")
+    assert "as for metastatic disease" in said["stage.local_recurrence"]
+    assert parse_case(case(local_recurrence="no")).stage.status.value == "recurrent"
+
+
+def test_a_local_recurrence_recorded_present_fails_s16() -> None:
+    """A local recurrence present is disease outside the lungs: S16's criterion is not
+    met, nothing asked of it, the recorded answer among the facts. Recorded beside
+    'disease outside the lungs' unknown, that question is not asked either: the local
+    recurrence answers it."""
+    a = run(case(local_recurrence="yes", extrapulmonary_disease=None))
+    got = items(a)
+    assert "REC-LUNG-METASTASECTOMY-NOT-MET" in got
+    assert "REC-LUNG-METASTASECTOMY" not in got and PENDING not in got
+    missing = {m.id for m in a.missing}
+    assert ASKED not in missing and "MISS-EXTRAPULMONARY" not in missing
+    said = {f.path for f in got["REC-LUNG-METASTASECTOMY-NOT-MET"].triggered_by}
+    assert "stage.local_recurrence" in said
+
+
+def test_a_local_recurrence_beside_no_disease_outside_the_lungs_is_refused() -> None:
+    """A local recurrence is disease outside the lungs: 'yes' beside 'no' there is a
+    contradiction, named on the new field with what to correct."""
+    import pytest
+
+    from pecoma import InputError
+
+    with pytest.raises(InputError) as info:
+        parse_case(case(local_recurrence="yes"))
+    issues = {i.path: i for i in info.value.issues}
+    assert issues["stage.local_recurrence"].value == "'yes'"
+    assert "stage.extrapulmonary_disease" in issues["stage.local_recurrence"].rule
+
+
+def test_a_local_recurrence_beside_a_localized_status_is_refused() -> None:
+    import pytest
+
+    from pecoma import InputError
+
+    data = case(local_recurrence="yes", extrapulmonary_disease=None, metastases=[])
+    data["stage"]["status"] = "localized"
+    with pytest.raises(InputError) as info:
+        parse_case(data)
+    assert "stage.local_recurrence" in {i.path for i in info.value.issues}
+
+
+def test_the_question_names_the_field_that_answers_it() -> None:
+    miss = {m.id: m for m in run(REPORTED).missing}[ASKED]
+    assert miss.field == "stage.local_recurrence"
+
+
+def test_the_form_and_the_registry_carry_the_field() -> None:
+    from pecoma.registry.columns import COLUMN_NAMES
+    from pecoma.web.form_layout import FORM
+
+    assert "stage.local_recurrence" in COLUMN_NAMES
+    assert "stage.local_recurrence" in repr(FORM)
+
+
+def test_fhir_round_trip_keeps_the_answer() -> None:
+    from pecoma.fhir.reader import case_from_bundle
+    from pecoma.fhir.writer import bundle_from_case
+
+    for answer in ("no", "yes"):
+        data = case(local_recurrence=answer,
+                    extrapulmonary_disease="yes" if answer == "yes" else "no")
+        back = case_from_bundle(bundle_from_case(parse_case(data)), on=ON).case
+        assert back.stage.local_recurrence.value == answer
+
+
+def test_the_web_form_reads_the_answer() -> None:
+    """The case form's 'Local recurrence present' is read onto the case."""
+    from pecoma.web import forms
+
+    posted = {"on": "2026-12-07", "tumour.primary_site": "soft_tissue",
+              "stage.status": "recurrent", "_rows.stage.metastases": "1",
+              "stage.metastases[0].site": "lung",
+              "stage.metastases[0].detected_on": "2026-03-01",
+              "stage.local_recurrence": "no"}
+    case = forms.form_to_case(posted).case
+    assert case is not None
+    assert case.stage.local_recurrence.value == "no"

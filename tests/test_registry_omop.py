@@ -435,3 +435,23 @@ def test_a_person_born_after_the_diagnosis_is_left_out(repo: Repository) -> None
     assert ex.tables["person"] == []
     assert ex.left_out == {"year of birth after the year of diagnosis or surgery": 1}
     assert ex.persons_not_found == 1
+
+
+def test_a_line_ended_gives_the_exposures_end(repo: Repository, tmp_path: Path) -> None:
+    """Everolimus from 2025-07-01 ended 2026-02-01: the drug exposure ends on that day
+    (its verbatim end too) and so does the regimen's episode. With no end recorded, the
+    exposure's end (required) is its start and the verbatim end is left empty, as
+    before: an end not recorded is not made up."""
+    ended = metastatic("everolimus")
+    ended["systemic"]["therapies"][0]["ended_on"] = "2026-02-01"  # type: ignore[index]
+    add(repo, "M1", ended)
+    add(repo, "M2", metastatic("everolimus"))
+    omop_export(repo, tmp_path, {"M1": Demographics("unknown", 1980),
+                                 "M2": Demographics("unknown", 1981)}, ON)
+    drug = rows(tmp_path, "drug_exposure")
+    assert [(d["drug_exposure_start_date"], d["drug_exposure_end_date"],
+             d["verbatim_end_date"]) for d in drug] == [
+        ("2025-07-01", "2026-02-01", "2026-02-01"), ("2025-07-01", "2025-07-01", "")]
+    regimens = [e for e in rows(tmp_path, "episode")
+                if e["episode_source_value"] == "advanced therapy"]
+    assert [e["episode_end_date"] for e in regimens] == ["2026-02-01", ""]

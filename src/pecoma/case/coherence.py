@@ -193,6 +193,21 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "yes",
                 "must not be 'yes' when 'stage.status' is 'localized'",
             )
+        if stage.local_recurrence is YesNo.yes:
+            add(
+                "stage.local_recurrence",
+                "yes",
+                "must not be 'yes' when 'stage.status' is 'localized': a local recurrence "
+                "is a recurrence; record the status 'recurrent', or correct this field",
+            )
+    if stage.local_recurrence is YesNo.yes and stage.extrapulmonary_disease is _NO:
+        add(
+            "stage.local_recurrence",
+            "yes",
+            "contradicts 'stage.extrapulmonary_disease' 'no': a local recurrence at the "
+            "primary's site or bed is disease outside the lungs; record "
+            "'stage.extrapulmonary_disease' 'yes', or correct this field",
+        )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
         add(
@@ -519,6 +534,14 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
                 + first_diagnosed,
             )
+        if t.ended_on and t.started_on and t.ended_on < t.started_on:
+            add(
+                f"systemic.therapies[{i}].ended_on",
+                t.ended_on.isoformat(),
+                f"must not be before 'systemic.therapies[{i}].started_on' "
+                f"({t.started_on.isoformat()}): a line ends on or after the day it began; "
+                "correct one of them",
+            )
         if t.best_response is _PROGRESSION and t.progressed is _NO:
             add(
                 f"systemic.therapies[{i}].progressed",
@@ -833,6 +856,8 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
     for i, t in enumerate(case.systemic.therapies):
         if t.started_on:
             out.append((f"systemic.therapies[{i}].started_on", t.started_on))
+        if t.ended_on:
+            out.append((f"systemic.therapies[{i}].ended_on", t.ended_on))
     if case.free_of_disease is not None:
         out.append(("free_of_disease.since", case.free_of_disease.since))
     return out

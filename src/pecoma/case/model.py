@@ -338,6 +338,17 @@ class Stage(_Model):
         "none is present now and 'yes' that some is; left unknown beside one listed, it is "
         "asked and S16's metastasectomy waits on it (I5)",
     )
+    local_recurrence: YesNo = Field(
+        YesNo.unknown,
+        description="a local recurrence (at the primary's site or bed) present now. 'no' "
+        "beside the status 'recurrent' and lung metastases says the recurrence is the "
+        "metastases alone (or a local recurrence was removed before): S16's lung "
+        "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
+        "'yes' is disease outside the lungs (S16 not met): refused beside "
+        "'extrapulmonary_disease' 'no' and beside the status 'localized'. Left unknown "
+        "beside the status 'recurrent' and lung metastases, it is asked "
+        "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
+    )
     resectable: YesNo = Field(
         YesNo.unknown, description="surgery can remove the current disease"
     )
@@ -478,6 +489,10 @@ class TherapyLine(_Model):
     )
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
+    ended_on: Annotated[Day | None, Field(
+        description="the day the line was stopped (not before 'started_on', not after the "
+        "evaluation date): the line is over. Left out, whether it is still given is not "
+        "recorded, never taken as ended")] = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
 
@@ -967,6 +982,7 @@ class Case(_Model):
             *(m.detected_on for m in self.stage.metastases),
             *(m.detected_on_or_before for m in self.stage.metastases),
             *(t.started_on for t in self.systemic.therapies),
+            *(t.ended_on for t in self.systemic.therapies),
             self.free_of_disease.since if self.free_of_disease is not None else None,
         ]
         known = [d for d in dates if d is not None]

@@ -1010,10 +1010,11 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     not matched: two such records may be two drugs.
 
     Only a line the record shows still given or working is named: the disease recorded
-    as not progressed on it, or a best response recorded. A line with neither is most
-    often a course stopped for the intolerance itself (an EHR's record stopped with a
-    toxicity as its reason gives both the line and the intolerance, and nothing else):
-    nothing to check, and the case format holds no end of a line to tell it apart."""
+    as not progressed on it, or a best response recorded, and no end recorded. A line
+    recorded as ended (``ended_on``) is over, most often stopped for the intolerance
+    itself: nothing to check. A line with neither a response nor the disease recorded as
+    not progressed is most often such a course too (an EHR's record stopped with a
+    toxicity as its reason gives both the line and the intolerance, and nothing else)."""
     sysm = case.systemic
     unnamed = {Agent.other, Agent.other_chemotherapy}
     intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
@@ -1026,6 +1027,7 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
                      if _same_drug(t.agent) & _same_drug(x.agent)])
              for i, t in enumerate(sysm.therapies)
              if t in latest and t.agent not in unnamed and not progressed_on(t)
+             and t.ended_on is None
              and (t.progressed is YesNo.no or t.best_response is not Response.unknown)]
     found = [(i, t, xs) for i, t, xs in found if xs]
     if not found:
@@ -1656,7 +1658,7 @@ def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
 
 
 def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
-    """A recorded line as it was entered: agent, line number, setting, start and result
+    """A recorded line as it was entered: agent, line number, setting, start, end and result
     (what is not recorded is left out, never guessed)."""
     where = f"systemic.therapies[{i}]"
     facts = [Fact(f"{where}.agent", line.agent)]
@@ -1665,6 +1667,8 @@ def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
     facts.append(Fact(f"{where}.setting", line.setting))
     if line.started_on is not None:
         facts.append(Fact(f"{where}.started_on", line.started_on.isoformat()))
+    if line.ended_on is not None:
+        facts.append(Fact(f"{where}.ended_on", line.ended_on.isoformat()))
     if line.best_response is not Response.unknown:
         facts.append(Fact(f"{where}.best_response", line.best_response))
     facts.append(Fact(f"{where}.progressed", line.progressed))
@@ -1810,7 +1814,13 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
         facts.append(Fact("surgery.status", case.surgery.status))
         failed = True
     listed = d.extrapulmonary_earlier or d.extrapulmonary_listed
-    if listed:
+    if stage.local_recurrence is YesNo.yes:
+        # a local recurrence present now is disease outside the lungs: S16 is not met,
+        # whatever else the record says of disease outside the lungs (I5)
+        facts.append(Fact("stage.local_recurrence",
+                          "yes: a local recurrence present now, disease outside the lungs"))
+        failed = True
+    elif listed:
         # metastases outside the lungs listed may have been removed or cleared since they
         # were found (at an earlier presentation, or with the lung metastases: a staged
         # metastasectomy, a complete response), so the recorded fact of disease present
@@ -1833,7 +1843,15 @@ def metastasectomy(case: Case, d: Derived, out: Collector) -> None:
     # (metastatic, I6) does not weigh and a recorded 'no' may not (the primary's bed left
     # aside). Unless disease outside the lungs is recorded as present, S16 waits on
     # whether a local recurrence is present too (asked, never assumed either way)
-    local = stage.status is DiseaseStatus.recurrent and extrapulmonary is not YesNo.yes
+    recurrent = stage.status is DiseaseStatus.recurrent
+    local = (recurrent and extrapulmonary is not YesNo.yes
+             and stage.local_recurrence is YesNo.unknown)
+    if recurrent and stage.local_recurrence is YesNo.no:
+        # the team's answer: the recurrence is the metastases listed, so S16 is weighed as
+        # for metastatic disease (I6), the status kept as recorded
+        facts.append(Fact("stage.local_recurrence", (
+            "no: no local recurrence present now beside the metastases listed, so S16 is "
+            "applied as for metastatic disease (I6), the status 'recurrent' kept")))
     if local:
         facts.append(Fact("stage.status", (
             "recurrent, beside the metastases listed: a local recurrence may be present "

@@ -609,6 +609,7 @@ class EXT:
 OBS_DISEASE_STATUS: Final = ("disease-status", "Disease status (PEComa)")
 OBS_LYMPH_NODES: Final = ("regional-lymph-nodes", "Regional lymph node status")
 OBS_EXTRAPULMONARY: Final = ("extrapulmonary-disease", "Disease outside the lungs")
+OBS_LOCAL_RECURRENCE: Final = ("local-recurrence", "Local recurrence present")
 OBS_RESECTABLE: Final = ("resectable", "Current disease resectable")
 OBS_EXCISION_FEASIBLE: Final = (
     "complete-excision-feasible", "Complete excision of all metastatic foci feasible")

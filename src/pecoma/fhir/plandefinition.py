@@ -184,8 +184,9 @@ APPLIES_WHEN: dict[str, str] = {
     "ALERT-MTOR-GIVEN": "Advanced disease (or possibly advanced) whose advice is the "
     "first-line mTOR inhibitor, with an mTOR-inhibitor line recorded.",
     "ALERT-LINE-NOT-TOLERATED": "Advanced disease (or possibly advanced) whose latest "
-    "line recorded, not progressed on, is of a drug (or a regimen holding a drug) also "
-    "recorded as not tolerated (sirolimus and nab-sirolimus one drug; I15, I19).",
+    "line recorded, not progressed on and not recorded as ended, is of a drug (or a "
+    "regimen holding a drug) also recorded as not tolerated (sirolimus and nab-sirolimus "
+    "one drug; I15, I19).",
     "ALERT-LONG-TERM-FOLLOW-UP": "Every case.",
     "ALERT-INCOMPLETE-RESECTION": "Localized disease resected with an R1, uncertain or "
     "unknown margin (or recurrent, metastatic or locally advanced disease still present "

@@ -597,6 +597,7 @@ _OBSERVATIONS: dict[str, _Handler] = {
         "stage.status", [s.value for s in DiseaseStatus], "disease-status", required=True),
     c.OBS_LYMPH_NODES[0]: _nodes,
     c.OBS_EXTRAPULMONARY[0]: _yes_no("stage.extrapulmonary_disease"),
+    c.OBS_LOCAL_RECURRENCE[0]: _yes_no("stage.local_recurrence"),
     c.OBS_RESECTABLE[0]: _yes_no("stage.resectable"),
     c.OBS_EXCISION_FEASIBLE[0]: _yes_no("stage.complete_excision_feasible"),
     c.OBS_DFI[0]: _dfi,

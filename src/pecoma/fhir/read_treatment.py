@@ -1868,6 +1868,9 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     day = meds.started_on(med)
     if day is not None:
         t["started_on"] = day.isoformat()
+    ended = _ended_on(med, r)
+    if ended is not None:
+        t["ended_on"] = ended.isoformat()
     response = enum_extension(med, c.EXT.BEST_RESPONSE, [x.value for x in Response], where, r)
     if response is not None:
         t["best_response"] = response
@@ -1877,6 +1880,34 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     _progressed_by_reason(t, [(where, med)], r,
                           [] if progressed is None else [(where, progressed)])
     return t
+
+
+def _ended_on(med: Mapping[str, Any], r: Reader) -> dt.date | None:
+    """The day a line recorded as over ended: its ``effectivePeriod.end`` (a full day) on
+    a record whose status says it is over (completed, stopped), not after the day the
+    record is read for. An end on a record still active or of unknown status is a
+    planned end, not read: a line is never taken as ended on it."""
+    if med.get("status") not in ("completed", "stopped"):
+        return None
+    period = med.get("effectivePeriod")
+    day = meds.day_of(period.get("end")) if isinstance(period, Mapping) else None
+    if day is None or (r.on is not None and day > r.on):
+        return None
+    return day
+
+
+def _line_ended_on(records: Sequence[Mapping[str, Any]], r: Reader) -> dt.date | None:
+    """The day a line gathered from an EHR's records ended: when every record of it is a
+    MedicationStatement over on a day (:func:`_ended_on`), the latest of those days. A
+    line with any other record (an order, an administration, a dispense: each says a dose
+    was asked for or given, not that the course stopped) or with a statement not over is
+    given no end: whether it is still given is then not recorded, never taken as ended."""
+    if not records or any(m.get("resourceType") != "MedicationStatement" for m in records):
+        return None
+    ends = [_ended_on(m, r) for m in records]
+    if any(day is None for day in ends):
+        return None
+    return max(day for day in ends if day is not None)
 
 
 def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Mapping[str, Any]]],
@@ -1963,6 +1994,9 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
         if len(recs) > 1:
             r.notes.append(f"{agent.value}: {len(recs)} records read as one line")
         line_records = [(w, record_at[w]) for w, _d in recs]
+        ended = _line_ended_on([med for _w, med in line_records], r)
+        if ended is not None:
+            line["ended_on"] = ended.isoformat()
         # the project's extensions first: a statusReason saying otherwise is then noted
         extensions = _progressed(line, line_records, r)
         _progressed_by_reason(line, line_records, r, extensions)

@@ -252,6 +252,7 @@ def fact_paths() -> tuple[str, ...]:
         *(f"immunohistochemistry.{m}" for m in c.IHC),
         "stage.lymph_nodes",
         "stage.extrapulmonary_disease",
+        "stage.local_recurrence",
         "stage.resectable",
         "stage.complete_excision_feasible",
         "stage.disease_free_interval_months",

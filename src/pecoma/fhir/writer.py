@@ -233,6 +233,7 @@ def _stage(case: Case, b: _Builder) -> None:
         b.observation("lymph-nodes", c.OBS_LYMPH_NODES, _coded(*_RESULT[key]))
     for rid, code, value in (
         ("extrapulmonary-disease", c.OBS_EXTRAPULMONARY, s.extrapulmonary_disease),
+        ("local-recurrence", c.OBS_LOCAL_RECURRENCE, s.local_recurrence),
         ("resectable", c.OBS_RESECTABLE, s.resectable),
         ("complete-excision-feasible", c.OBS_EXCISION_FEASIBLE, s.complete_excision_feasible),
     ):
@@ -354,13 +355,15 @@ def _systemic(case: Case, b: _Builder) -> None:
             "resourceType": "MedicationStatement",
             "id": f"therapy-{i + 1}",
             "extension": extensions,
-            "status": "completed" if followed else "unknown",
+            "status": "completed" if followed or t.ended_on is not None else "unknown",
             "medicationCodeableConcept": concept(c.agent_code(t.agent),
                                                  t.agent.value.replace("_", " ")),
             "subject": b.subject,
         }
-        if t.started_on is not None:
-            med["effectivePeriod"] = {"start": t.started_on.isoformat()}
+        period = {**({"start": t.started_on.isoformat()} if t.started_on else {}),
+                  **({"end": t.ended_on.isoformat()} if t.ended_on else {})}
+        if period:
+            med["effectivePeriod"] = period
         b.add(med)
     for i, x in enumerate(sysm.intolerances):
         # the team's judgement whether it is of the drug's class (I15), where recorded

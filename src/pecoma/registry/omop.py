@@ -391,13 +391,16 @@ def omop_rows(
             line += 1
             drug = next_id("drug_exposure")
             started = day(therapy.started_on)
+            # the end recorded, else the start (the end date is required): the verbatim
+            # end and the regimen's end only when recorded
+            ended = day(therapy.ended_on) if therapy.ended_on is not None else None
             t["drug_exposure"].append((
-                drug, pid, 0, started, None, started, None, None, reg, None, None, None,
-                None, None, None, None, None, None, None, therapy.agent.value, None, None,
-                None))
+                drug, pid, 0, started, None, ended or started, None, ended, reg, None, None,
+                None, None, None, None, None, None, None, None, therapy.agent.value, None,
+                None, None))
             regimen = next_id("episode")
             t["episode"].append((
-                regimen, pid, CONCEPTS["treatment_regimen"], started, None, None, None,
+                regimen, pid, CONCEPTS["treatment_regimen"], started, None, ended, None,
                 first, therapy.line or line, 0, reg, f"{therapy.setting.value} therapy",
                 None))
             t["episode_event"].append((regimen, drug, CONCEPTS["drug_exposure_id"]))

@@ -46,6 +46,7 @@ from pecoma.case import (
     Surgery,
     SurgeryStatus,
     Systemic,
+    TherapyLine,
     TherapySetting,
     Timing,
     Tumour,
@@ -306,6 +307,11 @@ FORM: tuple[Group, ...] = (
                 "Disease outside the lungs",
                 _describe(Stage, "extrapulmonary_disease"),
             ),
+            _yes_no(
+                "stage.local_recurrence",
+                "Local recurrence present",
+                _describe(Stage, "local_recurrence"),
+            ),
             _yes_no("stage.resectable", "Resectable", _describe(Stage, "resectable")),
             _yes_no(
                 "stage.complete_excision_feasible",
@@ -484,6 +490,12 @@ FORM: tuple[Group, ...] = (
                 Control("line", "Line", "number", minimum=1, maximum=20, step="1"),
                 Control("started_on", "Started on", "date", help=_ROW_DATE_HELP),
                 Control(
+                    "ended_on",
+                    "Ended on",
+                    "date",
+                    help=_describe(TherapyLine, "ended_on"),
+                ),
+                Control(
                     "best_response",
                     "Best response",
                     "select",
@@ -586,6 +598,7 @@ of yearly scans, or twice-yearly scans for half of one."""
 #: which the form offers rows of metastases (their ``show_for``).
 RELAPSED_ONLY: frozenset[str] = frozenset({
     "stage.extrapulmonary_disease",
+    "stage.local_recurrence",
     "stage.complete_excision_feasible",
     "stage.disease_free_interval_months",
 })
