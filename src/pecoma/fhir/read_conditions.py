@@ -2401,4 +2401,6 @@ def derive_status(r: Reader) -> None:
                 f"{c.OBS_DISEASE_STATUS[0]}, a metastasis Condition (mCODE "
                 "SecondaryCancerCondition), an mCODE CancerDiseaseStatus 'distant metastasis "
                 "present', or an mCODE HistoryOfMetastaticCancer stating none; the disease "
-                f"status is never assumed{_found_but_not_settling(r)}")
+                f"status is never assumed{_found_but_not_settling(r)}"
+                + (f". Found but not read: {r.unreadable['stage.status']}"
+                   if "stage.status" in r.unreadable else ""))

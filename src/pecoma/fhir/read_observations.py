@@ -240,8 +240,7 @@ def _binary_value(obs: Mapping[str, Any], where: str, r: Reader, kind: str) -> b
         r.why[where] = f"the result is given as {given}, which does not say {kind}"
         r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
     elif _absent_reason(obs) is None:
-        r.issue(f"{where}.value[x]", "(missing)",
-                "must be valueBoolean or valueCodeableConcept, or carry a dataAbsentReason")
+        _no_value(r, where)
     return None
 
 
@@ -256,6 +255,24 @@ def _value_given(obs: Mapping[str, Any]) -> str | None:
             for x in as_list(obs.get("interpretation"))]
     said = [x for x in said if x]
     return f"interpretation {show_value('; '.join(said), 80)}" if said else None
+
+
+#: Why a result that gives no value at all is not read (FHIR R4 Observation.value[x] is
+#: 0..1; US Core asks for a value or a dataAbsentReason, a rule an EHR may break).
+_NO_VALUE: Final = "the result gives no value (no value[x], no dataAbsentReason)"
+
+
+def _gives_nothing(obs: Mapping[str, Any]) -> bool:
+    """Whether a result gives no value, no interpretation and no dataAbsentReason."""
+    return _value_given(obs) is None and _absent_reason(obs) is None
+
+
+def _no_value(r: Reader, where: str) -> None:
+    """A result that gives no value and no dataAbsentReason: the fact it would give is
+    unknown, found but not read (its why here; listed by the caller or
+    :func:`_read_result`), never a refusal of the record: the rest is read."""
+    r.why[where] = _NO_VALUE
+    r.notes.append(f"{where}: {_NO_VALUE}: the fact is unknown")
 
 
 #: Units of a size and of an interval in the words a ``unit`` text may use, by UCUM code.
@@ -304,7 +321,7 @@ def _quantity(obs: Mapping[str, Any], where: str, r: Reader,
         r.why[where] = f"the result is given as {given}, not as a quantity pecoma reads"
         r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
     elif _absent_reason(obs) is None:
-        r.issue(f"{where}.valueQuantity", "(missing)", "must be a quantity with a numeric value")
+        _no_value(r, where)
     return None
 
 
@@ -398,6 +415,9 @@ def _coded(path: str, allowed: Iterable[str], element: str, required: bool = Fal
 
     def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
         if _absent_reason(obs) is not None:
+            return
+        if _gives_nothing(obs):
+            _no_value(r, where)
             return
         concept = obs.get("valueCodeableConcept")
         code = project_code(concept)
@@ -568,7 +588,9 @@ def _treatment_end(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     raw = obs.get("valueDateTime")
     day = day_of(raw)
     if day is None:
-        if _absent_reason(obs) is None:
+        if raw is None and _gives_nothing(obs):
+            _no_value(r, where)
+        elif _absent_reason(obs) is None:
             r.issue(f"{where}.valueDateTime",
                     raw if raw is not None else _value_given(obs) or "(missing)",
                     "must be a full date (YYYY-MM-DD)")
@@ -580,7 +602,10 @@ def _free_of_disease(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     raw = obs.get("valueDateTime")
     day = day_of(raw)
     if day is None:
-        if _absent_reason(obs) is None:
+        if raw is None and _gives_nothing(obs):
+            _no_value(r, where)
+            r.value_not_read("free_of_disease", where)
+        elif _absent_reason(obs) is None:
             r.issue(f"{where}.valueDateTime",
                     raw if raw is not None else _value_given(obs) or "(missing)",
                     "must be a full date (YYYY-MM-DD)")
@@ -639,6 +664,9 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     others = [(code, x) for x in components for code in _OTHER_DIMENSIONS
               if m.has_loinc(x.get("code"), code)]
     mark = len(r.puts)
+    if not longest and _gives_nothing(obs):
+        _no_longest_dimension(r, where, others)
+        return
     if "valueQuantity" not in obs and longest:
         _size(r, longest[0][1], f"{where}.component(33728-7)")
         if len(r.puts) == mark:  # no size read ('> 5 cm')
@@ -676,6 +704,33 @@ def _tumour_size(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                            f"({value['value']} {value['unit']}): the dimensions disagree "
                            "with their labels; the largest, "
                            f"{other['value']} {other['unit']}, is taken as the size")
+
+
+def _no_longest_dimension(r: Reader, where: str,
+                          others: list[tuple[str, dict[str, Any]]]) -> None:
+    """A TumorSize that gives neither a value nor its longest dimension (component
+    33728-7), only other dimensions or nothing (FHIR R4 allows it): the size is unknown,
+    found but not read, with a note naming the dimensions given. Another dimension is
+    not the size: the longest is at least as large, and may be above 5 cm (S06) when it
+    is not."""
+    given = [f"{_dimension(comp)} (component {code})" for code, comp in others]
+    r.why[where] = ("the tumour size gives no value and no longest dimension (component "
+                    f"{m.LOINC_LONGEST_DIMENSION})"
+                    + (f", only another dimension: {'; '.join(given)}, not the size"
+                       if given else ""))
+    r.notes.append(f"{where}: {r.why[where]}: tumour.size is unknown (the longest "
+                   "dimension is what S06 reads)")
+    r.value_not_read("tumour.size", where)
+
+
+def _dimension(comp: Mapping[str, Any]) -> str:
+    """A dimension as given ("4 cm"), or its value as the record writes it."""
+    q = comp.get("valueQuantity")
+    if isinstance(q, dict) and isinstance(q.get("value"), int | float) \
+            and q.get("comparator") is None:
+        unit = q.get("code") or q.get("unit") or ""
+        return f"{number_text(q['value'])} {unit}".strip()
+    return _value_given(comp) or "no value"
 
 
 _SIZE_HANDLERS: Final = (_tumour_size, _size)
@@ -887,11 +942,14 @@ _FUSION_NO: Final = _TEXT_NO | {"not detected", "not rearranged", "no rearrangem
 
 
 def _panel(obs: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any], _Handler]]:
-    """The components of a panel (an Observation with no value of its own: a stain
-    panel, a synoptic pathology report, LOINC 60568-3) that give a fact of the case, each
-    with the handler that reads it as a result of its own (:func:`_component_handler`)."""
-    if any(k.startswith("value") for k in obs):
-        return []
+    """The components of a panel (a stain panel, a synoptic pathology report, LOINC
+    60568-3) that give a fact of the case, each with the handler that reads it as a
+    result of its own (:func:`_component_handler`). A panel's own value ("See
+    components", "Malignant PEComa") changes nothing: FHIR R4 allows a value beside
+    components, which are the results all the same. A stain with a value of its own
+    (HMB-45 positive) is a result, read as such, not a panel."""
+    if any(k.startswith("value") for k in obs) and m.ihc_marker(obs.get("code")) is not None:
+        return []  # a stain's own result, read as such
     components = obs.get("component")
     return [(i, comp, handler)
             for i, comp in enumerate(components if isinstance(components, list) else [])
@@ -1034,9 +1092,7 @@ def _marker(r: Reader, obs: Mapping[str, Any], where: str) -> None:
                  if has_value and (found or text) else f"given as {given}")
         unknown(f"the result {shown} does not code or say positive or negative")
     elif absent is None:
-        r.issue(f"{where}.value[x]", "(missing)",
-                "must code or say positive or negative, or carry a dataAbsentReason "
-                "(see docs/fhir.md)")
+        unknown(_NO_VALUE)
 
 
 _LOINC_KINDS = {
