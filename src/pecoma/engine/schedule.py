@@ -236,6 +236,8 @@ class _Builder:
         #: visit due no later than that visit's latest date: the owed visit, see _Owing.
         self.owing: _Owing | None = None
         self.has_open = False
+        #: The next visit is listed whatever the reach (see build)
+        self.keep_next = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
             for record, modality in imaging
@@ -470,29 +472,34 @@ class _Builder:
                 owed = due
                 self.owing = self._owing(taken, ref, months, latest)
                 continue
-            if due > self.reach and self.has_open and not pending:
+            if due > self.reach and self.has_open and not pending and not self.keep_next:
                 return ref
+            self.keep_next = False
             if self.owing is not None and self.owing.period == due:
                 # the owed examination's visit, open: dated on its own clock, so once past
                 # its latest date it is overdue until done. When the routine visit after
-                # it comes due before the owed one closes, one visit asks for every
-                # examination: the owed one is joined to it, dated by the owed one (the
-                # earlier), the routine window kept beside it. Decided by the two windows
-                # alone, never by the day the plan is drawn for: a plan's visits hold for
-                # every day after its latest fact until a scan is recorded (the
-                # registry's stored worklist rests on that, pecoma.registry.state)
+                # it comes due before the owed one closes, or is due by the evaluation
+                # date, one visit asks for every examination due: the owed one is joined
+                # to it, dated by the owed one (the earlier), the routine window kept
+                # beside it. Joined by the evaluation date, the plan is drawn alike only
+                # from the routine due date on, and not joined, only up to the day before
+                # it (SurveillancePlan.drawn_alike: the registry's stored worklist state
+                # holds for those days, pecoma.registry.state)
                 owing = self.owing
                 after = months + rule.interval
                 nxt = self.rule_at(add_months(ref, after))
                 due2 = add_months(ref, after + nxt.interval)
                 latest2 = add_months(ref, after + nxt.overdue)
-                joined = (due2, latest2) if due2 <= owing.latest else None
+                joined = (due2, latest2) if due2 <= max(owing.latest, self.on_date) else None
                 end = latest2 if joined else latest
                 self.visits.append(self._visit(
                     rule, due, latest, ref, self._open_status(owing.due, owing.latest),
                     self._taken(pending, end + dt.timedelta(days=1)), joined=joined))
                 self.has_open = True
                 months = after + (nxt.interval if joined else 0)
+                # not joined, the routine visit after it is listed whatever the horizon:
+                # its due date is the day the plan is drawn otherwise (drawn_alike)
+                self.keep_next = joined is None
                 continue
             self.visits.append(self._visit(
                 rule, due, latest, ref, self._open_status(due, latest),
