@@ -294,6 +294,49 @@ def test_the_stored_worklist_asks_for_the_mri_once_the_routine_visit_comes_due(
         assert item.imaging == imaging, on
 
 
+def test_an_mri_alone_does_not_do_the_owed_chest_cts_visit() -> None:
+    """Both examinations on 2025-04-10, the MRI alone on 2025-07-10 (visit 2, the CT
+    flagged missing) and again on 2025-09-15, no chest CT since 2025-04-10. The CT is
+    owed since visit 2, due 2025-07-10, overdue after 2025-08-10 on its own clock: an
+    MRI does not do its visit (it read "done (late)" on 2025-09-15 while the CT was not
+    done). On 2025-12-01 the owed visit is open and overdue (since 2025-08-11), joined
+    to the routine visit due 2025-10-10, overdue after 2025-11-10 (due by then): one
+    visit asking for the chest CT and the MRI, the MRI of 2025-09-15 shown with it. The
+    MRI counts for the MRI's clock all the same (next item)."""
+    plan = _plan("2025-12-01", ("2025-07-10", MRI), ("2025-09-15", MRI))
+    assert [v.status for v in plan.visits[:3]] == ["done", "done", "overdue"]
+    owed = plan.visits[2]
+    assert plan.next_visit is owed
+    assert (owed.due, owed.latest, owed.owed_since, owed.joined_routine) == (
+        D("2025-07-10"), D("2025-08-10"), 2, (D("2025-10-10"), D("2025-11-10")))
+    assert [p.modality for p in owed.imaging] == [CT, MRI]
+    assert [(e.date, e.modality) for e in owed.scans] == [(D("2025-09-15"), MRI)]
+    assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
+    # the routine visit after it: 2026-01-10 to 2026-02-10
+    assert _dates(plan, 4) == ("2026-01-10", "2026-02-10", "2025-04-10", "upcoming", None)
+
+
+def test_the_mri_done_before_the_owed_ct_counts_for_the_mris_clock() -> None:
+    """The same, then the chest CT on 2025-12-05: done after the next visit would have
+    been due (2025-10-10), so the routine visit of 2025-10-10 to 2025-11-10 is done,
+    late (the CT after 2025-11-10), with both examinations: the MRI of 2025-09-15 and
+    the CT. The owed visit is not listed again (the CT was flagged at visit 2). The next
+    visit counts from the examination done longest ago, the MRI of 2025-09-15: due
+    2025-12-15, overdue after 2026-01-15, so the MRI never waits past its 4 months
+    (counted from the CT grid it would wait to 2026-02-10). No examination is flagged
+    missing at visit 3 (the MRI was not lacking)."""
+    plan = _plan("2025-12-10", ("2025-07-10", MRI), ("2025-09-15", MRI),
+                 ("2025-12-05", CT))
+    third = plan.visits[2]
+    assert (third.due, third.latest, third.status, third.timeliness, third.owed_since) == (
+        D("2025-10-10"), D("2025-11-10"), "done", "late", None)
+    assert [(p.modality, p.done_on) for p in third.imaging] == [
+        (CT, D("2025-12-05")), (MRI, D("2025-09-15"))]
+    assert third.flags == ()
+    assert _dates(plan, 4) == ("2025-12-15", "2026-01-15", "2025-09-15", "upcoming", None)
+    assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
+
+
 def test_an_owed_ct_before_the_routine_visit_is_due_is_its_own_visit() -> None:
     """The same history on 2025-08-20: the owed CT is overdue (since 2025-08-11), the
     routine visit of both (2025-10-10) not yet due: the CT's visit is for it alone."""

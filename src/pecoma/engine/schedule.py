@@ -235,6 +235,9 @@ class _Builder:
         #: After a visit done that lacked a planned examination whose clock makes the next
         #: visit due no later than that visit's latest date: the owed visit, see _Owing.
         self.owing: _Owing | None = None
+        #: Scans done while an examination was owed, before the next visit would be
+        #: due, none of them the owed one: shown with the next visit listed (see build)
+        self.carried: list[tuple[int, ImagingEvent]] = []
         self.has_open = False
         #: The next visit is listed whatever the reach (see build)
         self.keep_next = False
@@ -278,6 +281,8 @@ class _Builder:
         cancelled: bool = False,
         joined: tuple[dt.date, dt.date] | None = None,
     ) -> Visit:
+        if self.carried and not cancelled:
+            scans, self.carried = [*self.carried, *scans], []
         # the visit's own scans: those that stand for it (a scan of another modality
         # taken in its window is shown with it, but is neither its date nor its timing)
         own = [e.date for _, e in scans if self.fulfils(e)]
@@ -292,7 +297,9 @@ class _Builder:
             owed_since, due, latest = owing.since, owing.due, owing.latest
             if joined is None:
                 not_done = tuple(p for p in self.not_done if p.modality in owing.modalities)
-        if not scans:
+        if not scans or status != "done":
+            # an open visit asks for every examination it lists, whatever was done
+            # before it (an examination done while another was owed, shown with it)
             planned = not_done
         else:
             planned = tuple(
@@ -442,6 +449,15 @@ class _Builder:
                                    if e.modality in owed_mods or e.finding.disease), None)
                 if owed_first is not None and owed_first < next_due:
                     first = owed_first
+                elif first < next_due:
+                    # the owed visit is done only when its owed examination is: the
+                    # other examinations done before the next visit would be due count
+                    # for their own clocks and are shown with the next visit listed
+                    self.earlier.append((len(self.visits), ref, months))
+                    carried = self._taken(pending, next_due)
+                    self._note_done(carried)
+                    self.carried += carried
+                    continue
             if first is not None:
                 self.earlier.append((len(self.visits), ref, months))
                 if first > latest:
@@ -458,6 +474,8 @@ class _Builder:
                         months += rule.interval
                         continue
                 taken = self._visit_scans(pending, first, latest, rule, due)
+                # what was done before the owed examination is this visit's too
+                taken, self.carried = [*self.carried, *taken], []
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
                 if self.recurrence is not None:
                     self._cancel_from(ref, months + rule.interval)
