@@ -337,6 +337,30 @@ def test_the_mri_done_before_the_owed_ct_counts_for_the_mris_clock() -> None:
     assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
 
 
+def test_a_window_is_listed_once_for_the_routine_visit_and_once_for_what_it_owes() -> None:
+    """Both examinations on 2025-04-10, then the MRI alone on 2025-05-20 (visit 2,
+    2025-07-10 to 2025-08-10, done early, the chest CT flagged missing) and again on
+    2025-08-13. The chest CT is owed since visit 2 on its own clock (last done
+    2025-04-10: due 2025-07-10, overdue after 2025-08-10). That window was listed three
+    times: visit 2, an owed visit "done (late)" by the MRI of 2025-08-13, and the owed
+    CT's visit again, overdue. Now twice: visit 2 (done) and visit 3, the owed CT's
+    (overdue), joined on 2026-03-01 to the routine visit due 2025-10-10, overdue after
+    2025-11-10 (counted from the CT's clock, + 6 and + 7 months), so the chest CT is
+    asked once; visit 4 is 2026-01-10 to 2026-02-10 (+ 9 and + 10 months), overdue."""
+    plan = _plan("2026-03-01", ("2025-05-20", MRI), ("2025-08-13", MRI))
+    assert [(v.due.isoformat(), v.latest.isoformat(), v.status, v.owed_since)
+            for v in plan.visits[:5]] == [
+        ("2025-04-10", "2025-05-10", "done", None),
+        ("2025-07-10", "2025-08-10", "done", None),
+        ("2025-07-10", "2025-08-10", "overdue", 2),
+        ("2026-01-10", "2026-02-10", "overdue", None),
+        ("2026-04-10", "2026-05-10", "upcoming", None)]
+    assert plan.visits[2].joined_routine == (D("2025-10-10"), D("2025-11-10"))
+    assert [p.modality for p in plan.visits[2].imaging] == [CT, MRI]
+    assert [v.index for v in plan.visits if v.open and CT in
+            {p.modality for p in v.imaging} and v.due == D("2025-07-10")] == [3]
+
+
 def test_an_owed_ct_before_the_routine_visit_is_due_is_its_own_visit() -> None:
     """The same history on 2025-08-20: the owed CT is overdue (since 2025-08-11), the
     routine visit of both (2025-10-10) not yet due: the CT's visit is for it alone."""
