@@ -284,8 +284,9 @@ class WorklistStates(BulkWrites):
         disease status, last scan, visit, phase, due, latest, imaging, last visit done,
         its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
         state made with these versions, with its alerts known, that holds as of
-        ``on_date`` (from its ``valid_from`` up to its ``valid_until``), from the case version current then (the latest: a state is always
-        the latest version's); else 0 and the other columns are not read (recompute the patient).
+        ``on_date`` (from its ``valid_from`` up to its ``valid_until``), from the case
+        version current then (the latest: a state is always the latest version's); else 0
+        and the other columns are not read (recompute the patient).
         Every write keeps each stored state current with the patient's case version and
         scans or removes it (the writers lock the patient, or the database on SQLite).
         Imaging and alerts are space-separated text; dates are dates.
