@@ -26,7 +26,11 @@ How visits are dated
   reference, and the following visits count from the examination done longest ago,
   each by its last scan at a visit done (an earlier one when the last visit lacked it),
   so that no examination drifts past its rhythm. A visit is late when any examination
-  was done after its latest date.
+  was done after its latest date. The visit of an examination owed (``Visit.owed_since``)
+  is done only when that examination is; the others done in its period count for their
+  own clocks and are shown with the next visit listed. Open, it is joined to the routine
+  visit after it once that is due (the one dependence of the visits on the evaluation
+  date: :attr:`SurveillancePlan.drawn_alike`).
   Only a planned examination (chest CT, MRI of the primary, S21, S22; at low risk those
   of the settings, I12) or a scan that found disease fulfils a visit
   (:meth:`_Builder.fulfils`); a scan of another modality is kept with the visit in whose
