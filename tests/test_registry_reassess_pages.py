@@ -239,6 +239,9 @@ def test_known_unchanged_needs_every_condition() -> None:
             p, state_row=replace(row, state=replace(st, settings_digest="def"))),
         "state holds only from a later date": replace(
             p, state_row=replace(row, state=replace(st, valid_from=ON + dt.timedelta(days=1)))),
+        # an owed examination's visit joined to the routine visit from the day after (HAZ-439)
+        "state holds only up to an earlier date": replace(
+            p, state_row=replace(row, state=replace(st, valid_until=ON - dt.timedelta(days=1)))),
         "alerts not known": replace(p, state_row=replace(row, state=replace(st, alerts=None))),
         "plan suspended": replace(
             p, state_row=replace(row, state=replace(st, plan_status="suspended", due=None)),

@@ -814,10 +814,15 @@ def edge_dates(items: list[WorkItem]) -> set[dt.date]:
     return out
 
 
-def generated_registry(repo: Repository, n: int, seed: int) -> None:
+def generated_registry(repo: Repository, n: int, seed: int, mri_alone: bool = False
+                       ) -> None:
     """``n`` patients of every kind: high, low, indeterminate risk, metastatic, no anchor;
     scans on time, early, late, missed, not recorded, finding disease; case versions that
-    move the end of treatment after recorded scans; dates near the evaluation date."""
+    move the end of treatment after recorded scans; dates near the evaluation date. With
+    ``mri_alone``, some visits hold the MRI of the primary alone: the chest CT is then
+    owed on its own clock (high risk), and its visit joined to the routine visit after
+    it once that is due (HAZ-439); and each scan is recorded on its day, so that a state
+    stored then is read on later days."""
     rng = random.Random(seed)
     s = default_settings()
     start = dt.date(2019, 1, 1)
@@ -853,9 +858,11 @@ def generated_registry(repo: Repository, n: int, seed: int) -> None:
             finding = rng.choices(
                 ["no_evidence_of_disease", "equivocal", "", "metastasis"],
                 weights=[80, 8, 8, 2])[0]
-            for modality in rng.choice([("chest_ct",), ("chest_ct", "mri_primary")]):
-                record_scan(repo, rid, day.isoformat(), modality, finding, on_date=ON,
-                            actor="radiology")
+            kinds = [("chest_ct",), ("chest_ct", "mri_primary")]
+            for modality in rng.choice([*kinds, ("mri_primary",)] if mri_alone else kinds):
+                # recorded on the day (the state stored then) or all on ON
+                record_scan(repo, rid, day.isoformat(), modality, finding,
+                            on_date=day if mri_alone else ON, actor="radiology")
         if rng.random() < 0.1 and day > surgery:
             # a case version with the surgery after the scans recorded so far: refused
             # now, but a registry may hold one written before that check
@@ -902,13 +909,27 @@ class TestStoredWorklist:
         for day in sorted(days):
             assert stored(registry, day) == reference(registry, day), day
 
-    @pytest.mark.parametrize("seed", [1, 2])
-    def test_generated_registries_over_many_dates(self, repo: Repository, seed: int) -> None:
-        generated_registry(repo, 40, seed)
-        assert usable(repo) == 40
+    @pytest.mark.parametrize(("seed", "mri_alone"), [(1, False), (2, False), (3, True)])
+    def test_generated_registries_over_many_dates(self, repo: Repository, seed: int,
+                                                  mri_alone: bool) -> None:
+        """The stored and recomputed worklists agree on many dates: the status edges of
+        every row, and the first and last day every stored state holds for (an owed
+        examination's visit joined to the routine visit once due, HAZ-439)."""
+        generated_registry(repo, 40, seed, mri_alone)
+        states = [r.state for r in repo.state_rows() if r.state is not None]
+        bounds = {day + dt.timedelta(days=k) for st in states
+                  for day, k in ((st.valid_from, -1), (st.valid_from, 0),
+                                 (st.valid_until, 0), (st.valid_until, 1))
+                  if day is not None and (st.valid_until is not None or st.valid_from
+                                          not in (st.last_scan, None))}
+        expired = sum(st.valid_until is not None and st.valid_until < ON for st in states)
+        assert usable(repo) == 40 - expired
+        if mri_alone:  # an owed examination's visit, its state bounded, is among them
+            assert any(st.valid_until is not None for st in states)
         rng = random.Random(seed)
-        days = sorted(edge_dates(reference(repo)))
+        days = sorted(edge_dates(reference(repo)) - bounds)
         sample = rng.sample(days, min(60, len(days)))
+        sample += rng.sample(sorted(bounds), min(40, len(bounds)))
         sample += [dt.date(2018, 6, 1), dt.date(2024, 2, 29), ON, dt.date(2045, 3, 1)]
         # The recomputed worklist of a day: every patient assessed once (the registry does
         # not change here), its rows then drawn with each "done" period.

@@ -31,7 +31,7 @@ from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import InputError
 from pecoma.registry.importer import ImportMode, import_file
 from pecoma.registry.service import record_case, record_scan
-from pecoma.registry.worklist import build_worklist, evaluate
+from pecoma.registry.worklist import build_worklist, evaluate, stored_worklist
 from pecoma.render.ics import plan_to_ics
 from pecoma.render.schedule import markdown_plan
 from pecoma.settings import default_settings
@@ -206,30 +206,40 @@ def test_a_chest_ct_never_done_is_overdue_on_the_day_of_an_mri_visit() -> None:
             "after 2025-05-10") in markdown_plan(plan)
 
 
-# the owed CT's visit open, before, when and after the routine visit comes due
-@pytest.mark.parametrize("on", ["2025-08-20", "2025-10-15", "2026-01-15"])
-def test_an_owed_ct_and_the_routine_visit_after_it_are_drawn_alike_on_every_day(
+# the routine visit (2025-10-10 to 2025-11-10) due, and overdue
+@pytest.mark.parametrize("on", ["2025-10-15", "2026-01-15"])
+def test_an_owed_ct_and_the_routine_visit_both_open_are_one_visit_asking_for_both(
         repo: Repository, on: str) -> None:
-    """Review case C2: both examinations on 2025-04-10, the MRI alone on 2025-07-10,
-    nothing after. The CT is owed since visit 2, due 2025-07-10 and overdue after
-    2025-08-10 on its own clock; the routine visit of both is due 2025-10-10, overdue
-    after 2025-11-10 (the MRI's 2025-07-10 + 3 and + 4 months). The routine visit comes
-    due only after the owed one has closed, so the two are not joined: the owed visit
-    asks for the CT alone (overdue since 2025-08-11), the routine visit of both follows.
-    Drawn so on every day: the plan's visits hold for every day after its latest fact
-    (the registry's stored worklist rests on it); joining them once the routine visit
-    was due made the stored worklist and a recomputation disagree. The MRI is asked by
-    the routine visit once the CT is recorded (HAZ-439, open)."""
+    """HAZ-439: both examinations on 2025-04-10, the MRI alone on 2025-07-10, nothing
+    after. The CT is owed since visit 2, due 2025-07-10 and overdue after 2025-08-10 on
+    its own clock; the routine visit of both is due 2025-10-10, overdue after 2025-11-10
+    (the CT's clock, 2025-04-10, + 6 and + 7 months; the MRI's 2025-07-10 + 3 and + 4
+    months alike). Once that routine visit is due too (on and after 2025-10-10), one
+    visit asks for the chest CT and the MRI, dated by the CT (overdue since 2025-08-11),
+    the routine window said beside it: the next visit, the calendar and the registry
+    worklist (stored and recomputed alike) ask for both. They asked for the CT alone and
+    left the MRI out (overdue since 2025-11-11 on 2026-01-15), and the calendar held two
+    overdue events."""
     plan = _plan(on, ("2025-07-10", MRI))
     v = plan.next_visit
     assert v is plan.visits[2]
     assert (v.due, v.latest, v.status) == (D("2025-07-10"), D("2025-08-10"), "overdue")
-    assert [p.modality for p in v.imaging] == [CT]
-    assert (v.owed_since, v.owed, v.joined_routine) == (2, (CT,), None)
-    routine = plan.visits[3]
-    assert (routine.due, routine.latest, routine.owed_since) == (
-        D("2025-10-10"), D("2025-11-10"), None)
-    assert [p.modality for p in routine.imaging] == [CT, MRI]
+    assert [p.modality for p in v.imaging] == [CT, MRI]
+    assert (v.owed_since, v.owed, v.joined_routine) == (
+        2, (CT,), (D("2025-10-10"), D("2025-11-10")))
+    # the visit after is the next routine one, counted on: 2026-01-10 to 2026-02-10
+    assert (plan.visits[3].due, plan.visits[3].owed_since) == (D("2026-01-10"), None)
+    words = ("chest CT owed since visit #2, the first visit done without it; last done "
+             "2025-04-10; due 2025-07-10 on its own clock, overdue after 2025-08-10; "
+             "joined to the routine visit due 2025-10-10, overdue after 2025-11-10, for "
+             "the MRI primary site")
+    assert words in markdown_plan(plan)
+    ics = plan_to_ics(plan, "T3-06").decode().replace("\r\n ", "")
+    # one overdue event asking for both, not a second one for the routine window
+    assert [line for line in ics.split("\r\n")
+            if line.startswith("SUMMARY") and "OVERDUE" in line] == [
+        "SUMMARY:PEComa surveillance visit 3: chest CT + MRI primary site "
+        "(OVERDUE since 2025-08-11)"]
     s = default_settings()
     day = D(on)
     record_case(repo, "T3-06", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
@@ -239,7 +249,116 @@ def test_an_owed_ct_and_the_routine_visit_after_it_are_drawn_alike_on_every_day(
                     on_date=day, actor="radiology")
     [item] = build_worklist(evaluate(repo.states(as_of=day), day, s), day)
     assert (item.status.value, item.due, item.imaging) == (
-        "overdue", D("2025-07-10"), ("chest_ct",))
+        "overdue", D("2025-07-10"), ("chest_ct", "mri_primary"))
+    assert stored_worklist(repo, day, s) == [item]
+
+
+def test_the_stored_worklist_asks_for_the_mri_once_the_routine_visit_comes_due(
+        repo: Repository) -> None:
+    """HAZ-439: the same history, its last scan (the MRI of 2025-07-10) recorded on
+    2025-07-15, nothing recorded after. The state stored then holds the owed CT's visit
+    alone; on 2025-10-10 the routine visit of both (2025-10-10 to 2025-11-10) comes due
+    and the MRI must be asked as well. So the stored state holds up to 2025-10-09 (its
+    valid-until), and from 2025-10-10 the worklist asks for both, on every day as a
+    recomputation does: 2025-08-20 the CT alone (overdue), 2025-10-09 the CT alone,
+    2025-10-10 and 2025-11-11 (the MRI past its own 4 months) and 2026-01-15 both,
+    dated by the CT."""
+    s = default_settings()
+    record_case(repo, "T3-07", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for d, modality in (*VISIT_1, ("2025-07-10", MRI)):
+        record_scan(repo, "T3-07", d, modality.value, "no_evidence_of_disease",
+                    on_date=D("2025-07-15"), actor="radiology")
+    (row,) = repo.state_rows()
+    assert row.state is not None
+    assert (row.state.valid_from, row.state.valid_until) == (D("2025-07-10"),
+                                                             D("2025-10-09"))
+    expected = {"2025-08-20": ("chest_ct",), "2025-10-09": ("chest_ct",),
+                "2025-10-10": ("chest_ct", "mri_primary"),
+                "2025-11-11": ("chest_ct", "mri_primary"),
+                "2026-01-15": ("chest_ct", "mri_primary")}
+    for on, imaging in expected.items():
+        day = D(on)
+        [item] = stored_worklist(repo, day, s)
+        assert (item.status.value, item.due, item.latest, item.imaging) == (
+            "overdue", D("2025-07-10"), D("2025-08-10"), imaging), on
+        assert [item] == build_worklist(evaluate(repo.states(as_of=day), day, s), day), on
+    # a state stored after the routine visit came due holds from that day on only
+    record_scan(repo, "T3-07", "2025-06-01", "ultrasound", "no_evidence_of_disease",
+                on_date=D("2025-10-20"), actor="radiology")
+    (row,) = repo.state_rows()
+    assert row.state is not None
+    assert (row.state.valid_from, row.state.valid_until) == (D("2025-10-10"), None)
+    for on, imaging in expected.items():
+        [item] = stored_worklist(repo, D(on), s)
+        assert item.imaging == imaging, on
+
+
+def test_an_mri_alone_does_not_do_the_owed_chest_cts_visit() -> None:
+    """Both examinations on 2025-04-10, the MRI alone on 2025-07-10 (visit 2, the CT
+    flagged missing) and again on 2025-09-15, no chest CT since 2025-04-10. The CT is
+    owed since visit 2, due 2025-07-10, overdue after 2025-08-10 on its own clock: an
+    MRI does not do its visit (it read "done (late)" on 2025-09-15 while the CT was not
+    done). On 2025-12-01 the owed visit is open and overdue (since 2025-08-11), joined
+    to the routine visit due 2025-10-10, overdue after 2025-11-10 (due by then): one
+    visit asking for the chest CT and the MRI, the MRI of 2025-09-15 shown with it. The
+    MRI counts for the MRI's clock all the same (next item)."""
+    plan = _plan("2025-12-01", ("2025-07-10", MRI), ("2025-09-15", MRI))
+    assert [v.status for v in plan.visits[:3]] == ["done", "done", "overdue"]
+    owed = plan.visits[2]
+    assert plan.next_visit is owed
+    assert (owed.due, owed.latest, owed.owed_since, owed.joined_routine) == (
+        D("2025-07-10"), D("2025-08-10"), 2, (D("2025-10-10"), D("2025-11-10")))
+    assert [p.modality for p in owed.imaging] == [CT, MRI]
+    assert [(e.date, e.modality) for e in owed.scans] == [(D("2025-09-15"), MRI)]
+    assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
+    # the routine visit after it: 2026-01-10 to 2026-02-10
+    assert _dates(plan, 4) == ("2026-01-10", "2026-02-10", "2025-04-10", "upcoming", None)
+
+
+def test_the_mri_done_before_the_owed_ct_counts_for_the_mris_clock() -> None:
+    """The same, then the chest CT on 2025-12-05: done after the next visit would have
+    been due (2025-10-10), so the routine visit of 2025-10-10 to 2025-11-10 is done,
+    late (the CT after 2025-11-10), with both examinations: the MRI of 2025-09-15 and
+    the CT. The owed visit is not listed again (the CT was flagged at visit 2). The next
+    visit counts from the examination done longest ago, the MRI of 2025-09-15: due
+    2025-12-15, overdue after 2026-01-15, so the MRI never waits past its 4 months
+    (counted from the CT grid it would wait to 2026-02-10). No examination is flagged
+    missing at visit 3 (the MRI was not lacking)."""
+    plan = _plan("2025-12-10", ("2025-07-10", MRI), ("2025-09-15", MRI),
+                 ("2025-12-05", CT))
+    third = plan.visits[2]
+    assert (third.due, third.latest, third.status, third.timeliness, third.owed_since) == (
+        D("2025-10-10"), D("2025-11-10"), "done", "late", None)
+    assert [(p.modality, p.done_on) for p in third.imaging] == [
+        (CT, D("2025-12-05")), (MRI, D("2025-09-15"))]
+    assert third.flags == ()
+    assert _dates(plan, 4) == ("2025-12-15", "2026-01-15", "2025-09-15", "upcoming", None)
+    assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
+
+
+def test_a_window_is_listed_once_for_the_routine_visit_and_once_for_what_it_owes() -> None:
+    """Both examinations on 2025-04-10, then the MRI alone on 2025-05-20 (visit 2,
+    2025-07-10 to 2025-08-10, done early, the chest CT flagged missing) and again on
+    2025-08-13. The chest CT is owed since visit 2 on its own clock (last done
+    2025-04-10: due 2025-07-10, overdue after 2025-08-10). That window was listed three
+    times: visit 2, an owed visit "done (late)" by the MRI of 2025-08-13, and the owed
+    CT's visit again, overdue. Now twice: visit 2 (done) and visit 3, the owed CT's
+    (overdue), joined on 2026-03-01 to the routine visit due 2025-10-10, overdue after
+    2025-11-10 (counted from the CT's clock, + 6 and + 7 months), so the chest CT is
+    asked once; visit 4 is 2026-01-10 to 2026-02-10 (+ 9 and + 10 months), overdue."""
+    plan = _plan("2026-03-01", ("2025-05-20", MRI), ("2025-08-13", MRI))
+    assert [(v.due.isoformat(), v.latest.isoformat(), v.status, v.owed_since)
+            for v in plan.visits[:5]] == [
+        ("2025-04-10", "2025-05-10", "done", None),
+        ("2025-07-10", "2025-08-10", "done", None),
+        ("2025-07-10", "2025-08-10", "overdue", 2),
+        ("2026-01-10", "2026-02-10", "overdue", None),
+        ("2026-04-10", "2026-05-10", "upcoming", None)]
+    assert plan.visits[2].joined_routine == (D("2025-10-10"), D("2025-11-10"))
+    assert [p.modality for p in plan.visits[2].imaging] == [CT, MRI]
+    assert [v.index for v in plan.visits if v.open and CT in
+            {p.modality for p in v.imaging} and v.due == D("2025-07-10")] == [3]
 
 
 def test_an_owed_ct_before_the_routine_visit_is_due_is_its_own_visit() -> None:

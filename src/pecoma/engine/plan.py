@@ -95,10 +95,11 @@ class Visit:
     ``imaging`` lists only what is owed, unless ``joined_routine`` is set. ``None`` for
     a routine visit."""
     joined_routine: tuple[dt.date, dt.date] | None = None
-    """When the routine visit after an owed examination's visit is due by the evaluation
-    date (or falls before it), the two are one visit asking for every examination: the
-    routine visit's own window (due, latest), the visit being dated by the owed
-    examination's. ``None`` otherwise."""
+    """When the routine visit after an owed examination's visit comes due before the
+    owed one closes, or is due by the evaluation date, the two are one visit asking for
+    every examination: the routine visit's own window (due, latest), the visit being
+    dated by the owed examination's. ``None`` otherwise (see
+    :attr:`SurveillancePlan.drawn_alike`)."""
     owed: tuple[Modality, ...] = ()
     """The examinations owed at a visit with ``owed_since`` (in ``imaging``'s order)."""
 
@@ -275,6 +276,32 @@ class SurveillancePlan:
             if v.open:
                 return v
         return None
+
+    @property
+    def drawn_alike(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last evaluation dates (``None``: no bound) on which the plan,
+        with the same facts and scans, is drawn with these visits, each open visit's
+        status following from its dates alone. The one visit that depends on the
+        evaluation date is an open owed examination's (``Visit.owed_since``): the routine
+        visit after it is joined to it once due by the evaluation date
+        (:mod:`pecoma.engine.schedule`). Not joined, the plan holds up to the day before
+        that routine visit's due date (the visit listed after it); joined by the date
+        (its due date after the owed visit's latest date, which alone would not join
+        them), it holds from that due date on. The registry's stored worklist state
+        holds for these days (:mod:`pecoma.registry.state`)."""
+        first: dt.date | None = None
+        last: dt.date | None = None
+        for n, v in enumerate(self.visits, 1):
+            if not v.open or v.owed_since is None:
+                continue
+            if v.joined_routine is None:
+                if n < len(self.visits):
+                    day = self.visits[n].due - dt.timedelta(days=1)
+                    last = day if last is None else min(last, day)
+            elif v.joined_routine[0] > v.latest:
+                first = v.joined_routine[0] if first is None else max(
+                    first, v.joined_routine[0])
+        return first, last
 
     @property
     def overdue(self) -> tuple[Visit, ...]:

@@ -26,7 +26,11 @@ How visits are dated
   reference, and the following visits count from the examination done longest ago,
   each by its last scan at a visit done (an earlier one when the last visit lacked it),
   so that no examination drifts past its rhythm. A visit is late when any examination
-  was done after its latest date.
+  was done after its latest date. The visit of an examination owed (``Visit.owed_since``)
+  is done only when that examination is; the others done in its period count for their
+  own clocks and are shown with the next visit listed. Open, it is joined to the routine
+  visit after it once that is due (the one dependence of the visits on the evaluation
+  date: :attr:`SurveillancePlan.drawn_alike`).
   Only a planned examination (chest CT, MRI of the primary, S21, S22; at low risk those
   of the settings, I12) or a scan that found disease fulfils a visit
   (:meth:`_Builder.fulfils`); a scan of another modality is kept with the visit in whose
@@ -235,7 +239,12 @@ class _Builder:
         #: After a visit done that lacked a planned examination whose clock makes the next
         #: visit due no later than that visit's latest date: the owed visit, see _Owing.
         self.owing: _Owing | None = None
+        #: Scans done while an examination was owed, before the next visit would be
+        #: due, none of them the owed one: shown with the next visit listed (see build)
+        self.carried: list[tuple[int, ImagingEvent]] = []
         self.has_open = False
+        #: The next visit is listed whatever the reach (see build)
+        self.keep_next = False
         self.not_done = tuple(
             PlannedImaging(modality, record, provenance_of(out.knowledge, record), None)
             for record, modality in imaging
@@ -276,6 +285,8 @@ class _Builder:
         cancelled: bool = False,
         joined: tuple[dt.date, dt.date] | None = None,
     ) -> Visit:
+        if self.carried and not cancelled:
+            scans, self.carried = [*self.carried, *scans], []
         # the visit's own scans: those that stand for it (a scan of another modality
         # taken in its window is shown with it, but is neither its date nor its timing)
         own = [e.date for _, e in scans if self.fulfils(e)]
@@ -290,7 +301,9 @@ class _Builder:
             owed_since, due, latest = owing.since, owing.due, owing.latest
             if joined is None:
                 not_done = tuple(p for p in self.not_done if p.modality in owing.modalities)
-        if not scans:
+        if not scans or status != "done":
+            # an open visit asks for every examination it lists, whatever was done
+            # before it (an examination done while another was owed, shown with it)
             planned = not_done
         else:
             planned = tuple(
@@ -440,6 +453,15 @@ class _Builder:
                                    if e.modality in owed_mods or e.finding.disease), None)
                 if owed_first is not None and owed_first < next_due:
                     first = owed_first
+                elif first < next_due:
+                    # the owed visit is done only when its owed examination is: the
+                    # other examinations done before the next visit would be due count
+                    # for their own clocks and are shown with the next visit listed
+                    self.earlier.append((len(self.visits), ref, months))
+                    carried = self._taken(pending, next_due)
+                    self._note_done(carried)
+                    self.carried += carried
+                    continue
             if first is not None:
                 self.earlier.append((len(self.visits), ref, months))
                 if first > latest:
@@ -456,6 +478,8 @@ class _Builder:
                         months += rule.interval
                         continue
                 taken = self._visit_scans(pending, first, latest, rule, due)
+                # what was done before the owed examination is this visit's too
+                taken, self.carried = [*self.carried, *taken], []
                 self.visits.append(self._visit(rule, due, latest, ref, "done", taken))
                 if self.recurrence is not None:
                     self._cancel_from(ref, months + rule.interval)
@@ -470,29 +494,34 @@ class _Builder:
                 owed = due
                 self.owing = self._owing(taken, ref, months, latest)
                 continue
-            if due > self.reach and self.has_open and not pending:
+            if due > self.reach and self.has_open and not pending and not self.keep_next:
                 return ref
+            self.keep_next = False
             if self.owing is not None and self.owing.period == due:
                 # the owed examination's visit, open: dated on its own clock, so once past
                 # its latest date it is overdue until done. When the routine visit after
-                # it comes due before the owed one closes, one visit asks for every
-                # examination: the owed one is joined to it, dated by the owed one (the
-                # earlier), the routine window kept beside it. Decided by the two windows
-                # alone, never by the day the plan is drawn for: a plan's visits hold for
-                # every day after its latest fact until a scan is recorded (the
-                # registry's stored worklist rests on that, pecoma.registry.state)
+                # it comes due before the owed one closes, or is due by the evaluation
+                # date, one visit asks for every examination due: the owed one is joined
+                # to it, dated by the owed one (the earlier), the routine window kept
+                # beside it. Joined by the evaluation date, the plan is drawn alike only
+                # from the routine due date on, and not joined, only up to the day before
+                # it (SurveillancePlan.drawn_alike: the registry's stored worklist state
+                # holds for those days, pecoma.registry.state)
                 owing = self.owing
                 after = months + rule.interval
                 nxt = self.rule_at(add_months(ref, after))
                 due2 = add_months(ref, after + nxt.interval)
                 latest2 = add_months(ref, after + nxt.overdue)
-                joined = (due2, latest2) if due2 <= owing.latest else None
+                joined = (due2, latest2) if due2 <= max(owing.latest, self.on_date) else None
                 end = latest2 if joined else latest
                 self.visits.append(self._visit(
                     rule, due, latest, ref, self._open_status(owing.due, owing.latest),
                     self._taken(pending, end + dt.timedelta(days=1)), joined=joined))
                 self.has_open = True
                 months = after + (nxt.interval if joined else 0)
+                # not joined, the routine visit after it is listed whatever the horizon:
+                # its due date is the day the plan is drawn otherwise (drawn_alike)
+                self.keep_next = joined is None
                 continue
             self.visits.append(self._visit(
                 rule, due, latest, ref, self._open_status(due, latest),

@@ -277,8 +277,8 @@ def known_unchanged(p: PatientBasis, on_date: dt.date, basis: Versions) -> bool:
     they are, its scan stamp the patient's, with these versions) with the stored
     assessment's next due date: an active plan whose next visit is due then, or a plan
     not drawn (no visit, no date) when the assessment has none. The plan is the same as
-    of any date from the state's ``valid_from`` on, which the stored worklist relies on
-    as well. A suspended plan or a problem is assessed again.
+    of any date from the state's ``valid_from`` up to its ``valid_until``, which the
+    stored worklist relies on as well. A suspended plan or a problem is assessed again.
     """
     a, state = p.latest, p.state_row.state
     return (

@@ -4,10 +4,14 @@ Drawing every patient's plan on each request costs a full assessment per patient
 plan, as of any date after the latest date in the case and its scans, has the same next
 visit and the same alerts: the visits before it are done or missed by the scans, and the
 status of the next one (upcoming, due, overdue; done when a scan is recent) depends on
-the date only through its due and latest dates. So the registry keeps, per patient, that
-next visit, the last visit done, the plan's status, reason and alerts, and the basis
-they were computed on (case version, the patient's scan stamp, knowledge, engine and
-settings versions, and ``valid_from``, the earliest date they hold for). A state computed
+the date only through its due and latest dates. One exception: an owed examination's
+visit still open is joined to the routine visit after it once that is due, so the plan
+is drawn alike only up to the day before that due date, or from it on
+(:attr:`~pecoma.engine.plan.SurveillancePlan.drawn_alike`). So the registry keeps, per
+patient, that next visit, the last visit done, the plan's status, reason and alerts, and
+the basis they were computed on (case version, the patient's scan stamp, knowledge,
+engine and settings versions, ``valid_from``, the earliest date they hold for, and
+``valid_until``, the last: after it the worklist recomputes the patient). A state computed
 here carries no scan stamp: the code that stores it sets the stamp read before the scans
 (:class:`~pecoma.store.repository.StateData`). :func:`state_from` is
 the one place a plan becomes such a state; :func:`compute_state` and
@@ -129,12 +133,18 @@ def state_from(
     is suspended all the same, with the plan's critical alert (S27, S17): the scan is
     what the team must act on first, whatever date elsewhere is wrong; the reason says
     both."""
+    # the days the plan is drawn alike (an owed examination's visit joined to the routine
+    # visit once that is due): the state holds for those only
+    first, until = plan.drawn_alike if plan is not None else (None, None)
+    if first is not None and (valid is None or first > valid):
+        valid = first
     common: dict[str, Any] = {
         "scan_stamp": None,  # stamped where it is stored (see StateData)
         "knowledge_version": basis[0],
         "engine_version": basis[1],
         "settings_digest": basis[2],
         "valid_from": valid,
+        "valid_until": until,
         "risk_group": a.risk.group if a else None,
         "disease_status": a.disease_status if a else None,
         "last_scan": scans[-1].performed_on if scans else None,
@@ -293,7 +303,8 @@ def compute_state(
 
 
 def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:
-    """The stored state is current, knows its alerts and holds as of ``on_date``."""
+    """The stored state is current, knows its alerts and holds as of ``on_date`` (from
+    its ``valid_from`` up to its ``valid_until``)."""
     st = row.state
     return (
         st is not None
@@ -301,4 +312,5 @@ def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:
         and st.alerts is not None
         and (st.knowledge_version, st.engine_version, st.settings_digest) == basis
         and (st.valid_from is None or on_date >= st.valid_from)
+        and (st.valid_until is None or on_date <= st.valid_until)
     )

@@ -339,7 +339,10 @@ class WorklistState(Base):
     risk group and disease status, and the basis it was computed on: case version, the
     patient's scan stamp, knowledge, engine and settings versions. The status as of a date
     (overdue, due, upcoming, done) follows from these dates alone; it holds for every
-    evaluation date from ``valid_from`` (the latest date in the case and its scans) on.
+    evaluation date from ``valid_from`` (the latest date in the case and its scans, or
+    the later day from which the plan is drawn alike) up to ``valid_until`` (``NULL``:
+    no end; the plan is drawn otherwise after it, see
+    :attr:`pecoma.engine.plan.SurveillancePlan.drawn_alike`).
 
     The column ``scan_count`` holds the scan stamp
     (:func:`pecoma.store.repository.base.scan_stamp`: scans ever recorded for the patient
@@ -374,6 +377,7 @@ class WorklistState(Base):
     provenance: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     alerts: Mapped[str | None] = mapped_column(Text)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
     refreshed_at: Mapped[dt.datetime] = _when()
 
 

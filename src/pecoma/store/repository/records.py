@@ -82,6 +82,11 @@ class StateData:
     provenance: str | None
     reason: str
     alerts: tuple[str, ...] | None
+    valid_until: dt.date | None = None
+    """The last evaluation date the state holds for (``None``: every date from
+    ``valid_from`` on): the plan is drawn otherwise after it without a new fact (an owed
+    examination's visit joined to the routine visit once that is due,
+    :attr:`pecoma.engine.plan.SurveillancePlan.drawn_alike`)."""
 
     def row(self) -> dict[str, Any]:
         return {
@@ -105,6 +110,7 @@ class StateData:
             "provenance": self.provenance,
             "reason": self.reason,
             "alerts": None if self.alerts is None else " ".join(self.alerts),
+            "valid_until": self.valid_until,
         }
 
 

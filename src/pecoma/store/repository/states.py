@@ -66,6 +66,7 @@ _STATE_COLUMNS = (
     WorklistState.provenance,
     WorklistState.reason,
     WorklistState.alerts,
+    WorklistState.valid_until,
 )
 
 
@@ -73,11 +74,12 @@ def _state_of(values: Sequence[Any]) -> StateData:
     """A :class:`StateData` from a row of :data:`_STATE_COLUMNS`."""
     (scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
      phase, due, latest, imaging, done_visit, done_on, record, provenance, reason,
-     alerts) = values
+     alerts, valid_until) = values
     return StateData(
         scans, knowledge, engine, settings, valid, plan, risk, disease, last_scan, visit,
         phase, due, latest, tuple(imaging.split()) if imaging else (), done_visit, done_on,
         record, provenance, reason, None if alerts is None else tuple(alerts.split()),
+        valid_until,
     )
 
 
@@ -231,6 +233,7 @@ class WorklistStates(BulkWrites):
                     ws.engine_version == bindparam("e", engine_version),
                     ws.settings_digest == bindparam("sd", settings_digest),
                     or_(ws.valid_from.is_(None), ws.valid_from <= day),
+                    or_(ws.valid_until.is_(None), ws.valid_until >= day),
                     ws.alerts.is_not(None),
                     # the state is the latest version's: not that of a day before it was
                     # recorded, when an earlier version (or none) was current
@@ -281,8 +284,9 @@ class WorklistStates(BulkWrites):
         disease status, last scan, visit, phase, due, latest, imaging, last visit done,
         its date, record, provenance, reason, alerts). Usable is 1 when the patient has a
         state made with these versions, with its alerts known, that holds as of
-        ``on_date``, from the case version current then (the latest: a state is always
-        the latest version's); else 0 and the other columns are not read (recompute the patient).
+        ``on_date`` (from its ``valid_from`` up to its ``valid_until``), from the case
+        version current then (the latest: a state is always the latest version's); else 0
+        and the other columns are not read (recompute the patient).
         Every write keeps each stored state current with the patient's case version and
         scans or removes it (the writers lock the patient, or the database on SQLite).
         Imaging and alerts are space-separated text; dates are dates.
