@@ -119,6 +119,8 @@ class TestAntineoplasticAgents:
         assert systemic.mtor_inhibitor_contraindicated.value == "yes"
         agents = {x.agent.value for x in systemic.intolerances}
         assert {"doxorubicin", "epirubicin", "ifosfamide"} <= agents
+        assert any("names a class of drugs (antineoplastic agents)" in n
+                   for n in read.notes)
 
 
 class TestAtcHierarchy:
@@ -184,4 +186,9 @@ class TestAlkylatingAgents:
     def test_platinum_is_not_read_as_named(self) -> None:
         reading = read_allergy(self.ENTRY)
         assert not {"cisplatin", "carboplatin", "oxaliplatin"} & reading.drugs
+
+    def test_the_reader_notes_the_platinum_question(self) -> None:
+        """``to-case``: no platinum compound read as not tolerated; a note asks."""
+        read = case_from_bundle(record(self.ENTRY), on=ON)
+        assert any("cisplatin among the alkylating agents" in n for n in read.notes)
 
