@@ -46,6 +46,16 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   epirubicin with ifosfamide), the mTOR-inhibitor class or an mTOR inhibitor that is none
   of the case format's agents (ridaforolimus; ATC L01EG), or an ATC group holding the
   mTOR inhibitors (L01, L01E), is *identified* and rules those drugs out;
+* an entry naming a class of anticancer drugs
+  (:func:`pecoma.fhir.medications.drug_classes`: the antineoplastic agents, by words,
+  Epic's drug-class allergen or ATC L01, holding every drug pecoma may propose; the
+  alkylating agents, ATC L01A; an ATC group read by its hierarchy, L01DB holding
+  doxorubicin, L01XE before 2021 the mTOR inhibitors) rules out every drug pecoma knows
+  in it, each as if named (:attr:`AllergyReading.classes` says which class, for the
+  cards); a group pecoma cannot resolve in full (L01X, L04AA), or a code under L01 it
+  does not list, leaves the entry *not identified* beside them; the drugs some lists
+  count in a class it does not hold (the platinum compounds beside the alkylating
+  agents) are neither ruled out nor cleared (:attr:`AllergyReading.unsure`: asked);
 * an entry naming a drug pecoma files under a catch-all agent ("other chemotherapy",
   "another agent": paclitaxel, gemcitabine, vincristine, pembrolizumab; by name, brand
   or RxNorm code) is *identified* and rules out an order of that same drug
@@ -176,6 +186,14 @@ class AllergyReading:
     #: It is the case format's own row ``other`` (:func:`case_row`): a drug the team
     #: recorded as not identified, with the case, not an entry pecoma failed to read.
     recorded_other: bool = False
+    #: ``(class, drug)`` for each drug (or agent, by its value) it rules out as one of a
+    #: class it names (:func:`pecoma.fhir.medications.drug_classes`: "alkylating
+    #: agents" holds cyclophosphamide): what the cards say the record lists.
+    classes: tuple[tuple[str, str], ...] = ()
+    #: ``(class, drug)`` for each drug some allergy lists count in a class it names that
+    #: the class does not hold by its definition (the platinum compounds beside the
+    #: alkylating agents): not ruled out; a draft of one could not be checked (asked).
+    unsure: tuple[tuple[str, str], ...] = ()
 
     @property
     def rules_out_mtor(self) -> bool:
@@ -276,6 +294,8 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     other: str | None = None
     unread: list[str] = []
     near: list[str] = []
+    in_class: list[tuple[str, str]] = []
+    unsure: list[tuple[str, str]] = []
     substance_named = False
     # what it says its substance is: its code and its reactions' substances, each read
     # whole (a code recording no known allergy names none, and its words are no substance);
@@ -304,15 +324,25 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         ingredients |= drugs
         by_class += meds.classes_named(concept)
         named_drugs |= meds.drugs_named(concept)
-        if meds.alkylating_named(concept):
-            # the class: its agents and drugs one by one (doxorubicin is none of them)
-            agents |= meds.ALKYLATING_AGENTS
-            ingredients.add("ifosfamide")
-            named_drugs |= meds.ALKYLATING_DRUGS
-            found = found | meds.ALKYLATING_AGENTS
+        groups = meds.drug_classes(concept)
+        for group in groups:
+            # a class: every drug pecoma knows in it, each read as if named (doxorubicin
+            # is no alkylating agent); the drugs some lists count in it, asked
+            klass = klass or group.mtor
+            mtor_class = mtor_class or group.mtor
+            for member in group.members:
+                one = {"text": member}
+                held = (meds.agents_named(one) - CATCH_ALL, meds.ingredients_named(one),
+                        meds.drugs_named(one))
+                agents |= held[0]
+                ingredients |= held[1]
+                named_drugs |= held[2]
+                in_class += [(group.name, x) for x in
+                             sorted({a.value for a in held[0]} | held[1] | held[2])]
+            unsure += [(group.name, d) for d in group.unsure]
         if not whole:
             continue
-        substance_named = substance_named or bool(found or klass or drugs)
+        substance_named = substance_named or bool(found or klass or drugs or groups)
         for agent in sorted(found & CATCH_ALL):
             other = other or agent.value.replace("_", " ")
         if not found and not klass and not drugs and other is None:
@@ -344,7 +374,9 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         mtor_named=mtor_named, other=other, unidentified=unidentified,
         not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else (),
         class_wide=class_wide, class_wide_note=class_wide_note,
-        recorded_other=row is Agent.other and unidentified)
+        recorded_other=row is Agent.other and unidentified,
+        classes=tuple(dict.fromkeys(in_class)),
+        unsure=tuple(dict.fromkeys(x for x in unsure if x[1] not in named_drugs)))
 
 
 def _class_wide(allergy: Mapping[str, Any]) -> tuple[YesNo, str | None]:
@@ -491,6 +523,24 @@ class AllergyList:
                  if d not in {x for _k, x in r.by_class}}
         return tuple(dict.fromkeys((k, d) for _w, r in self.entries for k, d in r.by_class
                                    if d not in named))
+
+    @property
+    def in_class(self) -> tuple[tuple[str, str], ...]:
+        """``(class, drug or agent)`` for each drug the entries rule out only as one of a
+        class they name (:attr:`AllergyReading.classes`), no entry naming it otherwise:
+        what the cards say the record lists ("alkylating agents (a class holding
+        cyclophosphamide)")."""
+        named = {x for _w, r in self.entries
+                 for x in ({a.value for a in r.agents} | r.ingredients | r.drugs)
+                 - {m for _k, m in r.classes}}
+        return tuple(dict.fromkeys((k, m) for _w, r in self.entries for k, m in r.classes
+                                   if m not in named))
+
+    @property
+    def unsure(self) -> tuple[tuple[str, str, str], ...]:
+        """``(where, class, drug)`` for each drug an entry's class may or may not hold
+        (:attr:`AllergyReading.unsure`: cisplatin beside "Alkylating agents")."""
+        return tuple((w, k, d) for w, r in self.entries for k, d in r.unsure)
 
     @property
     def mtor_class(self) -> bool:

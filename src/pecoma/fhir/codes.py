@@ -226,8 +226,11 @@ ICD10CM_SIDE: Final[dict[str, tuple[str, ...]]] = {
 
 #: Words that identify an agent in a medication's text or display, most specific first:
 #: the ingredient's name, then brand names an order may carry alone.
-#: The name an ATC code of an antineoplastic agent (L01) not listed by pecoma stands for.
-ANTINEOPLASTIC: Final = "antineoplastic agent"
+#: The name an ATC code of an antineoplastic agent (L01) not listed by pecoma stands for
+#: in a medication (a line of "another agent"). Written so that no text says it: the words
+#: "antineoplastic agents" name the class (:data:`ANTINEOPLASTIC_CLASS_WORDS`), never one
+#: drug.
+ANTINEOPLASTIC: Final = "atc l01 drug not listed"
 
 #: Words that name an mTOR inhibitor, or the class, that is none of the case format's
 #: agents (an ATC code under L01EG pecoma does not list reads as "mtor inhibitor"): an
@@ -369,6 +372,13 @@ ALKYLATING_CLASS_WORDS: Final = (
     "alkylating agent", "alkylating drug", "alkylating antineoplastic",
     "alkylating chemotherapy", "nitrogen mustard analogue", "nitrogen mustard",
     "oxazaphosphorine")
+
+#: Names of the class of every antineoplastic agent (ATC L01 ANTINEOPLASTIC AGENTS) as an
+#: allergy list writes it ("Antineoplastic agents", Epic's drug-class allergen
+#: "ANTINEOPLASTIC AGENTS", "Antineoplastics", "Antineoplastic drugs"): the class holds
+#: every anticancer drug pecoma may propose. "Alkylating antineoplastics" names the
+#: alkylating agents only (:data:`ALKYLATING_CLASS_WORDS`).
+ANTINEOPLASTIC_CLASS_WORDS: Final = ("antineoplastic",)
 
 #: Words an allergy's text or display may hold beside the substances it names that name
 #: no substance themselves (each a whole word, plurals too): how the entry is worded

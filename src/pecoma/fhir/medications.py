@@ -65,9 +65,11 @@ from pecoma.fhir.references import (
 from pecoma.text import name_form, odd_letters_shown, odd_words
 
 __all__ = [
+    "ALKYLATING_CLASS",
     "ANTICANCER_STEMS",
+    "ANTINEOPLASTIC_CLASS",
     "ATC",
-    "ATC_GROUPS_HOLDING_MTOR",
+    "ATC_GROUPS",
     "ATC_NAMES",
     "DRUG_NAMES",
     "INGREDIENTS",
@@ -82,6 +84,7 @@ __all__ = [
     "RXNORM_INGREDIENT",
     "RXNORM_NAMES",
     "RXNORM_OTHER_NAMES",
+    "DrugClass",
     "FirstDay",
     "Given",
     "Progression",
@@ -100,6 +103,7 @@ __all__ = [
     "allergy_may_be_to_a_drug",
     "allergy_narratives",
     "allergy_substances",
+    "atc_not_identified",
     "backwards_period",
     "backwards_periods",
     "blinded_arm",
@@ -108,6 +112,7 @@ __all__ = [
     "contained",
     "day_of",
     "days_of",
+    "drug_classes",
     "drugs_named",
     "drugs_of",
     "first_day",
@@ -243,31 +248,73 @@ RXNORM_OTHER_NAMES: Final[Mapping[str, str]] = {
 
 ATC: Final = "http://www.whocc.no/atc"
 
-#: WHO ATC codes of the agents pecoma names (the WHO Collaborating Centre for Drug
-#: Statistics Methodology's ATC/DDD Index). L01EG is the group of mTOR kinase inhibitors:
-#: any other code in it (the group itself, ridaforolimus) is an mTOR inhibitor pecoma has
-#: no agent for (:data:`pecoma.fhir.codes.MTOR_CLASS_WORDS`); any other code under L01
-#: (antineoplastic agents) is another systemic agent
-#: (:data:`pecoma.fhir.codes.ANTINEOPLASTIC`). Sirolimus and everolimus also have codes
-#: under L04AA (immunosuppressants); L01EG04 is sirolimus for cancer, given as the
-#: protein-bound (nab-) form.
+#: WHO ATC codes of the drugs pecoma names (the WHO Collaborating Centre for Drug
+#: Statistics Methodology's ATC/DDD Index, www.whocc.no/atc_ddd_index). L01EG is the group
+#: of mTOR kinase inhibitors: any other code in it (the group itself, ridaforolimus) is an
+#: mTOR inhibitor pecoma has no agent for (:data:`pecoma.fhir.codes.MTOR_CLASS_WORDS`);
+#: any other code under L01 (antineoplastic agents) is another systemic agent in a
+#: medication (:data:`pecoma.fhir.codes.ANTINEOPLASTIC`), and a drug not identified in an
+#: allergy entry (:func:`drug_classes`). Sirolimus and everolimus also have codes under
+#: L04 (immunosuppressants: L04AA10 and L04AA18 before 2021, L04AH01 and L04AH02 since);
+#: L01EG04 is sirolimus for cancer, given as the protein-bound (nab-) form. The codes in
+#: use before the 2021 change (the protein kinase inhibitors moved from L01XE to L01E:
+#: everolimus L01XE10 to L01EG02, temsirolimus L01XE09 to L01EG01, pazopanib L01XE11 to
+#: L01EX03; ATC/DDD alterations 2021) are read too: EHR drug catalogues keep them, and
+#: the code system's URI carries no version.
 ATC_NAMES: Final[Mapping[str, str]] = {
     "L01DB": "anthracycline",
     "L01A": "alkylating agent",
     "L01AA": "nitrogen mustard analogue",
     "L04AA10": "sirolimus",
     "L04AA18": "everolimus",
+    "L04AH01": "sirolimus",
+    "L04AH02": "everolimus",
     "L01EG01": "temsirolimus",
     "L01EG02": "everolimus",
     "L01EG04": "nab-sirolimus",
+    "L01XE09": "temsirolimus",
+    "L01XE10": "everolimus",
     "L01DB01": "doxorubicin",
     "L01DB03": "epirubicin",
+    "L01DB07": "mitoxantrone",
+    "L01DA01": "dactinomycin",
+    "L01DC01": "bleomycin",
+    "L01DC03": "mitomycin",
+    "L01DC04": "ixabepilone",
+    "L01AA01": "cyclophosphamide",
+    "L01AA02": "chlorambucil",
+    "L01AA03": "melphalan",
     "L01AA06": "ifosfamide",
-    "L01BC05": "gemcitabine",
-    "L01CD02": "docetaxel",
+    "L01AA09": "bendamustine",
+    "L01AB01": "busulfan",
+    "L01AC01": "thiotepa",
+    "L01AX03": "temozolomide",
     "L01AX04": "dacarbazine",
+    "L01BA01": "methotrexate",
+    "L01BA04": "pemetrexed",
+    "L01BB04": "cladribine",
+    "L01BB05": "fludarabine",
+    "L01BC01": "cytarabine",
+    "L01BC02": "fluorouracil",
+    "L01BC05": "gemcitabine",
+    "L01BC06": "capecitabine",
+    "L01CD02": "docetaxel",
+    "L01XA01": "cisplatin",
+    "L01XA02": "carboplatin",
+    "L01XA03": "oxaliplatin",
+    # the protein kinase inhibitors pecoma names, by their codes since 2021 and before
     "L01EX03": "pazopanib",
     "L01XE11": "pazopanib",
+    "L01EA01": "imatinib",
+    "L01XE01": "imatinib",
+    "L01EX01": "sunitinib",
+    "L01XE04": "sunitinib",
+    "L01EX02": "sorafenib",
+    "L01XE05": "sorafenib",
+    "L01EX05": "regorafenib",
+    "L01XE21": "regorafenib",
+    "L01EK01": "axitinib",
+    "L01XE17": "axitinib",
 }
 
 
@@ -1120,13 +1167,12 @@ def not_anticancer_named(concept: Mapping[str, Any]) -> str | None:
 #: doxorubicin, epirubicin and the regimens holding them, and leaves nothing that may be
 #: another drug of pecoma's advice.
 CLASSES_IDENTIFIED: Final = ("anthracycline", "anthracycline antibiotic",
-                              *(n for n in c.ALKYLATING_CLASS_WORDS))
+                              *c.ALKYLATING_CLASS_WORDS, *c.ANTINEOPLASTIC_CLASS_WORDS)
 
-#: The alkylating agents (ATC L01A; :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) are
-#: identified too: an entry naming the class, or coded with an ATC group of it
-#: (:func:`alkylating_named`), rules out ifosfamide (and the regimens holding it),
-#: dacarbazine, trabectedin and every drug of :data:`ALKYLATING_DRUGS`, and clears the
-#: drugs that are none (doxorubicin, an anthracycline).
+#: The alkylating agents and the antineoplastic agents (:func:`drug_classes`) are
+#: identified too: an entry naming one, in words or by an ATC group, rules out every drug
+#: pecoma knows in it, and clears the drugs that are none (doxorubicin is no alkylating
+#: agent).
 #: Every name pecoma reads a substance by, and the words that name none.
 _READ_NAMES: Final = frozenset(
     {n for _agent, names in c.AGENT_NAMES for n in names} | set(c.MTOR_CLASS_WORDS)
@@ -1152,16 +1198,20 @@ def unread_words(concept: Mapping[str, Any]) -> tuple[str, ...]:
     ``non`` and ``antibiotic``; "Sirоlimus" with a Cyrillic о leaves ``sir\u043elimus``,
     its odd letter escaped (:func:`pecoma.text.odd_letters_shown`)."""
     words = _words(concept)
+    # an ATC group pecoma does not resolve in full, or an L01 code it does not list, is
+    # not identified whatever name it reads beside it (unknown is not absent)
+    groups = atc_not_identified(concept)
     if not names_something(words):
-        if _project_agent(concept) is not None or alkylating_named(concept):
-            return ()
+        if _project_agent(concept) is not None or drug_classes(concept):
+            return groups
         return tuple(f"{cd.get('system')}|{cd.get('code')}" for cd in _list(concept.get("coding"))
                      if isinstance(cd, dict) and cd.get("code") is not None)
     rest = (w.group(0) for w in re.finditer(r"\w+", _gaps(words)))
     unread = (w for w in rest if not (w.isascii() and (w.isdigit() or len(w) == 1)))
     # a word with a letter other than a to z is given with that letter escaped
     # ('sir\u043elimus'): as it looks, it would read as the name it imitates
-    return tuple(odd_letters_shown(w)[0] for w in itertools.islice(unread, _UNREAD_SHOWN))
+    return (*groups, *(odd_letters_shown(w)[0]
+                       for w in itertools.islice(unread, _UNREAD_SHOWN - len(groups))))
 
 
 def _gaps(words: str) -> str:
@@ -1181,48 +1231,140 @@ def _gaps(words: str) -> str:
 _UNREAD_SHOWN: Final = 5
 
 
-#: WHO ATC groups that hold the mTOR kinase inhibitors (L01EG): L01 antineoplastic agents
-#: and L01E protein kinase inhibitors. An allergy coded by one of them is an allergy to a
-#: group of drugs the mTOR inhibitors belong to.
-ATC_GROUPS_HOLDING_MTOR: Final = frozenset({"L01", "L01E"})
+@dataclass(frozen=True, slots=True)
+class DrugClass:
+    """A class of drugs an allergy entry names, in words or by an ATC group
+    (:func:`drug_classes`): each drug pecoma knows in it is ruled out, as an entry naming
+    it one by one would rule it out."""
+
+    #: How a card names it: "antineoplastic agents", "alkylating agents",
+    #: "cytotoxic antibiotics and related substances (ATC L01D)".
+    name: str
+    #: The names of the drugs pecoma knows in it, each read as an entry naming it.
+    members: tuple[str, ...]
+    #: It holds every mTOR inhibitor (those pecoma has no agent for too).
+    mtor: bool = False
+    #: Drugs some allergy lists count in it that it does not hold by its definition: not
+    #: ruled out, and a draft of one could not be checked against the entry (asked).
+    unsure: tuple[str, ...] = ()
+    #: Whether pecoma knows every drug in it it may propose or name; an ATC group or code
+    #: it cannot resolve in full leaves the entry not identified (unknown is not absent).
+    resolved: bool = True
 
 
-#: The agents of the case format an allergy to the alkylating agents rules out beside
-#: ifosfamide (:data:`CLASS_DRUGS`): dacarbazine (ATC L01AX04) and trabectedin (its US
-#: label, section 12.1: "an alkylating drug that binds guanine residues in the minor
-#: groove of DNA").
-ALKYLATING_AGENTS: Final = frozenset({Agent.dacarbazine, Agent.trabectedin})
-#: The drugs of :data:`DRUG_NAMES` it rules out: ATC L01A (cyclophosphamide, melphalan,
-#: bendamustine, chlorambucil, busulfan, thiotepa, temozolomide), lurbinectedin (an
-#: alkylating drug like trabectedin) and mitomycin (an alkylating antibiotic); and the
-#: platinum compounds (cisplatin, carboplatin, oxaliplatin: "alkylating-like", grouped
-#: with the alkylating agents by many allergy lists), the safer reading.
-ALKYLATING_DRUGS: Final = frozenset({
-    "ifosfamide", "cyclophosphamide", "melphalan", "bendamustine", "chlorambucil",
-    "busulfan", "thiotepa", "temozolomide", "lurbinectedin", "mitomycin", "cisplatin",
-    "carboplatin", "oxaliplatin"})
+#: The agents of the case format by the names their drugs are read by.
+_AGENT_DRUGS: Final = ("sirolimus", "nab-sirolimus", "everolimus", "temsirolimus",
+                       "doxorubicin", "epirubicin", "ifosfamide", "gemcitabine", "docetaxel",
+                       "dacarbazine", "trabectedin", "pazopanib")
+#: Every antineoplastic agent pecoma knows (ATC L01): the agents of the case format and
+#: every drug of :data:`DRUG_NAMES` but the interferons, which are immunostimulants (ATC
+#: L03AB05 interferon alfa-2b; the peginterferons L03AB), not antineoplastic agents.
+ANTINEOPLASTIC_CLASS: Final = DrugClass(
+    name="antineoplastic agents", mtor=True,
+    members=tuple(dict.fromkeys((*_AGENT_DRUGS, *(
+        d for d in sorted(DRUG_NAMES) if d not in {"interferon alfa-2b", "peginterferon"})))))
+#: The alkylating agents (ATC L01A): ifosfamide, dacarbazine (L01AX04), cyclophosphamide,
+#: melphalan, bendamustine, chlorambucil, busulfan, thiotepa, temozolomide; trabectedin
+#: (its US label, section 12.1: "an alkylating drug that binds guanine residues in the
+#: minor groove of DNA") and lurbinectedin (an alkylating drug like it), mitomycin (an
+#: alkylating antibiotic). The platinum compounds (cisplatin, carboplatin, oxaliplatin) are
+#: ATC L01XA, not L01A: "alkylating-like" to some lists only, so whether an entry naming
+#: the class means them is asked, never assumed either way.
+ALKYLATING_CLASS: Final = DrugClass(
+    name="alkylating agents",
+    members=("ifosfamide", "dacarbazine", "trabectedin", "cyclophosphamide", "melphalan",
+             "bendamustine", "chlorambucil", "busulfan", "thiotepa", "temozolomide",
+             "lurbinectedin", "mitomycin"),
+    unsure=("cisplatin", "carboplatin", "oxaliplatin"))
 #: ATC groups of the alkylating agents: L01A and its subgroups.
 _ATC_ALKYLATING: Final = re.compile(r"L01A[A-Z]?")
+#: The words naming every antineoplastic agent, not after "alkylating" ("Alkylating
+#: antineoplastics" is the alkylating agents).
+_ANTINEOPLASTIC_WORDS: Final = re.compile(
+    r"(?<!alkylating )(?:" + "|".join(c.ANTINEOPLASTIC_CLASS_WORDS) + ")")
+#: ATC groups pecoma resolves in full (every drug it knows in each is in
+#: :data:`ATC_NAMES` under it; the WHO ATC/DDD Index), with their names: L01D holds
+#: dactinomycin (L01DA01), the anthracyclines and mitoxantrone (L01DB), bleomycin,
+#: mitomycin and ixabepilone (L01DC); L01E the protein kinase inhibitors, the mTOR kinase
+#: inhibitors (L01EG) among them, as L01XE did before 2021; L04AH the mTOR kinase
+#: inhibitors among the immunosuppressants (sirolimus, everolimus).
+ATC_GROUPS: Final[Mapping[str, str]] = {
+    "L01D": "cytotoxic antibiotics and related substances",
+    "L01DB": "anthracyclines and related substances",
+    "L01E": "protein kinase inhibitors",
+    "L01EG": "mTOR kinase inhibitors",
+    "L01XE": "protein kinase inhibitors (their group before 2021)",
+    "L04AH": "mTOR kinase inhibitors",
+}
+#: The ATC groups holding the mTOR inhibitors: L01EG, L01XE before 2021, L04AH; and every
+#: group above one of them (L01, L01E, L01X, L04, L04A, L).
+_MTOR_GROUPS: Final = ("L01EG", "L01XE", "L04AH")
+#: So many characters make an ATC code of one substance (L01EG02); fewer, a group.
+_ATC_SUBSTANCE: Final = 7
+
+
+def _atc_group(code: str) -> DrugClass | None:
+    """The class an ATC code names when it is a group, or a code under L01 pecoma does
+    not list (a drug not identified), or ``None`` (a substance it lists, a code outside
+    the groups holding its drugs): its drugs are those of :data:`ATC_NAMES` under it."""
+    if code == "L01":
+        return ANTINEOPLASTIC_CLASS
+    if _ATC_ALKYLATING.fullmatch(code):
+        return ALKYLATING_CLASS
+    if code.startswith("L01EG") or (len(code) >= _ATC_SUBSTANCE and code in ATC_NAMES):
+        return None  # an mTOR inhibitor (the class, read by its name) or a drug listed
+    members = tuple(dict.fromkeys(n for k, n in ATC_NAMES.items()
+                                  if len(k) >= _ATC_SUBSTANCE and k.startswith(code)))
+    if not code.startswith("L01") and not members:
+        return None
+    mtor = any(g.startswith(code) for g in _MTOR_GROUPS)
+    known = ATC_GROUPS.get(code)
+    return DrugClass(name=f"{known} (ATC {code})" if known else f"ATC {code}",
+                     members=members, mtor=mtor, resolved=known is not None)
+
+
+def drug_classes(concept: Mapping[str, Any]) -> tuple[DrugClass, ...]:
+    """The classes of drugs an allergy entry's concept names: the antineoplastic agents
+    (:data:`pecoma.fhir.codes.ANTINEOPLASTIC_CLASS_WORDS`, ATC L01), the alkylating
+    agents (:data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`, ATC L01A and its
+    subgroups), and each ATC group by its hierarchy: a group holds every drug of
+    :data:`ATC_NAMES` whose code starts with it (L01DB holds doxorubicin L01DB01). A group
+    pecoma does not resolve in full (L01X, L04AA, L), or a code under L01 it does not
+    list, is a class not resolved: its drugs pecoma knows are ruled out, and the entry is
+    not identified (:func:`atc_not_identified`)."""
+    words = _words(concept)
+    out: list[DrugClass] = []
+    if _ANTINEOPLASTIC_WORDS.search(words):
+        out.append(ANTINEOPLASTIC_CLASS)
+    if any(w in words for w in c.ALKYLATING_CLASS_WORDS):
+        out.append(ALKYLATING_CLASS)
+    out += [k for code in _atc_codes(concept) if (k := _atc_group(code)) is not None]
+    return tuple(dict.fromkeys(out))
+
+
+def _atc_codes(concept: Mapping[str, Any]) -> list[str]:
+    return [cd["code"].strip().upper() for cd in _list(concept.get("coding"))
+            if isinstance(cd, dict) and cd.get("system") == ATC
+            and isinstance(cd.get("code"), str) and cd["code"].strip()]
+
+
+def atc_not_identified(concept: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ATC codes of a concept naming a class pecoma does not resolve in full, or a
+    drug under L01 it does not list (:func:`drug_classes`), as ``system|code``."""
+    return tuple(f"{ATC}|{code}" for code in _atc_codes(concept)
+                 if (k := _atc_group(code)) is not None and not k.resolved)
 
 
 def alkylating_named(concept: Mapping[str, Any]) -> bool:
-    """Whether a concept names the alkylating agents (words of
-    :data:`pecoma.fhir.codes.ALKYLATING_CLASS_WORDS`) or is coded with an ATC group of
-    them (L01A, L01AA ... L01AX)."""
-    words = _words(concept)
-    return any(w in words for w in c.ALKYLATING_CLASS_WORDS) or any(
-        isinstance(cd, dict) and cd.get("system") == ATC and isinstance(cd.get("code"), str)
-        and _ATC_ALKYLATING.fullmatch(cd["code"].strip().upper()) is not None
-        for cd in _list(concept.get("coding")))
+    """Whether a concept names the alkylating agents (:data:`ALKYLATING_CLASS`)."""
+    return ALKYLATING_CLASS in drug_classes(concept)
 
 
 def mtor_group_coded(concept: Mapping[str, Any]) -> bool:
     """Whether a concept is coded with an ATC group that holds the mTOR inhibitors
-    (:data:`ATC_GROUPS_HOLDING_MTOR`)."""
-    return any(isinstance(cd, dict) and cd.get("system") == ATC
-               and isinstance(cd.get("code"), str)
-               and cd["code"].strip().upper() in ATC_GROUPS_HOLDING_MTOR
-               for cd in _list(concept.get("coding")))
+    (L01EG, L01XE before 2021, L04AH, and every group above one of them)."""
+    return any(k.mtor for code in _atc_codes(concept)
+               if (k := _atc_group(code)) is not None)
 
 
 def allergy_substances(allergy: Mapping[str, Any]) -> list[Mapping[str, Any]]:

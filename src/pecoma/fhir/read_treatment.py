@@ -2307,6 +2307,14 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                            "reaction to a drug, read as an allergy entry would be ("
                            + (f"an intolerance of {', '.join(named)}" if named else
                               "a drug not identified") + "): check the allergy list")
+        classes = list(dict.fromkeys(k for k, _m in reading.classes))
+        if classes:
+            r.notes.append(f"{where}: names a class of drugs ({', '.join(classes)}): each "
+                           "drug pecoma knows in it is read as not tolerated")
+        for group, drug in reading.unsure:
+            r.notes.append(f"{where}: some allergy lists count {drug} among the {group}, "
+                           f"which do not hold it by their ATC class: whether the entry "
+                           f"means {drug} is not known, ask before ordering it")
         if reading.left_aside is not None:
             r.why[where] = reading.left_aside
         elif reading.other is not None and not (reading.rules_out_mtor

@@ -95,6 +95,13 @@ class DrugSafety:
     #: (:data:`~pecoma.fhir.medications.DRUG_NAMES`): an order naming that drug is ruled
     #: out, whatever agent pecoma files it under.
     drugs: tuple[tuple[str, str], ...] = ()
+    #: ``(class, drug or agent)`` for each drug the list rules out only as one of a class
+    #: an entry names (:attr:`pecoma.fhir.allergies.AllergyList.in_class`).
+    in_class: tuple[tuple[str, str], ...] = ()
+    #: ``(where, class, drug)`` for each drug a class an entry names may or may not hold
+    #: (:attr:`pecoma.fhir.allergies.AllergyList.unsure`): a draft of it could not be
+    #: checked against that entry.
+    unsure: tuple[tuple[str, str, str], ...] = ()
     #: Why the lines of systemic therapy already given are not fully known, if they are not.
     history: str | None = None
     #: An active allergy names the mTOR-inhibitor class, or an mTOR inhibitor that is none
@@ -198,7 +205,8 @@ class DrugSafety:
         """Why a recorded intolerance rules out ``agent``, or an order of it naming
         ``drugs`` (:func:`pecoma.fhir.medications.drugs_of`), or ``None``."""
         if agent in self.intolerant:
-            return f"the record lists an allergy or intolerance to {agent.value}"
+            return ("the record lists an allergy or intolerance to "
+                    f"{self._listed(agent.value, agent.value)}")
         twin = sorted(a.value for a in (agent.same_drug - {agent}) & self.intolerant)
         if twin:
             # sirolimus and nab-sirolimus (sirolimus bound to albumin) are one drug for
@@ -227,7 +235,7 @@ class DrugSafety:
             # the entries are named by the EHR's ids, and the contraindication quotes the
             # record: escaped, as every word from the record on a card
             return ("the record lists an allergy or intolerance to "
-                    f"{', '.join(sorted({d for _w, d in same}))} "
+                    f"{', '.join(sorted({self._listed(d, d) for _w, d in same}))} "
                     f"({', '.join(dict.fromkeys(md_text(w) for w, _d in same))})")
         klass = self.class_why(agent)
         if klass is not None:
@@ -236,6 +244,19 @@ class DrugSafety:
             return ("the record says mTOR inhibitors are contraindicated "
                     f"({md_text(self.mtor_contraindicated)})")
         return None
+
+    def _listed(self, key: str, words: str) -> str:
+        """How the record lists a drug ruled out (``key``: the agent's value or the drug):
+        by the class holding it when no entry names it otherwise ("alkylating agents (a
+        class holding cyclophosphamide)"), else ``words``, its name."""
+        classes = [k for k, m in self.in_class if m == key]
+        return (f"{' and '.join(classes)} (a class holding {words.replace('_', '-')})"
+                if classes else words)
+
+    def unsure_of(self, drugs: frozenset[str]) -> list[tuple[str, str, str]]:
+        """``(where, class, drug)`` of each entry whose class may or may not hold a drug
+        of ``drugs`` (:attr:`unsure`)."""
+        return [x for x in self.unsure if x[2] in drugs]
 
     def withheld(self, agent: Agent) -> str | None:
         """Why ``agent`` must not be proposed (every reason, joined), or ``None`` when the
@@ -306,7 +327,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                       unidentified=len(listed.unidentified),
                       unidentified_entries=listed.unidentified, history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
-                      class_only=listed.class_only,
+                      class_only=listed.class_only, in_class=listed.in_class,
+                      unsure=listed.unsure,
                       mtor_class=listed.mtor_class, planned=tuple(planned),
                       running=tuple(running), unclear=would,
                       mtor_contraindicated=mtor_contraindicated,

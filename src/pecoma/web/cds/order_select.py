@@ -889,6 +889,10 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         why = safety.ruled_out(agent, drugs)
         if why is not None:
             _possibly_ruled_out(answer, draft, word, agent, drugs, why)
+    for draft, agent, drugs in checked:
+        unsure = safety.unsure_of(drugs)
+        if unsure and safety.ruled_out(agent, drugs) is None:
+            _class_unsure(answer, draft, unsure)
     # every drug of one draft that records stopped for a reason pecoma cannot judge
     # would rule out, named on one warning (the rule patient-view follows for the
     # orders in the record: unjudged_of)
@@ -909,6 +913,35 @@ def _allergy_cards(answer: Answer, checked: list[Checked], safety: DrugSafety,
         return  # not known to be a PEComa patient: what the entries read rule out only
     _not_checked(answer, [x for x in checked if _unsettled(x[0], x[1], safety, resolve)],
                  [x for x in possibly if _unsettled(x[0], x[2], safety, resolve)], safety)
+
+
+def _class_unsure(answer: Answer, draft: Mapping[str, Any],
+                  unsure: list[tuple[str, str, str]]) -> None:
+    """A warning for a draft of a drug a class an allergy entry names may or may not hold
+    (``unsure``: ``(where, class, drug)``; cisplatin beside "Alkylating agents": the
+    platinum compounds are ATC L01XA, not L01A, but some lists count them "alkylating-
+    like"): whether the entry means it cannot be told, so the draft could not be checked
+    against it; the team asks. Never the critical card, never silence."""
+    ident = md_text(f"MedicationRequest/{draft.get('id')}") if draft.get("id") \
+        else "the draft order"
+    drugs = ", ".join(sorted({d for _w, _k, d in unsure}))
+    classes = " and ".join(dict.fromkeys(k for _w, k, _d in unsure))
+    wheres = ", ".join(dict.fromkeys(md_text(w) for w, _k, _d in unsure))
+    item = intolerance_item(Fact("draft order", drugs),
+                            Fact("allergy list", f"an allergy or intolerance to {classes} "
+                                                 f"({wheres})"))
+    answer.card(
+        summary=(f"Draft order of {drugs} could not be checked against the allergy to "
+                 f"{classes}"),
+        indicator="warning", version=load_knowledge().version,
+        detail=(f"{ident} orders {drugs}. The record lists an allergy or intolerance to "
+                f"{classes} ({wheres}); {drugs} is not one of them by its ATC class (the "
+                "platinum compounds are L01XA, the alkylating agents L01A), but some "
+                "allergy lists count it with them, so pecoma cannot tell whether the entry "
+                f"covers {drugs}. Ask what the entry means before ordering.\n\n"
+                + md_unsettled(item)),
+        record_ids=(item.id,), topic=item,
+    )
 
 
 def _partly_unchecked(answer: Answer, draft: Mapping[str, Any], left: list[str],
