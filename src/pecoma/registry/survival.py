@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pecoma.registry.suppression import Cells, suppress
 
 if TYPE_CHECKING:
+    from pecoma.settings import Settings
     from pecoma.store.repository import OutcomeView, Repository
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "analyse",
     "ci_not_estimable",
     "cohort",
+    "registry_cohort",
     "survival_report",
     "to_figure",
     "to_json",
@@ -423,16 +425,61 @@ def analyse(
     return report
 
 
+def registry_cohort(repo: Repository, on_date: dt.date,
+                    settings: Settings | None = None) -> list[tuple[Any, ...]]:
+    """:meth:`Repository.cohort_rows`, with the resected primary of a patient whose
+    stored versions all record the relapse (first registered after it, or a registry
+    moved with its latest versions only): the case records the resection and a relapse
+    after it (:func:`pecoma.registry.routine.primary_as_resected`), so the patient's
+    stage is that of a resected localized tumour, and the risk group, when no stored
+    assessment stratified the primary, is the one the engine gives that primary
+    (``settings``: the registry's, else the defaults). The same facts give the same row
+    whichever version or assessment is the newest; a primary the engine cannot assess
+    as of the date has no group (left out, counted)."""
+    from pecoma.case import parse_case
+    from pecoma.engine import assess
+    from pecoma.errors import InputError
+    from pecoma.registry.routine import primary_as_resected
+    from pecoma.settings import default_settings
+
+    rows = repo.cohort_rows(on_date)
+    relapsed = [row[0] for row in rows if row[5] in ("recurrent", "metastatic")]
+    if not relapsed:
+        return rows
+    cfg = settings or default_settings()
+    cases = repo.latest_case_data(relapsed)
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        data = cases.get(row[0]) if row[5] in ("recurrent", "metastatic") else None
+        try:
+            primary = primary_as_resected(parse_case(data, source="stored case")) \
+                if data is not None else None
+        except InputError:
+            primary = None  # a stored version the case format no longer reads: as it is
+        if primary is None:
+            out.append(row)
+            continue
+        group = row[6]
+        if group in (None, "not_applicable"):
+            try:
+                group = assess(primary, on_date, cfg).risk.group
+            except InputError:
+                group = None  # its facts dated after the date: not known then
+        out.append((*row[:5], "localized", group, *row[7:]))
+    return out
+
+
 def survival_report(
     repo: Repository,
     endpoint: Endpoint,
     grouping: Grouping,
     on_date: dt.date,
     min_cell: int = DEFAULT_MIN_CELL,
+    settings: Settings | None = None,
 ) -> SurvivalReport:
-    """The registry's survival figures as of ``on_date``."""
-    subjects, excluded = cohort(repo.cohort_rows(on_date), repo.outcomes(), endpoint,
-                                grouping, on_date)
+    """The registry's survival figures as of ``on_date`` (:func:`registry_cohort`)."""
+    subjects, excluded = cohort(registry_cohort(repo, on_date, settings), repo.outcomes(),
+                                endpoint, grouping, on_date)
     return analyse(subjects, endpoint, grouping, on_date, min_cell, excluded)
 
 
