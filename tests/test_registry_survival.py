@@ -9,9 +9,9 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterator
-from typing import Any
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient

@@ -274,7 +274,8 @@ def _summary_pdf(repo: Repository, summary: Any, concord: Any, evaluated: Any, d
 
     quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day,
                                    plans_before_relapse(repo, evaluated, day, cfg))
-    return summary_pdf(summary, quality, concord, survival_reports(repo, day, min_cell, cfg), min_cell)
+    return summary_pdf(summary, quality, concord,
+                       survival_reports(repo, day, min_cell, cfg), min_cell)
 
 
 class SurvivalFormat(StrEnum):
