@@ -8,7 +8,8 @@ Two endpoints, each measured in years (days / 365.25):
   or progressions, the relapse their case dates and the diagnosis, surgery and
   free-of-disease dates of their case.
 - **Recurrence-free survival (RFS)**: patients with a resection of a localized tumour
-  only, from the surgery to the first relapse or death, whichever comes first; censored
+  only (a case that records the relapse and the resection before it included:
+  :func:`registry_cohort`), from the surgery to the first relapse or death, whichever comes first; censored
   at the last date known alive. A relapse is any record that disease is present after
   the resection, as the worklist reads it (:func:`pecoma.registry.routine.relapses_after`):
   a local recurrence or distant metastasis, a progression after the resection, a last
