@@ -9,21 +9,21 @@ Two endpoints, each measured in years (days / 365.25):
   free-of-disease dates of their case.
 - **Recurrence-free survival (RFS)**: patients with a resection of a localized tumour
   only (a case that records the relapse and the resection before it included:
-  :func:`registry_cohort`), from the surgery to the first relapse or death, whichever comes first; censored
-  at the last date known alive. A relapse is any record that disease is present after
-  the resection, as the worklist reads it (:func:`pecoma.registry.routine.relapses_after`):
-  a local recurrence or distant metastasis, a progression after the resection, a last
-  contact alive with disease after the day the resection left the patient free of
-  disease (:func:`pecoma.registry.routine.free_from`; none after an R2 resection), a
-  scan that found a recurrence or a metastasis, or the latest case version recording
-  recurrent or metastatic disease, dated by its first metastasis detected
+  :func:`registry_cohort`), from the surgery to the first relapse or death, whichever
+  comes first; censored at the last date known alive. A relapse is any record that
+  disease is present after the resection, as the worklist reads it
+  (:func:`pecoma.registry.routine.relapses_after`): a local recurrence or distant
+  metastasis, a progression after the resection, a last contact alive with disease after
+  the day the resection left the patient free of disease
+  (:func:`pecoma.registry.routine.free_from`; none after an R2 resection), a scan that
+  found a recurrence or a metastasis, or the latest case version recording recurrent or
+  metastatic disease, dated by its first metastasis detected
   (:func:`pecoma.registry.routine.case_relapse`). Each is dated by the day it was
   recorded: the relapse came then or earlier. A relapse the case records that nothing
-  dates (a recurrence, or a metastasis without its date, and no record of disease on
-  or before the case's date free of disease again, when it gives one: a record after
-  that date is of a later relapse) leaves the patient out of RFS, counted: the time it
-  happened is unknown, and the free-of-disease date after it is no recurrence-free
-  time.
+  dates (a recurrence, or a metastasis without its date, and no record of disease on or
+  before the case's date free of disease again, when it gives one: a record after that
+  date is of a later relapse) leaves the patient out of RFS, counted: the time it
+  happened is unknown, and the free-of-disease date after it is no recurrence-free time.
 
 Only what is recorded by the evaluation date counts (later outcomes are ignored, so a
 figure as of a date is reproducible). A patient whose start date is unknown, or who has
