@@ -68,9 +68,22 @@ def mixed_rows() -> list[dict[str, Any]]:
     ]
 
 
+#: Rows 2 and 7 give PEC-0001 two different cases (high risk, low risk): which one is
+#: right is the file author's to say, so neither is written (the first had been, as good).
+PEC_0001_TWICE = (
+    "must appear only once in a file, whatever its letter case: row {other} gives this "
+    "patient other values (diagnosis.date, histology.necrosis, "
+    "immunohistochemistry.cathepsin_k, immunohistochemistry.desmin, "
+    "immunohistochemistry.h_caldesmon, immunohistochemistry.melan_a, "
+    "immunohistochemistry.mitf, immunohistochemistry.sma, immunohistochemistry.tfe3, "
+    "surgery.date, tumour.primary_site, tumour.size.unit, tumour.size.value), so neither "
+    "row is written; keep the row with the right values")
+
+
 def expected_issues(fmt: str) -> list[RowIssue]:
     size = "'-4'" if fmt == "csv" else "-4"  # a CSV cell is text; a spreadsheet's a number
     return [
+        RowIssue(2, "registry_id", "'PEC-0001'", PEC_0001_TWICE.format(other=7)),
         RowIssue(3, "registry_id", "'John Smith'", ID_RULE),
         RowIssue(3, "tumour.size.value", size, "must be greater than 0"),
         RowIssue(5, "stage.status", "'spreading'",
@@ -79,8 +92,7 @@ def expected_issues(fmt: str) -> list[RowIssue]:
         RowIssue(6, "stage.metastases[1].site", "'moon'",
                  "must be 'lung', 'liver', 'bone', 'peritoneum', 'distant_lymph_node', "
                  "'brain', 'soft_tissue' or 'other'"),
-        RowIssue(7, "registry_id", "'PEC-0001'", "must appear only once in a file, whatever "
-                 "its letter case (also on row 2)"),
+        RowIssue(7, "registry_id", "'PEC-0001'", PEC_0001_TWICE.format(other=2)),
         RowIssue(8, "surgery.date", "2027-01-01",
                  "must not be after the evaluation date (2026-11-28)"),
     ]
@@ -99,8 +111,8 @@ class TestMixedFile:
         path = write(tmp_path / f"mixed.{write.__name__[6:]}", mixed_rows())
         report = run(repo, path)
         assert report.issues == expected_issues(path.suffix[1:])
-        assert report.rejected_rows == [3, 5, 6, 7, 8]
-        assert (report.rows, report.good, report.committed) == (8, 3, False)
+        assert report.rejected_rows == [2, 3, 5, 6, 7, 8]
+        assert (report.rows, report.good, report.committed) == (8, 2, False)
         assert repo.count() == {"patient": 0, "case_version": 0, "assessment": 0,
                                 "imaging_event": 0, "audit_log": 0}
 
@@ -112,24 +124,22 @@ class TestMixedFile:
         report = run(repo, path, ImportMode.good_rows)
         assert report.issues == expected_issues(path.suffix[1:])
         assert report.written is not None
-        assert (report.written.new_patients, report.written.new_versions) == (3, 3)
-        assert [s.registry_id for s in repo.states()] == ["PEC-0001", "PEC-0003", "PEC-0009"]
-        state = repo.state("PEC-0001")
-        assert state is not None and state.case is not None
-        assert parse_case(state.case) == parse_case(high_risk())  # row 2, not row 7
+        assert (report.written.new_patients, report.written.new_versions) == (2, 2)
+        # PEC-0001: neither row 2 nor row 7 (they disagree; row 2 had been written)
+        assert [s.registry_id for s in repo.states()] == ["PEC-0003", "PEC-0009"]
         sources = [cv["source"] for cv in repo.export()["case_versions"]]
-        assert sources == [f"{path.name} row 2", f"{path.name} row 4", f"{path.name} row 10"]
+        assert sources == [f"{path.name} row 4", f"{path.name} row 10"]
 
     def test_report_as_json_and_text(self, repo: Repository, tmp_path: Path) -> None:
         report = run(repo, write_csv(tmp_path / "m.csv", mixed_rows()))
         data = report.to_jsonable()
-        assert data["rejected_rows"] == [3, 5, 6, 7, 8]
-        assert data["issues"][0] == {"row": 3, "column": "registry_id",
+        assert data["rejected_rows"] == [2, 3, 5, 6, 7, 8]
+        assert data["issues"][1] == {"row": 3, "column": "registry_id",
                                      "value": "'John Smith'", "rule": ID_RULE}
         lines = report.lines()
-        assert lines[:2] == ["m.csv: 8 rows read, 3 good, 5 rejected (all-or-nothing)",
+        assert lines[:2] == ["m.csv: 8 rows read, 2 good, 6 rejected (all-or-nothing)",
                              "nothing was written"]
-        assert lines[3] == "  - row 3, column 'tumour.size.value': must be greater than 0 " \
+        assert lines[4] == "  - row 3, column 'tumour.size.value': must be greater than 0 " \
                            "(got '-4')"
 
 
@@ -301,6 +311,51 @@ class TestReimportAfterACorrection:
         assert run(repo, mar).written is None
         fixed = run(repo, mar, ImportMode.good_rows)
         assert fixed.written is not None and fixed.written.versions == {"PEC-0002": 3}
+
+
+class TestTwoRowsForOnePatient:
+    """A file giving one patient two rows that disagree (a coordinator's sheet with the
+    correction appended below the first entry): under --good-rows the first row was
+    written as good and only the second reported, so the correction was lost and the
+    report suggested the patient had been imported. Neither row is written now; both
+    are reported, each naming the other and the cells that differ."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"registry_id": "PEC-0700", "tumour.primary_site": "uterus",
+             "stage.status": "localized", "tumour.size.value": "6", "tumour.size.unit": "cm"},
+            {"registry_id": "PEC-0701", "tumour.primary_site": "uterus",
+             "stage.status": "localized", "tumour.size.value": "3", "tumour.size.unit": "cm"},
+            {"registry_id": "PEC-0700", "tumour.primary_site": "uterus",
+             "stage.status": "localized", "tumour.size.value": "9", "tumour.size.unit": "cm"},
+        ]
+
+    def test_neither_row_is_written_and_both_are_named(
+            self, repo: Repository, tmp_path: Path) -> None:
+        """Rows 2 and 4 give PEC-0700 a 6 cm and a 9 cm tumour (the size decides the risk
+        group, S06): which is right is the coordinator's to say. PEC-0701 (row 3) is
+        written."""
+        path = write_csv(tmp_path / "dup.csv", self.rows())
+        report = run(repo, path, ImportMode.good_rows)
+        assert report.issues == [
+            RowIssue(2, "registry_id", "'PEC-0700'",
+                     "must appear only once in a file, whatever its letter case: row 4 "
+                     "gives this patient other values (tumour.size.value), so neither "
+                     "row is written; keep the row with the right values"),
+            RowIssue(4, "registry_id", "'PEC-0700'",
+                     "must appear only once in a file, whatever its letter case: row 2 "
+                     "gives this patient other values (tumour.size.value), so neither "
+                     "row is written; keep the row with the right values"),
+        ]
+        assert (report.rows, report.good) == (3, 1)
+        assert [s.registry_id for s in repo.states()] == ["PEC-0701"]
+
+    def test_all_or_nothing_reports_the_same(self, repo: Repository,
+                                             tmp_path: Path) -> None:
+        path = write_csv(tmp_path / "dup.csv", self.rows())
+        report = run(repo, path)
+        assert [i.row for i in report.issues] == [2, 4]
+        assert report.written is None and repo.states() == []
 
 
 class TestRegistryIdsDifferingOnlyInCase:

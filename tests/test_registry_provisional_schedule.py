@@ -71,8 +71,10 @@ def registry(repo: Repository) -> Repository:
     open_class = small_kidney()
     del open_class["histology"]["vascular_invasion"], open_class["histology"][
         "mitoses_per_50_hpf"]
+    not_assessed = small_kidney()
+    not_assessed["stage"] = {"status": "localized", "lymph_nodes": "not_assessed"}
     for rid, case in (("PEC-0031", nodes), ("PEC-0032", open_class),
-                      ("PEC-0033", small_kidney())):
+                      ("PEC-0033", small_kidney()), ("PEC-0034", not_assessed)):
         record_case(repo, rid, case, on_date=dt.date(2025, 3, 15),
                     settings=default_settings(), actor="registrar", source="test")
     return repo
@@ -113,6 +115,24 @@ class TestWorklistRow:
         assert {MITOSES_Q, VASCULAR_Q} <= titles
         assert {a.level for a in row.alerts} == {"warning"}
 
+    def test_nodes_not_assessed(self, registry: Repository) -> None:
+        """I10: nodes recorded as not assessed keep the low-risk schedule, provisional on
+        them (FU-NODES-NOT-ASSESSED, asking MISS-NODES): positive nodes would put the
+        patient on the high-risk schedule. The row had shown the low-risk visit with no
+        alert, as if the schedule were settled; docs/surveillance.md says such a schedule
+        is not kept silently. The row names the reason and its source and asks for the
+        nodes, as warnings (the schedule itself is the low-risk one)."""
+        row = rows(registry)["PEC-0034"]
+        assert (row.risk_group, row.phase) == ("low", "low-frequent")
+        assert ("Lymph nodes not assessed: the low-risk schedule, provisional on them"
+                in row.reason)
+        assert row.provenance is not None and "I10" in row.provenance
+        assert [(a.id, a.title, a.level) for a in row.alerts] == [
+            ("FU-NODES-NOT-ASSESSED",
+             "Lymph nodes not assessed: the low-risk schedule, provisional on them",
+             "warning"),
+            ("MISS-NODES", NODES_Q, "warning")]
+
     def test_a_low_risk_patient_with_every_fact_has_no_warning(self, registry: Repository
                                                                ) -> None:
         row = rows(registry)["PEC-0033"]
@@ -125,6 +145,8 @@ class TestWorklistRow:
         assert {"id": "MISS-NODES", "title": NODES_Q, "level": "warning"} in nodes["alerts"]
         line = next(x for x in to_csv(items).splitlines() if x.startswith("PEC-0031,"))
         assert "I10" in line and "Nodal status not recorded" in line
+        line = next(x for x in to_csv(items).splitlines() if x.startswith("PEC-0034,"))
+        assert "warning" in line and "MISS-NODES" in line
 
 
 class TestPages:
@@ -141,6 +163,7 @@ class TestPages:
 
         worklist = words(client.get("/registry/worklist").text)
         assert NODES_Q in worklist and MITOSES_Q in worklist
+        assert worklist.count(NODES_Q) == 2  # PEC-0031 and PEC-0034 (not assessed)
         page = words(client.get("/registry/patients/PEC-0031").text)
         assert NODES_Q in page
         assert "Nodal status not recorded: high-risk surveillance meanwhile" in page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -157,7 +158,12 @@ class TestOneRuleEverywhere:
         holds as treated: it stops nothing. The recurrence of 2026-05-20 stops routine
         surveillance on the worklist and the calendar, and now in the quality figures
         too (they counted visits 3 and 4, closing 2026-07-01 and 10-01, as missed: 4
-        windows, 4 missed)."""
+        windows, 4 missed). Before the metastasis, the resected primary's routine
+        surveillance ran from 2025-01-10: its first visit (due 2025-04-10, closing
+        2025-05-10, before the metastasis of 2025-06-01) is counted, missed, as CASE-2's
+        are from its earlier version: the case records that resection, so the figures do
+        not depend on whether a localized version was stored first (3 windows, 3
+        missed)."""
         item = row(relapsed, "BOTH-3")
         assert item.status.value == "suspended"
         assert item.reason.startswith("local recurrence recorded on 2026-05-20")
@@ -166,7 +172,74 @@ class TestOneRuleEverywhere:
             "2026-01-01", "2026-04-01"]
         assert all(status == "CANCELLED" for latest, status in events
                    if latest >= "2026-05-20")
-        assert windows(relapsed, "BOTH-3") == (2, 2)
+        assert windows(relapsed, "BOTH-3") == (3, 3)
+
+
+class TestLeftSurveillance:
+    """A patient who died or is lost to follow-up has no next scan on the worklist and
+    the patient's page ('deceased', 'lost to follow-up'); plan.ics still held every
+    visit whose window had closed unscanned as an OVERDUE event on the evaluation date,
+    confirmed, with a reminder, saying "Book the scan or record it": a scan asked for a
+    patient whose recorded death rules it out. Only the visits after the stop were
+    cancelled."""
+
+    @pytest.fixture
+    def left(self, repo: Repository) -> Iterator[TestClient]:
+        """DEAD-1 and LOST-1, high risk, resected 2025-01-10, never scanned: visits
+        close 2025-05-10, 08-10, 11-10, 2026-02-10, 05-10, 08-10, 11-10 (due a month
+        earlier), and on to the plan's horizon. DEAD-1 died 2026-09-01; LOST-1's last
+        contact, 2025-12-15, says lost to follow-up."""
+        add(repo, "DEAD-1", high_risk())
+        record_outcome(repo, "DEAD-1", "death", "2026-09-01", "dead_of_other_cause", None,
+                       on_date=ON, actor="dr-a")
+        add(repo, "LOST-1", high_risk())
+        record_outcome(repo, "LOST-1", "last_contact", "2025-12-15", "lost_to_follow_up",
+                       None, on_date=ON, actor="dr-a")
+        app = create_app(WebConfig(), today=lambda: ON)
+        app.state.registry = repo
+        with TestClient(app, base_url="http://localhost") as c:
+            yield c
+
+    @staticmethod
+    def events(client: TestClient, rid: str) -> list[Any]:
+        r = client.get(f"/registry/patients/{rid}/plan.ics")
+        assert r.status_code == 200
+        return list(Calendar.from_ical(r.content).walk("VEVENT"))
+
+    def test_after_a_death_nothing_is_booked(self, left: TestClient) -> None:
+        """Every visit of DEAD-1 not done is cancelled, because of the death: none is
+        dated on the evaluation date, none is overdue, none rings, none says to book."""
+        events = self.events(left, "DEAD-1")
+        assert len(events) > 7  # the plan's visits to its horizon
+        for e in events:
+            assert str(e["status"]) == "CANCELLED"
+            assert "OVERDUE" not in str(e["summary"])
+            assert "Book the scan" not in str(e["description"])
+            assert "Cancelled: died on 2026-09-01" in str(e["description"])
+            assert not e.walk("VALARM")
+            assert e.decoded("dtstart") != ON
+
+    def test_lost_to_follow_up_shows_the_missed_visits_as_missed(
+            self, left: TestClient) -> None:
+        """LOST-1 left surveillance on 2025-12-15 (the worklist: no next scan). Its
+        visits 1-3, closed before then unscanned, were missed while it was followed:
+        shown on their own window as missed (the quality figures count them so), with
+        no reminder and nothing to book; visit 4 on is cancelled."""
+        events = sorted(self.events(left, "LOST-1"), key=lambda e: str(e["x-pecoma-latest"]))
+        got = [(str(e["x-pecoma-latest"]), str(e["status"]), e.decoded("dtstart").isoformat())
+               for e in events]
+        assert got[:4] == [
+            ("2025-05-10", "CONFIRMED", "2025-04-10"),
+            ("2025-08-10", "CONFIRMED", "2025-07-10"),
+            ("2025-11-10", "CONFIRMED", "2025-10-10"),
+            ("2026-02-10", "CANCELLED", "2026-01-10"),
+        ]
+        assert all(status == "CANCELLED" for _latest, status, _start in got[3:])
+        for e in events:
+            assert "OVERDUE" not in str(e["summary"]) and not e.walk("VALARM")
+            assert "Book the scan" not in str(e["description"])
+        assert [str(e["summary"]).endswith("(missed)") for e in events[:3]] == [True] * 3
+        assert windows(left.app.state.registry, "LOST-1") == (3, 3)  # type: ignore[attr-defined]
 
 
 class TestTheRule:

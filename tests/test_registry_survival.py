@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -722,3 +723,119 @@ def test_migration_fills_the_classification_columns(empty_db_url: str, position:
         assert tuple(got) == ("malignant", None)
     finally:
         engine.dispose()
+
+
+# --- patients first registered after a relapse ---------------------------------------
+
+
+def relapsed_after_resection(case: dict[str, object], detected: str,
+                             free: str | None = None) -> dict[str, object]:
+    """``case`` as a referral centre first records it: the resected primary's facts kept,
+    the disease now metastatic (a lung metastasis found on ``detected``), removed and
+    free of disease again since ``free``."""
+    out = dict(case)
+    out["stage"] = {"status": "metastatic", "lymph_nodes": "negative",
+                    "metastases": [{"site": "lung", "detected_on": detected}],
+                    "extrapulmonary_disease": "no"}
+    if free is not None:
+        out["free_of_disease"] = {"since": free, "by": "surgery"}
+    return out
+
+
+def quality(repo: Repository) -> tuple[dict[str, Any], int]:
+    """The registry's surveillance quality figures, and the number of visits of N1's
+    plan before its relapse that they count."""
+    from pecoma.registry.quality import plans_before_relapse, surveillance_quality
+    from pecoma.registry.worklist import evaluate
+
+    evaluated = evaluate(repo.states(), ON, default_settings())
+    before = plans_before_relapse(repo, evaluated, ON, default_settings())
+    q = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), ON, before)
+    n1 = before.get("N1")
+    closed = sum(1 for v in (n1.visits if n1 else ()) if v.latest < dt.date(2025, 9, 1))
+    return q.to_jsonable(), closed
+
+
+class TestRelapsedAtRegistration:
+    """A patient first registered after a relapse has one case version only, and its
+    stored assessment's risk group is 'not applicable' (I8). The case still records the
+    resected primary (surgery performed on a day, its histology) and a metastasis found
+    after it. RFS had left every such patient out ('no resection of a localized
+    tumour'): only the patients who relapsed were dropped, so RFS read 100 % with no
+    event. The resection and the relapse are in the case: the patient enters RFS at the
+    resection, with the event at the first metastasis found, in the risk group the
+    primary's recorded features give."""
+
+    def test_relapsed_patients_count_from_their_resection(self, repo: Repository) -> None:
+        """P1: high risk (8 cm, necrosis), resected 2025-01-10, a lung metastasis found
+        2026-03-01 (14 months later: metachronous), free of disease again 2026-05-01:
+        an RFS event at 2026-03-01, 415 days = 1.1362 y after the resection (21 days of
+        January, 334 to 31 December, 60 to 1 March), group high.
+        P2: low risk (3 cm, every feature absent, nodes negative), resected 2024-03-01,
+        a lung metastasis 2025-06-01: an event at 457 days (2024 a leap year after
+        February), group low.
+        P3: the same as P1 but the metastasis found 2025-02-20, 41 days after the
+        surgery, in its work-up: whether it was there at the resection is unknown (I29),
+        so no resection of a localized tumour is recorded: left out, counted.
+        M1: metastatic at presentation, never resected: left out, counted.
+        H2: resected, a clear contact 2026-01-10: censored, group high."""
+        from pecoma.registry.survival import registry_cohort
+
+        add(repo, "P1", relapsed_after_resection(high_risk(), "2026-03-01", "2026-05-01"))
+        add(repo, "P2", relapsed_after_resection(low_risk(), "2025-06-01", "2025-08-01"))
+        add(repo, "P3", relapsed_after_resection(high_risk(), "2025-02-20", "2025-04-01"))
+        add(repo, "M1", metastatic())
+        add(repo, "H2", high_risk())
+        outcome(repo, "H2", "last_contact", "2026-01-10", "alive_without_disease")
+        from pecoma.registry.survival import cohort as subjects_of
+
+        rows = registry_cohort(repo, ON, default_settings())
+        subjects, excluded = subjects_of(rows, repo.outcomes(), Endpoint.rfs, Grouping.risk,
+                                         ON)
+        got = {s.registry_id: (s.group, round(s.time * 365.25), s.event) for s in subjects}
+        assert got == {"P1": ("high", 415, True), "P2": ("low", 457, True),
+                       "H2": ("high", 365, False)}
+        assert excluded == {"no resection of a localized tumour (not in RFS)": 2}  # P3, M1
+        report = survival_report(repo, Endpoint.rfs, Grouping.risk, ON, min_cell=1)
+        high = next(c for c in report.curves if c.group == "high")
+        assert (high.n, high.events) == (2, 1)
+        # OS: P1 in the group its primary was followed in, not 'not applicable'
+        os_rows, _ = subjects_of(rows, repo.outcomes(), Endpoint.os, Grouping.risk, ON)
+        assert {s.registry_id: s.group for s in os_rows}["P1"] == "high"
+
+    def test_the_figures_read_the_same_after_a_move(
+            self, tmp_path: Path, repo: Repository, _sqlite_registry_template: Path) -> None:
+        """The source registry holds N1's localized case (assessed high) and a later
+        version recording the metastasis found 2025-09-01; the moved registry holds only
+        the latest version (the export carries it alone). Same facts, same figures: RFS
+        by risk group and by Folpe category and OS alike (N1 an event 234 days after its
+        resection, in group high)."""
+        import shutil
+
+        from pecoma.store import open_registry
+
+        shutil.copyfile(_sqlite_registry_template, tmp_path / "moved.sqlite3")
+        moved = open_registry(f"sqlite:///{tmp_path / 'moved.sqlite3'}")
+        source = repo
+        try:
+            latest = relapsed_after_resection(high_risk(), "2025-09-01", "2026-02-01")
+            for target in (source, moved):
+                add(target, "H2", high_risk())
+                outcome(target, "H2", "last_contact", "2026-01-10", "alive_without_disease")
+            add(source, "N1", high_risk())
+            add(source, "N1", latest)
+            add(moved, "N1", latest)
+            for endpoint in Endpoint:
+                for grouping in Grouping:
+                    a = to_json(survival_report(source, endpoint, grouping, ON, min_cell=1))
+                    b = to_json(survival_report(moved, endpoint, grouping, ON, min_cell=1))
+                    assert a == b, (endpoint, grouping)
+            report = survival_report(moved, Endpoint.rfs, Grouping.risk, ON, min_cell=1)
+            assert [(c.group, c.n, c.events) for c in report.curves] == [("high", 2, 1)]
+            # the quality figures count N1's visits before its relapse alike: the plan of
+            # its primary, from the earlier version or from the latest one's resection
+            before = {name: quality(r) for name, r in (("source", source), ("moved", moved))}
+            assert before["moved"][0] == before["source"][0]
+            assert before["moved"][1] == before["source"][1] > 0  # N1's closed windows
+        finally:
+            moved.close()

@@ -274,8 +274,8 @@ def _summary_pdf(repo: Repository, summary: Any, concord: Any, evaluated: Any, d
 
     quality = surveillance_quality(evaluated, repo.outcomes_by_registry_id(), day,
                                    plans_before_relapse(repo, evaluated, day, cfg))
-    return summary_pdf(summary, quality, concord, survival_reports(repo, day, min_cell),
-                       min_cell)
+    return summary_pdf(summary, quality, concord,
+                       survival_reports(repo, day, min_cell, cfg), min_cell)
 
 
 class SurvivalFormat(StrEnum):
@@ -315,6 +315,7 @@ def survival_cmd(
     output: OutputOption = None,
     database_url_: DbOption = None,
     data_dir: DataDirOption = None,
+    settings: SettingsOption = None,
 ) -> None:
     """Kaplan-Meier survival by group: 95 % CI, numbers at risk, median follow-up, log-rank."""
     from pecoma.registry.survival import (
@@ -331,7 +332,8 @@ def survival_cmd(
         repo = open_repo(database_url_, data_dir)
         try:
             report = survival_report(
-                repo, Endpoint(endpoint.value), Grouping(by.value), day, min_cell
+                repo, Endpoint(endpoint.value), Grouping(by.value), day, min_cell,
+                settings_from(settings),
             )
         finally:
             repo.close()

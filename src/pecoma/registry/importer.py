@@ -221,11 +221,12 @@ class _Rejected(Exception):
 class _Task:
     """One piece of engine work: rows with, per row, the row number a registry id was
     first seen on (duplicates), the stored (version, digest), the patient's scans, the
-    version known unchanged and, for a new id, a stored id it differs from only in letter
-    case."""
+    version known unchanged, for a new id, a stored id it differs from only in letter
+    case, and why the row is refused as one of rows of one patient that disagree
+    (:func:`_conflicts`)."""
 
     rows: tuple[tuple[RawRow, dict[str, int], tuple[int, str] | None, tuple[Any, ...],
-                      int | None, str | None], ...]
+                      int | None, str | None, str | None], ...]
     on_date: dt.date
     settings: Settings
     source: str
@@ -260,13 +261,17 @@ def _engine_rows(task: _Task) -> list[_Done]:
     run in a worker process for a large file). A row identical to its patient's stored
     version is only checked."""
     out: list[_Done] = []
-    for raw, first_row, stored, scans, same, variant in task.rows:
+    for raw, first_row, stored, scans, same, variant, conflict in task.rows:
         if same is not None:  # known unchanged (see _unchanged): not parsed again
             out.append(_Done(raw.number, [], str(raw.cells[REGISTRY_ID]), identical=same))
             continue
         only = stored is not None and _outcomes_only(raw)
-        row, issues = check_row(raw, dict(first_row), task.on_date, task.settings, False,
-                                outcomes_against_row=not only)
+        row, issues = check_row(raw, {} if conflict else dict(first_row), task.on_date,
+                                task.settings, False, outcomes_against_row=not only)
+        if conflict is not None:
+            rid = str(raw.cells.get(REGISTRY_ID)).strip()
+            issues.insert(0, RowIssue(raw.number, REGISTRY_ID, show_value(rid), conflict))
+            row = None
         if variant is not None:
             rid = str(raw.cells.get(REGISTRY_ID)).strip()
             issues.append(RowIssue(raw.number, REGISTRY_ID, show_value(rid),
@@ -411,6 +416,68 @@ def _first_rows(raw: RawRow, seen: dict[str, int]) -> tuple[dict[str, int], str]
     return {}, rid
 
 
+def _key(raw: RawRow) -> str | None:
+    """The row's registry id in lower case (the letter case does not tell two patients
+    apart), or ``None`` when the row has none that reads."""
+    if "(row)" in raw.cells or is_empty(raw):
+        return None
+    rid_raw = raw.cells.get(REGISTRY_ID)
+    try:
+        return check_registry_id("" if rid_raw is None else str(rid_raw)).lower()
+    except InputError:
+        return None
+
+
+def _cell(value: Any) -> Any:
+    """A cell as compared between two rows: text stripped, an empty cell as none."""
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value == "" else value
+
+
+def _facts(raw: RawRow) -> tuple[tuple[str, str], ...]:
+    """The row's filled cells but its registry id, in column order (a cell read as a
+    number and the same text differ only in a spreadsheet's types: compared as text)."""
+    return tuple(sorted((k, repr(_cell(v))) for k, v in raw.cells.items()
+                        if k != REGISTRY_ID and _cell(v) is not None))
+
+
+def _conflicts(rows: Callable[[], Iterator[RawRow]]) -> dict[int, str]:
+    """Row number -> why it is refused, for each row of a patient that the file gives
+    more than one row holding different values: which row is right is the file
+    author's to say, so none of them is written (in either mode), each naming the others
+    and the columns that differ. Rows of one patient that agree are left to the rule of
+    one row per patient (the first is the patient's, the others refused). The file is
+    read once more only when some registry id appears twice."""
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for raw in rows():
+        key = _key(raw)
+        if key is not None:
+            seen.setdefault(key, []).append((raw.number, hash(_facts(raw))))
+    split = {k for k, v in seen.items() if len({h for _n, h in v}) > 1}
+    if not split:
+        return {}
+    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    for raw in rows():
+        key = _key(raw)
+        if key in split:
+            cells.setdefault(key, {})[raw.number] = {
+                k: _cell(v) for k, v in raw.cells.items() if k != REGISTRY_ID}
+    out: dict[int, str] = {}
+    for by_row in cells.values():
+        columns = sorted({c for one in by_row.values() for c in one
+                          if len({repr(other.get(c)) for other in by_row.values()}) > 1})
+        for number in by_row:
+            others = ", ".join(str(n) for n in by_row if n != number)
+            out[number] = (
+                "must appear only once in a file, whatever its letter case: "
+                f"row{'s' if ',' in others else ''} {others} give"
+                f"{'' if ',' in others else 's'} this patient other values "
+                f"({', '.join(columns)}), so neither row is written; keep the row with "
+                "the right values")
+    return out
+
+
 def _outcomes_only(raw: RawRow) -> bool:
     """The row records outcomes and, of a case, fills only the required cells (the other
     case cells empty or not in the file): a file of last contacts, say."""
@@ -485,22 +552,26 @@ def _import(
         strict = mode is ImportMode.all_or_nothing
         spelt = {rid.lower(): rid for rid in basis}  # (one of a stored pair is enough)
 
+        conflicts = _conflicts(rows)
+
         def tasks() -> Iterator[_Task]:
             seen: dict[str, int] = {}
             chunk: list[tuple[RawRow, dict[str, int], tuple[int, str] | None,
-                              tuple[Any, ...], int | None, str | None]] = []
+                              tuple[Any, ...], int | None, str | None, str | None]] = []
             for raw in rows():
                 if is_empty(raw):
                     continue
                 first, rid = _first_rows(raw, seen)
                 known = basis.get(rid)
-                if known is not None and not first and _unchanged(raw, known[2], outcome_columns):
+                conflict = conflicts.get(raw.number)
+                if known is not None and not first and conflict is None \
+                        and _unchanged(raw, known[2], outcome_columns):
                     chunk.append((RawRow(raw.number, {REGISTRY_ID: rid}), {}, None, (), known[0],
-                                  None))
+                                  None, None))
                 else:
                     variant = spelt.get(rid.lower()) if rid and known is None else None
                     chunk.append((raw, first, known[:2] if known else None, scans.get(rid, ()),
-                                  None, variant))
+                                  None, variant, conflict))
                 if len(chunk) >= CHUNK_ROWS:
                     yield _Task(tuple(chunk), on_date, settings, source)
                     chunk = []

@@ -63,6 +63,7 @@ from pecoma.case import Case, SurgeryStatus
 from pecoma.registry.routine import (
     RELAPSE_EVENTS,
     free_from_of,
+    primary_as_resected,
     recorded_relapses,
     relapse_of,
     routine,
@@ -161,7 +162,10 @@ def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
     registry id: for each patient whose case (the version in ``evaluated``: current on
     the date) records a relapse (disease present,
     or free of disease again: the latest case's plan then counts from that date, I8),
-    the plan of the latest earlier case version that records none, drawn as of
+    the plan of the latest earlier case version that records none (when none does, of
+    the primary as the case records its resection,
+    :func:`pecoma.registry.routine.primary_as_resected`: a patient first registered
+    after the relapse, or a registry moved with its latest versions), drawn as of
     ``on_date`` with the patient's scans. The quality figures count its visits until the
     relapse (when it is dated), as they count a patient's whose relapse is recorded as an
     outcome."""
@@ -179,17 +183,28 @@ def plans_before_relapse(repo: Repository, evaluated: Iterable[Evaluated],
         # the versions before the one read as of the date (a later one is not known yet)
         earlier = [c for c in (timeline.cases if timeline is not None else ())
                    if e.state.version is not None and c.version < e.state.version]
+        cases = []
         for version in reversed(earlier):
             try:
                 case = parse_case(version.case, source="stored case")
-                if relapse_of(case) is not None:
-                    continue
+            except InputError:
+                break  # that version cannot be read: nothing counted
+            if relapse_of(case) is None:
+                cases.append(case)
+                break
+        if not cases and e.case is not None:
+            # no earlier version records the primary alone (first registered after the
+            # relapse, or moved with the latest versions): the primary as the case records
+            # its resection, the same facts an earlier version would hold
+            primary = primary_as_resected(e.case)
+            cases = [primary] if primary is not None else []
+        for case in cases:
+            try:
                 plan = plan_for(case, assess(case, on_date, settings), on_date,
                                 e.state.scans, settings)
             except InputError:
-                break  # that version cannot be planned as of the date: nothing counted
+                continue  # that version cannot be planned as of the date: nothing counted
             out[e.state.registry_id] = plan
-            break
     return out
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "case_relapse",
     "free_from",
     "free_from_of",
+    "primary_as_resected",
     "recorded_relapses",
     "relapse_of",
     "relapses_after",
@@ -156,6 +157,45 @@ def relapse_of(case: Case) -> CaseRelapse | None:
     return case_relapse(case.stage.status.value,
                         [m.detected_on for m in case.stage.metastases],
                         free.since if free is not None else None)
+
+
+def primary_as_resected(case: Case) -> Case | None:
+    """The case as the resection of its localized primary left it, when a case that
+    records a relapse (recurrent or metastatic) records that resection too: the surgery
+    performed on a recorded day and every metastasis listed metachronous (found after the
+    end of the primary's treatment, beyond its work-up, or stated so: I7, I29), so none
+    was known when the primary was removed; a recurrence with no metastasis listed came
+    back after the resection. The primary's facts are kept (tumour, histology,
+    immunohistochemistry, nodes, surgery, adjuvant treatment); the relapse is taken away
+    (no metastasis, no free-of-disease date, no line for advanced disease, nothing said
+    about the present disease's spread or resection). ``None`` when the
+    case records no relapse, no dated resection, or a metastasis that was, or may have
+    been, there at the resection: the risk group and the recurrence-free time are then
+    not those of a resected localized tumour. A patient first registered after a relapse
+    holds only such a version: survival and the quality figures read the primary from it
+    as they read it from an earlier version (:mod:`pecoma.registry.survival`)."""
+    from pecoma.case.timing import case_timings
+    from pecoma.case.values import (
+        DiseaseStatus,
+        SurgeryStatus,
+        TherapySetting,
+        Timing,
+        YesNo,
+    )
+
+    if (case.stage.status.value not in _RELAPSED
+            or case.surgery.status is not SurgeryStatus.performed
+            or case.surgery.date is None
+            or any(t is not Timing.metachronous for t in case_timings(case))):
+        return None
+    stage = case.stage.model_copy(update={
+        "status": DiseaseStatus.localized, "metastases": (), "suspected_metastases": (),
+        "disease_free_interval_months": None, "extrapulmonary_disease": YesNo.unknown,
+        "resectable": YesNo.unknown, "complete_excision_feasible": YesNo.unknown})
+    systemic = case.systemic.model_copy(update={"therapies": tuple(
+        t for t in case.systemic.therapies if t.setting is not TherapySetting.advanced)})
+    return case.model_copy(update={"stage": stage, "systemic": systemic,
+                                   "free_of_disease": None})
 
 
 def free_from(free_since: dt.date | None, surgery: object) -> dt.date | None:

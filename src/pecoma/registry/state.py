@@ -84,13 +84,16 @@ NOT_EVALUABLE = "the case cannot be evaluated as of the date: "
 
 _SUSPENDED = "FU-SUSPENDED-RECURRENCE"
 
-#: The plan's reasons that put a low-risk tumour on the high-risk schedule only because
-#: a fact is missing (the safer default meanwhile): the nodal status not recorded (I10),
-#: a classification open to malignant on missing facts (I14), or because the tumour is
-#: not resected yet (I6). The row names the reason and carries it, with each missing fact
-#: it waits on (its question), as warnings.
+#: The plan's reasons that make its schedule provisional on a fact not known: those that
+#: put a low-risk tumour on the high-risk schedule only because a fact is missing (the
+#: safer default meanwhile): the nodal status not recorded (I10), a classification open
+#: to malignant on missing facts (I14), or because the tumour is not resected yet (I6);
+#: and the low-risk schedule kept while the nodes are recorded as not assessed, which
+#: positive nodes would make the high-risk one (I10: not kept silently). The row names
+#: the reason and carries it, with each missing fact it waits on (its question), as
+#: warnings.
 PROVISIONAL_SCHEDULE = ("FU-NODES-UNKNOWN-LOW-RISK", "FU-MAY-BE-MALIGNANT-LOW-RISK",
-                        "FU-MAY-BE-MALIGNANT-NOT-RESECTED")
+                        "FU-MAY-BE-MALIGNANT-NOT-RESECTED", "FU-NODES-NOT-ASSESSED")
 
 #: The margin questions a schedule drawn from a resection waits on while whether it left
 #: gross tumour is not recorded (with gross tumour left no calendar is drawn, I18): the
@@ -123,8 +126,9 @@ def state_from(
     """The stored form of a patient's evaluation (assessment, plan or the problem): the
     plan's status and reason, its next open visit and last visit done, and its alerts.
 
-    A plan on the high-risk schedule only because a fact is missing
-    (:data:`PROVISIONAL_SCHEDULE`) names that reason and its source beside the visit's,
+    A plan whose schedule is provisional on a fact not known, such as the high-risk
+    schedule only because a fact is missing (:data:`PROVISIONAL_SCHEDULE`), names that
+    reason and its source beside the visit's,
     and carries it and the missing facts it waits on as alerts (warnings; a missing
     fact's title is its question); so too a schedule that waits on a resection margin not
     recorded (:data:`MARGIN_QUESTIONS`).

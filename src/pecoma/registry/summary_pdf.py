@@ -42,11 +42,13 @@ from pecoma.registry.survival import (
     SurvivalReport,
     analyse,
     cohort,
+    registry_cohort,
     to_figure,
 )
 
 if TYPE_CHECKING:
     from pecoma.registry.quality import Concordance, SurveillanceQuality
+    from pecoma.settings import Settings
     from pecoma.store.repository import Repository
 
 __all__ = ["summary_pdf", "summary_pdf_html", "survival_reports"]
@@ -56,10 +58,10 @@ FIGURES = ((Endpoint.rfs, Grouping.risk), (Endpoint.rfs, Grouping.folpe),
            (Endpoint.os, Grouping.risk), (Endpoint.os, Grouping.folpe))
 
 
-def survival_reports(repo: Repository, on_date: dt.date,
-                     min_cell: int) -> list[SurvivalReport]:
+def survival_reports(repo: Repository, on_date: dt.date, min_cell: int,
+                     settings: Settings | None = None) -> list[SurvivalReport]:
     """The four survival figures of the registry as of ``on_date`` (one read)."""
-    rows = repo.cohort_rows(on_date)
+    rows = registry_cohort(repo, on_date, settings)
     outcomes = repo.outcomes()
     out = []
     for endpoint, grouping in FIGURES:

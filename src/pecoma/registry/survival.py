@@ -8,21 +8,22 @@ Two endpoints, each measured in years (days / 365.25):
   or progressions, the relapse their case dates and the diagnosis, surgery and
   free-of-disease dates of their case.
 - **Recurrence-free survival (RFS)**: patients with a resection of a localized tumour
-  only, from the surgery to the first relapse or death, whichever comes first; censored
-  at the last date known alive. A relapse is any record that disease is present after
-  the resection, as the worklist reads it (:func:`pecoma.registry.routine.relapses_after`):
-  a local recurrence or distant metastasis, a progression after the resection, a last
-  contact alive with disease after the day the resection left the patient free of
-  disease (:func:`pecoma.registry.routine.free_from`; none after an R2 resection), a
-  scan that found a recurrence or a metastasis, or the latest case version recording
-  recurrent or metastatic disease, dated by its first metastasis detected
+  only (a case that records the relapse and the resection before it included:
+  :func:`registry_cohort`), from the surgery to the first relapse or death, whichever
+  comes first; censored at the last date known alive. A relapse is any record that
+  disease is present after the resection, as the worklist reads it
+  (:func:`pecoma.registry.routine.relapses_after`): a local recurrence or distant
+  metastasis, a progression after the resection, a last contact alive with disease after
+  the day the resection left the patient free of disease
+  (:func:`pecoma.registry.routine.free_from`; none after an R2 resection), a scan that
+  found a recurrence or a metastasis, or the latest case version recording recurrent or
+  metastatic disease, dated by its first metastasis detected
   (:func:`pecoma.registry.routine.case_relapse`). Each is dated by the day it was
   recorded: the relapse came then or earlier. A relapse the case records that nothing
-  dates (a recurrence, or a metastasis without its date, and no record of disease on
-  or before the case's date free of disease again, when it gives one: a record after
-  that date is of a later relapse) leaves the patient out of RFS, counted: the time it
-  happened is unknown, and the free-of-disease date after it is no recurrence-free
-  time.
+  dates (a recurrence, or a metastasis without its date, and no record of disease on or
+  before the case's date free of disease again, when it gives one: a record after that
+  date is of a later relapse) leaves the patient out of RFS, counted: the time it
+  happened is unknown, and the free-of-disease date after it is no recurrence-free time.
 
 Only what is recorded by the evaluation date counts (later outcomes are ignored, so a
 figure as of a date is reproducible). A patient whose start date is unknown, or who has
@@ -60,6 +61,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pecoma.registry.suppression import Cells, suppress
 
 if TYPE_CHECKING:
+    from pecoma.settings import Settings
     from pecoma.store.repository import OutcomeView, Repository
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "analyse",
     "ci_not_estimable",
     "cohort",
+    "registry_cohort",
     "survival_report",
     "to_figure",
     "to_json",
@@ -423,16 +426,61 @@ def analyse(
     return report
 
 
+def registry_cohort(repo: Repository, on_date: dt.date,
+                    settings: Settings | None = None) -> list[tuple[Any, ...]]:
+    """:meth:`Repository.cohort_rows`, with the resected primary of a patient whose
+    stored versions all record the relapse (first registered after it, or a registry
+    moved with its latest versions only): the case records the resection and a relapse
+    after it (:func:`pecoma.registry.routine.primary_as_resected`), so the patient's
+    stage is that of a resected localized tumour, and the risk group, when no stored
+    assessment stratified the primary, is the one the engine gives that primary
+    (``settings``: the registry's, else the defaults). The same facts give the same row
+    whichever version or assessment is the newest; a primary the engine cannot assess
+    as of the date has no group (left out, counted)."""
+    from pecoma.case import parse_case
+    from pecoma.engine import assess
+    from pecoma.errors import InputError
+    from pecoma.registry.routine import primary_as_resected
+    from pecoma.settings import default_settings
+
+    rows = repo.cohort_rows(on_date)
+    relapsed = [row[0] for row in rows if row[5] in ("recurrent", "metastatic")]
+    if not relapsed:
+        return rows
+    cfg = settings or default_settings()
+    cases = repo.latest_case_data(relapsed)
+    out: list[tuple[Any, ...]] = []
+    for row in rows:
+        data = cases.get(row[0]) if row[5] in ("recurrent", "metastatic") else None
+        try:
+            primary = primary_as_resected(parse_case(data, source="stored case")) \
+                if data is not None else None
+        except InputError:
+            primary = None  # a stored version the case format no longer reads: as it is
+        if primary is None:
+            out.append(row)
+            continue
+        group = row[6]
+        if group in (None, "not_applicable"):
+            try:
+                group = assess(primary, on_date, cfg).risk.group
+            except InputError:
+                group = None  # its facts dated after the date: not known then
+        out.append((*row[:5], "localized", group, *row[7:]))
+    return out
+
+
 def survival_report(
     repo: Repository,
     endpoint: Endpoint,
     grouping: Grouping,
     on_date: dt.date,
     min_cell: int = DEFAULT_MIN_CELL,
+    settings: Settings | None = None,
 ) -> SurvivalReport:
-    """The registry's survival figures as of ``on_date``."""
-    subjects, excluded = cohort(repo.cohort_rows(on_date), repo.outcomes(), endpoint,
-                                grouping, on_date)
+    """The registry's survival figures as of ``on_date`` (:func:`registry_cohort`)."""
+    subjects, excluded = cohort(registry_cohort(repo, on_date, settings), repo.outcomes(),
+                                endpoint, grouping, on_date)
     return analyse(subjects, endpoint, grouping, on_date, min_cell, excluded)
 
 

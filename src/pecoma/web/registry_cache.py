@@ -66,5 +66,6 @@ def _survival(request: Request, endpoint: Any, by: Any, day: dt.date) -> Any:
         for old in [k for k in cache if isinstance(k, tuple) and k[0] == "survival"]:
             if old[-1] != key[-1]:
                 del cache[old]
-        cache[key] = survival_report(repo, endpoint, by, day, min_cell)
+        cache[key] = survival_report(repo, endpoint, by, day, min_cell,
+                                     _settings(request))
     return cache[key]

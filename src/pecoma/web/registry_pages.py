@@ -275,7 +275,8 @@ def patient_page(request: Request, registry_id: str, on: str | None = None,
 
 def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
           ) -> tuple[SurveillancePlan, dict[Visit, str]]:
-    """The plan with the visits after routine surveillance stopped cancelled, as on the
+    """The plan with the visits after routine surveillance stopped cancelled (after a
+    death every visit not done), those overdue before it missed, as on the
     worklist (:func:`pecoma.registry.routine.routine`: a death, a loss to follow-up, a
     relapse recorded as an outcome that the case does not hold yet): a calendar drops
     them rather than reminding the team of routine visits for a patient who died or has
@@ -289,10 +290,17 @@ def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.da
     r = routine_of(f, max((e.date for e in plan.imaging if e.date <= day), default=None))
     if r.stop is None:
         return plan, {}
-    kept = tuple(v for v in plan.visits if v.status == "done" or r.runs_on(v.latest))
+    # after a death nothing is asked: every visit not done is off; otherwise the visits
+    # whose window closed while routine surveillance ran keep their place, a visit
+    # overdue then shown as missed on its own window (no reminder, nothing to book: the
+    # worklist gives the patient no next scan)
+    kept = tuple(v for v in plan.visits if v.status == "done"
+                 or (r.stop != "deceased" and r.runs_on(v.latest)))
     gone = tuple(dataclasses.replace(v, status="cancelled") for v in plan.visits
                  if v not in kept)
-    return (dataclasses.replace(plan, visits=kept, cancelled=(*gone, *plan.cancelled)),
+    missed = tuple(dataclasses.replace(v, status="missed") if v.status == "overdue" else v
+                   for v in kept)
+    return (dataclasses.replace(plan, visits=missed, cancelled=(*gone, *plan.cancelled)),
             dict.fromkeys(gone, r.reason))
 
 

@@ -124,7 +124,7 @@ def summary_pdf_download(request: Request, on: str | None = None) -> Response:
                                        plans_before_relapse(repo, evaluated, day,
                                                             _settings(request)))
         concord = concordance_of(repo, evaluated, day, _settings(request))
-        reports = survival_reports(repo, day, min_cell)
+        reports = survival_reports(repo, day, min_cell, _settings(request))
     except StoreError as exc:
         return _unavailable(request, exc)
     return Response(

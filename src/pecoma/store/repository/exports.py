@@ -4,7 +4,7 @@ cases (streamed, by registry-id range), recommendation history and the full expo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Text, func, select
@@ -23,6 +23,7 @@ from pecoma.store.models import (
 )
 from pecoma.store.repository.base import (
     RepositoryBase,
+    _chunks,
     _day,
     _detected,
     _iso,
@@ -147,6 +148,22 @@ class Exports(RepositoryBase):
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
                         folpe is not None, _day(scan), _day(free), latest,
                         _detected(metastases), _day(disease), surgery))
+        return out
+
+    def latest_case_data(self, patient_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Patient id -> the latest case version's data, for the patients given."""
+        out: dict[int, dict[str, Any]] = {}
+        with self._read(only=True) as s:
+            for chunk in _chunks(list(patient_ids)):
+                top = (select(CaseVersion.patient_id,
+                              func.max(CaseVersion.version).label("v"))
+                       .where(CaseVersion.patient_id.in_(chunk))
+                       .group_by(CaseVersion.patient_id).subquery())
+                for pid, text in s.execute(
+                        select(CaseVersion.patient_id, sql_cast(CaseVersion.case, Text))
+                        .join(top, (top.c.patient_id == CaseVersion.patient_id)
+                              & (top.c.v == CaseVersion.version))):
+                    out[pid] = _json_object(text)
         return out
 
     def latest_cases(self) -> list[tuple[str, dict[str, Any], str | None]]:
