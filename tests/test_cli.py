@@ -275,8 +275,8 @@ class TestOtherCommands:
         assert max(map(len, r.stdout.splitlines())) <= 80
         # the records, the 64 missing facts (about 1,190 lines), the statements,
         # interpretations and references: about 3,515 lines with
-        # MISS-ADJUVANT-RADIOTHERAPY-END and REC-PRIMARY-SITE-AFTER-CLEARANCE; a layout
-        # breaking words (3,556 lines with some 20 records fewer) would take far more
+        # MISS-ADJUVANT-RADIOTHERAPY-END and REC-PRIMARY-SITE-AFTER-CLEARANCE; the layout
+        # breaking words took 3,556 lines with fewer records
         assert len(r.stdout.splitlines()) < 3650
 
     def test_rules_list_the_interpretations_and_references(self) -> None:
