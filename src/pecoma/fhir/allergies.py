@@ -308,7 +308,19 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     # "other" a drug not identified, as the row says
     row = case_row(allergy)
     words = [*meds.allergy_narratives(allergy), *meds.allergy_manifestations(allergy)]
+    # the classes its substance names: a class its words name beside them may be words
+    # that are not the allergen ("patient currently on antineoplastic therapy")
+    own_classes = {k for x in substances for k in meds.classes_said(x)}
+    asked: list[str] = []
     for concept, whole in [*((x, True) for x in substances), *((x, False) for x in words)]:
+        if not whole and (substance_named or other is not None) and not said_none and (
+                said := [k for k in meds.classes_said(concept) if k not in own_classes]):
+            # a class named only in its words, its substance identified as something else:
+            # nothing ruled out by those words, nor cleared (asked, the words quoted)
+            quoted = " ".join(mcode.concept_text(concept).split())
+            asked.append(f"{' and '.join(said)}, named only in its words (\"{quoted[:120]}\"), "
+                         "not as its substance")
+            continue
         if whole and row is not Agent.other_chemotherapy:
             unread += meds.unread_words(concept)
         near += [n for n in [meds.never_cleared_named(concept)] if n is not None]
@@ -364,7 +376,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     # an RxNorm or ATC code pecoma cannot read is a drug's whatever the category says
     # (a mistyped category): it may be to a drug pecoma proposes
     coded_unknown = any(u.startswith((f"{meds.RXNORM}|", f"{meds.ATC}|")) for u in unread)
-    unidentified = bool(near) or (
+    unidentified = bool(near) or bool(asked) or (
         (not named or bool(unread))
         and (meds.allergy_may_be_to_a_drug(allergy) or coded_unknown))
     return AllergyReading(
@@ -372,7 +384,7 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
         drugs=frozenset(named_drugs), mtor_class=mtor_class,
         by_class=tuple(dict.fromkeys(by_class)),
         mtor_named=mtor_named, other=other, unidentified=unidentified,
-        not_identified=tuple(dict.fromkeys(near + unread))[:5] if unidentified else (),
+        not_identified=tuple(dict.fromkeys(asked + near + unread))[:5] if unidentified else (),
         class_wide=class_wide, class_wide_note=class_wide_note,
         recorded_other=row is Agent.other and unidentified,
         classes=tuple(dict.fromkeys(in_class)),

@@ -108,6 +108,7 @@ __all__ = [
     "backwards_periods",
     "blinded_arm",
     "classes_named",
+    "classes_said",
     "code_records_no_allergy",
     "contained",
     "day_of",
@@ -1340,6 +1341,23 @@ def drug_classes(concept: Mapping[str, Any]) -> tuple[DrugClass, ...]:
         out.append(ALKYLATING_CLASS)
     out += [k for code in _atc_codes(concept) if (k := _atc_group(code)) is not None]
     return tuple(dict.fromkeys(out))
+
+
+#: The words of :data:`pecoma.fhir.codes.MTOR_CLASS_WORDS` naming the class itself (the
+#: others name one drug of it).
+_MTOR_CLASS_ITSELF: Final = ("mtor", "rapalog")
+
+
+def classes_said(concept: Mapping[str, Any]) -> tuple[str, ...]:
+    """The classes of drugs a concept names (:func:`drug_classes`, the classes of
+    :data:`CLASS_DRUGS`, the mTOR inhibitors by the class's own words), as the cards name
+    them: what an allergy entry's words ("Patient currently on antineoplastic therapy")
+    may name beside a substance they are not."""
+    words = _words(concept)
+    return tuple(dict.fromkeys((
+        *(k.name for k in drug_classes(concept)),
+        *(f"{name}s" for name in CLASS_DRUGS if name in words),
+        *(("mTOR inhibitors",) if any(w in words for w in _MTOR_CLASS_ITSELF) else ()))))
 
 
 def _atc_codes(concept: Mapping[str, Any]) -> list[str]:
@@ -3221,7 +3239,13 @@ _OFF_THE_DRUG: Final = re.compile(
 #: "not taking as prescribed", "missed doses", "stopped taking it"): a progression then
 #: is no progression shown on the drug (it may be of the doses not taken), wherever they
 #: stand in the reason. Whether it progressed on the drug is asked
-#: (:func:`not_taken_said`).
+#: (:func:`not_taken_said`). "Stopped taking" followed, in the same words, by the
+#: progression as its cause ("stopped taking everolimus because of disease progression",
+#: "stopped taking it due to progressive disease") says the disease progressed and the
+#: patient stopped, as "stopped because of progression" does: no such words.
+_STOPPED_FOR_PROGRESSION: Final = (
+    r"(?:(?: [a-z0-9/+]+){0,4}? (?:because(?: of)?|due to|owing to|as a result of|"
+    r"on account of|for) (?:[a-z]+ ){0,3}?progress(?:ion|ed|ing|ive)(?![a-z]))")
 _NOT_TAKEN: Final = re.compile(
     r"(?<![a-z])(?:non ?(?:adheren\w*|complian\w*|complie\w*)|"
     r"(?:poor|partial|low|sub ?optimal|variable|inconsistent|limited|questionable) "
@@ -3229,7 +3253,8 @@ _NOT_TAKEN: Final = re.compile(
     r"(?:not|wasn't|was not|isn't|is not) (?:taking|taken)(?: (?:it|the (?:drug|medication|"
     r"tablets?|pills?)))? (?:as (?:prescribed|directed)|regularly)|"
     r"(?:missed|skipped|omitted) (?:\w+ )?(?:doses?|tablets?|pills?)|"
-    r"(?:stopped|quit|ceased) taking|self[ -]?discontinu\w*)(?![a-z])")
+    r"(?:stopped|quit|ceased) taking(?!" + _STOPPED_FOR_PROGRESSION + r")|"
+    r"self[ -]?discontinu\w*)(?![a-z])")
 #: Words placing a progression on a drug ("progression on doxorubicin", "despite
 #: everolimus"): the drug named after them must be the record's own.
 _ON_A_DRUG: Final = re.compile(

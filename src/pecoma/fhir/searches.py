@@ -37,8 +37,10 @@ OperationOutcome entry says the answer *may* not hold the entire record
 the authorized user at the time of the request. It may not contain the entire record
 available in the system.", by its code or by such words, or words saying the list itself
 was not taken ("Allergies: Not on File"); and, the rule reversed for that search, an
-issue whose words are not known to say no more than an empty search (:data:`_BENIGN`:
-"No results found", "No known allergies", Epic's 4101), words pecoma does not know or
+issue whose words are not known to say no more than an empty search (:data:`_BENIGN_ANY`:
+"No results found", Epic's 4101; and the search's own words of an empty list, "No known
+allergies" for the allergy search, "No medications on file" for a medication search:
+words about allergies say nothing of a medication list), words pecoma does not know or
 none. A ``null`` where a Bundle gives its ``entry``, ``link``, ``meta`` (or its
 ``security`` or ``tag``) or ``total`` is no such element absent but one that cannot be
 read (FHIR JSON has no nulls). A drug is proposed only from an
@@ -235,7 +237,7 @@ _EPIC_NO_RESULTS: Final = frozenset({"4101"})
 #: empty is "No Known Allergies"), "not documented", "not recorded", "not assessed",
 #: "unable to obtain". A caveat of the whole answer, read for :data:`CAVEAT_TYPES` only
 #: (:func:`caveat`); an issue of an allergy search's answer whose words are not known to
-#: leave the list whole (:data:`_BENIGN`) is one too.
+#: leave the list whole (:data:`_BENIGN_ALLERGIES`) is one too.
 _CAVEAT: Final = re.compile(
     r"(?<![a-z])(?:"
     # 'may not contain the entire record', 'might not be complete', 'may not show all'
@@ -262,42 +264,70 @@ _CAVEAT: Final = re.compile(
     r"undocumented|unrecorded|unassessed|unverified|unknown|not known"
     r")(?![a-z])")
 
-#: The words of an issue that say of an allergy search's answer no more than an empty
-#: searchset does, each sentence of the issue's words (split at ``.``, ``;``, ``!``)
-#: read whole: the search found nothing ("No results found", "0 results", Epic's 4101
+#: The words of an issue that say of a search's answer no more than an empty searchset
+#: does, each sentence of the issue's words (split at ``.``, ``;``, ``!``) read whole,
+#: whatever the search: it found nothing ("No results found", "0 results", Epic's 4101
 #: "Resource request returns no results."), it completed ("Search completed
-#: successfully", "All OK"), every match was sent ("All available allergies were
-#: returned"), or the patient has no known allergies ("No known allergies", "NKDA").
-#: Every other issue of an OperationOutcome in an allergy search's answer (whatever its
-#: code and severity, an issue with no words at all, one in a language or wording pecoma
-#: does not know: "Allergies: Not on File", "Some allergy entries are confidential")
-#: is read as a caveat (:func:`caveat_issues`): an EHR said something of the list that
-#: is not known to leave it whole, so what it did not send is unknown, never absent.
-_BENIGN: Final = re.compile(
-    r"(?:"
+#: successfully", "All OK"), every match was sent ("All available results were
+#: returned"). Each search has besides its own words saying its list is empty
+#: (:data:`_BENIGN_ALLERGIES`, :data:`_BENIGN_MEDICATIONS`): words about allergies say
+#: nothing of a medication list, nor words about medications of an allergy list.
+#: Every other issue of an OperationOutcome in the answer of an allergy or a medication
+#: search (whatever its code and severity, an issue with no words at all, one in a
+#: language or wording pecoma does not know: "Allergies: Not on File", "Some allergy
+#: entries are confidential") is read as a caveat (:func:`caveat_issues`): an EHR said
+#: something of the list that is not known to leave it whole, so what it did not send is
+#: unknown, never absent.
+_BENIGN_ANY: Final = (
     r"resource request returns no results|"
     r"(?:the )?search (?:was )?(?:completed|complete|succeeded|successful|ok)"
     r"(?: successfully)?|"
-    r"(?:no|0|zero) (?:matching )?(?:results?|matches|records?|resources?|entries|entry|"
-    r"allergies|allergyintolerances?)(?: (?:were |was )?(?:found|returned|matched))?|"
+    r"(?:no|0|zero) (?:matching )?(?:results?|matches|records?|resources?|entries|entry)"
+    r"(?: (?:were |was )?(?:found|returned|matched))?|"
     r"(?:search )?returned (?:no|0|zero) (?:results?|matches|entries)|"
     r"\d+ (?:matching )?(?:results?|matches|records?|resources?|entries|entry)"
     r"(?: (?:were |was )?(?:found|returned|matched))?|"
-    r"all (?:available |matching )?(?:results|matches|records|resources|entries|allergies|"
-    r"allergyintolerances) (?:were|are|have been) (?:returned|included|sent)|"
-    r"(?:the )?(?:patient has )?no known (?:drug )?allergies|nkda|nka|"
-    r"all ok|ok|success(?:ful)?"
+    r"all (?:available |matching )?(?:results|matches|records|resources|entries) "
+    r"(?:were|are|have been) (?:returned|included|sent)|"
+    r"all ok|ok|success(?:ful)?")
+#: An allergy search's own words of an empty list: no allergies found, every allergy
+#: sent, or the patient has no known allergies ("No known allergies", "NKDA").
+_BENIGN_ALLERGIES: Final = re.compile(
+    r"(?:" + _BENIGN_ANY + r"|"
+    r"(?:no|0|zero) (?:matching )?(?:allergies|allergyintolerances?)"
+    r"(?: (?:were |was )?(?:found|returned|matched))?|"
+    r"all (?:available |matching )?(?:allergies|allergyintolerances) "
+    r"(?:were|are|have been) (?:returned|included|sent)|"
+    r"(?:the )?(?:patient has )?no known (?:drug )?allergies|nkda|nka"
+    r")")
+#: A medication search's own words of an empty list: the patient has no medications, none
+#: on file, found or recorded ("No medications on file", "Patient has no medications").
+#: Words about a part of the list ("No active medications", "No current medications")
+#: say nothing of the drugs stopped or completed, the lines already given: they are not
+#: among them, nor "No known medications" (what is not known is not said to be none).
+_BENIGN_MEDICATIONS: Final = re.compile(
+    r"(?:" + _BENIGN_ANY + r"|"
+    r"(?:the )?(?:patient has |patient takes |patient is on )?(?:no|0|zero) "
+    r"(?:matching )?(?:medications?|medication (?:records|statements|requests|orders|"
+    r"administrations|dispenses)|medicationstatements?|medicationrequests?|"
+    r"medicationadministrations?|medicationdispenses?)"
+    r"(?: (?:were |was )?(?:on file|found|returned|matched|recorded|documented))?|"
+    r"all (?:available |matching )?(?:medications|medication records) "
+    r"(?:were|are|have been) (?:returned|included|sent)"
     r")")
 
 
-def _benign(words: Sequence[str], notice: bool = False) -> bool:
+def _benign(words: Sequence[str], medication: bool = False) -> bool:
     """Whether an issue's words (:func:`_issue_words`) are, sentence by sentence, words
-    of :data:`_BENIGN` only (and there are some); with ``notice``, the sentences of
-    Epic's 4119 notice too (:data:`_EPIC_NOTICE`)."""
+    of an empty result of the search only (:data:`_BENIGN_ALLERGIES`; with
+    ``medication``, :data:`_BENIGN_MEDICATIONS` and the sentences of Epic's 4119 notice,
+    :data:`_EPIC_NOTICE`), and there are some."""
+    benign = _BENIGN_MEDICATIONS if medication else _BENIGN_ALLERGIES
     sentences = [s.strip(" :,-\"'()") for t in words for s in re.split(r"[.;!\n]", _plain(t))]
     sentences = [s for s in sentences if s]
     return bool(sentences) and all(
-        _BENIGN.fullmatch(s) is not None or (notice and _EPIC_NOTICE.fullmatch(s) is not None)
+        benign.fullmatch(s) is not None
+        or (medication and _EPIC_NOTICE.fullmatch(s) is not None)
         for s in sentences)
 
 
@@ -327,15 +357,16 @@ def caveat_issues(outcome: Mapping[str, Any], medication: bool = False) -> list[
             continue  # not an issue, or its words cannot be read: unreadable_outcome's
         codings = (x.get("details") or {}).get("coding") or []
         epic = _epic_codes(codings, _EPIC_CAVEATS)
-        if medication and (epic or _benign(words, notice=True)):
+        if medication and (epic or _benign(words, medication=True)):
             continue
         said = next((t for t in words if _CAVEAT.search(_plain(t)) is not None), None)
-        # not known to leave the list whole: any words but those of _BENIGN, or none
+        # not known to leave the list whole: any words but the search's own words of an
+        # empty result (_BENIGN_ALLERGIES, _BENIGN_MEDICATIONS), or none
         # (Epic's 4101 'no results' by its code alone is known); one saying the search
         # failed or left entries out, or that cannot be read, is said as such already
         # (failed_issues, unreadable_outcome)
         unknown = not epic and said is None and not (
-            _benign(words) or (not any(t.strip() for t in words) and _epic_codes(
+            _benign(words, medication) or (not any(t.strip() for t in words) and _epic_codes(
                 codings, _EPIC_NO_RESULTS))) and not _fails_or_unread(x, words)
         if not epic and said is None and not unknown:
             continue
