@@ -35,7 +35,14 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   entry recording no known allergy whose note or reaction description names a substance
   as an exception or as an allergy stated ("except for Zortrex", "allergic to XY-123":
   :func:`pecoma.fhir.medications.substances_said`) that pecoma cannot identify
-  contradicts itself, and is *not identified*;
+  contradicts itself, and is *not identified*. A class of drugs named only in those
+  words (:func:`pecoma.fhir.medications.classes_said`: "Patient currently on
+  antineoplastic therapy", "Reaction during alkylating agent infusion") while the
+  entry's substance is identified as something else (penicillin, doxorubicin) is no
+  allergen it records: it rules nothing out and clears nothing, the entry is *not
+  identified* (asked), its words quoted; an entry whose substance is the class, or whose
+  substance is not identified, or that records no known allergy "except alkylating
+  agents", rules the class out;
 * the substance is read from the entry's ``code`` and its reactions' substances (an
   entry coded "Allergy to drug" leaves the drug to them), each by the project's code,
   an RxNorm or ATC code pecoma knows, or a name in the text or a display
