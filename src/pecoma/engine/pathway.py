@@ -163,7 +163,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-REFER-SURGERY", facts, [c for c in conditional
                                                  if c != "MISS-PRIMARY-RESECTABLE"])
         return
-    if d.free_of_disease and surgery_status is SurgeryStatus.not_performed:
+    if d.free_of_disease and surgery_status in (SurgeryStatus.not_performed,
+                                                SurgeryStatus.unknown):
         _primary_site_after_clearance(case, d, out)
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
@@ -194,7 +195,8 @@ def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> Non
     malignant PEComa not completely resected will recur (S27). No disease is seen, so the
     removal of the primary's site is raised for the sarcoma team to consider, never as an
     operation due; a record that the disease is not resectable stays among the facts (it
-    may date from before the response)."""
+    may date from before the response). Whether the primary was removed not recorded: the
+    never-removed reading is the safer one, shown provisional on the question."""
     assert case.free_of_disease is not None
     facts = [d.status_fact(), Fact("surgery.status", case.surgery.status),
              Fact("free_of_disease.since", case.free_of_disease.since.isoformat()),
@@ -204,7 +206,9 @@ def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> Non
                          case.stage.complete_excision_feasible)):
         if value is not YesNo.unknown:
             facts.append(Fact(path, value))
-    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts)
+    asked = ([out.missing("MISS-SURGERY-STATUS", affects=("REC-PRIMARY-SITE-AFTER-CLEARANCE",))]
+             if case.surgery.status is SurgeryStatus.unknown else [])
+    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts, asked)
 
 
 def adjuvant(
