@@ -1006,7 +1006,9 @@ def _same_drug(agent: Agent) -> frozenset[Agent]:
 def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     """ALERT-LINE-NOT-TOLERATED: a line for advanced disease that may be the latest line
     recorded, the disease not recorded as having progressed on it, of a drug also recorded
-    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug). The
+    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug), or of
+    an anthracycline while the anthracyclines are recorded as contraindicated
+    (:func:`_contraindicated_facts`: ruled out as by an intolerance of the class). The
     intolerance rules the drug out (I15), so the advice never names the line as the
     treatment under way (ALERT-MTOR-GIVEN, ALERT-ANTHRACYCLINE-GIVEN leave it out): the
     line and the intolerance are named together and the team checks which is current
@@ -1021,26 +1023,26 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     toxicity as its reason gives both the line and the intolerance, and nothing else)."""
     sysm = case.systemic
     unnamed = {Agent.other, Agent.other_chemotherapy}
-    intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
-    if not intolerant:
+    intolerant = [j for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
+    if not intolerant and sysm.anthracycline_contraindicated is not YesNo.yes:
         return
     advanced = [t for t in sysm.therapies if t.setting is TherapySetting.advanced]
     groups = lines_in_order(advanced)
     latest = advanced if groups is None else (groups[-1] if groups else [])
-    found = [(i, t, [(j, x) for j, x in intolerant
-                     if _same_drug(t.agent) & _same_drug(x.agent)])
-             for i, t in enumerate(sysm.therapies)
-             if t in latest and t.agent not in unnamed and not progressed_on(t)
-             and t.ended_on is None
-             and (t.progressed is YesNo.no or t.best_response is not Response.unknown)]
-    found = [(i, t, xs) for i, t, xs in found if xs]
-    if not found:
-        return
     facts: list[Fact] = []
-    for i, t, xs in found:
-        facts += _line_facts(i, t)
-        facts += [f for j, _x in xs for f in _intolerance_facts(case, j)]
-    out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
+    for i, t in enumerate(sysm.therapies):
+        if (t not in latest or t.agent in unnamed or progressed_on(t)
+                or t.ended_on is not None
+                or (t.progressed is not YesNo.no and t.best_response is Response.unknown)):
+            continue
+        ruled_out = [*(f for j in intolerant
+                       if _same_drug(t.agent) & _same_drug(sysm.intolerances[j].agent)
+                       for f in _intolerance_facts(case, j)),
+                     *_contraindicated_facts(case, t.agent.drugs)]
+        if ruled_out:
+            facts += [*_line_facts(i, t), *ruled_out]
+    if facts:
+        out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
 
 
 def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
