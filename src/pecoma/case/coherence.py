@@ -208,6 +208,20 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "primary's site or bed is disease outside the lungs; record "
             "'stage.extrapulmonary_disease' 'yes', or correct this field",
         )
+    if (status is _RECURRENT and stage.local_recurrence is _NO and not stage.metastases
+            and stage.extrapulmonary_disease is _NO and case.free_of_disease is None):
+        # a recurrence neither local, nor a metastasis listed, nor outside the lungs, the
+        # patient not free of disease: no disease is recorded anywhere, and removing
+        # "every focus present" (S17) would rest on nothing
+        add(
+            "stage.local_recurrence",
+            "no",
+            "leaves the recurrence of 'stage.status' 'recurrent' recorded nowhere: "
+            "'stage.metastases' is empty and 'stage.extrapulmonary_disease' is 'no'. Record "
+            "where it is ('stage.local_recurrence' 'yes' for one at the primary's site or "
+            "bed, with 'stage.extrapulmonary_disease' 'yes'; a metastasis in "
+            "'stage.metastases'), or, if it has been removed or cleared, 'free_of_disease'",
+        )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
         add(

@@ -345,7 +345,10 @@ class Stage(_Model):
         "metastases alone (or a local recurrence was removed before): S16's lung "
         "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
         "'yes' is disease outside the lungs (S16 not met): refused beside "
-        "'extrapulmonary_disease' 'no' and beside the status 'localized'. Left unknown "
+        "'extrapulmonary_disease' 'no' and beside the status 'localized'. 'no' beside the "
+        "status 'recurrent' with no metastasis listed and 'extrapulmonary_disease' 'no' is "
+        "refused unless the patient is recorded free of disease: the recurrence would be "
+        "recorded nowhere. Left unknown "
         "beside the status 'recurrent' and lung metastases, it is asked "
         "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
     )
