@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from pecoma.case.values import (
+    ClearedBy,
     DiagnosisMethod,
     DiseaseStatus,
     Margin,
@@ -834,15 +835,24 @@ def _residue_cleared_issues(case: Case) -> list[FieldIssue]:
             f"completing resection; got '{surgery.status.value}', "
             f"'{surgery.margin.value}'); a further resection that removed it is recorded "
             "as 'surgery.completion'")]
+    issues: list[FieldIssue] = []
+    if cleared.by is ClearedBy.radiotherapy and surgery.adjuvant_radiotherapy is _NO:
+        issues.append(FieldIssue(
+            "surgery.gross_residue_cleared.by", show_value(cleared.by.value),
+            "contradicts 'surgery.adjuvant_radiotherapy' 'no': radiotherapy that cleared "
+            "the tumour the resection left was given after it. Record "
+            "'surgery.adjuvant_radiotherapy' 'yes' if it was, or correct "
+            "'surgery.gross_residue_cleared.by' to how the tumour was cleared"))
     if cleared.date is None:
-        return []
+        return issues
     operations = [("surgery.date", surgery.date)]
     if surgery.completion is not None:
         operations.append(("surgery.completion.date", surgery.completion.date))
-    return [FieldIssue("surgery.gross_residue_cleared.date", show_value(day),
-                       f"must not be before '{path}' ({when.isoformat()}): the tumour it "
-                       "records cleared was left by that operation")
-            for path, when in operations if when is not None and cleared.date < when]
+    return [*issues, *(FieldIssue("surgery.gross_residue_cleared.date", show_value(day),
+                                  f"must not be before '{path}' ({when.isoformat()}): the "
+                                  "tumour it records cleared was left by that operation")
+                       for path, when in operations
+                       if when is not None and cleared.date < when)]
 
 
 def dated_facts(case: Case) -> list[tuple[str, dt.date]]:

@@ -454,7 +454,9 @@ class Surgery(_Model):
         "response): its date and how; needs 'surgery.margin' 'R2' (or a completing "
         "resection that left R2 again). The patient is free of disease from that date, "
         "the end of curative treatment of the primary: S16's disease-free interval counts "
-        "from it (I5). A further resection that removed it is 'completion', not this",
+        "from it (I5). Cleared 'by' 'radiotherapy' is refused beside "
+        "'adjuvant_radiotherapy' 'no'. A further resection that removed it is "
+        "'completion', not this",
     )
     adjuvant_radiotherapy: YesNo = Field(
         YesNo.unknown,
