@@ -542,13 +542,15 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "entered are those before it; 'adjuvant' is for a line begun on or after "
                 "'surgery.date'. Or correct the start date or 'surgery.date'",
             )
-        if t.started_on and diagnosed and t.started_on < diagnosed:
-            add(
-                f"systemic.therapies[{i}].started_on",
-                t.started_on.isoformat(),
-                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
-                + first_diagnosed,
-            )
+        for name, day in (("started_on", t.started_on), ("ended_on", t.ended_on)):
+            # a line for this tumour neither begins nor ends before it was diagnosed
+            if day and diagnosed and day < diagnosed:
+                add(
+                    f"systemic.therapies[{i}].{name}",
+                    day.isoformat(),
+                    f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
+                    + first_diagnosed,
+                )
         if t.ended_on and t.started_on and t.ended_on < t.started_on:
             add(
                 f"systemic.therapies[{i}].ended_on",

@@ -495,9 +495,9 @@ class TherapyLine(_Model):
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     ended_on: Annotated[Day | None, Field(
-        description="the day the line was stopped (not before 'started_on', not after the "
-        "evaluation date): the line is over. Left out, whether it is still given is not "
-        "recorded, never taken as ended")] = None
+        description="the day the line was stopped (not before 'started_on' nor "
+        "'diagnosis.date', not after the evaluation date): the line is over. Left out, "
+        "whether it is still given is not recorded, never taken as ended")] = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
 
