@@ -542,12 +542,12 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "entered are those before it; 'adjuvant' is for a line begun on or after "
                 "'surgery.date'. Or correct the start date or 'surgery.date'",
             )
-        for name, day in (("started_on", t.started_on), ("ended_on", t.ended_on)):
+        for name, when in (("started_on", t.started_on), ("ended_on", t.ended_on)):
             # a line for this tumour neither begins nor ends before it was diagnosed
-            if day and diagnosed and day < diagnosed:
+            if when and diagnosed and when < diagnosed:
                 add(
                     f"systemic.therapies[{i}].{name}",
-                    day.isoformat(),
+                    when.isoformat(),
                     f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
                     + first_diagnosed,
                 )

@@ -766,7 +766,8 @@ class Systemic(_Model):
         "ejection fraction, the cumulative dose already given) or other; 'yes' rules out "
         "every regimen holding one, as an anthracycline intolerance of the class does "
         "(I15): S14's doxorubicin and S15's epirubicin with ifosfamide are never proposed, "
-        "the item saying so naming it")
+        "the item saying so naming it; a line of one still given raises "
+        "ALERT-LINE-NOT-TOLERATED naming it")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "
