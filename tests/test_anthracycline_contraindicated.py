@@ -118,3 +118,43 @@ def test_bad_value_is_named() -> None:
         parse_case(_case("maybe"))
     issue = next(i for i in err.value.issues if i.path == CONTRA)
     assert "maybe" in issue.value and "yes" in issue.rule
+
+
+def _alert(a: Assessment, rid: str) -> Any:
+    return next((i for i in a.alerts if i.id == rid), None)
+
+
+_DOXORUBICIN_UNDER_WAY = [{"agent": "doxorubicin", "setting": "advanced",
+                           "started_on": "2026-09-01", "best_response": "stable",
+                           "progressed": "no"}]
+
+
+def test_doxorubicin_line_still_given_is_flagged() -> None:
+    """An anthracycline contraindication recorded while a doxorubicin line is still given
+    (stable disease, not progressed, no end recorded): the contraindication rules the
+    drug out (I15) just as an anthracycline intolerance of the class does, and that
+    intolerance raises ALERT-LINE-NOT-TOLERATED for a line under way. A cardiotoxic drug
+    given against a recorded contraindication must not pass unflagged: the same alert,
+    naming the line and the contraindication, so the team checks which record is current."""
+    a = _assess(_case("yes", therapies=_DOXORUBICIN_UNDER_WAY))
+    alert = _alert(a, "ALERT-LINE-NOT-TOLERATED")
+    assert alert is not None
+    facts = {f.path: str(f.value) for f in alert.triggered_by}
+    assert facts[CONTRA] == "yes"
+    assert facts["systemic.therapies[0].agent"] == "doxorubicin"
+    assert "contraindicated" in alert.text
+
+
+def test_doxorubicin_line_without_contraindication_is_not_flagged() -> None:
+    """Control: the same line with the contraindication recorded 'no': nothing rules the
+    drug out, no such alert."""
+    a = _assess(_case("no", therapies=_DOXORUBICIN_UNDER_WAY))
+    assert _alert(a, "ALERT-LINE-NOT-TOLERATED") is None
+
+
+def test_ended_doxorubicin_line_is_not_flagged() -> None:
+    """The line recorded as ended (stopped, most often for the contraindication itself):
+    nothing to check, as for an intolerance."""
+    ended = [{**_DOXORUBICIN_UNDER_WAY[0], "ended_on": "2026-11-01"}]
+    a = _assess(_case("yes", therapies=ended))
+    assert _alert(a, "ALERT-LINE-NOT-TOLERATED") is None

@@ -200,3 +200,27 @@ def test_localized_residue_cleared_by_radiotherapy() -> None:
     assert "MISS-RESIDUAL-RESECTABLE" not in {m.id for m in a.missing}
     # the registry's day free of disease follows the same rule
     assert free_from_of(parse_case(data)) == dt.date(2024, 5, 1)
+
+
+def test_cleared_by_radiotherapy_beside_no_radiotherapy_is_refused() -> None:
+    """Gross residue recorded cleared by radiotherapy while 'surgery.adjuvant_radiotherapy'
+    says 'no' radiotherapy was given after the resection: one of the two is wrong, and the
+    report would otherwise say S10's radiotherapy was given (REC-ADJ-RADIOTHERAPY-GIVEN)
+    against the record. Refused, naming both fields and what to record."""
+    data = _case({"date": "2024-05-01", "by": "radiotherapy"})
+    data["surgery"]["adjuvant_radiotherapy"] = "no"
+    with pytest.raises(InputError) as err:
+        parse_case(data)
+    issue = next(i for i in err.value.issues
+                 if i.path == "surgery.gross_residue_cleared.by")
+    assert issue.value == "'radiotherapy'"
+    assert "surgery.adjuvant_radiotherapy" in issue.rule
+    assert "'no'" in issue.rule
+
+
+@pytest.mark.parametrize("given", ["yes", "unknown"])
+def test_cleared_by_radiotherapy_beside_radiotherapy_given_or_unknown(given: str) -> None:
+    """Control: radiotherapy recorded as given, or not recorded, is no contradiction."""
+    data = _case({"date": "2024-05-01", "by": "radiotherapy"})
+    data["surgery"]["adjuvant_radiotherapy"] = given
+    parse_case(data)

@@ -71,6 +71,22 @@ def test_an_end_before_the_start_is_refused() -> None:
     assert "must not be before 'systemic.therapies[0].started_on' (2025-02-01)" in issue.rule
 
 
+def test_an_end_before_the_diagnosis_is_refused_without_a_start() -> None:
+    """No start recorded, ended 2020-01-01 while the PEComa was diagnosed on 2025-01-10:
+    a line for this tumour cannot have ended five years before it was diagnosed (a wrong
+    year, or another illness's treatment). A start that early is refused by the
+    diagnosis-date rule; the end is refused by the same rule, named with the diagnosis
+    date."""
+    data = _c77(ended_on="2020-01-01")
+    del data["systemic"]["therapies"][0]["started_on"]
+    with pytest.raises(InputError) as info:
+        parse_case(data)
+    issues = {i.path: i for i in info.value.issues}
+    issue = issues["systemic.therapies[0].ended_on"]
+    assert issue.value == "'2020-01-01'"
+    assert "must not be before 'diagnosis.date' (2025-01-10)" in issue.rule
+
+
 def test_an_end_after_the_evaluation_date_is_refused() -> None:
     """Ended 2027-01-10, evaluated 2026-12-07: it has not happened yet."""
     with pytest.raises(InputError) as info:

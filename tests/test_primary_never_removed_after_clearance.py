@@ -135,3 +135,32 @@ def test_operation_planned_waits_on_whether_it_was_done() -> None:
     assert alert is not None
     assert "MISS-OPERATION-PLANNED-WHILE-FREE" in alert.conditional_on
     assert find(a, CONSIDER) is None
+
+
+def test_surgery_not_recorded_takes_the_never_removed_branch_provisionally() -> None:
+    """Whether the primary was ever removed is not recorded (surgery.status unknown) for a
+    patient cleared by systemic therapy: unknown is not absent. It may be exactly the
+    never-resected case, where imaging cannot show microscopic tumour gone (I27) and
+    tumour left will recur (S27), so the safer branch is taken: the S27 alert and S17's
+    consideration of removing the primary's site are both shown, each provisional on the
+    question whether the tumour was resected (MISS-SURGERY-STATUS), which is asked. Force
+    kept: "consider", never an operation due."""
+    for status, extra in (("metastatic", {}),
+                          ("locally_advanced_unresectable",
+                           {"metastases": [], "extrapulmonary_disease": "no"})):
+        data = with_surgery(status="unknown")
+        data["stage"] = {**data["stage"], "status": status, **extra}
+        a = run(data)
+        assert "MISS-SURGERY-STATUS" in {m.id for m in a.missing}, status
+        alert = find(a, "ALERT-INCOMPLETE-RESECTION")
+        assert alert is not None, status
+        assert alert.level == "critical"
+        assert "MISS-SURGERY-STATUS" in alert.conditional_on
+        assert ("surgery.status", "unknown") in {(f.path, f.value)
+                                                 for f in alert.triggered_by}
+        rec = find(a, CONSIDER)
+        assert rec is not None, status
+        assert rec.strength.startswith("consider")
+        assert "MISS-SURGERY-STATUS" in rec.conditional_on
+        assert ("surgery.status", "unknown") in {(f.path, f.value) for f in rec.triggered_by}
+        assert find(a, "REC-AGGRESSIVE-SURGERY") is None

@@ -281,3 +281,39 @@ def test_the_web_form_reads_the_answer() -> None:
     case = forms.form_to_case(posted).case
     assert case is not None
     assert case.stage.local_recurrence.value == "no"
+
+
+def test_a_recurrence_recorded_nowhere_is_refused() -> None:
+    """The status 'recurrent' with no local recurrence ('no'), no metastasis listed, no
+    disease outside the lungs ('no') and the patient not recorded free of disease: no
+    disease is recorded anywhere, yet the report told the team to remove "every focus of
+    disease present" (S17) and referred for surgery. Advice must follow recorded facts,
+    so the record is refused, naming the fields and what to record: where the recurrence
+    is, or 'free_of_disease' if it has been removed or cleared."""
+    import pytest
+
+    from pecoma import InputError
+
+    with pytest.raises(InputError) as info:
+        parse_case(case(local_recurrence="no", metastases=[]))
+    issues = {i.path: i for i in info.value.issues}
+    rule = issues["stage.local_recurrence"].rule
+    assert issues["stage.local_recurrence"].value == "'no'"
+    for named in ("stage.status", "stage.metastases", "stage.extrapulmonary_disease",
+                  "free_of_disease"):
+        assert named in rule, named
+
+
+def test_a_recurrence_removed_since_is_accepted() -> None:
+    """The same record with the patient free of disease since (the recurrence removed):
+    no disease present is what it says, and it is accepted (no surgery advised)."""
+    data = case(local_recurrence="no", metastases=[])
+    data["free_of_disease"] = {"since": "2026-06-01", "by": "surgery"}
+    got = items(run(data))
+    assert "REC-AGGRESSIVE-SURGERY" not in got
+
+
+def test_a_recurrence_outside_the_lungs_not_settled_is_accepted() -> None:
+    """Disease outside the lungs left unknown: the recurrence may be there (a distant
+    focus not listed), so the record is not refused."""
+    parse_case(case(local_recurrence="no", metastases=[], extrapulmonary_disease="unknown"))

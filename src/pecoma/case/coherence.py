@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from pecoma.case.values import (
+    ClearedBy,
     DiagnosisMethod,
     DiseaseStatus,
     Margin,
@@ -207,6 +208,20 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "contradicts 'stage.extrapulmonary_disease' 'no': a local recurrence at the "
             "primary's site or bed is disease outside the lungs; record "
             "'stage.extrapulmonary_disease' 'yes', or correct this field",
+        )
+    if (status is _RECURRENT and stage.local_recurrence is _NO and not stage.metastases
+            and stage.extrapulmonary_disease is _NO and case.free_of_disease is None):
+        # a recurrence neither local, nor a metastasis listed, nor outside the lungs, the
+        # patient not free of disease: no disease is recorded anywhere, and removing
+        # "every focus present" (S17) would rest on nothing
+        add(
+            "stage.local_recurrence",
+            "no",
+            "leaves the recurrence of 'stage.status' 'recurrent' recorded nowhere: "
+            "'stage.metastases' is empty and 'stage.extrapulmonary_disease' is 'no'. Record "
+            "where it is ('stage.local_recurrence' 'yes' for one at the primary's site or "
+            "bed, with 'stage.extrapulmonary_disease' 'yes'; a metastasis in "
+            "'stage.metastases'), or, if it has been removed or cleared, 'free_of_disease'",
         )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
@@ -527,13 +542,15 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 "entered are those before it; 'adjuvant' is for a line begun on or after "
                 "'surgery.date'. Or correct the start date or 'surgery.date'",
             )
-        if t.started_on and diagnosed and t.started_on < diagnosed:
-            add(
-                f"systemic.therapies[{i}].started_on",
-                t.started_on.isoformat(),
-                f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
-                + first_diagnosed,
-            )
+        for name, when in (("started_on", t.started_on), ("ended_on", t.ended_on)):
+            # a line for this tumour neither begins nor ends before it was diagnosed
+            if when and diagnosed and when < diagnosed:
+                add(
+                    f"systemic.therapies[{i}].{name}",
+                    when.isoformat(),
+                    f"must not be before 'diagnosis.date' ({diagnosed.isoformat()})"
+                    + first_diagnosed,
+                )
         if t.ended_on and t.started_on and t.ended_on < t.started_on:
             add(
                 f"systemic.therapies[{i}].ended_on",
@@ -820,15 +837,24 @@ def _residue_cleared_issues(case: Case) -> list[FieldIssue]:
             f"completing resection; got '{surgery.status.value}', "
             f"'{surgery.margin.value}'); a further resection that removed it is recorded "
             "as 'surgery.completion'")]
+    issues: list[FieldIssue] = []
+    if cleared.by is ClearedBy.radiotherapy and surgery.adjuvant_radiotherapy is _NO:
+        issues.append(FieldIssue(
+            "surgery.gross_residue_cleared.by", show_value(cleared.by.value),
+            "contradicts 'surgery.adjuvant_radiotherapy' 'no': radiotherapy that cleared "
+            "the tumour the resection left was given after it. Record "
+            "'surgery.adjuvant_radiotherapy' 'yes' if it was, or correct "
+            "'surgery.gross_residue_cleared.by' to how the tumour was cleared"))
     if cleared.date is None:
-        return []
+        return issues
     operations = [("surgery.date", surgery.date)]
     if surgery.completion is not None:
         operations.append(("surgery.completion.date", surgery.completion.date))
-    return [FieldIssue("surgery.gross_residue_cleared.date", show_value(day),
-                       f"must not be before '{path}' ({when.isoformat()}): the tumour it "
-                       "records cleared was left by that operation")
-            for path, when in operations if when is not None and cleared.date < when]
+    return [*issues, *(FieldIssue("surgery.gross_residue_cleared.date", show_value(day),
+                                  f"must not be before '{path}' ({when.isoformat()}): the "
+                                  "tumour it records cleared was left by that operation")
+                       for path, when in operations
+                       if when is not None and cleared.date < when)]
 
 
 def dated_facts(case: Case) -> list[tuple[str, dt.date]]:

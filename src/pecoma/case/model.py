@@ -345,7 +345,10 @@ class Stage(_Model):
         "metastases alone (or a local recurrence was removed before): S16's lung "
         "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
         "'yes' is disease outside the lungs (S16 not met): refused beside "
-        "'extrapulmonary_disease' 'no' and beside the status 'localized'. Left unknown "
+        "'extrapulmonary_disease' 'no' and beside the status 'localized'. 'no' beside the "
+        "status 'recurrent' with no metastasis listed and 'extrapulmonary_disease' 'no' is "
+        "refused unless the patient is recorded free of disease: the recurrence would be "
+        "recorded nowhere. Left unknown "
         "beside the status 'recurrent' and lung metastases, it is asked "
         "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
     )
@@ -451,7 +454,9 @@ class Surgery(_Model):
         "response): its date and how; needs 'surgery.margin' 'R2' (or a completing "
         "resection that left R2 again). The patient is free of disease from that date, "
         "the end of curative treatment of the primary: S16's disease-free interval counts "
-        "from it (I5). A further resection that removed it is 'completion', not this",
+        "from it (I5). Cleared 'by' 'radiotherapy' is refused beside "
+        "'adjuvant_radiotherapy' 'no'. A further resection that removed it is "
+        "'completion', not this",
     )
     adjuvant_radiotherapy: YesNo = Field(
         YesNo.unknown,
@@ -490,9 +495,9 @@ class TherapyLine(_Model):
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     ended_on: Annotated[Day | None, Field(
-        description="the day the line was stopped (not before 'started_on', not after the "
-        "evaluation date): the line is over. Left out, whether it is still given is not "
-        "recorded, never taken as ended")] = None
+        description="the day the line was stopped (not before 'started_on' nor "
+        "'diagnosis.date', not after the evaluation date): the line is over. Left out, "
+        "whether it is still given is not recorded, never taken as ended")] = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
 
@@ -761,7 +766,8 @@ class Systemic(_Model):
         "ejection fraction, the cumulative dose already given) or other; 'yes' rules out "
         "every regimen holding one, as an anthracycline intolerance of the class does "
         "(I15): S14's doxorubicin and S15's epirubicin with ifosfamide are never proposed, "
-        "the item saying so naming it")
+        "the item saying so naming it; a line of one still given raises "
+        "ALERT-LINE-NOT-TOLERATED naming it")
     therapies: tuple[TherapyLine, ...] = ()
     intolerances: tuple[Intolerance, ...] = Field(
         (), description="drugs not tolerated (active allergy or intolerance): every regimen "

@@ -1093,6 +1093,13 @@ class PrimaryBed(NamedTuple):
     asked: str | None
 
 
+#: The question a primary not known removed waits on, by its surgery status: an operation
+#: planned (was it done since?); whether it was resected at all, not recorded (the safer
+#: reading, never removed, meanwhile).
+_NEVER_REMOVED_ASKED = {SurgeryStatus.planned: "MISS-OPERATION-PLANNED-WHILE-FREE",
+                        SurgeryStatus.unknown: "MISS-SURGERY-STATUS"}
+
+
 def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     """A patient recorded free of disease (I8) after a resection of the primary not shown
     clear: free of disease is seen on imaging, which cannot show microscopic tumour gone
@@ -1105,8 +1112,9 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
     (``MISS-RESIDUAL-REMOVAL``); cleared by systemic or other treatment, there is no
     margin to ask. A primary never removed (its operation not performed, or planned: was
     it done since? asked) is the fuller case: no resection, the tumour seen gone on
-    imaging only (S27). ``None`` when the patient is not free of disease, whether the
-    primary was removed is not recorded, or the resections left an R0 margin."""
+    imaging only (S27); whether it was removed not recorded is read so meanwhile (unknown
+    is not absent), asked (``MISS-SURGERY-STATUS``). ``None`` when the patient is not free
+    of disease, or the resections left an R0 margin."""
     free = case.free_of_disease
     surgery = case.surgery
     cleared = residue_cleared(case)
@@ -1116,12 +1124,11 @@ def bed_after_clearance(case: Case, d: Derived) -> PrimaryBed | None:
         return PrimaryBed((*margin_facts(case), *cleared_facts(cleared)), None)
     if d.free_since is None or free is None:
         return None
-    if surgery.status in NOT_REMOVED:
+    if surgery.status in NOT_REMOVED or surgery.status is SurgeryStatus.unknown:
         return PrimaryBed((Fact("surgery.status", surgery.status),
                            Fact("free_of_disease.since", free.since.isoformat()),
                            Fact("free_of_disease.by", free.by)),
-                          "MISS-OPERATION-PLANNED-WHILE-FREE"
-                          if surgery.status is SurgeryStatus.planned else None)
+                          _NEVER_REMOVED_ASKED.get(surgery.status))
     if surgery.status is not _PERFORMED:
         return None
     completion = surgery.completion

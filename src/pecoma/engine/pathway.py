@@ -163,7 +163,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
             out.add("REC-REFER-SURGERY", facts, [c for c in conditional
                                                  if c != "MISS-PRIMARY-RESECTABLE"])
         return
-    if d.free_of_disease and surgery_status is SurgeryStatus.not_performed:
+    if d.free_of_disease and surgery_status in (SurgeryStatus.not_performed,
+                                                SurgeryStatus.unknown):
         _primary_site_after_clearance(case, d, out)
     if status is DiseaseStatus.locally_advanced_unresectable or d.free_of_disease:
         return
@@ -194,7 +195,8 @@ def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> Non
     malignant PEComa not completely resected will recur (S27). No disease is seen, so the
     removal of the primary's site is raised for the sarcoma team to consider, never as an
     operation due; a record that the disease is not resectable stays among the facts (it
-    may date from before the response)."""
+    may date from before the response). Whether the primary was removed not recorded: the
+    never-removed reading is the safer one, shown provisional on the question."""
     assert case.free_of_disease is not None
     facts = [d.status_fact(), Fact("surgery.status", case.surgery.status),
              Fact("free_of_disease.since", case.free_of_disease.since.isoformat()),
@@ -204,7 +206,9 @@ def _primary_site_after_clearance(case: Case, d: Derived, out: Collector) -> Non
                          case.stage.complete_excision_feasible)):
         if value is not YesNo.unknown:
             facts.append(Fact(path, value))
-    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts)
+    asked = ([out.missing("MISS-SURGERY-STATUS", affects=("REC-PRIMARY-SITE-AFTER-CLEARANCE",))]
+             if case.surgery.status is SurgeryStatus.unknown else [])
+    out.add("REC-PRIMARY-SITE-AFTER-CLEARANCE", facts, asked)
 
 
 def adjuvant(
@@ -1002,7 +1006,9 @@ def _same_drug(agent: Agent) -> frozenset[Agent]:
 def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     """ALERT-LINE-NOT-TOLERATED: a line for advanced disease that may be the latest line
     recorded, the disease not recorded as having progressed on it, of a drug also recorded
-    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug). The
+    as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug), or of
+    an anthracycline while the anthracyclines are recorded as contraindicated
+    (:func:`_contraindicated_facts`: ruled out as by an intolerance of the class). The
     intolerance rules the drug out (I15), so the advice never names the line as the
     treatment under way (ALERT-MTOR-GIVEN, ALERT-ANTHRACYCLINE-GIVEN leave it out): the
     line and the intolerance are named together and the team checks which is current
@@ -1017,26 +1023,26 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
     toxicity as its reason gives both the line and the intolerance, and nothing else)."""
     sysm = case.systemic
     unnamed = {Agent.other, Agent.other_chemotherapy}
-    intolerant = [(j, x) for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
-    if not intolerant:
+    intolerant = [j for j, x in enumerate(sysm.intolerances) if x.agent not in unnamed]
+    if not intolerant and sysm.anthracycline_contraindicated is not YesNo.yes:
         return
     advanced = [t for t in sysm.therapies if t.setting is TherapySetting.advanced]
     groups = lines_in_order(advanced)
     latest = advanced if groups is None else (groups[-1] if groups else [])
-    found = [(i, t, [(j, x) for j, x in intolerant
-                     if _same_drug(t.agent) & _same_drug(x.agent)])
-             for i, t in enumerate(sysm.therapies)
-             if t in latest and t.agent not in unnamed and not progressed_on(t)
-             and t.ended_on is None
-             and (t.progressed is YesNo.no or t.best_response is not Response.unknown)]
-    found = [(i, t, xs) for i, t, xs in found if xs]
-    if not found:
-        return
     facts: list[Fact] = []
-    for i, t, xs in found:
-        facts += _line_facts(i, t)
-        facts += [f for j, _x in xs for f in _intolerance_facts(case, j)]
-    out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
+    for i, t in enumerate(sysm.therapies):
+        if (t not in latest or t.agent in unnamed or progressed_on(t)
+                or t.ended_on is not None
+                or (t.progressed is not YesNo.no and t.best_response is Response.unknown)):
+            continue
+        ruled_out = [*(f for j in intolerant
+                       if _same_drug(t.agent) & _same_drug(sysm.intolerances[j].agent)
+                       for f in _intolerance_facts(case, j)),
+                     *_contraindicated_facts(case, t.agent.drugs)]
+        if ruled_out:
+            facts += [*_line_facts(i, t), *ruled_out]
+    if facts:
+        out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
 
 
 def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> list[str]:
