@@ -208,6 +208,18 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "primary's site or bed is disease outside the lungs; record "
             "'stage.extrapulmonary_disease' 'yes', or correct this field",
         )
+    if stage.local_recurrence is YesNo.yes and case.free_of_disease is not None:
+        # the field has no date that could place the recurrence before 'since'
+        add(
+            "stage.local_recurrence",
+            "yes",
+            "contradicts 'free_of_disease' (free of disease since "
+            f"{case.free_of_disease.since.isoformat()}): 'yes' records a local recurrence "
+            "present now. If it was treated and the patient has been free of disease "
+            "since, 'free_of_disease' records that relapse: record 'no' here (or leave it "
+            "out); if it is present now, remove 'free_of_disease' "
+            "('free_of_disease.since' and 'free_of_disease.by') until it has been cleared",
+        )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
         add(

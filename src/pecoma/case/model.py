@@ -345,9 +345,11 @@ class Stage(_Model):
         "metastases alone (or a local recurrence was removed before): S16's lung "
         "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
         "'yes' is disease outside the lungs (S16 not met): refused beside "
-        "'extrapulmonary_disease' 'no' and beside the status 'localized'. Left unknown "
-        "beside the status 'recurrent' and lung metastases, it is asked "
-        "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
+        "'extrapulmonary_disease' 'no', beside the status 'localized' and beside "
+        "'free_of_disease' (a local recurrence treated is the relapse 'free_of_disease' "
+        "records: 'no' then). Left unknown beside the status 'recurrent' and lung "
+        "metastases, it is asked (MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits "
+        "on it",
     )
     resectable: YesNo = Field(
         YesNo.unknown, description="surgery can remove the current disease"
