@@ -440,6 +440,15 @@ class GrossResidueCleared(_Model):
 class Surgery(_Model):
     status: SurgeryStatus = SurgeryStatus.unknown
     date: Day | None = None
+    date_on_or_before: Annotated[Day | None, Field(
+        description="when the day of the resection done is not known: the latest it can "
+        "have been (a record giving it as the patient's age: the last day of that age); "
+        "not beside 'date'. Never counted as the day of the operation: the end of "
+        "treatment, the surveillance calendar and the disease-free interval stay unknown "
+        "(asked), as for an undated resection. More than 6 months before the evaluation "
+        "date, the decisions that follow the resection of a localized primary are asked "
+        "about rather than shown as due (I30); within 6 months the operation may be "
+        "recent, and the day is asked")] = None
     margin: Margin = Margin.unknown
     completion: Completion | None = Field(
         None,
@@ -977,6 +986,7 @@ class Case(_Model):
         dates = [
             self.diagnosis.date,
             self.surgery.date if self.surgery.status is _PERFORMED else None,
+            self.surgery.date_on_or_before,
             self.surgery.completion.date if self.surgery.completion is not None else None,
             (self.surgery.gross_residue_cleared.date
              if self.surgery.gross_residue_cleared is not None else None),
