@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,9 +38,7 @@ from pecoma.fhir.reader import case_from_bundle
 from pecoma.fhir.writer import bundle_from_case
 from pecoma.knowledge import load_knowledge
 from pecoma.web import WebConfig, create_app
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_fhir_resection_given_as_age import _age, _read  # noqa: E402
+from test_fhir_resection_given_as_age import _age, _read
 
 ON = dt.date(2026, 11, 28)
 
