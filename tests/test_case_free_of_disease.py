@@ -309,3 +309,43 @@ class TestALineAfterTheDate:
         assert parse_case(with_line(line=1, progressed="yes")).free_of_disease is not None
         dated = with_line(line=1, started_on="2024-01-01", progressed="yes")
         assert "free_of_disease.since" in issues_of(dated)
+
+
+class TestALocalRecurrencePresent:
+    """'stage.local_recurrence' 'yes' records a local recurrence present now;
+    'free_of_disease' records the patient free of disease now. Both cannot hold: a local
+    recurrence that has been treated is the relapse 'free_of_disease' records, so the
+    field records it 'no' (or leaves it out). The field has no date that could place the
+    recurrence before 'free_of_disease.since', so 'yes' beside it is refused, naming both
+    fields and what to record instead."""
+
+    def test_yes_beside_free_of_disease_is_refused_naming_both_fields(self) -> None:
+        data = relapsed(stage={"status": "recurrent", "resectable": "yes",
+                               "local_recurrence": "yes"})
+        rule = issues_of(data)["stage.local_recurrence"]
+        assert "'free_of_disease'" in rule
+        assert "present now" in rule
+        # what to record instead: the recurrence treated is the relapse free_of_disease
+        # records ('no'), or the recurrence present now (free_of_disease removed)
+        assert "record 'no'" in rule
+        assert "remove 'free_of_disease'" in rule
+
+    def test_the_value_is_shown(self) -> None:
+        data = relapsed(stage={"status": "recurrent", "local_recurrence": "yes"})
+        with pytest.raises(InputError) as info:
+            parse_case(data)
+        [issue] = [i for i in info.value.issues if i.path == "stage.local_recurrence"]
+        assert issue.value == "'yes'"
+
+    @pytest.mark.parametrize("answer", ["no", "unknown"])
+    def test_no_or_unknown_beside_free_of_disease_is_accepted(self, answer: str) -> None:
+        """'no': the local recurrence was removed, the patient free of disease since."""
+        data = relapsed(stage={"status": "recurrent", "resectable": "yes",
+                               "local_recurrence": answer})
+        assert parse_case(data).free_of_disease is not None
+
+    def test_yes_without_free_of_disease_is_accepted(self) -> None:
+        data = relapsed(stage={"status": "recurrent", "resectable": "yes",
+                               "local_recurrence": "yes"})
+        del data["free_of_disease"]
+        assert parse_case(data).stage.local_recurrence.value == "yes"

@@ -532,6 +532,19 @@ class TestNoCaseAfterDeath:
         add(repo, "PEC-1", c)
         assert versions(repo, "PEC-1") == 2
 
+    def test_an_operation_known_by_its_latest_day_after_the_death_is_taken(
+        self, repo: Repository
+    ) -> None:
+        """Died 2025-09-01; the resection known only as done on or before 2025-10-31
+        ('surgery.date_on_or_before', e.g. the last day of an age) may have been done
+        before the death: not refused as treatment after it, as 'surgery.date' would be."""
+        self.died(repo)
+        c = high_risk()
+        del c["surgery"]["date"]
+        c["surgery"]["date_on_or_before"] = "2025-10-31"
+        add(repo, "PEC-1", c)
+        assert versions(repo, "PEC-1") == 2
+
     def test_omop_never_writes_a_period_ending_before_it_starts(
         self, repo: Repository, tmp_path: Path
     ) -> None:

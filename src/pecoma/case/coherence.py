@@ -223,6 +223,18 @@ def contradictions(case: Case) -> list[FieldIssue]:
             "bed, with 'stage.extrapulmonary_disease' 'yes'; a metastasis in "
             "'stage.metastases'), or, if it has been removed or cleared, 'free_of_disease'",
         )
+    if stage.local_recurrence is YesNo.yes and case.free_of_disease is not None:
+        # the field has no date that could place the recurrence before 'since'
+        add(
+            "stage.local_recurrence",
+            "yes",
+            "contradicts 'free_of_disease' (free of disease since "
+            f"{case.free_of_disease.since.isoformat()}): 'yes' records a local recurrence "
+            "present now. If it was treated and the patient has been free of disease "
+            "since, 'free_of_disease' records that relapse: record 'no' here (or leave it "
+            "out); if it is present now, remove 'free_of_disease' "
+            "('free_of_disease.since' and 'free_of_disease.by') until it has been cleared",
+        )
     if (status is not _LOCALIZED and stage.metastases and stage.resectable is YesNo.yes
             and stage.complete_excision_feasible is YesNo.no):
         add(
@@ -326,6 +338,7 @@ def contradictions(case: Case) -> list[FieldIssue]:
                 surgery.date.isoformat(),
                 "can only be given when 'surgery.status' is 'performed' or 'planned'",
             )
+    issues += _bound_issues(case)
     diagnosed = case.diagnosis.date
     first_diagnosed = _first_diagnosed(case)
     operated_on = surgery.date if performed else None
@@ -608,6 +621,35 @@ _CLEARABLE = (DiseaseStatus.recurrent, DiseaseStatus.metastatic,
               DiseaseStatus.locally_advanced_unresectable)
 
 
+def _bound_issues(case: Case) -> list[FieldIssue]:
+    """'surgery.date_on_or_before', the latest day a resection done can have been: only
+    for an operation done, not beside its day, and not before the diagnosis (the
+    operation, on or before it, would then precede the diagnosis its specimen dates)."""
+    surgery = case.surgery
+    latest = surgery.date_on_or_before
+    if latest is None:
+        return []
+    path, shown = "surgery.date_on_or_before", latest.isoformat()
+    if surgery.status is not _PERFORMED:
+        return [FieldIssue(path, shown, (
+            "is the latest day a resection done can have been: it can only be given when "
+            f"'surgery.status' is 'performed' (got '{surgery.status.value}'); a planned "
+            "operation's day is 'surgery.date'"))]
+    if surgery.date is not None:
+        return [FieldIssue(path, shown, (
+            f"must not be given beside 'surgery.date' ({surgery.date.isoformat()}): the "
+            "day of the operation is known; keep 'surgery.date' and leave "
+            "'surgery.date_on_or_before' out"))]
+    diagnosed = case.diagnosis.date
+    if diagnosed is not None and latest < diagnosed:
+        return [FieldIssue(path, shown, (
+            f"must not be before 'diagnosis.date' ({diagnosed.isoformat()}): the "
+            "operation was on or before this day, so before the diagnosis, while a tumour "
+            "diagnosed on its resection specimen was diagnosed on the day of the surgery"
+            + _first_diagnosed(case)))]
+    return []
+
+
 def _free_of_disease_issues(case: Case, operated_on: dt.date | None) -> list[FieldIssue]:
     """``free_of_disease`` marks the end of a relapse, or of unresectable locally advanced
     disease cleared without surgery (I8): only such a case can be free of disease after
@@ -864,6 +906,8 @@ def dated_facts(case: Case) -> list[tuple[str, dt.date]]:
         out.append(("diagnosis.date", case.diagnosis.date))
     if case.surgery.date and case.surgery.status is SurgeryStatus.performed:
         out.append(("surgery.date", case.surgery.date))
+    if case.surgery.date_on_or_before:
+        out.append(("surgery.date_on_or_before", case.surgery.date_on_or_before))
     completion = case.surgery.completion
     if completion is not None and completion.date is not None:
         out.append(("surgery.completion.date", completion.date))

@@ -345,10 +345,11 @@ class Stage(_Model):
         "metastases alone (or a local recurrence was removed before): S16's lung "
         "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
         "'yes' is disease outside the lungs (S16 not met): refused beside "
-        "'extrapulmonary_disease' 'no' and beside the status 'localized'. 'no' beside the "
-        "status 'recurrent' with no metastasis listed and 'extrapulmonary_disease' 'no' is "
-        "refused unless the patient is recorded free of disease: the recurrence would be "
-        "recorded nowhere. Left unknown "
+        "'extrapulmonary_disease' 'no', beside the status 'localized' and beside "
+        "'free_of_disease' (a local recurrence treated is the relapse 'free_of_disease' "
+        "records: 'no' then). 'no' beside the status 'recurrent' with no metastasis "
+        "listed and 'extrapulmonary_disease' 'no' is refused unless the patient is "
+        "recorded free of disease: the recurrence would be recorded nowhere. Left unknown "
         "beside the status 'recurrent' and lung metastases, it is asked "
         "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
     )
@@ -441,6 +442,15 @@ class GrossResidueCleared(_Model):
 class Surgery(_Model):
     status: SurgeryStatus = SurgeryStatus.unknown
     date: Day | None = None
+    date_on_or_before: Annotated[Day | None, Field(
+        description="when the day of the resection done is not known: the latest it can "
+        "have been (a record giving it as the patient's age: the last day of that age); "
+        "not beside 'date'. Never counted as the day of the operation: the end of "
+        "treatment, the surveillance calendar and the disease-free interval stay unknown "
+        "(asked), as for an undated resection. More than 6 months before the evaluation "
+        "date, the decisions that follow the resection of a localized primary are asked "
+        "about rather than shown as due (I30); within 6 months the operation may be "
+        "recent, and the day is asked")] = None
     margin: Margin = Margin.unknown
     completion: Completion | None = Field(
         None,
@@ -981,6 +991,7 @@ class Case(_Model):
         dates = [
             self.diagnosis.date,
             self.surgery.date if self.surgery.status is _PERFORMED else None,
+            self.surgery.date_on_or_before,
             self.surgery.completion.date if self.surgery.completion is not None else None,
             (self.surgery.gross_residue_cleared.date
              if self.surgery.gross_residue_cleared is not None else None),

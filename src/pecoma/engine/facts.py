@@ -558,20 +558,26 @@ def _postoperative_past(case: Case, status: DiseaseStatus,
     """The day of the last resection of a localized primary and the months since, when
     more than :data:`POSTOPERATIVE_DECISION_MONTHS` months lie between it and the
     evaluation date ``on`` (I30); empty otherwise (no relapse may be recorded: the derived
-    status is localized)."""
+    status is localized). A resection known only by the latest day it can have been
+    (``surgery.date_on_or_before``) is past when that day is: the months are then "at
+    least" those; a day within the months leaves it possibly recent, not past (its day
+    is asked, MISS-TREATMENT-END)."""
     surgery = case.surgery
     if on is None or status is not DiseaseStatus.localized \
             or surgery.status is not SurgeryStatus.performed:
         return ()
     completion = surgery.completion
-    path, day = (("surgery.completion.date", completion.date)
-                 if completion is not None and completion.date is not None
-                 else ("surgery.date", surgery.date))
+    path, day, at_least = (("surgery.completion.date", completion.date, "")
+                           if completion is not None and completion.date is not None
+                           else ("surgery.date", surgery.date, ""))
+    if day is None and completion is None and surgery.date_on_or_before is not None:
+        path, day, at_least = "surgery.date_on_or_before", surgery.date_on_or_before, \
+            "at least "
     if day is None or on <= add_months(day, POSTOPERATIVE_DECISION_MONTHS):
         return ()
     return (Fact(path, day.isoformat()),
             Fact("derived.months_since_resection",
-                 f"{full_months_between(day, on)} months"))
+                 f"{at_least}{full_months_between(day, on)} months"))
 
 
 def _earlier_facts(mets: Sequence[Metastasis], earlier: Sequence[int]) -> tuple[Fact, ...]:

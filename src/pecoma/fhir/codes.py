@@ -613,6 +613,7 @@ class EXT:
     REMISSION_BY: Final = ext("remission-by")
     INTOLERANCE_CLASS_WIDE: Final = ext("intolerance-class-wide")
     PRIMARY_IN_CERVIX: Final = ext("primary-in-cervix")
+    PERFORMED_ON_OR_BEFORE: Final = ext("performed-on-or-before")
 
 
 # Observation codes of the project code system: (code, display, case field).

@@ -605,8 +605,45 @@ def _read_resections(procedures: list[tuple[str, dict[str, Any]]],
         r.notes.append(f"surgery.date not read: {where}'s performed[x] is given as {shown}"
                        f"{', which holds no day' if age is None else ''}: the surgery date "
                        "is unknown")
+        if status is SurgeryStatus.performed and age is not None:
+            _latest_day(where, age, r)
+    elif status is SurgeryStatus.performed:
+        _latest_stated(where, proc, r)
     if status is SurgeryStatus.performed and "surgery.margin" not in r.sources:
         _margin(proc, where, observations, r)
+
+
+def _latest_day(where: str, age: AgeDays, r: Reader) -> None:
+    """A resection done given as the patient's age: the last day that age may be, and no
+    later than the evaluation date (done by then), is the latest the operation can have
+    been (``surgery.date_on_or_before``), never its day."""
+    last = age.last if age.why is None else None
+    if last is None:
+        return
+    if r.on is not None and r.on < last:
+        last = r.on
+    r.put("surgery.date_on_or_before", last.isoformat(), f"{where}.performed[x]")
+    r.notes.append(f"surgery.date_on_or_before taken from {where}'s performed[x], given "
+                   f"as {age}: the operation was on or before {last.isoformat()}, its day "
+                   "unknown")
+
+
+def _latest_stated(where: str, proc: Mapping[str, Any], r: Reader) -> None:
+    """A resection done with no performed[x], stating the latest day it can have been
+    (the project extension ``performed-on-or-before``, as pecoma writes it): read as
+    ``surgery.date_on_or_before``; a value that is not a full date is not read, said."""
+    stated = extension(proc, c.EXT.PERFORMED_ON_OR_BEFORE)
+    if stated is None:
+        return
+    value = stated.get("valueDate")
+    latest = day_of(value)
+    if latest is None:
+        r.notes.append(f"{where}: the extension performed-on-or-before is not read: "
+                       f"{show_value(value, 40)} is not a date as YYYY-MM-DD; the latest "
+                       "day of the operation is unknown")
+        return
+    r.put("surgery.date_on_or_before", latest.isoformat(),
+          f"{where}.extension[performed-on-or-before]")
 
 
 def _resection_days(performed: list[tuple[str, dict[str, Any]]],

@@ -280,8 +280,10 @@ def _stage(case: Case, b: _Builder) -> None:
         })
 
 
-def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | None) -> None:
-    """A resection Procedure of the primary, dated when ``day`` is known."""
+def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | None,
+               latest: dt.date | None = None) -> None:
+    """A resection Procedure of the primary, dated when ``day`` is known; else, with
+    ``latest``, the latest day it can have been (a project extension, no performed[x])."""
     proc: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": rid,
@@ -292,6 +294,9 @@ def _resection(case: Case, b: _Builder, rid: str, status: str, day: dt.date | No
     }
     if day is not None:
         proc["performedDateTime"] = day.isoformat()
+    elif latest is not None:
+        proc["extension"] = [{"url": c.EXT.PERFORMED_ON_OR_BEFORE,
+                              "valueDate": latest.isoformat()}]
     b.add(proc)
 
 
@@ -299,7 +304,7 @@ def _surgery(case: Case, b: _Builder) -> None:
     surg = case.surgery
     status = _PROCEDURE_STATUS.get(surg.status)
     if status is not None:
-        _resection(case, b, "resection", status, surg.date)
+        _resection(case, b, "resection", status, surg.date, surg.date_on_or_before)
     completion = surg.completion
     # with a completing resection each margin is dated with its operation, so that a
     # reader ties it to the resection it belongs to

@@ -95,8 +95,9 @@ def _death_issues(submitted: dict[str, Any], death: dt.date | None) -> list[Fiel
                    "after death")
         for path, day in dated_facts(parse_case(submitted))
         # a metastasis recorded after the death may have been found before it (an entry
-        # made late): only the day it was found is checked against the death
-        if day > death and not path.endswith(".detected_on_or_before")
+        # made late), and an operation known by the latest day it can have been may have
+        # been done before it: only the days facts happened are checked against the death
+        if day > death and not path.endswith("_on_or_before")
     ]
 
 

@@ -401,6 +401,12 @@ FORM: tuple[Group, ...] = (
                 "date",
                 help="Performed or planned date; " + _DATE_HELP[0].lower() + _DATE_HELP[1:],
             ),
+            Control(
+                "surgery.date_on_or_before",
+                "Surgery done on or before",
+                "date",
+                help=_describe(Surgery, "date_on_or_before"),
+            ),
             _select_unknown("surgery.margin", "Resection margin", Margin),
             Control(
                 "surgery.completion.date",
