@@ -113,6 +113,21 @@ class TestGrossResidueCleared:
         assert "valueCodeableConcept" in text and "surgery" in text
         assert "radiotherapy" in text and "systemic-therapy" in text
 
+    def test_beside_a_margin_that_left_no_gross_tumour_it_is_refused(self) -> None:
+        """A clearance beside an R0 margin contradicts it (no gross tumour was left to
+        clear): the record is refused as a case file is, naming the field, the value and
+        the Observation it came from, never read as a free-of-disease day."""
+        from pecoma.errors import InputError
+
+        bundle = bundle_from_case(parse_case(_r2_case({"date": "2021-08-01",
+                                                       "by": "radiotherapy"})))
+        _ids(bundle)["resection-margin"]["valueCodeableConcept"]["coding"][0]["code"] = "R0"
+        with pytest.raises(InputError) as err:
+            case_from_bundle(bundle, on=ON)
+        text = str(err.value)
+        assert "surgery.gross_residue_cleared" in text
+        assert "Observation/gross-residue-cleared" in text and "R0" in text
+
     def test_a_day_not_whole_leaves_the_day_unknown(self) -> None:
         """Seen cleared in August 2021 (a month, not a day): cleared, its day not
         recorded; the interval is not counted from a guessed day, with a note."""
