@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from pecoma.case import (
     Agent,
+    ClearedBy,
     DiagnosisMethod,
     DiseaseStatus,
     Feature,
@@ -78,6 +79,10 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "value": draw(st.floats(0.1, top, allow_nan=False).map(lambda x: round(x, 1))),
             "unit": unit,
         }
+    before = draw(_maybe(_values(YesNo)))
+    if before is not None:
+        # whether the size and features recorded are those before systemic therapy (I17)
+        data["tumour"]["features_before_systemic_therapy"] = before
     mitoses = draw(_maybe(st.integers(0, 60)))
     if mitoses is not None:
         data["histology"]["mitoses_per_50_hpf"] = mitoses
@@ -93,6 +98,17 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
             surgery["margin"] = "unknown"  # a margin is read on histology
         if draw(st.booleans()):
             surgery["date"] = operated.isoformat()
+        if surgery["margin"] == "R2" and draw(st.booleans()):
+            # gross tumour left by the resection cleared without a further one: its day
+            # (on or after the operation) and how, each recorded or not
+            cleared: dict[str, Any] = {}
+            if draw(st.booleans()):
+                cleared["date"] = min(
+                    operated + dt.timedelta(days=draw(st.integers(0, 400))), ON).isoformat()
+            by = draw(_maybe(_values(ClearedBy)))
+            if by is not None:
+                cleared["by"] = by
+            surgery["gross_residue_cleared"] = cleared
     data["surgery"] = surgery
     anchor = operated if "date" in surgery else None
     if status != DiseaseStatus.localized.value:
@@ -154,6 +170,7 @@ def case_dicts(draw: st.DrawFn) -> dict[str, Any]:
     data["systemic"] = {
         "mtor_inhibitor_available": draw(_values(YesNo)),
         "mtor_inhibitor_contraindicated": draw(_values(YesNo)),
+        "anthracycline_contraindicated": draw(_values(YesNo)),
         "therapies": therapies,
     }
     return data

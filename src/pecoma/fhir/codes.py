@@ -635,6 +635,14 @@ OBS_MITOSES: Final = ("mitoses-per-50-hpf", "Mitotic count per 50 high-power fie
 OBS_TUMOUR_SIZE: Final = ("tumour-size", "Largest tumour dimension")
 OBS_MTOR_AVAILABLE: Final = ("mtor-inhibitor-available", "mTOR inhibitor available")
 OBS_MTOR_CONTRA: Final = ("mtor-inhibitor-contraindicated", "mTOR inhibitor contraindicated")
+OBS_ANTHRACYCLINE_CONTRA: Final = (
+    "anthracycline-contraindicated", "Every anthracycline contraindicated")
+OBS_GROSS_RESIDUE_CLEARED: Final = (
+    "gross-residue-cleared", "Gross tumour left by the resection cleared without a further "
+    "resection")
+OBS_FEATURES_BEFORE_SYSTEMIC: Final = (
+    "features-before-systemic-therapy",
+    "Tumour size and histology features recorded before systemic therapy")
 
 #: Histology features: case field -> (project code, display).
 HISTOLOGY: Final[dict[str, tuple[str, str]]] = {

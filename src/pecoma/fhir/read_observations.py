@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from pecoma.case import DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
+from pecoma.case import ClearedBy, DiseaseStatus, Margin, NodeStatus, PrimarySite, RemissionBy
 from pecoma.case.coherence import STAGING_BEFORE_DIAGNOSIS_MONTHS
 from pecoma.dates import add_months, range_rule
 from pecoma.errors import show_value
@@ -414,33 +414,44 @@ def _coded(path: str, allowed: Iterable[str], element: str, required: bool = Fal
     values = {v.replace("_", "-"): v for v in allowed}
 
     def handle(r: Reader, obs: Mapping[str, Any], where: str) -> None:
-        if _absent_reason(obs) is not None:
-            return
-        if _gives_nothing(obs):
-            _no_value(r, where)
-            return
-        concept = obs.get("valueCodeableConcept")
-        code = project_code(concept)
-        own = sorted({k for system, k in codings(concept) if system == c.PECOMA_SYSTEM})
-        if len(own) > 1:
-            # two codes of one concept that mean different things (localized beside
-            # metastatic): which is meant cannot be told, whatever their order
-            if required:
-                r.issue(f"{where}.valueCodeableConcept", ", ".join(own),
-                        f"must hold one {element} code: the codings of one value are one "
-                        "meaning, and these disagree, so which is meant cannot be told")
-                return
-            r.why[where] = f"the value is coded as {', '.join(own)}, which disagree"
-            r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
-            return
-        if code is None or code not in values:
-            r.issue(f"{where}.valueCodeableConcept",
-                    code or obs.get("valueCodeableConcept") or _value_given(obs) or "(missing)",
-                    f"must be a {element} code of {c.PECOMA_SYSTEM}: "
-                    f"{', '.join(sorted(values))}")
-            return
-        r.put(path, values[code], where)
+        value = _project_value(r, obs, where, values, element, required)
+        if value is not None:
+            r.put(path, value, where)
     return _gives(path, handle)
+
+
+def _project_value(r: Reader, obs: Mapping[str, Any], where: str, values: Mapping[str, str],
+                   element: str, required: bool = False) -> str | None:
+    """The case value a result coded in pecoma's code system gives (``values``: the
+    case value of each code), or ``None``: absent, no value (found but not read), codes
+    that disagree (unknown, or refused when ``required``), or a code not allowed
+    (refused, naming the codes allowed)."""
+    if _absent_reason(obs) is not None:
+        return None
+    if _gives_nothing(obs):
+        _no_value(r, where)
+        return None
+    concept = obs.get("valueCodeableConcept")
+    code = project_code(concept)
+    own = sorted({k for system, k in codings(concept) if system == c.PECOMA_SYSTEM})
+    if len(own) > 1:
+        # two codes of one concept that mean different things (localized beside
+        # metastatic): which is meant cannot be told, whatever their order
+        if required:
+            r.issue(f"{where}.valueCodeableConcept", ", ".join(own),
+                    f"must hold one {element} code: the codings of one value are one "
+                    "meaning, and these disagree, so which is meant cannot be told")
+            return None
+        r.why[where] = f"the value is coded as {', '.join(own)}, which disagree"
+        r.notes.append(f"{where}: {r.why[where]}: the fact is unknown")
+        return None
+    if code is None or code not in values:
+        r.issue(f"{where}.valueCodeableConcept",
+                code or obs.get("valueCodeableConcept") or _value_given(obs) or "(missing)",
+                f"must be a {element} code of {c.PECOMA_SYSTEM}: "
+                f"{', '.join(sorted(values))}")
+        return None
+    return values[code]
 
 
 #: A size written as text that is plainly one: a number and cm or mm, nothing else; the
@@ -617,6 +628,31 @@ def _free_of_disease(r: Reader, obs: Mapping[str, Any], where: str) -> None:
     r.put("free_of_disease", value, where)
 
 
+_CLEARED_BY: Final = {v.value.replace("_", "-"): v.value for v in ClearedBy}
+
+
+def _residue_cleared(r: Reader, obs: Mapping[str, Any], where: str) -> None:
+    """Gross tumour left by the resection (R2) cleared without a further resection: how,
+    as the coded value ('unknown': cleared, the means not recorded), and the day it was
+    seen cleared, as the effective day. An effective time that is no whole day (a month)
+    leaves the day not recorded, with a note: the interval is never counted from a day
+    guessed (the stated one, else the end of treatment, is asked)."""
+    by = _project_value(r, obs, where, _CLEARED_BY, "means of clearance")
+    if by is None:
+        return
+    value = {"by": by}
+    raw = obs.get("effectiveDateTime")
+    day = day_of(raw)
+    if day is not None:
+        value["date"] = day.isoformat()
+    elif raw is not None or any(k in obs for k in ("effectivePeriod", "effectiveInstant")):
+        given = raw if raw is not None else "an effective time other than a day"
+        r.notes.append(f"{where}: surgery.gross_residue_cleared: the day it was seen "
+                       f"cleared ({show_value(given)}) is no whole day (YYYY-MM-DD): read "
+                       "as cleared, that day not recorded")
+    r.put("surgery.gross_residue_cleared", value, where)
+
+
 _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_DISEASE_STATUS[0]: _coded(
         "stage.status", [s.value for s in DiseaseStatus], "disease-status", required=True),
@@ -634,14 +670,18 @@ _OBSERVATIONS: dict[str, _Handler] = {
     c.OBS_TUMOUR_SIZE[0]: _size,
     c.OBS_MTOR_AVAILABLE[0]: _yes_no("systemic.mtor_inhibitor_available"),
     c.OBS_MTOR_CONTRA[0]: _yes_no("systemic.mtor_inhibitor_contraindicated"),
+    c.OBS_ANTHRACYCLINE_CONTRA[0]: _yes_no("systemic.anthracycline_contraindicated"),
     c.OBS_FREE_OF_DISEASE[0]: _free_of_disease,
+    c.OBS_GROSS_RESIDUE_CLEARED[0]: _residue_cleared,
+    c.OBS_FEATURES_BEFORE_SYSTEMIC[0]: _yes_no("tumour.features_before_systemic_therapy"),
     **{code: _feature(f"histology.{f}") for f, (code, _d) in c.HISTOLOGY.items()},
     **{code: _ihc(f"immunohistochemistry.{m}") for m, (code, _d) in c.IHC.items()},
 }
 _FACT_OF.update({_nodes: "stage.lymph_nodes", _n_category: "stage.lymph_nodes",
                  _mitoses: "histology.mitoses_per_50_hpf",
                  _dfi: "stage.disease_free_interval_months",
-                 _treatment_end: "primary_treatment_end"})
+                 _treatment_end: "primary_treatment_end",
+                 _residue_cleared: "surgery.gross_residue_cleared"})
 #: The facts of handlers that say which when their result cannot be read themselves.
 _COMPONENT_FACTS: Final[dict[_Handler, str]] = {_size: "tumour.size",
                                                 _free_of_disease: "free_of_disease"}

@@ -213,6 +213,10 @@ def _tumour(case: Case, b: _Builder) -> None:
         b.observation("histology-mitoses", c.OBS_MITOSES, {"valueQuantity": {
             "value": h.mitoses_per_50_hpf, "unit": "mitoses per 50 HPF"}},
             category="laboratory")
+    before = case.tumour.features_before_systemic_therapy
+    if before is not YesNo.unknown:
+        b.observation("features-before-systemic-therapy", c.OBS_FEATURES_BEFORE_SYSTEMIC,
+                      _yes_no(before))
     ihc = case.immunohistochemistry
     for marker, (code, display) in c.IHC.items():
         result: IHCResult = getattr(ihc, marker)
@@ -323,6 +327,15 @@ def _surgery(case: Case, b: _Builder) -> None:
                           {**_coded(completion.margin.value,
                                     f"margin {completion.margin.value}"), **when},
                           category="laboratory")
+    cleared = surg.gross_residue_cleared
+    if cleared is not None:
+        # how it was cleared as the value ('unknown' too: cleared, means not recorded),
+        # the day it was seen cleared as the effective time, left out when not known
+        when = {"effectiveDateTime": cleared.date.isoformat()} \
+            if cleared.date is not None else {}
+        b.observation("gross-residue-cleared", c.OBS_GROSS_RESIDUE_CLEARED,
+                      {**_coded(_code(cleared.by.value), cleared.by.value.replace("_", " ")),
+                       **when})
     if surg.adjuvant_radiotherapy is not YesNo.unknown:
         b.observation("adjuvant-radiotherapy", c.OBS_ADJUVANT_RADIOTHERAPY,
                       _yes_no(surg.adjuvant_radiotherapy))
@@ -339,6 +352,9 @@ def _systemic(case: Case, b: _Builder) -> None:
     if sysm.mtor_inhibitor_contraindicated is not YesNo.unknown:
         b.observation("mtor-contraindicated", c.OBS_MTOR_CONTRA,
                       _yes_no(sysm.mtor_inhibitor_contraindicated))
+    if sysm.anthracycline_contraindicated is not YesNo.unknown:
+        b.observation("anthracycline-contraindicated", c.OBS_ANTHRACYCLINE_CONTRA,
+                      _yes_no(sysm.anthracycline_contraindicated))
     for i, t in enumerate(sysm.therapies):
         # a line another line came after (started later, or numbered later) is over: a
         # new line replaces the one before it; the others' course is not known
