@@ -300,6 +300,13 @@ FULL_CASES: dict[str, dict[str, Any]] = {
                   "metastases": [{"site": "liver", "timing": "synchronous"}]},
         "free_of_disease": {"since": "2025-05-01", "by": "surgery"},
     },
+    # a resection the record gives only by the patient's age: its latest day
+    "localized-resected-by-age": {
+        "tumour": {"primary_site": "uterus"},
+        "stage": {"status": "localized"},
+        "surgery": {"status": "performed", "date_on_or_before": "2024-05-01",
+                    "margin": "R1"},
+    },
 }
 
 
