@@ -2993,40 +2993,46 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
     course = list(itertools.takewhile(lambda g: g <= COURSE_BREAK, reversed(gaps)))
     if not course:
         # one dose alone (after a break, or the only one) is no course, but it may be the
-        # first of a line still running: within one usual interval, possibly given now
+        # first of a line still running: its next dose due within one usual interval,
+        # then possibly delayed, as a course's (below); never said as given
         last = end.latest if end is not None else day  # an infusion over days: its end
-        if stopped or on_date - last > LONE_DOSE_INTERVAL:
+        usual, delayed = LONE_DOSE_INTERVAL, None
+        due = last + usual
+        given = (f"one dose given {day}, no course recorded"
+                 f"{f', after a wait of {broke.days} days' if broke is not None else ''}")
+        if stopped:
             return None
-        return Now(f"possibly given now (status '{status}': one dose given {day}, no "
-                   f"course recorded; within {LONE_DOSE_INTERVAL.days} days of it, the "
-                   "longest usual interval between doses, the line may go on)",
-                   unsure=True, ask="record whether the line goes on (the next dose "
-                   "given, or that it stopped)")
-    rhythm = sorted(course)[(len(course) - 1) // 2]
-    # a longer wait is the regimen's own when it recurs (the rest at each cycle), and is
-    # at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
-    longer = [g for g in course if rhythm < g <= rhythm * RHYTHM_FACTOR]
-    regular = [g for g in course if g <= rhythm] + (longer if len(longer) > 1 else [])
-    usual = max(regular)
-    delayed = max((g for g in course if g > usual), default=None)
-    due = day + usual
-    every = (f"at intervals of {usual.days} days" if min(regular) == usual
-             else f"at intervals of up to {usual.days} days")
-    since = (f", since a wait of {broke.days} days after an earlier course"
-             if broke is not None else "")
-    if due >= on_date:
-        return Now(f"given now (status '{status}': given {every}{since}, the last dose "
-                   f"{day}, the next due {'by ' if min(regular) != usual else ''}{due})")
-    last = max(due + usual, day + delayed) if delayed is not None else due + usual
-    if stopped or last < on_date:
-        return None
-    # the dose due is not recorded yet: it may be delayed, the course not ended (no stop
+        if due >= on_date:
+            return Now(f"possibly given now (status '{status}': {given}; within "
+                       f"{usual.days} days of it, the longest usual interval between "
+                       "doses, the line may go on)", unsure=True,
+                       ask="record whether the line goes on (the next dose given, or that "
+                       "it stopped)")
+    else:
+        rhythm = sorted(course)[(len(course) - 1) // 2]
+        # a longer wait is the regimen's own when it recurs (the rest at each cycle), and
+        # is at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
+        longer = [g for g in course if rhythm < g <= rhythm * RHYTHM_FACTOR]
+        regular = [g for g in course if g <= rhythm] + (longer if len(longer) > 1 else [])
+        usual = max(regular)
+        delayed = max((g for g in course if g > usual), default=None)
+        due = day + usual
+        every = (f"at intervals of {usual.days} days" if min(regular) == usual
+                 else f"at intervals of up to {usual.days} days")
+        since = (f", since a wait of {broke.days} days after an earlier course"
+                 if broke is not None else "")
+        given = f"given {every}{since}, the last dose {day}"
+        if due >= on_date:
+            return Now(f"given now (status '{status}': {given}, the next due "
+                       f"{'by ' if min(regular) != usual else ''}{due})")
+    # the dose due is not recorded yet: it may be delayed, the line not ended (no stop
     # recorded), for one regular interval more, or as long as it was delayed before
+    if stopped or max(due + usual, day + (delayed or usual)) < on_date:
+        return None
     before = (f", as a dose was delayed before (a wait of {delayed.days} days)"
               if delayed is not None else "")
-    return Now(f"possibly given now (status '{status}': given {every}{since}, the last "
-               f"dose {day}; the next, due by {due}, is not recorded: it may be "
-               f"delayed{before})", unsure=True,
+    return Now(f"possibly given now (status '{status}': {given}; the next, due by {due}, "
+               f"is not recorded: it may be delayed{before})", unsure=True,
                ask="record the dose given, or that the course stopped")
 
 
