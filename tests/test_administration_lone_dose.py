@@ -12,8 +12,11 @@ Expected, by hand: a lone dose given within one usual interval between doses of 
 guideline's regimens (21 days: doxorubicin-based chemotherapy every 3 weeks,
 nab-sirolimus days 1 and 8 every 21 days) before the evaluation date may be a line still
 running: possibly given now (``Now.unsure``, the record not saying whether the line goes
-on), and the question asked. Later than that it is not read as given now (a line going
-on would have had a further dose by then). A stop recorded since the dose ends it.
+on), and the question asked. Its next dose past and not recorded, it may be delayed, as
+a course's last dose may: possibly given now for one such interval more
+(``test_administration_lone_dose_delayed``). Later than that it is not read as given
+now (a line going on would have had a further dose by then). A stop recorded since the
+dose ends it.
 Days read on 2026-11-28 (the service's today).
 """
 
@@ -57,10 +60,11 @@ def test_a_lone_recent_dose_is_possibly_given_now(day: str) -> None:
     assert now.ask
 
 
-@pytest.mark.parametrize("day", ["2026-11-06", "2026-06-01"])
+@pytest.mark.parametrize("day", ["2026-10-16", "2026-06-01"])
 def test_a_lone_dose_longer_ago_is_not_given_now(day: str) -> None:
-    """22 days and six months before: longer than any usual interval between doses, a
-    line going on would show a later dose: not read as given now (as before)."""
+    """43 days and six months before: longer than a usual interval between doses and
+    one more for a delayed dose, a line going on would show a later dose: not read as
+    given now."""
     assert now_given(administration(day), ON, []) is None
 
 

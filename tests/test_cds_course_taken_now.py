@@ -168,10 +168,10 @@ OVER = {
     # weekly up to three weeks ago: over
     "weekly-ended": [administration("sirolimus", day, f"ma-{i}") for i, day in
                      enumerate(("2026-10-24", "2026-10-31", "2026-11-07"))],
-    # one administration 30 days ago, longer than any usual interval between doses (a
-    # lone dose of 10 days ago may be a line still running, possibly given now:
-    # tests/test_administration_lone_dose.py)
-    "single-dose-past": [administration("sirolimus", "2026-10-29", "ma-1")],
+    # one administration 50 days ago, longer than a usual interval between doses and one
+    # more for a delayed next dose (a lone dose of 10 or 30 days ago may be a line still
+    # running, possibly given now: tests/test_administration_lone_dose*.py)
+    "single-dose-past": [administration("sirolimus", "2026-10-09", "ma-1")],
     # not given
     "not-done-today": [administration("sirolimus", "2026-11-28", "ma-1", status="not-done")],
 }

@@ -78,11 +78,15 @@ def test_an_administration_over_days_up_to_the_day_is_given_now(end: str) -> Non
 def test_an_administration_ended_before_the_day_is_not() -> None:
     """Ended 6 days before the day: the administration itself is not given now, but one
     dose alone within the longest usual interval between doses (21 days) may be the first
-    of a line still going on: possibly given now, asked, never said as given. Ended more
-    than 21 days before the day (counted from its end, not its start): not given now."""
+    of a line still going on: possibly given now, asked, never said as given; its next
+    dose, due by 21 days after it, may be delayed for one such interval more (as a
+    course's). Ended more than 42 days before the day (counted from its end, not its
+    start): not given now."""
     recent = now_given(administration({"start": "2026-11-20", "end": "2026-11-22"}), ON)
     assert recent is not None and recent.unsure
-    assert now_given(administration({"start": "2026-10-20", "end": "2026-10-22"}), ON) is None
+    delayed = now_given(administration({"start": "2026-10-20", "end": "2026-10-22"}), ON)
+    assert delayed is not None and delayed.unsure and "may be delayed" in delayed.how
+    assert now_given(administration({"start": "2026-10-10", "end": "2026-10-12"}), ON) is None
     # begun 25 days before the day but ended 19 days before it: within 21 days of its end
     late = now_given(administration({"start": "2026-11-03", "end": "2026-11-09"}), ON)
     assert late is not None and late.unsure

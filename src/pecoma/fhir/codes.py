@@ -367,17 +367,29 @@ NEVER_CLEARED_NAMES: Final = (
 )
 
 #: Names of the class of the alkylating agents (ATC L01A) as an allergy list writes it
-#: ("Alkylating agents", "Alkylating antineoplastics", "Nitrogen mustard analogues").
+#: ("Alkylating agents", "Alkylating antineoplastics"; a subgroup is no name of the
+#: class: :data:`ALKYLATING_SUBGROUP_WORDS`).
 ALKYLATING_CLASS_WORDS: Final = (
     "alkylating agent", "alkylating drug", "alkylating antineoplastic",
-    "alkylating chemotherapy", "nitrogen mustard analogue", "nitrogen mustard",
-    "oxazaphosphorine")
+    "alkylating chemotherapy")
+
+#: Names of subgroups of the alkylating agents as an allergy list writes them, each with
+#: the ATC group it names (the WHO ATC/DDD Index: L01AA nitrogen mustard analogues) or,
+#: for a pharmacological subgroup the ATC does not name, ``None`` (the oxazaphosphorines:
+#: cyclophosphamide, ifosfamide, trofosfamide): an entry naming one names that subgroup,
+#: never every alkylating agent.
+ALKYLATING_SUBGROUP_WORDS: Final[tuple[tuple[str, str | None], ...]] = (
+    ("nitrogen mustard", "L01AA"), ("oxazaphosphorine", None))
 
 #: Names of the class of every antineoplastic agent (ATC L01 ANTINEOPLASTIC AGENTS) as an
 #: allergy list writes it ("Antineoplastic agents", Epic's drug-class allergen
 #: "ANTINEOPLASTIC AGENTS", "Antineoplastics", "Antineoplastic drugs"): the class holds
-#: every anticancer drug pecoma may propose. "Alkylating antineoplastics" names the
-#: alkylating agents only (:data:`ALKYLATING_CLASS_WORDS`).
+#: every anticancer drug pecoma may propose. The word names the class only when it stands
+#: alone or beside words naming no substance ("Allergy to antineoplastic drugs"): beside a
+#: subclass, before it as drug-class allergen lists write the parent first
+#: ("ANTINEOPLASTIC - ALKYLATING AGENTS", "ANTINEOPLASTIC - ANTHRACYCLINES") or after it
+#: ("Alkylating antineoplastics"), it names that subclass only
+#: (:func:`pecoma.fhir.medications.drug_classes`).
 ANTINEOPLASTIC_CLASS_WORDS: Final = ("antineoplastic",)
 
 #: Words an allergy's text or display may hold beside the substances it names that name

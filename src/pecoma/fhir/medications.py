@@ -1277,12 +1277,28 @@ ALKYLATING_CLASS: Final = DrugClass(
              "bendamustine", "chlorambucil", "busulfan", "thiotepa", "temozolomide",
              "lurbinectedin", "mitomycin"),
     unsure=("cisplatin", "carboplatin", "oxaliplatin"))
-#: ATC groups of the alkylating agents: L01A and its subgroups.
-_ATC_ALKYLATING: Final = re.compile(r"L01A[A-Z]?")
-#: The words naming every antineoplastic agent, not after "alkylating" ("Alkylating
-#: antineoplastics" is the alkylating agents).
-_ANTINEOPLASTIC_WORDS: Final = re.compile(
-    r"(?<!alkylating )(?:" + "|".join(c.ANTINEOPLASTIC_CLASS_WORDS) + ")")
+#: The ATC group of the alkylating agents. Each of its subgroups is read by its hierarchy
+#: (:func:`_atc_group`: L01AB holds busulfan, not dacarbazine, L01AX04).
+_ATC_ALKYLATING: Final = "L01A"
+#: The names of the subgroups of L01A (WHO ATC/DDD Index), for the cards: each holds the
+#: drugs of :data:`ATC_NAMES` under it and others pecoma does not list (L01AB treosulfan
+#: and mannosulfan beside busulfan), so an entry naming one is not identified beside the
+#: drugs it rules out.
+_ATC_ALKYLATING_SUBGROUPS: Final[Mapping[str, str]] = {
+    "L01AA": "nitrogen mustard analogues",
+    "L01AB": "alkyl sulfonates",
+    "L01AC": "ethylene imines",
+    "L01AD": "nitrosoureas",
+    "L01AG": "epoxides",
+    "L01AX": "other alkylating agents",
+}
+#: The oxazaphosphorines, a subgroup of the nitrogen mustards no ATC group names:
+#: cyclophosphamide, ifosfamide and trofosfamide, which pecoma does not list.
+_OXAZAPHOSPHORINES: Final = DrugClass(
+    name="oxazaphosphorines", members=("cyclophosphamide", "ifosfamide"), resolved=False)
+#: The words of a class name that name no subclass beside "antineoplastic" (each whole,
+#: a plural too): "Antineoplastic agents", "Allergy to antineoplastic drugs".
+_NO_SUBCLASS: Final = frozenset(c.ALLERGY_FILLER_WORDS)
 #: ATC groups pecoma resolves in full (every drug it knows in each is in
 #: :data:`ATC_NAMES` under it; the WHO ATC/DDD Index), with their names: L01D holds
 #: dactinomycin (L01DA01), the anthracyclines and mitoxantrone (L01DB), bleomycin,
@@ -1310,7 +1326,7 @@ def _atc_group(code: str) -> DrugClass | None:
     the groups holding its drugs): its drugs are those of :data:`ATC_NAMES` under it."""
     if code == "L01":
         return ANTINEOPLASTIC_CLASS
-    if _ATC_ALKYLATING.fullmatch(code):
+    if code == _ATC_ALKYLATING:
         return ALKYLATING_CLASS
     if code.startswith("L01EG") or (len(code) >= _ATC_SUBSTANCE and code in ATC_NAMES):
         return None  # an mTOR inhibitor (the class, read by its name) or a drug listed
@@ -1320,8 +1336,42 @@ def _atc_group(code: str) -> DrugClass | None:
         return None
     mtor = any(g.startswith(code) for g in _MTOR_GROUPS)
     known = ATC_GROUPS.get(code)
-    return DrugClass(name=f"{known} (ATC {code})" if known else f"ATC {code}",
+    name = known or _ATC_ALKYLATING_SUBGROUPS.get(code)
+    return DrugClass(name=f"{name} (ATC {code})" if name else f"ATC {code}",
                      members=members, mtor=mtor, resolved=known is not None)
+
+
+def _antineoplastic_named(words: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``words`` name every antineoplastic agent (the word alone or beside words
+    naming no substance: :data:`_NO_SUBCLASS`), and the phrases where the word stands
+    beside another, naming a subclass ("antineoplastic - alkylating agents",
+    "antineoplastic antibiotics", "alkylating antineoplastics"): the subclass is read
+    by its own name, never as the whole class."""
+    tokens = re.findall(r"[a-z0-9]+", words)
+    whole, beside = False, []
+    for i, token in enumerate(tokens):
+        if not any(token.startswith(w) for w in c.ANTINEOPLASTIC_CLASS_WORDS):
+            continue
+        around = [t for t in (tokens[i - 1] if i else None,
+                              tokens[i + 1] if i + 1 < len(tokens) else None)
+                  if t is not None and t not in _NO_SUBCLASS
+                  and t.removesuffix("s") not in _NO_SUBCLASS]
+        if around:
+            beside.append(" ".join(tokens[max(i - 1, 0):i + 2]))
+        else:
+            whole = True
+    return whole, tuple(beside)
+
+
+def _subgroups_named(words: str) -> list[DrugClass]:
+    """The subgroups of the alkylating agents ``words`` name
+    (:data:`pecoma.fhir.codes.ALKYLATING_SUBGROUP_WORDS`), each read as its ATC group."""
+    out: list[DrugClass] = []
+    for name, code in c.ALKYLATING_SUBGROUP_WORDS:
+        if name in words:
+            group = _atc_group(code) if code is not None else _OXAZAPHOSPHORINES
+            out += [group] if group is not None else []
+    return out
 
 
 def drug_classes(concept: Mapping[str, Any]) -> tuple[DrugClass, ...]:
@@ -1335,10 +1385,11 @@ def drug_classes(concept: Mapping[str, Any]) -> tuple[DrugClass, ...]:
     not identified (:func:`atc_not_identified`)."""
     words = _words(concept)
     out: list[DrugClass] = []
-    if _ANTINEOPLASTIC_WORDS.search(words):
+    if _antineoplastic_named(words)[0]:
         out.append(ANTINEOPLASTIC_CLASS)
     if any(w in words for w in c.ALKYLATING_CLASS_WORDS):
         out.append(ALKYLATING_CLASS)
+    out += _subgroups_named(words)
     out += [k for code in _atc_codes(concept) if (k := _atc_group(code)) is not None]
     return tuple(dict.fromkeys(out))
 
@@ -1367,10 +1418,22 @@ def _atc_codes(concept: Mapping[str, Any]) -> list[str]:
 
 
 def atc_not_identified(concept: Mapping[str, Any]) -> tuple[str, ...]:
-    """The ATC codes of a concept naming a class pecoma does not resolve in full, or a
-    drug under L01 it does not list (:func:`drug_classes`), as ``system|code``."""
-    return tuple(f"{ATC}|{code}" for code in _atc_codes(concept)
-                 if (k := _atc_group(code)) is not None and not k.resolved)
+    """What a concept names as a class pecoma does not resolve in full: its ATC codes of
+    such a class, or of a drug under L01 pecoma does not list (:func:`drug_classes`), as
+    ``system|code``; the name of a subgroup of the alkylating agents holding drugs it
+    does not list ("nitrogen mustard", unless coded so too); and "antineoplastic" beside
+    a subclass named by no class pecoma reads ("antineoplastic antibiotics")."""
+    codes = [(code, k) for code in _atc_codes(concept)
+             if (k := _atc_group(code)) is not None]
+    words = _words(concept)
+    # every subgroup holds drugs pecoma does not list (trofosfamide, chlormethine)
+    subgroups = [name for name, code in c.ALKYLATING_SUBGROUP_WORDS
+                 if name in words and code not in {code for code, _k in codes}]
+    subclass = (bool(codes) or any(w in words for w in c.ALKYLATING_CLASS_WORDS)
+                or any(name in words for name, _code in c.ALKYLATING_SUBGROUP_WORDS)
+                or any(name in words for name in CLASS_DRUGS))
+    return (*(f"{ATC}|{code}" for code, k in codes if not k.resolved), *subgroups,
+            *(() if subclass else _antineoplastic_named(words)[1]))
 
 
 def alkylating_named(concept: Mapping[str, Any]) -> bool:
@@ -2948,40 +3011,46 @@ def _doses_now(resource: Mapping[str, Any], on_date: dt.date, status: str,
     course = list(itertools.takewhile(lambda g: g <= COURSE_BREAK, reversed(gaps)))
     if not course:
         # one dose alone (after a break, or the only one) is no course, but it may be the
-        # first of a line still running: within one usual interval, possibly given now
+        # first of a line still running: its next dose due within one usual interval,
+        # then possibly delayed, as a course's (below); never said as given
         last = end.latest if end is not None else day  # an infusion over days: its end
-        if stopped or on_date - last > LONE_DOSE_INTERVAL:
+        usual, delayed = LONE_DOSE_INTERVAL, None
+        due = last + usual
+        given = (f"one dose given {day}, no course recorded"
+                 f"{f', after a wait of {broke.days} days' if broke is not None else ''}")
+        if stopped:
             return None
-        return Now(f"possibly given now (status '{status}': one dose given {day}, no "
-                   f"course recorded; within {LONE_DOSE_INTERVAL.days} days of it, the "
-                   "longest usual interval between doses, the line may go on)",
-                   unsure=True, ask="record whether the line goes on (the next dose "
-                   "given, or that it stopped)")
-    rhythm = sorted(course)[(len(course) - 1) // 2]
-    # a longer wait is the regimen's own when it recurs (the rest at each cycle), and is
-    # at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
-    longer = [g for g in course if rhythm < g <= rhythm * RHYTHM_FACTOR]
-    regular = [g for g in course if g <= rhythm] + (longer if len(longer) > 1 else [])
-    usual = max(regular)
-    delayed = max((g for g in course if g > usual), default=None)
-    due = day + usual
-    every = (f"at intervals of {usual.days} days" if min(regular) == usual
-             else f"at intervals of up to {usual.days} days")
-    since = (f", since a wait of {broke.days} days after an earlier course"
-             if broke is not None else "")
-    if due >= on_date:
-        return Now(f"given now (status '{status}': given {every}{since}, the last dose "
-                   f"{day}, the next due {'by ' if min(regular) != usual else ''}{due})")
-    last = max(due + usual, day + delayed) if delayed is not None else due + usual
-    if stopped or last < on_date:
-        return None
-    # the dose due is not recorded yet: it may be delayed, the course not ended (no stop
+        if due >= on_date:
+            return Now(f"possibly given now (status '{status}': {given}; within "
+                       f"{usual.days} days of it, the longest usual interval between "
+                       "doses, the line may go on)", unsure=True,
+                       ask="record whether the line goes on (the next dose given, or that "
+                       "it stopped)")
+    else:
+        rhythm = sorted(course)[(len(course) - 1) // 2]
+        # a longer wait is the regimen's own when it recurs (the rest at each cycle), and
+        # is at most RHYTHM_FACTOR times the rhythm; one taken once is a dose delayed
+        longer = [g for g in course if rhythm < g <= rhythm * RHYTHM_FACTOR]
+        regular = [g for g in course if g <= rhythm] + (longer if len(longer) > 1 else [])
+        usual = max(regular)
+        delayed = max((g for g in course if g > usual), default=None)
+        due = day + usual
+        every = (f"at intervals of {usual.days} days" if min(regular) == usual
+                 else f"at intervals of up to {usual.days} days")
+        since = (f", since a wait of {broke.days} days after an earlier course"
+                 if broke is not None else "")
+        given = f"given {every}{since}, the last dose {day}"
+        if due >= on_date:
+            return Now(f"given now (status '{status}': {given}, the next due "
+                       f"{'by ' if min(regular) != usual else ''}{due})")
+    # the dose due is not recorded yet: it may be delayed, the line not ended (no stop
     # recorded), for one regular interval more, or as long as it was delayed before
+    if stopped or max(due + usual, day + (delayed or usual)) < on_date:
+        return None
     before = (f", as a dose was delayed before (a wait of {delayed.days} days)"
               if delayed is not None else "")
-    return Now(f"possibly given now (status '{status}': given {every}{since}, the last "
-               f"dose {day}; the next, due by {due}, is not recorded: it may be "
-               f"delayed{before})", unsure=True,
+    return Now(f"possibly given now (status '{status}': {given}; the next, due by {due}, "
+               f"is not recorded: it may be delayed{before})", unsure=True,
                ask="record the dose given, or that the course stopped")
 
 

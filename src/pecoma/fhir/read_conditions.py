@@ -1470,6 +1470,53 @@ def _unread(path: str, where: str, why: str, r: Reader) -> None:
     r.value_not_read(path, where)
 
 
+#: The facts of now a 'no' of which, stated before a present metastasis was found, is
+#: not read (:func:`_stated_before_the_present_metastases`): the path, whether only a
+#: metastasis outside the lungs counts, what the 'no' denies, the metastases it counts.
+_NONE_BEFORE_THE_METASTASES: Final = (
+    ("stage.extrapulmonary_disease", True, "disease outside the lungs", " outside the lungs"),
+    ("stage.local_recurrence", False, "local recurrence", ""),
+)
+
+
+def _latest_of_local_recurrence_and_no_extrapulmonary(
+        observations: list[tuple[str, dict[str, Any]]], r: Reader) -> None:
+    """A local recurrence 'yes' beside no disease outside the lungs ('no'), each from an
+    Observation: two statements of different days do not contradict each other, the
+    later one says what is present now, and the older one is not read (noted). When one
+    has no day, which is later cannot be told: neither is read (noted), so both are
+    asked. Stated on one day, they contradict each other, and the case's rule refuses
+    the record (:mod:`pecoma.case.coherence`)."""
+    recurrence, extrapulmonary = "stage.local_recurrence", "stage.extrapulmonary_disease"
+    stage = r.data.get("stage", {})
+    if stage.get("local_recurrence") != "yes" or stage.get("extrapulmonary_disease") != "no":
+        return
+    wheres = {w for w, _o in observations}
+    if r.sources.get(recurrence) not in wheres or r.sources.get(extrapulmonary) not in wheres:
+        return
+    yes, no = _said_on(recurrence, observations, r), _said_on(extrapulmonary, observations, r)
+    if yes is not None and no is not None and yes[1] == no[1]:
+        return
+    said = {recurrence: "a local recurrence", extrapulmonary: "no disease outside the lungs"}
+    if yes is None or no is None:
+        for path in (recurrence, extrapulmonary):
+            where = str(r.sources.get(path))
+            _unread(path, where, "beside a statement of the other fact with no day", r)
+            r.notes.append(
+                f"{where}: {said[path]}, beside a statement of the other fact (a local "
+                "recurrence is disease outside the lungs) of which one has no date: "
+                "which is the later cannot be told, so neither is read, and both are asked")
+        return
+    older, newer = (extrapulmonary, recurrence) if no[1] < yes[1] else (recurrence,
+                                                                        extrapulmonary)
+    (where, day), (later, later_day) = (no, yes) if older == extrapulmonary else (yes, no)
+    _unread(older, where, f"superseded by {later}, stated later", r)
+    r.notes.append(
+        f"{where}: {said[older]}, stated on {day.isoformat()}, superseded by {later} "
+        f"stated on {later_day.isoformat()} ({said[newer]}): not read, the later "
+        "statement says what is present now")
+
+
 def _stated_before_the_present_metastases(
         present: list[dict[str, Any]], observations: list[tuple[str, dict[str, Any]]],
         r: Reader) -> None:
@@ -1479,26 +1526,29 @@ def _stated_before_the_present_metastases(
     - no disease outside the lungs (``stage.extrapulmonary_disease`` 'no') stated before
       a metastasis outside the lungs was found: never taken as none. A 'no' on or after
       the day (a staged metastasectomy, the liver resected first) stands;
+    - no local recurrence (``stage.local_recurrence`` 'no', a fact of now) stated before
+      a metastasis was found: it says nothing of whether the primary's site recurred
+      with them (the same rule);
     - a disease-free interval (``stage.disease_free_interval_months``) stated before a
       metastasis was found: the interval of an earlier presentation (a relapse treated
       years ago), not of the metastases decided on now.
 
     A fact stated with no day stands."""
-    extrapulmonary = "stage.extrapulmonary_disease"
-    stated = _said_on(extrapulmonary, observations, r)
-    if stated is not None and r.data.get("stage", {}).get("extrapulmonary_disease") == "no":
+    for path, outside, what, scope in _NONE_BEFORE_THE_METASTASES:
+        stated = _said_on(path, observations, r)
+        if stated is None or r.data.get("stage", {}).get(path.split(".")[1]) != "no":
+            continue
         where, said = stated
-        later = _found_after(present, said, outside_the_lungs=True)
+        later = _found_after(present, said, outside_the_lungs=outside)
         if later:
-            _unread(extrapulmonary, where, "stated before the metastasis outside the lungs "
-                    "the record holds as present was found", r)
+            _unread(path, where, f"stated before the metastasis{scope} the record holds "
+                    "as present was found", r)
             found = ", ".join(f"{site} found {day}" for site, day in later)
             r.notes.append(
-                f"{where}: no disease outside the lungs, stated on {said.isoformat()}, "
-                f"before the metastasis outside the lungs the record holds as present "
-                f"({found}): not read, so whether disease outside the lungs is present "
-                "now is asked (record it again once that metastasis was removed or has "
-                "cleared)")
+                f"{where}: no {what}, stated on {said.isoformat()}, before the "
+                f"metastasis{scope} the record holds as present ({found}): not read, so "
+                f"whether {what} is present now is asked (record it again as of now)")
+    _latest_of_local_recurrence_and_no_extrapulmonary(observations, r)
     interval = "stage.disease_free_interval_months"
     stated = _said_on(interval, observations, r)
     if stated is not None and interval.split(".")[1] in r.data.get("stage", {}):
