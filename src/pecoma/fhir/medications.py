@@ -3324,6 +3324,17 @@ _NOT_TAKEN: Final = re.compile(
     r"(?:missed|skipped|omitted) (?:\w+ )?(?:doses?|tablets?|pills?)|"
     r"(?:stopped|quit|ceased) taking(?!" + _STOPPED_FOR_PROGRESSION + r")|"
     r"self[ -]?discontinu\w*)(?![a-z])")
+#: Those words denied, by a negation just before them ("no missed doses", "has not missed
+#: any doses", "not non-adherent", "never missed doses") or by words after them saying
+#: there is none ("non-compliance ruled out", "not taking as prescribed was excluded",
+#: "non-adherence denied", "missed doses: none"), in the same sentence ("Adherent? No,
+#: missed doses" denies nothing): the drug was taken as prescribed, no non-adherence;
+#: the whole denial is taken out of the reason before it is read for one
+#: (:func:`_adherence_spoken`), as a denied progression is (:func:`_progression_spoken`).
+_NOT_TAKEN_DENIAL: Final = re.compile(
+    r"(?<![a-z])(?:no|not|never|without|zero|nil|den(?:y|ies|ied)) " + _NOT_TAKEN.pattern
+    + r"|" + _NOT_TAKEN.pattern + r"(?: (?:was|were|is|are|has been|have been|been))?"
+    r"[ :,]+(?:ruled out|excluded|denied|none|absent)(?![a-z])")
 #: Words placing a progression on a drug ("progression on doxorubicin", "despite
 #: everolimus"): the drug named after them must be the record's own.
 _ON_A_DRUG: Final = re.compile(
@@ -3377,13 +3388,22 @@ def _record_agents(resource: Mapping[str, Any], resolve: Resolver = no_resolver
     return found | held
 
 
+def _adherence_spoken(words: str) -> str:
+    """``words`` (:func:`pecoma.fhir.mcode.plain_words` form) without a denied
+    non-adherence (:data:`_NOT_TAKEN_DENIAL`: "no missed doses", "non-compliance ruled
+    out")."""
+    return _NOT_TAKEN_DENIAL.sub(" ~ ", words)
+
+
 def not_taken_said(resource: Mapping[str, Any]) -> str | None:
     """The words of a medication record's ``statusReason`` saying the drug was not taken
-    as prescribed (:data:`_NOT_TAKEN`: "non-adherent", "missed doses"), or ``None``."""
+    as prescribed (:data:`_NOT_TAKEN`: "non-adherent", "missed doses"; not when denied,
+    :data:`_NOT_TAKEN_DENIAL`: "no missed doses"), or ``None``."""
     given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
     concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
                 if isinstance(x, dict)]
-    found = _NOT_TAKEN.search(plain_words("\n".join(concept_text(x) for x in concepts)))
+    found = _NOT_TAKEN.search(_adherence_spoken(plain_words(
+        "\n".join(concept_text(x) for x in concepts))))
     return found.group(0) if found else None
 
 
@@ -3398,7 +3418,9 @@ def progression_said(resource: Mapping[str, Any],
     ("progression of neuropathy"), places it on another drug ("on doxorubicin") or gives
     it as what the drug was started for, no intolerance is said in the same statement,
     nothing in the reason places it off the drug ("after stopping", "drug holiday") or
-    says the drug was not taken as prescribed ("non-adherent": :func:`not_taken_said`), and
+    says the drug was not taken as prescribed ("non-adherent": :func:`not_taken_said`; a
+    denied non-adherence, "no missed doses", is none, and is no negation of the
+    progression's statement either), and
     the record ended or is held (:data:`_ENDED_OR_HELD`: a drug still given, or planned,
     has not failed).
 
@@ -3419,7 +3441,7 @@ def progression_said(resource: Mapping[str, Any],
                 if isinstance(x, dict)]
     text = "\n".join(concept_text(x) for x in concepts)
     found = []
-    for x in statements(text):
+    for x in (_adherence_spoken(x) for x in statements(text)):
         spoken = _progression_spoken(x)
         if _PROGRESSION_WORDS.search(spoken) is not None:
             found.append(x)
@@ -3427,7 +3449,7 @@ def progression_said(resource: Mapping[str, Any],
                 _PROGRESSION_DOUBT.search(x) is not None):
             found.append(x)  # a denial asked or doubted: "no progression?"
     off = (_OFF_THE_DRUG.search(plain_words(text)) is not None
-           or _NOT_TAKEN.search(plain_words(text)) is not None)
+           or not_taken_said(resource) is not None)
     ended = str(resource.get("status")) in _ENDED_OR_HELD.get(
         str(resource.get("resourceType")), frozenset())
     if ended and not off and any(

@@ -345,10 +345,11 @@ def caveat_issues(outcome: Mapping[str, Any], medication: bool = False) -> list[
     (Epic's message 4119 by its code, or words of :data:`_CAVEAT`, whatever the issue's
     code and severity), each as ``severity: code`` with the Epic code and the words said
     (shortened), or none. With ``medication`` (the answer of a medication search:
-    :data:`MEDICATION_TYPES`), Epic's 4119 notice (by its code or its own words,
-    :data:`_EPIC_NOTICE`) is none: Epic sends it with every answer, and the medication
-    lists are read as sent beside it; every other issue whose words are not known to say
-    no more than an empty result is one ("Medications: Not on File")."""
+    :data:`MEDICATION_TYPES`), Epic's 4119 notice (its code with no words, or its own
+    words, :data:`_EPIC_NOTICE`, with or without the code) is none: Epic sends it with
+    every answer, and the medication lists are read as sent beside it; every other issue
+    whose words are not known to say no more than an empty result is one ("Medications:
+    Not on File"), the 4119 code beside those words or not."""
     issues = outcome.get("issue")
     out = []
     for x in issues if isinstance(issues, list) else []:
@@ -357,18 +358,21 @@ def caveat_issues(outcome: Mapping[str, Any], medication: bool = False) -> list[
             continue  # not an issue, or its words cannot be read: unreadable_outcome's
         codings = (x.get("details") or {}).get("coding") or []
         epic = _epic_codes(codings, _EPIC_CAVEATS)
-        if medication and (epic or _benign(words, medication=True)):
+        if medication and (_benign(words, medication=True)
+                           or (epic and not any(t.strip() for t in words))):
             continue
+        # with medication, the code says nothing beside other words: judged as they are
+        caveat_coded = [] if medication else epic
         said = next((t for t in words if _CAVEAT.search(_plain(t)) is not None), None)
         # not known to leave the list whole: any words but the search's own words of an
         # empty result (_BENIGN_ALLERGIES, _BENIGN_MEDICATIONS), or none
         # (Epic's 4101 'no results' by its code alone is known); one saying the search
         # failed or left entries out, or that cannot be read, is said as such already
         # (failed_issues, unreadable_outcome)
-        unknown = not epic and said is None and not (
+        unknown = not caveat_coded and said is None and not (
             _benign(words, medication) or (not any(t.strip() for t in words) and _epic_codes(
                 codings, _EPIC_NO_RESULTS))) and not _fails_or_unread(x, words)
-        if not epic and said is None and not unknown:
+        if not caveat_coded and said is None and not unknown:
             continue
         shown = said or next((t for t in words if t.strip()), "")
         out.append(": ".join(v[:40] if isinstance(v, str) else _kind(v)
