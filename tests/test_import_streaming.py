@@ -195,7 +195,9 @@ class TestParallelImport:
     def test_a_bad_row_in_the_middle_writes_nothing(self, repo: Repository, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
         """Row 6 of 10 is bad: batches before it were already written in the transaction;
-        all of it is rolled back and every row is still checked for the report."""
+        all of it is rolled back and every row is still checked for the report. Row 10
+        gives the patient of row 2 again with other facts: both rows are refused (which of
+        the two holds the patient's facts is for the coordinator to say)."""
         self._small(monkeypatch)
         rows = rows_of({f"PEC-{i:05d}": KINDS[i % 3] for i in range(10)})
         rows[4]["histology.necrosis"] = "maybe"   # spreadsheet row 6
@@ -204,10 +206,10 @@ class TestParallelImport:
         report = import_file(repo, write_csv(tmp_path / "c.csv", rows), on_date=ON,
                              settings=default_settings(), actor="t", workers=2)
         assert not report.committed
-        assert report.rejected_rows == [6, 10]
+        assert report.rejected_rows == [2, 6, 10]
         assert [(i.row, i.column) for i in report.issues] == [
-            (6, "histology.necrosis"), (10, "registry_id")]
-        assert report.rows == 10 and report.good == 8
+            (2, "registry_id"), (6, "histology.necrosis"), (10, "registry_id")]
+        assert report.rows == 10 and report.good == 7
         assert repo.count() == before
         assert repo.state_rows() == []
 

@@ -345,11 +345,11 @@ class Stage(_Model):
         "metastases alone (or a local recurrence was removed before): S16's lung "
         "metastasectomy is then weighed as for metastatic disease (I6), the status kept. "
         "'yes' is disease outside the lungs (S16 not met): refused beside "
-        "'extrapulmonary_disease' 'no', beside the status 'localized' and beside "
-        "'free_of_disease' (a local recurrence treated is the relapse 'free_of_disease' "
-        "records: 'no' then). 'no' beside the status 'recurrent' with no metastasis "
-        "listed and 'extrapulmonary_disease' 'no' is refused unless the patient is "
-        "recorded free of disease: the recurrence would be recorded nowhere. Left unknown "
+        "'extrapulmonary_disease' 'no', beside the status 'localized' and beside a day "
+        "recorded free of disease (a local recurrence treated is the relapse that records, "
+        "'no' then). 'no' beside the status 'recurrent' with no "
+        "metastasis listed and 'extrapulmonary_disease' 'no' is refused unless the patient "
+        "is recorded free of disease: the recurrence would be recorded nowhere. Left unknown "
         "beside the status 'recurrent' and lung metastases, it is asked "
         "(MISS-LOCAL-RECURRENCE) and S16's metastasectomy waits on it",
     )
@@ -461,7 +461,7 @@ class Surgery(_Model):
         None,
         description="gross tumour the resection left (final margin R2) cleared without a "
         "further resection (radiotherapy, an ablation, systemic treatment with a complete "
-        "response): its date and how; needs 'surgery.margin' 'R2' (or a completing "
+        "response): its date and how; needs 'margin' 'R2' (or a completing "
         "resection that left R2 again). The patient is free of disease from that date, "
         "the end of curative treatment of the primary: S16's disease-free interval counts "
         "from it (I5). Cleared 'by' 'radiotherapy' is refused beside "
@@ -505,8 +505,8 @@ class TherapyLine(_Model):
     line: Annotated[int, Field(ge=1, le=20), BeforeValidator(_not_bool)] | None = None
     started_on: Day | None = None
     ended_on: Annotated[Day | None, Field(
-        description="the day the line was stopped (not before 'started_on' nor "
-        "'diagnosis.date', not after the evaluation date): the line is over. Left out, "
+        description="the day the line was stopped (not before 'started_on' nor the date "
+        "of diagnosis, not after the evaluation date): the line is over. Left out, "
         "whether it is still given is not recorded, never taken as ended")] = None
     best_response: Response = Response.unknown
     progressed: YesNo = YesNo.unknown
