@@ -987,11 +987,15 @@ def _unsettled(draft: Mapping[str, Any], agent: Agent, safety: DrugSafety,
                resolve: Resolver) -> bool:
     """Whether a draft read as ``agent`` (or possibly so) is one the "could not be
     checked" warning is for: no entry read rules it out (that is the critical card, or the
-    "may be" one), pecoma's advice concerns the drug
-    (:func:`~pecoma.web.cds.allergies.guideline_drug`), and nothing says the product is
-    applied where it acts (:func:`~pecoma.fhir.medications.not_systemic`: a sirolimus
-    gel is no concern of the mTOR rules)."""
-    return (safety.ruled_out(agent) is None and guideline_drug(agent)
+    "may be" one), nothing says the product is applied where it acts
+    (:func:`~pecoma.fhir.medications.not_systemic`: a sirolimus gel is no concern of the
+    mTOR rules), and either the list holds drug allergy entries pecoma cannot identify
+    (any of them may be to the drug ordered, whichever drug it is: one rule for every
+    drug) or pecoma's advice concerns the drug
+    (:func:`~pecoma.web.cds.allergies.guideline_drug`: a list not read alone warns of
+    those drugs only)."""
+    return (safety.ruled_out(agent) is None
+            and (bool(safety.unidentified_entries) or guideline_drug(agent))
             and not_systemic(draft, resolve) is None)
 
 
