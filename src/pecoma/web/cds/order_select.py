@@ -42,8 +42,10 @@ is never taken for "nothing recorded") a warning says so for the drafts of the d
 pecoma's own advice concerns (:func:`~pecoma.web.cds.allergies.guideline_drug`: the mTOR
 inhibitors, doxorubicin, epirubicin, ifosfamide and their regimens), given as systemic
 products (:func:`~pecoma.fhir.medications.not_systemic`), read so by name or, cut short,
-possibly so ("may be"); and for a draft whose drug pecoma cannot identify at all. Any
-other order (methotrexate, a fluorouracil cream) is left to the EHR's own check.
+possibly so ("may be"); and for a draft whose drug pecoma cannot identify at all. Beside a
+list not read, any other order (methotrexate, a fluorouracil cream) is left to the EHR's
+own check; beside entries pecoma cannot identify, which may be to any drug, every draft
+of a drug it identifies, given as a systemic product, gets the warning (one rule).
 """
 
 from __future__ import annotations
