@@ -108,3 +108,86 @@ class TestLocalRecurrenceBesideNoExtrapulmonary:
         with pytest.raises(InputError, match=r"contradicts 'stage\.extrapulmonary_disease'"):
             case_from_bundle(recurrent(local_recurrence(True, "2026-11-01"),
                                        extrapulmonary_on="2026-11-01"), on=ON)
+
+
+#: A patient free of disease since 2023-08-01 (a lung metastasis found 2023-05-10, cleared
+#: by systemic therapy), written to FHIR by pecoma: the free-of-disease Observation.
+FREE_SINCE = "2023-08-01"
+RELAPSED: dict[str, Any] = {
+    "diagnosis": {"method": "histology_with_ihc", "date": "2019-03-01"},
+    "tumour": {"primary_site": "kidney", "size": {"value": 3, "unit": "cm"}},
+    "stage": {"status": "metastatic",
+              "metastases": [{"site": "lung", "detected_on": "2023-05-10"}]},
+    "surgery": {"status": "performed", "date": "2019-03-15", "margin": "R0"},
+    "free_of_disease": {"since": FREE_SINCE, "by": "systemic_therapy"},
+}
+
+
+def free_with(lr: dict[str, Any], derived: bool = False) -> dict[str, Any]:
+    """The relapsed patient's record with the local-recurrence Observation ``lr``;
+    ``derived``: without the free-of-disease Observation and the disease status, the
+    metastasis resolved on 2023-08-01 instead (free of disease, and the status
+    'metastatic', derived from it)."""
+    from pecoma import parse_case
+    from pecoma.fhir.writer import bundle_from_case
+
+    bundle = bundle_from_case(parse_case(RELAPSED))
+    if derived:
+        bundle["entry"] = [e for e in bundle["entry"]
+                           if e["resource"].get("id") not in ("free-of-disease",
+                                                              "disease-status")]
+        for entry in bundle["entry"]:
+            if entry["resource"].get("id") == "metastasis-1":
+                entry["resource"]["abatementDateTime"] = FREE_SINCE
+    lr = dict(lr, subject={"reference": "Patient/pecoma-patient"})
+    bundle["entry"].append({"resource": lr})
+    return bundle
+
+
+class TestLocalRecurrenceBesideFreeOfDisease:
+    """A local recurrence 'yes' beside free of disease (the team's Observation, or derived
+    from resolved metastases) refused the whole record (the case format rejects the pair).
+    Read by their dates, written by hand:
+
+    - found on or before the day the patient became free of disease: the relapse that
+      free-of-disease records, history: local_recurrence not 'yes' (not read, noted),
+      free of disease since 2023-08-01 stands;
+    - found after it: the disease is present again (as a metastasis found after that
+      day): free of disease not taken (noted), the local recurrence 'yes' stands, and the
+      advice is for present disease;
+    - with no date: whether it came before or after cannot be told: local_recurrence
+      unknown (asked), and free of disease not taken either (the safer reading, as for a
+      statement of the disease that cannot be placed against that day).
+    None refuses the record."""
+
+    @pytest.mark.parametrize("derived", [False, True], ids=["observation", "derived"])
+    @pytest.mark.parametrize("when", ["2023-05-01", FREE_SINCE])
+    def test_found_on_or_before_the_day_is_history(self, when: str, derived: bool) -> None:
+        read = case_from_bundle(free_with(local_recurrence(True, when), derived), on=ON)
+        assert read.case.stage.local_recurrence.value == "unknown"
+        assert read.case.free_of_disease is not None
+        assert read.case.free_of_disease.since.isoformat() == FREE_SINCE
+        assert any("Observation/lr1" in n and when in n and "history" in n
+                   for n in read.notes)
+
+    @pytest.mark.parametrize("derived", [False, True], ids=["observation", "derived"])
+    def test_found_after_the_day_is_disease_present_again(self, derived: bool) -> None:
+        read = case_from_bundle(free_with(local_recurrence(True, "2025-02-01"), derived),
+                                on=ON)
+        assert read.case.stage.local_recurrence.value == "yes"
+        assert read.case.free_of_disease is None
+        assert any("Observation/lr1" in n and "2025-02-01" in n and "present again" in n
+                   for n in read.notes)
+
+    @pytest.mark.parametrize("derived", [False, True], ids=["observation", "derived"])
+    def test_undated_is_asked_not_refused(self, derived: bool) -> None:
+        read = case_from_bundle(free_with(local_recurrence(True, None), derived), on=ON)
+        assert read.case.stage.local_recurrence.value == "unknown"
+        assert read.case.free_of_disease is None
+        assert any("Observation/lr1" in n and "no date" in n for n in read.notes)
+
+    def test_a_no_beside_free_of_disease_is_read(self) -> None:
+        """No local recurrence, whatever its day, says what free of disease says."""
+        read = case_from_bundle(free_with(local_recurrence(False, None)), on=ON)
+        assert read.case.stage.local_recurrence.value == "no"
+        assert read.case.free_of_disease is not None

@@ -1517,6 +1517,49 @@ def _latest_of_local_recurrence_and_no_extrapulmonary(
         "statement says what is present now")
 
 
+def _local_recurrence_against(since: dt.date, free: str,
+                              observations: list[tuple[str, dict[str, Any]]],
+                              r: Reader) -> tuple[str, str] | None:
+    """A local recurrence 'yes' (the project's Observation) beside free of disease since
+    ``since`` (``free``: the free-of-disease record as the note names it), placed by the
+    day it was stated (:func:`_said_on`). Found on or before that day, it is the relapse
+    the patient became free of: history, not read (noted), and ``None``. Found after it,
+    the disease is present again; with no day, it may be: where it is and the note
+    saying so, the patient then not taken as free of disease (the safer reading), and
+    the undated one not read either (asked). ``None`` when there is no such 'yes'."""
+    path = "stage.local_recurrence"
+    where = r.sources.get(path)
+    if r.data.get("stage", {}).get("local_recurrence") != "yes" \
+            or where not in {w for w, _o in observations}:
+        return None
+    stated = _said_on(path, observations, r)
+    if stated is not None and stated[1] <= since:
+        _unread(path, where, "a local recurrence found on or before the day the patient "
+                "became free of disease: history", r)
+        r.notes.append(
+            f"{where}: a local recurrence found on {stated[1].isoformat()}, on or before "
+            f"the day the patient became free of disease ({free}, since "
+            f"{since.isoformat()}): history, the relapse the patient became free of, not "
+            "read as present now")
+        return None
+    head = (f"free_of_disease not {free} (free of disease since {since.isoformat()}): "
+            f"{where} ")
+    if stated is not None:
+        return str(where), (
+            f"{head}states a local recurrence found on {stated[1].isoformat()}, after that "
+            "day: the disease is present again. The disease is taken as present (the "
+            "safer reading: the advice is for present disease); if the patient is free "
+            "of disease again, record since when (an Observation coded "
+            f"{c.PECOMA_SYSTEM}|{c.OBS_FREE_OF_DISEASE[0]} valued a day after it)")
+    _unread(path, where, "a local recurrence with no date, beside free of disease", r)
+    return str(where), (
+        f"{head}states a local recurrence with no date: whether it is the relapse the "
+        "patient became free of or disease present again cannot be told, so neither is "
+        "read: the disease is taken as possibly present (the safer reading: the advice "
+        "is for present disease) and whether a local recurrence is present now is "
+        "asked; record the day it was found (effectiveDateTime)")
+
+
 def _stated_before_the_present_metastases(
         present: list[dict[str, Any]], observations: list[tuple[str, dict[str, Any]]],
         r: Reader) -> None:
@@ -1716,6 +1759,8 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
             present.append(met)
             active.append((where, cond, site))
     _free_beside_active(r, active)
+    _free_not_read(r, lambda since, where: _local_recurrence_against(
+        since, f"read from {where}", observations, r))
     stated_free = r.data.get("free_of_disease", {}).get("since")
     if history and not present:
         ends = [d for _met, d in history]
@@ -1738,6 +1783,11 @@ def read_metastases(r: Reader, observations: list[tuple[str, dict[str, Any]]]) -
                 r.present_again = "the Observations not all read"
                 r.notes.append(_not_derived_unread(since, r.observations_unread,
                                                    "Observations"))
+            elif again is None and (again := _local_recurrence_against(
+                    since, "derived from the resolved metastases", observations,
+                    r)) is not None:
+                r.present_again, said = again
+                r.notes.append(said)
             elif again is None:
                 r.put("free_of_disease", {"since": since.isoformat()}, ", ".join(paths))
                 r.notes.append("free_of_disease.since taken from the latest abatement date "

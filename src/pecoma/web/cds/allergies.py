@@ -384,9 +384,11 @@ def guideline_drug(agent: Agent) -> bool:
     the anthracyclines and the one of a drug inside a regimen, I15). An order of any
     other drug (methotrexate, cyclophosphamide, bevacizumab, dacarbazine, pazopanib) is
     checked against what the allergy list read rules out, but when the list could not be
-    checked that is the EHR's own drug-allergy check, which pecoma adds nothing to: the
-    "could not be checked" warnings are for these drugs only (and their systemic
-    products), so that they are not raised on every order a PEComa patient gets."""
+    read that is the EHR's own drug-allergy check, which pecoma adds nothing to: the
+    "could not be checked" warning beside a list not read is for these drugs only (and
+    their systemic products), so that it is not raised on every order a PEComa patient
+    gets. Beside entries pecoma cannot identify, every drug's draft gets it (any entry may
+    be to the drug ordered)."""
     return agent.is_mtor_inhibitor or bool(agent.drugs & GUIDELINE_DRUGS)
 
 

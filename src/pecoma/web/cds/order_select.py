@@ -42,8 +42,10 @@ is never taken for "nothing recorded") a warning says so for the drafts of the d
 pecoma's own advice concerns (:func:`~pecoma.web.cds.allergies.guideline_drug`: the mTOR
 inhibitors, doxorubicin, epirubicin, ifosfamide and their regimens), given as systemic
 products (:func:`~pecoma.fhir.medications.not_systemic`), read so by name or, cut short,
-possibly so ("may be"); and for a draft whose drug pecoma cannot identify at all. Any
-other order (methotrexate, a fluorouracil cream) is left to the EHR's own check.
+possibly so ("may be"); and for a draft whose drug pecoma cannot identify at all. Beside a
+list not read, any other order (methotrexate, a fluorouracil cream) is left to the EHR's
+own check; beside entries pecoma cannot identify, which may be to any drug, every draft
+of a drug it identifies, given as a systemic product, gets the warning (one rule).
 """
 
 from __future__ import annotations
@@ -987,11 +989,15 @@ def _unsettled(draft: Mapping[str, Any], agent: Agent, safety: DrugSafety,
                resolve: Resolver) -> bool:
     """Whether a draft read as ``agent`` (or possibly so) is one the "could not be
     checked" warning is for: no entry read rules it out (that is the critical card, or the
-    "may be" one), pecoma's advice concerns the drug
-    (:func:`~pecoma.web.cds.allergies.guideline_drug`), and nothing says the product is
-    applied where it acts (:func:`~pecoma.fhir.medications.not_systemic`: a sirolimus
-    gel is no concern of the mTOR rules)."""
-    return (safety.ruled_out(agent) is None and guideline_drug(agent)
+    "may be" one), nothing says the product is applied where it acts
+    (:func:`~pecoma.fhir.medications.not_systemic`: a sirolimus gel is no concern of the
+    mTOR rules), and either the list holds drug allergy entries pecoma cannot identify
+    (any of them may be to the drug ordered, whichever drug it is: one rule for every
+    drug) or pecoma's advice concerns the drug
+    (:func:`~pecoma.web.cds.allergies.guideline_drug`: a list not read alone warns of
+    those drugs only)."""
+    return (safety.ruled_out(agent) is None
+            and (bool(safety.unidentified_entries) or guideline_drug(agent))
             and not_systemic(draft, resolve) is None)
 
 
