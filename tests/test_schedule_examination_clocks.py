@@ -301,15 +301,16 @@ def test_an_mri_alone_does_not_do_the_owed_chest_cts_visit() -> None:
     MRI does not do its visit (it read "done (late)" on 2025-09-15 while the CT was not
     done). On 2025-12-01 the owed visit is open and overdue (since 2025-08-11), joined
     to the routine visit due 2025-10-10, overdue after 2025-11-10 (due by then): one
-    visit asking for the chest CT and the MRI, the MRI of 2025-09-15 shown with it. The
-    MRI counts for the MRI's clock all the same (next item)."""
+    visit asking for the chest CT, the MRI of 2025-09-15 shown with it as done (not due
+    again before 2025-12-15, HAZ-519). The MRI counts for the MRI's clock all the same
+    (next item)."""
     plan = _plan("2025-12-01", ("2025-07-10", MRI), ("2025-09-15", MRI))
     assert [v.status for v in plan.visits[:3]] == ["done", "done", "overdue"]
     owed = plan.visits[2]
     assert plan.next_visit is owed
     assert (owed.due, owed.latest, owed.owed_since, owed.joined_routine) == (
         D("2025-07-10"), D("2025-08-10"), 2, (D("2025-10-10"), D("2025-11-10")))
-    assert [p.modality for p in owed.imaging] == [CT, MRI]
+    assert [p.modality for p in owed.imaging] == [CT]
     assert [(e.date, e.modality) for e in owed.scans] == [(D("2025-09-15"), MRI)]
     assert not any(v.status == "done" and v.owed_since is not None for v in plan.visits)
     # the routine visit after it: 2026-01-10 to 2026-02-10
@@ -517,3 +518,107 @@ def test_a_blank_size_beside_its_unit_says_why_and_what_is_allowed(
     assert ("'tumour.size.unit' is required because 'tumour.size.value' is filled in (6.5):"
             " give the size's unit, or leave 'tumour.size.value' empty too to record the "
             "size as unknown") in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------
+# A joined visit asks only for what is due: an examination done within it counts as done
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on", ["2025-10-10", "2025-12-01", "2025-12-14"])
+def test_a_joined_visit_does_not_ask_for_an_mri_done_weeks_before(
+        repo: Repository, on: str) -> None:
+    """HAZ-519: docs/surveillance.md's example. Both examinations on 2025-04-10, the MRI
+    alone on 2025-07-10 (visit 2, the chest CT lacking) and again on 2025-09-15. The CT is
+    owed since visit 2 (due 2025-07-10, overdue after 2025-08-10 on its own clock); from
+    2025-10-10 on it is joined to the routine visit due 2025-10-10, overdue after
+    2025-11-10. The MRI, last done 2025-09-15, is due again on its own clock on
+    2025-12-15 (+ 3 months), after the routine visit's window: the joined visit asks for
+    the chest CT alone, the MRI of 2025-09-15 shown with it as done, and says when the
+    MRI falls due again. It asked for both, an MRI 3 to 12 weeks after the last one, the
+    very MRI the plan counts as this visit's once the CT is done (the next test above:
+    visit 3 done with the MRI of 2025-09-15, visit 4 due 2025-12-15). The registry
+    worklist, stored and recomputed, and the calendar say the same."""
+    rows = (("2025-07-10", MRI), ("2025-09-15", MRI))
+    plan = _plan(on, *rows)
+    v = plan.next_visit
+    assert v is plan.visits[2]
+    assert (v.due, v.latest, v.status, v.owed_since, v.joined_routine) == (
+        D("2025-07-10"), D("2025-08-10"), "overdue", 2, (D("2025-10-10"), D("2025-11-10")))
+    assert [p.modality for p in v.imaging] == [CT]
+    assert v.due_again == ((MRI, D("2025-12-15")),)
+    assert [(e.date, e.modality) for e in v.scans] == [(D("2025-09-15"), MRI)]
+    words = ("joined to the routine visit due 2025-10-10, overdue after 2025-11-10; the "
+             "MRI primary site done 2025-09-15 counts for it (due again 2025-12-15 on its "
+             "own clock)")
+    text = markdown_plan(plan)
+    assert words in text
+    assert "MRI primary site ✓ 2025-09-15" in text
+    assert "not a planned examination" not in text
+    ics = plan_to_ics(plan, "T3-08").decode().replace("\r\n ", "")
+    assert [line for line in ics.split("\r\n")
+            if line.startswith("SUMMARY") and "OVERDUE" in line] == [
+        "SUMMARY:PEComa surveillance visit 3: chest CT (OVERDUE since 2025-08-11)"]
+    # the plan holds so up to the day before the MRI is due again
+    assert plan.drawn_alike == (D("2025-10-10"), D("2025-12-14"))
+    s = default_settings()
+    day = D(on)
+    record_case(repo, "T3-08", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for d, modality in (*VISIT_1, *rows):
+        record_scan(repo, "T3-08", d, modality.value, "no_evidence_of_disease",
+                    on_date=day, actor="radiology")
+    [item] = build_worklist(evaluate(repo.states(as_of=day), day, s), day)
+    assert (item.status.value, item.due, item.imaging) == (
+        "overdue", D("2025-07-10"), ("chest_ct",))
+    assert stored_worklist(repo, day, s) == [item]
+
+
+def test_a_joined_visit_asks_for_the_mri_once_its_own_clock_makes_it_due(
+        repo: Repository) -> None:
+    """HAZ-519: the same history, the chest CT still not done. On 2025-12-15 the MRI of
+    2025-09-15 is due again on its own clock (+ 3 months; overdue after 2026-01-15): the
+    joined visit asks for the chest CT and the MRI, so the MRI never waits past its rhythm
+    behind the owed CT. The stored worklist state, written on 2025-10-20 (valid from
+    2025-10-10, the routine due date, up to 2025-12-14), is left from 2025-12-15 on, and
+    the worklist agrees with a recomputation on every day around that bound."""
+    rows = (("2025-07-10", MRI), ("2025-09-15", MRI))
+    plan = _plan("2025-12-15", *rows)
+    v = plan.next_visit
+    assert v is plan.visits[2]
+    assert [p.modality for p in v.imaging] == [CT, MRI]
+    assert plan.drawn_alike == (D("2025-12-15"), None)
+    assert "joined to the routine visit due 2025-10-10, overdue after 2025-11-10, for the " \
+           "MRI primary site" in markdown_plan(plan)
+    s = default_settings()
+    record_case(repo, "T3-09", CASE, on_date=D("2025-01-20"), settings=s, actor="clinic",
+                source="test")
+    for d, modality in (*VISIT_1, *rows):
+        record_scan(repo, "T3-09", d, modality.value, "no_evidence_of_disease",
+                    on_date=D("2025-10-20"), actor="radiology")
+    (row,) = repo.state_rows()
+    assert row.state is not None
+    assert (row.state.valid_from, row.state.valid_until) == (D("2025-10-10"),
+                                                             D("2025-12-14"))
+    expected = {"2025-09-20": ("chest_ct",), "2025-10-09": ("chest_ct",),
+                "2025-10-10": ("chest_ct",), "2025-12-14": ("chest_ct",),
+                "2025-12-15": ("chest_ct", "mri_primary"),
+                "2026-01-20": ("chest_ct", "mri_primary")}
+    for on, imaging in expected.items():
+        day = D(on)
+        [item] = stored_worklist(repo, day, s)
+        assert item.imaging == imaging, on
+        assert [item] == build_worklist(evaluate(repo.states(as_of=day), day, s), day), on
+
+
+def test_a_joined_visit_asks_for_an_mri_due_within_the_routine_window() -> None:
+    """HAZ-519: both examinations on 2025-04-10, the MRI alone on 2025-05-20 (visit 2,
+    done early, the chest CT lacking) and again on 2025-07-20, before the routine visit of
+    2025-10-10 to 2025-11-10. That MRI is due again on 2025-10-20, within the routine
+    window the joined visit stands for: on 2025-10-12 the joined visit asks for both (the
+    MRI at most a few days early, the safer error), not the CT alone."""
+    plan = _plan("2025-10-12", ("2025-05-20", MRI), ("2025-07-20", MRI))
+    v = plan.next_visit
+    assert v is not None and v.joined_routine == (D("2025-10-10"), D("2025-11-10"))
+    assert [p.modality for p in v.imaging] == [CT, MRI]
+    assert v.due_again == ((MRI, D("2025-10-20")),)

@@ -102,6 +102,27 @@ class Visit:
     :attr:`SurveillancePlan.drawn_alike`)."""
     owed: tuple[Modality, ...] = ()
     """The examinations owed at a visit with ``owed_since`` (in ``imaging``'s order)."""
+    due_again: tuple[tuple[Modality, dt.date], ...] = ()
+    """At a visit with ``joined_routine``: each planned examination not owed, with the
+    day it falls due on its own clock (its last scan, one done since the visit that
+    lacked the owed examination included, plus the interval in force then). The visit
+    asks for it when that day is no later than the routine visit's latest date or the
+    evaluation date; otherwise it counts as done (a scan of it in ``scans`` is shown
+    done) and is not in ``imaging``. Empty for any other visit."""
+
+    @property
+    def done_within(self) -> tuple[tuple[ImagingEvent, dt.date], ...]:
+        """The scans of a joined visit that count as done for it, not asked again (see
+        ``due_again``): each examination's last one, with the day it falls due again."""
+        asked = {p.modality for p in self.imaging}
+        out = []
+        for m, day in self.due_again:
+            if m in asked:
+                continue
+            last = [e for e in self.scans if e.modality is m]
+            if last:
+                out.append((last[-1], day))
+        return tuple(out)
 
     @property
     def open(self) -> bool:
@@ -298,9 +319,21 @@ class SurveillancePlan:
                 if n < len(self.visits):
                     day = self.visits[n].due - dt.timedelta(days=1)
                     last = day if last is None else min(last, day)
-            elif v.joined_routine[0] > v.latest:
-                first = v.joined_routine[0] if first is None else max(
-                    first, v.joined_routine[0])
+            else:
+                if v.joined_routine[0] > v.latest:
+                    first = v.joined_routine[0] if first is None else max(
+                        first, v.joined_routine[0])
+                # an examination due again on its own clock after the routine window is
+                # asked from that day on, by the evaluation date
+                asked = {p.modality for p in v.imaging}
+                for m, day in v.due_again:
+                    if day <= v.joined_routine[1]:
+                        continue
+                    if m in asked:
+                        first = day if first is None else max(first, day)
+                    else:
+                        before = day - dt.timedelta(days=1)
+                        last = before if last is None else min(last, before)
         return first, last
 
     @property

@@ -296,11 +296,23 @@ class _Builder:
         owing, self.owing = self.owing, None
         owed_since = None
         not_done = self.not_done
+        due_again: tuple[tuple[Modality, dt.date], ...] = ()
         if owing is not None and owing.period == due and not cancelled:
             # dated on the owed examination's own clock (F1: never the later period's)
             owed_since, due, latest = owing.since, owing.due, owing.latest
             if joined is None:
                 not_done = tuple(p for p in self.not_done if p.modality in owing.modalities)
+            else:
+                # joined to the routine visit, it asks for the owed examinations and for
+                # each other one its own clock (its last scan, one done since the visit
+                # that lacked the owed one included) makes due within the routine window
+                # or by the evaluation date; one done since, not due again by then,
+                # counts as done and is not asked again a few weeks on
+                due_again = tuple((m, self.due_on_clock(m)) for _, m in self.planned
+                                  if m not in owing.modalities)
+                by = max(joined[1], self.on_date)
+                asked = {*owing.modalities, *(m for m, day in due_again if day <= by)}
+                not_done = tuple(p for p in self.not_done if p.modality in asked)
         if not scans or status != "done":
             # an open visit asks for every examination it lists, whatever was done
             # before it (an examination done while another was owed, shown with it)
@@ -362,7 +374,15 @@ class _Builder:
             owed=tuple(m for _, m in self.planned
                        if owing is not None and owed_since is not None
                        and m in owing.modalities),
+            due_again=due_again,
         )
+
+    def due_on_clock(self, modality: Modality) -> dt.date:
+        """The day ``modality`` falls due on its own clock: its last scan at a visit
+        done, or one done while another examination was owed (the anchor when never
+        done), plus the interval in force then (S18-S22)."""
+        clock = self.last_done.get(modality, self.anchor)
+        return add_months(clock, self.rule_at(clock).interval)
 
     def fulfils(self, scan: ImagingEvent) -> bool:
         """Whether ``scan`` stands for a visit: it is one of the examinations planned at

@@ -104,10 +104,12 @@ def _summary(v: Visit, label: str | None) -> str:
 def _none_recorded(v: Visit) -> str:
     """Why an open visit is not done: no scan, or only scans that stand for none of its
     examinations (another modality)."""
-    if not v.scans:
-        return "no scan is recorded for this visit"
+    counted = [e for e, _ in v.done_within]  # done, not asked again (Visit.due_again)
+    scans = [e for e in v.scans if e not in counted]
+    if not scans:
+        return "no scan is recorded for " + ("what it asks for" if counted else "this visit")
     others = ", ".join(f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}"
-                       for e in v.scans)
+                       for e in scans)
     return f"none of its examinations is recorded (only {others}: not a planned examination)"
 
 
@@ -136,6 +138,9 @@ def _description(plan: SurveillancePlan, v: Visit, why_cancelled: str | None) ->
             after = f", late: after {v.latest.isoformat()}" if p in late else ""
             done = f" (done {p.done_on.isoformat()}{after})"
         lines.append(f"- {MODALITY_LABELS[p.modality]}{done} [{p.provenance.label}]")
+    for e, day in v.done_within:
+        lines.append(f"- {MODALITY_LABELS[e.modality]} (done {e.date.isoformat()}, counts "
+                     f"for this visit; due again {day.isoformat()} on its own clock)")
     for f in v.flags:
         lines.append(f"Flag: {f.title}. {f.text} [{f.provenance.label}]")
     if v is plan.next_visit:  # what is still open, wherever it was raised (the baseline)

@@ -87,7 +87,12 @@ def _imaging(v: Visit) -> str:
         if v.status == "done":
             label += f" ✓ {p.done_on.isoformat()}" if p.done_on else " ✗ not recorded"
         parts.append(label)
-    extra = [e for e in v.scans if e.modality not in {p.modality for p in v.imaging}]
+    # at a joined visit, an examination done since the visit that lacked the owed one
+    # and not due again counts as done (Visit.due_again)
+    counted = [e for e, _ in v.done_within]
+    parts += [f"{MODALITY_LABELS[e.modality]} ✓ {e.date.isoformat()}" for e in counted]
+    extra = [e for e in v.scans
+             if e.modality not in {p.modality for p in v.imaging} and e not in counted]
     # at a visit not done, such a scan stood for none of its examinations
     aside = "" if v.status == "done" else " (not a planned examination)"
     parts += [f"{MODALITY_LABELS[e.modality]} {e.date.isoformat()}{aside}" for e in extra]
@@ -191,8 +196,11 @@ def owed_note(plan: SurveillancePlan, v: Visit) -> str:
     due, latest = v.joined_routine
     others = " and ".join(MODALITY_LABELS[p.modality] for p in v.imaging
                           if p.modality not in v.owed)
+    done = "".join(f"; the {MODALITY_LABELS[e.modality]} done {e.date.isoformat()} counts "
+                   f"for it (due again {day.isoformat()} on its own clock)"
+                   for e, day in v.done_within)
     return (text + f"; joined to the routine visit due {due.isoformat()}, overdue after "
-            f"{latest.isoformat()}" + (f", for the {others}" if others else ""))
+            f"{latest.isoformat()}" + (f", for the {others}" if others else "") + done)
 
 
 def counted_from_words(plan: SurveillancePlan) -> str:
