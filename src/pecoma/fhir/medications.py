@@ -1405,8 +1405,13 @@ def classes_said(concept: Mapping[str, Any]) -> tuple[str, ...]:
     them: what an allergy entry's words ("Patient currently on antineoplastic therapy")
     may name beside a substance they are not."""
     words = _words(concept)
+    # "antineoplastic" beside other words ("on antineoplastic therapy") names no class an
+    # entry's substance is read as (:func:`_antineoplastic_named`), but words about the
+    # entry that mention it may still concern those drugs: said, asked
+    whole, beside = _antineoplastic_named(words)
     return tuple(dict.fromkeys((
         *(k.name for k in drug_classes(concept)),
+        *((ANTINEOPLASTIC_CLASS.name,) if whole or beside else ()),
         *(f"{name}s" for name in CLASS_DRUGS if name in words),
         *(("mTOR inhibitors",) if any(w in words for w in _MTOR_CLASS_ITSELF) else ()))))
 
