@@ -358,6 +358,49 @@ class TestTwoRowsForOnePatient:
         assert report.written is None and repo.states() == []
 
 
+    @pytest.mark.parametrize(("write", "first", "second"), [
+        pytest.param(write_xlsx, 72, "72", id="xlsx-number-and-text"),
+        pytest.param(write_csv, "72", "72.0", id="csv-72-and-72.0")])
+    def test_the_same_number_written_two_ways_is_the_same_value(
+            self, repo: Repository, tmp_path: Path, write: Writer, first: Any,
+            second: Any) -> None:
+        """Rows 2 and 3 give PEC-0700 the same 72 mm tumour, once as a number cell and
+        once typed as text (xlsx), or as 72 and 72.0 (CSV): the import reads the same
+        size from both. They agree, so the first row is the patient's and the second is
+        refused as written twice ('also on row 2'); they had been called 'other values'
+        and both refused, over a difference no one can see."""
+        same = {"registry_id": "PEC-0700", "tumour.primary_site": "uterus",
+                "stage.status": "localized", "tumour.size.unit": "mm"}
+        path = write(tmp_path / "same.x", [{**same, "tumour.size.value": first},
+                                           {**same, "tumour.size.value": second}])
+        path = path.rename(path.with_suffix(".xlsx" if write is write_xlsx else ".csv"))
+        report = run(repo, path, ImportMode.good_rows)
+        assert report.issues == [RowIssue(
+            3, "registry_id", "'PEC-0700'",
+            "must appear only once in a file, whatever its letter case (also on row 2)")]
+        assert [s.registry_id for s in repo.states()] == ["PEC-0700"]
+
+    def test_three_rows_name_only_those_that_differ(
+            self, repo: Repository, tmp_path: Path) -> None:
+        """Rows 2 and 3 give PEC-0700 a 6 cm tumour, row 4 a 9 cm one: rows 2 and 3
+        differ from row 4 only, and row 4 from both; none of the three is written (which
+        is right is the coordinator's to say). Row 2 had named row 3 as giving other
+        values, and every row said 'neither row is written' of three rows."""
+        six = self.rows()[0]
+        path = write_csv(tmp_path / "three.csv", [six, dict(six), self.rows()[2]])
+        report = run(repo, path, ImportMode.good_rows)
+        def why(others: str) -> str:
+            return ("must appear only once in a file, whatever its letter case: "
+                    f"{others} this patient other values (tumour.size.value), so none of "
+                    "its rows (2, 3, 4) is written; keep the row with the right values")
+        assert report.issues == [
+            RowIssue(2, "registry_id", "'PEC-0700'", why("row 4 gives")),
+            RowIssue(3, "registry_id", "'PEC-0700'", why("row 4 gives")),
+            RowIssue(4, "registry_id", "'PEC-0700'", why("rows 2, 3 give")),
+        ]
+        assert repo.states() == []
+
+
 class TestRegistryIdsDifferingOnlyInCase:
     """'pec-0002' and 'PEC-0002' had become two patients, each with its own plan and
     worklist row: the same patient's scans and outcomes split between them."""

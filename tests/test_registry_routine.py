@@ -241,6 +241,46 @@ class TestLeftSurveillance:
         assert [str(e["summary"]).endswith("(missed)") for e in events[:3]] == [True] * 3
         assert windows(left.app.state.registry, "LOST-1") == (3, 3)  # type: ignore[attr-defined]
 
+    @staticmethod
+    def plan_rows(client: TestClient, rid: str, on: str) -> list[tuple[str, str]]:
+        """The patient page's surveillance plan table as of ``on``: (latest date, status
+        cell) of each row."""
+        import re
+        from html import unescape
+
+        r = client.get(f"/registry/patients/{rid}?on={on}")
+        assert r.status_code == 200
+        table = r.text.split('aria-label="Surveillance plan"', 1)[1].split("</table>", 1)[0]
+        rows = []
+        for tr in re.findall(r"<tr><td>.*?</tr>", table, flags=re.S):
+            cells = [unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                     for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+            rows.append((cells[2], cells[3]))
+        return rows
+
+    def test_the_page_cancels_what_the_calendar_cancels(self, left: TestClient) -> None:
+        """DEAD-1 died 2026-09-01. As of 2026-11-28 the page listed its visits as
+        overdue (window closed unscanned), due and upcoming beside 'Deceased' while its
+        plan.ics cancelled every one of them: the page follows the calendar's rule now.
+        Every visit shown is cancelled, saying why; none is overdue, due or upcoming."""
+        rows = self.plan_rows(left, "DEAD-1", ON.isoformat())
+        assert len(rows) >= 7  # visits closing 2025-05-10 ... 2026-11-10 at least
+        for _latest, status in rows:
+            assert status.lower().startswith("cancelled"), status
+            assert "died on 2026-09-01" in status
+        ics = {latest for latest, status in calendar(left, "DEAD-1") if status == "CANCELLED"}
+        assert {latest for latest, _status in rows} <= ics
+
+    def test_the_page_shows_the_visits_missed_before_a_loss(self, left: TestClient) -> None:
+        """LOST-1 left surveillance on 2025-12-15: as on its calendar, visits 1-3 (closed
+        2025-05-10, 08-10, 11-10 unscanned while followed) are missed, visit 4 on
+        (closing 2026-02-10) cancelled; none is overdue, due or upcoming."""
+        rows = self.plan_rows(left, "LOST-1", ON.isoformat())
+        assert [(latest, status.lower()) for latest, status in rows[:3]] == [
+            ("2025-05-10", "missed"), ("2025-08-10", "missed"), ("2025-11-10", "missed")]
+        assert rows[3][0] == "2026-02-10"
+        assert all(status.lower().startswith("cancelled") for _latest, status in rows[3:])
+
 
 class TestTheRule:
     """:func:`routine` and :func:`case_relapse` on hand-made facts."""

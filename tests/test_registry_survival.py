@@ -331,8 +331,10 @@ class TestCohortRules:
         format does not date, and no recurrence outcome: the contact is a record that the
         disease was back by 2026-03-01, so R1's relapse is dated by it, an event at
         2026-03-01 (it had been left out as undated). R2 (resected 2025-01-10, seen alive
-        without disease 2026-03-01) gets the same version and nothing dates its
-        recurrence: when it relapsed is unknown, so it is left out, counted."""
+        without disease 2026-03-01) gets the same version, recorded on 2026-11-28 (ON):
+        the recurrence came on or before that day, the first record holding it, so R2's
+        event is dated by it, 687 days after the resection (the latest the relapse can
+        have come; it had been left out, counted, as undated)."""
         from pecoma.registry.survival import cohort as subjects_of
 
         relapsed = high_risk()
@@ -355,11 +357,11 @@ class TestCohortRules:
         assert round(got["N1"][1] * 365.25) == 234
         assert got["N1"][1] == pytest.approx(0.6407, abs=1e-4)
         assert got["R1"] == ("high", years("2025-01-10", "2026-03-01"), True)
-        assert "R2" not in got
-        assert excluded == {"no resection of a localized tumour (not in RFS)": 1,  # M1
-                            "relapse recorded in the case without a date": 1}  # R2
+        assert got["R2"] == ("high", years("2025-01-10", "2026-11-28"), True)
+        assert round(got["R2"][1] * 365.25) == 687
+        assert excluded == {"no resection of a localized tumour (not in RFS)": 1}  # M1
         # the others as before (test_rfs_subjects)
-        assert {k: v for k, v in got.items() if k not in ("N1", "R1")} == {
+        assert {k: v for k, v in got.items() if k not in ("N1", "R1", "R2")} == {
             "H1": ("high", years("2025-01-10", "2026-01-10"), True),
             "H2": ("high", years("2025-01-10", "2026-01-10"), False),
             "L1": ("low", years("2024-03-01", "2025-03-01"), False),
@@ -599,9 +601,12 @@ class TestDiseaseRecordedAfterTheResection:
             self, repo: Repository) -> None:
         """Q1 (resected 2025-01-10) is then recorded recurrent, free of disease again since
         2026-02-01 (the case does not date a recurrence), then a local recurrence on
-        2026-06-01: that is a second relapse. The first came before 2026-02-01, on a day
-        nothing records: Q1 is left out, counted. It was counted recurrence-free up to
-        2026-06-01, after its first relapse."""
+        2026-06-01: that is a second relapse. The first came before 2026-02-01 (Q1 was
+        free of it again by then; the version recording it was stored later, on
+        2026-11-28): its event is dated 2026-02-01, 387 days after the resection, the
+        latest the first relapse can have come. It was counted recurrence-free up to
+        2026-06-01, after its first relapse, and then left out as undated although the
+        case bounds it."""
         from pecoma.registry.survival import cohort as subjects_of
 
         recurrent = high_risk()
@@ -612,8 +617,9 @@ class TestDiseaseRecordedAfterTheResection:
         outcome(repo, "Q1", "local_recurrence", "2026-06-01", found="symptoms")
         subjects, excluded = subjects_of(repo.cohort_rows(ON), repo.outcomes(),
                                          Endpoint.rfs, Grouping.risk, ON)
-        assert subjects == []
-        assert excluded == {"relapse recorded in the case without a date": 1}
+        assert [(s.registry_id, round(s.time * 365.25), s.event) for s in subjects] == [
+            ("Q1", 387, True)]
+        assert excluded == {}
 
 
 class TestOutputs:
@@ -775,8 +781,8 @@ class TestRelapsedAtRegistration:
         a lung metastasis 2025-06-01: an event at 457 days (2024 a leap year after
         February), group low.
         P3: the same as P1 but the metastasis found 2025-02-20, 41 days after the
-        surgery, in its work-up: whether it was there at the resection is unknown (I29),
-        so no resection of a localized tumour is recorded: left out, counted.
+        surgery, in its work-up: whether it was there at the resection is unknown (I29):
+        left out, counted, saying so.
         M1: metastatic at presentation, never resected: left out, counted.
         H2: resected, a clear contact 2026-01-10: censored, group high."""
         from pecoma.registry.survival import registry_cohort
@@ -795,7 +801,10 @@ class TestRelapsedAtRegistration:
         got = {s.registry_id: (s.group, round(s.time * 365.25), s.event) for s in subjects}
         assert got == {"P1": ("high", 415, True), "P2": ("low", 457, True),
                        "H2": ("high", 365, False)}
-        assert excluded == {"no resection of a localized tumour (not in RFS)": 2}  # P3, M1
+        assert excluded == {
+            "no resection of a localized tumour (not in RFS)": 1,  # M1
+            "timing of a metastasis unknown: whether it was there at the resection "
+            "(not in RFS)": 1}  # P3
         report = survival_report(repo, Endpoint.rfs, Grouping.risk, ON, min_cell=1)
         high = next(c for c in report.curves if c.group == "high")
         assert (high.n, high.events) == (2, 1)
@@ -839,3 +848,67 @@ class TestRelapsedAtRegistration:
             assert before["moved"][1] == before["source"][1] > 0  # N1's closed windows
         finally:
             moved.close()
+
+    @staticmethod
+    def resected_2023(recurrent: bool) -> dict[str, Any]:
+        """High risk (8 cm, necrosis), diagnosed 2023-02-01 and resected 2023-02-14; with
+        ``recurrent`` the case records a local recurrence, which the case format does not
+        date."""
+        case = high_risk("2023-02-14")
+        case["diagnosis"] = {**case["diagnosis"], "date": "2023-02-01"}
+        if recurrent:
+            case["stage"] = {"status": "recurrent", "lymph_nodes": "negative",
+                             "local_recurrence": "yes"}
+        return case
+
+    def test_an_undated_recurrence_is_dated_by_the_version_recording_it(
+            self, repo: Repository) -> None:
+        """R7 is first registered on 2024-10-25 with a recurrence (resected 2023-02-14);
+        R8 has a localized version of 2023-03-01 and the same recurrent version of
+        2024-10-25. The recurrence came on or before 2024-10-25, the day the first version
+        recording it was stored: the event is at 619 days (2023-02-14 to 2024-10-25). A
+        last contact 'alive with disease' on 2025-06-01 is later evidence, not the
+        relapse's date: it had moved the event to 838 days (219 days of recurrence-free
+        time invented); before it was recorded the patients were left out as 'relapse
+        recorded in the case without a date' although the case version dates it."""
+        from pecoma.registry.survival import cohort as subjects_of
+        from pecoma.registry.survival import registry_cohort
+
+        cfg = default_settings()
+        record_case(repo, "R7", self.resected_2023(recurrent=True), on_date=dt.date(2024, 10, 25),
+                    settings=cfg, actor="clinic", source="test")
+        record_case(repo, "R8", self.resected_2023(recurrent=False),
+                    on_date=dt.date(2023, 3, 1),
+                    settings=cfg, actor="clinic", source="test")
+        record_case(repo, "R8", self.resected_2023(recurrent=True), on_date=dt.date(2024, 10, 25),
+                    settings=cfg, actor="clinic", source="test")
+        for rid in ("R7", "R8"):
+            record_outcome(repo, rid, "last_contact", "2025-06-01", "alive_with_disease",
+                           None, on_date=dt.date(2025, 6, 2), actor="dr-a")
+        for on in (dt.date(2025, 5, 1), dt.date(2025, 7, 1)):
+            subjects, excluded = subjects_of(registry_cohort(repo, on, cfg), repo.outcomes(),
+                                             Endpoint.rfs, Grouping.risk, on)
+            got = {s.registry_id: (s.group, round(s.time * 365.25), s.event)
+                   for s in subjects}
+            assert got == {"R7": ("high", 619, True), "R8": ("high", 619, True)}, on
+            assert excluded == {}, on
+
+    def test_a_metastasis_of_unknown_timing_says_so_when_left_out(
+            self, repo: Repository) -> None:
+        """P3: resected 2025-01-10, a lung metastasis found 2025-02-20, 41 days later in
+        the work-up, timing not stated: whether it was there at the resection is unknown
+        (I29), so RFS cannot start at the resection. The primary was resected: the
+        reason given had been 'no resection of a localized tumour'; it names the unknown
+        timing now. M1 (never resected) keeps its reason."""
+        from pecoma.registry.survival import cohort as subjects_of
+        from pecoma.registry.survival import registry_cohort
+
+        add(repo, "P3", relapsed_after_resection(high_risk(), "2025-02-20", "2025-04-01"))
+        add(repo, "M1", metastatic())
+        subjects, excluded = subjects_of(registry_cohort(repo, ON, default_settings()),
+                                         repo.outcomes(), Endpoint.rfs, Grouping.risk, ON)
+        assert subjects == []
+        assert excluded == {
+            "no resection of a localized tumour (not in RFS)": 1,  # M1
+            "timing of a metastasis unknown: whether it was there at the resection "
+            "(not in RFS)": 1}  # P3

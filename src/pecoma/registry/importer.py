@@ -43,7 +43,7 @@ from pecoma.engine import assess
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.knowledge import load_knowledge
 from pecoma.registry.case_change import REQUIRED_CASE_COLUMNS, import_case_check
-from pecoma.registry.columns import REGISTRY_ID
+from pecoma.registry.columns import REGISTRY_ID, column_kind
 from pecoma.registry.import_check import (
     RowIssue,
     check_row,
@@ -435,46 +435,65 @@ def _cell(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _facts(raw: RawRow) -> tuple[tuple[str, str], ...]:
-    """The row's filled cells but its registry id, in column order (a cell read as a
-    number and the same text differ only in a spreadsheet's types: compared as text)."""
-    return tuple(sorted((k, repr(_cell(v))) for k, v in raw.cells.items()
-                        if k != REGISTRY_ID and _cell(v) is not None))
+def _read(column: str, value: Any) -> tuple[str, Any]:
+    """A cell as the import reads it, for comparing two rows: a number column's cell that
+    reads as a number is that number (72, "72" and "72.0" are the size the case holds),
+    any other cell its text stripped; ``("", None)`` for an empty cell."""
+    value = _cell(value)
+    if value is None:
+        return "", None
+    if column_kind(column) in ("number", "integer") and not isinstance(value, bool):
+        try:
+            return "number", float(str(value))
+        except ValueError:
+            pass  # not a number: the row is refused for it, compared as its text
+    return "text", str(value)
+
+
+def _facts(raw: RawRow) -> dict[str, tuple[str, Any]]:
+    """The row's filled cells but its registry id, as the import reads them
+    (:func:`_read`): a number cell and the same number typed as text are one value."""
+    out = {k: _read(k, v) for k, v in raw.cells.items() if k != REGISTRY_ID}
+    return {k: v for k, v in out.items() if v[1] is not None}
 
 
 def _conflicts(rows: Callable[[], Iterator[RawRow]]) -> dict[int, str]:
     """Row number -> why it is refused, for each row of a patient that the file gives
     more than one row holding different values: which row is right is the file
-    author's to say, so none of them is written (in either mode), each naming the others
-    and the columns that differ. Rows of one patient that agree are left to the rule of
-    one row per patient (the first is the patient's, the others refused). The file is
-    read once more only when some registry id appears twice."""
+    author's to say, so none of them is written (in either mode), each naming the rows
+    whose values differ from its own and the columns that differ. Rows of one patient
+    that all agree are left to the rule of one row per patient (the first is the
+    patient's, the others refused). The file is read once more only when some registry
+    id appears twice."""
     seen: dict[str, list[tuple[int, int]]] = {}
     for raw in rows():
         key = _key(raw)
         if key is not None:
-            seen.setdefault(key, []).append((raw.number, hash(_facts(raw))))
+            facts = _facts(raw)
+            seen.setdefault(key, []).append((raw.number, hash(tuple(sorted(facts.items())))))
     split = {k for k, v in seen.items() if len({h for _n, h in v}) > 1}
     if not split:
         return {}
-    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    cells: dict[str, dict[int, dict[str, tuple[str, Any]]]] = {}
     for raw in rows():
         key = _key(raw)
         if key in split:
-            cells.setdefault(key, {})[raw.number] = {
-                k: _cell(v) for k, v in raw.cells.items() if k != REGISTRY_ID}
+            cells.setdefault(key, {})[raw.number] = _facts(raw)
     out: dict[int, str] = {}
     for by_row in cells.values():
-        columns = sorted({c for one in by_row.values() for c in one
-                          if len({repr(other.get(c)) for other in by_row.values()}) > 1})
-        for number in by_row:
-            others = ", ".join(str(n) for n in by_row if n != number)
+        every = ", ".join(str(n) for n in by_row)
+        written = "neither row is written" if len(by_row) == 2 \
+            else f"none of its rows ({every}) is written"
+        for number, mine in by_row.items():
+            differ = [n for n, theirs in by_row.items() if theirs != mine]
+            columns = sorted({c for n in differ for c in (*mine, *by_row[n])
+                              if mine.get(c) != by_row[n].get(c)})
+            many = len(differ) > 1
             out[number] = (
                 "must appear only once in a file, whatever its letter case: "
-                f"row{'s' if ',' in others else ''} {others} give"
-                f"{'' if ',' in others else 's'} this patient other values "
-                f"({', '.join(columns)}), so neither row is written; keep the row with "
-                "the right values")
+                f"row{'s' if many else ''} {', '.join(str(n) for n in differ)} "
+                f"give{'' if many else 's'} this patient other values "
+                f"({', '.join(columns)}), so {written}; keep the row with the right values")
     return out
 
 

@@ -19,11 +19,13 @@ Two endpoints, each measured in years (days / 365.25):
   found a recurrence or a metastasis, or the latest case version recording recurrent or
   metastatic disease, dated by its first metastasis detected
   (:func:`pecoma.registry.routine.case_relapse`). Each is dated by the day it was
-  recorded: the relapse came then or earlier. A relapse the case records that nothing
-  dates (a recurrence, or a metastasis without its date, and no record of disease on or
-  before the case's date free of disease again, when it gives one: a record after that
-  date is of a later relapse) leaves the patient out of RFS, counted: the time it
-  happened is unknown, and the free-of-disease date after it is no recurrence-free time.
+  recorded: the relapse came then or earlier. A relapse the case records came no later
+  than the day the first version recording it was stored, nor than the case's date free
+  of disease again: the earlier of the two dates it (a later record, such as a contact
+  alive with disease, never does). A relapse the case records that nothing known by the
+  evaluation date dates leaves the patient out of RFS, counted. A resected primary with
+  a metastasis whose timing is unknown (whether it was there at the resection, I29) is
+  left out of RFS saying so.
 
 Only what is recorded by the evaluation date counts (later outcomes are ignored, so a
 figure as of a date is reproducible). A patient whose start date is unknown, or who has
@@ -61,6 +63,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pecoma.registry.suppression import Cells, suppress
 
 if TYPE_CHECKING:
+    from pecoma.case import Case
     from pecoma.settings import Settings
     from pecoma.store.repository import OutcomeView, Repository
 
@@ -270,7 +273,8 @@ def cohort(
     from pecoma.registry.routine import case_relapse, free_from, relapses_after
 
     for (pid, rid, diagnosed, s_status, s_date, stage, risk, folpe, determined,
-         last_scan, free_since, latest_stage, detected, disease_scan, surgery) in rows:
+         last_scan, free_since, latest_stage, detected, disease_scan, surgery,
+         relapse_recorded) in rows:
         group = risk if grouping is Grouping.risk else (folpe if determined else None)
         if not group:
             skip(f"{GROUPING_TITLES[grouping]} not determined")
@@ -286,6 +290,10 @@ def cohort(
             if s_status == "performed" and stage == "localized" and resected is None:
                 # resected, the day not recorded: RFS has no start (unknown, not absent)
                 skip("resection date not recorded")
+                continue
+            if stage == TIMING_UNKNOWN:
+                skip("timing of a metastasis unknown: whether it was there at the "
+                     "resection (not in RFS)")
                 continue
             if resected is None or stage != "localized":
                 skip("no resection of a localized tumour (not in RFS)")
@@ -307,7 +315,13 @@ def cohort(
                 events, start, free_from(None, surgery))]
             if disease_scan is not None:
                 found.append(disease_scan)
-            if relapse is not None and relapse.on is None and not any(
+            if relapse is not None and relapse_recorded is not None \
+                    and relapse_recorded <= on_date:
+                # the first version recording the relapse was stored then, and the case's
+                # date free of disease again is after it: the relapse came by the earlier
+                # of the two (never dated by a later record)
+                found.append(min(relapse_recorded, relapse.free_since or relapse_recorded))
+            elif relapse is not None and relapse.on is None and not any(
                     relapse.free_since is None or d <= relapse.free_since for d in found):
                 # the case records a relapse and nothing dates it (a record after its date
                 # free of disease again is of a later relapse): when the patient stopped
@@ -436,7 +450,10 @@ def registry_cohort(repo: Repository, on_date: dt.date,
     assessment stratified the primary, is the one the engine gives that primary
     (``settings``: the registry's, else the defaults). The same facts give the same row
     whichever version or assessment is the newest; a primary the engine cannot assess
-    as of the date has no group (left out, counted)."""
+    as of the date has no group (left out, counted). A case recording the resection on a
+    day and a metastasis whose timing is unknown gets the stage :data:`TIMING_UNKNOWN`:
+    left out of RFS saying so (whether the metastasis was there at the resection is not
+    known, I29), not as a patient whose tumour was never resected."""
     from pecoma.case import parse_case
     from pecoma.engine import assess
     from pecoma.errors import InputError
@@ -453,10 +470,13 @@ def registry_cohort(repo: Repository, on_date: dt.date,
     for row in rows:
         data = cases.get(row[0]) if row[5] in ("recurrent", "metastatic") else None
         try:
-            primary = primary_as_resected(parse_case(data, source="stored case")) \
-                if data is not None else None
+            case = parse_case(data, source="stored case") if data is not None else None
         except InputError:
-            primary = None  # a stored version the case format no longer reads: as it is
+            case = None  # a stored version the case format no longer reads: as it is
+        primary = primary_as_resected(case) if case is not None else None
+        if case is not None and primary is None and _timing_unknown(case):
+            out.append((*row[:5], TIMING_UNKNOWN, *row[6:]))
+            continue
         if primary is None:
             out.append(row)
             continue
@@ -468,6 +488,23 @@ def registry_cohort(repo: Repository, on_date: dt.date,
                 group = None  # its facts dated after the date: not known then
         out.append((*row[:5], "localized", group, *row[7:]))
     return out
+
+
+#: The stage :func:`registry_cohort` gives a patient whose case records the resection of
+#: the primary on a day and a metastasis whose timing is unknown, none there at the
+#: resection known (I29): RFS cannot start at the resection, and the reason says why.
+TIMING_UNKNOWN = "metastasis_timing_unknown"
+
+
+def _timing_unknown(case: Case) -> bool:
+    """``case`` records a dated resection of its primary and a metastasis whose timing
+    is unknown (none known synchronous)."""
+    from pecoma.case.timing import case_timings
+    from pecoma.case.values import SurgeryStatus, Timing
+
+    timings = case_timings(case)
+    return (case.surgery.status is SurgeryStatus.performed and case.surgery.date is not None
+            and Timing.unknown in timings and Timing.synchronous not in timings)
 
 
 def survival_report(

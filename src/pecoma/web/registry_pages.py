@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -40,7 +40,7 @@ from pecoma.registry.worklist import (
     to_ics,
 )
 from pecoma.render.ics import plan_to_ics
-from pecoma.store import Repository, StoreError
+from pecoma.store import StoreError
 from pecoma.web.registry_cache import _items, _worklist
 from pecoma.web.registry_common import (
     FINDING_LABELS,
@@ -67,6 +67,9 @@ from pecoma.web.registry_summary_pages import (
     summary_pdf_download,
     survival_chart,
 )
+
+if TYPE_CHECKING:
+    from pecoma.store.repository import RoutineFacts
 
 __all__ = ["router"]
 
@@ -264,27 +267,36 @@ def patient_page(request: Request, registry_id: str, on: str | None = None,
     except StoreError as exc:
         return _unavailable(request, exc)
     item = apply_routine(build_worklist(evaluated, day), facts)[0]
-    visits = [v for v in plan.visits if v.status != "missed" or v.scans] if plan else []
+    visits: list[Visit] = []
+    why_cancelled: dict[Visit, str] = {}
+    if plan is not None:
+        # the visits as the calendar has them (:func:`_left`): none asked after a death,
+        # those overdue before a loss or relapse missed; a visit the plan itself counts
+        # missed is shown when a scan was done for it
+        shown = {v.index for v in plan.visits if v.status != "missed" or v.scans}
+        plan, why_cancelled = _left(plan, facts.get(registry_id), day)
+        visits = sorted((v for v in (*plan.visits, *why_cancelled) if v.index in shown),
+                        key=lambda v: v.index)
     return _page(request, "patient.html", {
         "t": timeline, "plan": plan, "item": item, "problem": problem, "day": day,
         "warning": warning, "visits": visits, "finding_labels": FINDING_LABELS,
-        "recorded": recorded,
+        "recorded": recorded, "why_cancelled": why_cancelled,
         "decisions": decisions, "withdrawn": withdrawn,
     })
 
 
-def _left(plan: SurveillancePlan, repo: Repository, registry_id: str, day: dt.date
+def _left(plan: SurveillancePlan, f: RoutineFacts | None, day: dt.date
           ) -> tuple[SurveillancePlan, dict[Visit, str]]:
     """The plan with the visits after routine surveillance stopped cancelled (after a
     death every visit not done), those overdue before it missed, as on the
     worklist (:func:`pecoma.registry.routine.routine`: a death, a loss to follow-up, a
     relapse recorded as an outcome that the case does not hold yet): a calendar drops
     them rather than reminding the team of routine visits for a patient who died or has
-    known disease. Only this patient's outcomes are read. Also: why each visit it
-    cancelled was cancelled."""
+    known disease. ``f``: the patient's :func:`routine_facts` (only this patient's
+    outcomes are read). Also: why each visit it cancelled was cancelled. THE rule of the
+    patient's page and its calendar alike."""
     from pecoma.registry.routine import routine_of
 
-    f = routine_facts(repo, day, registry_id).get(registry_id)
     if f is None:
         return plan, {}
     r = routine_of(f, max((e.date for e in plan.imaging if e.date <= day), default=None))
@@ -318,7 +330,8 @@ def patient_plan_ics(request: Request, registry_id: str, on: str | None = None) 
     [ev] = evaluate([state], day, _settings(request))  # the scans known as of the day
     if ev.plan is None:
         return Response(str(ev.problem), status_code=422, media_type="text/plain")
-    plan, why_cancelled = _left(ev.plan, _registry(request), registry_id, day)
+    facts = routine_facts(_registry(request), day, registry_id)
+    plan, why_cancelled = _left(ev.plan, facts.get(registry_id), day)
     return Response(
         plan_to_ics(plan, f"registry-{registry_id}", label=registry_id,
                     reminder_days=_settings(request).followup.calendar_reminder_days,

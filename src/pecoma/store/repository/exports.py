@@ -31,6 +31,7 @@ from pecoma.store.repository.base import (
     _registry_id_range,
     live_outcome,
     live_scan,
+    recorded_on,
 )
 from pecoma.store.repository.outcomes import _outcome_view, corrected_by
 from pecoma.store.repository.records import OutcomeView
@@ -56,12 +57,16 @@ class Exports(RepositoryBase):
         order: (patient id, registry id, diagnosis date, surgery status, surgery date,
         stage status, risk group, Folpe 2005 category, its determined flag, last scan date,
         free-of-disease date, the latest version's stage status, its metastases' detection
-        dates, the first scan that found disease, the surgery as stored). The latest
+        dates, the first scan that found disease, the surgery as stored, the day the
+        first version of the latest run recording a relapse was recorded). The latest
         version's stage and metastases say whether it records a relapse, and when
         (:func:`pecoma.registry.routine.case_relapse`); a scan finding a local recurrence
         or a metastasis is a relapse found at that scan; the surgery says from which day
         the resection left the patient free of disease
-        (:func:`pecoma.registry.routine.free_from`).
+        (:func:`pecoma.registry.routine.free_from`). A relapse the case records came on
+        or before the day the first version recording it was stored (:func:`recorded_on`;
+        the first of the versions since the last one that recorded none: an earlier run
+        was taken back): ``None`` when the latest version records none.
 
         Case facts come from the latest case version, the stage from the version the
         chosen assessment was made on; risk group and classification from
@@ -110,6 +115,16 @@ class Exports(RepositoryBase):
         last_scan = scans.group_by(ImagingRecord.patient_id).subquery()
         disease_scan = found.group_by(ImagingRecord.patient_id).subquery()
         c = CaseVersion.case
+        # the first version of the latest run recording a relapse (recurrent, metastatic)
+        relapsed = c[("stage", "status")].as_string().in_(("recurrent", "metastatic"))
+        plain = (select(CaseVersion.patient_id, func.max(CaseVersion.version).label("v"))
+                 .where(~relapsed | c[("stage", "status")].as_string().is_(None))
+                 .group_by(CaseVersion.patient_id).subquery())
+        run = (select(CaseVersion.patient_id, func.min(CaseVersion.version).label("v"))
+               .outerjoin(plain, plain.c.patient_id == CaseVersion.patient_id)
+               .where(relapsed, plain.c.v.is_(None) | (CaseVersion.version > plain.c.v))
+               .group_by(CaseVersion.patient_id).subquery())
+        first = aliased(CaseVersion)
         # the stage the risk group was decided on (a later version may record a relapse:
         # a recurrence must not take the patient out of recurrence-free survival)
         assessed = aliased(CaseVersion)
@@ -129,6 +144,7 @@ class Exports(RepositoryBase):
                 c[("stage", "metastases")],
                 disease_scan.c.d,
                 c["surgery"],
+                recorded_on(first),
             )
             .join(cv_top, cv_top.c.patient_id == Patient.id)
             .join(CaseVersion, (CaseVersion.patient_id == Patient.id)
@@ -138,16 +154,20 @@ class Exports(RepositoryBase):
             .outerjoin(assessed, assessed.id == StoredAssessment.case_version_id)
             .outerjoin(last_scan, last_scan.c.patient_id == Patient.id)
             .outerjoin(disease_scan, disease_scan.c.patient_id == Patient.id)
+            .outerjoin(run, run.c.patient_id == Patient.id)
+            .outerjoin(first, (first.patient_id == Patient.id) & (first.version == run.c.v))
             .order_by(Patient.registry_id)
         )
         with self._read() as s:
             rows = s.execute(q).all()
         out: list[tuple[Any, ...]] = []
         for (pid, rid, diag, s_status, s_date, stage, risk, folpe, scan, free, latest,
-             metastases, disease, surgery) in rows:
+             metastases, disease, surgery, relapse_recorded) in rows:
             out.append((pid, rid, _day(diag), s_status, _day(s_date), stage, risk, folpe,
                         folpe is not None, _day(scan), _day(free), latest,
-                        _detected(metastases), _day(disease), surgery))
+                        _detected(metastases), _day(disease), surgery,
+                        _day(relapse_recorded) if latest in ("recurrent", "metastatic")
+                        else None))
         return out
 
     def latest_case_data(self, patient_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
