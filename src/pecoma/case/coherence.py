@@ -869,16 +869,24 @@ def _residue_cleared_issues(case: Case) -> list[FieldIssue]:
         return []
     day = cleared.date.isoformat() if cleared.date is not None else "not given"
     if surgery.status is not SurgeryStatus.performed or surgery.final_margin is not Margin.R2:
-        margin = ("surgery.completion.margin" if surgery.completion is not None
-                  else "surgery.margin")
+        # the final margin at fault: the completing resection's when there is one
+        if surgery.status is not SurgeryStatus.performed:
+            fault = (f"'surgery.status' is 'performed' (got '{surgery.status.value}') and "
+                     "'surgery.margin' is 'R2'")
+        elif surgery.completion is not None:
+            fault = ("the completing resection left gross tumour: "
+                     "'surgery.completion.margin' is 'R2' (got "
+                     f"'{surgery.completion.margin.value}'); if the completing resection "
+                     "removed the tumour, leave this empty")
+        else:
+            fault = (f"the resection left gross tumour: 'surgery.margin' is 'R2' (got "
+                     f"'{surgery.margin.value}'); a further resection that removed it is "
+                     "recorded as the completing resection ('surgery.completion.date' and "
+                     "'surgery.completion.margin')")
         return [FieldIssue(
             "surgery.gross_residue_cleared", show_value(f"date {day}, by {cleared.by.value}"),
             "records gross tumour left by the resection cleared without a further one: it "
-            "can only be given when 'surgery.status' is 'performed' and the resection left "
-            f"gross tumour ('surgery.margin' is 'R2', or '{margin}' is 'R2' after a "
-            f"completing resection; got '{surgery.status.value}', "
-            f"'{surgery.margin.value}'); a further resection that removed it is recorded "
-            "as 'surgery.completion'")]
+            f"can only be given when {fault}")]
     issues: list[FieldIssue] = []
     if cleared.by is ClearedBy.radiotherapy and surgery.adjuvant_radiotherapy is _NO:
         issues.append(FieldIssue(
