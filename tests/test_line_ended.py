@@ -201,3 +201,37 @@ def test_a_registry_row_carries_the_end() -> None:
              "systemic.therapies[0].ended_on": "2026-06-01"}
     tree, _remap = nest(cells)
     assert parse_case(tree).systemic.therapies[0].ended_on == dt.date(2026, 6, 1)
+
+
+def _h1(**line: Any) -> dict[str, Any]:
+    """Uterine PEComa, localized, diagnosed 2024-01-10, resected R0 on 2024-06-01, no
+    adjuvant radiotherapy; one doxorubicin line recorded in the adjuvant setting."""
+    return {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-10"},
+        "tumour": {"primary_site": "uterus", "size": {"value": 8.0, "unit": "cm"}},
+        "histology": {"necrosis": "present"},
+        "stage": {"status": "localized"},
+        "surgery": {"status": "performed", "date": "2024-06-01", "margin": "R0",
+                    "adjuvant_radiotherapy": "no"},
+        "systemic": {"therapies": [{"agent": "doxorubicin", "setting": "adjuvant",
+                                    "line": 1, **line}]},
+    }
+
+
+def test_an_adjuvant_line_ended_before_the_surgery_is_refused_without_a_start() -> None:
+    """An 'adjuvant' line with no start that ended on 2024-03-01, three months before the
+    operation of 2024-06-01, began before it too: pre-operative treatment, not adjuvant
+    (I17). Refused at its setting as a start that early is, naming the end and the date of
+    surgery, and pointing to the setting 'advanced'."""
+    with pytest.raises(InputError) as err:
+        parse_case(_h1(ended_on="2024-03-01"), on_date=ON)
+    issue = next(i for i in err.value.issues if i.path == "systemic.therapies[0].setting")
+    assert "'systemic.therapies[0].ended_on' (2024-03-01)" in issue.rule
+    assert "'surgery.date' (2024-06-01)" in issue.rule
+    assert "'advanced'" in issue.rule
+
+
+def test_an_adjuvant_line_ended_after_the_surgery_is_accepted() -> None:
+    """Control: the same line ended on 2024-10-01, after the operation, is no
+    contradiction."""
+    parse_case(_h1(ended_on="2024-10-01"), on_date=ON)
