@@ -224,3 +224,83 @@ def test_cleared_by_radiotherapy_beside_radiotherapy_given_or_unknown(given: str
     data = _case({"date": "2024-05-01", "by": "radiotherapy"})
     data["surgery"]["adjuvant_radiotherapy"] = given
     parse_case(data)
+
+
+def _localized_r2(operated: str, cleared: dict[str, str]) -> dict[str, Any]:
+    """A localized retroperitoneal PEComa resected R2 on ``operated``, the gross residue
+    recorded cleared without a further resection."""
+    return {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-10"},
+        "tumour": {"primary_site": "retroperitoneum", "size": {"value": 8.0, "unit": "cm"}},
+        "histology": {"necrosis": "present"},
+        "stage": {"status": "localized", "lymph_nodes": "negative"},
+        "surgery": {"status": "performed", "date": operated, "margin": "R2",
+                    "adjuvant_radiotherapy": "yes", "gross_residue_cleared": cleared},
+    }
+
+
+def test_cleared_residue_within_six_months_gets_r1_advice() -> None:
+    """R2 on 2026-09-01, the residue cleared by radiotherapy on 2026-11-20, assessed
+    2026-12-07 (3 months after the operation). Imaging cannot show microscopic tumour
+    gone: the bed is at best as after R1, so expected R1's advice: REC-RERESECTION
+    ("Margins not clear: discuss completing the resection", S03) and REC-REFER-SURGERY
+    (S04), their facts naming the clearance; never R2's "gross tumour left" item."""
+    data = _localized_r2("2026-09-01", {"date": "2026-11-20", "by": "radiotherapy"})
+    data["diagnosis"]["date"] = "2026-05-10"
+    a = _assess(data)
+    ids = {i.id for i in a.recommendations}
+    assert {"REC-RERESECTION", "REC-REFER-SURGERY"} <= ids
+    assert "REC-RERESECTION-GROSS" not in ids
+    item = next(i for i in a.recommendations if i.id == "REC-RERESECTION")
+    assert _fact(item, "surgery.margin") == "R2"
+    assert _fact(item, "surgery.gross_residue_cleared.by") == "radiotherapy"
+    assert _fact(item, "surgery.gross_residue_cleared.date") == "2026-11-20"
+    assert "MISS-RESIDUAL-RESECTABLE" not in {m.id for m in a.missing}
+
+
+def test_cleared_residue_past_six_months_asks_whether_reexcision_was_decided() -> None:
+    """R2 on 2024-01-20, the residue cleared by ablation (no date), assessed 2026-12-07:
+    more than 6 months after the operation, no relapse. As for R1 then (I30): expected
+    REC-RERESECTION-DECIDED, provisional on MISS-REEXCISION-DECIDED, its facts naming the
+    clearance; no MISS-MARGIN (the margin is recorded)."""
+    a = _assess(_localized_r2("2024-01-20", {"by": "ablation"}))
+    item = next(i for i in a.recommendations if i.id == "REC-RERESECTION-DECIDED")
+    assert "MISS-REEXCISION-DECIDED" in item.conditional_on
+    assert _fact(item, "surgery.gross_residue_cleared.by") == "ablation"
+    assert _fact(item, "surgery.gross_residue_cleared.date") == "unknown"
+    ids = {i.id for i in a.recommendations}
+    assert not ids & {"REC-RERESECTION-GROSS", "REC-RERESECTION"}
+    assert "MISS-MARGIN" not in {m.id for m in a.missing}
+
+
+def _cleared_message(surgery: dict[str, Any]) -> str:
+    from pecoma.web.form_messages import issue_message
+    data = _localized_r2("2024-01-20", {"date": "2024-05-01", "by": "ablation"})
+    data["surgery"].update(surgery)
+    with pytest.raises(InputError) as err:
+        parse_case(data)
+    issue = next(i for i in err.value.issues if i.path == "surgery.gross_residue_cleared")
+    return issue_message(issue)
+
+
+def test_refusal_beside_r1_names_the_margin_once_and_no_raw_path() -> None:
+    """A clearance beside margin R1 (no gross tumour was left): the form's message names
+    “Resection margin” once with the 'R1' entered, and the completing resection by its
+    form labels, never a raw path such as 'surgery.completion'."""
+    text = _cleared_message({"margin": "R1"})
+    assert text.count("“Resection margin”") == 1
+    assert "'R1'" in text
+    assert "“Completing resection after R2: date”" in text
+    assert "surgery." not in text
+
+
+def test_refusal_after_a_completing_r0_names_the_completion_margin() -> None:
+    """R2, then a completing resection R0 on 2024-03-01, then a clearance: the margin at
+    fault is the completing resection's R0 (it removed the tumour), so the message names
+    “Completing resection after R2: margin” and 'R0', not the first margin's R2 as if it
+    were the reason."""
+    text = _cleared_message({"completion": {"date": "2024-03-01", "margin": "R0"}})
+    assert "“Completing resection after R2: margin”" in text
+    assert "'R0'" in text
+    assert "“Resection margin”" not in text
+    assert "surgery." not in text

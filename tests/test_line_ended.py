@@ -201,3 +201,91 @@ def test_a_registry_row_carries_the_end() -> None:
              "systemic.therapies[0].ended_on": "2026-06-01"}
     tree, _remap = nest(cells)
     assert parse_case(tree).systemic.therapies[0].ended_on == dt.date(2026, 6, 1)
+
+
+def _h1(**line: Any) -> dict[str, Any]:
+    """Uterine PEComa, localized, diagnosed 2024-01-10, resected R0 on 2024-06-01, no
+    adjuvant radiotherapy; one doxorubicin line recorded in the adjuvant setting."""
+    return {
+        "diagnosis": {"method": "histology_with_ihc", "date": "2024-01-10"},
+        "tumour": {"primary_site": "uterus", "size": {"value": 8.0, "unit": "cm"}},
+        "histology": {"necrosis": "present"},
+        "stage": {"status": "localized"},
+        "surgery": {"status": "performed", "date": "2024-06-01", "margin": "R0",
+                    "adjuvant_radiotherapy": "no"},
+        "systemic": {"therapies": [{"agent": "doxorubicin", "setting": "adjuvant",
+                                    "line": 1, **line}]},
+    }
+
+
+def test_an_adjuvant_line_ended_before_the_surgery_is_refused_without_a_start() -> None:
+    """An 'adjuvant' line with no start that ended on 2024-03-01, three months before the
+    operation of 2024-06-01, began before it too: pre-operative treatment, not adjuvant
+    (I17). Refused at its setting as a start that early is, naming the end and the date of
+    surgery, and pointing to the setting 'advanced'."""
+    with pytest.raises(InputError) as err:
+        parse_case(_h1(ended_on="2024-03-01"), on_date=ON)
+    issue = next(i for i in err.value.issues if i.path == "systemic.therapies[0].setting")
+    assert "'systemic.therapies[0].ended_on' (2024-03-01)" in issue.rule
+    assert "'surgery.date' (2024-06-01)" in issue.rule
+    assert "'advanced'" in issue.rule
+
+
+def test_an_adjuvant_line_ended_after_the_surgery_is_accepted() -> None:
+    """Control: the same line ended on 2024-10-01, after the operation, is no
+    contradiction."""
+    parse_case(_h1(ended_on="2024-10-01"), on_date=ON)
+
+
+def _derived_end(a: Assessment) -> str:
+    return str({f.path: f.value for f in a.derived}["derived.primary_treatment_end"])
+
+
+def test_the_only_adjuvant_lines_end_is_the_end_of_curative_treatment() -> None:
+    """Resected 2024-06-01, adjuvant radiotherapy recorded as not given, the one adjuvant
+    line ended 2024-10-01: every part of the curative treatment has its end on the
+    record, so the end of curative treatment is 2024-10-01 (I5, I22), said so in the
+    derived fact; its end is neither reported 'not recorded' nor asked, and the visits
+    count from it, not from the surgery."""
+    a = assess(parse_case(_h1(ended_on="2024-10-01"), on_date=ON), ON)
+    derived = _derived_end(a)
+    assert derived.startswith("2024-10-01")
+    assert "adjuvant" in derived
+    ids = {i.id for i in a.items()} | {m.id for m in a.missing}
+    assert not ids & {"MISS-ADJUVANT-END", "MISS-TREATMENT-END",
+                      "FU-ADJUVANT-END-NOT-RECORDED"}
+
+
+@pytest.mark.parametrize("radiotherapy", ["yes", "unknown"])
+def test_an_adjuvant_lines_end_beside_radiotherapy_not_known_ended_stays_asked(
+        radiotherapy: str) -> None:
+    """Control: adjuvant radiotherapy given or not recorded, its end not recorded: the
+    line's end is not the end of curative treatment (the radiotherapy may have ended
+    later), so the end stays derived as 'on or after' and asked, as before."""
+    data = _h1(ended_on="2024-10-01")
+    data["surgery"]["adjuvant_radiotherapy"] = radiotherapy
+    a = assess(parse_case(data, on_date=ON), ON)
+    assert _derived_end(a).startswith("not recorded")
+
+
+def test_an_adjuvant_line_without_its_end_keeps_the_end_asked() -> None:
+    """Control: two adjuvant lines, one with no end recorded: the end of curative
+    treatment is not known (unknown is not absent); asked, as before."""
+    data = _h1(ended_on="2024-10-01")
+    data["systemic"]["therapies"].append({"agent": "ifosfamide", "setting": "adjuvant",
+                                          "started_on": "2024-07-01"})
+    a = assess(parse_case(data, on_date=ON), ON)
+    assert _derived_end(a).startswith("not recorded")
+    assert "MISS-ADJUVANT-END" in {m.id for m in a.missing}
+
+
+def test_an_adjuvant_line_ended_after_a_metastasis_was_found_keeps_the_end_asked() -> None:
+    """Control: a lung metastasis found on 2024-09-01, before the adjuvant line's end on
+    2024-10-01: the primary's curative treatment ended on a day not recorded before the
+    line did, so its end is not taken from the line (the interval to the metastasis
+    would be negative); asked, as before."""
+    data = _h1(ended_on="2024-10-01", started_on="2024-07-01")
+    data["stage"] = {"status": "metastatic", "resectable": "yes", "metastases": [
+        {"site": "lung", "detected_on": "2024-09-01"}]}
+    a = assess(parse_case(data, on_date=ON), ON)
+    assert _derived_end(a).startswith("not recorded")

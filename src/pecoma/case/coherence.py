@@ -539,21 +539,30 @@ def contradictions(case: Case) -> list[FieldIssue]:
                     "must be unique among advanced-setting therapies",
                 )
             seen.add(t.line)
-        if (t.setting is _ADJUVANT_SETTING and t.started_on and operated_on
-                and t.started_on < operated_on):
+        # the line began by its start, or with no start recorded by its end (a line that
+        # ended before the operation began before it)
+        begun = (("started_on", t.started_on) if t.started_on is not None
+                 else ("ended_on", t.ended_on))
+        if (t.setting is _ADJUVANT_SETTING and begun[1] and operated_on
+                and begun[1] < operated_on):
             add(
                 f"systemic.therapies[{i}].setting",
                 _ADJUVANT_SETTING.value,
-                f"contradicts 'systemic.therapies[{i}].started_on' "
-                f"({t.started_on.isoformat()}), before 'surgery.date' "
+                f"contradicts 'systemic.therapies[{i}].{begun[0]}' "
+                f"({begun[1].isoformat()}), before 'surgery.date' "
                 f"({operated_on.isoformat()}): adjuvant treatment is given after the "
-                "operation, and a line begun before it is not. Record pre-operative "
+                "operation, and a line begun before it is not"
+                + (" (one that ended before it began before it)"
+                   if begun[0] == "ended_on" else "")
+                + ". Record pre-operative "
                 "(neoadjuvant) treatment with the setting 'advanced' (the case format has "
                 "no neoadjuvant setting; a line begun before the resection is read as "
                 "treatment of the tumour then in place, I17), and record in "
                 "'tumour.features_before_systemic_therapy' whether the size and features "
                 "entered are those before it; 'adjuvant' is for a line begun on or after "
-                "'surgery.date'. Or correct the start date or 'surgery.date'",
+                "'surgery.date'. Or correct the "
+                + ("start" if begun[0] == "started_on" else "end")
+                + " date or 'surgery.date'",
             )
         for name, when in (("started_on", t.started_on), ("ended_on", t.ended_on)):
             # a line for this tumour neither begins nor ends before it was diagnosed
@@ -869,16 +878,24 @@ def _residue_cleared_issues(case: Case) -> list[FieldIssue]:
         return []
     day = cleared.date.isoformat() if cleared.date is not None else "not given"
     if surgery.status is not SurgeryStatus.performed or surgery.final_margin is not Margin.R2:
-        margin = ("surgery.completion.margin" if surgery.completion is not None
-                  else "surgery.margin")
+        # the final margin at fault: the completing resection's when there is one
+        if surgery.status is not SurgeryStatus.performed:
+            fault = (f"'surgery.status' is 'performed' (got '{surgery.status.value}') and "
+                     "'surgery.margin' is 'R2'")
+        elif surgery.completion is not None:
+            fault = ("the completing resection left gross tumour: "
+                     "'surgery.completion.margin' is 'R2' (got "
+                     f"'{surgery.completion.margin.value}'); if the completing resection "
+                     "removed the tumour, leave this empty")
+        else:
+            fault = (f"the resection left gross tumour: 'surgery.margin' is 'R2' (got "
+                     f"'{surgery.margin.value}'); a further resection that removed it is "
+                     "recorded as the completing resection ('surgery.completion.date' and "
+                     "'surgery.completion.margin')")
         return [FieldIssue(
             "surgery.gross_residue_cleared", show_value(f"date {day}, by {cleared.by.value}"),
             "records gross tumour left by the resection cleared without a further one: it "
-            "can only be given when 'surgery.status' is 'performed' and the resection left "
-            f"gross tumour ('surgery.margin' is 'R2', or '{margin}' is 'R2' after a "
-            f"completing resection; got '{surgery.status.value}', "
-            f"'{surgery.margin.value}'); a further resection that removed it is recorded "
-            "as 'surgery.completion'")]
+            f"can only be given when {fault}")]
     issues: list[FieldIssue] = []
     if cleared.by is ClearedBy.radiotherapy and surgery.adjuvant_radiotherapy is _NO:
         issues.append(FieldIssue(

@@ -903,7 +903,9 @@ class Case(_Model):
         None,
         description="end of curative treatment of the primary (adjuvant radiotherapy or "
         "systemic treatment included); when left out, the surgery date, except that with "
-        "a line recorded as adjuvant the end is unknown and asked, and with adjuvant "
+        "a line recorded as adjuvant the end is unknown and asked (with adjuvant "
+        "radiotherapy recorded as not given and every such line recorded with its end, "
+        "no metastasis found by then: the latest of those ends), and with adjuvant "
         "radiotherapy recorded as given, or not recorded either way, the months from the "
         "surgery are only an upper bound of the disease-free interval, its end asked "
         "where it decides lung metastasectomy (S16)",
@@ -934,9 +936,49 @@ class Case(_Model):
         if self.surgery.status is _PERFORMED:
             if self.surgery.completion is not None:
                 # counted from the resection that completed the R2 one (unknown if undated)
-                return self.surgery.completion.date
-            return self.surgery.date
+                operated = self.surgery.completion.date
+            else:
+                operated = self.surgery.date
+            adjuvant = self.adjuvant_lines_end
+            if operated is not None and adjuvant is not None:
+                return max(operated, adjuvant)
+            return operated
         return None
+
+    @property
+    def adjuvant_lines_end(self) -> dt.date | None:
+        """The end of curative treatment of the primary that the adjuvant lines give when
+        it is not recorded itself (I5, I22): the primary resected, adjuvant radiotherapy
+        recorded as not given, and every line recorded as adjuvant to the primary (begun
+        before any metastasis was found, or with no start) recorded with its end: the
+        latest of those ends, when no metastasis was found by then. ``None`` otherwise (a
+        line without its end, or radiotherapy given or not recorded, leaves the end
+        unknown, asked)."""
+        if (self.primary_treatment_end is not None or self.surgery.status is not _PERFORMED
+                or self.surgery.adjuvant_radiotherapy is not YesNo.no):
+            return None
+        ends = [t.ended_on for t in self._primary_adjuvant_lines()]
+        if not ends or any(end is None for end in ends):
+            return None
+        last = max(end for end in ends if end is not None)
+        # a metastasis found by then: the treatment of the primary ended before the
+        # line did, on a day not recorded (asked, as before)
+        if any((day := m.detected_on or m.detected_on_or_before) is not None and day <= last
+               for m in self.stage.metastases):
+            return None
+        return last
+
+    def _primary_adjuvant_lines(self) -> list[TherapyLine]:
+        """The lines recorded as adjuvant to the primary's resection: a line begun once a
+        metastasis had been found is adjuvant to its treatment (after a metastasectomy),
+        not part of the primary's (one known only by the day it was recorded was found by
+        then: a line begun on or after that day began after it was found)."""
+        found = [day for m in self.stage.metastases
+                 if (day := m.detected_on or m.detected_on_or_before)]
+        first = min(found) if found else None
+        return [t for t in self.systemic.therapies
+                if t.setting is TherapySetting.adjuvant
+                and (first is None or t.started_on is None or t.started_on < first)]
 
     @property
     def treatment_end_not_before(self) -> dt.date | None:
@@ -947,18 +989,10 @@ class Case(_Model):
         metastasis was synchronous are not counted from it (I5, I7). A line begun on or
         after the day the first metastasis was found is not counted. ``None`` otherwise."""
         end = self.treatment_end
-        if self.primary_treatment_end is not None or end is None:
+        if (self.primary_treatment_end is not None or end is None
+                or self.adjuvant_lines_end is not None):
             return None
-        # a line begun once a metastasis had been found is adjuvant to its treatment (after
-        # a metastasectomy), not part of the primary's
-        # (one known only by the day it was recorded was found by then: a line begun on
-        # or after that day began after it was found)
-        found = [day for m in self.stage.metastases
-                 if (day := m.detected_on or m.detected_on_or_before)]
-        first = min(found) if found else None
-        starts = [t.started_on for t in self.systemic.therapies
-                  if t.setting is TherapySetting.adjuvant
-                  and (first is None or t.started_on is None or t.started_on < first)]
+        starts = [t.started_on for t in self._primary_adjuvant_lines()]
         if not starts:
             return None
         return max([end, *(day for day in starts if day is not None)])

@@ -52,7 +52,8 @@ __all__ = [
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
     "operation_planned_while_free", "opposed_words", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text", "work_up_fact",
+    "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text",
+    "treatment_end_fact", "work_up_fact",
 ]
 
 
@@ -186,6 +187,10 @@ class Derived(NamedTuple):
     #: radiotherapy (I5) the interval may fall short (:func:`_radiotherapy_end_open`).
     #: The fact saying so; empty otherwise.
     radiotherapy_end_open: tuple[Fact, ...] = ()
+    #: The end of curative treatment the adjuvant lines give (the latest end of every
+    #: line recorded as adjuvant, adjuvant radiotherapy recorded as not given), said in
+    #: the derived fact (:attr:`Case.adjuvant_lines_end`); ``None`` otherwise.
+    adjuvant_lines_end: dt.date | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -199,7 +204,7 @@ class Derived(NamedTuple):
                             "treatment followed the surgery, so on or after "
                             f"{self.treatment_end_not_before.isoformat()}"))
         elif self.anchor is not None:
-            out.append(_anchor_fact(self.anchor))
+            out.append(treatment_end_fact(self.anchor, self.adjuvant_lines_end))
         for i, t in enumerate(self.timings):
             out.append(_timing_fact(i, t))
         if self.dfi_months is not None:
@@ -254,7 +259,15 @@ def _size_cm_fact(size_cm: float) -> Fact:
     return Fact("derived.size_cm", number_text(size_cm))
 
 
-def _anchor_fact(anchor: dt.date) -> Fact:
+def treatment_end_fact(anchor: dt.date | None, adjuvant_end: dt.date | None) -> Fact:
+    """The derived end of curative treatment of the primary; when the adjuvant lines
+    give it (:attr:`Case.adjuvant_lines_end`), said so (I5, I22)."""
+    if anchor is None:
+        return Fact("derived.primary_treatment_end", "unknown")
+    if adjuvant_end is not None and adjuvant_end == anchor:
+        return Fact("derived.primary_treatment_end",
+                    f"{anchor.isoformat()} (the latest end of the adjuvant lines recorded, "
+                    "adjuvant radiotherapy recorded as not given: I5, I22)")
     return Fact("derived.primary_treatment_end", anchor.isoformat())
 
 
@@ -508,6 +521,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         cleared_words(cleared) if cleared is not None and cleared.date is not None else None,
         _radiotherapy_end_open(case, counted_from, dated, minimum)
         if dfi_source == "dates" and dfi_met and stated is None else (),
+        case.adjuvant_lines_end,
     )
 
 

@@ -82,9 +82,13 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
     surgery_status = case.surgery.status
     # the margin the resections left: a completing resection's when one is recorded
     margin = case.surgery.final_margin
-    # gross tumour left (R2) and cleared since without a further resection: none left to
-    # complete the resection on (what may be left at the bed: the alerts, I27)
-    cleared = residue_cleared(case) is not None
+    # gross tumour left (R2) and cleared since without a further resection (radiotherapy,
+    # ablation, systemic treatment): imaging cannot show microscopic tumour gone, so the bed
+    # is at best as after an R1 margin. R1's advice follows, its facts naming the
+    # clearance; never R2's gross tumour left (what may be left at the bed: the alerts, I27)
+    cleared = residue_cleared(case)
+    if cleared is not None:
+        margin = Margin.R1
     resectable = case.stage.resectable
     feasible = case.stage.complete_excision_feasible
     status_fact = d.status_fact()
@@ -92,6 +96,8 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
         if surgery_status is SurgeryStatus.performed:
             # the R2 margin a completing resection followed stays in the facts
             margin_facts_ = margin_facts(case)
+            if cleared is not None:
+                margin_facts_ += cleared_facts(cleared)
             # recorded as beyond surgery (an R1 or uncertain margin: no re-excision)
             no_reexcision = resectable is YesNo.no
             if margin is Margin.R0:
@@ -107,7 +113,7 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                                         affects=("REC-RERESECTION-DECIDED",)))
                 out.add("REC-RERESECTION-DECIDED", [*margin_facts_, *d.postoperative_past],
                         asks)
-            elif margin in _INCOMPLETE and not no_reexcision and not cleared:
+            elif margin in _INCOMPLETE and not no_reexcision:
                 residual: list[str] = []
                 # gross tumour left (R2) is said as such, not as margins not clear
                 redo = "REC-RERESECTION-GROSS" if margin is Margin.R2 else "REC-RERESECTION"

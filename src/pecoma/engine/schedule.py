@@ -89,6 +89,7 @@ from pecoma.engine.facts import (
     primary_removed_asked,
     residual_removed_asked,
     residual_tumour,
+    treatment_end_fact,
 )
 from pecoma.engine.followup import HIGH_RISK_RULES, LOW_RISK_IMAGING, LOW_RISK_RULES
 from pecoma.engine.imaging import ImagingEvent, Modality, ScanFinding, check_imaging
@@ -800,8 +801,7 @@ def plan_surveillance(
                 anchor, removal)
     else:
         anchor, group = case.treatment_end, risk.surveillance_group
-        anchor_fact = Fact("derived.primary_treatment_end",
-                           anchor.isoformat() if anchor else "unknown")
+        anchor_fact = treatment_end_fact(anchor, case.adjuvant_lines_end)
         if anchor is not None and adjuvant_not_before is not None:
             anchor_fact, anchor_basis, phase_conditional = _counted_from_surgery(anchor, ())
         # indeterminate risk, high-risk until the features are supplied: as the
