@@ -436,6 +436,11 @@ def _icd10_codes(concept: Mapping[str, Any]) -> list[str]:
             and cd["system"] in _ICD10 and isinstance(cd.get("code"), str)]
 
 
+#: Problem-list codes of an allergy to a drug pecoma knows, read by their meaning when a
+#: Condition gives the code alone: SNOMED CT 294630006 Allergy to sirolimus.
+_ALLERGY_CODES: Final = {(c.SNOMED, "294630006"): "Allergy to sirolimus"}
+
+
 def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None:
     """What a Condition of the record (a problem-list entry) says as an allergy entry
     would, or ``None`` when it says nothing of a drug's tolerance.
@@ -464,6 +469,14 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
     concept = condition.get("code")
     if not isinstance(concept, dict):
         return None
+    if not mcode.concept_text(concept).strip():
+        # sent as a code alone (no display, no text): the codes of an allergy to a drug
+        # pecoma knows are read by their meaning
+        named = next((_ALLERGY_CODES[(cd.get("system"), cd.get("code"))]
+                      for cd in concept.get("coding") or [] if isinstance(cd, dict)
+                      and (cd.get("system"), cd.get("code")) in _ALLERGY_CODES), None)
+        if named is not None:
+            concept = {**concept, "text": named}
     icd = _icd10_codes(concept)
     words = mcode.plain_words(mcode.concept_text(concept))
     if _ADVERSE_WORDS.search(words) is None and not any(_ADVERSE_EFFECT.match(x) for x in icd):

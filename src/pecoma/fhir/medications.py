@@ -1390,8 +1390,28 @@ def drug_classes(concept: Mapping[str, Any]) -> tuple[DrugClass, ...]:
     if any(w in words for w in c.ALKYLATING_CLASS_WORDS):
         out.append(ALKYLATING_CLASS)
     out += _subgroups_named(words)
-    out += [k for code in _atc_codes(concept) if (k := _atc_group(code)) is not None]
+    codes = _atc_codes(concept)
+    if _immunosuppressants_named(concept, words):
+        codes.append(_ATC_IMMUNOSUPPRESSANTS)  # read as the ATC group it is
+    out += [k for code in codes if (k := _atc_group(code)) is not None]
     return tuple(dict.fromkeys(out))
+
+
+#: The immunosuppressants (ATC L04A), which hold sirolimus (L04AA10) and everolimus
+#: (L04AA18): an entry naming the class in words ("Immunosuppressants", "Immunosuppressive
+#: agents") or coded SNOMED CT 372823004 (Immunosuppressant (substance)) is read as that
+#: ATC group, as one coded L04A is.
+_ATC_IMMUNOSUPPRESSANTS: Final = "L04A"
+_IMMUNOSUPPRESSANT_WORDS: Final = ("immunosuppressant", "immunosuppressive agent",
+                                   "immunosuppressive drug", "immunosuppressive medication")
+_SNOMED_IMMUNOSUPPRESSANT: Final = "372823004"
+
+
+def _immunosuppressants_named(concept: Mapping[str, Any], words: str) -> bool:
+    return any(w in words for w in _IMMUNOSUPPRESSANT_WORDS) or any(
+        isinstance(cd, dict) and cd.get("system") == c.SNOMED
+        and cd.get("code") == _SNOMED_IMMUNOSUPPRESSANT
+        for cd in _list(concept.get("coding")))
 
 
 #: The words of :data:`pecoma.fhir.codes.MTOR_CLASS_WORDS` naming the class itself (the
