@@ -472,9 +472,10 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
     if not mcode.concept_text(concept).strip():
         # sent as a code alone (no display, no text): the codes of an allergy to a drug
         # pecoma knows are read by their meaning
-        named = next((_ALLERGY_CODES[(cd.get("system"), cd.get("code"))]
-                      for cd in concept.get("coding") or [] if isinstance(cd, dict)
-                      and (cd.get("system"), cd.get("code")) in _ALLERGY_CODES), None)
+        named = next((said for cd in concept.get("coding") or [] if isinstance(cd, dict)
+                      and (said := _ALLERGY_CODES.get((str(cd.get("system")),
+                                                        str(cd.get("code"))))) is not None),
+                     None)
         if named is not None:
             concept = {**concept, "text": named}
     icd = _icd10_codes(concept)
