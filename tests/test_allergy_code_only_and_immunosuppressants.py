@@ -75,3 +75,38 @@ def test_the_immunosuppressant_class_rules_out_the_mtor_inhibitors(
     assert read_allergy(allergy).rules_out_mtor
     case = case_from_bundle(_bundle_with(allergy), on=ON).case
     assert case.systemic.mtor_inhibitor_contraindicated is YesNo.yes
+
+
+PENICILLIN = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                          "code": "7980", "display": "Penicillin G"}]}
+
+
+@pytest.mark.parametrize("note", [
+    "No reaction to sirolimus",
+    "Has taken everolimus for 2 years without any problem",
+    "Tolerated doxorubicin without issue",
+])
+def test_a_drug_named_only_in_the_note_of_an_identified_entry_is_asked(note: str) -> None:
+    """A penicillin allergy whose note names another drug (here as tolerated) records no
+    allergy to that drug: it is neither ruled out nor cleared; the entry is asked about,
+    its words quoted (as for a class named so, HAZ-491)."""
+    allergy = {"resourceType": "AllergyIntolerance", "id": "a-pen",
+               "clinicalStatus": {"coding": [{
+                   "system": "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
+                   "code": "active"}]},
+               "code": PENICILLIN, "note": [{"text": note}]}
+    reading = read_allergy(allergy)
+    assert not (reading.agents & {Agent.sirolimus, Agent.everolimus, Agent.doxorubicin})
+    assert reading.unidentified
+    case = case_from_bundle(_bundle_with(allergy), on=ON).case
+    assert not ({i.agent for i in case.systemic.intolerances}
+                & {Agent.sirolimus, Agent.everolimus, Agent.doxorubicin})
+    assert case.systemic.mtor_inhibitor_contraindicated is not YesNo.no
+
+
+def test_a_drug_named_in_the_note_of_an_entry_naming_no_substance_is_ruled_out() -> None:
+    """"Drug allergy" names no substance: the drug its note names is the allergen."""
+    allergy = {"resourceType": "AllergyIntolerance", "id": "a-drug",
+               "code": {"text": "Drug allergy"},
+               "note": [{"text": "sirolimus: mouth ulcers and pneumonitis"}]}
+    assert Agent.sirolimus in read_allergy(allergy).agents

@@ -35,8 +35,9 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
   entry recording no known allergy whose note or reaction description names a substance
   as an exception or as an allergy stated ("except for Zortrex", "allergic to XY-123":
   :func:`pecoma.fhir.medications.substances_said`) that pecoma cannot identify
-  contradicts itself, and is *not identified*. A class of drugs named only in those
-  words (:func:`pecoma.fhir.medications.classes_said`: "Patient currently on
+  contradicts itself, and is *not identified*. A class of drugs, or a drug they say was
+  taken without a reaction ("No reaction to sirolimus"), named only in those words
+  (:func:`pecoma.fhir.medications.classes_said`: "Patient currently on
   antineoplastic therapy", "Reaction during alkylating agent infusion") while the
   entry's substance is identified as something else (penicillin, doxorubicin) is no
   allergen it records: it rules nothing out and clears nothing, the entry is *not
@@ -318,12 +319,19 @@ def read_allergy(allergy: Mapping[str, Any], entry_modifiers: str = "") -> Aller
     # the classes its substance names: a class its words name beside them may be words
     # that are not the allergen ("patient currently on antineoplastic therapy")
     own_classes = {k for x in substances for k in meds.classes_said(x)}
+    # the drugs its substance names: a drug its words name beside them as tolerated ("No
+    # reaction to sirolimus", "tolerated doxorubicin") is no allergen (one they name
+    # otherwise, "also reacted to everolimus", is ruled out)
+    own_drugs = {d for x in substances for d in _drugs_said(x)}
     asked: list[str] = []
     for concept, whole in [*((x, True) for x in substances), *((x, False) for x in words)]:
         if not whole and (substance_named or other is not None) and not said_none and (
-                said := [k for k in meds.classes_said(concept) if k not in own_classes]):
-            # a class named only in its words, its substance identified as something else:
-            # nothing ruled out by those words, nor cleared (asked, the words quoted)
+                said := [*(k for k in meds.classes_said(concept) if k not in own_classes),
+                         *(sorted(d for d in _drugs_said(concept) if d not in own_drugs)
+                           if _tolerated_said(concept) else ())]):
+            # a class or a drug named only in its words, its substance identified as
+            # something else: nothing ruled out by those words, nor cleared (asked, the
+            # words quoted)
             quoted = " ".join(mcode.concept_text(concept).split())
             asked.append(f"{' and '.join(said)}, named only in its words (\"{quoted[:120]}\"), "
                          "not as its substance")
@@ -434,6 +442,26 @@ def _icd10_codes(concept: Mapping[str, Any]) -> list[str]:
     return [str(cd["code"]).strip() for cd in (codings if isinstance(codings, list) else [])
             if isinstance(cd, dict) and isinstance(cd.get("system"), str)
             and cd["system"] in _ICD10 and isinstance(cd.get("code"), str)]
+
+
+#: Words saying a drug was taken without a reaction: "no reaction to", "tolerated",
+#: "without any problem", "no problems with".
+_TOLERATED: Final = re.compile(
+    r"(?<![a-z])(?:no (?:adverse |allergic )?(?:reactions?|problems?|issues?|side effects?)"
+    r" (?:to|with|from|on)|tolerated|tolerates|tolerating|well tolerated|"
+    r"without (?:any )?(?:reactions?|problems?|issues?|side effects?|complications?))"
+    r"(?![a-z])")
+
+
+def _tolerated_said(concept: Mapping[str, Any]) -> bool:
+    """Whether an entry's words say a drug was taken without a reaction (:data:`_TOLERATED`)."""
+    return _TOLERATED.search(mcode.plain_words(mcode.concept_text(concept))) is not None
+
+
+def _drugs_said(concept: Mapping[str, Any]) -> set[str]:
+    """The drugs pecoma knows a concept names (its agents, ingredients and drug names)."""
+    return ({a.value for a in meds.agents_named(concept) - CATCH_ALL}
+            | set(meds.ingredients_named(concept)) | set(meds.drugs_named(concept)))
 
 
 #: Problem-list codes of an allergy to a drug pecoma knows, read by their meaning when a
