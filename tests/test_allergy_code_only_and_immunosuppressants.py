@@ -110,3 +110,18 @@ def test_a_drug_named_in_the_note_of_an_entry_naming_no_substance_is_ruled_out()
                "code": {"text": "Drug allergy"},
                "note": [{"text": "sirolimus: mouth ulcers and pneumonitis"}]}
     assert Agent.sirolimus in read_allergy(allergy).agents
+
+
+@pytest.mark.parametrize("note", [
+    "Sirolimus not tolerated: severe mucositis",
+    "Sirolimus poorly tolerated",
+    "Did not tolerate sirolimus",
+    "Sirolimus was not well tolerated",
+    "Patient didn't tolerate sirolimus",
+])
+def test_a_note_saying_a_drug_was_not_tolerated_still_rules_it_out(note: str) -> None:
+    """"Not tolerated" is no word of tolerance: the note records an intolerance of
+    sirolimus beside the penicillin, ruled out as before (HAZ-526 must not weaken it)."""
+    allergy = {"resourceType": "AllergyIntolerance", "id": "a-pen",
+               "code": PENICILLIN, "note": [{"text": note}]}
+    assert Agent.sirolimus in read_allergy(allergy).agents

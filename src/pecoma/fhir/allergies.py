@@ -453,9 +453,18 @@ _TOLERATED: Final = re.compile(
     r"(?![a-z])")
 
 
+#: Words saying a drug was not tolerated ("not tolerated", "poorly tolerated", "did not
+#: tolerate"): then the words may record an intolerance, never read as tolerated.
+_NOT_TOLERATED: Final = re.compile(
+    r"(?:(?<![a-z])(?:not|poorly|badly|never|hardly|barely|unable to)|n't|n’t)"
+    r"(?: (?:well|be|been|to))? tolerat")
+
+
 def _tolerated_said(concept: Mapping[str, Any]) -> bool:
-    """Whether an entry's words say a drug was taken without a reaction (:data:`_TOLERATED`)."""
-    return _TOLERATED.search(mcode.plain_words(mcode.concept_text(concept))) is not None
+    """Whether an entry's words say a drug was taken without a reaction (:data:`_TOLERATED`),
+    and nothing in them says one was not tolerated (:data:`_NOT_TOLERATED`)."""
+    words = mcode.plain_words(mcode.concept_text(concept))
+    return _TOLERATED.search(words) is not None and _NOT_TOLERATED.search(words) is None
 
 
 def _drugs_said(concept: Mapping[str, Any]) -> set[str]:
