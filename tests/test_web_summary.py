@@ -445,19 +445,51 @@ def test_equivocal_scan_on_the_report_page(client: TestClient) -> None:
     assert_plain(page.text, "report page with an equivocal scan")
 
 
+def _case_keys() -> frozenset[str]:
+    """Every key of the case format (``date``, ``margin``, ``by``, ``completion`` …),
+    from its schema: a field added later is among them."""
+    keys: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            keys.update(node.get("properties", {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(Case.model_json_schema())
+    return frozenset(keys)
+
+
+#: A record id of the knowledge base (MISS-LOCAL-RECURRENCE, REC-…, ALERT-…): the report
+#: never shows one, the form names the question or alert in words
+RECORD_ID = re.compile(r"\b(?:ALERT|CLS|FU|MISS|REC|RISK|SUPP)-[A-Z0-9]")
+#: a label's quotes inside a value's quotes ('“Started on”')
+DOUBLED_QUOTES = re.compile(r"['\"][“”]|[“”]['\"]")
+QUOTED = re.compile(r"'([^'\s]+)'")
+
+
 def test_form_help_texts_in_plain_words() -> None:
-    """Every help text of the case form (read out as the field's description) names
-    fields by their labels: e.g. the metastasis row's timing says "Detected on", never
-    ``detected_on``."""
+    """Every help text of the case form (read out as the field's description, and each
+    group's note) names fields by their labels: e.g. the metastasis row's timing says
+    "Detected on", never ``detected_on``; "Date of surgery", never 'date'; no record id
+    of the knowledge base (the report names none); a label in its quotes once."""
     from pecoma.web import form_layout
 
     controls = [c for g in form_layout.FORM for c in g.controls]
     controls += [c for g in form_layout.FORM if g.rows for c in g.rows.controls]
     helps = [c.help for c in controls if c.help]
     assert len(helps) > 20
+    helps += [g.note for g in form_layout.FORM if g.note]
+    keys = _case_keys()
+    assert {"date", "margin", "by", "completion", "mitoses_per_50_hpf"} <= keys
     for h in helps:  # (a help text may quote in brackets: "('none' if it had none)")
-        for pattern in (FIELD_PATH, SNAKE):
-            assert not pattern.findall(h), h
+        for pattern in (FIELD_PATH, SNAKE, RECORD_ID, DOUBLED_QUOTES):
+            assert not pattern.findall(h), (pattern.pattern, h)
+        # a quoted word is a value to choose ('no', 'R2'), never a key of the case
+        assert not [w for w in QUOTED.findall(h) if w in keys], h
     timing = form_layout.ROWSPECS["stage.metastases"].controls
     assert "“Detected on”" in next(c.help for c in timing if c.name == "timing" and c.help)
 

@@ -109,8 +109,16 @@ def _unknown_first(enum: type[StrEnum]) -> tuple[Option, ...]:
     return _options(enum, order=["unknown", *values])
 
 
-def _describe(model: type[BaseModel], name: str) -> str | None:
+def _describe(model: type[BaseModel], name: str, words: Mapping[str, str] | None = None
+              ) -> str | None:
+    """The field's description from the case format, capitalised, with ``words`` (a
+    case-format key or record id written there, and what the form says instead: the
+    field's label) replaced; each must be found, so a reworded description is noticed."""
     text = model.model_fields[name].description
+    for said, shown in (words or {}).items():
+        if text is None or said not in text:
+            raise LookupError(f"{model.__name__}.{name}: no {said!r} in the description")
+        text = text.replace(said, shown)
     return text[0].upper() + text[1:] if text else None
 
 
@@ -310,7 +318,9 @@ FORM: tuple[Group, ...] = (
             _yes_no(
                 "stage.local_recurrence",
                 "Local recurrence present",
-                _describe(Stage, "local_recurrence"),
+                _describe(Stage, "local_recurrence", {
+                    # the question the report asks, by the field's label
+                    " (MISS-LOCAL-RECURRENCE)": ""}),
             ),
             _yes_no("stage.resectable", "Resectable", _describe(Stage, "resectable")),
             _yes_no(
@@ -405,7 +415,8 @@ FORM: tuple[Group, ...] = (
                 "surgery.date_on_or_before",
                 "Surgery done on or before",
                 "date",
-                help=_describe(Surgery, "date_on_or_before"),
+                help=_describe(Surgery, "date_on_or_before",
+                               {"'date'": "“Date of surgery”"}),
             ),
             _select_unknown("surgery.margin", "Resection margin", Margin),
             Control(
@@ -425,7 +436,15 @@ FORM: tuple[Group, ...] = (
                 "surgery.gross_residue_cleared.date",
                 "Gross residue (R2) cleared without resection: date",
                 "date",
-                help=_describe(Surgery, "gross_residue_cleared"),
+                help=_describe(Surgery, "gross_residue_cleared", {
+                    "needs 'margin' 'R2' (or a completing resection that left R2 again)":
+                    "needs “Resection margin” R2 (or “Completing resection after R2: "
+                    "margin” R2 again)",
+                    "Cleared 'by' 'radiotherapy'": "Cleared by radiotherapy (“Gross "
+                    "residue (R2) cleared without resection: by”)",
+                    "A further resection that removed it is 'completion', not this":
+                    "A further resection that removed it is entered as “Completing "
+                    "resection after R2”, not here"}),
             ),
             Control(
                 "surgery.gross_residue_cleared.by",
@@ -476,7 +495,10 @@ FORM: tuple[Group, ...] = (
             _yes_no("systemic.mtor_inhibitor_contraindicated", "mTOR inhibitor contraindicated"),
             _yes_no("systemic.anthracycline_contraindicated",
                     "Anthracyclines contraindicated (e.g. cardiac)",
-                    help=_describe(Systemic, "anthracycline_contraindicated")),
+                    help=_describe(Systemic, "anthracycline_contraindicated", {
+                        # the alert by what the report says, not by its record id
+                        "raises ALERT-LINE-NOT-TOLERATED naming it":
+                        "raises an alert naming it, asking which is current"})),
         ),
         rows=RowSpec(
             "systemic.therapies",
@@ -572,9 +594,13 @@ def _help_in_labels(controls: tuple[Control, ...]) -> tuple[Control, ...]:
     the case's schema may name a field, e.g. ``detected_on``: the form says "Detected on")."""
     labels = {c.name.rsplit(".", 1)[-1]: c.label for c in controls}
 
+    def label(m: re.Match[str]) -> str:
+        key = m[1] or m[2]
+        return f"“{labels[key]}”" if key in labels else m[0]
+
     def plain(text: str) -> str:
-        return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b",
-                      lambda m: f"“{labels[m[0]]}”" if m[0] in labels else m[0], text)
+        # a key quoted ('started_on') is shown in the label's quotes alone
+        return re.sub(r"'([a-z]+(?:_[a-z]+)+)'|\b([a-z]+(?:_[a-z]+)+)\b", label, text)
 
     return tuple(replace(c, help=plain(c.help)) if c.help else c for c in controls)
 
