@@ -361,17 +361,19 @@ class TestGiven:
     @pytest.mark.parametrize(("start", "on", "expected"), [
         # the date as written, in its own offset, is the day: 6 December in New York
         ("2026-12-06T23:30:00-05:00", dt.date(2026, 12, 6), Given.given),
-        # 7 December in Tokyo (6 December in UTC): after 6 December
-        ("2026-12-07T01:00:00+09:00", dt.date(2026, 12, 6), Given.planned),
+        # 7 December in Tokyo but 6 December in UTC: within 6 December by the rule for
+        # times (its day in its own zone, or its moment in UTC): begun, never a plan
+        ("2026-12-07T01:00:00+09:00", dt.date(2026, 12, 6), Given.given),
+        # 7 December in both: after 6 December
+        ("2026-12-07T10:00:00+09:00", dt.date(2026, 12, 6), Given.planned),
     ])
     def test_a_start_s_day_is_the_date_written_in_its_own_offset(
             self, start: str, on: dt.date, expected: Given) -> None:
-        """The rule for a dateTime with a time zone (kept, now written down): its day is
-        the date written in its own offset, as the reader takes every other day of the
-        record (diagnosis, surgery, results) and as a date-only "2026-12-06" of the same
-        record reads; it is compared with the day the record is read for. Converting to
-        UTC would put "2026-12-07T01:00:00+09:00" on a day its own record never
-        wrote."""
+        """The rule for a dateTime with a time zone: its day is the date written in its
+        own offset, as the reader takes every other day of the record; a time whose
+        moment in UTC falls on or before the day read for is within it too (the rule
+        for times of results), so a dose given at 01:00 in Tokyo on 7 December, 16:00
+        UTC on 6 December, has begun when read for 6 December."""
         order = _request(dosageInstruction=[
             {"timing": {"repeat": {"boundsPeriod": {"start": start}}}}])
         assert given(order, on) is expected

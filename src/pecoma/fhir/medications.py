@@ -113,6 +113,7 @@ __all__ = [
     "contained",
     "day_of",
     "days_of",
+    "do_not_perform",
     "drug_classes",
     "drugs_named",
     "drugs_of",
@@ -133,6 +134,7 @@ __all__ = [
     "not_systemic",
     "not_taken_said",
     "other_uses",
+    "reason_concepts",
     "records_no_allergy",
     "regimen_names",
     "repeated_local_ids",
@@ -2813,7 +2815,13 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     """Whether the agent of ``resource`` was given, by its status, intent and dates.
 
     An order (MedicationRequest, intent ``order`` and its kinds) that is active or
-    completed counts as given; a proposal or plan counts as planned. With ``on_date``,
+    completed counts as given; a proposal or plan counts as planned, unless it says it
+    was carried out (:func:`_carried_out`: stopped, completed or reported), then read as
+    an order is; an order not to give the drug (``doNotPerform``) is not given,
+    whatever its intent. A time whose day in its own zone is after ``on_date`` but whose
+    moment in UTC is not is within (:func:`_utc_day`). An administration its status
+    says was given, dated after ``on_date``, may or may not have been given by then
+    (:attr:`Given.maybe_started`), never planned. With ``on_date``,
     a medication whose first day (:func:`first_day`) lies after that day is planned, not
     given, also when written as a partial date all of whose days are later ("2027-01"
     read on 2026-12-06); one whose partial first day spans ``on_date`` ("2026-12") may
@@ -2829,20 +2837,59 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
         intent, do_not = resource.get("intent"), resource.get("doNotPerform")
         if not isinstance(intent, str | None) or not isinstance(do_not, bool | None):
             return Given.unknown  # malformed: whether it was an order to give is unknown
-        if intent in _PLAN_INTENTS:
-            return Given.planned
         if do_not:
-            return Given.not_given
+            return Given.not_given  # an order not to give it, whatever its intent
+        if intent in _PLAN_INTENTS and not _carried_out(resource):
+            return Given.planned
     # a record of status 'unknown' is placed by its dates as one given would be: one
     # whose first day is later is planned whatever its status says (it cannot have been
     # given yet), never neither planned nor given
     if status in (Given.given, Given.unknown) and on_date is not None:
         start = first_day(resource)
-        if start is not None and start.earliest > on_date:
-            return Given.planned
-        if start is not None and start.latest > on_date:
+        if start is None or _utc_day(start.written, on_date) is not None:
+            return status
+        done = kind == "MedicationAdministration" and status is Given.given
+        if start.earliest > on_date:
+            # an administration its status says was given is never a plan: given on a day
+            # after the one read for, whether it was given by then is unknown
+            return Given.maybe_started if done else Given.planned
+        if start.latest > on_date:
             return Given.maybe_started
     return status
+
+
+def _carried_out(resource: Mapping[str, Any]) -> bool:
+    """Whether a MedicationRequest of a plan intent (:data:`_PLAN_INTENTS`) says it was
+    carried out: its status ``stopped`` or ``completed`` (R4: permanently halted, or all
+    it implied has occurred), or reported (``reportedBoolean`` true or a
+    ``reportedReference``: a medication history's record of a drug taken). Such a record
+    is read as an order is, by its dates: no future plan."""
+    return resource.get("status") in ("stopped", "completed") or (
+        resource.get("reportedBoolean") is True
+        or isinstance(resource.get("reportedReference"), dict))
+
+
+def _utc_day(written: str, on_date: dt.date) -> dt.date | None:
+    """The day in UTC of a dateTime written with its offset whose day in its own zone is
+    after ``on_date`` but whose moment in UTC is not ("2025-06-02T01:00:00+09:00" read
+    for 2025-06-01: 2025-06-01), or ``None``: within the days read for by the rule for
+    times (a time is within a period when its day in its own zone is, or its moment in
+    UTC is), and dated by its UTC day there."""
+    if len(written) <= 10:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(written.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    if moment.date() <= on_date:
+        return None
+    try:
+        utc = moment.astimezone(dt.UTC).date()
+    except OverflowError:  # the first day of year 1 east of UTC: before every day read for
+        return None
+    return utc if on_date >= utc else None
 
 
 #: What a medication record says when it is no line given: in error, refused or
@@ -3195,6 +3242,9 @@ class StatusReason:
     kind: StopReason
     shown: str
     progression: Progression | None = None
+    #: The elements it is read from ("statusReason", "mCODE terminationReason",
+    #: "reasonCode": :func:`reason_concepts`).
+    said_in: str = "statusReason"
 
 
 class Progression(StrEnum):
@@ -3221,7 +3271,14 @@ _INTOLERANCE_CODES: Final = frozenset({
 })
 _OTHER_CODES: Final = frozenset((STATUS_REASON, code) for code in (
     "altchoice", "clarif", "hospadm", "labint", "non-avail", "preg", "sddi", "sdupther",
-    "surg", "washout"))
+    "surg", "washout")) | frozenset((c.SNOMED, code) for code in (
+    # mCODE's treatment termination reasons that are no intolerance: 182992009 Treatment
+    # completed, 266721009 Absent response to treatment, 58848006 Lack of drug action
+    # (both also a reason to check for progression, _WORSENED_CODES), 160932005 Financial
+    # problem, 105480006 Refusal of treatment by patient, 107724000 Patient transfer,
+    # 309846006 Treatment not available
+    "182992009", "266721009", "58848006", "160932005", "105480006", "107724000",
+    "309846006"))
 #: Words saying the drug was not tolerated: an intolerance, a toxicity, an adverse
 #: reaction or one of the mTOR inhibitors' own (pneumonitis, stomatitis).
 _INTOLERANCE: Final = (
@@ -3377,8 +3434,52 @@ _ENDED_OR_HELD: Final[Mapping[str, frozenset[str]]] = {
 #: Codes saying the patient's condition worsened, or that the drug did not work, without
 #: saying the disease progressed on it (SNOMED CT 271299001 Patient's condition worsened,
 #: mCODE's cancer disease status; 266721009 No response to treatment, in mCODE's
-#: treatment termination reasons: stable disease is no response too): a reason to check.
-_WORSENED_CODES: Final = frozenset({(c.SNOMED, "271299001"), (c.SNOMED, "266721009")})
+#: treatment termination reasons: stable disease is no response too; 58848006 Lack of
+#: drug action, mCODE STU1's): a reason to check.
+_WORSENED_CODES: Final = frozenset({(c.SNOMED, "271299001"), (c.SNOMED, "266721009"),
+                                    (c.SNOMED, "58848006")})
+
+
+#: mCODE's extension TerminationReason (STU1 ``mcode-termination-reason``; STU2 on,
+#: TreatmentTerminationReason ``mcode-treatment-termination-reason``), on
+#: MedicationRequest and MedicationAdministration (MedicationStatement in STU1): why the
+#: drug was stopped, read as a ``statusReason`` is (:func:`reason_concepts`).
+TERMINATION_REASONS: Final = frozenset(
+    f"http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-{name}"
+    for name in ("termination-reason", "treatment-termination-reason"))
+
+
+def do_not_perform(resource: Mapping[str, Any]) -> bool:
+    """Whether ``resource`` is an order not to give its drug that is, or may be, in force:
+    a MedicationRequest ``doNotPerform`` true of status ``active``, ``on-hold`` or
+    ``unknown`` (a recorded fact against the drug, whatever its intent). One stopped,
+    completed, cancelled, drafted or entered in error forbids nothing now."""
+    return (resource.get("resourceType") == "MedicationRequest"
+            and resource.get("doNotPerform") is True
+            and resource.get("status") in ("active", "on-hold", "unknown"))
+
+
+def reason_concepts(resource: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str]:
+    """The reasons a medication record gives for its drug being stopped, held or not
+    given, as CodeableConcepts, and the elements they come from in words: its
+    ``statusReason`` (MedicationRequest: one; MedicationStatement and
+    MedicationAdministration: a list; MedicationDispense: ``statusReasonCodeableConcept``),
+    mCODE's termination reason (:data:`TERMINATION_REASONS`, its ``valueCodeableConcept``)
+    and, for an order not to give the drug (:func:`do_not_perform`), its ``reasonCode``
+    (why it is not to be given). The one reading of them all
+    (:func:`status_reason`, :func:`progression_said`, :func:`not_taken_said`)."""
+    found: list[tuple[str, Mapping[str, Any]]] = []
+    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
+    found += [("statusReason", x) for x in (given_ if isinstance(given_, list) else [given_])
+              if isinstance(x, dict)]
+    found += [("mCODE terminationReason", x["valueCodeableConcept"])
+              for x in _list(resource.get("extension"))
+              if isinstance(x, dict) and x.get("url") in TERMINATION_REASONS
+              and isinstance(x.get("valueCodeableConcept"), dict)]
+    if do_not_perform(resource):
+        found += [("reasonCode", x) for x in _list(resource.get("reasonCode"))
+                  if isinstance(x, dict)]
+    return [x for _f, x in found], " and ".join(dict.fromkeys(f for f, _x in found))
 
 
 def _progression_spoken(statement: str) -> str:
@@ -3424,9 +3525,7 @@ def not_taken_said(resource: Mapping[str, Any]) -> str | None:
     """The words of a medication record's ``statusReason`` saying the drug was not taken
     as prescribed (:data:`_NOT_TAKEN`: "non-adherent", "missed doses"; not when denied,
     :data:`_NOT_TAKEN_DENIAL`: "no missed doses"), or ``None``."""
-    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
-    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
-                if isinstance(x, dict)]
+    concepts, _from = reason_concepts(resource)
     found = _NOT_TAKEN.search(_adherence_spoken(plain_words(
         "\n".join(concept_text(x) for x in concepts))))
     return found.group(0) if found else None
@@ -3461,9 +3560,7 @@ def progression_said(resource: Mapping[str, Any],
     response (:data:`_WORSENED_CODES`). A progression of a toxicity ("progressive
     pneumonitis") is no word of the disease's progression: ``None`` here, the toxicity
     read by :func:`status_reason`."""
-    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
-    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
-                if isinstance(x, dict)]
+    concepts, _from = reason_concepts(resource)
     text = "\n".join(concept_text(x) for x in concepts)
     found = []
     for x in (_adherence_spoken(x) for x in statements(text)):
@@ -3489,9 +3586,9 @@ def progression_said(resource: Mapping[str, Any],
 
 def status_reason(resource: Mapping[str, Any],
                   resolve: Resolver = no_resolver) -> StatusReason | None:
-    """What a medication record's ``statusReason`` says of its drug (MedicationRequest:
-    one CodeableConcept; MedicationStatement and MedicationAdministration: a list;
-    MedicationDispense: ``statusReasonCodeableConcept``), or ``None`` when it gives none.
+    """What a medication record's ``statusReason`` says of its drug, or ``None`` when it
+    gives none: every reason :func:`reason_concepts` finds (its ``statusReason``, mCODE's
+    termination reason, the ``reasonCode`` of an order not to give it), read alike.
 
     A reason coded as an intolerance (SNOMED CT 59037007, 281647001, 62014003; HL7
     ``salg``, ``sintol``) or worded as one ("grade 3 pneumonitis", "toxicity") is an
@@ -3501,9 +3598,7 @@ def status_reason(resource: Mapping[str, Any],
     (:func:`pecoma.fhir.mcode.statements`): "Stopped due to toxicity; no progression" is
     an intolerance. One coded or worded as another reason ("Disease progression",
     "Course completed") is :attr:`StopReason.other`."""
-    given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
-    concepts = [x for x in (given_ if isinstance(given_, list) else [given_])
-                if isinstance(x, dict)]
+    concepts, said_in = reason_concepts(resource)
     shown = [_shown(x) for x in concepts]
     if not any(shown):
         return None
@@ -3516,14 +3611,14 @@ def status_reason(resource: Mapping[str, Any],
     negated = [x for x in toxic if _NEGATED.search(x)]
     progression = progression_said(resource, resolve)
     if len(negated) < len(toxic):
-        return StatusReason(StopReason.intolerance, said, progression)
+        return StatusReason(StopReason.intolerance, said, progression, said_in)
     if negated:
-        return StatusReason(StopReason.unclear, said, progression)
+        return StatusReason(StopReason.unclear, said, progression, said_in)
     if coded & _INTOLERANCE_CODES:
-        return StatusReason(StopReason.intolerance, said, progression)
+        return StatusReason(StopReason.intolerance, said, progression, said_in)
     if coded & _OTHER_CODES or _OTHER_WORDS.search(words):
-        return StatusReason(StopReason.other, said, progression)
-    return StatusReason(StopReason.unclear, said, progression)
+        return StatusReason(StopReason.other, said, progression, said_in)
+    return StatusReason(StopReason.unclear, said, progression, said_in)
 
 
 def _shown(concept: Mapping[str, Any]) -> str:
@@ -3636,8 +3731,14 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
     return days_of(resource.get("authoredOn"))
 
 
-def started_on(resource: Mapping[str, Any]) -> dt.date | None:
+def started_on(resource: Mapping[str, Any], on_date: dt.date | None = None
+               ) -> dt.date | None:
     """The first day of the medication (:func:`first_day`) when the resource names the
-    day itself; a partial date stays unknown."""
+    day itself; a partial date stays unknown. With ``on_date``, a time whose day in its
+    own zone is after it but whose moment in UTC is not is dated by its UTC day
+    (:func:`_utc_day`: given by then, by the rule :func:`given` follows)."""
     start = first_day(resource)
-    return start.day if start is not None else None
+    if start is None:
+        return None
+    utc = _utc_day(start.written, on_date) if on_date is not None else None
+    return utc or start.day

@@ -1514,7 +1514,7 @@ def _administered(records: list[tuple[str, dict[str, Any]]], r: Reader
     for where, med in records:
         agent = _agent(med, r) if med.get("resourceType") == "MedicationAdministration" \
             else None
-        day = meds.started_on(med)
+        day = meds.started_on(med, r.on)
         if agent is None or day is None or med.get("status") != "completed" or (
                 r.on is not None and day > r.on):
             continue
@@ -1603,6 +1603,8 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         topical = local is not None
         if state is not meds.Given.error:
             _status_reason(where, med, agent, state, r, local)
+        forbidden = _do_not_perform(where, med, agent, r) if meds.do_not_perform(med) \
+            else None
         start = meds.first_day(med)
         # the drugs of an agent standing for many (paclitaxel: other chemotherapy), for
         # the allergy check of an order in place
@@ -1641,7 +1643,10 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                      and start.earliest > r.on and meds.given(med) is not state)
             r.why[where] = (f"{agent.value} planned: its first day, {start.written}, is "
                             f"after {r.on}" if later and start is not None else
-                            f"{agent.value} {state.value.replace('_', ' ')} (status "
+                            f"{agent.value} not given: {forbidden}" if forbidden else
+                            f"{agent.value} not given: a do-not-perform order (status "
+                            f"'{med.get('status')}')" if med.get("doNotPerform") is True
+                            else f"{agent.value} {state.value.replace('_', ' ')} (status "
                             f"'{med.get('status')}')")
             if state is meds.Given.planned:
                 r.planned.append(Planned(where, agent, _planned_how(med, start, later),
@@ -1833,8 +1838,9 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     if reason is None:
         return
     name = agent.value.replace("_", " ")
-    said = (f"status '{med.get('status')}', statusReason "
-            f"{show_value(reason.shown, 120)}")
+    said = (f"status '{med.get('status')}'"
+            + (", a do-not-perform order" if meds.do_not_perform(med) else "")
+            + f", {reason.said_in} {show_value(reason.shown, 120)}")
     if reason.progression is meds.Progression.unclear and local is None and (
             state not in meds.NOT_A_LINE):
         # a progression doubted, asked or coded as a worsening: no 'progressed' read
@@ -1863,21 +1869,71 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     # a possible intolerance: what it would rule out is checked on a draft order (the
     # CDS services warn that the draft could not be checked against it)
     r.unclear_stops.append(NotTolerated(where, agent, meds.drugs_of(med, r.resolve),
-                                        reason.shown))
+                                        _stop_shown(med, reason.shown)))
     r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says {name} "
                    f"was not tolerated ({line}); check it"
                    + (": an intolerance of it rules out every mTOR inhibitor unless another "
                       "one is shown tolerated (I15), so whether mTOR inhibitors are "
                       "contraindicated is asked" if mtor else ""))
+    if mtor:
+        _no_not_kept("systemic.mtor_inhibitor_contraindicated", where,
+                     f"gives a reason to check for stopping {name}", r)
+
+
+def _stop_shown(med: Mapping[str, Any], shown: str) -> str:
+    """A reason as a stop pecoma cannot judge is named on a warning: an order not to give
+    the drug says so ("do-not-perform order: Contraindicated: interstitial lung
+    disease")."""
+    return f"do-not-perform order: {shown}" if meds.do_not_perform(med) else shown
+
+
+def _no_not_kept(path: str, where: str, why: str, r: Reader) -> None:
+    """A 'no' read for the contraindication ``path`` is not kept while ``where`` ``why``
+    (gives a reason to check): it is set aside, and stays unknown (asked)."""
     systemic = r.data.get("systemic", {})
-    if mtor and systemic.get("mtor_inhibitor_contraindicated") == "no":
-        del systemic["mtor_inhibitor_contraindicated"]
-        del r.sources["systemic.mtor_inhibitor_contraindicated"]
-        r.set_aside["systemic.mtor_inhibitor_contraindicated"] = (
-            f"a 'no', not kept while {where} gives a reason to check for stopping {name}")
-        r.notes.append("systemic.mtor_inhibitor_contraindicated: a 'no' is not kept while "
-                       f"{where} gives a reason to check for stopping {name}; it stays "
-                       "unknown")
+    key = path.removeprefix("systemic.")
+    if systemic.get(key) != "no":
+        return
+    del systemic[key]
+    del r.sources[path]
+    r.set_aside[path] = f"a 'no', not kept while {where} {why}"
+    r.notes.append(f"{path}: a 'no' is not kept while {where} {why}; it stays unknown")
+
+
+def _do_not_perform(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> str:
+    """An order not to give the drug, in force (:func:`pecoma.fhir.medications.do_not_perform`):
+    a recorded fact against the drug, never a plain 'not given'. Its reason (its
+    ``reasonCode``, ``statusReason``, mCODE termination reason) is read by the one rule
+    (:func:`_status_reason`): an intolerance rules the drug out as there. Any other
+    reason, or none: whether the drug is contraindicated is asked, never taken as no
+    (the safer reading): the contraindication of its class (an mTOR inhibitor, an
+    anthracycline) is found but not read and a 'no' read for it not kept, and the order
+    is a stop pecoma cannot judge, so a draft or an order of the drug gets a warning.
+    Returns the order in words, as the record's reason for not reading it as a line."""
+    reason = meds.status_reason(med, r.resolve)
+    name = agent.value.replace("_", " ")
+    said = (f"a do-not-perform order (status '{med.get('status')}', "
+            + (f"{reason.said_in} {show_value(reason.shown, 120)}" if reason is not None
+               else "no reason given") + ")")
+    if reason is not None and reason.kind is meds.StopReason.intolerance:
+        return said  # read as an intolerance of the drug (_status_reason)
+    if reason is None or reason.kind is meds.StopReason.other:
+        r.unclear_stops.append(NotTolerated(
+            where, agent, meds.drugs_of(med, r.resolve),
+            _stop_shown(med, reason.shown if reason is not None else "no reason given")))
+    paths = [path for path, held in (
+        ("systemic.mtor_inhibitor_contraindicated", agent.is_mtor_inhibitor),
+        ("systemic.anthracycline_contraindicated", agent.is_anthracycline_based)) if held]
+    for path in paths:
+        _no_not_kept(path, where, f"is {said} of {name}", r)
+        r.unreadable.setdefault(path, f"{where}: {said} of {name}: whether {name} is "
+                                "contraindicated is asked")
+    r.notes.append(f"{where}: {said} of {name}: read as a recorded fact against {name}, "
+                   "not as a line given; pecoma cannot tell from its reason that it is an "
+                   "intolerance, so whether " + name + " is contraindicated is asked"
+                   + (" (" + ", ".join(paths) + " found but not read)" if paths else "")
+                   + "; if it is, record the intolerance or the contraindication")
+    return said
 
 
 def _planned_how(med: Mapping[str, Any], start: meds.FirstDay | None, later: bool) -> str:
@@ -1902,7 +1958,7 @@ def _own_line(where: str, med: Mapping[str, Any], agent: Agent, r: Reader) -> di
     line = extension(med, c.EXT.THERAPY_LINE)
     if line is not None:
         t["line"] = line.get("valuePositiveInt", line.get("valueInteger"))
-    day = meds.started_on(med)
+    day = meds.started_on(med, r.on)
     if day is not None:
         t["started_on"] = day.isoformat()
     ended = _ended_on(med, r)
@@ -2000,7 +2056,7 @@ def _lines(records: list[tuple[str, dict[str, Any], Agent]], r: Reader,
     drugs: dict[Agent, frozenset[str]] = {}
     for where, med, agent in records:
         groups.setdefault(agent, []).append(
-            (where, None if where in undated else meds.started_on(med)))
+            (where, None if where in undated else meds.started_on(med, r.on)))
         # the drugs named as everywhere else (by name, or by an RxNorm code pecoma knows:
         # 72962 docetaxel with no display)
         drugs[agent] = drugs.get(agent, frozenset()) | meds.drugs_of(med, r.resolve)
