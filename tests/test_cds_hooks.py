@@ -806,6 +806,62 @@ class TestBadRequests:
         assert r.status_code == 400
         assert "context.userId" in {e["path"] for e in r.json()["errors"]}
 
+    @pytest.mark.parametrize("service", [PATIENT_VIEW, ORDER_SELECT])
+    @pytest.mark.parametrize("encounter", [5, None, "", ["enc-1"], "Encounter/enc-1"])
+    def test_encounter_id_of_the_wrong_type_is_400(self, client: TestClient, service: str,
+                                                   encounter: Any) -> None:
+        """Both hooks define context.encounterId as a string, the Encounter's FHIR id, left
+        out when there is none (CDS Hooks 2.0.1: never null or empty). An integer was
+        taken in silence while every other context field of the wrong type is refused;
+        the field is named with the value sent."""
+        hook = "patient-view" if service == PATIENT_VIEW else "order-select"
+        body = hook_request(hook, "pat-1")
+        body["context"]["encounterId"] = encounter
+        r = client.post(f"/cds-services/{service}", json=body)
+        assert r.status_code == 400
+        errors = {e["path"]: e for e in r.json()["errors"]}
+        assert "context.encounterId" in errors
+        assert errors["context.encounterId"]["value"] == repr(encounter)
+
+    def test_an_encounter_id_that_is_a_fhir_id_is_taken(self, client: TestClient) -> None:
+        """The control: a well-formed encounterId changes nothing (it is not read)."""
+        r = patient_view(client, "metastatic-lung-metachronous")
+        body = hook_request("patient-view", patient_id(example("metastatic-lung-metachronous")),
+                            prefetch=prefetch_of(example("metastatic-lung-metachronous")))
+        body["context"]["encounterId"] = "enc-89284"
+        again = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == again.status_code == 200
+        assert ([c["summary"] for c in again.json()["cards"]]
+                == [c["summary"] for c in r.json()["cards"]])
+
+    @pytest.mark.parametrize("key", ["fhirServer", "fhirAuthorization", "prefetch"])
+    def test_request_fields_put_inside_context_are_400(self, client: TestClient,
+                                                      key: str) -> None:
+        """fhirServer, fhirAuthorization and prefetch are fields of the request, no hook's
+        context field: sent inside context they had been ignored and the cards said no
+        FHIR server was given, without pointing at the misplaced field. Refused, naming
+        it and where it belongs; a token sent there is never shown."""
+        misplaced = {"fhirServer": "https://ehr.example/fhir",
+                     "fhirAuthorization": bearer("secret-token-9"),
+                     "prefetch": {"patient": {"resourceType": "Patient", "id": "pat-1"}}}
+        body = hook_request("patient-view", "pat-1")
+        body["context"][key] = misplaced[key]
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 400
+        errors = {e["path"]: e for e in r.json()["errors"]}
+        assert "top level" in errors[f"context.{key}"]["rule"]
+        assert "secret-token-9" not in r.text
+
+    def test_an_unknown_context_field_is_ignored(self, client: TestClient) -> None:
+        """A hook gains OPTIONAL context fields in a minor version (CDS Hooks 2.0.1,
+        Changes to a Hook): an EHR on a later version must still get its cards."""
+        body = hook_request("patient-view",
+                            patient_id(example("metastatic-lung-metachronous")),
+                            prefetch=prefetch_of(example("metastatic-lung-metachronous")))
+        body["context"]["appointments"] = {"resourceType": "Bundle", "type": "collection"}
+        r = client.post(f"/cds-services/{PATIENT_VIEW}", json=body)
+        assert r.status_code == 200 and r.json()["cards"]
+
     def test_unparseable_json(self, client: TestClient) -> None:
         r = client.post(f"/cds-services/{PATIENT_VIEW}", content=b"{oops",
                         headers={"content-type": "application/json"})
@@ -1079,6 +1135,59 @@ class TestFeedback:
             r = self._send(client, card=card["uuid"], **item)
             assert r.status_code == 400, item
             assert any(e["path"].endswith(field) for e in r.json()["errors"]), item
+
+    @pytest.mark.parametrize(("item", "field"), [
+        ({"outcome": "overridden", "acceptedSuggestions": None, "overrideReason": None},
+         "acceptedSuggestions"),
+        ({"outcome": "overridden", "overrideReason": None}, "overrideReason"),
+        ({"outcome": "overridden", "overrideReason": {}}, "overrideReason"),
+        ({"outcome": "overridden", "overrideReason": {"userComment": ""}},
+         "overrideReason.userComment"),
+        ({"outcome": "overridden", "overrideReason": {"userComment": "   "}},
+         "overrideReason.userComment"),
+        ({"outcome": "overridden", "overrideReason": {"reason": {}}},
+         "overrideReason.reason"),
+        ({"outcome": "overridden", "overrideReason": {"reason": None,
+                                                      "userComment": "trial protocol"}},
+         "overrideReason.reason"),
+        ({"outcome": "overridden", "extension": {}}, "extension"),
+    ])
+    def test_null_or_empty_members_are_400_and_nothing_is_stored(
+            self, item: dict[str, Any], field: str) -> None:
+        """CDS Hooks 2.0.1: JSON attributes are never null, objects never empty; an
+        optional one with no value is left out. An EHR whose override-reason mapping
+        sends null or {} where the clinician picked a reason had every such override
+        filed as declined with no reason, counted so in the concordance figures. Each is
+        a 400 naming the field, and neither the feedback nor a decision is stored."""
+        client, svc = make_client()
+        card = self._card(client)
+        before = len(svc.store().feedback())
+        r = self._send(client, card=card["uuid"], **item)
+        assert r.status_code == 400, item
+        paths = [e["path"] for e in r.json()["errors"]]
+        assert f"feedback[0].{field}" in paths, paths
+        assert len(svc.store().feedback()) == before
+
+    def test_null_beside_an_accepted_suggestion_is_400(self) -> None:
+        """An acceptance with overrideReason: null (or a suggestion entry with an empty
+        member) is refused as well: the rule holds for every member of an entry."""
+        client, svc = make_client()
+        card = self._card(client)
+        offered = card["suggestions"][0]["uuid"]
+        for item, field in [
+            ({"acceptedSuggestions": [{"id": offered}], "overrideReason": None},
+             "overrideReason"),
+            ({"acceptedSuggestions": [{"id": offered}, {}]}, "acceptedSuggestions[1]"),
+            ({"acceptedSuggestions": [{"id": ""}]}, "acceptedSuggestions[0].id"),
+        ]:
+            r = self._send(client, card=card["uuid"], outcome="accepted", **item)
+            assert r.status_code == 400, item
+            assert f"feedback[0].{field}" in [e["path"] for e in r.json()["errors"]]
+        assert svc.store().feedback() == []
+        # the control: the same acceptance without the empty member is taken
+        r = self._send(client, card=card["uuid"], outcome="accepted",
+                       acceptedSuggestions=[{"id": offered}])
+        assert r.status_code == 200 and len(svc.store().feedback()) == 1
 
     @pytest.mark.parametrize("item", [
         {"card": "x", "outcome": "ignored", "outcomeTimestamp": "t"},

@@ -103,7 +103,7 @@ def assess(
         malignant,
         malignant_open,
         residual,
-        primary_in_place(case),
+        primary_in_place(case, on_date),
         case.surgery.status is SurgeryStatus.unknown,
         operation_planned_while_free(out, case, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),
         removal_asked(out, d, ("FU-AFTER-RELAPSE", *followup.HIGH_RISK_RULES)),

@@ -51,7 +51,8 @@ __all__ = [
     "found_in_work_up", "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
-    "operation_planned_while_free", "opposed_words", "progressed_on", "removal_asked",
+    "operation_planned_while_free", "opposed_words", "planned_operation_passed",
+    "planned_passed_asked", "progressed_on", "removal_asked",
     "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text",
     "treatment_end_fact", "work_up_fact",
 ]
@@ -191,6 +192,10 @@ class Derived(NamedTuple):
     #: line recorded as adjuvant, adjuvant radiotherapy recorded as not given), said in
     #: the derived fact (:attr:`Case.adjuvant_lines_end`); ``None`` otherwise.
     adjuvant_lines_end: dt.date | None = None
+    #: The surgery recorded as planned for a day before the evaluation date
+    #: (:func:`planned_operation_passed`): the fact that shows that day, ``None``
+    #: otherwise. The operation is taken as not done meanwhile, and asked.
+    planned_passed: Fact | None = None
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -522,6 +527,7 @@ def derive(case: Case, settings: EngineSettings, on: dt.date | None = None) -> D
         _radiotherapy_end_open(case, counted_from, dated, minimum)
         if dfi_source == "dates" and dfi_met and stated is None else (),
         case.adjuvant_lines_end,
+        planned_operation_passed(case, on),
     )
 
 
@@ -1036,17 +1042,48 @@ def residual_tumour(case: Case) -> tuple[Fact, ...]:
 NOT_REMOVED = (SurgeryStatus.not_performed, SurgeryStatus.planned)
 
 
-def primary_in_place(case: Case) -> tuple[Fact, ...]:
+def planned_operation_passed(case: Case, on: dt.date | None) -> Fact | None:
+    """The surgery recorded as planned for a day before the evaluation date ``on``: the
+    fact that shows that day ("2023-02-14, planned, passed"), else ``None`` (no date, a
+    day still to come or today, no evaluation date, or a patient recorded free of disease,
+    whom ``MISS-OPERATION-PLANNED-WHILE-FREE`` asks about). A stale record: the operation
+    was likely done, moved or dropped. It is taken as not done meanwhile (the tumour in
+    place, its removal advised, no calendar counted from a day that may have removed
+    nothing, I20) and asked (``MISS-PLANNED-OPERATION-PASSED``); never refused, as the
+    evaluation date moves and a case valid the day before stays valid."""
+    surgery = case.surgery
+    if (on is None or surgery.status is not SurgeryStatus.planned or surgery.date is None
+            or surgery.date >= on or case.free_of_disease is not None):
+        return None
+    return Fact("surgery.date", f"{surgery.date.isoformat()}, planned, passed")
+
+
+def planned_passed_asked(out: Collector, passed: Fact | None,
+                         affects: Sequence[str]) -> tuple[str, ...]:
+    """The question a planned operation whose day has passed raises (was it done, moved,
+    or dropped?), asked of that day; ``()`` when there is none."""
+    if passed is None:
+        return ()
+    day = str(passed.value).split(",", 1)[0]
+    return (out.missing("MISS-PLANNED-OPERATION-PASSED", affects=affects,
+                        about=(f"the operation planned for {day}",)),)
+
+
+def primary_in_place(case: Case, on: dt.date | None = None) -> tuple[Fact, ...]:
     """Localized disease whose primary is recorded as not removed (surgery not performed,
     or planned) and not as beyond surgery: the facts that say the tumour is in place
     (empty otherwise). It is present disease: no surveillance calendar is drawn while it
     is, and an end of primary treatment recorded beside it is among these facts, said not
-    to be counted from (I20; :data:`END_NOT_COUNTED`)."""
+    to be counted from (I20; :data:`END_NOT_COUNTED`); so is the day of a planned
+    operation the evaluation date ``on`` has passed (:func:`planned_operation_passed`)."""
     stage = case.stage
     if (stage.status is not DiseaseStatus.localized or stage.resectable is _NO
             or case.surgery.status not in NOT_REMOVED or case.free_of_disease is not None):
         return ()
     facts: tuple[Fact, ...] = (Fact("surgery.status", case.surgery.status),)
+    passed = planned_operation_passed(case, on)
+    if passed is not None:
+        facts += (passed,)
     end = case.primary_treatment_end
     if end is not None:
         facts += (Fact(END_NOT_COUNTED, f"{end.isoformat()}, not counted from"),)
@@ -1057,10 +1094,13 @@ def primary_removed_asked(out: Collector, in_place: Sequence[Fact]) -> tuple[str
     """The question a tumour in place raises when an end of primary treatment is recorded
     beside it (was the tumour removed after all, or treated another way?) (I20); ``()``
     when none is."""
+    asked = planned_passed_asked(
+        out, next((f for f in in_place if f.path == "surgery.date"), None),
+        ("FU-NO-PLAN-PRIMARY-IN-PLACE",))
     if any(f.path == END_NOT_COUNTED for f in in_place):
         return (out.missing("MISS-PRIMARY-REMOVED",
-                            affects=("FU-NO-PLAN-PRIMARY-IN-PLACE",)),)
-    return ()
+                            affects=("FU-NO-PLAN-PRIMARY-IN-PLACE",)), *asked)
+    return asked
 
 
 def operation_planned_while_free(out: Collector, case: Case,
@@ -1071,7 +1111,10 @@ def operation_planned_while_free(out: Collector, case: Case,
     and one surveillance counts from; meanwhile the clearance is taken as recorded."""
     if case.free_of_disease is None or case.surgery.status is not SurgeryStatus.planned:
         return ()
-    return (out.missing("MISS-OPERATION-PLANNED-WHILE-FREE", affects=affects),)
+    day = case.surgery.date
+    return (out.missing("MISS-OPERATION-PLANNED-WHILE-FREE", affects=affects,
+                        about=() if day is None else
+                        (f"the operation planned for {day.isoformat()}",)),)
 
 
 def removal_asked(out: Collector, d: Derived, affects: Sequence[str]) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ from pecoma.engine.facts import (
     margin_facts,
     operation_planned_while_free,
     opposed_words,
+    planned_passed_asked,
     progressed_on,
     removal_asked,
     residue_cleared,
@@ -153,7 +154,12 @@ def surgery(case: Case, d: Derived, out: Collector) -> None:
                     out.add("REC-REFER-SURGERY", margin_facts_, [ask])
         else:
             facts = [status_fact, Fact("surgery.status", surgery_status)]
-            conditional = []
+            if d.planned_passed is not None:
+                facts.append(d.planned_passed)
+            # a planned operation whose day has passed: taken as not done (the tumour in
+            # place, its removal advised), asked
+            conditional = list(planned_passed_asked(
+                out, d.planned_passed, ("REC-RESECTION", "REC-REFER-SURGERY")))
             if surgery_status is SurgeryStatus.unknown:
                 conditional.append(
                     out.missing("MISS-SURGERY-STATUS", affects=("REC-RESECTION",))

@@ -843,7 +843,7 @@ def plan_surveillance(
     # disease, as the assessment says (FU-NO-PLAN-RESIDUAL-TUMOUR)
     residual = () if disease_present else residual_tumour(case)
     # the localized primary not removed: present disease too (FU-NO-PLAN-PRIMARY-IN-PLACE)
-    in_place = () if disease_present else primary_in_place(case)
+    in_place = () if disease_present else primary_in_place(case, on_date)
     used_settings = tuple(
         Fact(f"followup.{name}", _setting_text(getattr(fu, name)))
         for name in _SETTING_NAMES[group]

@@ -180,6 +180,11 @@ def state_from(
             if plan.reasons else None
         fallback = "no plan can be dated" if plan.status == "not_drawn" \
             else "surveillance suspended"
+        if why is not None and why.id == "FU-NO-PLAN-PRIMARY-IN-PLACE":
+            # no calendar while the tumour is in place: what would start one (the
+            # operation done, its planned day passed) is asked on the row, as warnings
+            common["alerts"] = tuple(dict.fromkeys((*common["alerts"],
+                                                    *why.conditional_on)))
         return StateData(
             plan_status=plan.status,
             reason=why.title if why else fallback,

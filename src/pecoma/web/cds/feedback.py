@@ -14,6 +14,9 @@ Body: ``{"feedback": [item, ...]}``, each item with
 * ``overrideReason``: only when overridden, optional; ``reason`` (a Coding from the
   card's ``overrideReasons``) and/or ``userComment`` (a string of at most 1000
   characters);
+* no member, at any depth, null, empty or blank (``null``, ``""``, ``[]``, ``{}``:
+  CDS Hooks 2.0.1 omits an optional attribute that has no value), each named; members
+  the specification does not define are ignored;
 * ``outcomeTimestamp``: an ISO 8601 date-time with its time zone, its instant in UTC
   between 1900-01-01 and 2199-12-31 (the dates pecoma accepts), and neither before the
   card was issued nor after now, give or take :data:`CLOCK_LEEWAY` (the EHR's clock and
@@ -113,10 +116,49 @@ def _when_rule(stamp: dt.datetime, card: CardRecord, now: dt.datetime) -> str | 
     return None
 
 
-def _item(item: dict[str, Any], path: str, service: str,
+_EMPTY_RULE = ("must be left out, not null or empty (CDS Hooks 2.0.1: JSON attributes "
+               "are not null and not empty; an optional one with no value is omitted)")
+
+
+def _empty(value: Any) -> bool:
+    """Whether ``value`` is null, or an empty or blank string, list or object."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, (list, dict)) and not value)
+
+
+def _without_empties(value: Any, path: str, issues: list[FieldIssue]) -> Any:
+    """``value`` with every null, empty or blank member (at any depth) named in ``issues``
+    and left out: an EHR whose override-reason mapping sends ``{}`` or ``null`` where the
+    clinician gave a reason must not have the override filed as "declined, no reason"."""
+    if isinstance(value, dict):
+        kept: dict[str, Any] = {}
+        for key, member in value.items():
+            where = f"{path}.{key}"
+            if _empty(member):
+                issues.append(FieldIssue(where, "null" if member is None else
+                                         repr(member)[:20], _EMPTY_RULE))
+            else:
+                kept[key] = _without_empties(member, where, issues)
+        return kept
+    if isinstance(value, list):
+        items = []
+        for i, member in enumerate(value):
+            where = f"{path}[{i}]"
+            if _empty(member):
+                issues.append(FieldIssue(where, "null" if member is None else
+                                         repr(member)[:20], _EMPTY_RULE))
+            else:
+                items.append(_without_empties(member, where, issues))
+        return items
+    return value
+
+
+def _item(given: dict[str, Any], path: str, service: str,
           card_of: Callable[[str], CardRecord | None], now: dt.datetime,
           issues: list[FieldIssue], caller: str | None) -> FeedbackRecord | None:
     before = len(issues)
+    item = _without_empties(given, path, issues)
     uuid = item.get("card")
     card = card_of(_uuid_key(uuid)) if isinstance(uuid, str) and uuid else None
     if card is not None and (card.service != service or (

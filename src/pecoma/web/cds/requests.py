@@ -7,6 +7,9 @@ are checked per the specification: ``hook`` names this service's hook; ``hookIns
 is a UUID; ``context.patientId`` a FHIR id (``[A-Za-z0-9\\-.]{1,64}``, the Patient's
 id alone, not a reference); ``userId`` (required by both hooks) a
 ``Type/id`` reference to a Practitioner, PractitionerRole, Patient or RelatedPerson;
+``encounterId``, when given, a FHIR id; ``fhirServer``, ``fhirAuthorization`` and
+``prefetch`` never inside ``context`` (other context fields are ignored: a hook gains
+optional context fields in a minor version, which a service must take);
 ``fhirServer`` an http(s) URL; ``fhirAuthorization`` only with a ``fhirServer``, and then
 with ``access_token`` (a bearer token: ASCII ``b64token``, RFC 6750), ``token_type``
 "Bearer", ``expires_in``, ``scope`` and ``subject``; ``prefetch`` an object whose values
@@ -37,6 +40,10 @@ MAX_DEPTH = 64
 _USER = re.compile(r"(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}")
 #: A FHIR id (R4 ``id``): what ``context.patientId`` is, the Patient's ``id`` alone.
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: Fields of the request itself (CDS Hooks 2.0.1 §Calling a CDS Service) that no hook
+#: defines in its context: one sent inside ``context`` is refused, naming where it goes.
+_REQUEST_LEVEL = ("fhirServer", "fhirAuthorization", "prefetch")
+_LEFT_OUT = object()
 
 
 _OTHER = bytes(b for b in range(256) if b not in b'[]{}"')  # all but brackets and quotes
@@ -166,6 +173,22 @@ def check_request(body: Mapping[str, Any], hook: str) -> HookRequest:
                                      "must be a reference such as 'Practitioner/123' "
                                      "(Practitioner, PractitionerRole, Patient or "
                                      "RelatedPerson)"))
+        encounter = context.get("encounterId", _LEFT_OUT)
+        if encounter is not _LEFT_OUT and not (isinstance(encounter, str)
+                                               and _FHIR_ID.fullmatch(encounter)):
+            # optional in both hooks (CDS Hooks 2.0.1: a string, the Encounter's FHIR id;
+            # left out when there is none, never null or empty): not read, but checked as
+            # the other context fields are, so a malformed context is never half-refused
+            issues.append(FieldIssue("context.encounterId", show_value(encounter),
+                                     "must be a FHIR id, the Encounter's id alone (1 to 64 "
+                                     "letters, digits, '-' or '.'), or left out"))
+        for key in _REQUEST_LEVEL:
+            if key in context:
+                # the request's own fields, never a hook's context field: ignored there,
+                # the answer would say no FHIR server or prefetch was given
+                issues.append(FieldIssue(f"context.{key}", "(not shown)",
+                                         f"must not be inside context: '{key}' belongs at "
+                                         "the top level of the request, beside 'context'"))
     server = body.get("fhirServer")
     if server is not None and (not isinstance(server, str)
                                or not server.lower().startswith(("https://", "http://"))):
