@@ -13,20 +13,14 @@ dates serves every surface.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import re
-import types
-import typing
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 
-from pecoma.case import Case, parse_case
-from pecoma.errors import InputError
 from pecoma.web import WebConfig, create_app, forms
 
 from cli_support import run_cli
@@ -83,20 +77,6 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
                                      "started_on": "2027-01-15"}]}},
         {"stage.metastases": "must be empty",
          "systemic.therapies[0].started_on": AFTER},
-    ),
-    (
-        # a mitotic count below zero (refused: a count cannot be negative) does not hide
-        # the margin given for a tumour not operated on nor the diagnosis dated after
-        # the evaluation date: the field's name holds digits (mitoses_per_50_hpf)
-        "refused-mitoses-margin-without-surgery-future-diagnosis",
-        {"diagnosis": {"date": "2026-12-20"},
-         "tumour": {"primary_site": "kidney"},
-         "histology": {"mitoses_per_50_hpf": -1},
-         "stage": {"status": "localized"},
-         "surgery": {"status": "not_performed", "margin": "R1"}},
-        {"histology.mitoses_per_50_hpf": "greater than or equal to 0",
-         "surgery.margin": "can only be given",
-         "diagnosis.date": AFTER},
     ),
 ]
 IDS = [name for name, _case, _expected in CASES]
@@ -182,65 +162,3 @@ def test_no_problem_without_a_date_after_the_evaluation_date(client: TestClient)
     found = {e["path"].removeprefix("case."): e["rule"] for e in body["errors"]}
     assert_all_found(found, later)
     assert len(found) == len(later), found
-
-
-def _paths(tp: Any, path: str) -> list[str]:
-    """The paths of the facts a value of type ``tp`` at ``path`` holds (a row: its
-    first, ``[0]``)."""
-    origin = get_origin(tp)
-    if origin is typing.Annotated:
-        return _paths(get_args(tp)[0], path)
-    if origin in (typing.Union, types.UnionType):
-        found = [p for a in get_args(tp) if a is not type(None) for p in _paths(a, path)]
-        return list(dict.fromkeys(found)) or [path]
-    if origin in (list, tuple):
-        return _paths(get_args(tp)[0], path + "[0]")
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return [p for name, field in tp.model_fields.items()
-                for p in _paths(field.annotation, f"{path}.{field.alias or name}"
-                                if path else field.alias or name)]
-    return [path]
-
-
-#: Every field of the case format, walked from the model: a field added later is in it
-FIELD_PATHS = _paths(Case, "")
-
-
-def _put(data: dict[str, Any], path: str, value: Any) -> None:
-    node: Any = data
-    steps = re.findall(r"\[\d+\]|[^.\[\]]+", path)
-    for step, after in itertools.pairwise(steps):
-        if step.startswith("["):
-            node = node[0]
-            continue
-        node = node.setdefault(step, [{}] if after.startswith("[") else {})
-    node[steps[-1]] = value
-
-
-def test_the_walk_reaches_the_fields_named_with_digits() -> None:
-    # the fields whose names hold digits, which a refused value once hid the rest behind
-    for path in ("histology.mitoses_per_50_hpf", "immunohistochemistry.hmb45",
-                 "immunohistochemistry.tfe3", "molecular.tsc1", "molecular.tsc2",
-                 "molecular.tfe3_fusion", "stage.metastases[0].site"):
-        assert path in FIELD_PATHS
-
-
-@pytest.mark.parametrize("path", FIELD_PATHS)
-def test_a_refused_value_in_any_field_hides_no_future_date(path: str) -> None:
-    """Whatever field holds a value the case format refuses (a JSON object where a fact
-    belongs, which no field takes), the fact dated after the evaluation date among the
-    facts that could be read is reported with it, in the same answer: the refused fact
-    is left out and the rest checked, whatever characters the field's name holds."""
-    # a diagnosis dated after the evaluation date (an operation, for the diagnosis's own
-    # fields): a date that cannot have happened yet, whatever else the case says
-    future = "surgery.date" if path.startswith("diagnosis.") else "diagnosis.date"
-    case: dict[str, Any] = {"tumour": {"primary_site": "kidney"},
-                            "stage": {"status": "localized"},
-                            "surgery": {"status": "performed", "margin": "R0"}}
-    _put(case, future, "2027-01-10")
-    _put(case, path, {"refused": True})
-    with pytest.raises(InputError) as caught:
-        parse_case(case, on_date=ON)
-    found = {i.path: i.rule for i in caught.value.issues}
-    assert any(p == path or p.startswith(path) for p in found), (path, found)
-    assert found.get(future) == AFTER, (path, found)

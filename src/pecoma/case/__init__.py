@@ -51,12 +51,7 @@ from pecoma.case.model import (
     opposed_judgements,
     other_anthracyclines_not_tolerated,
 )
-from pecoma.case.parse import (
-    parse_case,
-    parse_case_apart,
-    parse_case_json,
-    settings_not_chosen,
-)
+from pecoma.case.parse import parse_case, parse_case_json, settings_not_chosen
 from pecoma.case.timing import case_timings, found_in_work_up, metastasis_timing
 from pecoma.case.values import (
     ANTHRACYCLINES,
@@ -145,7 +140,6 @@ __all__ = [
     "opposed_judgements",
     "other_anthracyclines_not_tolerated",
     "parse_case",
-    "parse_case_apart",
     "parse_case_json",
     "settings_not_chosen",
 ]

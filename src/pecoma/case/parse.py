@@ -5,29 +5,19 @@ rule, each pydantic error translated into a field path, the value given and the 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from pecoma.case.coherence import Contradictions
 from pecoma.case.model import ON_DATE, Case
-from pecoma.case.values import (
-    Agent,
-    DiseaseStatus,
-    MetastasisSite,
-    PrimarySite,
-    TherapySetting,
-)
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.text import odd_letters_shown, odd_words, shown
 
 __all__ = [
     "issues_from_validation",
     "parse_case",
-    "parse_case_apart",
     "parse_case_json",
     "settings_not_chosen",
 ]
@@ -139,108 +129,21 @@ def parse_case(data: Any, source: str = "case", on_date: dt.date | None = None) 
     """Validate a mapping into a :class:`Case`, or raise :class:`InputError`.
 
     With ``on_date`` (the evaluation date) the facts dated after it are refused too, in
-    the same pass as the case's own checks, so every problem is reported at once: a
-    value refused does not hide the contradictions and the future dates among the facts
-    that could be read (see :func:`parse_case_apart`)."""
-    case, issues = parse_case_apart(data, on_date)
-    if issues or case is None:
-        raise InputError(issues, source)
-    return case
-
-
-def parse_case_apart(
-    data: Any, on_date: dt.date | None = None
-) -> tuple[Case | None, list[FieldIssue]]:
-    """The case and no problem; or, when it is refused, the case without the facts it
-    refused (``None`` if it still cannot be read) and every problem found.
-
-    The case format checks the contradictions between facts, and the facts dated after
-    ``on_date``, only once every value is readable: a value refused would hide them, and
-    the case would be corrected in rounds. So the refused facts are left out (a neutral
-    stand-in where one is required) and the rest is checked again, a few times."""
+    the same pass as the case's own checks, so every problem is reported at once."""
     if not isinstance(data, dict):
-        return None, [FieldIssue("(case)", show_value(type(data).__name__),
-                                 "must be a JSON object")]
-    first = _checked(data, on_date)
-    if isinstance(first, Case):
-        return first, []
-    data = copy.deepcopy(data)
-    found = list(first)
-    reported = {i.path for i in first}
-    pending = first
-    for _ in range(4):
-        for issue in pending:
-            _leave_out(data, issue.path)
-        got = _checked(data, on_date)
-        if isinstance(got, Case):
-            return got, found
-        pending = got
-        found += [i for i in pending if i.path not in reported]
-        reported |= {i.path for i in pending}
-    return None, found
-
-
-def _checked(data: dict[str, Any], on_date: dt.date | None) -> Case | list[FieldIssue]:
+        raise InputError(
+            [FieldIssue("(case)", show_value(type(data).__name__), "must be a JSON object")],
+            source,
+        )
     try:
         case: Case = _validate(data) if on_date is None else _validate(
             data, context={ON_DATE: on_date})
     except ValidationError as exc:
-        return issues_from_validation(exc)
+        raise InputError(issues_from_validation(exc), source) from exc
     return case
 
 
 _validate = Case.__pydantic_validator__.validate_python
-
-# Stand-ins for required facts that could not be read, chosen so that no contradiction
-# depends on them: the case can still be checked for the contradictions among the rest.
-_STAND_INS = {
-    ("tumour", "primary_site"): PrimarySite.other.value,
-    ("stage", "status"): DiseaseStatus.recurrent.value,
-}
-#: (a line's setting refused: adjuvant, the one a localized case's line after its
-#: resection can hold, so the rest of the case is still checked)
-_ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value,
-                  "setting": TherapySetting.adjuvant.value}
-#: The steps of a field path: a key (any characters but a dot or a bracket: digits
-#: too, as in ``mitoses_per_50_hpf``) or a list index
-_STEP = re.compile(r"\[\d+\]|[^.\[\]]+")
-
-
-def path_steps(path: str) -> list[str]:
-    """The steps of a field path (``stage.metastases[0].site``: ``stage``,
-    ``metastases``, ``[0]``, ``site``)."""
-    return _STEP.findall(path)
-
-
-def _leave_out(data: dict[str, Any], path: str) -> None:
-    """Leave the fact at ``path`` out of ``data`` (a stand-in where it is required)."""
-    if path.startswith("tumour.size"):
-        path = "tumour.size"
-    elif path.startswith("free_of_disease.since"):
-        path = "free_of_disease"
-    steps = path_steps(path)
-    node: Any = data
-    for step in steps[:-1]:
-        if step.startswith("["):
-            index = int(step[1:-1])
-            if not isinstance(node, list) or index >= len(node):
-                return
-            node = node[index]
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        else:
-            return
-    last = steps[-1] if steps else ""
-    if not isinstance(node, dict):
-        return
-    stand_in = _STAND_INS.get((steps[0], last)) if len(steps) == 2 else None
-    if stand_in is None and last in _ROW_STAND_INS and len(steps) > 1 \
-            and steps[-2].startswith("["):
-        stand_in = _ROW_STAND_INS[last]
-    if stand_in is not None:
-        node[last] = stand_in
-    elif last in node:
-        del node[last]
 
 
 _SETTING_NOT_CHOSEN = (

@@ -31,6 +31,7 @@ the form's names and are read together.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -39,10 +40,15 @@ from decimal import Decimal
 from typing import Any
 
 from pecoma.case import (
+    Agent,
     Case,
+    DiseaseStatus,
     Feature,
+    MetastasisSite,
+    PrimarySite,
     SizeUnit,
-    parse_case_apart,
+    TherapySetting,
+    parse_case,
     settings_not_chosen,
 )
 from pecoma.engine.imaging import ImagingEvent, ScanFinding, parse_imaging
@@ -408,6 +414,71 @@ def _control_for(path: str, values: Mapping[str, str]) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+# Stand-ins for required facts that could not be read, chosen so that no contradiction
+# depends on them: the case can still be checked for the contradictions among the rest.
+_STAND_INS = {
+    "tumour.primary_site": PrimarySite.other.value,
+    "stage.status": DiseaseStatus.recurrent.value,
+}
+#: (a line's setting refused: adjuvant, the one a localized case's line after its
+#: resection can hold, so the rest of the case is still checked)
+_ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value,
+                  "setting": TherapySetting.adjuvant.value}
+_STEP = re.compile(r"[a-z_]+|\[\d+\]")
+
+
+def _leave_out(data: dict[str, Any], path: str) -> None:
+    """Leave the fact at ``path`` out of ``data`` (a stand-in where it is required)."""
+    if path in _STAND_INS:
+        _put(data, path, _STAND_INS[path])
+        return
+    if path.startswith("tumour.size"):
+        path = "tumour.size"
+    elif path.startswith("free_of_disease.since"):
+        path = "free_of_disease"
+    steps = _STEP.findall(path)
+    node: Any = data
+    for step in steps[:-1]:
+        if step.startswith("["):
+            index = int(step[1:-1])
+            if not isinstance(node, list) or index >= len(node):
+                return
+            node = node[index]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return
+    last = steps[-1] if steps else ""
+    if not isinstance(node, dict) or last not in node:
+        return
+    if last in _ROW_STAND_INS and len(steps) > 1 and steps[-2].startswith("["):
+        node[last] = _ROW_STAND_INS[last]
+    else:
+        del node[last]
+
+
+def _checked_apart(
+    data: dict[str, Any], first: list[FieldIssue], on_date: dt.date | None
+) -> tuple[Case | None, list[FieldIssue]]:
+    """The case without the facts ``first`` refused, and the further problems found in
+    it (contradictions among the facts that could be read, and those dated after
+    ``on_date``)."""
+    data = copy.deepcopy(data)
+    reported = {i.path for i in first}
+    found: list[FieldIssue] = []
+    pending = first
+    for _ in range(4):
+        for issue in pending:
+            _leave_out(data, issue.path)
+        try:
+            return parse_case(data, source="form", on_date=on_date), found
+        except InputError as exc:
+            pending = list(exc.issues)
+        found += [i for i in pending if i.path not in reported]
+        reported |= {i.path for i in pending}
+    return None, found
+
+
 def form_to_case(form: Mapping[str, str]) -> FormResult:
     """Read a posted form into a case and an evaluation date, or into every problem it
     has, each attached to its control."""
@@ -449,15 +520,21 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         result.on_date = dt.date.fromisoformat(readable[EVALUATION_DATE])
     not_chosen = settings_not_chosen(data)
     issues += not_chosen
+    case: Case | None = None
     on = result.on_date
-    # the dates against the evaluation date are checked with the rest, in one pass; a
-    # value refused is left out and the rest checked (a contradiction among the facts
-    # read is not hidden by it), and the scans are checked against what could be read
-    checkable, refused = parse_case_apart(data, on_date=on)
-    case = None if refused else checkable
-    # a setting left blank is refused as such, not as the default it would be read as
-    blank = {i.path for i in not_chosen}
-    issues += [i for i in refused if i.path not in blank]
+    try:
+        # the dates against the evaluation date are checked with the rest, in one pass
+        case = parse_case(data, source="form", on_date=on)
+    except InputError as exc:
+        # a setting left blank is refused as such, not as the default it would be read as
+        blank = {i.path for i in not_chosen}
+        refused = list(exc.issues)
+        issues += [i for i in refused if i.path not in blank]
+        apart, further = _checked_apart(data, refused, on)
+        issues += further
+        checkable = apart
+    else:
+        checkable = case
     if on is not None:
         try:
             parse_imaging(
