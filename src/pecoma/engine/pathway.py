@@ -724,7 +724,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     withheld_asked: list[str] = []
     published: tuple[list[Fact], list[str], tuple[str, ...]] | None = None
     if progressed is not None:
-        facts = [status_fact, *_progressed_facts(progressed)]
+        facts = [status_fact, *_progressed_facts(progressed, d)]
         # a later line of it whose outcome is not recorded may be working now (I19):
         # asked, the silence said either way
         _latest_line_asked(out, case, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
@@ -747,7 +747,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # S14's option is a first line: the disease has progressed on it already. The
         # guideline's silence is said whatever the site: S15's regimen, where it is shown
         # beside it, is a second anthracycline the guideline says nothing of (I26)
-        facts = [*mtor_facts, *_progressed_facts(chemo)]
+        facts = [*mtor_facts, *_progressed_facts(chemo, d)]
         _latest_line_asked(out, case, d.anthracycline_latest_open,
                            "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
         conditions = [*base, *if_not_progressed, *_mtor_class_asked(
@@ -860,7 +860,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
     # the facts
     s15_mtor: list[Fact] = (
-        _progressed_facts(progressed) if progressed is not None
+        _progressed_facts(progressed, d) if progressed is not None
         else [Fact("systemic.mtor_inhibitor_available", avail), *contra_facts]
         if mtor_blocked else [])
     if s15:
@@ -1702,12 +1702,15 @@ def _line_named(i: int, line: TherapyLine) -> str:
     return f"{_agent_names((line.agent,))} ({'; '.join(said)})"
 
 
-def _progressed_facts(line: TherapyLine) -> list[Fact]:
-    """The line's agent and the fact recorded of its progression: progressed, or
-    progression as the best response."""
+def _progressed_facts(line: TherapyLine, d: Derived) -> list[Fact]:
+    """The line's agent and the fact of its progression: recorded as progressed, or as
+    progression for best response, or counted so from a metastasis found during an
+    adjuvant course (:func:`pecoma.engine.facts.count_relapse_during_adjuvant`)."""
+    counted = d.counted_progression(line)
     return [
         Fact("systemic.therapies.agent", line.agent),
-        Fact("systemic.therapies.progressed", "yes")
+        counted if counted is not None
+        else Fact("systemic.therapies.progressed", "yes")
         if line.progressed is YesNo.yes
         else Fact("systemic.therapies.best_response", "progression"),
     ]
