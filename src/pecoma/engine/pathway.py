@@ -804,8 +804,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         out.add("REC-ANTHRACYCLINE",
                 list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
                                     *unnamed, *other_failed, *gap_facts,
+                                    *_anthracycline_use_facts(case),
                                     *_scope_facts(scope)])),
                 [*base, *if_not_progressed,
+                 *_anthracycline_use_asked(out, case, "REC-ANTHRACYCLINE"),
                  *_mtor_class_asked(out, case, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
@@ -904,8 +906,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
                                         *unnamed, *other_failed, *gap_facts,
+                                        *_anthracycline_use_facts(case),
                                         *_scope_facts(scope)])),
-                    list(dict.fromkeys([*s15_conditions, *_which_drug(
+                    list(dict.fromkeys([*s15_conditions, *_anthracycline_use_asked(
+                        out, case, "REC-UTERINE-EPI-IFO"), *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"), *_which_line_drug(
                         out, other_failed, "REC-UTERINE-EPI-IFO"),
                         *_lines_missing_asked(out, gap, "REC-UTERINE-EPI-IFO"),
@@ -1066,6 +1070,25 @@ def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> lis
     if sysm.mtor_contraindication is YesNo.unknown:
         asked.append(out.missing("MISS-MTOR-CONTRAINDICATED", affects=affects))
     return asked
+
+
+def _anthracycline_use_asked(out: Collector, case: Case, item: str) -> list[str]:
+    """Whether the anthracyclines are contraindicated, asked where it is not recorded, as
+    a condition of ``item``, an item proposing an anthracycline-based regimen (S14's
+    doxorubicin, S15's epirubicin with ifosfamide): a contraindication (cardiac, the
+    cumulative dose) would withhold it, as the mTOR-inhibitor contraindication is asked
+    beside the mTOR advice (:func:`_mtor_use_asked`). The regimen is shown meanwhile,
+    provisional on the answer. Called only while no recorded fact rules it out."""
+    if case.systemic.anthracycline_contraindicated is not YesNo.unknown:
+        return []
+    return [out.missing("MISS-ANTHRACYCLINE-CONTRAINDICATED", affects=(item,))]
+
+
+def _anthracycline_use_facts(case: Case) -> list[Fact]:
+    """The anthracycline contraindication as an item proposing an anthracycline rests
+    on it, when it is not recorded (the question is asked beside it); ``[]`` otherwise."""
+    said = case.systemic.anthracycline_contraindicated
+    return [Fact(ANTHRACYCLINE_CONTRAINDICATED, said)] if said is YesNo.unknown else []
 
 
 #: Said of systemic treatment of advanced disease when the tumour does not count as
