@@ -36,7 +36,7 @@ BASE: dict[str, Any] = {
               "extrapulmonary_disease": "yes", "resectable": "no",
               "complete_excision_feasible": "no"},
     "surgery": {"status": "performed", "date": "2024-02-01", "margin": "R0"},
-    "systemic": {"mtor_inhibitor_available": "no"},
+    "systemic": {"mtor_inhibitor_available": "no", "anthracycline_contraindicated": "no"},
 }
 
 GEMDOC = {"agent": "gemcitabine_docetaxel", "line": 1, "started_on": "2025-07-01",

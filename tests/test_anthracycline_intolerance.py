@@ -55,7 +55,9 @@ UTERINE: dict[str, Any] = {
               "extrapulmonary_disease": "yes", "resectable": "no",
               "complete_excision_feasible": "no"},
     "surgery": {"status": "performed", "date": "2023-03-25", "margin": "R0"},
-    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "yes"},
+    "systemic": {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "yes",
+                 # recorded: the anthracyclines' own contraindication is not what is tested
+                 "anthracycline_contraindicated": "no"},
 }
 
 

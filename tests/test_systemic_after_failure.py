@@ -45,6 +45,7 @@ def case(site: str = "uterus", *, contraindicated: str = "no",
         "surgery": {"status": "performed", "date": "2023-02-01", "margin": "R0"},
         "systemic": {"mtor_inhibitor_available": "yes",
                      "mtor_inhibitor_contraindicated": contraindicated,
+                     "anthracycline_contraindicated": "no",
                      "therapies": therapies},
     }
 

@@ -14,6 +14,7 @@ from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
+    count_relapse_during_adjuvant,
     derive,
     gross_tumour_left,
     gross_tumour_question,
@@ -57,7 +58,10 @@ def assess(
     check_dates(case, on_date)
     engine = settings.engine
     out = Collector(knowledge, settings.wording())
-    d = derive(case, engine, on_date)
+    # a metastasis found during an adjuvant course answers whether the disease
+    # progressed on it: counted so, the derived fact saying why
+    case, counted = count_relapse_during_adjuvant(case)
+    d = derive(case, engine, on_date)._replace(relapse_during_adjuvant=counted)
 
     alerts.status_from_facts(case, d, out)
     alerts.require_tissue(case, out)

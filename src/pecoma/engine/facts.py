@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
-    "NOT_REMOVED", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words", "derive",
+    "NOT_REMOVED", "RELAPSE_DURING_ADJUVANT", "Derived", "PrimaryBed",
+    "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words",
+    "count_relapse_during_adjuvant", "derive",
     "found_in_work_up", "gross_tumour_left",
     "gross_tumour_question", "judgements_differ",
     "margin_fact_of", "margin_facts", "mtor_intolerance",
@@ -196,6 +197,10 @@ class Derived(NamedTuple):
     #: (:func:`planned_operation_passed`): the fact that shows that day, ``None``
     #: otherwise. The operation is taken as not done meanwhile, and asked.
     planned_passed: Fact | None = None
+    #: Adjuvant lines whose progression is not recorded while a metastasis was found
+    #: within their dates (:func:`count_relapse_during_adjuvant`): each line, counted as
+    #: progressed on, with the derived fact saying why. Empty otherwise.
+    relapse_during_adjuvant: tuple[tuple[TherapyLine, Fact], ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
         """The derived facts worth showing beside the assessment."""
@@ -223,7 +228,13 @@ class Derived(NamedTuple):
             out.append(self.mtor_intolerance)
         if self.judgements_differ is not None:
             out.append(self.judgements_differ)
+        out += [f for _t, f in self.relapse_during_adjuvant]
         return tuple(out)
+
+    def counted_progression(self, line: TherapyLine) -> Fact | None:
+        """The derived fact counting ``line`` as progressed on, a metastasis found within
+        its adjuvant course; ``None`` when its progression is as recorded."""
+        return next((f for t, f in self.relapse_during_adjuvant if t is line), None)
 
     def status_fact(self) -> Fact:
         """The disease status as a fact an item rests on: the recorded status, or the
@@ -1239,6 +1250,50 @@ def _microscopic_residue(case: Case) -> bool:
     locally advanced disease (an R2 margin leaves gross tumour)."""
     surgery = case.surgery
     return surgery.status is SurgeryStatus.performed and surgery.final_margin in _MICROSCOPIC
+
+
+#: The path of the derived fact counting an adjuvant course as progressed on.
+RELAPSE_DURING_ADJUVANT = "derived.relapse_during_adjuvant"
+
+
+def count_relapse_during_adjuvant(
+        case: Case) -> tuple[Case, tuple[tuple[TherapyLine, Fact], ...]]:
+    """The case with each adjuvant line whose progression is not recorded counted as
+    progressed on when a metastasis was found within its dates: after its first day and
+    on or before its last (``ended_on``). The record then answers what
+    MISS-MTOR-ADJUVANT-RELAPSE and MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE ask: disease that
+    recurred during the course is counted as having progressed on it (S12, S13, S14).
+    A metastasis found after the course ended (soon or long after: the team's
+    judgement), on its first day (present before the drug could act), or a course whose
+    start, end or the day of finding is not recorded, leaves the question asked. A line
+    recorded as not progressed is left as the team recorded it. Each line counted comes
+    with the derived fact saying why; the case is unchanged when none is."""
+    days = sorted(((m.detected_on, m.site) for m in case.stage.metastases
+                   if m.detected_on is not None), key=lambda found: found[0])
+    lines: list[TherapyLine] = []
+    counted: list[tuple[TherapyLine, Fact]] = []
+    for i, t in enumerate(case.systemic.therapies):
+        start, end = t.started_on, t.ended_on
+        found = next(((day, site) for day, site in days
+                      if start is not None and end is not None and start < day <= end),
+                     None)
+        if (found is None or t.setting is not TherapySetting.adjuvant
+                or t.progressed is not _UNKNOWN or t.best_response is _PROGRESSION):
+            lines.append(t)
+            continue
+        assert start is not None and end is not None
+        line = t.model_copy(update={"progressed": _YES})
+        lines.append(line)
+        counted.append((line, Fact(
+            RELAPSE_DURING_ADJUVANT,
+            f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
+            f"{start.isoformat()} to {end.isoformat()}): a metastasis ({found[1].value}) "
+            f"was found on {found[0].isoformat()}, during the course: the disease is "
+            "counted as having progressed on it")))
+    if not counted:
+        return case, ()
+    systemic = case.systemic.model_copy(update={"therapies": tuple(lines)})
+    return case.model_copy(update={"systemic": systemic}), tuple(counted)
 
 
 def progressed_on(line: TherapyLine) -> bool:

@@ -730,7 +730,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     withheld_asked: list[str] = []
     published: tuple[list[Fact], list[str], tuple[str, ...]] | None = None
     if progressed is not None:
-        facts = [status_fact, *_progressed_facts(progressed)]
+        facts = [status_fact, *_progressed_facts(progressed, d)]
         # a later line of it whose outcome is not recorded may be working now (I19):
         # asked, the silence said either way
         _latest_line_asked(out, case, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
@@ -753,7 +753,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # S14's option is a first line: the disease has progressed on it already. The
         # guideline's silence is said whatever the site: S15's regimen, where it is shown
         # beside it, is a second anthracycline the guideline says nothing of (I26)
-        facts = [*mtor_facts, *_progressed_facts(chemo)]
+        facts = [*mtor_facts, *_progressed_facts(chemo, d)]
         _latest_line_asked(out, case, d.anthracycline_latest_open,
                            "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
         conditions = [*base, *if_not_progressed, *_mtor_class_asked(
@@ -810,8 +810,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         out.add("REC-ANTHRACYCLINE",
                 list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
                                     *unnamed, *other_failed, *gap_facts,
+                                    *_anthracycline_use_facts(case),
                                     *_scope_facts(scope)])),
                 [*base, *if_not_progressed,
+                 *_anthracycline_use_asked(out, case, "REC-ANTHRACYCLINE"),
                  *_mtor_class_asked(out, case, class_asked, "REC-ANTHRACYCLINE"),
                  *_which_drug(out, unnamed, "REC-ANTHRACYCLINE"),
                  *_which_line_drug(out, other_failed, "REC-ANTHRACYCLINE"),
@@ -866,7 +868,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     # the facts that rule them out, so that its place beside mTOR inhibition is read from
     # the facts
     s15_mtor: list[Fact] = (
-        _progressed_facts(progressed) if progressed is not None
+        _progressed_facts(progressed, d) if progressed is not None
         else [Fact("systemic.mtor_inhibitor_available", avail), *contra_facts]
         if mtor_blocked else [])
     if s15:
@@ -910,8 +912,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
                                         *unnamed, *other_failed, *gap_facts,
+                                        *_anthracycline_use_facts(case),
                                         *_scope_facts(scope)])),
-                    list(dict.fromkeys([*s15_conditions, *_which_drug(
+                    list(dict.fromkeys([*s15_conditions, *_anthracycline_use_asked(
+                        out, case, "REC-UTERINE-EPI-IFO"), *_which_drug(
                         out, unnamed, "REC-UTERINE-EPI-IFO"), *_which_line_drug(
                         out, other_failed, "REC-UTERINE-EPI-IFO"),
                         *_lines_missing_asked(out, gap, "REC-UTERINE-EPI-IFO"),
@@ -1072,6 +1076,25 @@ def _mtor_use_asked(out: Collector, case: Case, affects: tuple[str, ...]) -> lis
     if sysm.mtor_contraindication is YesNo.unknown:
         asked.append(out.missing("MISS-MTOR-CONTRAINDICATED", affects=affects))
     return asked
+
+
+def _anthracycline_use_asked(out: Collector, case: Case, item: str) -> list[str]:
+    """Whether the anthracyclines are contraindicated, asked where it is not recorded, as
+    a condition of ``item``, an item proposing an anthracycline-based regimen (S14's
+    doxorubicin, S15's epirubicin with ifosfamide): a contraindication (cardiac, the
+    cumulative dose) would withhold it, as the mTOR-inhibitor contraindication is asked
+    beside the mTOR advice (:func:`_mtor_use_asked`). The regimen is shown meanwhile,
+    provisional on the answer. Called only while no recorded fact rules it out."""
+    if case.systemic.anthracycline_contraindicated is not YesNo.unknown:
+        return []
+    return [out.missing("MISS-ANTHRACYCLINE-CONTRAINDICATED", affects=(item,))]
+
+
+def _anthracycline_use_facts(case: Case) -> list[Fact]:
+    """The anthracycline contraindication as an item proposing an anthracycline rests
+    on it, when it is not recorded (the question is asked beside it); ``[]`` otherwise."""
+    said = case.systemic.anthracycline_contraindicated
+    return [Fact(ANTHRACYCLINE_CONTRAINDICATED, said)] if said is YesNo.unknown else []
 
 
 #: Said of systemic treatment of advanced disease when the tumour does not count as
@@ -1708,12 +1731,15 @@ def _line_named(i: int, line: TherapyLine) -> str:
     return f"{_agent_names((line.agent,))} ({'; '.join(said)})"
 
 
-def _progressed_facts(line: TherapyLine) -> list[Fact]:
-    """The line's agent and the fact recorded of its progression: progressed, or
-    progression as the best response."""
+def _progressed_facts(line: TherapyLine, d: Derived) -> list[Fact]:
+    """The line's agent and the fact of its progression: recorded as progressed, or as
+    progression for best response, or counted so from a metastasis found during an
+    adjuvant course (:func:`pecoma.engine.facts.count_relapse_during_adjuvant`)."""
+    counted = d.counted_progression(line)
     return [
         Fact("systemic.therapies.agent", line.agent),
-        Fact("systemic.therapies.progressed", "yes")
+        counted if counted is not None
+        else Fact("systemic.therapies.progressed", "yes")
         if line.progressed is YesNo.yes
         else Fact("systemic.therapies.best_response", "progression"),
     ]
