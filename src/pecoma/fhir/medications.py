@@ -3641,3 +3641,14 @@ def started_on(resource: Mapping[str, Any]) -> dt.date | None:
     day itself; a partial date stays unknown."""
     start = first_day(resource)
     return start.day if start is not None else None
+
+
+def medication_concepts(resource: Mapping[str, Any],
+                        resolve: Resolver = no_resolver) -> list[Mapping[str, Any]]:
+    """Every CodeableConcept naming the medication of a medication record (its own, its
+    reference's display, a Medication's code and ingredients, resolved by reference or
+    among its ``contained`` resources): what :func:`agent_of` reads, for a reading that
+    needs the words themselves (the drug an AdverseEvent suspects,
+    :func:`pecoma.fhir.allergies.adverse_event_intolerance`). Empty when none is named or
+    a local reference on the way names two different contained resources."""
+    return _concepts(resource, resolve)
