@@ -185,3 +185,18 @@ class TestNotR4:
                "R4" in said
         assert "(got 'MedicationUsage')" in said
         assert "KeyError" not in said and "Traceback" not in said
+
+    def test_full_validation_names_an_r4_type_its_validator_cannot_check(
+            self, tmp_path: Path) -> None:
+        """MedicinalProduct is R4, but R4B (the validator) dropped it: the refusal says
+        so, naming the field, never the validator's failure alone ('KeyError')."""
+        bundle = record({"resourceType": "MedicinalProduct", "id": "mp9"})
+        at = len(bundle["entry"]) - 1
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps(bundle), encoding="utf-8")
+        run = run_cli("fhir", "to-case", "--full-validation", "--on", "2026-12-06", str(path))
+        said = " ".join(run.stderr.split())
+        assert run.returncode == 3
+        assert f"'Bundle.entry[{at}].resource.resourceType' must be a resource type the " \
+               "full validation can check (FHIR R4B dropped this R4 type)" in said
+        assert "KeyError" not in said
