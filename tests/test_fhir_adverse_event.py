@@ -34,8 +34,10 @@ from allergy_support import (
     PATIENT,
     SIROLIMUS,
     critical,
+    details,
     make_client,
     order_select,
+    patient_view,
     proposed,
     record,
     to_case,
@@ -152,6 +154,13 @@ class TestCdsServices:
         assert len(critical(siro)) == 1
         assert "everolimus" in critical(siro)[0]
         assert not proposed(order_select(client, record(), DOXORUBICIN, self._with_event))
+
+    def test_patient_view_gives_no_mtor_first_line(self, client: TestClient) -> None:
+        """The engine's advice follows the case read from the same record: mTOR
+        inhibitors ruled out, the anthracycline-based line instead (S14)."""
+        said = details(patient_view(client, record(), self._with_event))
+        assert "mTOR inhibitors are unavailable or contraindicated" in said
+        assert "AdverseEvent/ae9" in said
 
 
 MEDICATION_USAGE = {
