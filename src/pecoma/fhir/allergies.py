@@ -118,17 +118,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from pecoma.case import Agent, Intolerance, YesNo
+from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode
 from pecoma.fhir import medications as meds
 from pecoma.fhir.reading import NotTolerated, bound_status, extension_code, modifier_urls
+from pecoma.fhir.references import no_resolver, type_named
 from pecoma.fhir.searches import withheld_label
 
-__all__ = ["AllergyList", "AllergyReading", "case_row", "condition_intolerance",
+__all__ = ["AllergyList", "AllergyReading", "adverse_event_intolerance", "case_row",
+           "condition_intolerance",
            "intolerance_of", "not_read_in_full", "read_allergies", "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
@@ -191,6 +194,9 @@ class AllergyReading:
     #: It is a Condition of the record (the problem list) naming an allergy or an adverse
     #: reaction to a drug (:func:`condition_intolerance`), not an AllergyIntolerance.
     problem_list: bool = False
+    #: It is an AdverseEvent (:func:`adverse_event_intolerance`): a reaction recorded with
+    #: the drug suspected of it, not an AllergyIntolerance.
+    adverse_event: bool = False
     #: It is the case format's own row ``other`` (:func:`case_row`): a drug the team
     #: recorded as not identified, with the case, not an entry pecoma failed to read.
     recorded_other: bool = False
@@ -519,21 +525,155 @@ def condition_intolerance(condition: Mapping[str, Any]) -> AllergyReading | None
     words = mcode.plain_words(mcode.concept_text(concept))
     if _ADVERSE_WORDS.search(words) is None and not any(_ADVERSE_EFFECT.match(x) for x in icd):
         return None
-    agents = meds.agents_named(concept) - CATCH_ALL
-    mtor_class = meds.mtor_class_named(concept) or meds.mtor_group_coded(concept)
-    ingredients = meds.ingredients_named(concept)
-    drugs = meds.drugs_named(concept)
+    reading = _reaction_to([concept], problem_list=True, doubt=unread)
+    if reading is not None:
+        return reading
+    group = [x for x in icd if _ADVERSE_EFFECT_MTOR_GROUP.match(x)]
+    if not group:
+        return None
+    return AllergyReading(unidentified=True, not_identified=(group[0],),
+                          problem_list=True, doubt=unread)
+
+
+def _reaction_to(concepts: Iterable[Mapping[str, Any]], *, problem_list: bool = False,
+                 adverse_event: bool = False, doubt: str | None = None
+                 ) -> AllergyReading | None:
+    """A reaction recorded as caused by what ``concepts`` name (a problem-list Condition's
+    code, an AdverseEvent's suspected drugs), read as an allergy entry naming each drug
+    pecoma knows among them: each is ruled out, an mTOR inhibitor or the class ruling
+    out every mTOR inhibitor unless another one is shown tolerated (I15). ``None`` when
+    they name no drug pecoma knows. The one reading of :func:`condition_intolerance` and
+    :func:`adverse_event_intolerance`."""
+    concepts = list(concepts)
+    agents = frozenset(a for x in concepts for a in meds.agents_named(x) - CATCH_ALL)
+    mtor_class = any(meds.mtor_class_named(x) or meds.mtor_group_coded(x) for x in concepts)
+    ingredients = frozenset(d for x in concepts for d in meds.ingredients_named(x))
+    drugs = frozenset(d for x in concepts for d in meds.drugs_named(x))
     if not (agents or mtor_class or ingredients or drugs):
-        group = [x for x in icd if _ADVERSE_EFFECT_MTOR_GROUP.match(x)]
-        if not group:
-            return None
-        return AllergyReading(unidentified=True, not_identified=(group[0],),
-                              problem_list=True, doubt=unread)
+        return None
     mtor_named = "class" if mtor_class else next(
         (a for a, _names in c.AGENT_NAMES if a in agents and a.is_mtor_inhibitor), None)
-    return AllergyReading(agents=frozenset(agents), ingredients=ingredients, drugs=drugs,
-                          mtor_class=mtor_class, mtor_named=mtor_named, problem_list=True,
-                          doubt=unread)
+    return AllergyReading(agents=agents, ingredients=ingredients, drugs=drugs,
+                          mtor_class=mtor_class, mtor_named=mtor_named,
+                          problem_list=problem_list, adverse_event=adverse_event,
+                          doubt=doubt)
+
+
+#: The types an AdverseEvent's suspect may be that are no drug (FHIR R4
+#: AdverseEvent.suspectEntity.instance: Immunization, Procedure, Device): a vaccine is no
+#: drug pecoma proposes.
+_NOT_DRUG_SUSPECTS: Final = frozenset({"Immunization", "Procedure", "Device"})
+#: The medication records whose drug an AdverseEvent's suspect may name.
+_DRUG_RECORDS: Final = frozenset(meds.MEDICATION_TYPES)
+
+
+def _suspect_concepts(event: Mapping[str, Any], suspect: Any, resolve: meds.Resolver
+                      ) -> tuple[list[Mapping[str, Any]], str | None, str | None]:
+    """What one ``suspectEntity`` of an AdverseEvent names: the CodeableConcepts naming
+    its drug; what of it cannot be resolved (a reference no entry holds, that may be a
+    drug), or ``None``; the type of a suspect that is no drug (a Procedure), or ``None``.
+    Its ``instance`` is a Reference (FHIR R4) or a CodeableReference (its ``concept``,
+    its ``reference``): a Medication (its code and ingredients), a medication record
+    naming one (:func:`pecoma.fhir.medications.medication_concepts`), a Substance (its
+    code), each by reference (``Type/id``, an entry's fullUrl, ``#id`` contained), and
+    the reference's display as words."""
+    instance = suspect.get("instance") if isinstance(suspect, dict) else None
+    if not isinstance(instance, dict):
+        return [], "a suspect entity with no instance", None
+    concepts: list[Mapping[str, Any]] = []
+    if isinstance(instance.get("concept"), dict):
+        concepts.append(instance["concept"])
+    ref = instance.get("reference")
+    ref = ref if isinstance(ref, dict) else instance
+    if isinstance(ref.get("display"), str) and ref["display"].strip():
+        concepts.append({"text": ref["display"]})
+    target = ref.get("reference")
+    if not isinstance(target, str):
+        return concepts, None if concepts else "a suspect entity naming nothing", None
+    try:
+        found = (meds.contained(event, target) if target.startswith("#")
+                 else resolve(target))
+    except meds.RepeatedLocalId:
+        found = None
+    kind = found.get("resourceType") if found is not None else type_named(target, resolve)
+    if kind in _NOT_DRUG_SUSPECTS:
+        return concepts, None, str(kind)
+    if found is None:
+        return concepts, f"{target[:80]} (not in the record)", None
+    if kind == "Medication":
+        concepts += meds.medication_concepts(
+            {"medicationReference": {"reference": target},
+             "contained": event.get("contained", [])}, resolve)
+    elif kind in _DRUG_RECORDS:
+        concepts += meds.medication_concepts(found, resolve)
+    elif kind == "Substance" and isinstance(found.get("code"), dict):
+        concepts.append(found["code"])
+    else:
+        return concepts, f"{target[:80]} (a {kind} pecoma does not read as a drug)", None
+    return concepts, None, None
+
+
+def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver = no_resolver,
+                              entry_modifiers: str = "") -> AllergyReading:
+    """What an AdverseEvent says as an allergy entry would.
+
+    FHIR R4's AdverseEvent records a reaction that happened (``actuality`` ``actual``) and
+    the entities suspected of causing it (``suspectEntity.instance``). One whose suspect
+    is, or is a record of, a drug pecoma knows is a recorded reaction to that drug: read
+    as a problem-list Condition naming an adverse reaction to it is (:func:`_reaction_to`),
+    each drug ruled out, an mTOR inhibitor ruling out every mTOR inhibitor unless another
+    one is shown tolerated (I15). A suspect that cannot be resolved (a reference no entry
+    holds), or that names no drug pecoma can identify, may be a drug pecoma proposes: the
+    event is a drug intolerance *not identified* (an intolerance of 'other', the advice
+    proposing a drug waiting on which one it is), as an allergy entry whose substance
+    cannot be read is. *Left aside*, each listed with why: an event of ``actuality``
+    ``potential`` (a reaction that did not happen, a near miss), one ``entered-in-error``
+    (the status FHIR R5 gives it), one naming no suspect, one whose every suspect is no
+    drug (a Procedure, a Device, an Immunization) or a substance that is no anticancer
+    drug. One carrying a modifierExtension pecoma does not understand, or labelled as
+    withheld, is not read (:func:`not_read_in_full`), and the allergy list is then not
+    read in full."""
+    why = not_read_in_full(event, entry_modifiers)
+    if why is not None:
+        return AllergyReading(not_read=why, adverse_event=True)
+    actuality = event.get("actuality")
+    if actuality == "potential":
+        return AllergyReading(left_aside="actuality 'potential': a reaction that could have "
+                              "happened, not one that did; no intolerance read",
+                              adverse_event=True)
+    if event.get("status") == "entered-in-error":
+        return AllergyReading(left_aside="status 'entered-in-error'", adverse_event=True)
+    doubt = (None if actuality == "actual" else
+             f"its actuality is {show_value(actuality)}, not 'actual' nor 'potential': read "
+             "as a reaction that happened (the safer reading); check it in the record")
+    suspects = event.get("suspectEntity")
+    suspects = suspects if isinstance(suspects, list) else []
+    concepts: list[Mapping[str, Any]] = []
+    unresolved: list[str] = []
+    not_drugs: list[str] = []
+    for suspect in suspects:
+        named, unread, kind = _suspect_concepts(event, suspect, resolve)
+        concepts += named
+        unresolved += [unread] if unread is not None else []
+        not_drugs += [kind] if kind is not None and not named else []
+    if not suspects:
+        return AllergyReading(left_aside="it names no suspected cause (suspectEntity): no "
+                              "drug recorded as its cause", adverse_event=True, doubt=doubt)
+    reading = _reaction_to(concepts, adverse_event=True, doubt=doubt)
+    # what it names that pecoma cannot identify: a drug it does not know, a suspect that
+    # cannot be resolved
+    unknown = [*unresolved, *(w for x in concepts for w in meds.unread_words(x))]
+    if reading is not None:
+        if not unknown:
+            return reading
+        return replace(reading, unidentified=True, not_identified=tuple(unknown[:5]))
+    others = [o for x in concepts if (o := meds.not_anticancer_named(x)) is not None]
+    if not unknown and (others or not_drugs):
+        said = ", ".join(dict.fromkeys([*others, *(f"a {k}" for k in not_drugs)]))
+        return AllergyReading(left_aside=f"its suspected cause is no drug pecoma proposes "
+                              f"({said})", adverse_event=True, doubt=doubt)
+    return AllergyReading(unidentified=True, not_identified=tuple(unknown[:5]),
+                          adverse_event=True, doubt=doubt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,13 +798,16 @@ class AllergyList:
 
 def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                    entry_modifiers: Mapping[int, str] | None = None,
-                   not_tolerated: Iterable[NotTolerated] = ()) -> AllergyList:
+                   not_tolerated: Iterable[NotTolerated] = (),
+                   resolve: meds.Resolver = no_resolver) -> AllergyList:
     """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped);
     ``entry_modifiers``: the modifierExtension URLs of the Bundle entries that carry
     some, by the identity of their resource; ``not_tolerated``: the medication records
     whose statusReason says their drug was not tolerated
     (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each read as an entry naming
-    that drug (:func:`intolerance_of`)."""
+    that drug (:func:`intolerance_of`); each AdverseEvent among them read by
+    :func:`adverse_event_intolerance`, its suspects resolved by ``resolve`` (the
+    record's resources)."""
     mods = entry_modifiers or {}
     resources = list(allergies)
     return AllergyList((*((where, read_allergy(res, mods.get(id(res), "")))
@@ -673,6 +816,10 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                         *((where, reading) for where, res in resources
                           if res.get("resourceType") == "Condition"
                           and (reading := condition_intolerance(res)) is not None),
+                        *((where, adverse_event_intolerance(res, resolve,
+                                                            mods.get(id(res), "")))
+                          for where, res in resources
+                          if res.get("resourceType") == "AdverseEvent"),
                         *((x.where, intolerance_of(x)) for x in not_tolerated)))
 
 

@@ -3742,3 +3742,14 @@ def started_on(resource: Mapping[str, Any], on_date: dt.date | None = None
         return None
     utc = _utc_day(start.written, on_date) if on_date is not None else None
     return utc or start.day
+
+
+def medication_concepts(resource: Mapping[str, Any],
+                        resolve: Resolver = no_resolver) -> list[Mapping[str, Any]]:
+    """Every CodeableConcept naming the medication of a medication record (its own, its
+    reference's display, a Medication's code and ingredients, resolved by reference or
+    among its ``contained`` resources): what :func:`agent_of` reads, for a reading that
+    needs the words themselves (the drug an AdverseEvent suspects,
+    :func:`pecoma.fhir.allergies.adverse_event_intolerance`). Empty when none is named or
+    a local reference on the way names two different contained resources."""
+    return _concepts(resource, resolve)

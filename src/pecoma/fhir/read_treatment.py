@@ -2358,10 +2358,11 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> st
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
     :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use), and
     each Condition among ``allergies`` naming an allergy or adverse reaction to a drug
-    by :func:`pecoma.fhir.allergies.condition_intolerance`.
+    by :func:`pecoma.fhir.allergies.condition_intolerance`, and each AdverseEvent by
+    :func:`pecoma.fhir.allergies.adverse_event_intolerance`.
     Returns why the list is not read in full because of entries that cannot be
     (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
-    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated)
+    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated, r.resolve)
     for where, why in listed.not_read:
         r.why[where] = f"not read in full: {why}"
         r.notes.append(f"{where}: not read: {why}; the allergy list is not read in full")
@@ -2369,7 +2370,7 @@ def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> st
         r.notes.append(f"{where}: {doubt}")
     _read_listed(listed, r)
     for where, reading in listed.entries:
-        if where in r.used and not reading.problem_list:
+        if where in r.used and not (reading.problem_list or reading.adverse_event):
             r.allergy_read[where] = _read_as(reading)
     return listed.not_read_reason
 
@@ -2398,6 +2399,14 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                             *(("the mTOR-inhibitor class",) if reading.mtor_class else ())})
             r.notes.append(f"{where}: a problem-list entry naming an allergy or adverse "
                            "reaction to a drug, read as an allergy entry would be ("
+                           + (f"an intolerance of {', '.join(named)}" if named else
+                              "a drug not identified") + "): check the allergy list")
+        elif reading.adverse_event and not reading.left_aside:
+            named = sorted({*(a.value.replace("_", " ") for a in reading.agents),
+                            *reading.ingredients, *reading.drugs,
+                            *(("the mTOR-inhibitor class",) if reading.mtor_class else ())})
+            r.notes.append(f"{where}: an adverse event that happened, its suspected cause "
+                           "read as an allergy entry would be ("
                            + (f"an intolerance of {', '.join(named)}" if named else
                               "a drug not identified") + "): check the allergy list")
         classes = list(dict.fromkeys(k for k, _m in reading.classes))

@@ -49,6 +49,7 @@ from pecoma.fhir.entries import answer, deleted, walk
 from pecoma.fhir.medications import agent_of_concept
 from pecoma.fhir.patient import PatientRead, read_patient
 from pecoma.fhir.quickcheck import plainly_valid
+from pecoma.fhir.r4_types import R4_TYPES
 from pecoma.fhir.read_conditions import (
     derive_status,
     read_conditions,
@@ -118,6 +119,7 @@ READ_TYPES = (
     "MedicationAdministration",
     "MedicationDispense",
     "AllergyIntolerance",
+    "AdverseEvent",
     "Medication",
 )
 
@@ -472,6 +474,16 @@ def _validation_issues(where: str, exc: ValidationError) -> list[FieldIssue]:
 
 
 _VALIDATOR_FAILED = "must be valid FHIR R4 (the R4B validator could not read it)"
+#: The R4 resource types FHIR R4B dropped (its validator has no model for them).
+_R4B_TYPES: Final = R4_TYPES - {
+    "EffectEvidenceSynthesis", "MedicinalProduct", "MedicinalProductAuthorization",
+    "MedicinalProductContraindication", "MedicinalProductIndication",
+    "MedicinalProductIngredient", "MedicinalProductInteraction",
+    "MedicinalProductManufactured", "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical", "MedicinalProductUndesirableEffect",
+    "RiskEvidenceSynthesis", "SubstanceNucleicAcid", "SubstancePolymer",
+    "SubstanceProtein", "SubstanceReferenceInformation", "SubstanceSourceMaterial",
+    "SubstanceSpecification"}
 
 
 def _validate(
@@ -487,6 +499,22 @@ def _validate(
     from fhir.resources.R4B import get_fhir_model_class
 
     if mode == "full":
+        not_r4 = [(at, res) for at, res in entries if res["resourceType"] not in R4_TYPES]
+        for at, res in not_r4:
+            r.issue(f"{at}.resource.resourceType", res["resourceType"],
+                    "must be a resource type of FHIR R4 (4.0.1), such as Patient, "
+                    "Condition, Observation or MedicationStatement (R5's MedicationUsage is "
+                    "MedicationStatement in R4)")
+        # an R4 type R4B no longer has (MedicinalProduct, EffectEvidenceSynthesis): the
+        # validator cannot check it, said so, never its failure's name alone
+        for at, res in entries:
+            if res["resourceType"] in R4_TYPES and res["resourceType"] not in _R4B_TYPES:
+                r.issue(f"{at}.resource.resourceType", res["resourceType"],
+                        "must be a resource type the full validation can check (FHIR R4B "
+                        "dropped this R4 type): validate the record without "
+                        "--full-validation, which reads only the types pecoma uses")
+        if r.issues:
+            return
         try:
             get_fhir_model_class("Bundle").model_validate(data)
         except ValidationError as exc:
@@ -760,6 +788,15 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
 
     by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {t: [] for t in READ_TYPES}
     ignored: dict[str, int] = {}
+    # a resource of a type FHIR R4 does not have (R5's MedicationUsage) is listed as not
+    # read; what it holds cannot be told, a medication among it, so the lines given are
+    # not taken as fully known
+    not_r4 = [(at, res) for at, res in entries if res["resourceType"] not in R4_TYPES]
+    for at, res in not_r4:
+        _add_reason(unread, "medications",
+                    f"{at}: {_label(at, res)[:80]} is not a FHIR R4 resource type "
+                    f"({show_value(res['resourceType'])}): what it holds is not read (it may "
+                    "record a medication given)")
     foreign: list[FieldIssue] = []
     unattributed: list[tuple[str, str, Attribution]] = []
     # the record's resources, then the results a DiagnosticReport holds contained, each
@@ -769,7 +806,8 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         kind = res["resourceType"]
         report = kind == "DiagnosticReport" and bool(_local_results(res))
         if kind not in by_type and not report:
-            ignored[kind] = ignored.get(kind, 0) + 1
+            if kind in R4_TYPES:
+                ignored[kind] = ignored.get(kind, 0) + 1
             continue
         found = _check_subject(res, where, who, foreign)
         if found.whose == "unknown":
@@ -854,7 +892,9 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
     # a Condition naming an allergy or adverse reaction to a drug (the problem list) is
     # read with the allergy list (pecoma.fhir.allergies.condition_intolerance)
-    aside = read_allergies([*by_type["AllergyIntolerance"], *by_type["Condition"]], r)
+    # and an AdverseEvent suspecting a drug (pecoma.fhir.allergies.adverse_event_intolerance)
+    aside = read_allergies([*by_type["AllergyIntolerance"], *by_type["Condition"],
+                            *by_type["AdverseEvent"]], r)
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)
@@ -910,7 +950,7 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
         patient_id=patient_id,
         ignored=tuple(f"{k} ×{n}" for k, n in sorted(ignored.items())),
         notes=tuple(r.notes),
-        not_read=_not_read(by_type, r, unattributed),
+        not_read=(*_not_r4_read(not_r4), *_not_read(by_type, r, unattributed)),
         evidence=tuple(text for _when, text in sorted(r.evidence, key=lambda e: e[0])),
         unidentified_medications=tuple(r.unidentified),
         unknown_starts=tuple(r.unknown_starts),
@@ -1073,6 +1113,19 @@ def _not_read(by_type: Mapping[str, list[tuple[str, dict[str, Any]]]],
     return tuple(out)
 
 
+def _not_r4_read(not_r4: list[tuple[str, dict[str, Any]]]) -> tuple[str, ...]:
+    """The resources of a type FHIR R4 does not have, grouped by type (a few shown)."""
+    by_kind: dict[str, list[str]] = {}
+    for at, res in not_r4:
+        by_kind.setdefault(str(res["resourceType"]), []).append(at)
+    return tuple(
+        f"{show_value(kind)}: not a FHIR R4 resource type, not read (what it holds may be "
+        f"a medication: the lines given are not fully known) ({len(ats)}: "
+        f"{', '.join(ats[:_NOT_READ_SHOWN])}"
+        + (f" and {len(ats) - _NOT_READ_SHOWN} more" if len(ats) > _NOT_READ_SHOWN else "")
+        + ")" for kind, ats in by_kind.items())
+
+
 _DEFAULT_WHY = {
     "Condition": "not the PEComa nor a metastasis of it",
     "Observation": "a code the case does not record (vital signs, laboratory, ...)",
@@ -1082,4 +1135,5 @@ _DEFAULT_WHY = {
     "MedicationAdministration": "not a systemic agent of the guideline",
     "MedicationDispense": "not a systemic agent of the guideline",
     "AllergyIntolerance": "not to an mTOR inhibitor",
+    "AdverseEvent": "its suspected cause is no mTOR inhibitor",
 }

@@ -52,6 +52,7 @@ PART_OF_TYPE: Final[Mapping[str, str]] = {
     "MedicationAdministration": "medication_administrations",
     "MedicationDispense": "medication_dispenses",
     "AllergyIntolerance": "allergies",
+    "AdverseEvent": "allergies",
 }
 
 #: The elements of a resource that name its patient.

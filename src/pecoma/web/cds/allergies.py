@@ -65,7 +65,7 @@ from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
 from pecoma.fhir.caveats import drug_caveats
-from pecoma.fhir.medications import INGREDIENTS
+from pecoma.fhir.medications import INGREDIENTS, Resolver, no_resolver
 from pecoma.fhir.reading import NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
@@ -286,7 +286,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
                 entry_modifiers: Mapping[int, str] | None = None,
                 not_tolerated: Iterable[NotTolerated] = (),
                 running: Iterable[Planned] = (),
-                unclear: Iterable[NotTolerated] = ()) -> DrugSafety:
+                unclear: Iterable[NotTolerated] = (),
+                resolve: Resolver = no_resolver) -> DrugSafety:
     """The :class:`DrugSafety` of a patient's AllergyIntolerance resources, and of the
     Conditions among ``allergies`` naming an allergy or adverse reaction to a drug
     (:func:`pecoma.fhir.allergies.condition_intolerance`: the problem list; ``unreadable``:
@@ -303,7 +304,10 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     (:attr:`pecoma.fhir.reader.BundleCase.running`), checked as the planned ones are;
     ``unclear``: the medication records whose statusReason pecoma cannot tell is an
     intolerance or not (:attr:`pecoma.fhir.reader.BundleCase.unclear_stops`), each read
-    by this same check as if it were one (:attr:`DrugSafety.unclear`).
+    by this same check as if it were one (:attr:`DrugSafety.unclear`). Each AdverseEvent
+    among ``allergies`` is read by
+    :func:`pecoma.fhir.allergies.adverse_event_intolerance`, its suspects resolved by
+    ``resolve`` (the record's resources).
 
     An entry that cannot be read in full (:func:`pecoma.fhir.allergies.not_read_in_full`)
     makes the list unreadable, with why, as the FHIR reader makes that part of the record
@@ -313,10 +317,10 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     allergies, not_tolerated = list(allergies), list(not_tolerated)
     would = tuple((stop, drug_safety(allergies, unreadable, history, (),
                                      mtor_contraindicated, therapies, entry_modifiers,
-                                     [*not_tolerated, stop]))
+                                     [*not_tolerated, stop], resolve=resolve))
                   for stop in unclear)
     listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
-                             for res in allergies), entry_modifiers, not_tolerated)
+                             for res in allergies), entry_modifiers, not_tolerated, resolve)
     aside = listed.not_read_reason
     if aside is not None and (unreadable is None or aside not in unreadable):
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"

@@ -30,6 +30,7 @@ from pecoma.engine.model import Assessment, Item
 from pecoma.errors import InputError, OtherPatientError
 from pecoma.fhir.allergies import read_allergies
 from pecoma.fhir.caveats import DRUG_ITEMS, medication_doubts
+from pecoma.fhir.medications import resolver_for
 from pecoma.fhir.reader import BundleCase, case_from_bundle
 from pecoma.fhir.reading import Planned
 from pecoma.render.text import markdown_report
@@ -325,11 +326,18 @@ async def read_record(
     # rules its drug out as an allergy entry does (pecoma.fhir.allergies, as the reader)
     problems = [c for c in record.resources
                 if c.get("resourceType") == "Condition" and who.of(c).whose == "this"]
-    safety = drug_safety([*mine, *problems], unreadable, bc.history_doubt if bc else None,
+    # and so does an AdverseEvent suspecting a drug, when the EHR sends one (no prefetch
+    # asks for them: the allergy list is where an intolerance is recorded for ordering)
+    events = [e for e in record.resources
+              if e.get("resourceType") == "AdverseEvent" and who.of(e).whose == "this"]
+    safety = drug_safety([*mine, *problems, *events], unreadable,
+                         bc.history_doubt if bc else None,
                          bc.planned if bc else (), contraindicated,
                          bc.case.systemic.therapies if bc else (), modifiers,
                          bc.not_tolerated if bc else (), bc.running if bc else (),
-                         bc.unclear_stops if bc else ())
+                         bc.unclear_stops if bc else (),
+                         resolver_for(record.resources, record.urls,
+                                      [req.fhir_server] if req.fhir_server else []))
     if bc is not None and bc.vital_status_unknown is not None:
         # whether the patient has died is unknown: said on every card, nothing proposed
         record.unknown[VITAL_STATUS] = bc.vital_status_unknown

@@ -210,10 +210,12 @@ def unread_stays_unknown(case: Case, record: Record, unidentified: Sequence[str]
     """
     kinds = {kind for kind, _ in record.failed}
     allergies = [e["resource"] for e in record.bundle["entry"]
-                 if e["resource"].get("resourceType") in ("AllergyIntolerance", "Condition")]
+                 if e["resource"].get("resourceType") in ("AllergyIntolerance", "Condition",
+                                                          "AdverseEvent")]
     safety = drug_safety(allergies, "the EHR gave no usable answer to the AllergyIntolerance "
                          "search" if "AllergyIntolerance" in kinds else None,
-                         therapies=case.systemic.therapies)
+                         therapies=case.systemic.therapies,
+                         resolve=resolver_for([e["resource"] for e in record.bundle["entry"]]))
     # the mTOR inhibitor a line shows tolerated beside one the list names (I15), or any
     reason = safety.withheld(safety.mtor_first_line)
     paths: list[str] = []

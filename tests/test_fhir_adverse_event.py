@@ -1,0 +1,211 @@
+"""An AdverseEvent recording a reaction to a guideline drug, and a resource type that is
+not FHIR R4.
+
+An EHR integrator sent FHIR R4's own resource for an adverse reaction: an AdverseEvent,
+actuality ``actual``, grade 3 pneumonitis, ``suspectEntity.instance`` the
+MedicationStatement of everolimus. ``pecoma fhir to-case`` counted it among the types it
+ignores, and the advice was an mTOR inhibitor as the first line and nab-sirolimus,
+whereas the same reaction kept on the problem list ("Everolimus-induced pneumonitis")
+rules every mTOR inhibitor out (I15, S13-S14: never recommend a drug with a recorded
+intolerance). The rule (docs/fhir.md, docs/cds-hooks.md): an actual AdverseEvent whose
+suspect is, or is a record of, a drug pecoma knows is read as the problem-list Condition
+is; one whose suspect cannot be resolved may be to a drug pecoma proposes (an
+intolerance of 'other', the contraindication asked); a ``potential`` one is no reaction.
+
+The same integrator's server, moving to R5, sent a ``MedicationUsage`` (R5's
+MedicationStatement) of everolimus: dropped silently, and ``--full-validation`` said only
+"(got 'KeyError')". It is now listed as not a FHIR R4 resource type, the lines given are
+not taken as fully known, and the full validation names the field, the value and what is
+allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from allergy_support import (
+    DOXORUBICIN,
+    EVEROLIMUS,
+    PATIENT,
+    SIROLIMUS,
+    critical,
+    details,
+    make_client,
+    order_select,
+    patient_view,
+    proposed,
+    record,
+    to_case,
+)
+from cli_support import run_cli
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    return make_client(tmp_path_factory.mktemp("adverse-event"))
+
+
+def statement(concept: dict[str, Any], rid: str = "ms9") -> dict[str, Any]:
+    """A completed MedicationStatement of the patient (a course given and stopped)."""
+    return {"resourceType": "MedicationStatement", "id": rid, "status": "completed",
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "medicationCodeableConcept": concept,
+            "effectivePeriod": {"start": "2024-09-03", "end": "2024-11-20"}}
+
+
+def event(*suspects: dict[str, Any], actuality: str = "actual") -> dict[str, Any]:
+    """An AdverseEvent of the patient: grade 3 pneumonitis, with ``suspects`` (each an
+    ``instance``)."""
+    return {"resourceType": "AdverseEvent", "id": "ae9", "actuality": actuality,
+            "subject": {"reference": f"Patient/{PATIENT}"},
+            "event": {"coding": [{"system": "http://snomed.info/sct", "code": "205237003",
+                                  "display": "Pneumonitis"}], "text": "Grade 3 pneumonitis"},
+            "date": "2024-11-15",
+            "suspectEntity": [{"instance": s} for s in suspects]}
+
+
+ON_EVEROLIMUS = event({"reference": "MedicationStatement/ms9"})
+
+
+class TestToCase:
+    def test_an_actual_event_suspecting_everolimus_is_an_intolerance(
+            self, tmp_path: Path) -> None:
+        """Everolimus given, then a pneumonitis it is suspected of: everolimus is not
+        tolerated, which rules out every mTOR inhibitor unless another is shown tolerated
+        (I15), as 'Everolimus-induced pneumonitis' on the problem list does."""
+        found = to_case(tmp_path, record(statement(EVEROLIMUS), ON_EVEROLIMUS))
+        assert found["case"]["systemic"]["intolerances"] == [{"agent": "everolimus"}]
+        assert found["case"]["systemic"].get("mtor_inhibitor_contraindicated") != "no"
+        assert any(n.startswith("AdverseEvent/ae9: an adverse event that happened")
+                   for n in found["notes"])
+
+    @pytest.mark.parametrize(("suspect", "extra"), [
+        pytest.param({"reference": "Medication/m9"},
+                     {"resourceType": "Medication", "id": "m9", "code": SIROLIMUS},
+                     id="a-medication"),
+        pytest.param({"reference": "Substance/s9"},
+                     {"resourceType": "Substance", "id": "s9", "code": {"text": "Sirolimus"}},
+                     id="a-substance"),
+        pytest.param({"display": "sirolimus"}, None, id="the-reference-display"),
+    ])
+    def test_a_suspect_naming_sirolimus_rules_it_out(
+            self, tmp_path: Path, suspect: dict[str, Any], extra: dict[str, Any] | None
+            ) -> None:
+        """Sirolimus named by the Medication or Substance suspected, or by the suspect's
+        words alone: sirolimus was not tolerated."""
+        bundle = record(*([extra] if extra else []), event(suspect))
+        found = to_case(tmp_path, bundle)
+        assert found["case"]["systemic"]["intolerances"] == [{"agent": "sirolimus"}]
+
+    def test_a_potential_event_is_no_reaction(self, tmp_path: Path) -> None:
+        """actuality 'potential': the reaction did not happen (a near miss): no
+        intolerance, and the event is listed as not read with why; the record's 'mTOR
+        inhibitor not contraindicated' stands."""
+        found = to_case(tmp_path, record(statement(EVEROLIMUS),
+                                         event({"reference": "MedicationStatement/ms9"},
+                                               actuality="potential")))
+        assert "intolerances" not in found["case"]["systemic"]
+        assert found["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "no"
+        assert any(x.startswith("AdverseEvent: actuality 'potential'")
+                   for x in found["not_read"])
+
+    def test_a_suspect_not_in_the_record_may_be_an_mtor_inhibitor(
+            self, tmp_path: Path) -> None:
+        """The suspected drug's record is not in the bundle: it may be an mTOR inhibitor,
+        so the event is an intolerance of 'other' and 'not contraindicated' is not kept
+        (asked), as for an allergy entry whose substance cannot be read."""
+        found = to_case(tmp_path, record(event({"reference": "MedicationStatement/gone"})))
+        assert found["case"]["systemic"]["intolerances"] == [{"agent": "other"}]
+        assert "mtor_inhibitor_contraindicated" not in found["case"]["systemic"]
+
+    def test_a_procedure_suspected_is_no_drug(self, tmp_path: Path) -> None:
+        """A reaction to a procedure (a bronchoscopy) says nothing of a drug: listed, and
+        'not contraindicated' stands."""
+        bundle = record({"resourceType": "Procedure", "id": "p9", "status": "completed",
+                         "subject": {"reference": f"Patient/{PATIENT}"},
+                         "code": {"text": "Bronchoscopy"}},
+                        event({"reference": "Procedure/p9"}))
+        found = to_case(tmp_path, bundle)
+        assert "intolerances" not in found["case"]["systemic"]
+        assert found["case"]["systemic"]["mtor_inhibitor_contraindicated"] == "no"
+        assert any(x.startswith("AdverseEvent: its suspected cause is no drug pecoma "
+                                "proposes (a Procedure)") for x in found["not_read"])
+
+
+class TestCdsServices:
+    @staticmethod
+    def _with_event(prefetch: dict[str, Any]) -> None:
+        """The EHR sends the AdverseEvent (and the everolimus record it suspects) among
+        its answers."""
+        prefetch["medications"]["entry"].append({"resource": statement(EVEROLIMUS)})
+        prefetch["allergies"]["entry"].append({"resource": ON_EVEROLIMUS})
+
+    def test_a_sirolimus_draft_is_critical_and_nothing_proposed(
+            self, client: TestClient) -> None:
+        """Everolimus not tolerated rules every mTOR inhibitor out (I15): a sirolimus
+        draft gets the critical card, and no mTOR inhibitor is proposed beside a
+        doxorubicin draft."""
+        siro = order_select(client, record(), SIROLIMUS, self._with_event)
+        assert len(critical(siro)) == 1
+        assert "everolimus" in critical(siro)[0]
+        assert not proposed(order_select(client, record(), DOXORUBICIN, self._with_event))
+
+    def test_patient_view_gives_no_mtor_first_line(self, client: TestClient) -> None:
+        """The engine's advice follows the case read from the same record: mTOR
+        inhibitors ruled out, the anthracycline-based line instead (S14)."""
+        said = details(patient_view(client, record(), self._with_event))
+        assert "mTOR inhibitors are unavailable or contraindicated" in said
+        assert "AdverseEvent/ae9" in said
+
+
+MEDICATION_USAGE = {
+    "resourceType": "MedicationUsage", "id": "mu9", "status": "recorded",
+    "subject": {"reference": f"Patient/{PATIENT}"},
+    "medication": {"concept": EVEROLIMUS},
+    "effectivePeriod": {"start": "2024-09-03", "end": "2025-01-20"}}
+
+
+class TestNotR4:
+    def test_listed_and_the_lines_given_not_fully_known(self, tmp_path: Path) -> None:
+        """An R5 MedicationUsage of everolimus is not read (pecoma reads R4), but it may
+        record a line given: the medication part is not read in full, so the lines given
+        are not taken as fully known."""
+        found = to_case(tmp_path, record(MEDICATION_USAGE))
+        assert any(x.startswith("'MedicationUsage': not a FHIR R4 resource type")
+                   for x in found["not_read"])
+        assert "not a FHIR R4 resource type" in found["unread"]["medications"]
+        assert not any("MedicationUsage" in x for x in found["ignored"])
+
+    def test_full_validation_names_the_field_the_value_and_what_is_allowed(
+            self, tmp_path: Path) -> None:
+        bundle = record(MEDICATION_USAGE)
+        at = len(bundle["entry"]) - 1
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps(bundle), encoding="utf-8")
+        run = run_cli("fhir", "to-case", "--full-validation", "--on", "2026-12-06", str(path))
+        said = " ".join(run.stderr.split())
+        assert run.returncode == 3
+        assert f"'Bundle.entry[{at}].resource.resourceType' must be a resource type of FHIR " \
+               "R4" in said
+        assert "(got 'MedicationUsage')" in said
+        assert "KeyError" not in said and "Traceback" not in said
+
+    def test_full_validation_names_an_r4_type_its_validator_cannot_check(
+            self, tmp_path: Path) -> None:
+        """MedicinalProduct is R4, but R4B (the validator) dropped it: the refusal says
+        so, naming the field, never the validator's failure alone ('KeyError')."""
+        bundle = record({"resourceType": "MedicinalProduct", "id": "mp9"})
+        at = len(bundle["entry"]) - 1
+        path = tmp_path / "bundle.json"
+        path.write_text(json.dumps(bundle), encoding="utf-8")
+        run = run_cli("fhir", "to-case", "--full-validation", "--on", "2026-12-06", str(path))
+        said = " ".join(run.stderr.split())
+        assert run.returncode == 3
+        assert f"'Bundle.entry[{at}].resource.resourceType' must be a resource type the " \
+               "full validation can check (FHIR R4B dropped this R4 type)" in said
+        assert "KeyError" not in said
