@@ -154,6 +154,22 @@ class TestSummaryCard:
                 "inhibitors") in head["summary"]
         assert "Sanfilippo et al. 2019" in head["source"]["label"]
 
+    def test_the_surgery_headline_keeps_s17_s_condition(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The summary card shows the leading recommendation's title alone, without its
+        strength: REC-AGGRESSIVE-SURGERY heading it read "Attempt removal of every focus
+        of present disease", dropping S17's "whenever possible". Put first here for a
+        resectable local recurrence at the broad ligament (REC-AGGRESSIVE-SURGERY leads
+        whenever no earlier headline applies); the condition is in the summary, whole."""
+        from pecoma.web.cds import patient_view as pv
+
+        monkeypatch.setattr(pv, "_HEADLINE", ("REC-AGGRESSIVE-SURGERY",))
+        head = patient_view(client,
+                            scenario_bundle("broad-ligament-local-recurrence-resectable"))[0]
+        assert ("Attempt removal of every focus of present disease where possible"
+                in head["summary"]), head["summary"]
+
     def test_a_guideline_headline_has_no_tag(self, client: TestClient) -> None:
         """Complete resection (tfe3-positive's summary): the guideline's advice."""
         head = patient_view(client, scenario_bundle("tfe3-positive"))[0]

@@ -307,10 +307,10 @@ class TestOtherCommands:
     def test_rules_json_holds_the_interpretations_and_references(self) -> None:
         """The JSON had only the records, missing facts and statements; it now holds what
         the web service's /api/v1/rules holds (one listing): the interpretations with
-        their titles and texts (I1-I30), and the 9 published references with full
-        citations."""
+        their titles and texts (I1-I31: I31 the imaging at every high-risk visit), and
+        the 9 published references with full citations."""
         data = json.loads(pecoma("rules", "--format", "json").stdout)
-        assert len(data["interpretations"]) == 30
+        assert len(data["interpretations"]) == 31
         assert data["interpretations"]["I3"]["title"] == "Low-risk schedule"
         assert data["interpretations"]["I12"]["text"].startswith(
             "The guideline names chest CT and MRI of the primary site for high-risk "

@@ -50,8 +50,10 @@ class TestFormats:
         assert data["next_visit"]["due"] == "2025-07-15"
         assert data["visits"][0]["status"] == "done"
         # I2 (windows), I4 (yearly visits never end), I16 (the equivocal MRI of 2025-04-15
-        # flagged for the team's decision: the project's reading, not the guideline's)
-        assert [i["id"] for i in data["interpretations"]] == ["I2", "I4", "I16"]
+        # flagged for the team's decision: the project's reading, not the guideline's),
+        # I31 (chest CT and MRI at every high-risk visit: the guideline names the
+        # examinations, not the visits that hold them)
+        assert [i["id"] for i in data["interpretations"]] == ["I2", "I4", "I16", "I31"]
 
     def test_tables_and_calendar_word_a_scan_counted_from_alike(
         self, history: Path, tmp_path: Path

@@ -615,17 +615,20 @@ class TestSourcesInWords:
 
     def test_high_risk_visits_are_the_guideline_s(self) -> None:
         """High risk: the rhythm (S18-S20) and the examinations (S21, S22) are the
-        guideline's own: no supplementary or interpretation I12 label on them."""
+        guideline's own: no supplementary or interpretation I12 label on them. That both
+        examinations are at every visit is the project's reading (I31): the guideline names
+        the examinations, not the visits that hold them."""
         _a, plan, careplan, _group = _scenario("size-5.1cm-high-risk")
         visits = _details(careplan)
         assert visits and plan.surveillance_group == "high"
         for d in visits:
             assert "upplementary" not in d["description"]
             assert "I12" not in d["description"]
-            assert ("Examination: Chest CT at each visit — recommended (guideline S21 · "
-                    "ref [1])" in d["description"]
-                    or "Examination: MRI of the primary site at each visit — recommended "
-                    "(guideline S22 · ref [1])" in d["description"])
+            assert ("Examination: Chest CT at each visit (interpretation I31) — recommended "
+                    "(guideline S21 · ref [1] · interpretation I31)" in d["description"]
+                    or "Examination: MRI of the primary site at each visit (interpretation "
+                    "I31) — recommended (guideline S22 · ref [1] · interpretation I31)"
+                    in d["description"])
 
     def test_the_low_risk_schedule_ahead_is_labelled_too(self) -> None:
         """R2, low risk: no visit is dated while the tumour is present (I18); the low-risk

@@ -113,3 +113,54 @@ def test_the_reexcision_reason_says_s27_of_malignant_pecoma() -> None:
         assert "standard for every localized PEComa" in rec.rationale, rid
         assert "is said of malignant PEComa (S27)" in rec.rationale, rid
         assert "I9" in rec.interpretations, rid
+
+
+def test_s10_keeps_its_force_consider() -> None:
+    """S10: *consider* adjuvant radiotherapy at a high-risk site or with margins not
+    assured (supporting data limited). The statement read 'may be considered' and the
+    item after the R2 resection 'can be considered', S14's wording for an option, which
+    puts a direct suggestion on the level of S14's: both now say 'consider', and no item
+    citing S10 weakens it so."""
+    assert K.statements["S10"].text.startswith("Consider adjuvant radiotherapy")
+    after = K.records["REC-ADJ-RADIOTHERAPY-AFTER-RERESECTION"]
+    assert "consider adjuvant radiotherapy if the margins are still not assured" in after.text
+    assert "supporting data are limited" in after.text
+    weakened = ("may be considered", "can be considered", "could be considered",
+                "might be considered")
+    found = {r.id: w for r in K.records.values() if "S10" in r.statements
+             for w in weakened if w in f"{r.title} {r.text} {r.strength}".lower()}
+    assert not found, found
+
+
+def test_s17_title_keeps_whenever_possible() -> None:
+    """S17 asks to attempt removal of the primary and the metastatic foci *whenever
+    possible*. The title of REC-AGGRESSIVE-SURGERY stands alone on the CDS summary card,
+    without the strength: it dropped the condition ('Attempt removal of every focus of
+    present disease') and now keeps it."""
+    rec = K.records["REC-AGGRESSIVE-SURGERY"]
+    assert rec.title.endswith("where possible")
+    assert rec.strength == "attempt whenever possible"
+
+
+def test_imaging_at_every_high_risk_visit_is_the_project_s_reading() -> None:
+    """S21 and S22 name the examinations of high-risk follow-up, not the visits that hold
+    them: both at every visit is the project's reading, I31, cited and said in the title
+    as the low-risk twins say I12."""
+    assert K.interpretations["I31"].text.endswith("This is the project's reading, not the "
+                                                  "guideline's.")
+    for rid in ("FU-CHEST-CT", "FU-MRI-PRIMARY", "FU-IMAGING-INCOMPLETE"):
+        assert "I31" in K.records[rid].interpretations, rid
+    for rid in ("FU-CHEST-CT", "FU-MRI-PRIMARY"):
+        assert K.records[rid].title.endswith("at each visit (interpretation I31)"), rid
+
+
+def test_nodes_not_assessed_states_no_epidemiology_as_the_guideline_s() -> None:
+    """Neither the guideline nor the references carried say that nodal spread is rare in
+    PEComa: keeping the low-risk schedule when the nodes were not sampled is the
+    project's judgement (I10), said so, and no text claims the rarity."""
+    rec = K.records["FU-NODES-NOT-ASSESSED"]
+    assert "project's judgement (interpretation I10)" in rec.text
+    found = [where for where, t in _all_texts().items()
+             if "spread is rare" in t.lower() or "rare spread" in t.lower()
+             or "seldom sampled" in t.lower()]
+    assert not found, found
