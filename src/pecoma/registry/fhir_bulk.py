@@ -35,11 +35,13 @@ def _write_range(repo: Repository, span: _Range, on_date: dt.date, secret: bytes
     returns resources per type and patients left out by reason."""
     after, upto = span
     outcomes = repo.outcomes_by_registry_id(after=after, upto=upto)
+    scans = repo.disease_scans(on_date, after=after, upto=upto)
     left_out: dict[str, int] = {}
     files = _TypeFiles(work, f".{part}", month_precision)
     try:
         for rid, data, _histology in repo.iter_latest_cases(after=after, upto=upto):
-            lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret)
+            lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret,
+                           scans.get(rid, ()))
             if lines is None:
                 left_out[_UNREADABLE] = left_out.get(_UNREADABLE, 0) + 1
                 continue

@@ -6,7 +6,9 @@ Each patient's latest case goes through the same writer as ``pecoma fhir from-ca
 ids are prefixed with the patient's id so that they are unique in the export. The
 recorded outcomes add a CancerDiseaseStatus observation each (recurrence, metastasis or
 progression: worsened; a last contact alive without disease: in full remission; alive
-with disease: undetermined) and the death sets ``Patient.deceasedDateTime``. With a
+with disease: undetermined), so does each relapse a surveillance scan found (worsened, on
+the scan's day: :func:`pecoma.registry.routine.recorded_relapses`, as OMOP reads it),
+and the death sets ``Patient.deceasedDateTime``. With a
 network secret the patient id is the keyed hash of the registry id (see
 :func:`pecoma.registry.omop.pseudonym`); with ``month`` precision every date is reduced
 to its month (``2025-01``, a valid FHIR date).
@@ -29,9 +31,10 @@ from pecoma.case import parse_case
 from pecoma.errors import InputError
 from pecoma.fhir.writer import resources_from_case
 from pecoma.registry.omop import pseudonym
+from pecoma.registry.routine import recorded_relapses
 
 if TYPE_CHECKING:
-    from pecoma.store.repository import OutcomeView
+    from pecoma.store.repository import OutcomeView, ScanData
 
 __all__ = ["MCODE", "build_bulk", "bulk_lines", "fhir_id"]
 
@@ -147,10 +150,11 @@ def _lines(
     outcomes: Sequence[OutcomeView],
     on_date: dt.date,
     secret: bytes | None,
+    scans: Sequence[ScanData] = (),
 ) -> list[tuple[str, bytes]] | None:
     """The FHIR resources of one patient as (resource type, NDJSON line), built from
-    that patient's data alone, or ``None`` when the stored case no longer reads under
-    the case model."""
+    that patient's data alone (``scans``: those that found disease), or ``None`` when the
+    stored case no longer reads under the case model."""
     try:
         case = parse_case(data, source="stored case").model_copy(update={"label": None})
     except InputError:
@@ -178,6 +182,15 @@ def _lines(
         lines.append(("Observation", b"".join((
             _S_HEAD, p, _S_K, str(k).encode(), _S_SUBJECT, p, _S_FOCUS, p, _S_DATE,
             o.event_date.isoformat().encode(), _S_TAIL[status]))))
+    # each relapse a surveillance scan found, worsened on the scan's day (numbered after
+    # the outcomes: the ids stay unique)
+    found = [r.scan_on for r in recorded_relapses(
+        case, events, [sc for sc in scans if sc.performed_on <= on_date])
+        if r.scan_on is not None]
+    for k, day in enumerate(found, start=len(events) + 1):
+        lines.append(("Observation", b"".join((
+            _S_HEAD, p, _S_K, str(k).encode(), _S_SUBJECT, p, _S_FOCUS, p, _S_DATE,
+            day.isoformat().encode(), _S_TAIL["worsened"]))))
     # the writer's only references are to the patient: nothing to rewrite
     return lines
 
@@ -199,10 +212,13 @@ def bulk_lines(
     *,
     secret: bytes | None = None,
     month_precision: bool = False,
+    scans: Mapping[str, Sequence[ScanData]] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Each resource of the patients as (resource type, NDJSON line), patient by patient;
     the patients left out are counted in ``left_out`` by reason. With ``secret`` the
-    patient id is the keyed hash of the registry id, else the registry id.
+    patient id is the keyed hash of the registry id, else the registry id; ``scans``: the
+    patients' scans that found disease
+    (:meth:`Repository.disease_scans <pecoma.store.repository.Repository.disease_scans>`).
 
     Every case is read through the case model again (``parse_case``): the stored data
     were validated when written, but a case stored under an older case model that no
@@ -210,7 +226,8 @@ def bulk_lines(
     are the FHIR writer's plain dicts serialised directly (no FHIR model objects); the
     tests validate every resource of a fixture registry under fhir.resources R4B."""
     for rid, data, _histology in patients:
-        lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret)
+        lines = _lines(rid, data, outcomes.get(rid, ()), on_date, secret,
+                       (scans or {}).get(rid, ()))
         if lines is None:
             left_out[_UNREADABLE] = left_out.get(_UNREADABLE, 0) + 1
             continue
@@ -225,12 +242,13 @@ def build_bulk(
     *,
     secret: bytes | None = None,
     month_precision: bool = False,
+    scans: Mapping[str, Sequence[ScanData]] | None = None,
 ) -> tuple[dict[str, list[bytes]], dict[str, int]]:
     """The NDJSON lines of each resource type in memory (for small registries and
     tests), and the patients left out by reason."""
     by_type: dict[str, list[bytes]] = {}
     left_out: dict[str, int] = {}
     for kind, line in bulk_lines(patients, outcomes, on_date, left_out, secret=secret,
-                                 month_precision=month_precision):
+                                 month_precision=month_precision, scans=scans):
         by_type.setdefault(kind, []).append(line)
     return by_type, left_out

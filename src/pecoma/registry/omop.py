@@ -17,8 +17,9 @@ PROCEDURE_OCCURRENCE        the resection, with its margin
 DRUG_EXPOSURE               each systemic therapy with a start date
 DEATH                       the recorded death and its cause
 EPISODE                     disease first occurrence, each recurrence or metastasis (an
-                            outcome, or the case version: its first metastasis detected),
-                            each progression, each treatment regimen
+                            outcome, a surveillance scan that found it, or the case
+                            version: its first metastasis detected), each progression,
+                            each treatment regimen
 EPISODE_EVENT               first occurrence -> its condition; regimen -> its drug
 ==========================  =============================================================
 
@@ -51,7 +52,7 @@ from pecoma.numbers import number_text
 from pecoma.registry.routine import recorded_relapses
 
 if TYPE_CHECKING:
-    from pecoma.store.repository import OutcomeView, Repository
+    from pecoma.store.repository import OutcomeView, Repository, ScanData
 
 __all__ = [
     "CONCEPTS",
@@ -279,10 +280,16 @@ def omop_rows(
     secret: bytes | None = None,
     month_precision: bool = False,
     last_scans: Mapping[str, dt.date] | None = None,
+    disease_scans: Mapping[str, Sequence[ScanData]] | None = None,
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """The OMOP rows of the patients (registry id, latest case data, ICD-O-3 histology
     of the latest assessment), in the given order (person ids 1, 2, …), as (table, row),
     patient by patient; the patients left out are counted in ``left_out`` by reason.
+    ``last_scans``: each patient's latest scan done by ``on_date``; ``disease_scans``:
+    the scans done by then that found disease
+    (:meth:`Repository.disease_scans <pecoma.store.repository.Repository.disease_scans>`),
+    each relapse they record a recurrence episode
+    (:func:`pecoma.registry.routine.recorded_relapses`).
 
     Every case is read through the case model again (``parse_case``): a case stored
     under an older case model that no longer validates is left out and counted."""
@@ -367,10 +374,12 @@ def omop_rows(
         t["episode"].append((first, pid, CONCEPTS["disease_first_occurrence"], day(start),
                              None, None, None, None, 1, 0, reg, "first occurrence", None))
         t["episode_event"].append((first, cond, CONCEPTS["condition_occurrence_id"]))
-        # each recurrence or metastasis, from either source: an outcome, or the case
-        # version (its first metastasis detected), with each progression, by date
+        # each recurrence or metastasis, from every source: an outcome, a scan that found
+        # it, or the case version (its first metastasis detected), with each
+        # progression, by date
         phases: list[tuple[dt.date, str, str]] = []
-        for r in recorded_relapses(case, events):
+        scans = [sc for sc in (disease_scans or {}).get(rid, ()) if sc.performed_on <= on_date]
+        for r in recorded_relapses(case, events, scans):
             if r.on is None:
                 skip("relapse recorded in the case without a date (no recurrence episode)")
             elif r.on <= on_date:
@@ -427,13 +436,14 @@ def build_omop(
     secret: bytes | None = None,
     month_precision: bool = False,
     last_scans: Mapping[str, dt.date] | None = None,
+    disease_scans: Mapping[str, Sequence[ScanData]] | None = None,
 ) -> OmopExport:
     """The OMOP rows of the patients in memory (for small registries and tests)."""
     ex = OmopExport({t: [] for t in TABLES})
     seen: set[str] = set()
     for table, row in omop_rows(_noting(patients, seen), outcomes, demographics, on_date,
                                 ex.left_out, secret=secret, month_precision=month_precision,
-                                last_scans=last_scans):
+                                last_scans=last_scans, disease_scans=disease_scans):
         ex.tables[table].append(row)
     ex.persons_not_found = sum(rid not in seen for rid in demographics)
     return ex
@@ -481,7 +491,8 @@ def omop_export(
     rows = omop_rows(_noting(repo.iter_latest_cases(), seen), repo.outcomes_by_registry_id(),
                      demographics, on_date, ex.left_out, secret=secret,
                      month_precision=month_precision,
-                     last_scans=repo.last_scan_dates(on_date))
+                     last_scans=repo.last_scan_dates(on_date),
+                     disease_scans=repo.disease_scans(on_date))
     ex.rows = write_omop(rows, folder)
     ex.persons_not_found = sum(rid not in seen for rid in demographics)
     return ex

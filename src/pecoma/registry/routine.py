@@ -43,16 +43,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from pecoma.engine.imaging import ScanFinding
 from pecoma.registry.outcomes import closure
 
 if TYPE_CHECKING:
     from pecoma.case import Case
-    from pecoma.store.repository import OutcomeData, OutcomeView, RoutineFacts
+    from pecoma.store.repository import OutcomeData, OutcomeView, RoutineFacts, ScanData
 
 __all__ = [
+    "DISEASE_FINDINGS",
     "RECURRENCE_EVENTS",
     "RELAPSE_EVENTS",
     "CaseRelapse",
@@ -75,6 +77,16 @@ disease, disease that progresses has come back)."""
 
 RECURRENCE_EVENTS = ("local_recurrence", "distant_metastasis")
 """The outcomes that record a recurrence or a metastasis (not a progression)."""
+
+DISEASE_FINDINGS = tuple(f.value for f in ScanFinding if f.disease)
+"""The scan findings that record a relapse: a surveillance scan that found a local
+recurrence or a metastasis (:attr:`pecoma.engine.imaging.ScanFinding.disease`). The
+engine suspends the plan at it, recurrence-free survival counts it
+(:meth:`Repository.cohort_rows <pecoma.store.repository.Repository.cohort_rows>`) and
+the research exports carry it (:func:`recorded_relapses`)."""
+
+#: The outcome a scan finding of :data:`DISEASE_FINDINGS` records.
+_SCAN_EVENT = {"local_recurrence": "local_recurrence", "metastasis": "distant_metastasis"}
 
 _RELAPSED = frozenset({"recurrent", "metastatic"})
 
@@ -114,33 +126,59 @@ def case_relapse(status: str | None, detected: Sequence[dt.date | None],
 class RecordedRelapse:
     """A local recurrence or metastasis the registry records: ``event``
     (``local_recurrence``, ``distant_metastasis``), the day it was found (``None``: not
-    dated), how (``None``: not recorded) and whether it is known only from the case
-    version (``from_case``)."""
+    dated), how (``None``: not recorded), whether it is known only from the case
+    version (``from_case``) and the day of the surveillance scan that found it, when a
+    scan did (``scan_on``: then ``on`` too)."""
 
     event: str
     on: dt.date | None
     found_by: str | None
     from_case: bool = False
+    scan_on: dt.date | None = None
 
 
-def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | OutcomeView]
-                      ) -> tuple[RecordedRelapse, ...]:
-    """THE recurrences and metastases of a patient, from either source, for every
-    figure and export that counts them (the surveillance quality, OMOP): each local
+def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | OutcomeView],
+                      scans: Sequence[ScanData] = ()) -> tuple[RecordedRelapse, ...]:
+    """THE recurrences and metastases of a patient, from every source, for every figure
+    and export that counts them (the surveillance quality, OMOP, FHIR): each local
     recurrence and distant metastasis recorded as an outcome (``outcomes``: those
-    dated by the evaluation date), and the relapse the case version records
-    (:func:`relapse_of`: a metastatic case gives a distant metastasis dated by its
-    first metastasis detected, a recurrent one a local recurrence, not dated) when it
-    follows a resection of the primary (the case records one, and the relapse, when
-    dated, after it: disease present at presentation is no recurrence) and no outcome
-    records that relapse already: one dated on or before the case's date free of
-    disease again, or any when it gives none (as :func:`routine` holds them). By date,
+    dated by the evaluation date); each relapse a surveillance scan found (``scans``:
+    those done by the evaluation date, not withdrawn; a finding of
+    :data:`DISEASE_FINDINGS`, after the resection when the case records its day: disease
+    seen before it is no recurrence), dated by the scan, found at a scheduled scan; and
+    the relapse the case version records (:func:`relapse_of`: a metastatic case gives a
+    distant metastasis dated by its first metastasis detected, a recurrent one a local
+    recurrence, not dated) when it follows a resection of the primary (the case records
+    one, and the relapse, when dated, after it: disease present at presentation is no
+    recurrence) and no outcome or scan records that relapse already: one dated on or
+    before the case's date free of disease again, or any when it gives none (as
+    :func:`routine` holds them). A scan finding the kind of disease (local recurrence,
+    metastasis) an outcome or an earlier scan records in the same stretch of disease
+    (both on or before the case's date free of disease again, or both after it) is
+    that relapse seen again, not another: it dates it when it came first. By date,
     those not dated last. Survival counts the same sources and needs only the first
     date (:mod:`pecoma.registry.survival`)."""
     found = [RecordedRelapse(o.event, o.event_date, o.found_by)
              for o in outcomes if o.event in RECURRENCE_EVENTS]
     relapse = relapse_of(case) if case is not None else None
     resected = case is not None and case.surgery.status.value == "performed"
+    resected_on = case.surgery.date if case is not None and resected else None
+    free = relapse.free_since if relapse is not None else None
+
+    def later(day: dt.date) -> bool:
+        """After the case's date free of disease again: a later stretch of disease."""
+        return free is not None and day > free
+
+    for scan in sorted(scans, key=lambda sc: sc.performed_on):
+        event, day = _SCAN_EVENT.get(scan.finding), scan.performed_on
+        if event is None or (resected_on is not None and day <= resected_on):
+            continue
+        same = next((i for i, r in enumerate(found) if r.event == event
+                     and r.on is not None and later(r.on) == later(day)), None)
+        if same is None:
+            found.append(RecordedRelapse(event, day, "scheduled_scan", scan_on=day))
+        elif (on := found[same].on) is not None and day < on:
+            found[same] = replace(found[same], on=day, scan_on=day)
     if relapse is not None and resected and not (
             case is not None and case.surgery.date is not None and relapse.on is not None
             and relapse.on <= case.surgery.date) and not any(

@@ -37,7 +37,8 @@ low; I1) or its Folpe 2005 category. For each group: n, events, Kaplan–Meier e
 with 95 % confidence intervals (Greenwood variance, log(-log) transform; not estimable,
 and shown so, where the estimate is 100 % or 0 %: :data:`CI_NOT_ESTIMABLE`) and numbers at
 risk at 1, 3, 5 and 10 years, median survival, and the median follow-up (reverse
-Kaplan–Meier: censoring taken as the event). The log-rank test compares the groups shown.
+Kaplan–Meier: censoring taken as the event), both the smallest time at which the curve is
+at or below 50 % (:func:`km_median`). The log-rank test compares the groups shown.
 
 Small numbers protect privacy: a group of fewer than ``min_cell`` patients shows no
 estimate and is not drawn (its n is given as "< min_cell", and the figure's note names
@@ -79,6 +80,7 @@ __all__ = [
     "analyse",
     "ci_not_estimable",
     "cohort",
+    "km_median",
     "registry_cohort",
     "survival_report",
     "to_figure",
@@ -367,6 +369,42 @@ def _step(times: Sequence[float], values: Sequence[_V], t: float) -> _V:
     return out
 
 
+#: How far above one half a computed Kaplan–Meier estimate may lie and still be taken as
+#: one half (:func:`km_median`): the product of n factors computed in floating point is
+#: off by at most about n × 1.1e-16 (3/6 is computed as 0.5000000000000001), well below
+#: this for any registry (n < 10^6), and an estimate this close to one half prints as
+#: 50.0 % whichever it is.
+MEDIAN_TOLERANCE = 1e-9
+
+
+def km_median(times: Sequence[float], events: Sequence[bool]) -> float | None:
+    """THE median of a Kaplan–Meier curve, for every output (text, JSON, web page, PDF)
+    and for the median follow-up (the reverse curve: ``events`` negated): the smallest
+    time t at which the estimate S(t) is at most one half (at or below 50 %, within
+    :data:`MEDIAN_TOLERANCE`), ``None`` when the curve never comes down to one half
+    ("not reached"). A curve lying at exactly 50 % from an event on has its median at
+    that event's time (the standard definition; R's survfit and SAS would give the
+    midpoint to the next event time instead). A censored time equal to an event time is
+    at risk at that event (the Kaplan–Meier convention)."""
+    order = sorted(zip(times, events, strict=True), key=lambda te: te[0])
+    at_risk = len(order)
+    survival = 1.0
+    i = 0
+    while i < len(order):
+        t = order[i][0]
+        j = i
+        while j < len(order) and order[j][0] == t:
+            j += 1
+        died = sum(1 for _t, e in order[i:j] if e)
+        if died:
+            survival *= 1 - died / at_risk
+            if survival <= 0.5 + MEDIAN_TOLERANCE:
+                return float(t)
+        at_risk -= j - i
+        i = j
+    return None
+
+
 def _finite(x: float) -> float | None:
     return None if math.isinf(x) or math.isnan(x) else float(x)
 
@@ -402,10 +440,9 @@ def _curve(group: str, subjects: Sequence[Subject], min_cell: int) -> GroupCurve
         if h <= longest else AtHorizon(h, r, None, None, None)
         for h, r in zip(HORIZONS, at_risk, strict=True)
     )
-    reverse = KaplanMeierFitter().fit(durations, [not e for e in observed])
     return GroupCurve(
-        group, n, events, False, _finite(km.median_survival_time_),
-        _finite(reverse.median_survival_time_), horizons, times, surv, lo, hi,
+        group, n, events, False, km_median(durations, observed),
+        km_median(durations, [not e for e in observed]), horizons, times, surv, lo, hi,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
+from pecoma.engine.imaging import ScanFinding
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
@@ -20,7 +21,14 @@ from pecoma.store.models import (
     Patient,
 )
 from pecoma.store.repository.audit import AuditLog
-from pecoma.store.repository.base import _day, live_outcome, live_scan, log, scan_stamp
+from pecoma.store.repository.base import (
+    _day,
+    _registry_id_range,
+    live_outcome,
+    live_scan,
+    log,
+    scan_stamp,
+)
 from pecoma.store.repository.checks import check_actor, check_registry_id
 from pecoma.store.repository.records import ScanCheck, ScanData, StateRefresh
 from pecoma.store.repository.states import WorklistStates
@@ -166,6 +174,27 @@ class Scans(WorklistStates, AuditLog):
              .group_by(Patient.registry_id))
         with self._read(only=True) as s:
             return {rid: day for rid, day in s.connection().execute(q) if day is not None}
+
+    def disease_scans(self, on: dt.date, *, after: str | None = None,
+                      upto: str | None = None) -> dict[str, tuple[ScanData, ...]]:
+        """Registry id -> the patient's scans done by ``on`` that found a local recurrence
+        or a metastasis (:attr:`ScanFinding.disease`; withdrawn ones not), oldest first
+        (patients with such a scan only), for the research exports; with
+        ``after``/``upto`` only the registry ids in that range (see
+        :meth:`registry_id_cuts`)."""
+        disease = tuple(f.value for f in ScanFinding if f.disease)
+        q = _registry_id_range(
+            select(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.modality,
+                   ImagingRecord.finding)
+            .join(Patient, Patient.id == ImagingRecord.patient_id)
+            .where(ImagingRecord.performed_on <= on, ImagingRecord.finding.in_(disease),
+                   live_scan()), after, upto,
+        ).order_by(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.id)
+        out: dict[str, list[ScanData]] = {}
+        with self._read(only=True) as s:
+            for rid, day, modality, finding in s.connection().execute(q):
+                out.setdefault(rid, []).append(ScanData(day, modality, finding))
+        return {k: tuple(v) for k, v in out.items()}
 
     def stamped_scans(self) -> tuple[dict[str, int], dict[str, tuple[ScanData, ...]]]:
         """Every patient's scan stamp (registry id -> stamp, patients with a scan
