@@ -56,6 +56,27 @@ class TestShown:
         citations = " ".join(s.citation for s in supp.provenance.sources)
         assert "Am J Surg Pathol. 2010" in citations and "Am J Surg Pathol. 2015" in citations
 
+    def test_after_progression_on_an_mtor_inhibitor_the_alert_urges_no_rechallenge(
+        self,
+    ) -> None:
+        """After progression on nab-sirolimus the guideline names no next line
+        (REC-NO-NEXT-LINE): the TSC2 alert beside that advice had said it "supports the
+        guideline's choice of an mTOR inhibitor", a choice not made there, readable as an
+        argument to give the class again. Its words now hold beside either advice: support
+        where an mTOR inhibitor is the advice, and no reason to give one again after
+        progression on one."""
+        data = copy.deepcopy(ADVANCED)
+        data["systemic"]["therapies"] = [{
+            "agent": "nab_sirolimus", "line": 1, "setting": "advanced",
+            "started_on": "2024-01-10", "ended_on": "2025-03-01",
+            "best_response": "partial", "progressed": "yes"}]
+        a = run(data, tsc2="pathogenic")
+        assert "REC-NO-NEXT-LINE" in ids(a) and "REC-MTOR-FIRST-LINE" not in ids(a)
+        text = " ".join(item(a, "SUPP-TSC-ALTERED").text.split())
+        assert "guideline's choice of an mTOR inhibitor" not in text
+        assert "after progression on an mTOR inhibitor it is no reason to give one again" \
+            in text
+
     def test_vus_is_not_an_alteration(self) -> None:
         assert "SUPP-TSC-ALTERED" not in ids(run(ADVANCED, tsc2="vus"))
 
