@@ -1247,3 +1247,135 @@ class TestAfterRelapse:
         assert (item.status.value, item.visit, item.due, item.latest, item.last_scan) == (
             "upcoming", 2, dt.date(2026, 12, 5), dt.date(2027, 1, 5), dt.date(2026, 9, 5))
         assert stored(repo) == reference(repo)
+
+
+def undated_case(surgery: dict[str, object] | None = None,
+                 **extra: object) -> dict[str, object]:
+    """W-01's case (localized uterine PEComa, 8 cm with necrosis: high risk) with its
+    surgery as given: by default performed, R0, its date not recorded."""
+    c = high_risk()
+    c["surgery"] = surgery if surgery is not None else {"status": "performed",
+                                                         "margin": "R0"}
+    c.update(extra)
+    return c
+
+
+class TestSurveillanceOwedButUndated:
+    """A resected high-risk tumour whose surgery date is not recorded: surveillance is
+    owed for life (S18, S26) but no visit can be dated (FU-NO-ANCHOR), and its first
+    visit (3-4 months after the operation) may be long overdue. The row must ask for the
+    date (MISS-TREATMENT-END's question, a warning), rank before the routine visits, as a
+    case that cannot be evaluated does, and keep its calendar event (tentative, asking
+    for the date). A plan not drawn because disease or the tumour is present owes no
+    surveillance visit: no alert, listed last, its event cancelled."""
+
+    @pytest.fixture
+    def clinic(self, repo: Repository) -> Repository:
+        s = default_settings()
+        for rid, c in {
+            "W-01": undated_case(),          # resected R0, no date: owed, undated
+            "W-05": low_risk(),              # low risk, never scanned: overdue
+            "W-06": metastatic(),            # disease present: no surveillance owed
+        }.items():
+            record_case(repo, rid, c, on_date=ON, settings=s, actor="clinic", source="t")
+        return repo
+
+    def test_the_row_asks_for_the_date_and_ranks_before_the_routine_visits(
+            self, clinic: Repository) -> None:
+        """Was: W-01 not_drawn with no alert, listed after W-05's overdue visit."""
+        rows = stored(clinic)
+        assert rows == reference(clinic)  # the stored and the recomputed rows agree
+        assert [(i.registry_id, i.status.value, [(a.id, a.level) for a in i.alerts])
+                for i in rows] == [
+            # the question that would date the plan, before W-05's overdue visit
+            ("W-01", "not_drawn", [("MISS-TREATMENT-END", "warning")]),
+            ("W-05", "overdue", []),
+            # metastatic disease: imaging follows the treatment plan (S12, S17)
+            ("W-06", "not_drawn", [])]
+        assert rows[0].alerts[0].title == (
+            "When did curative treatment of the primary end (or the surgery date)?")
+        assert rows[0].record == "FU-NO-ANCHOR"
+
+    def test_csv_and_json_carry_the_warning(self, clinic: Repository) -> None:
+        rows = stored(clinic)
+        by_id = {r["registry_id"]: r for r in csv.DictReader(io.StringIO(to_csv(rows)))}
+        assert by_id["W-01"]["alert_level"] == "warning"
+        assert by_id["W-01"]["alerts"] == (
+            "warning: When did curative treatment of the primary end (or the surgery "
+            "date)? [MISS-TREATMENT-END]")
+        assert by_id["W-06"]["alert_level"] == ""
+        item = json.loads(to_json(rows, ON))["items"][0]
+        assert (item["registry_id"], item["alerts"][0]["level"]) == ("W-01", "warning")
+
+    def test_the_calendar_keeps_a_tentative_event_asking_for_the_date(
+            self, clinic: Repository) -> None:
+        """Was: "W-01: no surveillance visit (not drawn)", STATUS:CANCELLED: the patient
+        left the clinic calendar. W-06 (disease present) has its event cancelled."""
+        events = {str(e["summary"]).split(":")[0]: e for e in Calendar.from_ical(
+            to_ics(stored(clinic), ON, reminder_days=14)).walk("VEVENT")}
+        w01 = events["W-01"]
+        assert (str(w01["status"]), w01.decoded("dtstart")) == ("TENTATIVE", ON)
+        assert str(w01["summary"]) == (
+            "W-01: surveillance visit cannot be dated (not drawn)")
+        assert "When did curative treatment of the primary end (or the surgery date)?" \
+            in str(w01["description"])
+        assert str(events["W-06"]["status"]) == "CANCELLED"
+
+    def test_surgery_status_not_recorded_asks_whether_it_was_resected(
+            self, clinic: Repository) -> None:
+        """Surgery status unknown: the tumour may be out and its surveillance due; the
+        question that would date the plan is whether (and when) it was resected."""
+        record_case(clinic, "W-02", undated_case({"status": "unknown"}), on_date=ON,
+                    settings=default_settings(), actor="clinic", source="t")
+        rows = stored(clinic)
+        assert rows == reference(clinic)
+        w02 = next(i for i in rows if i.registry_id == "W-02")
+        assert [(a.id, a.title) for a in w02.alerts] == [
+            ("MISS-SURGERY-STATUS", "Has the tumour been resected, and when?")]
+        assert [i.registry_id for i in rows] == ["W-01", "W-02", "W-05", "W-06"]
+
+    def test_tumour_in_place_or_left_owes_no_visit_unless_its_removal_is_asked(
+            self, clinic: Repository) -> None:
+        """W-03 (surgery planned: tumour in place, I20) and W-04 (R2: gross tumour left,
+        I18) owe no surveillance visit: no alert, listed last, events cancelled. W-07 (R2,
+        then an end of primary treatment recorded) may have had the tumour removed:
+        the question is a warning, ranked before the routine visits."""
+        s = default_settings()
+        r2 = {"status": "performed", "date": "2025-01-10", "margin": "R2"}
+        record_case(clinic, "W-03", undated_case({"status": "planned"}), on_date=ON,
+                    settings=s, actor="clinic", source="t")
+        record_case(clinic, "W-04", undated_case(r2), on_date=ON, settings=s,
+                    actor="clinic", source="t")
+        record_case(clinic, "W-07", undated_case(r2, primary_treatment_end="2025-03-01"),
+                    on_date=ON, settings=s, actor="clinic", source="t")
+        rows = stored(clinic)
+        assert rows == reference(clinic)
+        assert [(i.registry_id, i.record, [a.id for a in i.alerts]) for i in rows] == [
+            ("W-01", "FU-NO-ANCHOR", ["MISS-TREATMENT-END"]),
+            ("W-07", "FU-NO-PLAN-RESIDUAL-TUMOUR", ["MISS-RESIDUAL-REMOVED"]),
+            ("W-05", "SUPP-FU-LOW-SCHEDULE", []),
+            ("W-03", "FU-NO-PLAN-PRIMARY-IN-PLACE", []),
+            ("W-04", "FU-NO-PLAN-RESIDUAL-TUMOUR", []),
+            ("W-06", "FU-NO-PLAN-ACTIVE-DISEASE", [])]
+        events = {str(e["summary"]).split(":")[0]: str(e.get("status")) for e in
+                  Calendar.from_ical(to_ics(rows, ON, reminder_days=14)).walk("VEVENT")}
+        assert (events["W-03"], events["W-04"], events["W-07"]) == (
+            "CANCELLED", "CANCELLED", "TENTATIVE")
+
+    def test_recording_the_date_dates_the_plan(self, clinic: Repository) -> None:
+        """Surgery on 2025-01-10, never scanned: visit 1 (3-4 months after, S18, I2) is
+        overdue since 2025-05-10; the warning is gone."""
+        record_case(clinic, "W-01", high_risk(), on_date=ON, settings=default_settings(),
+                    actor="clinic", source="t")
+        w01 = next(i for i in stored(clinic) if i.registry_id == "W-01")
+        assert (w01.status.value, w01.due, w01.alerts) == (
+            "overdue", dt.date(2025, 4, 10), ())
+
+    def test_a_relapse_recorded_as_an_outcome_suspends_it(self, clinic: Repository) -> None:
+        """A relapse recorded as an outcome the case does not hold: routine visits are
+        suspended with the critical alert, as for a patient whose visits are dated."""
+        record_outcome(clinic, "W-01", "local_recurrence", "2026-11-20", None, None,
+                       on_date=ON, actor="clinic")
+        w01 = stored(clinic)[0]
+        assert w01.registry_id == "W-01" and w01.status is WorkStatus.suspended
+        assert "REGISTRY-DISEASE-NOT-IN-CASE" in [a.id for a in w01.alerts]

@@ -925,8 +925,11 @@ def plan_surveillance(
                  Fact("surgery.date", "unknown" if case.surgery.date is None
                       else case.surgery.date.isoformat()),
                  Fact("primary_treatment_end", "unknown")]
-        performed = case.surgery.status is SurgeryStatus.performed
-        conditional = ("MISS-TREATMENT-END",) if performed else ()
+        # the question that would date it: the surgery's (or treatment end's) date, or
+        # whether the tumour was resected at all when that is not recorded
+        conditional = {SurgeryStatus.performed: ("MISS-TREATMENT-END",),
+                       SurgeryStatus.unknown: ("MISS-SURGERY-STATUS",)
+                       }.get(case.surgery.status, ())
         reasons.append(out.item("FU-NO-ANCHOR", facts, conditional,
                                 statements=_schedule_statements(group)))
         return finish("not_drawn")

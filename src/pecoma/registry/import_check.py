@@ -253,7 +253,9 @@ def check_row(
         rid = check_registry_id("" if rid_raw is None else str(rid_raw))
     except InputError as exc:
         value = "(missing)" if rid_raw is None else exc.issues[0].value
-        row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
+        if not any(column == REGISTRY_ID for column, _value, _rule in raw.problems):
+            # (a cell refused as read, e.g. a date cell, is refused with its own rule)
+            row_issues.append(RowIssue(raw.number, REGISTRY_ID, value, exc.issues[0].rule))
     if rid is not None:
         if rid.lower() in first_row:
             row_issues.append(

@@ -7,7 +7,10 @@ NUL) is kept as a problem of its row, for the per-cell report of
 :mod:`pecoma.registry.import_check`; a file that cannot be read as a table raises
 :class:`ImportFileError`. An XLSX cell that openpyxl reads as a Python time or duration
 (a date before 1900, a time of day, a duration) is read as the spreadsheet shows it, so
-that a refusal shows that value (:func:`_shown`).
+that a refusal shows that value (:func:`_shown`). An identifier (``registry_id``) is
+read from a text cell, or a number cell holding a whole number of at most 15 digits; a
+date, time, boolean or other number cell there is a problem of its row
+(:data:`CODE_CELL_RULE`): a date of birth or a rounded number never becomes an id.
 
 A CSV row holding fewer cells than the header names columns (a file cut inside its last
 row) is refused, never read with the missing cells empty (:func:`_short_row`), as a row
@@ -147,6 +150,33 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+#: The most digits of a number cell read as an identifier: a spreadsheet keeps 15
+#: significant digits of a number typed (the 16th and later become 0) and shows no more,
+#: and every whole number below 10**15 is held exactly.
+CODE_DIGITS = 15
+#: What an identifier column (``registry_id``, the layout's one "code" column) takes from
+#: a spreadsheet cell that is not text.
+CODE_CELL_RULE = (
+    "must be written as text: format the column as Text and type the ids again. A number "
+    f"cell is read as an id only when it holds a whole number of at most {CODE_DIGITS} "
+    "digits, which the spreadsheet keeps exactly; a date or time (perhaps a date of "
+    "birth), TRUE/FALSE, or a number with a fraction, a minus sign or more digits (which "
+    "the spreadsheet rounds, so two patients could share it) is refused")
+
+
+def _not_a_code(value: Any) -> bool:
+    """A spreadsheet cell's value that cannot be read as an identifier exactly (see
+    :data:`CODE_CELL_RULE`): text and whole numbers of up to :data:`CODE_DIGITS`
+    digits can."""
+    if value is None or isinstance(value, str):
+        return False
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int | float):
+        return not (float(value).is_integer() and 0 <= value < 10**CODE_DIGITS)
+    return True  # a date, a time, a duration
 
 
 def _clock(seconds: float) -> str:
@@ -389,6 +419,7 @@ def _xlsx_rows(rows: Iterator[tuple[int, list[Any]]], header: list[str],
     value right of them refused (:func:`_beyond_header`) as soon as it is met."""
     width = len(header)
     covered = _MergedRows(merged, width)
+    codes = [column_kind(h) == "code" for h in header]
 
     def name_of(col: int) -> str:
         return header[col - 1] if 0 < col <= width and header[col - 1] else \
@@ -412,6 +443,13 @@ def _xlsx_rows(rows: Iterator[tuple[int, list[Any]]], header: list[str],
                 problems.append((name_of(col), show_value(c.value), _FORMULA_RULE))
             elif kind == "e":
                 problems.append((name_of(col), show_value(c.value), _ERROR_RULE))
+            elif codes[col - 1] and _not_a_code(c.value):
+                # an identifier read from a date or number cell: never a date of birth
+                # nor a rounded number taken as a patient's id
+                # (a number as the cell holds it: 1e+20, 1.234567890123457e+16)
+                seen = _shown(c, day_zero) if isinstance(c.value, dt.time | dt.timedelta) \
+                    else c.value if isinstance(c.value, float) else _cell(c.value)
+                problems.append((name_of(col), show_value(seen), CODE_CELL_RULE))
             elif isinstance(c.value, dt.time | dt.timedelta):
                 record[col - 1] = _shown(c, day_zero)
             else:

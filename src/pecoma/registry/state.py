@@ -36,6 +36,7 @@ from pecoma.case import Case, dated_facts, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.collect import template_of
 from pecoma.engine.imaging import ScanFinding
+from pecoma.engine.model import Item
 from pecoma.engine.plan import SurveillancePlan
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
@@ -45,6 +46,7 @@ from pecoma.store.repository import ScanData, StateData, StateRow
 
 __all__ = [
     "NOT_EVALUABLE",
+    "NO_ANCHOR",
     "PROVISIONAL_SCHEDULE",
     "Planned",
     "Versions",
@@ -52,6 +54,7 @@ __all__ = [
     "is_usable",
     "plan_and_state",
     "state_from",
+    "undated_asks",
     "valid_from",
     "versions",
 ]
@@ -103,6 +106,26 @@ MARGIN_QUESTIONS = ("MISS-MARGIN", "MISS-PRIMARY-MARGIN", "MISS-COMPLETION-MARGI
                     "MISS-PRIMARY-COMPLETION-MARGIN")
 
 
+#: The reason of a plan not drawn although surveillance is owed: the tumour is out (or
+#: not known to be in place) and no disease is recorded, but the start of surveillance is
+#: not known, so no visit can be dated (S18, S26).
+NO_ANCHOR = "FU-NO-ANCHOR"
+
+
+def undated_asks(why: Item) -> tuple[str, ...]:
+    """What the row of a plan not drawn for the reason ``why`` carries as warnings: the
+    missing facts the reason waits on (each shown as its question), whose answer may date
+    a visit that is already due; for :data:`NO_ANCHOR` with none asked, the reason
+    itself (surveillance is owed and its visits cannot be dated). ``()`` when no
+    surveillance is owed meanwhile: disease present (FU-NO-PLAN-ACTIVE-DISEASE), gross
+    tumour left by an R2 resection (FU-NO-PLAN-RESIDUAL-TUMOUR) or the primary in place
+    (FU-NO-PLAN-PRIMARY-IN-PLACE), with nothing asked that would say it was removed:
+    imaging follows the treatment plan, not a surveillance calendar."""
+    if why.conditional_on:
+        return why.conditional_on
+    return (why.id,) if why.id == NO_ANCHOR else ()
+
+
 def _disease_found(case: Case | None, scans: Sequence[ScanData]) -> ScanData | None:
     """The latest stored scan that found local recurrence or metastasis, leaving out the
     scans before the date the case says the patient is free of disease again (I8: they
@@ -131,7 +154,8 @@ def state_from(
     reason and its source beside the visit's,
     and carries it and the missing facts it waits on as alerts (warnings; a missing
     fact's title is its question); so too a schedule that waits on a resection margin not
-    recorded (:data:`MARGIN_QUESTIONS`).
+    recorded (:data:`MARGIN_QUESTIONS`). A plan not drawn although surveillance may be
+    owed carries the questions that would date it as warnings (:func:`undated_asks`).
 
     A case that cannot be evaluated (the problem) with a stored scan that found disease
     is suspended all the same, with the plan's critical alert (S27, S17): the scan is
@@ -180,11 +204,8 @@ def state_from(
             if plan.reasons else None
         fallback = "no plan can be dated" if plan.status == "not_drawn" \
             else "surveillance suspended"
-        if why is not None and why.id == "FU-NO-PLAN-PRIMARY-IN-PLACE":
-            # no calendar while the tumour is in place: what would start one (the
-            # operation done, its planned day passed) is asked on the row, as warnings
-            common["alerts"] = tuple(dict.fromkeys((*common["alerts"],
-                                                    *why.conditional_on)))
+        if plan.status == "not_drawn" and why is not None:
+            common["alerts"] = tuple(dict.fromkeys((*common["alerts"], *undated_asks(why))))
         return StateData(
             plan_status=plan.status,
             reason=why.title if why else fallback,

@@ -23,7 +23,10 @@ suspended     a scan found recurrence or metastasis: the plan is suspended (S27,
               routine surveillance (:mod:`pecoma.registry.routine`); both also when
               the case cannot be evaluated (the reason then says why as well): a
               wrong date elsewhere never hides a relapse
-not_drawn     no plan can be dated (disease present, or no end-of-treatment date)
+not_drawn     no plan can be dated: disease or the tumour present (no alert: imaging
+              follows the treatment plan), or surveillance owed but a fact that would
+              date it missing, e.g. the surgery date (its question a warning,
+              :func:`undated`; ranked with the case not evaluable, below)
 not_evaluable the stored case cannot be assessed as of the date (the reason says why),
               and no scan nor outcome recorded a relapse; the warning
               :data:`CASE_NOT_EVALUABLE` says so and asks for a corrected case version
@@ -36,7 +39,8 @@ needs the team's decision now, whatever their status: a scan that found disease 
 plan suspended for it), then an equivocal scan (both critical alerts, S26, S27), then a
 last contact alive with disease that the case does not hold (critical too), then a
 scan whose result was not recorded (unknown: it may have found disease), then a stored
-case that cannot be evaluated (a warning: its next visit is unknown, and may be overdue);
+case that cannot be evaluated or a plan not drawn for want of a fact asked (a warning:
+its next visit is unknown, and may be overdue);
 then the others by status as above, each status by due date. A patient is never left out: one
 without a plan, or who left surveillance, is listed with the reason (last, below every
 patient still followed, except one lost to follow-up with a finding left open, a scan
@@ -97,6 +101,7 @@ __all__ = [
     "to_csv",
     "to_ics",
     "to_json",
+    "undated",
     "worklist_uid",
 ]
 
@@ -454,7 +459,8 @@ def apply_routine(items: Iterable[WorkItem], facts: Mapping[str, RoutineFacts]
             out.append(_closed(i, r.stop, r.reason))
         elif r.stop == "lost_to_follow_up":
             out.append(_lost(i, r))
-        elif r.stop == "suspended" and i.status in _FOLLOWED:
+        elif r.stop == "suspended" and (i.status in _FOLLOWED or (
+                i.status is WorkStatus.not_drawn and undated(i))):
             out.append(_closed(i, WorkStatus.suspended.value, r.reason,
                                _with_not_in_case(i.alerts, r)))
         elif r.stop == "suspended" and i.status is WorkStatus.not_evaluable:
@@ -516,17 +522,33 @@ def _closed(i: WorkItem, status: str, reason: str, alerts: tuple[Alert, ...] = (
     )
 
 
+def undated(i: WorkItem) -> bool:
+    """The row's next visit is owed but cannot be dated, and may be overdue (unknown is
+    not absent): its stored case cannot be evaluated, or no plan is drawn while a fact
+    that would date one is asked (the row's alerts, see
+    :func:`pecoma.registry.state.undated_asks`: e.g. a resected tumour whose surgery date
+    is not recorded). Such a row ranks with :data:`CASE_NOT_EVALUABLE`, before the
+    routine visits (:func:`priority`), and its calendar event is kept, tentative
+    (:func:`to_ics`). A row not drawn with no alert owes no surveillance visit meanwhile
+    (disease or the tumour present: imaging follows the treatment plan)."""
+    return i.status is WorkStatus.not_evaluable or (
+        i.status is WorkStatus.not_drawn and bool(i.alerts))
+
+
 def priority(i: WorkItem) -> int:
     """A row's rank in the priority order (lower first): a scan that found disease, an
     equivocal scan, disease reported that the case does not hold, a scan whose result
     was not recorded (its alerts, see :data:`_DECIDE_NOW`; a patient lost to follow-up
-    keeps them), a stored case that cannot be evaluated (:data:`CASE_NOT_EVALUABLE`),
-    then its status (overdue, due, upcoming, done, suspended,
+    keeps them), a visit owed that cannot be dated (:func:`undated`: a stored case that
+    cannot be evaluated, :data:`CASE_NOT_EVALUABLE`, or a plan not drawn for want of a
+    fact asked), then its status (overdue, due, upcoming, done, suspended,
     …, who left surveillance last)."""
     if i.alerts:
         first = min(_RANKED.get(a.id, len(_RANKED)) for a in i.alerts)
         if first < len(_RANKED):
             return first
+        if undated(i):
+            return _RANKED[CASE_NOT_EVALUABLE]
     return _ORDER[i.status]
 
 
@@ -618,11 +640,14 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
     id and the visit, reminding ``reminder_days`` before it opens; an overdue one is on
     ``on_date`` instead, "OVERDUE since" the day after its latest date, ringing at its
     start (as in a plan's calendar, :mod:`pecoma.render.ics`). A patient listed with no
-    scan dated (suspended, no dated plan, deceased, lost to follow-up) gets that event
-    cancelled (``STATUS:CANCELLED`` on ``on_date``, the reason in its description), so
-    that a calendar holding an earlier export's event drops it; one whose case cannot be
-    evaluated gets it on ``on_date``, ``STATUS:TENTATIVE``, titled "surveillance visit
-    cannot be dated" with the reason: a visit may be due, its date is unknown.
+    scan dated and none owed (suspended, no dated plan while disease or the tumour is
+    present, deceased, lost to follow-up) gets that event cancelled
+    (``STATUS:CANCELLED`` on ``on_date``, the reason in its description), so that a
+    calendar holding an earlier export's event drops it; one whose visit is owed but
+    cannot be dated (:func:`undated`: its case cannot be evaluated, or a fact that would
+    date its plan is missing) gets it on ``on_date``, ``STATUS:TENTATIVE``, titled
+    "surveillance visit cannot be dated" with the reason and what to record (its alerts,
+    the question asked): a visit may be due, its date is unknown.
     ``SEQUENCE`` is ``on_date``'s day number (``date.toordinal``): the export of a later
     date is the update (RFC 5545), whatever changed."""
     from icalendar import Calendar, Event
@@ -640,9 +665,9 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
         ev.add("dtstamp", stamp)
         ev.add("sequence", on_date.toordinal())
         if i.due is None or i.latest is None:
-            # no scan dated: an event an earlier export gave is cancelled, but for a case
-            # that cannot be evaluated (a visit may be due, its date unknown: tentative)
-            unknown = i.status is WorkStatus.not_evaluable
+            # no scan dated: an event an earlier export gave is cancelled, but for a
+            # visit owed that cannot be dated (it may be due, its date unknown: tentative)
+            unknown = undated(i)
             ev.add("dtstart", on_date)
             ev.add("dtend", on_date + dt.timedelta(days=1))
             ev.add("status", "TENTATIVE" if unknown else "CANCELLED")
@@ -650,8 +675,10 @@ def to_ics(items: Iterable[WorkItem], on_date: dt.date, *, reminder_days: int) -
             ev.add("summary", f"{i.registry_id}: surveillance visit cannot be dated "
                    f"({words})" if unknown
                    else f"{i.registry_id}: no surveillance visit ({words})")
+            asked = "".join(f" {a.title}" + ("" if a.title.endswith(("?", ".")) else ".")
+                            for a in i.alerts) if unknown else ""
             ev.add("description", f"Status {i.status.value} as of {on_date.isoformat()}. "
-                   f"{i.reason}.")
+                   f"{i.reason}.{asked}")
             ev.add("categories", ["PEComa surveillance", i.status.value])
             ev.add("transp", "TRANSPARENT")
             cal.add_component(ev)
