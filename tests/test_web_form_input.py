@@ -356,7 +356,9 @@ class TestAllErrorsAtOnce:
     FORM: ClassVar[dict[str, str]] = {
         "on": "2026-11-28",
         "tumour.size.value": "seven",  # unreadable number
-        "diagnosis.date": "12/02/2026",  # two readings
+        # unreadable: a fact no contradiction compares (a date of diagnosis unreadable
+        # would hold the contradictions back, as they might depend on it)
+        "histology.mitoses_per_50_hpf": "a few",
         "stage.status": "localized",
         "stage.extrapulmonary_disease": "yes",  # contradicts localized
         "stage.metastases[0].site": "lung",  # contradicts localized
@@ -368,7 +370,7 @@ class TestAllErrorsAtOnce:
     EXPECTED: ClassVar[list[str]] = [
         "tumour.primary_site",
         "tumour.size.value",
-        "diagnosis.date",
+        "histology.mitoses_per_50_hpf",
         "stage.extrapulmonary_disease",
         "stage.metastases[0].site",
         "surgery.margin",
@@ -398,7 +400,7 @@ class TestAllErrorsAtOnce:
         for href, _ in page.links:
             assert href.startswith("#") and href[1:] in page.ids, href
         labels = [words for _, words in page.links]
-        assert labels[:3] == ["Primary site", "Largest dimension", "Date of diagnosis"]
+        assert labels[:3] == ["Primary site", "Largest dimension", "Mitoses"]
         assert "Metastasis 1: Site" in labels and "Scan 1: Date" in labels
         for item in page.items:
             assert not PATH.search(item.replace("Metastasis 1", "")), item

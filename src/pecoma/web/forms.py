@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from pecoma.case import (
     Agent,
     Case,
@@ -414,17 +416,57 @@ def _control_for(path: str, values: Mapping[str, str]) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
-# Stand-ins for required facts that could not be read, chosen so that no contradiction
-# depends on them: the case can still be checked for the contradictions among the rest.
+# Stand-ins for required facts that could not be read, so that the rest of the case can
+# still be checked. They are not neutral (a contradiction may hold only beside the
+# stand-in, or beside a fact left out and read as unknown): what the checks find beside
+# them is reported only as :func:`_beyond_doubt` allows.
 _STAND_INS = {
     "tumour.primary_site": PrimarySite.other.value,
     "stage.status": DiseaseStatus.recurrent.value,
 }
-#: (a line's setting refused: adjuvant, the one a localized case's line after its
-#: resection can hold, so the rest of the case is still checked)
 _ROW_STAND_INS = {"site": MetastasisSite.lung.value, "agent": Agent.other.value,
                   "setting": TherapySetting.adjuvant.value}
-_STEP = re.compile(r"[a-z_]+|\[\d+\]")
+#: a step of a field path: a name (any characters but dots and brackets) or a row index
+_STEP = re.compile(r"[^.\[\]]+|\[\d+\]")
+#: The facts no check of the case compares with another (pecoma.case.coherence and the
+#: dates checked against the evaluation date read only the diagnosis, the tumour's site
+#: and cervix, the stage, the surgery, the end of treatment, the systemic therapy and
+#: the freedom from disease), and the form's own fields and scans: a value left out
+#: there changes no contradiction.
+_UNCOMPARED = ("label", "histology", "immunohistochemistry", "molecular", "tumour.size",
+               EVALUATION_DATE, NONE_OF_FOUR, IMAGING)
+#: the most combinations of choices a contradiction is checked against (each a check)
+_MAX_VARIANTS = 64
+
+
+def _uncompared(path: str) -> bool:
+    steps = _STEP.findall(path)
+    return any(steps[:len(g)] == g for g in (_STEP.findall(u) for u in _UNCOMPARED))
+
+
+def _whole_group(path: str) -> str:
+    """What is left out for ``path``: a size or a freedom from disease as a whole (each
+    needs all its parts)."""
+    for group in ("tumour.size", "free_of_disease"):
+        if path == group or path.startswith(group + "."):
+            return group
+    return path
+
+
+def _parent(data: dict[str, Any], steps: list[str]) -> dict[str, Any] | None:
+    """The mapping holding the last of ``steps`` in ``data``, if there is one."""
+    node: Any = data
+    for step in steps[:-1]:
+        if step.startswith("["):
+            index = int(step[1:-1])
+            if not isinstance(node, list) or index >= len(node):
+                return None
+            node = node[index]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return None
+    return node if isinstance(node, dict) and steps else None
 
 
 def _leave_out(data: dict[str, Any], path: str) -> None:
@@ -432,51 +474,116 @@ def _leave_out(data: dict[str, Any], path: str) -> None:
     if path in _STAND_INS:
         _put(data, path, _STAND_INS[path])
         return
-    if path.startswith("tumour.size"):
-        path = "tumour.size"
-    elif path.startswith("free_of_disease.since"):
-        path = "free_of_disease"
-    steps = _STEP.findall(path)
-    node: Any = data
-    for step in steps[:-1]:
-        if step.startswith("["):
-            index = int(step[1:-1])
-            if not isinstance(node, list) or index >= len(node):
-                return
-            node = node[index]
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        else:
-            return
-    last = steps[-1] if steps else ""
-    if not isinstance(node, dict) or last not in node:
+    steps = _STEP.findall(_whole_group(path))
+    node = _parent(data, steps)
+    if node is None or steps[-1] not in node:
         return
-    if last in _ROW_STAND_INS and len(steps) > 1 and steps[-2].startswith("["):
-        node[last] = _ROW_STAND_INS[last]
+    if steps[-1] in _ROW_STAND_INS and len(steps) > 1 and steps[-2].startswith("["):
+        node[steps[-1]] = _ROW_STAND_INS[steps[-1]]
     else:
-        del node[last]
+        del node[steps[-1]]
+
+
+def _give(data: dict[str, Any], path: str, value: str) -> None:
+    """Give the fact at ``path`` the choice ``value`` ('': leave it out)."""
+    steps = _STEP.findall(path)
+    node = _parent(data, steps)
+    if node is None and len(steps) == 2:  # a group left out whole (surgery, systemic)
+        node = data.setdefault(steps[0], {})
+        node = node if isinstance(node, dict) else None
+    if node is None:
+        return
+    if value:
+        node[steps[-1]] = value
+    else:
+        node.pop(steps[-1], None)
+
+
+def _every_fact_read(exc: InputError) -> bool:
+    """Whether ``exc`` comes from the checks of the whole case (its contradictions and
+    dates after the evaluation date), which run only once every fact could be read."""
+    cause = exc.__cause__
+    return isinstance(cause, ValidationError) and all(
+        not e["loc"] for e in cause.errors(include_url=False))
+
+
+def _issues(data: dict[str, Any], on_date: dt.date | None) -> list[FieldIssue] | None:
+    """The issues of the whole case checks on ``data`` (``[]``: none), or ``None`` when
+    some fact of it cannot be read."""
+    try:
+        parse_case(data, source="form", on_date=on_date)
+    except InputError as exc:
+        return list(exc.issues) if _every_fact_read(exc) else None
+    return []
+
+
+def _choices(path: str) -> list[str] | None:
+    """The values a fact left out at ``path`` can take ('' for left out), or ``None``
+    when it is no choice."""
+    control = control_of(path)
+    if control is None or not control.options:
+        return None
+    values = [o.value for o in control.options if o.value]
+    required = path in _STAND_INS or path.rpartition(".")[2] in _ROW_STAND_INS
+    return values if required else [*values, ""]
+
+
+def _beyond_doubt(
+    data: dict[str, Any], found: list[FieldIssue], left_out: set[str],
+    on_date: dt.date | None,
+) -> list[FieldIssue]:
+    """Of the issues ``found`` on ``data`` (with the facts ``left_out`` left out or given a
+    stand-in), those that hold whatever those facts are.
+
+    The one rule, free of false errors: a date after the evaluation date is reported (it
+    compares that date with the evaluation date alone); a contradiction only when it is
+    found again with every combination of the values each fact left out can take (a
+    choice: each of its options, left out included) and no other fact left out is
+    compared by any check (:data:`_UNCOMPARED`); otherwise it waits for the facts to be
+    corrected."""
+    without = _issues(data, None) if on_date is not None else found
+    after = [i for i in found if without is not None and i not in without]
+    kept = [i for i in found if i not in after and i.path not in left_out]
+    combos: list[dict[str, str]] = [{}]
+    for path in sorted(left_out):
+        values = _choices(path)
+        if values is None:
+            if _uncompared(path):
+                continue
+            return after
+        combos = [{**c, path: v} for c in combos for v in values]
+        if len(combos) > _MAX_VARIANTS:
+            return after
+    for combo in combos:
+        variant = copy.deepcopy(data)
+        for path, value in combo.items():
+            _give(variant, path, value)
+        issues = _issues(variant, None)
+        kept = [i for i in kept if issues is not None and i in issues]
+    return after + kept
 
 
 def _checked_apart(
-    data: dict[str, Any], first: list[FieldIssue], on_date: dt.date | None
+    data: dict[str, Any], first: list[FieldIssue], left_out: set[str],
+    on_date: dt.date | None,
 ) -> tuple[Case | None, list[FieldIssue]]:
-    """The case without the facts ``first`` refused, and the further problems found in
-    it (contradictions among the facts that could be read, and those dated after
-    ``on_date``)."""
+    """The case with the facts ``first`` refused left out (``None`` if the checks find
+    anything in it), and the contradictions and dates after ``on_date`` found in it that
+    hold whatever the facts left out (those and ``left_out``) are."""
     data = copy.deepcopy(data)
-    reported = {i.path for i in first}
-    found: list[FieldIssue] = []
+    left_out = set(left_out)
     pending = first
     for _ in range(4):
         for issue in pending:
             _leave_out(data, issue.path)
+        left_out |= {i.path for i in pending}
         try:
-            return parse_case(data, source="form", on_date=on_date), found
+            return parse_case(data, source="form", on_date=on_date), []
         except InputError as exc:
+            if _every_fact_read(exc):
+                return None, _beyond_doubt(data, list(exc.issues), left_out, on_date)
             pending = list(exc.issues)
-        found += [i for i in pending if i.path not in reported]
-        reported |= {i.path for i in pending}
-    return None, found
+    return None, []
 
 
 def form_to_case(form: Mapping[str, str]) -> FormResult:
@@ -520,21 +627,31 @@ def form_to_case(form: Mapping[str, str]) -> FormResult:
         result.on_date = dt.date.fromisoformat(readable[EVALUATION_DATE])
     not_chosen = settings_not_chosen(data)
     issues += not_chosen
+    # the facts left out of the case: unreadable, and settings left blank (read as the
+    # default, 'advanced'); what the checks find beside them is told only as far as it
+    # holds whatever they are
+    left_out = unreadable | {i.path for i in not_chosen}
     case: Case | None = None
     on = result.on_date
     try:
         # the dates against the evaluation date are checked with the rest, in one pass
         case = parse_case(data, source="form", on_date=on)
     except InputError as exc:
-        # a setting left blank is refused as such, not as the default it would be read as
-        blank = {i.path for i in not_chosen}
         refused = list(exc.issues)
-        issues += [i for i in refused if i.path not in blank]
-        apart, further = _checked_apart(data, refused, on)
-        issues += further
-        checkable = apart
+        if _every_fact_read(exc):
+            issues += _beyond_doubt(data, refused, left_out, on)
+            checkable = None
+        else:
+            # a setting left blank is refused as such, not as the default it would be
+            # read as
+            issues += [i for i in refused if i.path not in left_out]
+            checkable, further = _checked_apart(data, refused, left_out, on)
+            issues += further
+            left_out |= {i.path for i in refused}
     else:
         checkable = case
+    if not all(_uncompared(path) for path in left_out):
+        checkable = None  # scans are checked against the facts read, not stand-ins
     if on is not None:
         try:
             parse_imaging(
