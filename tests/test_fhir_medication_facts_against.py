@@ -221,11 +221,15 @@ def test_a_plan_stopped_for_progression_is_a_line_that_progressed(
     assert "REC-MTOR-FIRST-LINE" not in advice or fields["status"] == "completed"
 
 
-def test_a_reported_plan_still_active_is_a_line_given(tmp_path: Path) -> None:
-    """Reported (a medication history) with its days begun: a drug taken, a line."""
+def test_a_reported_plan_still_active_stays_a_plan() -> None:
+    """An active plan with reportedBoolean true and its days begun: R4's reported says the
+    record is a secondary report, not that the drug was taken. Still a plan, never a line
+    of everolimus the record does not show (it would raise ALERT-MTOR-GIVEN and ask of a
+    progression on a drug never taken)."""
     plan = _everolimus_order(intent="plan", status="active", reportedBoolean=True)
     bc = case_from_bundle(_bundle(plan), on=ON)
-    assert [t.agent.value for t in bc.case.systemic.therapies] == ["everolimus"]
+    assert not bc.case.systemic.therapies
+    assert [p.agent.value for p in bc.planned] == ["everolimus"]
 
 
 def test_a_plan_not_carried_out_stays_a_plan() -> None:
@@ -260,3 +264,174 @@ def test_a_completed_administration_dated_later_is_never_planned() -> None:
     bc = case_from_bundle(_bundle(dose), on=ON)
     assert not any("planned" in x for x in bc.not_read)
     assert bc.unknown_starts
+
+
+# ------------------------------------------------ 5. what a plan or a do-not-perform order
+# does not show
+
+REFUSAL = {"coding": [{"system": SNOMED, "code": "105480006",
+                       "display": "Refusal of treatment by patient"}]}
+
+
+@pytest.mark.parametrize("intent", ["order", "plan"])
+def test_a_do_not_perform_order_of_status_unknown_is_no_line(intent: str) -> None:
+    """'Do not give everolimus' (interstitial lung disease), status unknown: an order not
+    to give the drug is never a line of it, whatever its status. Read as a line it would
+    raise ALERT-MTOR-GIVEN and ask whether the disease progressed on a drug forbidden;
+    the contraindication is asked instead, and no note calls it given."""
+    order = {**_do_not_give("Contraindicated: severe interstitial lung disease",
+                            "unknown"), "intent": intent}
+    bc = case_from_bundle(_bundle(order), on=ON)
+    assert not bc.case.systemic.therapies
+    assert "systemic.mtor_inhibitor_contraindicated" in bc.unreadable
+    assert not any("read as given" in n or "stays a line given" in n for n in bc.notes)
+    assert any("do-not-perform order" in x for x in bc.not_read)
+
+
+def test_a_plan_stopped_by_a_refusal_is_no_line(tmp_path: Path) -> None:
+    """An everolimus plan stopped, statusReason 105480006 Refusal of treatment by patient,
+    its period due from 2024-09-03, no dose recorded: the patient may never have taken
+    it. No line of everolimus (no ALERT-MTOR-GIVEN, no question of progression on it);
+    whether it was taken cannot be told, so the lines given are not fully known and the
+    mTOR first line is conditional, never settled on a history the record cannot show."""
+    plan = {"resourceType": "MedicationRequest", "id": "m1", "status": "stopped",
+            "intent": "plan", "medicationCodeableConcept": EVEROLIMUS,
+            "authoredOn": "2024-09-03", "statusReason": REFUSAL,
+            "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {
+                "start": "2024-09-03"}}}}]}
+    details, advice = _read(tmp_path, plan)
+    assert "therapies" not in details["case"].get("systemic", {})
+    assert "REC-MTOR-FIRST-LINE" in advice
+    bc = case_from_bundle(_bundle(plan), on=ON)
+    assert bc.unknown_starts and bc.history_doubt is not None
+    assert not bc.planned  # stopped: no order of it in place either
+
+
+@pytest.mark.parametrize("intent", ["plan", "proposal"])
+def test_a_plan_stopped_before_it_started_is_not_given(intent: str) -> None:
+    """A proposal stopped with no dates, its reason 'Plan changed before start: chose
+    trial': the record says the drug was never started. Not given, no line."""
+    plan = {"resourceType": "MedicationRequest", "id": "m1", "status": "stopped",
+            "intent": intent, "medicationCodeableConcept": EVEROLIMUS,
+            "statusReason": {"text": "Plan changed before start: chose trial"}}
+    bc = case_from_bundle(_bundle(plan), on=ON)
+    assert not bc.case.systemic.therapies
+    assert not any("stays a line given" in n for n in bc.notes)
+
+
+def test_a_plan_stopped_with_no_start_is_not_known_to_be_given() -> None:
+    """A plan stopped, no dose day, no reason: R4's stopped is halted before all the
+    administrations occurred, which may be none. No line; whether it was taken is asked
+    through the lines given not being fully known."""
+    plan = {"resourceType": "MedicationRequest", "id": "m1", "status": "stopped",
+            "intent": "proposal", "medicationCodeableConcept": EVEROLIMUS}
+    bc = case_from_bundle(_bundle(plan), on=ON)
+    assert not bc.case.systemic.therapies
+    assert bc.unknown_starts
+
+
+@pytest.mark.parametrize("reference", [
+    {"display": "Everolimus-induced pneumonitis"},
+    {"reference": "urn:uuid:cond-ild"},
+])
+def test_a_do_not_perform_orders_reason_reference_is_read(reference: dict[str, Any]
+                                                          ) -> None:
+    """'Do not give everolimus', its reason given as reasonReference to a Condition
+    'Everolimus-induced pneumonitis' (by its display, or resolved in the bundle): read as
+    reasonCode is, an intolerance of everolimus, which rules every mTOR inhibitor out
+    (I15); never 'no reason given'."""
+    order = {"resourceType": "MedicationRequest", "id": "m1", "status": "active",
+             "intent": "order", "doNotPerform": True,
+             "medicationCodeableConcept": EVEROLIMUS, "reasonReference": [reference]}
+    bundle = _bundle(order)
+    order_subject = next(e["resource"]["id"] for e in bundle["entry"]
+                                   if e["resource"]["resourceType"] == "Patient")
+    bundle["entry"].append({"fullUrl": "urn:uuid:cond-ild", "resource": {
+        "resourceType": "Condition", "id": "cond-ild",
+        "subject": {"reference": f"Patient/{order_subject}"},
+        "code": {"text": "Everolimus-induced pneumonitis"}}})
+    bc = case_from_bundle(bundle, on=ON)
+    assert [x.agent.value for x in bc.case.systemic.intolerances] == ["everolimus"]
+    assert not any("no reason given" in n for n in [*bc.notes, *bc.not_read])
+
+
+def test_a_do_not_perform_reason_not_read_is_never_called_none() -> None:
+    """A reasonReference that does not resolve and has no display: a reason is named that
+    pecoma could not read; the note says so, never 'no reason given'."""
+    order = {"resourceType": "MedicationRequest", "id": "m1", "status": "active",
+             "intent": "order", "doNotPerform": True,
+             "medicationCodeableConcept": EVEROLIMUS,
+             "reasonReference": [{"reference": "Condition/elsewhere"}]}
+    bc = case_from_bundle(_bundle(order), on=ON)
+    said = [*bc.notes, *bc.not_read]
+    assert not any("no reason given" in n for n in said)
+    assert any("reasonReference" in n and "not read" in n for n in said)
+    assert "systemic.mtor_inhibitor_contraindicated" in bc.unreadable
+
+
+def test_a_progression_by_termination_reason_is_quoted_from_it() -> None:
+    """Everolimus stopped, no statusReason, mCODE termination reason 'Progressive
+    disease': the progression is read, and the note names the element it came from."""
+    order = _everolimus_order(extension=[{"url": TERMINATION, "valueCodeableConcept": {
+        "text": "Progressive disease"}}])
+    bc = case_from_bundle(_bundle(order), on=ON)
+    notes = [n for n in bc.notes if "Progressive disease" in n]
+    assert notes and all("statusReason" not in n for n in notes)
+    assert any("mCODE terminationReason 'Progressive disease'" in n for n in notes)
+
+
+def test_a_completed_administration_on_a_later_full_day_is_worded_so() -> None:
+    """Everolimus given (completed) on 2025-06-02, a full date after the day read for: the
+    note says it was given on a later day, not that the date is partial."""
+    dose = {"resourceType": "MedicationAdministration", "id": "ma", "status": "completed",
+            "medicationCodeableConcept": EVEROLIMUS, "effectiveDateTime": "2025-06-02"}
+    bc = case_from_bundle(_bundle(dose), on=ON)
+    said = [n for n in [*bc.notes, *bc.not_read] if "MedicationAdministration/ma" in n]
+    assert said
+    assert not any("partial date" in n or "may be after" in n for n in said)
+    assert any("given" in n and "2025-06-02" in n and "after 2025-06-01" in n for n in said)
+
+
+def test_order_select_does_not_call_a_do_not_perform_order_stopped(tmp_path: Path) -> None:
+    """The warning on a sirolimus draft beside an order not to give everolimus names the
+    order as one not to give it, not as a drug 'stopped or held'."""
+    forbidden = {**_do_not_give("Contraindicated: severe interstitial lung disease"),
+                 "subject": {"reference": "Patient/pat-1003"}}
+    client = make_client(tmp_path)
+    body = hook_request("order-select", "pat-1003", prefetch=prefetch_of(record(forbidden)))
+    body["context"].update({
+        "selections": ["MedicationRequest/d1"],
+        "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "MedicationRequest", "id": "d1",
+                          "status": "draft", "intent": "order",
+                          "subject": {"reference": "Patient/pat-1003"},
+                          "medicationCodeableConcept": SIROLIMUS}}]}})
+    r = client.post("/cds-services/pecoma-order-select", json=body)
+    assert r.status_code == 200, r.text
+    warned = [c for c in r.json()["cards"] if "MedicationRequest/m1" in c["detail"]]
+    assert warned
+    assert all("stopped or held" not in c["detail"] for c in warned)
+
+
+def test_a_progression_given_as_a_do_not_perform_reason_is_not_lost() -> None:
+    """'Do not give everolimus: disease progression on everolimus': no line of everolimus
+    is in the record, but the reason says one was given and the disease progressed on
+    it. The lines given are then not fully known (a line may be missing), and the note
+    says so; never read as a first line still to offer without a question."""
+    bc = case_from_bundle(_bundle(_do_not_give("Disease progression on everolimus")),
+                          on=ON)
+    assert not bc.case.systemic.therapies
+    assert any("MedicationRequest/m1" in x and "progressed" in x for x in bc.unknown_starts)
+    assert bc.history_doubt is not None
+
+
+def test_a_do_not_perform_order_of_a_drug_with_no_question_says_check() -> None:
+    """'Do not give paclitaxel': pecoma has no question for whether other chemotherapy is
+    contraindicated, so the note says to check it, never that it 'is asked'."""
+    paclitaxel = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                              "code": "56946", "display": "paclitaxel"}]}
+    order = {**_do_not_give("Contraindicated: neuropathy"),
+             "medicationCodeableConcept": paclitaxel}
+    bc = case_from_bundle(_bundle(order), on=ON)
+    said = [n for n in bc.notes if "do-not-perform order" in n]
+    assert said and not any("contraindicated is asked" in n for n in said)

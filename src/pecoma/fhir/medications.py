@@ -135,6 +135,7 @@ __all__ = [
     "not_taken_said",
     "other_uses",
     "reason_concepts",
+    "reasons_not_read",
     "records_no_allergy",
     "regimen_names",
     "repeated_local_ids",
@@ -2772,8 +2773,9 @@ class Given(StrEnum):
     planned = "planned"  # proposed, planned or drafted, not yet given
     unknown = "unknown"  # the status does not say
     error = "error"  # entered in error: the resource is to be ignored
-    #: given if it has started, but its first day, a partial date ("2026-12"), spans the
-    #: day read for: whether it has started by then is unknown
+    #: given if it has started, but whether it had by the day read for is unknown: its
+    #: first day, a partial date ("2026-12"), spans that day; an administration is dated
+    #: on a later day; a plan stopped does not show it was ever carried out
     maybe_started = "maybe_started"
 
 
@@ -2815,17 +2817,19 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     """Whether the agent of ``resource`` was given, by its status, intent and dates.
 
     An order (MedicationRequest, intent ``order`` and its kinds) that is active or
-    completed counts as given; a proposal or plan counts as planned, unless it says it
-    was carried out (:func:`_carried_out`: stopped, completed or reported), then read as
-    an order is; an order not to give the drug (``doNotPerform``) is not given,
-    whatever its intent. A time whose day in its own zone is after ``on_date`` but whose
-    moment in UTC is not is within (:func:`_utc_day`). An administration its status
-    says was given, dated after ``on_date``, may or may not have been given by then
-    (:attr:`Given.maybe_started`), never planned. With ``on_date``,
-    a medication whose first day (:func:`first_day`) lies after that day is planned, not
-    given, also when written as a partial date all of whose days are later ("2027-01"
-    read on 2026-12-06); one whose partial first day spans ``on_date`` ("2026-12") may
-    or may not have started: :attr:`Given.maybe_started`. A record of status ``unknown``
+    completed counts as given; a proposal or plan counts as planned, unless it shows it
+    was carried out (:func:`_carried_out`: completed, or stopped after its dosage's
+    start), then read as an order is, or may have been (stopped, not showing it started:
+    :attr:`Given.maybe_started`); an order not to give the drug (``doNotPerform``) is
+    not given, whatever its status (but entered in error) and intent. A time whose day
+    in its own zone is after ``on_date`` but whose moment in UTC is not is within
+    (:func:`_utc_day`). An administration its status says was given, dated after
+    ``on_date``, may or may not have been given by then (:attr:`Given.maybe_started`),
+    never planned. With ``on_date``, a medication whose first day (:func:`first_day`)
+    lies after that day is planned, not given, also when written as a partial date all
+    of whose days are later ("2027-01" read on 2026-12-06); one whose partial first day
+    spans ``on_date`` ("2026-12") may or may not have started:
+    :attr:`Given.maybe_started`. A record of status ``unknown``
     is placed by its dates alike.
     """
     kind = str(resource.get("resourceType"))
@@ -2833,14 +2837,17 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     if table is None:
         return Given.unknown
     status = table.get(str(resource.get("status")), Given.unknown)
+    if (kind == "MedicationRequest" and resource.get("doNotPerform") is True
+            and status is not Given.error):
+        return Given.not_given  # an order not to give it, whatever its status and intent
     if status is Given.given and kind == "MedicationRequest":
         intent, do_not = resource.get("intent"), resource.get("doNotPerform")
         if not isinstance(intent, str | None) or not isinstance(do_not, bool | None):
             return Given.unknown  # malformed: whether it was an order to give is unknown
-        if do_not:
-            return Given.not_given  # an order not to give it, whatever its intent
-        if intent in _PLAN_INTENTS and not _carried_out(resource):
-            return Given.planned
+        if intent in _PLAN_INTENTS:
+            status = _carried_out(resource, on_date)
+            if status is not Given.given:
+                return status
     # a record of status 'unknown' is placed by its dates as one given would be: one
     # whose first day is later is planned whatever its status says (it cannot have been
     # given yet), never neither planned nor given
@@ -2858,15 +2865,46 @@ def given(resource: Mapping[str, Any], on_date: dt.date | None = None) -> Given:
     return status
 
 
-def _carried_out(resource: Mapping[str, Any]) -> bool:
-    """Whether a MedicationRequest of a plan intent (:data:`_PLAN_INTENTS`) says it was
-    carried out: its status ``stopped`` or ``completed`` (R4: permanently halted, or all
-    it implied has occurred), or reported (``reportedBoolean`` true or a
-    ``reportedReference``: a medication history's record of a drug taken). Such a record
-    is read as an order is, by its dates: no future plan."""
-    return resource.get("status") in ("stopped", "completed") or (
-        resource.get("reportedBoolean") is True
-        or isinstance(resource.get("reportedReference"), dict))
+def _carried_out(resource: Mapping[str, Any], on_date: dt.date | None) -> Given:
+    """Whether a MedicationRequest of a plan intent (:data:`_PLAN_INTENTS`) whose status
+    says given (active, on hold, stopped, completed) shows it was carried out.
+
+    ``completed`` (R4: all it implied has occurred): carried out, read as an order is, by
+    its dates. ``stopped`` (R4: halted before all the administrations occurred, which
+    may be none): carried out only when its dosage says a day it started
+    (:func:`_dosage_start`) not after ``on_date`` and nothing says it never started;
+    its reason saying so ("Plan changed before start", :data:`_NEVER_STARTED`) is not
+    given; a refusal (SNOMED CT 105480006, "refused", "declined"), no dosage start, or
+    one after ``on_date``, cannot tell: :attr:`Given.maybe_started`, no line and the
+    lines given not fully known. Active or on hold: planned (``reportedBoolean`` says
+    the record is a secondary report, not that the drug was taken)."""
+    status = resource.get("status")
+    if status == "completed":
+        return Given.given
+    if status != "stopped":
+        return Given.planned
+    concepts, _from = reason_concepts(resource)
+    words = "\n".join(concept_text(x) for x in concepts)
+    if _NEVER_STARTED.search(words):
+        return Given.not_given
+    refused = _REFUSED.search(words) or any(
+        (coding.get("system"), coding.get("code")) == (c.SNOMED, "105480006")
+        for x in concepts for coding in _list(x.get("coding")) if isinstance(coding, dict))
+    start = _dosage_start(resource)
+    if refused or start is None or (on_date is not None and start.earliest > on_date):
+        return Given.maybe_started
+    return Given.given
+
+
+#: Words of a plan's reason saying its drug was never started ("Plan changed before
+#: start", "never started", "not commenced").
+_NEVER_STARTED: Final = re.compile(
+    r"\b(?:never|not|nor)\s+(?:been\s+)?(?:started|begun|commenced|given|taken|initiated)"
+    r"|\bbefore\s+(?:the\s+)?(?:start|starting|first\s+dose|initiation|commencing)\b",
+    re.IGNORECASE)
+#: Words of a plan's reason saying the patient refused it: before or after its first
+#: dose, the record does not say.
+_REFUSED: Final = re.compile(r"\b(?:refus|declin)", re.IGNORECASE)
 
 
 def _utc_day(written: str, on_date: dt.date) -> dt.date | None:
@@ -3459,15 +3497,18 @@ def do_not_perform(resource: Mapping[str, Any]) -> bool:
             and resource.get("status") in ("active", "on-hold", "unknown"))
 
 
-def reason_concepts(resource: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], str]:
+def reason_concepts(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                    ) -> tuple[list[Mapping[str, Any]], str]:
     """The reasons a medication record gives for its drug being stopped, held or not
     given, as CodeableConcepts, and the elements they come from in words: its
     ``statusReason`` (MedicationRequest: one; MedicationStatement and
     MedicationAdministration: a list; MedicationDispense: ``statusReasonCodeableConcept``),
     mCODE's termination reason (:data:`TERMINATION_REASONS`, its ``valueCodeableConcept``)
     and, for an order not to give the drug (:func:`do_not_perform`), its ``reasonCode``
-    (why it is not to be given). The one reading of them all
-    (:func:`status_reason`, :func:`progression_said`, :func:`not_taken_said`)."""
+    and ``reasonReference`` (why it is not to be given: the Condition or Observation it
+    names, resolved by ``resolve``, or its display: :func:`_referenced_reasons`). The one
+    reading of them all (:func:`status_reason`, :func:`progression_said`,
+    :func:`not_taken_said`)."""
     found: list[tuple[str, Mapping[str, Any]]] = []
     given_ = resource.get("statusReason", resource.get("statusReasonCodeableConcept"))
     found += [("statusReason", x) for x in (given_ if isinstance(given_, list) else [given_])
@@ -3479,7 +3520,40 @@ def reason_concepts(resource: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]
     if do_not_perform(resource):
         found += [("reasonCode", x) for x in _list(resource.get("reasonCode"))
                   if isinstance(x, dict)]
+        found += [("reasonReference", x) for x in _referenced_reasons(resource, resolve)[0]]
     return [x for _f, x in found], " and ".join(dict.fromkeys(f for f, _x in found))
+
+
+def _referenced_reasons(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                        ) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """The reasons a MedicationRequest's ``reasonReference`` names, as CodeableConcepts
+    (the Condition's ``code``, the Observation's ``code`` and ``valueCodeableConcept``,
+    resolved by ``resolve``; else the reference's ``display`` as text), and the
+    references whose reason cannot be read (neither resolved nor displayed)."""
+    concepts: list[Mapping[str, Any]] = []
+    unread: list[str] = []
+    for ref in _list(resource.get("reasonReference")):
+        if not isinstance(ref, dict):
+            continue
+        target = ref.get("reference")
+        found = resolve(target) if isinstance(target, str) else None
+        held = [x for x in ((found.get("code"), found.get("valueCodeableConcept"))
+                            if found is not None else ()) if isinstance(x, dict)]
+        display = ref.get("display")
+        if not held and isinstance(display, str) and display.strip():
+            held = [{"text": display}]
+        if held:
+            concepts += held
+        else:
+            unread.append(target if isinstance(target, str) else "a reference with no target")
+    return concepts, unread
+
+
+def reasons_not_read(resource: Mapping[str, Any], resolve: Resolver = no_resolver
+                     ) -> list[str]:
+    """The ``reasonReference`` targets of an order not to give the drug whose reason
+    pecoma cannot read (not in the record, no display): a reason named, never 'none'."""
+    return _referenced_reasons(resource, resolve)[1] if do_not_perform(resource) else []
 
 
 def _progression_spoken(statement: str) -> str:
@@ -3560,7 +3634,7 @@ def progression_said(resource: Mapping[str, Any],
     response (:data:`_WORSENED_CODES`). A progression of a toxicity ("progressive
     pneumonitis") is no word of the disease's progression: ``None`` here, the toxicity
     read by :func:`status_reason`."""
-    concepts, _from = reason_concepts(resource)
+    concepts, _from = reason_concepts(resource, resolve)
     text = "\n".join(concept_text(x) for x in concepts)
     found = []
     for x in (_adherence_spoken(x) for x in statements(text)):
@@ -3598,7 +3672,7 @@ def status_reason(resource: Mapping[str, Any],
     (:func:`pecoma.fhir.mcode.statements`): "Stopped due to toxicity; no progression" is
     an intolerance. One coded or worded as another reason ("Disease progression",
     "Course completed") is :attr:`StopReason.other`."""
-    concepts, said_in = reason_concepts(resource)
+    concepts, said_in = reason_concepts(resource, resolve)
     shown = [_shown(x) for x in concepts]
     if not any(shown):
         return None
@@ -3709,6 +3783,22 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
         resource.get("effectivePeriod"))
     if day is not None:
         return day
+    day = _dosage_start(resource)
+    if day is not None:
+        return day
+    if kind != "MedicationRequest":
+        return None
+    dispense = resource.get("dispenseRequest")
+    if isinstance(dispense, dict):
+        start = _period_start(dispense.get("validityPeriod"))
+        if start is not None:
+            return start
+    return days_of(resource.get("authoredOn"))
+
+
+def _dosage_start(resource: Mapping[str, Any]) -> FirstDay | None:
+    """The first day the dosage of ``resource`` gives (its ``timing.repeat.boundsPeriod``
+    start or first ``timing.event``, :func:`_bounds`), or ``None``."""
     starts: list[FirstDay] = []
     for bounds, events, _repeats in _bounds(resource):
         start = _period_start(bounds)
@@ -3721,14 +3811,7 @@ def first_day(resource: Mapping[str, Any]) -> FirstDay | None:
         # (the other days are later doses, not first days)
         first = min(starts, key=lambda d: (d.earliest, d.latest))
         return FirstDay(first.earliest, min(d.latest for d in starts), first.written)
-    if kind != "MedicationRequest":
-        return None
-    dispense = resource.get("dispenseRequest")
-    if isinstance(dispense, dict):
-        start = _period_start(dispense.get("validityPeriod"))
-        if start is not None:
-            return start
-    return days_of(resource.get("authoredOn"))
+    return None
 
 
 def started_on(resource: Mapping[str, Any], on_date: dt.date | None = None

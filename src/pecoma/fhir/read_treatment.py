@@ -50,6 +50,7 @@ from pecoma.fhir.read_conditions import (
     the_pecoma,
 )
 from pecoma.fhir.reading import (
+    FORBIDDEN,
     OF_ONE_TIME,
     NotTolerated,
     Order,
@@ -1623,20 +1624,19 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
         # beside another present primary cancer: which cancer it was given for
         other_cancer, in_doubt = (_cancer_of_course(holder, r) if reason is None
                                   else (None, False))
-        if state is meds.Given.maybe_started and start is not None:
+        if state is meds.Given.maybe_started:
             # not a line, nor none: whether it was given is unknown, and the lines
-            # already given with it (history_doubt); an order of it is in place
-            r.why[where] = (f"{agent.value} may not have started: its first day, "
-                            f"{start.written}, may be after {r.on}")
-            r.planned.append(Planned(where, agent, f"from {start.written}, perhaps not "
-                                     "started yet", drugs, topical=topical))
+            # already given with it (history_doubt)
+            why, doubt, note = _maybe_started(med, agent, start, r.on)
+            r.why[where] = why
+            if start is not None and meds.given(med) is not meds.Given.maybe_started:
+                # dated on or across a later day: an order of it is in place
+                r.planned.append(Planned(where, agent, f"from {start.written}, perhaps "
+                                         "not started yet", drugs, topical=topical))
             if other_reason is None and other_cancer is None and not topical:
-                r.unknown_starts.append(f"{where}: {agent.value} from {start.written}, "
-                                        f"which may be before or after {r.on}")
-                r.notes.append(f"{where}: {agent.value} starts in {start.written} (a "
-                               f"partial date): whether it had started by {r.on} is "
-                               "unknown, so it is not read as a line given, and the lines "
-                               "already given are not fully known")
+                r.unknown_starts.append(f"{where}: {doubt}")
+                r.notes.append(f"{where}: {note}, so it is not read as a line given, and "
+                               "the lines already given are not fully known")
             continue
         if state in meds.NOT_A_LINE:
             later = (state is meds.Given.planned and start is not None and r.on is not None
@@ -1646,6 +1646,10 @@ def read_medications(records: list[tuple[str, dict[str, Any]]], r: Reader) -> No
                             f"{agent.value} not given: {forbidden}" if forbidden else
                             f"{agent.value} not given: a do-not-perform order (status "
                             f"'{med.get('status')}')" if med.get("doNotPerform") is True
+                            else f"{agent.value} not given: a {med.get('intent')} stopped "
+                            "before it started (status 'stopped', its reason says so)"
+                            if state is meds.Given.not_given
+                            and med.get("status") == "stopped"
                             else f"{agent.value} {state.value.replace('_', ' ')} (status "
                             f"'{med.get('status')}')")
             if state is meds.Given.planned:
@@ -1842,7 +1846,7 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
             + (", a do-not-perform order" if meds.do_not_perform(med) else "")
             + f", {reason.said_in} {show_value(reason.shown, 120)}")
     if reason.progression is meds.Progression.unclear and local is None and (
-            state not in meds.NOT_A_LINE):
+            state not in (*meds.NOT_A_LINE, meds.Given.maybe_started)):
         # a progression doubted, asked or coded as a worsening: no 'progressed' read
         missed = meds.not_taken_said(med)
         r.notes.append(f"{where}: {name} {said}: pecoma cannot tell whether this says the "
@@ -1854,6 +1858,8 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
     if reason.kind is meds.StopReason.other:
         return
     line = ("a topical product, no line given" if local is not None
+            else "whether it was given is unknown, no line read"
+            if state is meds.Given.maybe_started
             else "the line stays a line given" if state not in meds.NOT_A_LINE
             else "no line given")
     if reason.kind is meds.StopReason.intolerance:
@@ -1880,11 +1886,40 @@ def _status_reason(where: str, med: Mapping[str, Any], agent: Agent, state: meds
                      f"gives a reason to check for stopping {name}", r)
 
 
+def _maybe_started(med: Mapping[str, Any], agent: Agent, start: meds.FirstDay | None,
+                   on: dt.date | None) -> tuple[str, str, str]:
+    """Why a medication record may or may not have been given by ``on``
+    (:attr:`pecoma.fhir.medications.Given.maybe_started`), as its reason for not being
+    read, as the doubt on the lines given, and as a note: a plan stopped that does not
+    show it was carried out; an administration given on a later day; a first day that
+    is a partial date spanning ``on``."""
+    name = agent.value
+    if meds.given(med) is meds.Given.maybe_started:
+        said = (f"{name} {med.get('intent')} stopped"
+                + (f" (its dosage from {start.written})" if start is not None else ""))
+        return (f"{said}: whether it was ever carried out is unknown",
+                f"{said}, which may never have started",
+                f"{said}: nothing shows it was carried out (no dose recorded before the "
+                "stop, or a reason saying it may never have started), so whether "
+                f"{name} was given is unknown")
+    written = start.written if start is not None else "?"
+    if (med.get("resourceType") == "MedicationAdministration" and start is not None
+            and on is not None and start.earliest > on):
+        return (f"{name} given on {written}, after {on}",
+                f"{name} given on {written}, after {on}",
+                f"{name} given (status '{med.get('status')}') on {written}, after {on}: "
+                f"whether it had been given by {on} is unknown")
+    return (f"{name} may not have started: its first day, {written}, may be after {on}",
+            f"{name} from {written}, which may be before or after {on}",
+            f"{name} starts in {written} (a partial date): whether it had started by "
+            f"{on} is unknown")
+
+
 def _stop_shown(med: Mapping[str, Any], shown: str) -> str:
     """A reason as a stop pecoma cannot judge is named on a warning: an order not to give
     the drug says so ("do-not-perform order: Contraindicated: interstitial lung
     disease")."""
-    return f"do-not-perform order: {shown}" if meds.do_not_perform(med) else shown
+    return f"{FORBIDDEN}{shown}" if meds.do_not_perform(med) else shown
 
 
 def _no_not_kept(path: str, where: str, why: str, r: Reader) -> None:
@@ -1912,15 +1947,19 @@ def _do_not_perform(where: str, med: Mapping[str, Any], agent: Agent, r: Reader)
     Returns the order in words, as the record's reason for not reading it as a line."""
     reason = meds.status_reason(med, r.resolve)
     name = agent.value.replace("_", " ")
+    unread = meds.reasons_not_read(med, r.resolve)
+    none = ("a reason referenced that pecoma could not read (reasonReference "
+            + ", ".join(show_value(x, 80) for x in unread) + ")" if unread
+            else "no reason given")
     said = (f"a do-not-perform order (status '{med.get('status')}', "
             + (f"{reason.said_in} {show_value(reason.shown, 120)}" if reason is not None
-               else "no reason given") + ")")
+               else none) + ")")
     if reason is not None and reason.kind is meds.StopReason.intolerance:
         return said  # read as an intolerance of the drug (_status_reason)
     if reason is None or reason.kind is meds.StopReason.other:
         r.unclear_stops.append(NotTolerated(
             where, agent, meds.drugs_of(med, r.resolve),
-            _stop_shown(med, reason.shown if reason is not None else "no reason given")))
+            _stop_shown(med, reason.shown if reason is not None else none)))
     paths = [path for path, held in (
         ("systemic.mtor_inhibitor_contraindicated", agent.is_mtor_inhibitor),
         ("systemic.anthracycline_contraindicated", agent.is_anthracycline_based)) if held]
@@ -1930,9 +1969,19 @@ def _do_not_perform(where: str, med: Mapping[str, Any], agent: Agent, r: Reader)
                                 "contraindicated is asked")
     r.notes.append(f"{where}: {said} of {name}: read as a recorded fact against {name}, "
                    "not as a line given; pecoma cannot tell from its reason that it is an "
-                   "intolerance, so whether " + name + " is contraindicated is asked"
-                   + (" (" + ", ".join(paths) + " found but not read)" if paths else "")
+                   "intolerance, so whether " + name + " is contraindicated "
+                   + ("is asked (" + ", ".join(paths) + " found but not read)" if paths
+                      else "is to be checked")
                    + "; if it is, record the intolerance or the contraindication")
+    if reason is not None and reason.progression is not None:
+        # the reason speaks of a line of it given and the disease progressing on it, but
+        # no such line may be in the record: the lines given are not fully known
+        r.unknown_starts.append(f"{where}: {said} speaks of the disease having progressed "
+                                f"on {name}, but it is no line of {name}")
+        r.notes.append(f"{where}: {said} speaks of the disease having progressed on "
+                       f"{name}: if {name} was given, record its line and whether the "
+                       "disease progressed on it; meanwhile the lines already given are "
+                       "not fully known")
     return said
 
 
@@ -2019,7 +2068,7 @@ def _progressed_by_reason(line: dict[str, Any], records: Sequence[tuple[str, Map
         if reason is None or reason.progression is not meds.Progression.clear:
             continue
         name = str(line["agent"]).replace("_", " ")
-        said = f"{where}: statusReason {show_value(reason.shown, 120)}"
+        said = f"{where}: {reason.said_in} {show_value(reason.shown, 120)}"
         if line.get("progressed", "yes") != "yes":
             line["progressed"] = "unknown"
             given_ = ", ".join(f"{w}: {v}" for w, v in extensions) or "unknown"

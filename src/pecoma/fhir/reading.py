@@ -21,6 +21,7 @@ from pecoma.fhir.medications import day_of
 from pecoma.settings import EngineSettings
 
 __all__ = [
+    "FORBIDDEN",
     "HISTORY_CLINICAL",
     "IGNORED_VERIFICATION",
     "OF_ONE_TIME",
@@ -94,6 +95,11 @@ class Planned:
     def __str__(self) -> str:
         return (f"{self.where}: {'topical ' if self.topical else ''}"
                 f"{self.agent.value.replace('_', ' ')}, {self.how}")
+
+
+#: How :attr:`NotTolerated.reason` begins for an order not to give the drug (a
+#: MedicationRequest ``doNotPerform``), not a drug stopped or held.
+FORBIDDEN: Final = "do-not-perform order: "
 
 
 @dataclass(frozen=True, slots=True)

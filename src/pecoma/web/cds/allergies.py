@@ -66,7 +66,7 @@ from pecoma.engine.model import Fact, Item
 from pecoma.fhir.allergies import CATCH_ALL, read_allergies
 from pecoma.fhir.caveats import drug_caveats
 from pecoma.fhir.medications import INGREDIENTS, Resolver, no_resolver
-from pecoma.fhir.reading import NotTolerated, Planned
+from pecoma.fhir.reading import FORBIDDEN, NotTolerated, Planned
 from pecoma.knowledge import load_knowledge
 from pecoma.web.cds.cards import Answer, md_item, md_text
 
@@ -477,8 +477,11 @@ def unjudged_stops_card(answer: Answer, concerned: Sequence[Unjudged], *, order:
                 held.append(why)
     n, one = len(whys), len(whys) == 1
     shown = "; ".join(
-        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, stopped or held for "
-        f"\"{md_text(stop.reason)}\"): if that was an intolerance, {'; and '.join(why)}"
+        f"{md_text(stop.where)} ({drug_name(stop.agent, stop.drugs)}, "
+        + (f"a do-not-perform order for \"{md_text(stop.reason.removeprefix(FORBIDDEN))}\""
+           if stop.reason.startswith(FORBIDDEN) else
+           f"stopped or held for \"{md_text(stop.reason)}\"")
+        + f"): if that was an intolerance, {'; and '.join(why)}"
         for stop, why in whys.values())
     item = intolerance_item(
         Fact(order.lower() + said.replace(" in the record", ""), name),
