@@ -199,8 +199,9 @@ class Derived(NamedTuple):
     #: otherwise. The operation is taken as not done meanwhile, and asked.
     planned_passed: Fact | None = None
     #: Adjuvant lines whose progression is not recorded while a metastasis was found
-    #: within their dates (:func:`count_relapse_during_adjuvant`): each line, counted as
-    #: progressed on, with the derived fact saying why. Empty otherwise.
+    #: during them, 3 months or more after their start and not stated synchronous
+    #: (:func:`count_relapse_during_adjuvant`): each line, counted as progressed on, with
+    #: the derived fact saying why, shown in place of its progression. Empty otherwise.
     relapse_during_adjuvant: tuple[tuple[TherapyLine, Fact], ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
