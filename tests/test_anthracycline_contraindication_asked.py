@@ -77,8 +77,45 @@ class TestAsked:
         assert "REC-ANTHRACYCLINE" not in {i.id for i in a.recommendations}
         assert "MISS-ANTHRACYCLINE-CONTRAINDICATED" not in {m.id for m in a.missing}
 
-    def test_the_question_names_the_form_label(self) -> None:
+    def test_the_question_reads_on_a_card_too(self) -> None:
+        # asked on the web form and on a CDS card read inside the EHR, where there is no
+        # form field to name: a plain question, as MISS-MTOR-CONTRAINDICATED's is
         from pecoma import load_knowledge
 
         record = load_knowledge().missing["MISS-ANTHRACYCLINE-CONTRAINDICATED"]
-        assert "Anthracyclines contraindicated (e.g. cardiac)" in record.question
+        assert record.question.endswith("contraindicated, for a cardiac reason (a reduced "
+                                        "left-ventricular ejection fraction, the cumulative "
+                                        "dose already given) or another?")
+        assert "Record the answer" not in record.question
+
+    def test_the_meanwhile_names_what_is_shown(self) -> None:
+        # a uterine case with mTOR inhibitors usable shows S15's regimen alone (S14's
+        # option is the alternative where mTOR inhibitors cannot be used): the meanwhile
+        # names either, as the case gives them, not S14's option as always shown
+        from pecoma import load_knowledge
+
+        record = load_knowledge().missing["MISS-ANTHRACYCLINE-CONTRAINDICATED"]
+        assert "S14's option (and" not in record.meanwhile
+        assert "as the case gives them" in record.meanwhile
+
+
+class TestFromAnEhr:
+    """Read from a FHIR bundle (import, CDS card), the contraindication not sent is listed
+    as not found in the record, as the mTOR-inhibitor one is: the card asks it and says it
+    is unknown, not absent."""
+
+    def test_not_sent_is_listed_as_not_found(self) -> None:
+        from pecoma.fhir.reader import case_from_bundle
+        from pecoma.fhir.writer import bundle_from_case
+
+        back = case_from_bundle(bundle_from_case(parse_case(case())))
+        assert "systemic.anthracycline_contraindicated" in back.not_found
+        assert "MISS-ANTHRACYCLINE-CONTRAINDICATED" in {
+            m.id for m in assess(back.case, ON).missing}
+
+    def test_sent_is_not_listed(self) -> None:
+        from pecoma.fhir.reader import case_from_bundle
+        from pecoma.fhir.writer import bundle_from_case
+
+        back = case_from_bundle(bundle_from_case(parse_case(case(anthracycline="no"))))
+        assert "systemic.anthracycline_contraindicated" not in back.not_found

@@ -55,7 +55,9 @@ UTERINE: dict[str, Any] = {
               "extrapulmonary_disease": "yes", "resectable": "no",
               "complete_excision_feasible": "no"},
     "surgery": {"status": "performed", "date": "2023-03-25", "margin": "R0"},
-    "systemic": {"mtor_inhibitor_available": "yes"},
+    # the anthracycline contraindication recorded absent: the intolerance alone decides
+    # the anthracycline items here (left unknown it is asked beside them, HAZ-528)
+    "systemic": {"mtor_inhibitor_available": "yes", "anthracycline_contraindicated": "no"},
 }
 
 

@@ -74,6 +74,8 @@ def case_of(therapies: list[dict[str, Any]], intolerant: list[str],
     judged = {} if class_wide is None else {"class_wide": class_wide}
     return {**copy.deepcopy(BASE), "systemic": {
         "mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": contraindicated,
+        # recorded absent: S14's option waits on the mTOR facts alone here (HAZ-528)
+        "anthracycline_contraindicated": "no",
         "therapies": therapies, "intolerances": [{"agent": a, **judged} for a in intolerant]}}
 
 

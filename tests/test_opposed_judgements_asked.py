@@ -42,6 +42,9 @@ def _case(*intolerances: tuple[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((DATA / "c67.json").read_text())
     data["systemic"]["intolerances"] = [
         {"agent": agent, "class_wide": judged} for agent, judged in intolerances]
+    # recorded absent: S14's option waits on the intolerance judgements alone here (the
+    # anthracycline contraindication left unknown is asked beside it, HAZ-528)
+    data["systemic"].setdefault("anthracycline_contraindicated", "no")
     return data
 
 

@@ -10,7 +10,11 @@ no next line (S12, S13, STATEMENTS "After mTOR-inhibitor progression"), and nab-
 whose trial enrolled patients never given an mTOR inhibitor, is not proposed. Where the
 dates do not tell (found after the end: soon or long after is the team's judgement; no
 end recorded; no day of finding), the question stays asked, the treatment of choice shown
-meanwhile (I19).
+meanwhile (I19). So does a metastasis found within the first 3 months of the course (I29's
+work-up window, counted from the course's start: it may have been there before the drug
+could act) or one whose timing the team states synchronous (present at presentation,
+before the course): the record leaves doubt, and a patient who never had a real trial of
+the mTOR inhibitor must not lose the treatment of choice (HAZ-548).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ ON = dt.date(2025, 6, 1)
 
 def case(agent: str = "sirolimus", *, detected_on: str = "2024-01-15",
          started_on: str | None = "2023-03-01", ended_on: str | None = "2024-02-01",
-         progressed: str = "unknown", mtor_available: str = "yes") -> dict[str, Any]:
+         progressed: str = "unknown", mtor_available: str = "yes",
+         timing: str | None = None) -> dict[str, Any]:
     """A malignant PEComa resected R0 on 2023-02-14, an adjuvant course after it, and a
     liver metastasis beyond surgery found on ``detected_on`` (advanced disease, I6)."""
     line: dict[str, Any] = {"agent": agent, "setting": "adjuvant", "progressed": progressed}
@@ -34,6 +39,9 @@ def case(agent: str = "sirolimus", *, detected_on: str = "2024-01-15",
         line["started_on"] = started_on
     if ended_on is not None:
         line["ended_on"] = ended_on
+    metastasis: dict[str, Any] = {"site": "liver", "detected_on": detected_on}
+    if timing is not None:
+        metastasis["timing"] = timing
     return {
         "diagnosis": {"method": "histology_with_ihc", "date": "2023-02-01",
                       "prior_diagnosis": "none"},
@@ -44,7 +52,7 @@ def case(agent: str = "sirolimus", *, detected_on: str = "2024-01-15",
         "immunohistochemistry": {"hmb45": "positive", "melan_a": "positive",
                                  "sma": "positive"},
         "stage": {"status": "metastatic", "lymph_nodes": "negative",
-                  "metastases": [{"site": "liver", "detected_on": detected_on}],
+                  "metastases": [metastasis],
                   "extrapulmonary_disease": "yes", "resectable": "no",
                   "complete_excision_feasible": "no"},
         "surgery": {"status": "performed", "date": "2023-02-14", "margin": "R0",
@@ -91,8 +99,36 @@ class TestFoundDuringTheCourse:
         assert len(why) == 1
         assert "2024-01-15" in str(why[0].value)
         assert "during the course" in str(why[0].value)
+        assert "I29" in str(why[0].value)
         assert not any(f.path == "systemic.therapies.progressed" for f in silence.triggered_by)
         assert any(f.path == "derived.relapse_during_adjuvant" for f in a.derived)
+
+    def test_found_three_months_in_is_counted(self) -> None:
+        # 2023-06-01 is 3 months after the start (2023-03-01): past I29's work-up
+        # window, found during the course, its timing not stated: counted
+        a = run(case(detected_on="2023-06-01"))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" not in asked(a)
+
+    def test_stated_metachronous_three_months_in_is_counted(self) -> None:
+        # a stated metachronous timing agrees with growth during the course
+        a = run(case(detected_on="2023-06-01", timing="metachronous"))
+        assert "REC-NO-NEXT-LINE" in ids(a)
+
+    def test_the_first_reported_case_is_still_counted(self) -> None:
+        # a soft-tissue PEComa resected R0 on 2023-02-14, adjuvant sirolimus 2023-03-01
+        # to 2024-02-01, a liver metastasis found on 2024-01-15, some 10.5 months into the
+        # course: growth on the mTOR inhibitor, the guideline's silence said, nothing asked
+        data = case()
+        data["histology"].update({"vascular_invasion": "present",
+                                  "nuclear_pleomorphism_or_giant_cells": "present"})
+        data["immunohistochemistry"]["tfe3"] = "negative"
+        data["molecular"] = {"tsc1": "wild_type", "tsc2": "pathogenic",
+                             "tfe3_fusion": "absent"}
+        a = run(data)
+        assert "REC-NO-NEXT-LINE" in ids(a)
+        assert "REC-MTOR-FIRST-LINE" not in ids(a)
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" not in asked(a)
 
     def test_found_on_the_last_day_of_the_course(self) -> None:
         # the recorded end is a day of the course: found that day, found during it
@@ -126,6 +162,37 @@ class TestTheDatesDoNotTell:
         assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
         assert "REC-NO-NEXT-LINE" not in ids(a)
 
+    def test_found_on_the_second_day_is_asked(self) -> None:
+        # a course stopped after 4 days, the metastasis found on its second day: no trial
+        # of the drug at all; the disease was there before it could act
+        a = run(case(detected_on="2023-03-02", ended_on="2023-03-05"))
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+        assert not any(f.path == "derived.relapse_during_adjuvant" for f in a.derived)
+
+    def test_found_on_the_ninth_day_is_asked(self) -> None:
+        # found 9 days into a year's course: the first restaging of the disease, not
+        # growth on the drug; the mTOR inhibitor stays the treatment of choice, provisional
+        a = run(case(detected_on="2023-03-10"))
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
+        first = next(i for i in a.recommendations if i.id == "REC-MTOR-FIRST-LINE")
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in first.conditional_on
+
+    def test_found_a_day_short_of_three_months_is_asked(self) -> None:
+        # 2023-05-31 is a day short of 3 months after the start (2023-03-01): still
+        # within I29's work-up window, so the dates leave doubt
+        a = run(case(detected_on="2023-05-31"))
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+
+    def test_stated_synchronous_is_asked_whatever_the_day(self) -> None:
+        # the team states the metastasis was present at presentation: it was there
+        # before the course began, even though found (2024-01-15) during it, so it is
+        # not counted as progression on the course
+        a = run(case(timing="synchronous"))
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+
     def test_found_on_the_first_day_is_asked(self) -> None:
         # found the day the course began: present before the drug could act, not
         # progression on it by the dates
@@ -146,3 +213,67 @@ class TestTheDatesDoNotTell:
         record = load_knowledge().missing["MISS-MTOR-ADJUVANT-RELAPSE"]
         assert "I19" in record.meanwhile
         assert "found during the course" in record.meanwhile
+        assert "3 months or more after its start" in record.meanwhile
+        assert "synchronous" in record.meanwhile
+
+    def test_the_anthracycline_meanwhile_says_the_same(self) -> None:
+        # both questions are answered by the dates the same way; both records say so
+        from pecoma import load_knowledge
+
+        record = load_knowledge().missing["MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"]
+        assert "found during the course" in record.meanwhile
+        assert "3 months or more after its start" in record.meanwhile
+        assert "I29" in record.interpretations
+
+
+class TestAnAnthracyclineCourseTheSame:
+    def test_found_nine_days_in_is_asked(self) -> None:
+        # mTOR inhibitors unavailable, adjuvant doxorubicin begun 2023-03-01: a metastasis
+        # found 9 days in may have been there before the drug could act, so doxorubicin
+        # stays the option, provisional on the answer
+        a = run(case("doxorubicin", detected_on="2023-03-10", mtor_available="no"))
+        assert "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE" in asked(a)
+        assert "REC-NO-LINE-AFTER-ANTHRACYCLINE" not in ids(a)
+
+
+def uterine_doxorubicin() -> dict[str, Any]:
+    """A uterine primary, adjuvant doxorubicin 2023-03-01 to 2023-08-01 with its
+    progression not recorded, a liver metastasis found on 2023-07-01 (4 months in):
+    counted as progression on the course."""
+    data = case("doxorubicin", detected_on="2023-07-01", ended_on="2023-08-01")
+    data["tumour"]["primary_site"] = "uterus"
+    return data
+
+
+class TestTheCountedProgressionIsShownAsDerived:
+    """Every item listing a counted line shows the derived fact, never a progression
+    'yes' that was not entered (HAZ-529)."""
+
+    def test_the_alert_on_the_anthracycline_given(self) -> None:
+        a = run(uterine_doxorubicin())
+        alert = next(i for i in a.alerts if i.id == "ALERT-ANTHRACYCLINE-GIVEN")
+        paths = {f.path: f.value for f in alert.triggered_by}
+        # 'progressed' was never entered: the line's facts say why it is counted
+        assert paths.get("systemic.therapies[0].progressed") != "yes"
+        assert "derived.relapse_during_adjuvant" in paths
+
+    def test_the_uterine_regimen(self) -> None:
+        a = run(uterine_doxorubicin())
+        rec = next(i for i in a.recommendations if i.id == "REC-UTERINE-EPI-IFO")
+        assert not any(f.path.endswith(".progressed") and f.value == "yes"
+                       for f in rec.triggered_by)
+        assert any(f.path == "derived.relapse_during_adjuvant" for f in rec.triggered_by)
+
+    def test_no_item_shows_a_progression_not_entered(self) -> None:
+        # sirolimus and doxorubicin both adjuvant, the metastasis found during both
+        data = case(detected_on="2023-07-01", ended_on="2023-08-01")
+        data["tumour"]["primary_site"] = "uterus"
+        data["systemic"]["therapies"].append(
+            {"agent": "doxorubicin", "setting": "adjuvant", "progressed": "unknown",
+             "started_on": "2023-03-01", "ended_on": "2023-08-01"})
+        a = run(data)
+        items = [*a.recommendations, *a.alerts]
+        assert items
+        for item in items:
+            assert not any(f.path.endswith("progressed") and f.value == "yes"
+                           for f in item.triggered_by), item.id

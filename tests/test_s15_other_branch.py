@@ -33,8 +33,11 @@ def case(site: str = "other_gynecologic", cervix: str | None = None,
     tumour: dict[str, Any] = {"primary_site": site, "size": {"value": 6, "unit": "cm"}}
     if cervix is not None:
         tumour["cervix"] = cervix
+    # both contraindications recorded as absent: what S15 waits on here is the site alone
+    # (an anthracycline contraindication not recorded is asked beside it, HAZ-528)
     systemic: dict[str, Any] = {
         "mtor_inhibitor_available": mtor_available, "mtor_inhibitor_contraindicated": "no",
+        "anthracycline_contraindicated": "no",
         "therapies": therapies if therapies is not None else [
             {"agent": "sirolimus", "line": 1, "started_on": "2024-02-01",
              "progressed": "yes"}]}

@@ -1339,9 +1339,12 @@ class TestNotFound:
         the molecular findings. Disease outside the lungs and complete excision of
         metastases matter only for recurrent or metastatic disease: not listed.
         Resectable is: after an R1 resection a record that surgery cannot remove what is
-        left means no re-excision (I6), so it can change the advice."""
+        left means no re-excision (I6), so it can change the advice. The anthracycline
+        contraindication the record does not give is listed, as the mTOR-inhibitor one is
+        (unknown, not absent: it decides S14/S15 should the disease come back)."""
         assert self.listed(tmp_path, example("localized-high-risk")) == [
-            "Resectable", "TSC1", "TSC2", "TFE3 rearrangement"]
+            "Resectable", "Anthracyclines contraindicated (e.g. cardiac)", "TSC1", "TSC2",
+            "TFE3 rearrangement"]
 
     def test_localized_r0(self, tmp_path: Path) -> None:
         """Localized disease resected R0: resectability cannot change the advice (a 'no'
@@ -1351,8 +1354,11 @@ class TestNotFound:
         assert not {"Resectable", "Disease outside the lungs",
                     "Complete excision of metastases feasible"} & set(listed)
         assert {"MITF", "Cathepsin K", "mTOR inhibitor available",
-                "mTOR inhibitor contraindicated"} <= set(listed)
-        assert all("." not in item and "_" not in item for item in listed)
+                "mTOR inhibitor contraindicated",
+                "Anthracyclines contraindicated (e.g. cardiac)"} <= set(listed)
+        # form labels, never field paths (a label may hold a full stop: "e.g.")
+        assert all(" " in item or "." not in item for item in listed)
+        assert all("_" not in item for item in listed)
 
     def test_locally_advanced(self, tmp_path: Path) -> None:
         """Locally advanced, unresectable disease without metastases: the metastatic facts

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from pecoma.case import (
+    WORK_UP_MONTHS,
     Agent,
     Case,
     ClearedBy,
@@ -198,8 +199,9 @@ class Derived(NamedTuple):
     #: otherwise. The operation is taken as not done meanwhile, and asked.
     planned_passed: Fact | None = None
     #: Adjuvant lines whose progression is not recorded while a metastasis was found
-    #: within their dates (:func:`count_relapse_during_adjuvant`): each line, counted as
-    #: progressed on, with the derived fact saying why. Empty otherwise.
+    #: during them, 3 months or more after their start and not stated synchronous
+    #: (:func:`count_relapse_during_adjuvant`): each line, counted as progressed on, with
+    #: the derived fact saying why, shown in place of its progression. Empty otherwise.
     relapse_during_adjuvant: tuple[tuple[TherapyLine, Fact], ...] = ()
 
     def facts(self) -> tuple[Fact, ...]:
@@ -1259,23 +1261,30 @@ RELAPSE_DURING_ADJUVANT = "derived.relapse_during_adjuvant"
 def count_relapse_during_adjuvant(
         case: Case) -> tuple[Case, tuple[tuple[TherapyLine, Fact], ...]]:
     """The case with each adjuvant line whose progression is not recorded counted as
-    progressed on when a metastasis was found within its dates: after its first day and
-    on or before its last (``ended_on``). The record then answers what
+    progressed on when the record leaves no doubt that a metastasis grew during it: found
+    :data:`WORK_UP_MONTHS` or more after the course's first day and on or before its last
+    (``ended_on``), its timing not stated as synchronous. The record then answers what
     MISS-MTOR-ADJUVANT-RELAPSE and MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE ask: disease that
     recurred during the course is counted as having progressed on it (S12, S13, S14).
-    A metastasis found after the course ended (soon or long after: the team's
-    judgement), on its first day (present before the drug could act), or a course whose
-    start, end or the day of finding is not recorded, leaves the question asked. A line
-    recorded as not progressed is left as the team recorded it. Each line counted comes
-    with the derived fact saying why; the case is unchanged when none is."""
+
+    One found sooner may have been there before the drug could act: I29's work-up window
+    (a first restaging some 3 months on, S18) is the project's reading of "found too early
+    to be a relapse", counted here from the course's start. One stated synchronous was
+    present at presentation, before the course. Either, one found after the course ended
+    (soon or long after: the team's judgement), or a course whose start, end or the day of
+    finding is not recorded, leaves the question asked. A line recorded as not progressed
+    is left as the team recorded it. Each line counted comes with the derived fact saying
+    why; the case is unchanged when none is."""
     days = sorted(((m.detected_on, m.site) for m in case.stage.metastases
-                   if m.detected_on is not None), key=lambda found: found[0])
+                   if m.detected_on is not None and m.timing is not _SYNCHRONOUS),
+                  key=lambda found: found[0])
     lines: list[TherapyLine] = []
     counted: list[tuple[TherapyLine, Fact]] = []
     for i, t in enumerate(case.systemic.therapies):
         start, end = t.started_on, t.ended_on
         found = next(((day, site) for day, site in days
-                      if start is not None and end is not None and start < day <= end),
+                      if start is not None and end is not None and day <= end
+                      and reached_months(start, day, WORK_UP_MONTHS)),
                      None)
         if (found is None or t.setting is not TherapySetting.adjuvant
                 or t.progressed is not _UNKNOWN or t.best_response is _PROGRESSION):
@@ -1287,9 +1296,12 @@ def count_relapse_during_adjuvant(
         counted.append((line, Fact(
             RELAPSE_DURING_ADJUVANT,
             f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
-            f"{start.isoformat()} to {end.isoformat()}): a metastasis ({found[1].value}) "
-            f"was found on {found[0].isoformat()}, during the course: the disease is "
-            "counted as having progressed on it")))
+            f"{start.isoformat()} to {end.isoformat()}), its progression not recorded: a "
+            f"metastasis ({found[1].value}), its timing not stated as synchronous, was "
+            f"found on {found[0].isoformat()}, during the course and {WORK_UP_MONTHS} "
+            "months or more after its start (sooner, it may have been there before the "
+            "drug could act, I29's window): the disease is counted as having progressed "
+            "on it")))
     if not counted:
         return case, ()
     systemic = case.systemic.model_copy(update={"therapies": tuple(lines)})

@@ -360,7 +360,7 @@ def adjuvant(
     # A line of systemic treatment started after the operation means S11 was acted on
     # (said so, not offered again); a line started before it (neoadjuvant, or for
     # advanced disease before the resection) does not.
-    postoperative = _postoperative_lines(case)
+    postoperative = _postoperative_lines(case, d)
     relapsed = status is DiseaseStatus.recurrent or Timing.metachronous in d.timings
     considered = relapse_cleared or cleared_without_operation or relapsed
     if considered or beyond_surgery:
@@ -385,7 +385,7 @@ def adjuvant(
     if shown and how_unknown:
         conditions.append(out.missing("MISS-FREE-OF-DISEASE-BY", affects=s11_affects))
     # a line that may have started after the operation may be S11 acted on: asked
-    untimed_lines = _lines_timing_unknown(case) if shown and not postoperative else []
+    untimed_lines = _lines_timing_unknown(case, d) if shown and not postoperative else []
     if untimed_lines:
         s11 = [*s11, *untimed_lines]
         conditions.append(out.missing("MISS-LINE-AFTER-OPERATION", affects=s11_affects))
@@ -548,7 +548,7 @@ def _no_adjuvant_localized(case: Case, d: Derived, out: Collector,
              Fact("stage.lymph_nodes", nodes)]
     if courses:
         names = _agent_names(t.agent for _i, t in courses)
-        facts += [f for i, t in courses for f in _line_facts(i, t)]
+        facts += [f for i, t in courses for f in _line_facts(d, i, t)]
         facts.append(Fact(ADJUVANT_OUTSIDE,
                           f"{names} recorded as adjuvant treatment after the resection: the "
                           "guideline names no adjuvant systemic treatment for localized "
@@ -583,7 +583,7 @@ def _recurrence_radiotherapy(case: Case, d: Derived, out: Collector) -> None:
                 [out.missing("MISS-RESECTABLE", affects=(_RT_RECURRENCE,))])
 
 
-def _lines_timing_unknown(case: Case) -> list[Fact]:
+def _lines_timing_unknown(case: Case, d: Derived) -> list[Fact]:
     """The lines for advanced disease whose start, or the operation's date, is not
     recorded: each may have started after the operation (S11's postoperative treatment
     acted on) or before it. Empty when no operation was performed."""
@@ -593,10 +593,10 @@ def _lines_timing_unknown(case: Case) -> list[Fact]:
     return [f for i, t in enumerate(case.systemic.therapies)
             if t.setting is TherapySetting.advanced
             and (t.started_on is None or surgery.date is None)
-            for f in _line_facts(i, t)]
+            for f in _line_facts(d, i, t)]
 
 
-def _postoperative_lines(case: Case) -> list[Fact]:
+def _postoperative_lines(case: Case, d: Derived) -> list[Fact]:
     """The lines of systemic treatment started after the operation (S11's postoperative
     treatment acted on): a start on or after the surgery's date, or, where a date is not
     recorded, a line recorded as adjuvant (after the operation by definition). Empty when
@@ -611,7 +611,7 @@ def _postoperative_lines(case: Case) -> list[Fact]:
         else:
             after = t.setting is TherapySetting.adjuvant
         if after:
-            facts += _line_facts(i, t)
+            facts += _line_facts(d, i, t)
     return facts
 
 
@@ -646,7 +646,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     unnamed = _unnamed_intolerances(case)
     # a line of a drug the format names no agent for (a drug under trial), progressed on:
     # it may have been an mTOR inhibitor or an anthracycline (I19)
-    other_failed = _other_lines_failed(case)
+    other_failed = _other_lines_failed(case, d)
     # lines numbered above those recorded before them: earlier lines were given and are
     # not recorded; what they were may put the advice in the past, and which line came
     # first, or how many were given, is not known (I19)
@@ -675,7 +675,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     mtor_blocked = avail is YesNo.no or contra is YesNo.yes
     # S14 speaks of a first line: after other lines for advanced disease its option is
     # said as a later one, those lines named (I19)
-    earlier = _earlier_lines(case, gap)
+    earlier = _earlier_lines(case, d, gap)
     # anthracycline-based lines already recorded: where the advice names anthracycline
     # chemotherapy it is not a treatment still to try, and the items say so
     anthracycline_lines = [(i, t) for i, t in enumerate(case.systemic.therapies)
@@ -733,10 +733,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         facts = [status_fact, *_progressed_facts(progressed, d)]
         # a later line of it whose outcome is not recorded may be working now (I19):
         # asked, the silence said either way
-        _latest_line_asked(out, case, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
+        _latest_line_asked(out, case, d, d.mtor_latest_open, "REC-NO-NEXT-LINE", facts)
         # a later mTOR-inhibitor line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I19)
-        under_way = _after_progression_facts(case, progressed)
+        under_way = _after_progression_facts(case, d, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
         out.add("REC-NO-NEXT-LINE", [*facts, *under_way], base,
                 ("I15", "I19") if under_way else ())
@@ -754,14 +754,14 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # guideline's silence is said whatever the site: S15's regimen, where it is shown
         # beside it, is a second anthracycline the guideline says nothing of (I26)
         facts = [*mtor_facts, *_progressed_facts(chemo, d)]
-        _latest_line_asked(out, case, d.anthracycline_latest_open,
+        _latest_line_asked(out, case, d, d.anthracycline_latest_open,
                            "REC-NO-LINE-AFTER-ANTHRACYCLINE", facts)
         conditions = [*base, *if_not_progressed, *_mtor_class_asked(
             out, case, class_asked, "REC-NO-LINE-AFTER-ANTHRACYCLINE")]
         # a later anthracycline line recorded as not progressed does not undo the
         # silence: it is named beside it, the treatment under way (I15, I19), as for an
         # mTOR inhibitor
-        under_way = _after_progression_facts(case, chemo)
+        under_way = _after_progression_facts(case, d, chemo)
         out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*facts, *under_way], conditions,
                 tuple(dict.fromkeys((*applied, *(("I15", "I19") if under_way else ())))))
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
@@ -806,7 +806,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
                            Fact("systemic.therapies.progressed", YesNo.unknown)]
         # another anthracycline recorded as not tolerated that does not rule doxorubicin
         # out (of that drug alone, or the other shown tolerated since): named (I15)
-        sister = _other_anthracycline_facts(case, Agent.doxorubicin)
+        sister = _other_anthracycline_facts(case, d, Agent.doxorubicin)
         out.add("REC-ANTHRACYCLINE",
                 list(dict.fromkeys([*mtor_facts, *given_before, *earlier, *sister,
                                     *unnamed, *other_failed, *gap_facts,
@@ -884,7 +884,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         for i, t in enumerate(case.systemic.therapies):
             if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
                 if not t.agent.is_anthracycline_based:
-                    ifo_doubt += _line_facts(i, t)
+                    ifo_doubt += _line_facts(d, i, t)
                     question = "MISS-IFOSFAMIDE-PROGRESSION"
                 elif t.setting is TherapySetting.adjuvant:
                     question = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
@@ -904,10 +904,10 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         else:
             # doxorubicin recorded as not tolerated that does not rule epirubicin out (of
             # that drug alone, or epirubicin shown tolerated since): named (I15)
-            sister = _other_anthracycline_facts(case, Agent.epirubicin)
+            sister = _other_anthracycline_facts(case, d, Agent.epirubicin)
             # progressed on doxorubicin: epirubicin is a second anthracycline, for the
             # team to weigh with that course in view (I26)
-            rechallenge = _anthracycline_failed_facts(case)
+            rechallenge = _anthracycline_failed_facts(case, d)
             out.add("REC-UTERINE-EPI-IFO",
                     list(dict.fromkeys([status_fact, *site_facts, *s15_mtor,
                                         *given_before, *ifo_doubt, *rechallenge, *sister,
@@ -931,7 +931,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # nothing here, so it is not asked
         names = _agent_names(t.agent for _i, t in s15_past)
         out.add("REC-UTERINE-EPI-IFO-PAST",
-                [status_fact, *site_facts, *(f for i, t in s15_past for f in _line_facts(i, t)),
+                [status_fact, *site_facts, *(f for i, t in s15_past for f in _line_facts(d, i, t)),
                  Fact(REGIMEN_PAST, f"epirubicin with ifosfamide (S15): the disease "
                       f"progressed on {names}, which holds a drug of the regimen; not "
                       "offered (I26)")],
@@ -944,7 +944,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     named = {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO", "SUPP-AFTER-MTOR"}
     if anthracycline_lines and any(i.id in named for i in out.recommendations):
         out.add("ALERT-ANTHRACYCLINE-GIVEN",
-                [f for i, t in anthracycline_lines for f in _line_facts(i, t)])
+                [f for i, t in anthracycline_lines for f in _line_facts(d, i, t)])
     # an mTOR-inhibitor line already recorded beside the first-line mTOR advice: the
     # advice is the treatment under way, not one to start (or to switch to nab-sirolimus);
     # a line of a drug recorded as not tolerated is not (I15: never proposed)
@@ -953,11 +953,11 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     if mtor_lines and any(i.id in ("REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN",
                                    "SUPP-NAB-SIROLIMUS")
                           for i in out.recommendations):
-        out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(i, t)])
+        out.add("ALERT-MTOR-GIVEN", [f for i, t in mtor_lines for f in _line_facts(d, i, t)])
     # the latest line, not progressed on, of a drug also recorded as not tolerated: the
     # advice never names it as the treatment under way (I15), so it is named here and
     # which record is current is for the team to check
-    _line_of_drug_not_tolerated(case, out)
+    _line_of_drug_not_tolerated(case, d, out)
     first = d.first_line
     among = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if t in d.first_line_among]
@@ -965,7 +965,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # earlier lines not recorded: the earliest line recorded is named as entered,
         # never said to be the first (the first may have been an mTOR inhibitor, I19)
         first_facts = [f for i, t in enumerate(case.systemic.therapies) if t is first
-                       for f in _line_facts(i, t)]
+                       for f in _line_facts(d, i, t)]
         not_mtor = not first.agent.is_mtor_inhibitor
     elif first is not None:
         first_facts = [Fact("systemic.therapies.first_line", first.agent)]
@@ -973,7 +973,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
     else:
         # which line for advanced disease came first is not recorded: every one may have
         # been; all of other agents, it was not an mTOR inhibitor whatever their order
-        first_facts = [f for i, t in among for f in _line_facts(i, t)]
+        first_facts = [f for i, t in among for f in _line_facts(d, i, t)]
         not_mtor = any(not t.agent.is_mtor_inhibitor for _i, t in among)
     # S13's order is the guideline's for advanced malignant PEComa: where the tumour is
     # not shown malignant, the mTOR inhibitor is the team's to consider (I25) and a first
@@ -1019,7 +1019,7 @@ def _same_drug(agent: Agent) -> frozenset[Agent]:
     return drugs
 
 
-def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
+def _line_of_drug_not_tolerated(case: Case, d: Derived, out: Collector) -> None:
     """ALERT-LINE-NOT-TOLERATED: a line for advanced disease that may be the latest line
     recorded, the disease not recorded as having progressed on it, of a drug also recorded
     as not tolerated (a drug of its regimen; sirolimus and nab-sirolimus one drug), or of
@@ -1056,7 +1056,7 @@ def _line_of_drug_not_tolerated(case: Case, out: Collector) -> None:
                        for f in _intolerance_facts(case, j)),
                      *_contraindicated_facts(case, t.agent.drugs)]
         if ruled_out:
-            facts += [*_line_facts(i, t), *ruled_out]
+            facts += [*_line_facts(d, i, t), *ruled_out]
     if facts:
         out.add("ALERT-LINE-NOT-TOLERATED", list(dict.fromkeys(facts)))
 
@@ -1176,7 +1176,7 @@ def _which_drug(out: Collector, unnamed: list[Fact], record_id: str) -> list[str
 EARLIER_LINES = "derived.earlier_lines"
 
 
-def _earlier_lines(case: Case, gap: tuple[int, ...] = ()) -> list[Fact]:
+def _earlier_lines(case: Case, d: Derived, gap: tuple[int, ...] = ()) -> list[Fact]:
     """The facts S14's option rests on when lines of systemic treatment for advanced
     disease other than an anthracycline are recorded (an anthracycline line is the option
     itself, given already: ALERT-ANTHRACYCLINE-GIVEN says so): each such line as entered,
@@ -1198,7 +1198,7 @@ def _earlier_lines(case: Case, gap: tuple[int, ...] = ()) -> list[Fact]:
            if gap else
            f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
            f"({names})")
-    return [*(f for i, t in others for f in _line_facts(i, t)), Fact(
+    return [*(f for i, t in others for f in _line_facts(d, i, t)), Fact(
         EARLIER_LINES,
         f"S14 offers anthracycline-based chemotherapy as a first line; this patient has had "
         f"{had}, so here it would not be a first line, a place the guideline does not "
@@ -1272,7 +1272,7 @@ def _lines_missing_asked(out: Collector, gap: tuple[int, ...], record_id: str) -
 OTHER_LINE = "derived.other_line"
 
 
-def _other_lines_failed(case: Case) -> list[Fact]:
+def _other_lines_failed(case: Case, d: Derived) -> list[Fact]:
     """The lines recorded as 'other', a drug the case format names no agent for (a drug
     given in a clinical trial, say), on which the disease progressed, as facts, with the
     derived fact saying what is not known of them; empty when there is none. Such a
@@ -1286,7 +1286,7 @@ def _other_lines_failed(case: Case) -> list[Fact]:
     if not lines:
         return []
     many = len(lines) > 1
-    return [*(f for i, t in lines for f in _line_facts(i, t)), Fact(
+    return [*(f for i, t in lines for f in _line_facts(d, i, t)), Fact(
         OTHER_LINE,
         f"{'lines' if many else 'a line'} of 'other', a drug the case format names no agent "
         f"for, the disease progressed on {'them' if many else 'it'}: whether "
@@ -1357,7 +1357,7 @@ def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
     if d.mtor_intolerance is None or d.mtor_intolerance.path != MTOR_RULED_OUT:
         return []
     tolerated = sysm.mtor_tolerated
-    shown = [] if tolerated is None else _line_facts(tolerated, sysm.therapies[tolerated])
+    shown = [] if tolerated is None else _line_facts(d, tolerated, sysm.therapies[tolerated])
     return [*_mtor_intolerance_facts(case), *shown, d.mtor_intolerance]
 
 
@@ -1368,7 +1368,7 @@ _S14_DRUGS = Agent.doxorubicin.drugs
 _S15_DRUGS = Agent.epirubicin_ifosfamide.drugs
 
 
-def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
+def _latest_line_asked(out: Collector, case: Case, d: Derived, latest: TherapyLine | None,
                        silence: str, facts: list[Fact]) -> None:
     """The question a later line of a treatment the disease progressed on raises when its
     own outcome is not recorded (it may be working now, I19), naming the line, its facts
@@ -1380,12 +1380,12 @@ def _latest_line_asked(out: Collector, case: Case, latest: TherapyLine | None,
     if latest is None:
         return
     i = next(i for i, t in enumerate(case.systemic.therapies) if t is latest)
-    facts += _line_facts(i, latest)
+    facts += _line_facts(d, i, latest)
     out.missing("MISS-LATEST-LINE-PROGRESSION", affects=(silence,),
                 about=(_line_named(i, latest),))
 
 
-def _anthracycline_failed_facts(case: Case) -> list[Fact]:
+def _anthracycline_failed_facts(case: Case, d: Derived) -> list[Fact]:
     """The anthracycline lines the disease progressed on that leave S15's regimen
     standing (doxorubicin alone: a line of epirubicin, or of either paired with
     ifosfamide, puts it in the past), as facts, with the derived fact saying what that
@@ -1396,7 +1396,7 @@ def _anthracycline_failed_facts(case: Case) -> list[Fact]:
     if not failed:
         return []
     names = _agent_names(t.agent for _i, t in failed)
-    return [*(f for i, t in failed for f in _line_facts(i, t)),
+    return [*(f for i, t in failed for f in _line_facts(d, i, t)),
             Fact(AFTER_ANTHRACYCLINE,
                  f"the disease progressed on {names}, an anthracycline: epirubicin is "
                  "another, so this regimen would be a second anthracycline course (shared "
@@ -1414,7 +1414,7 @@ AFTER_ANTHRACYCLINE = "derived.after_anthracycline_progression"
 REGIMEN_PAST = "derived.regimen_past"
 
 
-def _after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
+def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) -> list[Fact]:
     """The lines of the class of ``progressed`` (the mTOR inhibitors, or the
     anthracycline-based lines) recorded as not progressed besides the line the disease
     progressed on (another drug of the class switched to, or the same drug again), as
@@ -1456,7 +1456,7 @@ def _after_progression_facts(case: Case, progressed: TherapyLine) -> list[Fact]:
                       "resistance possibly shared and the cumulative dose adding up, I26)")
         after = ""
     line_word = "an mTOR-inhibitor line" if mtor else "an anthracycline line"
-    return [*(f for i, t in later for f in _line_facts(i, t)),
+    return [*(f for i, t in later for f in _line_facts(d, i, t)),
             Fact(MTOR_AFTER_PROGRESSION if mtor else ANTHRACYCLINE_AFTER_PROGRESSION,
                  f"the disease is recorded as not progressing on {names}, and as having "
                  f"progressed on {failed}: the guideline names {kind} as {first} and no "
@@ -1489,7 +1489,7 @@ def _earlier_mtor_outcome_asked(case: Case, d: Derived,
         "MISS-MTOR-ADJUVANT-RELAPSE" if t.setting is TherapySetting.adjuvant
         else "MISS-MTOR-PROGRESSION", affects=("SUPP-NAB-SIROLIMUS",),
         about=(_line_named(i, t),)) for i, t in doubt))
-    return [f for i, t in doubt for f in _line_facts(i, t)], asked
+    return [f for i, t in doubt for f in _line_facts(d, i, t)], asked
 
 
 def _s15_past_if_progressed(line: TherapyLine) -> bool:
@@ -1664,7 +1664,7 @@ def _intolerance_names(agents: Iterable[Agent]) -> str:
         if len(a.drugs) > 1 else a.value for a in agents))
 
 
-def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
+def _other_anthracycline_facts(case: Case, d: Derived, drug: Agent) -> list[Fact]:
     """An item proposing the anthracycline ``drug`` beside an intolerance recorded to the
     other anthracycline, or to a regimen holding it, that does not rule ``drug`` out
     (I15): one the team records as of that drug alone (the intolerance and the judgement
@@ -1688,7 +1688,7 @@ def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
                                  sysm.therapies)
     if shown is not None:
         line = sysm.therapies[shown]
-        facts += _line_facts(shown, line)
+        facts += _line_facts(d, shown, line)
         facts.append(Fact(ANTHRACYCLINE_INTOLERANCE,
                           f"{_intolerance_names(a for _i, a in found)} recorded as not "
                           "tolerated, whether the intolerance is of the anthracycline "
@@ -1698,9 +1698,10 @@ def _other_anthracycline_facts(case: Case, drug: Agent) -> list[Fact]:
     return facts
 
 
-def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
+def _line_facts(d: Derived, i: int, line: TherapyLine) -> list[Fact]:
     """A recorded line as it was entered: agent, line number, setting, start, end and result
-    (what is not recorded is left out, never guessed)."""
+    (what is not recorded is left out, never guessed); a progression counted from the dates
+    is shown as the derived fact saying so (:func:`_progression_fact`)."""
     where = f"systemic.therapies[{i}]"
     facts = [Fact(f"{where}.agent", line.agent)]
     if line.line is not None:
@@ -1712,8 +1713,18 @@ def _line_facts(i: int, line: TherapyLine) -> list[Fact]:
         facts.append(Fact(f"{where}.ended_on", line.ended_on.isoformat()))
     if line.best_response is not Response.unknown:
         facts.append(Fact(f"{where}.best_response", line.best_response))
-    facts.append(Fact(f"{where}.progressed", line.progressed))
+    facts.append(_progression_fact(d, f"{where}.progressed", line))
     return facts
+
+
+def _progression_fact(d: Derived, path: str, line: TherapyLine) -> Fact:
+    """The fact of ``line``'s progression as an item shows it, at ``path``: as recorded,
+    or, for an adjuvant line counted as progressed on from the dates
+    (:func:`pecoma.engine.facts.count_relapse_during_adjuvant`), the derived fact saying
+    so, never a 'yes' that was not entered. Every item showing a line's progression
+    takes it from here."""
+    counted = d.counted_progression(line)
+    return counted if counted is not None else Fact(path, line.progressed)
 
 
 def _line_named(i: int, line: TherapyLine) -> str:
@@ -1735,11 +1746,9 @@ def _progressed_facts(line: TherapyLine, d: Derived) -> list[Fact]:
     """The line's agent and the fact of its progression: recorded as progressed, or as
     progression for best response, or counted so from a metastasis found during an
     adjuvant course (:func:`pecoma.engine.facts.count_relapse_during_adjuvant`)."""
-    counted = d.counted_progression(line)
     return [
         Fact("systemic.therapies.agent", line.agent),
-        counted if counted is not None
-        else Fact("systemic.therapies.progressed", "yes")
+        _progression_fact(d, "systemic.therapies.progressed", line)
         if line.progressed is YesNo.yes
         else Fact("systemic.therapies.best_response", "progression"),
     ]

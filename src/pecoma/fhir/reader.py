@@ -264,6 +264,7 @@ def fact_paths() -> tuple[str, ...]:
         "primary_treatment_end",
         "systemic.mtor_inhibitor_available",
         "systemic.mtor_inhibitor_contraindicated",
+        "systemic.anthracycline_contraindicated",
         "molecular.tsc1",
         "molecular.tsc2",
         "molecular.tfe3_fusion",
