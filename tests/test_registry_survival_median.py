@@ -94,3 +94,22 @@ def test_six_resected_patients_three_relapses_every_output() -> None:
     later = analyse(subjects([*events, 1247 / YEAR], censored[:1] + censored[2:]),
                     Endpoint.rfs, Grouping.risk, ON, min_cell=1)
     assert later.curves[0].median == 731 / YEAR
+
+
+def test_median_follow_up_not_reached_is_said_alike_everywhere() -> None:
+    """One patient relapsed at 5 years: the survival curve falls to 0 at 5 (median 5.00
+    y); the reverse curve (censoring as the event) never falls, as nobody was censored:
+    the median follow-up is not reached. The text, the PDF's table and the web page's
+    table all say "not reached" (the web page and PDF said "—"); JSON gives null."""
+    from pecoma.registry.summary_pdf import _survival_view
+    from pecoma.web.app import make_templates
+
+    r = analyse(subjects([5.0], []), Endpoint.rfs, Grouping.risk, ON, min_cell=1)
+    (curve,) = r.curves
+    assert (curve.median, curve.median_follow_up) == (5.0, None)
+    assert "median 5.00 y, median follow-up not reached" in to_text(r)
+    (row,) = _survival_view(r)["rows"]
+    assert (row["median"], row["follow_up"]) == ("5.00 y", "not reached")
+    page_filter = make_templates().env.filters["median"]
+    assert (page_filter(5.0), page_filter(None)) == ("5.00 y", "not reached")
+    assert json.loads(to_json(r))["groups"][0]["median_follow_up"] is None

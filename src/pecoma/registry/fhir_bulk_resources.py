@@ -6,10 +6,12 @@ Each patient's latest case goes through the same writer as ``pecoma fhir from-ca
 ids are prefixed with the patient's id so that they are unique in the export. The
 recorded outcomes add a CancerDiseaseStatus observation each (recurrence, metastasis or
 progression: worsened; a last contact alive without disease: in full remission; alive
-with disease: undetermined), so does each relapse a surveillance scan found (worsened, on
-the scan's day: :func:`pecoma.registry.routine.recorded_relapses`, as OMOP reads it),
-and the death sets ``Patient.deceasedDateTime``. With a
-network secret the patient id is the keyed hash of the registry id (see
+with disease: undetermined), so does each surveillance scan that found a relapse
+(worsened, on the scan's day: :func:`pecoma.registry.routine.relapse_scans`, the scans
+OMOP's recurrences are read from), and the death sets ``Patient.deceasedDateTime``.
+Resource ids longer than FHIR allows (64 characters) are shortened
+(:func:`resource_id`), the references following. With a network secret the
+patient id is the keyed hash of the registry id (see
 :func:`pecoma.registry.omop.pseudonym`); with ``month`` precision every date is reduced
 to its month (``2025-01``, a valid FHIR date).
 
@@ -31,12 +33,12 @@ from pecoma.case import parse_case
 from pecoma.errors import InputError
 from pecoma.fhir.writer import resources_from_case
 from pecoma.registry.omop import pseudonym
-from pecoma.registry.routine import recorded_relapses
+from pecoma.registry.routine import recorded_relapses, relapse_scans
 
 if TYPE_CHECKING:
     from pecoma.store.repository import OutcomeView, ScanData
 
-__all__ = ["MCODE", "build_bulk", "bulk_lines", "fhir_id"]
+__all__ = ["FHIR_ID", "MCODE", "build_bulk", "bulk_lines", "fhir_id", "resource_id"]
 
 _MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 MCODE: dict[str, str] = {
@@ -60,31 +62,31 @@ _STATUS = {
 }
 
 
-def _status_parts() -> tuple[bytes, bytes, bytes, bytes, bytes, dict[str, bytes]]:
+def _status_parts() -> tuple[bytes, bytes, bytes, bytes, dict[str, bytes]]:
     """A CancerDiseaseStatus observation serialised with marks where its variable parts
-    go (patient id, number, date, status), cut into the constant pieces between them;
+    go (its id, the patient's, the diagnosis's, date, status), cut into the constant
+    pieces between them;
     the last piece of each status carries its coding. Built from the very dict a
     resource is serialised from, so the spliced lines are those ``dumps`` gives."""
-    marks = {s: f"\x00{s}\x00" for s in ("pid", "k", "date", "status")}
+    marks = {s: f"\x00{s}\x00" for s in ("id", "pid", "focus", "date", "status")}
     text = dumps({
-        "resourceType": "Observation", "id": f"{marks['pid']}-status-{marks['k']}",
+        "resourceType": "Observation", "id": marks["id"],
         "meta": {"profile": [MCODE["disease-status"]]},
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org",
                              "code": _LOINC_DISEASE_STATUS[0],
                              "display": _LOINC_DISEASE_STATUS[1]}]},
         "subject": {"reference": f"Patient/{marks['pid']}"},
-        "focus": [{"reference": f"Condition/{marks['pid']}-pecoma-diagnosis"}],
+        "focus": [{"reference": f"Condition/{marks['focus']}"}],
         "effectiveDateTime": marks["date"],
         "valueCodeableConcept": marks["status"],
     }).decode()
     # orjson writes U+0000 as \u0000: the marks as they appear in the text
     cut = {s: m.replace("\x00", "\\u0000") for s, m in marks.items()}
-    head, rest = text.split(cut["pid"], 1)
-    mid1, rest = rest.split(cut["k"], 1)
-    mid2, rest = rest.split(cut["pid"], 1)
-    mid3, rest = rest.split(cut["pid"], 1)
-    mid4, rest = rest.split(cut["date"], 1)
+    head, rest = text.split(cut["id"], 1)
+    mid1, rest = rest.split(cut["pid"], 1)
+    mid2, rest = rest.split(cut["focus"], 1)
+    mid3, rest = rest.split(cut["date"], 1)
     before, after = rest.split(f'"{cut["status"]}"', 1)
     tails = {
         status: (before + dumps({"coding": [{"system": "http://snomed.info/sct",
@@ -92,10 +94,10 @@ def _status_parts() -> tuple[bytes, bytes, bytes, bytes, bytes, dict[str, bytes]
                                 ).decode() + after).encode()
         for status, (code, display) in _STATUS.items()
     }
-    return head.encode(), mid1.encode(), mid2.encode(), mid3.encode(), mid4.encode(), tails
+    return head.encode(), mid1.encode(), mid2.encode(), mid3.encode(), tails
 
 
-_S_HEAD, _S_K, _S_SUBJECT, _S_FOCUS, _S_DATE, _S_TAIL = _status_parts()
+_S_HEAD, _S_SUBJECT, _S_FOCUS, _S_DATE, _S_TAIL = _status_parts()
 
 
 # the day of a full date as a JSON string "YYYY-MM-DD" (the writer and the outcomes give
@@ -130,18 +132,40 @@ def _status(o: OutcomeView) -> str | None:
     return None
 
 
-_FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
+FHIR_ID = re.compile(r"[A-Za-z0-9.-]{1,64}")
+"""A FHIR R4 resource id: at most 64 letters, digits, '-' and '.'."""
+
+_ID_MAX = 64
+_ID_HASH = 10  # hex digits of SHA-256 ending an id that had to be shortened
+
+
+def _short(long_id: str) -> str:
+    """``long_id`` when FHIR allows its length (64 characters), else its first 53
+    characters, '-' and 10 hex digits of its SHA-256: still readable, the same in every
+    export, and two long ids never share one (the digest is of the whole id)."""
+    if len(long_id) <= _ID_MAX:
+        return long_id
+    digest = hashlib.sha256(long_id.encode()).hexdigest()[:_ID_HASH]
+    return f"{long_id[:_ID_MAX - _ID_HASH - 1]}-{digest}"
+
+
+def resource_id(pid: str, local: str) -> str:
+    """The id of a patient's resource in the export: the patient's id, '-' and the
+    writer's id for it (``pecoma-diagnosis``, ``histology-…``, ``status-3``), shortened
+    as :func:`_short` says when longer than FHIR allows."""
+    return _short(f"{pid}-{local}")
 
 
 def fhir_id(registry_id: str) -> str:
     """The FHIR id of a patient in the plain export: the registry id itself when FHIR
-    allows it (letters, digits, '-', '.'); otherwise (a registry id may hold '_') the id
-    with each other character as '-', followed by 8 hex digits of its SHA-256, so that
-    two registry ids never share a FHIR id."""
-    if _FHIR_ID.fullmatch(registry_id):
+    allows it (letters, digits, '-', '.', at most 64); otherwise (a registry id may hold
+    '_') the id with each other character as '-', followed by 8 hex digits of its
+    SHA-256, so that two registry ids never share a FHIR id, shortened as
+    :func:`_short` says when longer than FHIR allows."""
+    if FHIR_ID.fullmatch(registry_id):
         return registry_id
     digest = hashlib.sha256(registry_id.encode()).hexdigest()[:8]
-    return f"{re.sub(r'[^A-Za-z0-9.-]', '-', registry_id)}-{digest}"
+    return _short(f"{re.sub(r'[^A-Za-z0-9.-]', '-', registry_id)}-{digest}")
 
 
 def _lines(
@@ -167,31 +191,36 @@ def _lines(
         kind = res["resourceType"]
         local = res["id"]
         if kind != "Patient":
-            res["id"] = f"{pid}-{local}"
+            res["id"] = resource_id(pid, local)
         profile = _profile(res, local)
         if profile is not None:
             res["meta"] = _META[profile]
         if kind == "Patient" and death is not None:
             res["deceasedDateTime"] = death.event_date.isoformat()
         lines.append((kind, dumps(res)))
-    p = dumps(pid)[1:-1]  # the id as in a JSON string
-    for k, o in enumerate(events, start=1):
-        status = _status(o)
-        if status is None:
-            continue
+    # the ids as in a JSON string (letters, digits, '-', '.': nothing to escape)
+    p = pid.encode()
+    focus = resource_id(pid, "pecoma-diagnosis").encode()
+    # numbered by the outcome (those without a status skipped), then the scans
+    statuses = [(k, o.event_date, s) for k, o in enumerate(events, start=1)
+                if (s := _status(o)) is not None]
+    # each surveillance scan that found a relapse, worsened on the scan's day, when it
+    # found a new one (OMOP's episode) or the status before it is not worsened: a scan
+    # after a contact alive without disease is then the latest status, even when OMOP
+    # counts it as the relapse seen again; a scan seeing a relapse again with nothing
+    # between adds nothing
+    done = [sc for sc in scans if sc.performed_on <= on_date]
+    new = {r.scan_on for r in recorded_relapses(case, events, done)}
+    for k, sc in enumerate(relapse_scans(case, done), start=len(events) + 1):
+        before = [(day, st) for _k, day, st in statuses if day <= sc.performed_on]
+        if sc.performed_on in new or not before or max(before)[1] != "worsened":
+            statuses.append((k, sc.performed_on, "worsened"))
+    for k, day, status in statuses:
         lines.append(("Observation", b"".join((
-            _S_HEAD, p, _S_K, str(k).encode(), _S_SUBJECT, p, _S_FOCUS, p, _S_DATE,
-            o.event_date.isoformat().encode(), _S_TAIL[status]))))
-    # each relapse a surveillance scan found, worsened on the scan's day (numbered after
-    # the outcomes: the ids stay unique)
-    found = [r.scan_on for r in recorded_relapses(
-        case, events, [sc for sc in scans if sc.performed_on <= on_date])
-        if r.scan_on is not None]
-    for k, day in enumerate(found, start=len(events) + 1):
-        lines.append(("Observation", b"".join((
-            _S_HEAD, p, _S_K, str(k).encode(), _S_SUBJECT, p, _S_FOCUS, p, _S_DATE,
-            day.isoformat().encode(), _S_TAIL["worsened"]))))
-    # the writer's only references are to the patient: nothing to rewrite
+            _S_HEAD, resource_id(pid, f"status-{k}").encode(), _S_SUBJECT, p, _S_FOCUS,
+            focus, _S_DATE, day.isoformat().encode(), _S_TAIL[status]))))
+    # the writer's only references are to the patient, the statuses' to the diagnosis
+    # (its id as above)
     return lines
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "primary_as_resected",
     "recorded_relapses",
     "relapse_of",
+    "relapse_scans",
     "relapses_after",
     "routine",
     "routine_of",
@@ -143,9 +144,8 @@ def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | Outcom
     and export that counts them (the surveillance quality, OMOP, FHIR): each local
     recurrence and distant metastasis recorded as an outcome (``outcomes``: those
     dated by the evaluation date); each relapse a surveillance scan found (``scans``:
-    those done by the evaluation date, not withdrawn; a finding of
-    :data:`DISEASE_FINDINGS`, after the resection when the case records its day: disease
-    seen before it is no recurrence), dated by the scan, found at a scheduled scan; and
+    those done by the evaluation date, not withdrawn, that found a relapse:
+    :func:`relapse_scans`), dated by the scan, found at a scheduled scan; and
     the relapse the case version records (:func:`relapse_of`: a metastatic case gives a
     distant metastasis dated by its first metastasis detected, a recurrent one a local
     recurrence, not dated) when it follows a resection of the primary (the case records
@@ -162,17 +162,14 @@ def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | Outcom
              for o in outcomes if o.event in RECURRENCE_EVENTS]
     relapse = relapse_of(case) if case is not None else None
     resected = case is not None and case.surgery.status.value == "performed"
-    resected_on = case.surgery.date if case is not None and resected else None
     free = relapse.free_since if relapse is not None else None
 
     def later(day: dt.date) -> bool:
         """After the case's date free of disease again: a later stretch of disease."""
         return free is not None and day > free
 
-    for scan in sorted(scans, key=lambda sc: sc.performed_on):
-        event, day = _SCAN_EVENT.get(scan.finding), scan.performed_on
-        if event is None or (resected_on is not None and day <= resected_on):
-            continue
+    for scan in relapse_scans(case, scans):
+        event, day = _SCAN_EVENT[scan.finding], scan.performed_on
         same = next((i for i, r in enumerate(found) if r.event == event
                      and r.on is not None and later(r.on) == later(day)), None)
         if same is None:
@@ -187,6 +184,36 @@ def recorded_relapses(case: Case | None, outcomes: Sequence[OutcomeData | Outcom
         event = "distant_metastasis" if relapse.status == "metastatic" else "local_recurrence"
         found.append(RecordedRelapse(event, relapse.on, None, from_case=True))
     return tuple(sorted(found, key=lambda r: (r.on is None, r.on or dt.date.min)))
+
+
+def relapse_scans(case: Case | None, scans: Sequence[ScanData]) -> list[ScanData]:
+    """The scans of ``scans`` (live, done by the evaluation date) that found a relapse,
+    by date: a finding of :data:`DISEASE_FINDINGS` in a patient free of disease then,
+    i.e. the case records a resection of the primary (performed), the scan is not
+    before its day (a scan from the surgery on is follow-up, as ``record-scan``, the
+    worklist and recurrence-free survival take it), and the case does not record
+    disease present at the resection (a metastasis detected on or before the surgery)
+    that no date free of disease again before the scan clears. Disease a scan finds in
+    a patient never free of it (never resected, or metastatic at presentation) is that
+    disease persisting or progressing, no recurrence: recurrence-free survival leaves
+    such a patient out, and the exports give it no recurrence either."""
+    if case is None or case.surgery.status.value != "performed":
+        return []
+    resected_on = case.surgery.date
+    relapse = relapse_of(case)
+    present = (relapse is not None and relapse.on is not None and resected_on is not None
+               and relapse.on <= resected_on)
+
+    def free_then(day: dt.date) -> bool:
+        if resected_on is not None and day < resected_on:
+            return False
+        if present:
+            since = relapse.free_since if relapse is not None else None
+            return since is not None and day > since
+        return True
+
+    return [sc for sc in sorted(scans, key=lambda sc: sc.performed_on)
+            if sc.finding in _SCAN_EVENT and free_then(sc.performed_on)]
 
 
 def relapse_of(case: Case) -> CaseRelapse | None:

@@ -42,6 +42,7 @@ from pecoma.registry.survival import (
     SurvivalReport,
     analyse,
     cohort,
+    median_text,
     registry_cohort,
     to_figure,
 )
@@ -133,8 +134,8 @@ def _survival_view(r: SurvivalReport) -> dict[str, Any]:
             "suppressed": False,
             "at_risk": at_risk,
             "at": [{"estimate": h.text(words=False)} for h in c.horizons],
-            "median": "not reached" if c.median is None else f"{c.median:.2f} y",
-            "follow_up": "—" if c.median_follow_up is None else f"{c.median_follow_up:.2f} y",
+            "median": median_text(c.median),
+            "follow_up": median_text(c.median_follow_up),
         })
     lr = r.log_rank
     return {

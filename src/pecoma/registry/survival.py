@@ -81,6 +81,7 @@ __all__ = [
     "ci_not_estimable",
     "cohort",
     "km_median",
+    "median_text",
     "registry_cohort",
     "survival_report",
     "to_figure",
@@ -565,10 +566,10 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}"
 
 
-def _years(x: float | None, reached: bool = True) -> str:
-    if x is None:
-        return "not reached" if reached else "—"
-    return f"{x:.2f} y"
+def median_text(x: float | None) -> str:
+    """A median of survival or of follow-up in years, as the text, JSON, web page and
+    PDF show it: "not reached" when ``None`` (the curve never falls to 50 %)."""
+    return "not reached" if x is None else f"{x:.2f} y"
 
 
 def to_text(r: SurvivalReport) -> str:
@@ -581,7 +582,7 @@ def to_text(r: SurvivalReport) -> str:
             continue
         lines.append(
             f"{c.group}: n {n}, events {cells.text(f'events:{c.group}')}, median "
-            f"{_years(c.median)}, median follow-up {_years(c.median_follow_up)}")
+            f"{median_text(c.median)}, median follow-up {median_text(c.median_follow_up)}")
         for h in c.horizons:
             est = h.text()
             at_risk = cells.text(f"at_risk:{c.group}:{h.years}")

@@ -66,6 +66,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from pecoma import __version__
 from pecoma.knowledge import load_knowledge
+from pecoma.registry.survival import median_text
 from pecoma.web.auth import AccessControl, principal_of
 from pecoma.web.config import WebConfig
 from pecoma.web.edge import _Edge
@@ -105,6 +106,8 @@ def make_templates() -> Jinja2Templates:
     env.filters["words"] = value_words
     # a fact's path in the form's words ("primary_treatment_end" -> "End of curative …")
     env.filters["label"] = field_label
+    # a median in years, "not reached" when none: as the text, JSON and PDF say it
+    env.filters["median"] = median_text
 
     def common(request: Request) -> dict[str, Any]:
         who = principal_of(request.state)
