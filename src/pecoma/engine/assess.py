@@ -14,11 +14,13 @@ from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import Collector
 from pecoma.engine.facts import (
+    PLANNED_PASSED,
     count_relapse_during_adjuvant,
     derive,
     gross_tumour_left,
     gross_tumour_question,
     operation_planned_while_free,
+    planned_passed_asked,
     primary_in_place,
     removal_asked,
     residual_tumour,
@@ -120,6 +122,14 @@ def assess(
         gross_asked=(gross_tumour_question(case, d)
                      if gross_tumour_left(case) is YesNo.unknown else None),
     )
+
+    if d.planned_passed is not None and PLANNED_PASSED not in {
+            m.id for m in out.missing_facts()}:
+        # a planned day passed outside localized resectable disease (locally advanced,
+        # not resectable, metastatic): what the operation done would change is the
+        # advice and the plan shown, so each is named as what the answer affects
+        planned_passed_asked(out, d.planned_passed, tuple(dict.fromkeys(
+            i.id for i in (*out.recommendations, *out.followup))))
 
     return Assessment(
         ASSESSMENT_FORMAT,

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
-    "NOT_REMOVED", "RELAPSE_DURING_ADJUVANT", "Derived", "PrimaryBed",
+    "NOT_REMOVED", "PLANNED_PASSED", "RELAPSE_DURING_ADJUVANT", "Derived", "PrimaryBed",
     "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words",
     "count_relapse_during_adjuvant", "derive",
     "found_in_work_up", "gross_tumour_left",
@@ -226,6 +226,8 @@ class Derived(NamedTuple):
         elif self.removal_open:
             out.append(_PRESENT_PROVISIONAL)
         out.append(_ADVANCED_FACT[self.advanced])
+        if self.planned_passed is not None:
+            out.append(self.planned_passed)
         if self.mtor_intolerance is not None:
             out.append(self.mtor_intolerance)
         if self.judgements_differ is not None:
@@ -1071,6 +1073,10 @@ def planned_operation_passed(case: Case, on: dt.date | None) -> Fact | None:
     return Fact("surgery.date", f"{surgery.date.isoformat()}, planned, passed")
 
 
+#: The question a planned operation whose day the evaluation date has passed raises.
+PLANNED_PASSED = "MISS-PLANNED-OPERATION-PASSED"
+
+
 def planned_passed_asked(out: Collector, passed: Fact | None,
                          affects: Sequence[str]) -> tuple[str, ...]:
     """The question a planned operation whose day has passed raises (was it done, moved,
@@ -1078,7 +1084,7 @@ def planned_passed_asked(out: Collector, passed: Fact | None,
     if passed is None:
         return ()
     day = str(passed.value).split(",", 1)[0]
-    return (out.missing("MISS-PLANNED-OPERATION-PASSED", affects=affects,
+    return (out.missing(PLANNED_PASSED, affects=affects,
                         about=(f"the operation planned for {day}",)),)
 
 

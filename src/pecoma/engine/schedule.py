@@ -85,6 +85,8 @@ from pecoma.dates import add_months
 from pecoma.engine.assess import check_dates
 from pecoma.engine.collect import Collector, provenance_of
 from pecoma.engine.facts import (
+    planned_operation_passed,
+    planned_passed_asked,
     primary_in_place,
     primary_removed_asked,
     residual_removed_asked,
@@ -906,7 +908,13 @@ def plan_surveillance(
         facts = [Fact("stage.status", status.value)]
         if assessment.advanced is not None:
             facts.append(Fact("derived.advanced", "yes" if assessment.advanced else "no"))
-        reasons.append(out.item("FU-NO-PLAN-ACTIVE-DISEASE", facts))
+        # a planned operation whose day has passed (done since, which would end the
+        # disease this reason rests on?): its day shown, the reason provisional on it
+        passed = planned_operation_passed(case, on_date)
+        if passed is not None:
+            facts.append(passed)
+        reasons.append(out.item("FU-NO-PLAN-ACTIVE-DISEASE", facts, planned_passed_asked(
+            out, passed, ("FU-NO-PLAN-ACTIVE-DISEASE",))))
         return finish("not_drawn")
     if residual:
         # an end of treatment recorded after it is not counted from: was the tumour

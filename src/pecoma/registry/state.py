@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from pecoma import __version__
-from pecoma.case import Case, dated_facts, parse_case
+from pecoma.case import Case, SurgeryStatus, dated_facts, parse_case
 from pecoma.engine import Assessment, assess
 from pecoma.engine.collect import template_of
 from pecoma.engine.imaging import ScanFinding
@@ -53,6 +53,7 @@ __all__ = [
     "compute_state",
     "is_usable",
     "plan_and_state",
+    "planned_day_bounds",
     "state_from",
     "undated_asks",
     "valid_from",
@@ -76,6 +77,32 @@ def valid_from(case: Case, scans: Sequence[ScanData]) -> dt.date | None:
         days.append(case.latest_date)
     days += [s.performed_on for s in scans]
     return max(days, default=None)
+
+
+def planned_day_bounds(case: Case | None, day: dt.date | None
+                       ) -> tuple[dt.date | None, dt.date | None]:
+    """The days a state computed as of ``day`` holds for, as far as the case's own dates
+    the engine compares with the evaluation date say (``None``: no bound): a surgery
+    recorded as planned is asked about once its day has passed
+    (``MISS-PLANNED-OPERATION-PASSED``), so a state computed on or before that day holds
+    up to it, one computed after it from the day after it; and a line of systemic
+    therapy starting on ``day`` beside a resection of no recorded date is taken as not
+    before it that day only (:func:`pecoma.engine.facts.derive`), so the state holds up
+    to ``day``. Every other date in the case is on or before ``valid_from``."""
+    if case is None or day is None:
+        return None, None
+    first: dt.date | None = None
+    until: dt.date | None = None
+    surgery = case.surgery
+    if surgery.status is SurgeryStatus.planned and surgery.date is not None:
+        if surgery.date >= day:
+            until = surgery.date
+        else:
+            first = surgery.date + dt.timedelta(days=1)
+    if surgery.status is SurgeryStatus.performed and surgery.date is None and any(
+            t.started_on == day for t in case.systemic.therapies):
+        until = day if until is None else min(until, day)
+    return first, until
 
 
 def _problem(exc: InputError) -> str:
@@ -145,6 +172,7 @@ def state_from(
     basis: Versions,
     case: Case | None = None,
     knowledge: Knowledge | None = None,
+    on: dt.date | None = None,
 ) -> StateData:
     """The stored form of a patient's evaluation (assessment, plan or the problem): the
     plan's status and reason, its next open visit and last visit done, and its alerts.
@@ -160,12 +188,21 @@ def state_from(
     A case that cannot be evaluated (the problem) with a stored scan that found disease
     is suspended all the same, with the plan's critical alert (S27, S17): the scan is
     what the team must act on first, whatever date elsewhere is wrong; the reason says
-    both."""
+    both.
+
+    ``on``: the date the plan was drawn as of; with ``case``, the state holds only for
+    the days the case's own dates give the same output (:func:`planned_day_bounds`)."""
     # the days the plan is drawn alike (an owed examination's visit joined to the routine
     # visit once that is due): the state holds for those only
     first, until = plan.drawn_alike if plan is not None else (None, None)
     if first is not None and (valid is None or first > valid):
         valid = first
+    # the case's own dates the engine compares with the evaluation date ``on``
+    after, before = planned_day_bounds(case, on)
+    if after is not None and (valid is None or after > valid):
+        valid = after
+    if before is not None and (until is None or before < until):
+        until = before
     common: dict[str, Any] = {
         "scan_stamp": None,  # stamped where it is stored (see StateData)
         "knowledge_version": basis[0],
@@ -206,9 +243,15 @@ def state_from(
             else "surveillance suspended"
         if plan.status == "not_drawn" and why is not None:
             common["alerts"] = tuple(dict.fromkeys((*common["alerts"], *undated_asks(why))))
+        reason = why.title if why else fallback
+        passed = next((f for f in why.triggered_by if f.path == "surgery.date"
+                       and str(f.value).endswith("planned, passed")), None) if why else None
+        if passed is not None:  # the row names the day its question is asked of
+            reason += f"; surgery planned for {str(passed.value).split(',', 1)[0]}, " \
+                "a day passed: was it done?"
         return StateData(
             plan_status=plan.status,
-            reason=why.title if why else fallback,
+            reason=reason,
             **{**common, "record": why.id if why else None,
                "provenance": why.provenance.label if why else None},
         )
@@ -292,10 +335,10 @@ def plan_and_state(
         plan = plan_for(case, a, on_date, scans, settings, knowledge)
     except InputError as exc:
         problem = _problem(exc)
-        now = state_from(a, None, problem, done, valid, basis, case, knowledge)
+        now = state_from(a, None, problem, done, valid, basis, case, knowledge, on_date)
         state = compute_state(case, scans, on_date, settings, knowledge) if later else now
         return Planned(now, state, problem)
-    now = state_from(a, plan, None, done, valid, basis)
+    now = state_from(a, plan, None, done, valid, basis, case, knowledge, on_date)
     if later:
         # a scan after the evaluation date: the state, which holds later, knows it
         return Planned(now, compute_state(case, scans, on_date, settings, knowledge), None)
@@ -328,8 +371,8 @@ def compute_state(
         a = assess(case, day, settings, knowledge)
         plan = plan_for(case, a, day, scans, settings, knowledge)
     except InputError as exc:
-        return state_from(a, None, _problem(exc), scans, valid, basis, case, knowledge)
-    return state_from(a, plan, None, scans, valid, basis)
+        return state_from(a, None, _problem(exc), scans, valid, basis, case, knowledge, day)
+    return state_from(a, plan, None, scans, valid, basis, case, knowledge, day)
 
 
 def is_usable(row: StateRow, on_date: dt.date, basis: Versions) -> bool:

@@ -121,21 +121,26 @@ _EMPTY_RULE = ("must be left out, not null or empty (CDS Hooks 2.0.1: JSON attri
 
 
 def _empty(value: Any) -> bool:
-    """Whether ``value`` is null, or an empty or blank string, list or object."""
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or (isinstance(value, (list, dict)) and not value)
+    """Whether ``value`` is what CDS Hooks 2.0.1 prohibits: null, or an empty string,
+    list or object (``""``, ``[]``, ``{}``). A string of spaces is not empty: a comment
+    of one blank typed is legal, and kept as sent."""
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
 
 
 def _without_empties(value: Any, path: str, issues: list[FieldIssue]) -> Any:
-    """``value`` with every null, empty or blank member (at any depth) named in ``issues``
-    and left out: an EHR whose override-reason mapping sends ``{}`` or ``null`` where the
-    clinician gave a reason must not have the override filed as "declined, no reason"."""
+    """``value`` with every null or empty member (at any depth, outside ``extension``)
+    named in ``issues`` and left out: an EHR whose override-reason mapping sends ``{}``
+    or ``null`` where the clinician gave a reason must not have the override filed as
+    "declined, no reason"."""
     if isinstance(value, dict):
         kept: dict[str, Any] = {}
         for key, member in value.items():
             where = f"{path}.{key}"
-            if _empty(member):
+            if key == "extension" and not _empty(member):
+                # its content is the implementer's, which the specification leaves
+                # undefined: ignored, as every member it does not define is
+                kept[key] = member
+            elif _empty(member):
                 issues.append(FieldIssue(where, "null" if member is None else
                                          repr(member)[:20], _EMPTY_RULE))
             else:
