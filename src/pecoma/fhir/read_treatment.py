@@ -2401,6 +2401,12 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                            "reaction to a drug, read as an allergy entry would be ("
                            + (f"an intolerance of {', '.join(named)}" if named else
                               "a drug not identified") + "): check the allergy list")
+        elif reading.asked is not None:
+            r.notes.append(f"{where}: an adverse event that happened, {reading.asked}: not "
+                           "read as an intolerance of "
+                           f"{', '.join(reading.not_identified)}, nor ruled out; ask whether "
+                           "it is one (an intolerance of 'other' meanwhile: the advice "
+                           "proposing it waits on the answer)")
         elif reading.adverse_event and not reading.left_aside:
             named = sorted({*(a.value.replace("_", " ") for a in reading.agents),
                             *reading.ingredients, *reading.drugs,
@@ -2494,6 +2500,11 @@ def _not_identified(listed: AllergyList, others: dict[str, int], r: Reader) -> N
     for where, reading in unreadable:
         r.used.add(where)
         r.why.pop(where, None)
+        if reading.asked is not None:
+            r.notes.append(f"{where}: read as an intolerance of 'other' (systemic."
+                           f"intolerances[{others[where]}]) until asked; an mTOR-inhibitor "
+                           "contraindication cannot be ruled out meanwhile (I15)")
+            continue
         said = (f" ({', '.join(reading.not_identified)})" if reading.not_identified else "")
         r.notes.append(f"{where}: an allergy or intolerance that may be to a drug, of a "
                        f"substance pecoma cannot identify{said}: read as an intolerance of "
