@@ -252,6 +252,33 @@ class TestGrade:
         assert any("Grade 1 stomatitis (everolimus: recorded as mild and resolved)" in n
                    for n in found["notes"])
 
+    def test_a_mild_reaction_followed_by_another_course_is_asked(
+            self, tmp_path: Path) -> None:
+        """A grade 1 stomatitis (outcome not recorded) on the first everolimus course,
+        then everolimus begun again in 2025: the drug was given after the reaction, so
+        the record does not show it cannot be given: asked, the class not ruled out."""
+        again = {**statement(EVEROLIMUS, "ms8"),
+                 "effectivePeriod": {"start": "2025-02-01", "end": "2025-04-01"}}
+        found = systemic(tmp_path, again, mild_stomatitis())
+        assert {"agent": "everolimus"} not in found["intolerances"]
+        assert {"agent": "other"} in found["intolerances"]
+        assert any("recorded as mild, the drug given again from 2025-02-01" in n
+                   for n in found["notes"])
+
+    def test_a_mild_reaction_on_a_course_still_given_is_asked(self, tmp_path: Path) -> None:
+        """A grade 1 stomatitis on an everolimus course still under way (no outcome
+        recorded): the patient goes on taking it, so it is not shown not tolerated:
+        asked, the class not ruled out."""
+        ongoing = {**statement(EVEROLIMUS, "ms8"), "status": "active",
+                   "effectivePeriod": {"start": "2026-06-01"}}
+        found = systemic(tmp_path, ongoing,
+                         {**mild_stomatitis(), "date": "2026-08-01",
+                          "suspectEntity": [{"instance": {"reference":
+                                                          "MedicationStatement/ms8"}}]})
+        assert {"agent": "everolimus"} not in found["intolerances"]
+        assert any("recorded as mild, the drug given again from" in n
+                   for n in found["notes"])
+
     @pytest.mark.parametrize("fields", [
         pytest.param({"outcome": outcome("resolved"), "severity": {
             "coding": [{"system": "http://terminology.hl7.org/CodeSystem/"

@@ -116,12 +116,13 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from pecoma.case import Agent, Intolerance, YesNo
+from pecoma.case import Agent, Intolerance, TherapyLine, YesNo
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode
@@ -132,7 +133,8 @@ from pecoma.fhir.searches import withheld_label
 
 __all__ = ["AllergyList", "AllergyReading", "adverse_event_intolerance", "case_row",
            "condition_intolerance",
-           "intolerance_of", "not_read_in_full", "read_allergies", "read_allergy"]
+           "intolerance_of", "lines_given", "not_read_in_full", "read_allergies",
+           "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
@@ -681,14 +683,18 @@ _SEVERE_WORDS: Final = re.compile(r"(?<![a-z])(?:grade [345]|severe|serious|life
                                   r"fatal|death|hospitali[sz]\w*)(?![a-z])")
 
 
-def _mild_and_over(event: Mapping[str, Any]) -> str | None:
-    """Why an AdverseEvent is a mild reaction that is over, or ``None``: recorded as mild
-    (``severity`` 'mild', or ``seriousness`` 'non-serious', FHIR R4 adverse-event-severity
-    and adverse-event-seriousness), nothing in it saying severe, serious or
-    life-threatening, and its ``outcome`` 'resolved' or 'recovering'. Such an event (a
-    grade 1 stomatitis managed and gone) is the toxicity log of a course, not a drug the
-    patient cannot take again: asked, not ruled out. A severe one, or one whose grade or
-    outcome is not recorded, is read as an intolerance (the safer reading)."""
+def _mild_and_over(event: Mapping[str, Any], agents: frozenset[Agent],
+                   given: frozenset[tuple[str, str]]) -> str | None:
+    """Why an AdverseEvent is a mild reaction that did not stop the drug, or ``None``:
+    recorded as mild (``severity`` 'mild', or ``seriousness`` 'non-serious', FHIR R4
+    adverse-event-severity and adverse-event-seriousness), nothing in it saying severe,
+    serious or life-threatening, and either its ``outcome`` 'resolved' or 'recovering', or
+    one of ``agents`` (the suspect's) given again after it (``given``: ``(agent, day)`` of
+    each line of treatment read that started; a line started after the event's ``date``).
+    Such an event (a grade 1 stomatitis managed on the course) is the toxicity log of a
+    course, not a drug the patient cannot take again: asked, not ruled out. A severe
+    one, or one whose grade is not recorded, or mild but neither over nor followed by
+    the drug, is read as an intolerance (the safer reading)."""
     severity = _codes(event.get("severity"))
     seriousness = _codes(event.get("seriousness"))
     outcome = _codes(event.get("outcome"))
@@ -699,13 +705,20 @@ def _mild_and_over(event: Mapping[str, Any]) -> str | None:
             _SEVERE_WORDS.search(words.replace("non serious", "").replace("non-serious", "")):
         return None
     over = {"resolved", "recovering"} & outcome
-    if not over:
-        return None
-    return f"recorded as mild and {sorted(over)[0]}"
+    if over:
+        return f"recorded as mild and {sorted(over)[0]}"
+    day = event.get("date")
+    later = sorted(d for a, d in given if isinstance(day, str) and len(day) >= 10
+                   and a in {x.value for x in agents} and d > day[:10]) if day else []
+    if later:
+        return f"recorded as mild, the drug given again from {later[0]}"
+    return None
 
 
 def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver = no_resolver,
-                              entry_modifiers: str = "") -> AllergyReading:
+                              entry_modifiers: str = "",
+                              given: frozenset[tuple[str, str]] = frozenset()
+                              ) -> AllergyReading:
     """What an AdverseEvent says as an allergy entry would.
 
     FHIR R4's AdverseEvent records a reaction that happened (``actuality`` ``actual``) and
@@ -718,8 +731,9 @@ def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver =
     with none recorded, it is ruled out; judged unlikely, conditional or unassessable, it
     is *asked* (:attr:`AllergyReading.asked`: not ruled out, the advice proposing it
     provisional, the event named); said not related or excluded, nothing is read of it
-    (listed). An event recorded as mild and resolved or recovering (:func:`_mild_and_over`)
-    asks of every suspect. A suspect that cannot be resolved (a reference no entry holds,
+    (listed). An event recorded as mild and resolved or recovering, or its drug begun
+    again after it (``given``: ``(agent, day)`` of the lines read, :func:`_mild_and_over`),
+    asks of that suspect. A suspect that cannot be resolved (a reference no entry holds,
     its display naming no drug pecoma knows) may be a drug pecoma proposes: a drug
     intolerance *not identified*. *Left aside*, each listed with why: an event of
     ``actuality`` ``potential`` (a reaction that did not happen, a near miss), one
@@ -748,7 +762,6 @@ def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver =
     if not suspects:
         return AllergyReading(left_aside="it names no suspected cause (suspectEntity): no "
                               "drug recorded as its cause", adverse_event=True, doubt=doubt)
-    mild = _mild_and_over(event)
     concepts: list[Mapping[str, Any]] = []
     unresolved: list[str] = []
     not_drugs: list[str] = []
@@ -763,6 +776,7 @@ def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver =
         if judged is not None and judged[0] == "excluded":
             excluded += [f"{', '.join(drugs) or 'its suspect'} (causality '{judged[1]}')"]
             continue
+        mild = None if own is None else _mild_and_over(event, own.agents, given)
         if own is not None and (mild is not None or (judged and judged[0] == "asked")):
             asked += [(d, f"causality '{judged[1]}'" if judged and judged[0] == "asked"
                        else str(mild)) for d in drugs]
@@ -928,7 +942,8 @@ class AllergyList:
 def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                    entry_modifiers: Mapping[int, str] | None = None,
                    not_tolerated: Iterable[NotTolerated] = (),
-                   resolve: meds.Resolver = no_resolver) -> AllergyList:
+                   resolve: meds.Resolver = no_resolver,
+                   given: frozenset[tuple[str, str]] = frozenset()) -> AllergyList:
     """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped);
     ``entry_modifiers``: the modifierExtension URLs of the Bundle entries that carry
     some, by the identity of their resource; ``not_tolerated``: the medication records
@@ -936,7 +951,8 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
     (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each read as an entry naming
     that drug (:func:`intolerance_of`); each AdverseEvent among them read by
     :func:`adverse_event_intolerance`, its suspects resolved by ``resolve`` (the
-    record's resources)."""
+    record's resources; ``given``: ``(agent, day)`` of each line of treatment read that
+    started, :func:`lines_given`)."""
     mods = entry_modifiers or {}
     resources = list(allergies)
     return AllergyList((*((where, read_allergy(res, mods.get(id(res), "")))
@@ -946,7 +962,7 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                           if res.get("resourceType") == "Condition"
                           and (reading := condition_intolerance(res)) is not None),
                         *((where, adverse_event_intolerance(res, resolve,
-                                                            mods.get(id(res), "")))
+                                                            mods.get(id(res), ""), given))
                           for where, res in resources
                           if res.get("resourceType") == "AdverseEvent"),
                         *((x.where, intolerance_of(x)) for x in not_tolerated)))
@@ -962,3 +978,16 @@ def intolerance_of(stopped: NotTolerated) -> AllergyReading:
         agents=frozenset() if agent in CATCH_ALL else frozenset({agent}),
         ingredients=meds.INGREDIENTS.get(agent, frozenset()), drugs=stopped.drugs,
         mtor_named=agent if agent.is_mtor_inhibitor else None)
+
+
+def lines_given(lines: Iterable[TherapyLine],
+                started: Iterable[tuple[Agent | None, dt.date | None]] = ()
+                ) -> frozenset[tuple[str, str]]:
+    """``(agent, day)`` of each day a course of a drug is known to have been given or
+    begun: each line's start, and ``started``, ``(agent, day)`` of each medication record
+    (its first day) or order running on the day read for. A line's end is not counted: a
+    course ending after an event may have been stopped for it."""
+    found = {(x.agent.value, x.started_on.isoformat()) for x in lines
+             if x.started_on is not None}
+    found |= {(a.value, d.isoformat()) for a, d in started if a is not None and d is not None}
+    return frozenset(found)

@@ -34,7 +34,7 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.ages import AgeDays, age_days
-from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
+from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading, lines_given
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
     _codes_or_names_pecoma,
@@ -2354,15 +2354,21 @@ _SINGLE_DRUGS: Final = frozenset(
     if a.drugs == {a} and not a.is_mtor_inhibitor and a not in CATCH_ALL)
 
 
-def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> str | None:
+def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader,
+                   records: list[tuple[str, dict[str, Any]]] | None = None) -> str | None:
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
     :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use), and
     each Condition among ``allergies`` naming an allergy or adverse reaction to a drug
     by :func:`pecoma.fhir.allergies.condition_intolerance`, and each AdverseEvent by
     :func:`pecoma.fhir.allergies.adverse_event_intolerance`.
+    ``records``: the medication records, whose drugs and first days (and the orders
+    running on the day read for) tell an AdverseEvent's drug given again after it.
     Returns why the list is not read in full because of entries that cannot be
     (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
-    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated, r.resolve)
+    started = [*((_agent(med, r), meds.started_on(med, r.on)) for _w, med in records or []),
+               *((x.agent, r.on) for x in r.running)]
+    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated, r.resolve,
+                               lines_given((), started))
     for where, why in listed.not_read:
         r.why[where] = f"not read in full: {why}"
         r.notes.append(f"{where}: not read: {why}; the allergy list is not read in full")

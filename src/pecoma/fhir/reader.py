@@ -895,12 +895,13 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     # after the resection: a nodal relapse is no nodes at presentation
     read_metastases(r, observations)
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
-    read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
+    medication_records = [x for t in meds.MEDICATION_TYPES for x in by_type[t]]
+    read_medications(medication_records, r)
     # a Condition naming an allergy or adverse reaction to a drug (the problem list) is
     # read with the allergy list (pecoma.fhir.allergies.condition_intolerance)
     # and an AdverseEvent suspecting a drug (pecoma.fhir.allergies.adverse_event_intolerance)
     aside = read_allergies([*by_type["AllergyIntolerance"], *by_type["Condition"],
-                            *by_type["AdverseEvent"]], r)
+                            *by_type["AdverseEvent"]], r, medication_records)
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)

@@ -48,6 +48,7 @@ reads it (which entries are left aside, how the substance is identified).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -63,7 +64,7 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
-from pecoma.fhir.allergies import CATCH_ALL, read_allergies
+from pecoma.fhir.allergies import CATCH_ALL, lines_given, read_allergies
 from pecoma.fhir.caveats import drug_caveats
 from pecoma.fhir.medications import INGREDIENTS, Resolver, no_resolver
 from pecoma.fhir.reading import NotTolerated, Planned
@@ -314,13 +315,15 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     not read in full. What the entries read rule out still rules it out when the list is
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
-    allergies, not_tolerated = list(allergies), list(not_tolerated)
+    allergies, not_tolerated, running = list(allergies), list(not_tolerated), tuple(running)
     would = tuple((stop, drug_safety(allergies, unreadable, history, (),
                                      mtor_contraindicated, therapies, entry_modifiers,
                                      [*not_tolerated, stop], resolve=resolve))
                   for stop in unclear)
     listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
-                             for res in allergies), entry_modifiers, not_tolerated, resolve)
+                             for res in allergies), entry_modifiers, not_tolerated, resolve,
+                            lines_given(therapies, ((x.agent, dt.date.today())
+                                                    for x in running)))
     aside = listed.not_read_reason
     if aside is not None and (unreadable is None or aside not in unreadable):
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"
