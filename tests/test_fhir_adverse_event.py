@@ -386,6 +386,22 @@ class TestCdsServices:
         assert "mTOR inhibitors are unavailable or contraindicated" in said
         assert "AdverseEvent/ae9" in said
 
+    def test_an_everolimus_refill_beside_a_mild_resolved_reaction_is_not_critical(
+            self, client: TestClient) -> None:
+        """A grade 1 stomatitis, mild, resolved, on the everolimus course: not an
+        intolerance, so the refill is no drug the record rules out (no critical card);
+        it is asked: the card says the draft could not be checked and names the event
+        and why."""
+        def change(prefetch: dict[str, Any]) -> None:
+            prefetch["medications"]["entry"].append({"resource": statement(EVEROLIMUS)})
+            prefetch["conditions"]["entry"].append(
+                {"resource": mild_stomatitis(outcome=outcome("resolved"))})
+        cards = order_select(client, record(), EVEROLIMUS, change)
+        assert not critical(cards)
+        assert "AdverseEvent/ae9 is an adverse event whose drug is asked, not read as not " \
+               "tolerated: Grade 1 stomatitis (everolimus: recorded as mild and resolved)" \
+               in details(cards)
+
 
 MEDICATION_USAGE = {
     "resourceType": "MedicationUsage", "id": "mu9", "status": "recorded",

@@ -915,6 +915,12 @@ class AllergyList:
         return tuple(w for w, r in self.entries if r.unidentified)
 
     @property
+    def asked(self) -> tuple[tuple[str, str], ...]:
+        """``(where, why)`` of each AdverseEvent whose suspected drug is asked rather than
+        read as not tolerated (:attr:`AllergyReading.asked`)."""
+        return tuple((w, r.asked) for w, r in self.entries if r.asked is not None)
+
+    @property
     def not_read(self) -> tuple[tuple[str, str], ...]:
         """``(where, why)`` of each entry that cannot be read in full
         (:func:`not_read_in_full`)."""

@@ -86,6 +86,9 @@ class DrugSafety:
     unidentified: int = 0
     #: Where each of the ``unidentified`` entries is (``AllergyIntolerance/id``).
     unidentified_entries: tuple[str, ...] = ()
+    #: ``(where, why)`` of the AdverseEvents among them whose suspected drug is asked, not
+    #: read as not tolerated (:attr:`pecoma.fhir.allergies.AllergyList.asked`).
+    asked: tuple[tuple[str, str], ...] = ()
     #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
     #: that an active allergy names.
     ingredients: frozenset[str] = frozenset()
@@ -332,7 +335,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     return DrugSafety(intolerances=intolerances, therapies=tuple(therapies),
                       unreadable=unreadable, intolerant=listed.intolerant,
                       unidentified=len(listed.unidentified),
-                      unidentified_entries=listed.unidentified, history=history,
+                      unidentified_entries=listed.unidentified, asked=listed.asked,
+                      history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       class_only=listed.class_only, in_class=listed.in_class,
                       unsure=listed.unsure,
