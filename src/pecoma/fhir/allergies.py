@@ -116,12 +116,13 @@ with :func:`read_allergy`, so that no path clears an entry another path doubts:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from pecoma.case import Agent, Intolerance, YesNo
+from pecoma.case import Agent, Intolerance, TherapyLine, YesNo
 from pecoma.errors import show_value
 from pecoma.fhir import codes as c
 from pecoma.fhir import mcode
@@ -132,7 +133,8 @@ from pecoma.fhir.searches import withheld_label
 
 __all__ = ["AllergyList", "AllergyReading", "adverse_event_intolerance", "case_row",
            "condition_intolerance",
-           "intolerance_of", "not_read_in_full", "read_allergies", "read_allergy"]
+           "intolerance_of", "lines_given", "not_read_in_full", "read_allergies",
+           "read_allergy"]
 
 _INACTIVE: Final = frozenset({"inactive", "resolved"})
 _IGNORED: Final = frozenset({"refuted", "entered-in-error"})
@@ -197,6 +199,11 @@ class AllergyReading:
     #: It is an AdverseEvent (:func:`adverse_event_intolerance`): a reaction recorded with
     #: the drug suspected of it, not an AllergyIntolerance.
     adverse_event: bool = False
+    #: Why an AdverseEvent's suspected drug is asked rather than ruled out (a causality
+    #: judged unlikely, a mild event that resolved): the drugs it names are in
+    #: ``not_identified``, nothing is ruled out by them, and the entry is read as a drug
+    #: not identified (the advice proposing one waits on the answer).
+    asked: str | None = None
     #: It is the case format's own row ``other`` (:func:`case_row`): a drug the team
     #: recorded as not identified, with the case, not an entry pecoma failed to read.
     recorded_other: bool = False
@@ -596,10 +603,16 @@ def _suspect_concepts(event: Mapping[str, Any], suspect: Any, resolve: meds.Reso
     except meds.RepeatedLocalId:
         found = None
     kind = found.get("resourceType") if found is not None else type_named(target, resolve)
-    if kind in _NOT_DRUG_SUSPECTS:
-        return concepts, None, str(kind)
+    if kind in _NOT_DRUG_SUSPECTS or (kind not in (None, "Medication", "Substance")
+                                      and kind not in _DRUG_RECORDS):
+        # a procedure, a device, a vaccine, any record that is no drug: its display
+        # ("CT-guided lung biopsy") names no drug
+        return [], None, str(kind)
     if found is None:
-        return concepts, f"{target[:80]} (not in the record)", None
+        # a drug record not in the bundle: its display, when it names a drug pecoma
+        # knows, says which; else it may be any drug
+        return concepts, (None if _reaction_to(concepts) is not None
+                          else f"{target[:80]} (not in the record)"), None
     if kind == "Medication":
         concepts += meds.medication_concepts(
             {"medicationReference": {"reference": target},
@@ -608,29 +621,127 @@ def _suspect_concepts(event: Mapping[str, Any], suspect: Any, resolve: meds.Reso
         concepts += meds.medication_concepts(found, resolve)
     elif kind == "Substance" and isinstance(found.get("code"), dict):
         concepts.append(found["code"])
-    else:
-        return concepts, f"{target[:80]} (a {kind} pecoma does not read as a drug)", None
     return concepts, None, None
 
 
+#: WHO-UMC causality (FHIR R4 adverse-event-causality-assess, and the same words in text),
+#: by what pecoma does with a suspect so judged: ``excluded``, words saying the drug did
+#: not cause it ("not related", "excluded"); ``asked``, a relationship judged improbable
+#: or not assessable ("Unlikely", "Conditional/Classified", "Unassessable/
+#: Unclassifiable"); ``ruled_out``, one judged real ("Certain", "Probably/Likely",
+#: "Possible"). Read in that order, so that "unlikely" is not read as "likely".
+_CAUSALITY: Final = (
+    ("excluded", re.compile(r"(?<![a-z])(?:not (?:related|causal|caused|attributable|"
+                            r"associated|suspected)|unrelated|excluded|ruled out|"
+                            r"no (?:relation|relationship|association))(?![a-z])")),
+    ("asked", re.compile(r"(?<![a-z])(?:unlikely|improbable|doubtful|conditional|"
+                         r"unassess\w*|unclassifi\w*|not assess\w*)")),
+    ("ruled_out", re.compile(r"(?<![a-z])(?:certain|definite\w*|probabl\w*|likely|"
+                             r"possibl\w*|related|causal|suspected)")),
+)
+
+
+def _causality(suspect: Any) -> tuple[str, str] | None:
+    """How an AdverseEvent's suspect is judged to have caused it (``suspectEntity.
+    causality``: its ``assessment``'s codes and words, its ``productRelatedness``):
+    ``(judgement, what the record says)``, the judgement one of :data:`_CAUSALITY`'s;
+    ``None`` when no causality is recorded, or none pecoma can read (a suspect is then a
+    suspect). Of several, the one that rules out wins (the safer reading)."""
+    found: list[tuple[str, str]] = []
+    causes = suspect.get("causality") if isinstance(suspect, dict) else None
+    for cause in causes if isinstance(causes, list) else []:
+        if not isinstance(cause, dict):
+            continue
+        said: list[str] = []
+        if isinstance(cause.get("assessment"), dict):
+            said.append(mcode.concept_text(cause["assessment"]))
+            said += [str(cd["code"]) for cd in cause["assessment"].get("coding") or []
+                     if isinstance(cd, dict) and isinstance(cd.get("code"), str)]
+        if isinstance(cause.get("productRelatedness"), str):
+            said.append(cause["productRelatedness"])
+        for words in said:
+            plain = mcode.plain_words(words)
+            judged = next((k for k, pattern in _CAUSALITY if pattern.search(plain)), None)
+            if judged is not None:
+                found.append((judged, " ".join(words.split())[:60]))
+    for judged in ("ruled_out", "asked", "excluded"):
+        if (hit := next((x for x in found if x[0] == judged), None)) is not None:
+            return hit
+    return None
+
+
+def _codes(concept: Any) -> set[str]:
+    """The codes and words of a CodeableConcept, in lower case."""
+    if not isinstance(concept, dict):
+        return set()
+    return {str(cd.get("code")).lower() for cd in concept.get("coding") or []
+            if isinstance(cd, dict)} | {mcode.plain_words(mcode.concept_text(concept))}
+
+
+#: An event's own words saying it was severe ("Grade 3 pneumonitis", "life-threatening").
+_SEVERE_WORDS: Final = re.compile(r"(?<![a-z])(?:grade [345]|severe|serious|life threatening|"
+                                  r"fatal|death|hospitali[sz]\w*)(?![a-z])")
+
+
+def _mild_and_over(event: Mapping[str, Any], agents: frozenset[Agent],
+                   given: frozenset[tuple[str, str]]) -> str | None:
+    """Why an AdverseEvent is a mild reaction that did not stop the drug, or ``None``:
+    recorded as mild (``severity`` 'mild', or ``seriousness`` 'non-serious', FHIR R4
+    adverse-event-severity and adverse-event-seriousness), nothing in it saying severe,
+    serious or life-threatening, and either its ``outcome`` 'resolved' or 'recovering', or
+    one of ``agents`` (the suspect's) given again after it (``given``: ``(agent, day)`` of
+    each line of treatment read that started; a line started after the event's ``date``).
+    Such an event (a grade 1 stomatitis managed on the course) is the toxicity log of a
+    course, not a drug the patient cannot take again: asked, not ruled out. A severe
+    one, or one whose grade is not recorded, or mild but neither over nor followed by
+    the drug, is read as an intolerance (the safer reading)."""
+    severity = _codes(event.get("severity"))
+    seriousness = _codes(event.get("seriousness"))
+    outcome = _codes(event.get("outcome"))
+    words = " ".join([*severity, *seriousness, *_codes(event.get("event"))])
+    if not ({"mild"} & severity or {"non-serious", "non serious"} & seriousness):
+        return None
+    if {"severe", "moderate"} & severity or {"serious"} & seriousness or \
+            _SEVERE_WORDS.search(words.replace("non serious", "").replace("non-serious", "")):
+        return None
+    over = {"resolved", "recovering"} & outcome
+    if over:
+        return f"recorded as mild and {sorted(over)[0]}"
+    day = event.get("date")
+    later = sorted(d for a, d in given if isinstance(day, str) and len(day) >= 10
+                   and a in {x.value for x in agents} and d > day[:10]) if day else []
+    if later:
+        return f"recorded as mild, the drug given again from {later[0]}"
+    return None
+
+
 def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver = no_resolver,
-                              entry_modifiers: str = "") -> AllergyReading:
+                              entry_modifiers: str = "",
+                              given: frozenset[tuple[str, str]] = frozenset()
+                              ) -> AllergyReading:
     """What an AdverseEvent says as an allergy entry would.
 
     FHIR R4's AdverseEvent records a reaction that happened (``actuality`` ``actual``) and
     the entities suspected of causing it (``suspectEntity.instance``). One whose suspect
     is, or is a record of, a drug pecoma knows is a recorded reaction to that drug: read
-    as a problem-list Condition naming an adverse reaction to it is (:func:`_reaction_to`),
-    each drug ruled out, an mTOR inhibitor ruling out every mTOR inhibitor unless another
-    one is shown tolerated (I15). A suspect that cannot be resolved (a reference no entry
-    holds), or that names no drug pecoma can identify, may be a drug pecoma proposes: the
-    event is a drug intolerance *not identified* (an intolerance of 'other', the advice
-    proposing a drug waiting on which one it is), as an allergy entry whose substance
-    cannot be read is. *Left aside*, each listed with why: an event of ``actuality``
-    ``potential`` (a reaction that did not happen, a near miss), one ``entered-in-error``
-    (the status FHIR R5 gives it), one naming no suspect, one whose every suspect is no
-    drug (a Procedure, a Device, an Immunization) or a substance that is no anticancer
-    drug. One carrying a modifierExtension pecoma does not understand, or labelled as
+    as a problem-list Condition naming an adverse reaction to it is (:func:`_reaction_to`,
+    the one reading of both), each drug ruled out, an mTOR inhibitor ruling out every
+    mTOR inhibitor unless another one is shown tolerated (I15). Each suspect is judged by
+    its own ``causality`` (:func:`_causality`): judged certain, probable or possible, or
+    with none recorded, it is ruled out; judged unlikely, conditional or unassessable, it
+    is *asked* (:attr:`AllergyReading.asked`: not ruled out, the advice proposing it
+    provisional, the event named); said not related or excluded, nothing is read of it
+    (listed). An event recorded as mild and resolved or recovering, or its drug begun
+    again after it (``given``: ``(agent, day)`` of the lines read, :func:`_mild_and_over`),
+    asks of that suspect. A suspect that cannot be resolved (a reference no entry holds,
+    its display naming no drug pecoma knows) may be a drug pecoma proposes: a drug
+    intolerance *not identified*. *Left aside*, each listed with why: an event of
+    ``actuality`` ``potential`` (a reaction that did not happen, a near miss), one
+    ``entered-in-error`` (the status FHIR R5 gives it), one naming no suspect, one whose
+    suspects are no drug (a Procedure, a Device, an Immunization, any record that is no
+    drug, with or without a display) or name no drug pecoma knows (dexamethasone,
+    filgrastim: not read, as on the problem list), one whose every drug is said not
+    related. One carrying a modifierExtension pecoma does not understand, or labelled as
     withheld, is not read (:func:`not_read_in_full`), and the allergy list is then not
     read in full."""
     why = not_read_in_full(event, entry_modifiers)
@@ -648,32 +759,64 @@ def adverse_event_intolerance(event: Mapping[str, Any], resolve: meds.Resolver =
              "as a reaction that happened (the safer reading); check it in the record")
     suspects = event.get("suspectEntity")
     suspects = suspects if isinstance(suspects, list) else []
-    concepts: list[Mapping[str, Any]] = []
-    unresolved: list[str] = []
-    not_drugs: list[str] = []
-    for suspect in suspects:
-        named, unread, kind = _suspect_concepts(event, suspect, resolve)
-        concepts += named
-        unresolved += [unread] if unread is not None else []
-        not_drugs += [kind] if kind is not None and not named else []
     if not suspects:
         return AllergyReading(left_aside="it names no suspected cause (suspectEntity): no "
                               "drug recorded as its cause", adverse_event=True, doubt=doubt)
+    concepts: list[Mapping[str, Any]] = []
+    unresolved: list[str] = []
+    not_drugs: list[str] = []
+    asked: list[tuple[str, str]] = []  # (drug, why)
+    excluded: list[str] = []
+    for suspect in suspects:
+        named, unread, kind = _suspect_concepts(event, suspect, resolve)
+        not_drugs += [kind] if kind is not None else []
+        judged = _causality(suspect)
+        own = _reaction_to(named)
+        drugs = _drug_words(own) if own is not None else []
+        if judged is not None and judged[0] == "excluded":
+            excluded += [f"{', '.join(drugs) or 'its suspect'} (causality '{judged[1]}')"]
+            continue
+        mild = None if own is None else _mild_and_over(event, own.agents, given)
+        if own is not None and (mild is not None or (judged and judged[0] == "asked")):
+            asked += [(d, f"causality '{judged[1]}'" if judged and judged[0] == "asked"
+                       else str(mild)) for d in drugs]
+            continue
+        concepts += named
+        unresolved += [unread] if unread is not None else []
     reading = _reaction_to(concepts, adverse_event=True, doubt=doubt)
-    # what it names that pecoma cannot identify: a drug it does not know, a suspect that
-    # cannot be resolved
-    unknown = [*unresolved, *(w for x in concepts for w in meds.unread_words(x))]
+    if asked:
+        said_as = event.get("event")
+        said_as = said_as if isinstance(said_as, dict) else {}
+        event_said = " ".join(str(said_as.get("text") or mcode.concept_text(said_as))
+                              .split())[:80]
+        why_asked = "; ".join(f"{d}: {w}" for d, w in dict.fromkeys(asked))
+        return replace(reading or AllergyReading(adverse_event=True, doubt=doubt),
+                       unidentified=True,
+                       not_identified=tuple(dict.fromkeys(d for d, _w in asked))[:5],
+                       asked=f"{event_said or 'an adverse event'} ({why_asked})")
     if reading is not None:
-        if not unknown:
+        if not unresolved:
             return reading
-        return replace(reading, unidentified=True, not_identified=tuple(unknown[:5]))
-    others = [o for x in concepts if (o := meds.not_anticancer_named(x)) is not None]
-    if not unknown and (others or not_drugs):
-        said = ", ".join(dict.fromkeys([*others, *(f"a {k}" for k in not_drugs)]))
-        return AllergyReading(left_aside=f"its suspected cause is no drug pecoma proposes "
-                              f"({said})", adverse_event=True, doubt=doubt)
-    return AllergyReading(unidentified=True, not_identified=tuple(unknown[:5]),
+        return replace(reading, unidentified=True, not_identified=tuple(unresolved[:5]))
+    if unresolved:
+        return AllergyReading(unidentified=True, not_identified=tuple(unresolved[:5]),
+                              adverse_event=True, doubt=doubt)
+    if excluded:
+        return AllergyReading(left_aside="its suspected drug is recorded as not its cause: "
+                              + ", ".join(excluded), adverse_event=True, doubt=doubt)
+    said = ", ".join(dict.fromkeys(f"{'an' if k[:1] in 'AEIOU' else 'a'} {k}"
+                                   for k in not_drugs)) or "it names no drug pecoma knows"
+    return AllergyReading(left_aside=f"its suspected cause is no drug pecoma proposes ({said})",
                           adverse_event=True, doubt=doubt)
+
+
+def _drug_words(reading: AllergyReading) -> list[str]:
+    """The drugs a reading names, in words ("everolimus", "the mTOR-inhibitor class")."""
+    agents = reading.agents - CATCH_ALL
+    held = {d.value for a in agents for d in a.drugs}
+    return sorted({*(a.value.replace("_", " ") for a in agents),
+                   *(reading.ingredients | reading.drugs) - held,
+                   *(("the mTOR-inhibitor class",) if reading.mtor_class else ())})
 
 
 @dataclass(frozen=True, slots=True)
@@ -772,6 +915,12 @@ class AllergyList:
         return tuple(w for w, r in self.entries if r.unidentified)
 
     @property
+    def asked(self) -> tuple[tuple[str, str], ...]:
+        """``(where, why)`` of each AdverseEvent whose suspected drug is asked rather than
+        read as not tolerated (:attr:`AllergyReading.asked`)."""
+        return tuple((w, r.asked) for w, r in self.entries if r.asked is not None)
+
+    @property
     def not_read(self) -> tuple[tuple[str, str], ...]:
         """``(where, why)`` of each entry that cannot be read in full
         (:func:`not_read_in_full`)."""
@@ -799,7 +948,8 @@ class AllergyList:
 def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                    entry_modifiers: Mapping[int, str] | None = None,
                    not_tolerated: Iterable[NotTolerated] = (),
-                   resolve: meds.Resolver = no_resolver) -> AllergyList:
+                   resolve: meds.Resolver = no_resolver,
+                   given: frozenset[tuple[str, str]] = frozenset()) -> AllergyList:
     """The readings of ``(where, AllergyIntolerance)`` pairs (other resources skipped);
     ``entry_modifiers``: the modifierExtension URLs of the Bundle entries that carry
     some, by the identity of their resource; ``not_tolerated``: the medication records
@@ -807,7 +957,8 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
     (:attr:`pecoma.fhir.reader.BundleCase.not_tolerated`), each read as an entry naming
     that drug (:func:`intolerance_of`); each AdverseEvent among them read by
     :func:`adverse_event_intolerance`, its suspects resolved by ``resolve`` (the
-    record's resources)."""
+    record's resources; ``given``: ``(agent, day)`` of each line of treatment read that
+    started, :func:`lines_given`)."""
     mods = entry_modifiers or {}
     resources = list(allergies)
     return AllergyList((*((where, read_allergy(res, mods.get(id(res), "")))
@@ -817,7 +968,7 @@ def read_allergies(allergies: Iterable[tuple[str, Mapping[str, Any]]],
                           if res.get("resourceType") == "Condition"
                           and (reading := condition_intolerance(res)) is not None),
                         *((where, adverse_event_intolerance(res, resolve,
-                                                            mods.get(id(res), "")))
+                                                            mods.get(id(res), ""), given))
                           for where, res in resources
                           if res.get("resourceType") == "AdverseEvent"),
                         *((x.where, intolerance_of(x)) for x in not_tolerated)))
@@ -833,3 +984,16 @@ def intolerance_of(stopped: NotTolerated) -> AllergyReading:
         agents=frozenset() if agent in CATCH_ALL else frozenset({agent}),
         ingredients=meds.INGREDIENTS.get(agent, frozenset()), drugs=stopped.drugs,
         mtor_named=agent if agent.is_mtor_inhibitor else None)
+
+
+def lines_given(lines: Iterable[TherapyLine],
+                started: Iterable[tuple[Agent | None, dt.date | None]] = ()
+                ) -> frozenset[tuple[str, str]]:
+    """``(agent, day)`` of each day a course of a drug is known to have been given or
+    begun: each line's start, and ``started``, ``(agent, day)`` of each medication record
+    (its first day) or order running on the day read for. A line's end is not counted: a
+    course ending after an event may have been stopped for it."""
+    found = {(x.agent.value, x.started_on.isoformat()) for x in lines
+             if x.started_on is not None}
+    found |= {(a.value, d.isoformat()) for a, d in started if a is not None and d is not None}
+    return frozenset(found)

@@ -34,7 +34,7 @@ from pecoma.fhir import codes as c
 from pecoma.fhir import mcode as m
 from pecoma.fhir import medications as meds
 from pecoma.fhir.ages import AgeDays, age_days
-from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading
+from pecoma.fhir.allergies import CATCH_ALL, AllergyList, AllergyReading, lines_given
 from pecoma.fhir.allergies import read_allergies as read_allergy_list
 from pecoma.fhir.read_conditions import (
     _codes_or_names_pecoma,
@@ -2403,15 +2403,21 @@ _SINGLE_DRUGS: Final = frozenset(
     if a.drugs == {a} and not a.is_mtor_inhibitor and a not in CATCH_ALL)
 
 
-def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader) -> str | None:
+def read_allergies(allergies: list[tuple[str, dict[str, Any]]], r: Reader,
+                   records: list[tuple[str, dict[str, Any]]] | None = None) -> str | None:
     """The mTOR-inhibitor contraindication an allergy list gives, each entry read by
     :func:`pecoma.fhir.allergies.read_allergy` (the reading the CDS services use), and
     each Condition among ``allergies`` naming an allergy or adverse reaction to a drug
     by :func:`pecoma.fhir.allergies.condition_intolerance`, and each AdverseEvent by
     :func:`pecoma.fhir.allergies.adverse_event_intolerance`.
+    ``records``: the medication records, whose drugs and first days (and the orders
+    running on the day read for) tell an AdverseEvent's drug given again after it.
     Returns why the list is not read in full because of entries that cannot be
     (:attr:`pecoma.fhir.allergies.AllergyList.not_read_reason`), or ``None``."""
-    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated, r.resolve)
+    started = [*((_agent(med, r), meds.started_on(med, r.on)) for _w, med in records or []),
+               *((x.agent, r.on) for x in r.running)]
+    listed = read_allergy_list(allergies, r.entry_modifiers, r.not_tolerated, r.resolve,
+                               lines_given((), started))
     for where, why in listed.not_read:
         r.why[where] = f"not read in full: {why}"
         r.notes.append(f"{where}: not read: {why}; the allergy list is not read in full")
@@ -2450,6 +2456,12 @@ def _read_listed(listed: AllergyList, r: Reader) -> None:
                            "reaction to a drug, read as an allergy entry would be ("
                            + (f"an intolerance of {', '.join(named)}" if named else
                               "a drug not identified") + "): check the allergy list")
+        elif reading.asked is not None:
+            r.notes.append(f"{where}: an adverse event that happened, {reading.asked}: not "
+                           "read as an intolerance of "
+                           f"{', '.join(reading.not_identified)}, nor ruled out; ask whether "
+                           "it is one (an intolerance of 'other' meanwhile: the advice "
+                           "proposing it waits on the answer)")
         elif reading.adverse_event and not reading.left_aside:
             named = sorted({*(a.value.replace("_", " ") for a in reading.agents),
                             *reading.ingredients, *reading.drugs,
@@ -2543,6 +2555,11 @@ def _not_identified(listed: AllergyList, others: dict[str, int], r: Reader) -> N
     for where, reading in unreadable:
         r.used.add(where)
         r.why.pop(where, None)
+        if reading.asked is not None:
+            r.notes.append(f"{where}: read as an intolerance of 'other' (systemic."
+                           f"intolerances[{others[where]}]) until asked; an mTOR-inhibitor "
+                           "contraindication cannot be ruled out meanwhile (I15)")
+            continue
         said = (f" ({', '.join(reading.not_identified)})" if reading.not_identified else "")
         r.notes.append(f"{where}: an allergy or intolerance that may be to a drug, of a "
                        f"substance pecoma cannot identify{said}: read as an intolerance of "

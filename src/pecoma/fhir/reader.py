@@ -500,12 +500,18 @@ def _validate(
     from fhir.resources.R4B import get_fhir_model_class
 
     if mode == "full":
-        not_r4 = [(at, res) for at, res in entries if res["resourceType"] not in R4_TYPES]
-        for at, res in not_r4:
-            r.issue(f"{at}.resource.resourceType", res["resourceType"],
-                    "must be a resource type of FHIR R4 (4.0.1), such as Patient, "
-                    "Condition, Observation or MedicationStatement (R5's MedicationUsage is "
-                    "MedicationStatement in R4)")
+        # each entry's resource, and each resource it contains: a type R4 does not have
+        # (a misspelt 'Medicaton', R4B's Ingredient) named, never the validator's failure
+        held = [(f"{at}.resource", res) for at, res in entries]
+        held += [(f"{at}.resource.contained[{i}]", x) for at, res in entries
+                 for i, x in enumerate(res.get("contained") or [])
+                 if isinstance(res.get("contained"), list) and isinstance(x, dict)]
+        for at, res in held:
+            if res.get("resourceType") not in R4_TYPES:
+                r.issue(f"{at}.resourceType", str(res.get("resourceType")),
+                        "must be a resource type of FHIR R4 (4.0.1), such as Patient, "
+                        "Condition, Observation or MedicationStatement (R5's MedicationUsage "
+                        "is MedicationStatement in R4)")
         # an R4 type R4B no longer has (MedicinalProduct, EffectEvidenceSynthesis): the
         # validator cannot check it, said so, never its failure's name alone
         for at, res in entries:
@@ -890,12 +896,13 @@ def _read(data: Any, validate: Validation, source: str, on: dt.date | None,
     # after the resection: a nodal relapse is no nodes at presentation
     read_metastases(r, observations)
     settle_specimen_diagnosis(r)  # before the lines of treatment are dated against it
-    read_medications([x for t in meds.MEDICATION_TYPES for x in by_type[t]], r)
+    medication_records = [x for t in meds.MEDICATION_TYPES for x in by_type[t]]
+    read_medications(medication_records, r)
     # a Condition naming an allergy or adverse reaction to a drug (the problem list) is
     # read with the allergy list (pecoma.fhir.allergies.condition_intolerance)
     # and an AdverseEvent suspecting a drug (pecoma.fhir.allergies.adverse_event_intolerance)
     aside = read_allergies([*by_type["AllergyIntolerance"], *by_type["Condition"],
-                            *by_type["AdverseEvent"]], r)
+                            *by_type["AdverseEvent"]], r, medication_records)
     if aside is not None:
         _add_reason(unread, "allergies", aside)
     _unread(unread, r)

@@ -48,6 +48,7 @@ reads it (which entries are left aside, how the substance is identified).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -63,7 +64,7 @@ from pecoma.case import (
 )
 from pecoma.engine.collect import template_of
 from pecoma.engine.model import Fact, Item
-from pecoma.fhir.allergies import CATCH_ALL, read_allergies
+from pecoma.fhir.allergies import CATCH_ALL, lines_given, read_allergies
 from pecoma.fhir.caveats import drug_caveats
 from pecoma.fhir.medications import INGREDIENTS, Resolver, no_resolver
 from pecoma.fhir.reading import FORBIDDEN, NotTolerated, Planned
@@ -85,6 +86,9 @@ class DrugSafety:
     unidentified: int = 0
     #: Where each of the ``unidentified`` entries is (``AllergyIntolerance/id``).
     unidentified_entries: tuple[str, ...] = ()
+    #: ``(where, why)`` of the AdverseEvents among them whose suspected drug is asked, not
+    #: read as not tolerated (:attr:`pecoma.fhir.allergies.AllergyList.asked`).
+    asked: tuple[tuple[str, str], ...] = ()
     #: Drugs an agent may be made of (:data:`~pecoma.fhir.medications.INGREDIENTS`)
     #: that an active allergy names.
     ingredients: frozenset[str] = frozenset()
@@ -314,13 +318,15 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     not read in full. What the entries read rule out still rules it out when the list is
     not read in full (an intolerance of sirolimus beside an entry withheld still makes a
     sirolimus draft a critical card)."""
-    allergies, not_tolerated = list(allergies), list(not_tolerated)
+    allergies, not_tolerated, running = list(allergies), list(not_tolerated), tuple(running)
     would = tuple((stop, drug_safety(allergies, unreadable, history, (),
                                      mtor_contraindicated, therapies, entry_modifiers,
                                      [*not_tolerated, stop], resolve=resolve))
                   for stop in unclear)
     listed = read_allergies(((f"{res.get('resourceType')}/{res.get('id')}", res)
-                             for res in allergies), entry_modifiers, not_tolerated, resolve)
+                             for res in allergies), entry_modifiers, not_tolerated, resolve,
+                            lines_given(therapies, ((x.agent, dt.date.today())
+                                                    for x in running)))
     aside = listed.not_read_reason
     if aside is not None and (unreadable is None or aside not in unreadable):
         unreadable = aside if unreadable is None else f"{unreadable}; and {aside}"
@@ -329,7 +335,8 @@ def drug_safety(allergies: Iterable[Mapping[str, Any]], unreadable: str | None,
     return DrugSafety(intolerances=intolerances, therapies=tuple(therapies),
                       unreadable=unreadable, intolerant=listed.intolerant,
                       unidentified=len(listed.unidentified),
-                      unidentified_entries=listed.unidentified, history=history,
+                      unidentified_entries=listed.unidentified, asked=listed.asked,
+                      history=history,
                       ingredients=listed.ingredients, drugs=listed.drugs,
                       class_only=listed.class_only, in_class=listed.in_class,
                       unsure=listed.unsure,

@@ -1094,8 +1094,10 @@ def _not_checked(answer: Answer, drafts: list[Checked], possibly: list[Possibly]
                 f"({shown}) could not be matched to a drug by pecoma, so the "
                 f"draft{'s' if many else ''} could not be checked "
                 f"against {'it' if one else 'them'}: {'it' if one else 'one'} may be to "
-                f"{names}" + _mtor_rule(drafts, possibly)
-                + ". Check the entries before ordering.\n\n" + md_unsettled(item)),
+                f"{names}" + _mtor_rule(drafts, possibly) + "."
+                + "".join(f" {md_text(w)} is an adverse event whose drug is asked, not read "
+                          f"as not tolerated: {md_text(why)}." for w, why in safety.asked)
+                + " Check the entries before ordering.\n\n" + md_unsettled(item)),
         record_ids=(item.id,), topic=item,
     )
 
