@@ -236,7 +236,10 @@ class TestTheCardsSayTheSame:
         said = details([summary])
         start = said.index("**Anthracycline-based chemotherapy can be considered")
         block = said[start:said.index("**Refer to a sarcoma reference centre", start)]
-        assert f"*Provisional until supplied* (see the missing facts): {ASKED}" in block
+        # provisional on the entry's question, beside the anthracycline contraindication's
+        # own question (MISS-ANTHRACYCLINE-CONTRAINDICATED: not recorded in this record)
+        provisional = block.split("*Provisional until supplied* (see the missing facts): ")[1]
+        assert ASKED in provisional.split(" **")[0].split(", ")
         assert "**Conditional:** 1 drug allergy or intolerance entry" in block
         assert "which drug is it?" in said
         assert "AllergyIntolerance/a1" in said
