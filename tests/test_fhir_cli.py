@@ -237,6 +237,26 @@ class TestCarePlanAndExports:
         original = parse_case(json.loads(case.read_text("utf-8")))
         assert parse_case(json.loads(back.stdout)) == original
 
+    @pytest.mark.parametrize("command", ["from-case", "careplan"])
+    @pytest.mark.parametrize("patient", ["a b/c", "../Patient/x", "x" * 65, ""])
+    def test_a_patient_id_not_a_fhir_id_is_refused(self, command: str, patient: str) -> None:
+        """--patient is written as Patient.id and in every reference to it: a space, a
+        slash or 65 characters made a Bundle R4 refuses ("a b/c" as an id,
+        "Patient/../Patient/x" as a reference), written with exit 0. It is refused,
+        naming the option, the value and what a FHIR id may hold; nothing is written."""
+        case = Path(__file__).resolve().parent.parent / "src/pecoma/examples/metachronous-lung.json"
+        run = pecoma("fhir", command, str(case), "--patient", patient, "--on", "2026-12-01")
+        assert run.returncode == 2, run.stdout[:200]
+        assert "'--patient' must be a FHIR id" in run.stderr and "64" in run.stderr
+        assert run.stdout == ""
+
+    def test_a_patient_id_of_64_characters_is_written(self) -> None:
+        """The control: the longest legal id is taken and the Bundle is valid."""
+        case = Path(__file__).resolve().parent.parent / "src/pecoma/examples/metachronous-lung.json"
+        run = pecoma("fhir", "from-case", str(case), "--patient", "p-1." + "x" * 60)
+        assert run.returncode == 0, run.stderr
+        validate_resources(json.loads(run.stdout))
+
     def test_export_plandefinition(self) -> None:
         run = pecoma("fhir", "export-plandefinition")
         assert run.returncode == 0, run.stderr

@@ -40,6 +40,7 @@ from pecoma.engine import assess
 from pecoma.engine.schedule import plan_surveillance
 from pecoma.errors import InputError
 from pecoma.jsonin import loads
+from pecoma.text import shown
 
 if TYPE_CHECKING:
     from pecoma.fhir.reader import BundleCase
@@ -218,6 +219,16 @@ def to_case_cmd(
         _report_not_found(bc)
 
 
+def _patient_option(value: str | None) -> None:
+    """A ``--patient`` given must be a FHIR id: it is written as Patient.id and in every
+    reference to it, where another string makes the Bundle invalid FHIR."""
+    from pecoma.fhir.references import FHIR_ID
+
+    if value is not None and not FHIR_ID.fullmatch(value):
+        fail(f"'--patient' must be a FHIR id: 1 to 64 letters, digits, '-' or '.' "
+             f"(got {shown(value)})", 2)
+
+
 @fhir_app.command("from-case")
 def from_case_cmd(
     case_file: Annotated[Path, typer.Argument(help="pecoma case JSON file.")],
@@ -234,6 +245,7 @@ def from_case_cmd(
     """
     from pecoma.fhir.writer import bundle_from_case
 
+    _patient_option(patient)
     case, _pid, _bc = _read_any(case_file, parse_day(on))
     _emit(bundle_from_case(case, patient_id=patient), output)
 
@@ -255,6 +267,7 @@ def careplan_cmd(
     """The assessment as a FHIR CarePlan (dated surveillance) and RequestGroup."""
     from pecoma.fhir.careplan import careplan_bundle
 
+    _patient_option(patient)
     day = parse_day(on)
     s = settings_from(settings)
     case, pid, bc = _read_any(case_file, day, for_care=True, settings=s)
