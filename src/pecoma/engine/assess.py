@@ -7,12 +7,13 @@ and the same case, date, settings and knowledge give the same assessment, byte f
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo
 from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
-from pecoma.engine.collect import Collector
+from pecoma.engine.collect import TREATMENT_SECTIONS, Collector
 from pecoma.engine.facts import (
     PLANNED_PASSED,
     count_relapse_during_adjuvant,
@@ -25,7 +26,7 @@ from pecoma.engine.facts import (
     removal_asked,
     residual_tumour,
 )
-from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
+from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, Fact, Item, UsedInterpretation
 from pecoma.engine.order import decision_order
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
@@ -46,6 +47,27 @@ def _interpretations(knowledge: Knowledge, used: set[str]) -> tuple[UsedInterpre
         UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
         for i in sorted(used, key=lambda x: int(x[1:]))
     )
+
+
+#: Follow-up reasons resting on the disease being present, which an operation done may
+#: have ended (the calendar then counts from its date).
+_PRESENT_DISEASE_REASONS = frozenset({"FU-AFTER-RELAPSE", "FU-NO-PLAN-ACTIVE-DISEASE"})
+
+
+def _provisional_on_passed_day(out: Collector, passed: Fact) -> None:
+    """Ask whether the operation planned for a day now passed was done, and mark
+    provisional on that question each item it affects: the treatment recommendations
+    (surgery, postoperative and systemic treatment of the disease left), the referral
+    to surgery, and the reason no calendar is drawn while disease is present."""
+    def affected(item: Item) -> bool:
+        return (item.section in TREATMENT_SECTIONS or item.id == "REC-REFER-SURGERY"
+                or item.id in _PRESENT_DISEASE_REASONS)
+
+    asked = planned_passed_asked(out, passed, tuple(
+        i.id for i in (*out.recommendations, *out.followup) if affected(i)))
+    for items in (out.recommendations, out.followup):
+        items[:] = [replace(i, conditional_on=(*i.conditional_on, *asked))
+                    if affected(i) else i for i in items]
 
 
 def assess(
@@ -126,10 +148,11 @@ def assess(
     if d.planned_passed is not None and PLANNED_PASSED not in {
             m.id for m in out.missing_facts()}:
         # a planned day passed outside localized resectable disease (locally advanced,
-        # not resectable, metastatic): what the operation done would change is the
-        # advice and the plan shown, so each is named as what the answer affects
-        planned_passed_asked(out, d.planned_passed, tuple(dict.fromkeys(
-            i.id for i in (*out.recommendations, *out.followup))))
+        # not resectable, metastatic): the operation done would change the advice that
+        # rests on the disease being in place (its removal, the treatment of the disease
+        # left) and the reason no calendar is drawn; each is provisional on the answer,
+        # as the localized removal advice is (I20)
+        _provisional_on_passed_day(out, d.planned_passed)
 
     return Assessment(
         ASSESSMENT_FORMAT,
