@@ -272,6 +272,45 @@ class TestRecordedNotProgressedAgainstTheDates:
             assert provisional(a, CONFIRM) == set()
 
 
+def uterine(data: dict[str, Any]) -> dict[str, Any]:
+    """The same case with a uterine primary, the cervix not involved (S15 applies)."""
+    data["tumour"] = {"primary_site": "uterus", "cervix": "no",
+                      "size": {"value": 8, "unit": "cm"}}
+    return data
+
+
+class TestEarlyMetastasisOnAdjuvantDoxorubicin:
+    """A uterine primary, adjuvant doxorubicin, a metastasis found 40 days in (I29's
+    window: the dates do not tell). Had the disease progressed on the doxorubicin, S15's
+    epirubicin with ifosfamide would be a second anthracycline course, shown with that
+    caveat (I26), so the regimen is provisional on the relapse question, as the question's
+    meanwhile says, with or without an mTOR inhibitor to give (HAZ-557)."""
+
+    def test_without_an_mtor_inhibitor_both_anthracycline_items_wait_on_it(self) -> None:
+        a = run(uterine(case("doxorubicin", detected_on="2023-04-10",
+                             mtor_available="no")))
+        relapse = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+        assert {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"} <= provisional(a, relapse)
+        assert "provisional on this answer" in next(
+            m for m in a.missing if m.id == relapse).meanwhile
+
+    def test_with_an_mtor_inhibitor_the_regimen_is_asked_of_too(self) -> None:
+        # the mTOR first line stands whatever the answer; S15's regimen does not
+        a = run(uterine(case("doxorubicin", detected_on="2023-04-10")))
+        relapse = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+        assert relapse in asked(a)
+        assert provisional(a, relapse) == {"REC-UTERINE-EPI-IFO"}
+
+    def test_counted_as_progression_nothing_is_asked(self) -> None:
+        # found 3 months or more into the course: counted, the I26 caveat shown, the
+        # regimen firm
+        a = run(uterine(case("doxorubicin", detected_on="2023-06-20")))
+        assert "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE" not in asked(a)
+        epi = next(i for i in a.recommendations if i.id == "REC-UTERINE-EPI-IFO")
+        assert "derived.after_anthracycline_progression" in {f.path for f in epi.triggered_by}
+        assert epi.conditional_on == ()
+
+
 class TestAnAnthracyclineCourseTheSame:
     def test_found_nine_days_in_is_asked(self) -> None:
         # mTOR inhibitors unavailable, adjuvant doxorubicin begun 2023-03-01: a metastasis
