@@ -112,3 +112,53 @@ def test_the_worklist_row_and_the_web_report_ask_it(repo: Repository) -> None:
     assert r.status_code == 200
     missing = {m["id"]: m for m in r.json()["assessment"]["missing"]}
     assert "the operation planned for 2023-02-14" in missing[ASKED]["question"]
+
+
+#: The same stale planned day outside localized disease, as the stage section of each
+#: case; the primary otherwise as in CASE (2023-02-14, passed on ON).
+_ADVANCED_STAGES: dict[str, dict[str, Any]] = {
+    "recurrent": {"status": "recurrent", "lymph_nodes": "negative",
+                  "local_recurrence": "yes", "extrapulmonary_disease": "yes",
+                  "resectable": "yes"},
+    "metastatic": {"status": "metastatic", "lymph_nodes": "negative",
+                   "metastases": [{"site": "lung", "detected_on": "2023-01-20",
+                                   "timing": "synchronous"}],
+                   "extrapulmonary_disease": "no", "resectable": "yes",
+                   "complete_excision_feasible": "yes"},
+    "locally advanced": {"status": "locally_advanced_unresectable",
+                         "lymph_nodes": "negative", "resectable": "no"},
+}
+
+
+def test_outside_localized_disease_every_item_the_question_affects_is_provisional() -> None:
+    """Locally advanced, recurrent or metastatic disease with the operation's day passed:
+    the operation may have removed the disease the advice rests on, so its removal, the
+    treatment of the disease left and the reason no calendar is drawn are shown
+    provisional on the question, as for localized disease, and the question names
+    exactly those items (a report keyed on either must show the same). Items the answer
+    does not change (the trial referral, the schedule's description) stay firm."""
+    systemic = {"mtor_inhibitor_available": "yes", "mtor_inhibitor_contraindicated": "no",
+                "anthracycline_contraindicated": "no"}
+    must = {
+        # removal of every focus (S19) and the surgeon's referral; postoperative and
+        # systemic treatment of the disease left (reassessed once it is operated)
+        "recurrent": {"REC-AGGRESSIVE-SURGERY", "REC-REFER-SURGERY", "FU-AFTER-RELAPSE"},
+        "metastatic": {"REC-AGGRESSIVE-SURGERY", "REC-REFER-SURGERY", "REC-ADJ-NODES-METS",
+                       "REC-MTOR-FIRST-LINE", "FU-AFTER-RELAPSE"},
+        # unresectable disease: the systemic treatment and the reason no calendar is
+        # drawn while the tumour is present
+        "locally advanced": {"REC-MTOR-FIRST-LINE", "FU-NO-PLAN-ACTIVE-DISEASE"},
+    }
+    for stage, section in _ADVANCED_STAGES.items():
+        case = copy.deepcopy(CASE)
+        case["stage"] = section
+        case["systemic"] = systemic
+        a = assess(parse_case(case), ON)
+        asked = {m.id: m for m in a.missing}
+        assert ASKED in asked, stage
+        items = (*a.recommendations, *a.alerts, *a.followup)
+        provisional = {i.id for i in items if ASKED in i.conditional_on}
+        assert set(asked[ASKED].affects) == provisional, stage
+        assert must[stage] <= provisional, (stage, provisional)
+        assert not provisional & {"REC-REFER-TRIALS", "FU-HIGH-INTENSIVE",
+                                  "ALERT-LONG-TERM-FOLLOW-UP"}, stage

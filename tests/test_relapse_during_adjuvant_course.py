@@ -226,6 +226,91 @@ class TestTheDatesDoNotTell:
         assert "I29" in record.interpretations
 
 
+CONFIRM = "MISS-ADJUVANT-NO-PROGRESSION-DATES"
+
+
+def provisional(a: Assessment, missing_id: str) -> set[str]:
+    return {i.id for i in (*a.recommendations, *a.followup) if missing_id in i.conditional_on}
+
+
+class TestRecordedNotProgressedAgainstTheDates:
+    """'Progressed: no' on an adjuvant course while the record's dates put a metastasis
+    inside it (the window the dates count progression by when it is not recorded): the
+    team's answer is kept, but not silently. Progression on the course would take away
+    the drug class the disease grew on (REC-NO-NEXT-LINE after an mTOR inhibitor), so
+    the answer is asked to be confirmed, naming the course and the metastasis, and the
+    advice of that class is provisional on it (HAZ-556)."""
+
+    def test_the_recorded_no_is_kept_and_asked_to_be_confirmed(self) -> None:
+        a = run(case(progressed="no"))
+        # the team's answer stands: the first-line mTOR advice, no silence
+        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+        question = next(m for m in a.missing if m.id == CONFIRM)
+        # the question names the course and the day the metastasis was found
+        assert "sirolimus, adjuvant, 2023-03-01 to 2024-02-01" in question.question
+        assert "found on 2024-01-15" in question.question
+        assert "no next line" in question.would_change
+        # the mTOR advice (and nab-sirolimus, enrolled mTOR-naive) provisional on it
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} <= provisional(a, CONFIRM)
+        assert set(question.affects) == provisional(a, CONFIRM)
+
+    def test_an_adjuvant_anthracycline_recorded_no_is_asked_the_same(self) -> None:
+        a = run(case("doxorubicin", progressed="no", mtor_available="no"))
+        assert "REC-ANTHRACYCLINE" in ids(a)
+        assert "REC-ANTHRACYCLINE" in provisional(a, CONFIRM)
+
+    def test_no_doubt_from_the_dates_nothing_asked(self) -> None:
+        # found after the course ended (the team's judgement), within the first 3
+        # months (may have been there before the drug could act, I29), or stated
+        # synchronous: the dates do not contradict the recorded 'no'
+        for data in (case(progressed="no", detected_on="2024-03-01"),
+                     case(progressed="no", detected_on="2023-04-15"),
+                     case(progressed="no", timing="synchronous")):
+            a = run(data)
+            assert CONFIRM not in asked(a)
+            assert provisional(a, CONFIRM) == set()
+
+
+def uterine(data: dict[str, Any]) -> dict[str, Any]:
+    """The same case with a uterine primary, the cervix not involved (S15 applies)."""
+    data["tumour"] = {"primary_site": "uterus", "cervix": "no",
+                      "size": {"value": 8, "unit": "cm"}}
+    return data
+
+
+class TestEarlyMetastasisOnAdjuvantDoxorubicin:
+    """A uterine primary, adjuvant doxorubicin, a metastasis found 40 days in (I29's
+    window: the dates do not tell). Had the disease progressed on the doxorubicin, S15's
+    epirubicin with ifosfamide would be a second anthracycline course, shown with that
+    caveat (I26), so the regimen is provisional on the relapse question, as the question's
+    meanwhile says, with or without an mTOR inhibitor to give (HAZ-557)."""
+
+    def test_without_an_mtor_inhibitor_both_anthracycline_items_wait_on_it(self) -> None:
+        a = run(uterine(case("doxorubicin", detected_on="2023-04-10",
+                             mtor_available="no")))
+        relapse = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+        assert {"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"} <= provisional(a, relapse)
+        assert "provisional on this answer" in next(
+            m for m in a.missing if m.id == relapse).meanwhile
+
+    def test_with_an_mtor_inhibitor_the_regimen_is_asked_of_too(self) -> None:
+        # the mTOR first line stands whatever the answer; S15's regimen does not
+        a = run(uterine(case("doxorubicin", detected_on="2023-04-10")))
+        relapse = "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE"
+        assert relapse in asked(a)
+        assert provisional(a, relapse) == {"REC-UTERINE-EPI-IFO"}
+
+    def test_counted_as_progression_nothing_is_asked(self) -> None:
+        # found 3 months or more into the course: counted, the I26 caveat shown, the
+        # regimen firm
+        a = run(uterine(case("doxorubicin", detected_on="2023-06-20")))
+        assert "MISS-ANTHRACYCLINE-ADJUVANT-RELAPSE" not in asked(a)
+        epi = next(i for i in a.recommendations if i.id == "REC-UTERINE-EPI-IFO")
+        assert "derived.after_anthracycline_progression" in {f.path for f in epi.triggered_by}
+        assert epi.conditional_on == ()
+
+
 class TestAnAnthracyclineCourseTheSame:
     def test_found_nine_days_in_is_asked(self) -> None:
         # mTOR inhibitors unavailable, adjuvant doxorubicin begun 2023-03-01: a metastasis

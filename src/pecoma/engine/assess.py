@@ -7,12 +7,14 @@ and the same case, date, settings and knowledge give the same assessment, byte f
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
 
 from pecoma import __version__
 from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo
 from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
-from pecoma.engine.collect import Collector
+from pecoma.engine.collect import TREATMENT_SECTIONS, Collector
 from pecoma.engine.facts import (
     PLANNED_PASSED,
     count_relapse_during_adjuvant,
@@ -22,10 +24,11 @@ from pecoma.engine.facts import (
     operation_planned_while_free,
     planned_passed_asked,
     primary_in_place,
+    relapse_despite_recorded_no,
     removal_asked,
     residual_tumour,
 )
-from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, UsedInterpretation
+from pecoma.engine.model import ASSESSMENT_FORMAT, Assessment, Fact, Item, UsedInterpretation
 from pecoma.engine.order import decision_order
 from pecoma.errors import InputError
 from pecoma.knowledge import Knowledge, load_knowledge
@@ -46,6 +49,66 @@ def _interpretations(knowledge: Knowledge, used: set[str]) -> tuple[UsedInterpre
         UsedInterpretation(i, knowledge.interpretations[i].title, knowledge.interpretations[i].text)
         for i in sorted(used, key=lambda x: int(x[1:]))
     )
+
+
+#: Follow-up reasons resting on the disease being present, which an operation done may
+#: have ended (the calendar then counts from its date).
+_PRESENT_DISEASE_REASONS = frozenset({"FU-AFTER-RELAPSE", "FU-NO-PLAN-ACTIVE-DISEASE"})
+
+
+def _mark_provisional(out: Collector, missing_id: str,
+                      affected: Callable[[Item], bool]) -> None:
+    """Mark each item ``affected`` provisional on ``missing_id``, asked already, and name
+    it among what the question affects (the question asked after the advice is built)."""
+    for items in (out.recommendations, out.followup):
+        items[:] = [replace(i, conditional_on=(*i.conditional_on, missing_id))
+                    if affected(i) and missing_id not in i.conditional_on else i
+                    for i in items]
+    out.missing(missing_id, affects=tuple(
+        i.id for i in (*out.recommendations, *out.followup) if missing_id in i.conditional_on))
+
+
+def _provisional_on_passed_day(out: Collector, passed: Fact) -> None:
+    """Ask whether the operation planned for a day now passed was done, and mark
+    provisional on that question each item it affects: the treatment recommendations
+    (surgery, postoperative and systemic treatment of the disease left), the referral
+    to surgery, and the reason no calendar is drawn while disease is present."""
+    for asked in planned_passed_asked(out, passed, ()):
+        _mark_provisional(out, asked, lambda i: (
+            i.section in TREATMENT_SECTIONS or i.id == "REC-REFER-SURGERY"
+            or i.id in _PRESENT_DISEASE_REASONS))
+
+
+#: The advice of each drug class that progression on an adjuvant course of it would
+#: change (S12, S13, S14, S15, S28).
+_CLASS_ADVICE: dict[str, frozenset[str]] = {
+    "mtor": frozenset({"REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN",
+                       "SUPP-NAB-SIROLIMUS"}),
+    "anthracycline": frozenset({"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"}),
+}
+
+#: The question a recorded "not progressed" on an adjuvant course raises when the dates
+#: place a metastasis during it.
+NO_PROGRESSION_DATES = "MISS-ADJUVANT-NO-PROGRESSION-DATES"
+
+
+def _recorded_no_asked(out: Collector, case: Case) -> None:
+    """An adjuvant course recorded as not progressed on while the record's dates place a
+    metastasis during it (the rule that counts progression where it is not recorded,
+    :func:`relapse_despite_recorded_no`): the answer is kept, the course and the
+    metastasis named in a question asking to confirm it, and the advice of the course's
+    drug class shown provisional on it."""
+    lines = relapse_despite_recorded_no(case)
+    if not lines:
+        return
+    affected: set[str] = set()
+    for _i, t, words in lines:
+        out.missing(NO_PROGRESSION_DATES, about=(words,))
+        if t.agent.is_mtor_inhibitor:
+            affected |= _CLASS_ADVICE["mtor"]
+        if t.agent.is_anthracycline_based:
+            affected |= _CLASS_ADVICE["anthracycline"]
+    _mark_provisional(out, NO_PROGRESSION_DATES, lambda i: i.id in affected)
 
 
 def assess(
@@ -126,10 +189,12 @@ def assess(
     if d.planned_passed is not None and PLANNED_PASSED not in {
             m.id for m in out.missing_facts()}:
         # a planned day passed outside localized resectable disease (locally advanced,
-        # not resectable, metastatic): what the operation done would change is the
-        # advice and the plan shown, so each is named as what the answer affects
-        planned_passed_asked(out, d.planned_passed, tuple(dict.fromkeys(
-            i.id for i in (*out.recommendations, *out.followup))))
+        # not resectable, metastatic): the operation done would change the advice that
+        # rests on the disease being in place (its removal, the treatment of the disease
+        # left) and the reason no calendar is drawn; each is provisional on the answer,
+        # as the localized removal advice is (I20)
+        _provisional_on_passed_day(out, d.planned_passed)
+    _recorded_no_asked(out, case)
 
     return Assessment(
         ASSESSMENT_FORMAT,

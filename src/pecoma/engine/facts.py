@@ -45,18 +45,42 @@ if TYPE_CHECKING:
     from pecoma.engine.collect import Collector
 
 __all__ = [
-    "ANTHRACYCLINE_INTOLERANCE", "END_NOT_COUNTED", "JUDGEMENTS_DIFFER", "MTOR_CONTRAINDICATED",
+    "ANTHRACYCLINE_INTOLERANCE",
+    "END_NOT_COUNTED",
+    "JUDGEMENTS_DIFFER",
+    "MTOR_CONTRAINDICATED",
     "MTOR_RULED_OUT",
-    "NOT_REMOVED", "PLANNED_PASSED", "RELAPSE_DURING_ADJUVANT", "Derived", "PrimaryBed",
-    "advanced_question", "bed_after_clearance", "cleared_facts", "cleared_words",
-    "count_relapse_during_adjuvant", "derive",
-    "found_in_work_up", "gross_tumour_left",
-    "gross_tumour_question", "judgements_differ",
-    "margin_fact_of", "margin_facts", "mtor_intolerance",
-    "operation_planned_while_free", "opposed_words", "planned_operation_passed",
-    "planned_passed_asked", "progressed_on", "removal_asked",
-    "residual_removed_asked", "residual_tumour", "residue_cleared", "size_text",
-    "treatment_end_fact", "work_up_fact",
+    "NOT_REMOVED",
+    "PLANNED_PASSED",
+    "RELAPSE_DURING_ADJUVANT",
+    "Derived",
+    "PrimaryBed",
+    "advanced_question",
+    "bed_after_clearance",
+    "cleared_facts",
+    "cleared_words",
+    "count_relapse_during_adjuvant",
+    "derive",
+    "found_in_work_up",
+    "gross_tumour_left",
+    "gross_tumour_question",
+    "judgements_differ",
+    "margin_fact_of",
+    "margin_facts",
+    "mtor_intolerance",
+    "operation_planned_while_free",
+    "opposed_words",
+    "planned_operation_passed",
+    "planned_passed_asked",
+    "progressed_on",
+    "relapse_despite_recorded_no",
+    "removal_asked",
+    "residual_removed_asked",
+    "residual_tumour",
+    "residue_cleared",
+    "size_text",
+    "treatment_end_fact",
+    "work_up_fact",
 ]
 
 
@@ -1264,6 +1288,49 @@ def _microscopic_residue(case: Case) -> bool:
 RELAPSE_DURING_ADJUVANT = "derived.relapse_during_adjuvant"
 
 
+def _metastasis_days(case: Case) -> list[tuple[dt.date, MetastasisSite]]:
+    """The days metastases were found, with their sites, earliest first: those whose
+    timing is stated synchronous (present at presentation) left out."""
+    return sorted(((m.detected_on, m.site) for m in case.stage.metastases
+                   if m.detected_on is not None and m.timing is not _SYNCHRONOUS),
+                  key=lambda found: found[0])
+
+
+def _found_during(t: TherapyLine, days: Sequence[tuple[dt.date, MetastasisSite]]
+                  ) -> tuple[dt.date, MetastasisSite] | None:
+    """The first metastasis of ``days`` found during the course ``t``: on or before its
+    last day and :data:`WORK_UP_MONTHS` or more after its first (I29's window); ``None``
+    when none is, or the course's start or end is not recorded."""
+    start, end = t.started_on, t.ended_on
+    if start is None or end is None:
+        return None
+    return next(((day, site) for day, site in days
+                 if day <= end and reached_months(start, day, WORK_UP_MONTHS)), None)
+
+
+def relapse_despite_recorded_no(case: Case) -> tuple[tuple[int, TherapyLine, str], ...]:
+    """The adjuvant lines recorded as not progressed on while a metastasis was found
+    during them by the rule :func:`count_relapse_during_adjuvant` counts progression by:
+    each with its index among the lines recorded and the words naming the course and
+    the metastasis (for the question asking to confirm the recorded "no"). The team's
+    answer is kept; the dates that contradict it are asked about, never overridden."""
+    days = _metastasis_days(case)
+    out: list[tuple[int, TherapyLine, str]] = []
+    for i, t in enumerate(case.systemic.therapies):
+        found = _found_during(t, days)
+        if (found is None or t.setting is not TherapySetting.adjuvant
+                or t.progressed is not _NO or t.best_response is _PROGRESSION):
+            continue
+        assert t.started_on is not None and t.ended_on is not None
+        out.append((i, t, (
+            f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
+            f"{t.started_on.isoformat()} to {t.ended_on.isoformat()}), recorded as not "
+            f"progressed on, while a metastasis ({found[1].value}) was found on "
+            f"{found[0].isoformat()}, during the course and {WORK_UP_MONTHS} months or "
+            "more after its start")))
+    return tuple(out)
+
+
 def count_relapse_during_adjuvant(
         case: Case) -> tuple[Case, tuple[tuple[TherapyLine, Fact], ...]]:
     """The case with each adjuvant line whose progression is not recorded counted as
@@ -1281,17 +1348,12 @@ def count_relapse_during_adjuvant(
     finding is not recorded, leaves the question asked. A line recorded as not progressed
     is left as the team recorded it. Each line counted comes with the derived fact saying
     why; the case is unchanged when none is."""
-    days = sorted(((m.detected_on, m.site) for m in case.stage.metastases
-                   if m.detected_on is not None and m.timing is not _SYNCHRONOUS),
-                  key=lambda found: found[0])
+    days = _metastasis_days(case)
     lines: list[TherapyLine] = []
     counted: list[tuple[TherapyLine, Fact]] = []
     for i, t in enumerate(case.systemic.therapies):
         start, end = t.started_on, t.ended_on
-        found = next(((day, site) for day, site in days
-                      if start is not None and end is not None and day <= end
-                      and reached_months(start, day, WORK_UP_MONTHS)),
-                     None)
+        found = _found_during(t, days)
         if (found is None or t.setting is not TherapySetting.adjuvant
                 or t.progressed is not _UNKNOWN or t.best_response is _PROGRESSION):
             lines.append(t)

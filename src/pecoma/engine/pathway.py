@@ -881,8 +881,15 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # a line of ifosfamide alone is no anthracycline: its own question, the line
         # named among the item's facts (the anthracycline lines are named already)
         ifo_doubt: list[Fact] = []
+        # doxorubicin alone, progression not recorded, none recorded yet on a line that
+        # leaves the regimen standing: progression on it would make epirubicin a second
+        # anthracycline course (I26, :func:`_anthracycline_failed_facts`), so the regimen
+        # waits on that answer too
+        second_course_open = not _anthracycline_failed_facts(case, d)
         for i, t in enumerate(case.systemic.therapies):
-            if _s15_past_if_progressed(t) and t.progressed is YesNo.unknown:
+            if t.progressed is YesNo.unknown and not progressed_on(t) and (
+                    _s15_past_if_progressed(t)
+                    or (t.agent.is_anthracycline_based and second_course_open)):
                 if not t.agent.is_anthracycline_based:
                     ifo_doubt += _line_facts(d, i, t)
                     question = "MISS-IFOSFAMIDE-PROGRESSION"
