@@ -41,3 +41,13 @@ def test_the_check_sees_an_engine_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from pecoma.engine.model import Assessment\n")
     assert "pecoma.engine.model" in _imports(module)
+
+
+def test_the_stored_relapse_findings_are_the_engine_s() -> None:
+    """The storage layer names the scan findings that record a relapse by their stored
+    values (it may not import the engine): they stay the engine's ScanFinding.disease, so
+    survival, the worklist and the research exports count the same scans."""
+    from pecoma.engine.imaging import ScanFinding
+    from pecoma.store.repository.scans import DISEASE_FINDINGS
+
+    assert set(DISEASE_FINDINGS) == {f.value for f in ScanFinding if f.disease}

@@ -12,7 +12,6 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import aliased
 
-from pecoma.engine.imaging import ScanFinding
 from pecoma.store.models import (
     AuditEntry,
     BoardDecision,
@@ -36,10 +35,7 @@ from pecoma.store.repository.base import (
 )
 from pecoma.store.repository.outcomes import _outcome_view, corrected_by
 from pecoma.store.repository.records import OutcomeView
-
-#: The scan findings that record a relapse (:attr:`ScanFinding.disease`, as
-#: :data:`pecoma.registry.routine.DISEASE_FINDINGS`).
-_DISEASE = tuple(f.value for f in ScanFinding if f.disease)
+from pecoma.store.repository.scans import DISEASE_FINDINGS
 
 
 class Exports(RepositoryBase):
@@ -112,7 +108,7 @@ class Exports(RepositoryBase):
                  .where(live_scan()))
         found = (select(ImagingRecord.patient_id,
                         func.min(ImagingRecord.performed_on).label("d"))
-                 .where(ImagingRecord.finding.in_(_DISEASE), live_scan()))
+                 .where(ImagingRecord.finding.in_(DISEASE_FINDINGS), live_scan()))
         if on is not None:
             scans = scans.where(ImagingRecord.performed_on <= on)
             found = found.where(ImagingRecord.performed_on <= on)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Final
 
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.orm import Session
 
-from pecoma.engine.imaging import ScanFinding
 from pecoma.errors import FieldIssue, InputError, show_value
 from pecoma.store.db import StoreError
 from pecoma.store.models import (
@@ -60,6 +60,14 @@ def _withdrawal_undone(scan: ScanData) -> FieldIssue:
         "had been withdrawn, and this file was not imported before, so it is taken as the "
         "source's current word; if the withdrawal stands, withdraw it again ('pecoma "
         "registry withdraw' or the patient's page)")
+
+
+
+#: The stored scan findings that record a relapse: a local recurrence or a metastasis.
+#: The storage layer knows tables, not the guideline, so they are written here as the
+#: values stored; tests/test_layers.py holds them equal to the engine's
+#: ``ScanFinding.disease``.
+DISEASE_FINDINGS: Final = ("local_recurrence", "metastasis")
 
 
 class Scans(WorklistStates, AuditLog):
@@ -178,16 +186,15 @@ class Scans(WorklistStates, AuditLog):
     def disease_scans(self, on: dt.date, *, after: str | None = None,
                       upto: str | None = None) -> dict[str, tuple[ScanData, ...]]:
         """Registry id -> the patient's scans done by ``on`` that found a local recurrence
-        or a metastasis (:attr:`ScanFinding.disease`; withdrawn ones not), oldest first
+        or a metastasis (:data:`DISEASE_FINDINGS`; withdrawn ones not), oldest first
         (patients with such a scan only), for the research exports; with
         ``after``/``upto`` only the registry ids in that range (see
         :meth:`registry_id_cuts`)."""
-        disease = tuple(f.value for f in ScanFinding if f.disease)
         q = _registry_id_range(
             select(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.modality,
                    ImagingRecord.finding)
             .join(Patient, Patient.id == ImagingRecord.patient_id)
-            .where(ImagingRecord.performed_on <= on, ImagingRecord.finding.in_(disease),
+            .where(ImagingRecord.performed_on <= on, ImagingRecord.finding.in_(DISEASE_FINDINGS),
                    live_scan()), after, upto,
         ).order_by(Patient.registry_id, ImagingRecord.performed_on, ImagingRecord.id)
         out: dict[str, list[ScanData]] = {}
