@@ -54,7 +54,10 @@ CERVICAL: dict[str, Any] = {
               "extrapulmonary_disease": "no", "resectable": "no",
               "complete_excision_feasible": "no"},
     "surgery": {"status": "performed", "date": "2022-02-01", "margin": "R0"},
-    "systemic": {"mtor_inhibitor_available": "no", "mtor_inhibitor_contraindicated": "no"},
+    "systemic": {"mtor_inhibitor_available": "no", "mtor_inhibitor_contraindicated": "no",
+                 # recorded: these tests are about the primary site, and S14/S15 would
+                 # otherwise wait on MISS-ANTHRACYCLINE-CONTRAINDICATED as well
+                 "anthracycline_contraindicated": "no"},
 }
 
 
