@@ -1587,6 +1587,10 @@ class TestConfigurationDocument:
         ({"authorization_endpoint": "/authorize"}, "https://"),
         ({"authorization_endpoint": "https://0x7f.1/authorize?tenant=x"}, "host"),
         ({"code_challenge_methods_supported": ["plain"]}, "S256"),
+        # a percent escape in an endpoint's path, by the rule iss follows (docs/smart.md):
+        # the message says what is refused, not "reserved characters" (';', ':', '@' and
+        # ',' are taken)
+        ({"authorization_endpoint": "https://auth.example/a%75thorize"}, "percent escapes"),
     ])
     def test_refused(self, change: dict[str, Any], says: str) -> None:
         """A document pecoma cannot rely on is refused, naming what is wrong."""

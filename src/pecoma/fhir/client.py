@@ -288,8 +288,8 @@ def _split(url: str, *, allow_query: bool) -> tuple[ServerUrl, str]:
             raise ServerNotAllowed("the path must not have empty, '.' or '..' segments "
                                    "(with or without ';' parameters)")
         if not _PATH_SEGMENT.match(segment):
-            raise ServerNotAllowed("the path must not contain percent escapes or reserved "
-                                   "characters")
+            raise ServerNotAllowed("the path must not contain percent escapes or characters "
+                                   "a URL must escape (space, '%', '[', ']', non-ASCII)")
     norm = "".join("/" + s for s in segments)
     return ServerUrl(scheme, _host(host_raw), port, norm), query if qmark else ""
 
