@@ -260,6 +260,31 @@ class TestRecordedNotProgressedAgainstTheDates:
         assert "REC-ANTHRACYCLINE" in ids(a)
         assert "REC-ANTHRACYCLINE" in provisional(a, CONFIRM)
 
+    def test_an_adjuvant_ifosfamide_recorded_no_holds_s15_provisional(self) -> None:
+        """Progression on ifosfamide takes S15's epirubicin with ifosfamide away
+        (REC-UTERINE-EPI-IFO-PAST): with a uterine primary and ifosfamide recorded not
+        progressed on while the dates put a metastasis in the course, the regimen is
+        provisional on the confirmation, not shown firm."""
+        a = run(uterine(case("ifosfamide", progressed="no")))
+        assert "REC-UTERINE-EPI-IFO" in provisional(a, CONFIRM)
+        question = next(m for m in a.missing if m.id == CONFIRM)
+        assert set(question.affects) == provisional(a, CONFIRM)
+        assert "after ifosfamide" in question.would_change
+
+    def test_a_course_whose_progression_changes_no_advice_is_not_asked(self) -> None:
+        """Adjuvant pazopanib recorded not progressed on: the guideline names no advice
+        that progression on it would change, so the question would affect nothing (a
+        question asked for nothing is noise beside the ones that matter)."""
+        a = run(case("pazopanib", progressed="no"))
+        assert CONFIRM not in asked(a)
+
+    def test_the_question_does_not_point_at_the_timing(self) -> None:
+        """Recording the metastasis as synchronous to clear the question would feed the
+        lung-metastasectomy rules a timing nobody judged: the question asks for the
+        team's confirmation and names only the progression."""
+        question = next(m for m in run(case(progressed="no")).missing if m.id == CONFIRM)
+        assert "synchronous" not in question.question
+
     def test_no_doubt_from_the_dates_nothing_asked(self) -> None:
         # found after the course ended (the team's judgement), within the first 3
         # months (may have been there before the drug could act, I29), or stated

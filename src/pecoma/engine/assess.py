@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pecoma import __version__
-from pecoma.case import Case, DiseaseStatus, SurgeryStatus, YesNo
+from pecoma.case import Agent, Case, DiseaseStatus, SurgeryStatus, YesNo
 from pecoma.case.coherence import after_evaluation_date
 from pecoma.engine import alerts, followup, pathway, risk
 from pecoma.engine.collect import TREATMENT_SECTIONS, Collector
@@ -85,7 +85,24 @@ _CLASS_ADVICE: dict[str, frozenset[str]] = {
     "mtor": frozenset({"REC-MTOR-FIRST-LINE", "REC-MTOR-MALIGNANCY-NOT-SHOWN",
                        "SUPP-NAB-SIROLIMUS"}),
     "anthracycline": frozenset({"REC-ANTHRACYCLINE", "REC-UTERINE-EPI-IFO"}),
+    # progression on ifosfamide (alone or in a regimen) takes S15's epirubicin with
+    # ifosfamide away (REC-UTERINE-EPI-IFO-PAST)
+    "ifosfamide": frozenset({"REC-UTERINE-EPI-IFO"}),
 }
+
+
+def _class_advice(agent: Agent) -> frozenset[str]:
+    """The advice progression on an adjuvant course of ``agent`` would change: its
+    drug classes' (:data:`_CLASS_ADVICE`); none for an agent the guideline names no
+    advice for (pazopanib, another agent), where the answer changes nothing shown."""
+    out: frozenset[str] = frozenset()
+    if agent.is_mtor_inhibitor:
+        out |= _CLASS_ADVICE["mtor"]
+    if agent.is_anthracycline_based:
+        out |= _CLASS_ADVICE["anthracycline"]
+    if Agent.ifosfamide in agent.drugs:
+        out |= _CLASS_ADVICE["ifosfamide"]
+    return out
 
 #: The question a recorded "not progressed" on an adjuvant course raises when the dates
 #: place a metastasis during it.
@@ -98,17 +115,14 @@ def _recorded_no_asked(out: Collector, case: Case) -> None:
     :func:`relapse_despite_recorded_no`): the answer is kept, the course and the
     metastasis named in a question asking to confirm it, and the advice of the course's
     drug class shown provisional on it."""
-    lines = relapse_despite_recorded_no(case)
-    if not lines:
-        return
     affected: set[str] = set()
-    for _i, t, words in lines:
-        out.missing(NO_PROGRESSION_DATES, about=(words,))
-        if t.agent.is_mtor_inhibitor:
-            affected |= _CLASS_ADVICE["mtor"]
-        if t.agent.is_anthracycline_based:
-            affected |= _CLASS_ADVICE["anthracycline"]
-    _mark_provisional(out, NO_PROGRESSION_DATES, lambda i: i.id in affected)
+    for _i, t, words in relapse_despite_recorded_no(case):
+        advice = _class_advice(t.agent)
+        if advice:
+            out.missing(NO_PROGRESSION_DATES, about=(words,))
+            affected |= advice
+    if affected:
+        _mark_provisional(out, NO_PROGRESSION_DATES, lambda i: i.id in affected)
 
 
 def assess(
