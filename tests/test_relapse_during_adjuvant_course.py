@@ -297,6 +297,51 @@ class TestRecordedNotProgressedAgainstTheDates:
             assert provisional(a, CONFIRM) == set()
 
 
+class TestRecordedNotProgressedOnACourseWithoutAnEnd:
+    """'Progressed: no' on an adjuvant course whose end is not recorded (lines read from
+    EHR orders never carry one): the course may still have been running when the
+    metastasis was found, so a metastasis found 3 months or more after its start may
+    contradict the recorded 'no' as much as one inside a dated course. The answer is
+    kept and asked to be confirmed, the question saying the end is not recorded; the
+    dates never count progression on such a course (HAZ-559)."""
+
+    def test_found_four_months_in_is_asked(self) -> None:
+        # sirolimus begun 2023-03-01, no end, a liver metastasis on 2023-07-01: if the
+        # course was still running the disease grew on it, and the mTOR first line and
+        # nab-sirolimus (mTOR-naive trial) would be wrong; the team is asked
+        a = run(case(progressed="no", ended_on=None, detected_on="2023-07-01"))
+        assert "REC-MTOR-FIRST-LINE" in ids(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+        question = next(m for m in a.missing if m.id == CONFIRM)
+        assert "sirolimus, adjuvant, from 2023-03-01, its end not recorded" in question.question
+        assert "found on 2023-07-01" in question.question
+        assert {"REC-MTOR-FIRST-LINE", "SUPP-NAB-SIROLIMUS"} <= provisional(a, CONFIRM)
+        assert set(question.affects) == provisional(a, CONFIRM)
+
+    def test_found_two_months_in_is_not_asked(self) -> None:
+        # within I29's window of about 3 months from the start the metastasis may have
+        # been there before the drug could act: the recorded 'no' is not contradicted
+        a = run(case(progressed="no", ended_on=None, detected_on="2023-05-01"))
+        assert CONFIRM not in asked(a)
+        assert provisional(a, CONFIRM) == set()
+
+    def test_stated_synchronous_is_not_asked(self) -> None:
+        # a synchronous metastasis was present at presentation, before the course
+        a = run(case(progressed="no", ended_on=None, detected_on="2023-07-01",
+                     timing="synchronous"))
+        assert CONFIRM not in asked(a)
+
+    def test_unrecorded_progression_is_still_not_counted(self) -> None:
+        # progression not recorded on a course without an end: the course may have
+        # ended before the metastasis, so nothing is counted; the relapse question is
+        # asked as before and no confirmation of a 'no' nobody recorded
+        a = run(case(ended_on=None, detected_on="2023-07-01"))
+        assert "MISS-MTOR-ADJUVANT-RELAPSE" in asked(a)
+        assert CONFIRM not in asked(a)
+        assert "REC-NO-NEXT-LINE" not in ids(a)
+        assert not any(f.path == "derived.relapse_during_adjuvant" for f in a.derived)
+
+
 def uterine(data: dict[str, Any]) -> dict[str, Any]:
     """The same case with a uterine primary, the cervix not involved (S15 applies)."""
     data["tumour"] = {"primary_site": "uterus", "cervix": "no",

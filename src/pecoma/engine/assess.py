@@ -112,6 +112,7 @@ NO_PROGRESSION_DATES = "MISS-ADJUVANT-NO-PROGRESSION-DATES"
 def _recorded_no_asked(out: Collector, case: Case) -> None:
     """An adjuvant course recorded as not progressed on while the record's dates place a
     metastasis during it (the rule that counts progression where it is not recorded,
+    or possibly during it when its end is not recorded,
     :func:`relapse_despite_recorded_no`): the answer is kept, the course and the
     metastasis named in a question asking to confirm it, and the advice of the course's
     drug class shown provisional on it."""

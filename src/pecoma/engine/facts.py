@@ -1296,16 +1296,20 @@ def _metastasis_days(case: Case) -> list[tuple[dt.date, MetastasisSite]]:
                   key=lambda found: found[0])
 
 
-def _found_during(t: TherapyLine, days: Sequence[tuple[dt.date, MetastasisSite]]
-                  ) -> tuple[dt.date, MetastasisSite] | None:
+def _found_during(t: TherapyLine, days: Sequence[tuple[dt.date, MetastasisSite]],
+                  open_end: bool = False) -> tuple[dt.date, MetastasisSite] | None:
     """The first metastasis of ``days`` found during the course ``t``: on or before its
     last day and :data:`WORK_UP_MONTHS` or more after its first (I29's window); ``None``
-    when none is, or the course's start or end is not recorded."""
+    when none is, or the course's start or end is not recorded. With ``open_end``, a
+    course whose end is not recorded may still have been running: any day
+    :data:`WORK_UP_MONTHS` or more after its start is taken (for a question, never for
+    counting progression)."""
     start, end = t.started_on, t.ended_on
-    if start is None or end is None:
+    if start is None or (end is None and not open_end):
         return None
     return next(((day, site) for day, site in days
-                 if day <= end and reached_months(start, day, WORK_UP_MONTHS)), None)
+                 if (end is None or day <= end)
+                 and reached_months(start, day, WORK_UP_MONTHS)), None)
 
 
 def relapse_despite_recorded_no(case: Case) -> tuple[tuple[int, TherapyLine, str], ...]:
@@ -1313,21 +1317,31 @@ def relapse_despite_recorded_no(case: Case) -> tuple[tuple[int, TherapyLine, str
     during them by the rule :func:`count_relapse_during_adjuvant` counts progression by:
     each with its index among the lines recorded and the words naming the course and
     the metastasis (for the question asking to confirm the recorded "no"). The team's
-    answer is kept; the dates that contradict it are asked about, never overridden."""
+    answer is kept; the dates that contradict it are asked about, never overridden.
+
+    A course whose end is not recorded (lines read from EHR orders never carry one) may
+    still have been running when the metastasis was found: it is asked about too, the
+    words saying its end is not recorded; such a course is never counted as progressed
+    on by :func:`count_relapse_during_adjuvant`."""
     days = _metastasis_days(case)
     out: list[tuple[int, TherapyLine, str]] = []
     for i, t in enumerate(case.systemic.therapies):
-        found = _found_during(t, days)
+        found = _found_during(t, days, open_end=True)
         if (found is None or t.setting is not TherapySetting.adjuvant
                 or t.progressed is not _NO or t.best_response is _PROGRESSION):
             continue
-        assert t.started_on is not None and t.ended_on is not None
+        assert t.started_on is not None
+        if t.ended_on is None:
+            course = f"from {t.started_on.isoformat()}, its end not recorded"
+            when = "possibly during the course (its end not recorded)"
+        else:
+            course = f"{t.started_on.isoformat()} to {t.ended_on.isoformat()}"
+            when = "during the course"
         out.append((i, t, (
             f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
-            f"{t.started_on.isoformat()} to {t.ended_on.isoformat()}), recorded as not "
-            f"progressed on, while a metastasis ({found[1].value}) was found on "
-            f"{found[0].isoformat()}, during the course and {WORK_UP_MONTHS} months or "
-            "more after its start")))
+            f"{course}), recorded as not progressed on, while a metastasis "
+            f"({found[1].value}) was found on {found[0].isoformat()}, {when} and "
+            f"{WORK_UP_MONTHS} months or more after its start")))
     return tuple(out)
 
 
