@@ -17,7 +17,7 @@ guideline's silence in place, named beside it as the treatment under way (I19).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from pecoma import assess, parse_case
 from pecoma.engine.model import Assessment, Item
@@ -304,6 +304,60 @@ class TestSilenceAfterAnyMtorProgression:
              "progressed": "yes"}]))
         assert "REC-NO-NEXT-LINE" in ids(a)
         assert "derived.mtor_after_progression" not in facts(rec(a, "REC-NO-NEXT-LINE"))
+
+
+class TestALineOfAnotherDrugUnderWay:
+    """A line of another drug begun after the progression, not ended and not progressed
+    on (a trial drug, recorded as 'other') is the treatment under way (I19): the silence
+    names it, so that 'look for a clinical trial' does not read as if nothing were being
+    given. It had been named nowhere in the output (a pazopanib line only by the
+    published series' item)."""
+
+    TRIAL: ClassVar[dict[str, Any]] = {
+        "agent": "other", "setting": "advanced", "line": 2, "started_on": "2024-06-01",
+        "best_response": "stable", "progressed": "no"}
+
+    def test_a_trial_drug_after_nab_sirolimus_is_named_on_the_silence(self) -> None:
+        a = run(case("retroperitoneum", therapies=[
+            {"agent": "nab_sirolimus", "setting": "advanced", "line": 1,
+             "started_on": "2023-07-01", "ended_on": "2024-05-01",
+             "progressed": "yes"}, self.TRIAL]))
+        item = rec(a, "REC-NO-NEXT-LINE")
+        got = facts(item)
+        # the line under way, as entered: the second line recorded
+        assert got["systemic.therapies[1].agent"] == "other"
+        assert got["systemic.therapies[1].best_response"] == "stable"
+        said = got["derived.line_under_way"]
+        assert "another anticancer agent" in said and "treatment under way" in said
+        # whether to continue it is the team's (I19); not an mTOR line, so the class
+        # taken as one (I15) is not cited for it
+        assert item.provenance.interpretations == ("I19",)
+        assert item.conditional_on == ()
+
+    def test_a_line_ended_is_not_named_under_way(self) -> None:
+        """Neighbour: the same line with an end date recorded is past, not under way."""
+        a = run(case("kidney", therapies=[
+            SIROLIMUS_PD, {**self.TRIAL, "ended_on": "2025-01-01"}]))
+        assert "derived.line_under_way" not in facts(rec(a, "REC-NO-NEXT-LINE"))
+
+    def test_a_line_before_the_progression_is_not_named_under_way(self) -> None:
+        """Neighbour: the trial drug given before sirolimus, which then failed."""
+        a = run(case("kidney", therapies=[
+            {**self.TRIAL, "line": 1, "started_on": "2024-01-15"},
+            {**SIROLIMUS_PD, "line": 2}]))
+        assert "derived.line_under_way" not in facts(rec(a, "REC-NO-NEXT-LINE"))
+
+    def test_named_on_the_silence_after_doxorubicin(self) -> None:
+        """The same after doxorubicin where mTOR inhibitors cannot be used: gemcitabine
+        with docetaxel since, working, named beside REC-NO-LINE-AFTER-ANTHRACYCLINE."""
+        a = run(case("kidney", contraindicated="yes", therapies=[
+            {"agent": "doxorubicin", "line": 1, "started_on": "2024-02-01",
+             "progressed": "yes"},
+            {"agent": "gemcitabine_docetaxel", "line": 2, "started_on": "2024-06-01",
+             "progressed": "no"}]))
+        got = facts(rec(a, "REC-NO-LINE-AFTER-ANTHRACYCLINE"))
+        assert got["systemic.therapies[1].agent"] == "gemcitabine_docetaxel"
+        assert "gemcitabine with docetaxel" in got["derived.line_under_way"]
 
 
 IFOSFAMIDE = {"agent": "ifosfamide", "line": 1, "started_on": "2024-02-01"}

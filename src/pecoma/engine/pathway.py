@@ -739,7 +739,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         under_way = _after_progression_facts(case, d, progressed)
         # said whatever the site: S15 reports efficacy, not a line after mTOR inhibitors
         out.add("REC-NO-NEXT-LINE", [*facts, *under_way], base,
-                ("I15", "I19") if under_way else ())
+                _under_way_applied(under_way))
         # the classes the published series names: those a recorded intolerance rules out
         # (I15) and those already given (I19) are said, never left as options unsaid
         # (added after S15's item, if any: the guideline's own items first, the published
@@ -763,7 +763,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # mTOR inhibitor
         under_way = _after_progression_facts(case, d, chemo)
         out.add("REC-NO-LINE-AFTER-ANTHRACYCLINE", [*facts, *under_way], conditions,
-                tuple(dict.fromkeys((*applied, *(("I15", "I19") if under_way else ())))))
+                tuple(dict.fromkeys((*applied, *_under_way_applied(under_way)))))
     elif mtor_blocked and (against := _not_tolerated(case, _S14_DRUGS)):
         # S14's regimen holds a drug the patient does not tolerate, or one the class of
         # an intolerance not judged may hold (withheld meanwhile): never proposed (I15)
@@ -1448,10 +1448,27 @@ def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) ->
     later = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if of_class(t) and t.progressed is YesNo.no
              and not progressed_on(t) and t is not progressed and t not in before]
-    if not later:
-        return []
-    names = _agent_names(t.agent for _i, t in later)
     failed = _agent_names([progressed.agent])
+    # a line of another drug given after the progression, not ended and not progressed
+    # on, is the treatment under way (a trial drug, another class): named beside the
+    # silence, so that the advice does not read as if nothing were being given (I19)
+    since = [(i, t) for i, t in enumerate(case.systemic.therapies)
+             if not of_class(t) and t.progressed is YesNo.no and t.ended_on is None
+             and lines_in_order([progressed, t]) == [[progressed], [t]]]
+    unnamed = {Agent.other: "another anticancer agent",
+               Agent.other_chemotherapy: "another chemotherapy"}
+    since_names = ", ".join(dict.fromkeys(unnamed.get(t.agent) or _agent_names([t.agent])
+                                          for _i, t in since))
+    other = [*(f for i, t in since for f in _line_facts(d, i, t)),
+             Fact(LINE_UNDER_WAY,
+                  f"the disease is recorded as not progressing on {since_names}, a line "
+                  f"begun after the progression "
+                  f"on {failed} and not recorded as ended: if it is still given and the "
+                  "disease is controlled on it, it is the treatment under way; whether to "
+                  "continue it is the sarcoma team's decision (I19)")] if since else []
+    if not later:
+        return other
+    names = _agent_names(t.agent for _i, t in later)
     if mtor:
         kind, first, choice = "mTOR inhibitors", "the first line", "treatment of choice"
         class_said, after = "(the class taken as one, I15)", " nab-Sirolimus is not proposed"
@@ -1471,12 +1488,23 @@ def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) ->
                  f"guideline, not its {choice} {class_said}. If that line came after "
                  "the progression and the disease is controlled on it, it is the "
                  "treatment under way; whether to continue it is the sarcoma team's "
-                 f"decision (I19).{after}")]
+                 f"decision (I19).{after}"), *other]
 
 
 #: The paths of the derived fact of :func:`_after_progression_facts`, for each class.
 MTOR_AFTER_PROGRESSION = "derived.mtor_after_progression"
 ANTHRACYCLINE_AFTER_PROGRESSION = "derived.anthracycline_after_progression"
+#: The path of its derived fact naming a line of another drug under way.
+LINE_UNDER_WAY = "derived.line_under_way"
+
+
+def _under_way_applied(under_way: list[Fact]) -> tuple[str, ...]:
+    """The interpretations the facts of :func:`_after_progression_facts` apply: a later
+    line of the class is outside the guideline, the class taken as one (I15), and a line
+    under way is the sarcoma team's to continue (I19)."""
+    paths = {f.path for f in under_way}
+    return ((("I15",) if paths & {MTOR_AFTER_PROGRESSION, ANTHRACYCLINE_AFTER_PROGRESSION}
+             else ()) + (("I19",) if under_way else ()))
 
 
 def _earlier_mtor_outcome_asked(case: Case, d: Derived,
