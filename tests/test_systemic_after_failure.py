@@ -334,6 +334,16 @@ class TestALineOfAnotherDrugUnderWay:
         assert item.provenance.interpretations == ("I19",)
         assert item.conditional_on == ()
 
+    def test_another_chemotherapy_is_named_in_words(self) -> None:
+        """'other_chemotherapy' is the case format's word for a chemotherapy it does not
+        name: it was written 'other with chemotherapy', as if a regimen."""
+        a = run(case("retroperitoneum", therapies=[
+            {"agent": "nab_sirolimus", "setting": "advanced", "line": 1,
+             "started_on": "2023-07-01", "ended_on": "2024-05-01",
+             "progressed": "yes"}, {**self.TRIAL, "agent": "other_chemotherapy"}]))
+        said = facts(rec(a, "REC-NO-NEXT-LINE"))["derived.line_under_way"]
+        assert "another chemotherapy" in said and "other with chemotherapy" not in said
+
     def test_a_line_ended_is_not_named_under_way(self) -> None:
         """Neighbour: the same line with an end date recorded is past, not under way."""
         a = run(case("kidney", therapies=[

@@ -1455,10 +1455,7 @@ def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) ->
     since = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if not of_class(t) and t.progressed is YesNo.no and t.ended_on is None
              and lines_in_order([progressed, t]) == [[progressed], [t]]]
-    unnamed = {Agent.other: "another anticancer agent",
-               Agent.other_chemotherapy: "another chemotherapy"}
-    since_names = ", ".join(dict.fromkeys(unnamed.get(t.agent) or _agent_names([t.agent])
-                                          for _i, t in since))
+    since_names = _agent_names(t.agent for _i, t in since)
     other = [*(f for i, t in since for f in _line_facts(d, i, t)),
              Fact(LINE_UNDER_WAY,
                   f"the disease is recorded as not progressing on {since_names}, a line "
@@ -1615,8 +1612,15 @@ def _agent_names(agents: Iterable[Agent]) -> str:
     """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once
     (nab-sirolimus is one drug, not a regimen)."""
     return ", ".join(dict.fromkeys(
-        "nab-sirolimus" if a is Agent.nab_sirolimus else a.value.replace("_", " with ")
+        _UNNAMED.get(a) or ("nab-sirolimus" if a is Agent.nab_sirolimus
+                            else a.value.replace("_", " with "))
         for a in agents))
+
+
+#: The agents the case format does not name, in words ('other_chemotherapy' is no
+#: regimen of 'other' with chemotherapy)
+_UNNAMED = {Agent.other: "another anticancer agent",
+            Agent.other_chemotherapy: "another chemotherapy"}
 
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
