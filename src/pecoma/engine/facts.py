@@ -1338,7 +1338,7 @@ def relapse_despite_recorded_no(case: Case) -> tuple[tuple[int, TherapyLine, str
             course = f"{t.started_on.isoformat()} to {t.ended_on.isoformat()}"
             when = "during the course"
         out.append((i, t, (
-            f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
+            f"therapy line {i + 1} of those recorded ({agent_names([t.agent])}, adjuvant, "
             f"{course}), recorded as not progressed on, while a metastasis "
             f"({found[1].value}) was found on {found[0].isoformat()}, {when} and "
             f"{WORK_UP_MONTHS} months or more after its start")))
@@ -1377,7 +1377,7 @@ def count_relapse_during_adjuvant(
         lines.append(line)
         counted.append((line, Fact(
             RELAPSE_DURING_ADJUVANT,
-            f"therapy line {i + 1} of those recorded ({t.agent.value}, adjuvant, "
+            f"therapy line {i + 1} of those recorded ({agent_names([t.agent])}, adjuvant, "
             f"{start.isoformat()} to {end.isoformat()}), its progression not recorded: a "
             f"metastasis ({found[1].value}), its timing not stated as synchronous, was "
             f"found on {found[0].isoformat()}, during the course and {WORK_UP_MONTHS} "
@@ -1431,6 +1431,21 @@ def _class_progression(lines: list[TherapyLine]) -> tuple[TherapyLine | None,
     if all(t.progressed is _NO for t in latest):
         return None, None
     return None, _one_of([t for t in latest if t.progressed is _UNKNOWN])
+
+
+def agent_names(agents: Iterable[Agent]) -> str:
+    """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once
+    (nab-sirolimus is one drug, not a regimen)."""
+    return ", ".join(dict.fromkeys(
+        _UNNAMED.get(a) or ("nab-sirolimus" if a is Agent.nab_sirolimus
+                            else a.value.replace("_", " with "))
+        for a in agents))
+
+
+#: The agents the case format does not name, in words ('other_chemotherapy' is no
+#: regimen of 'other' with chemotherapy)
+_UNNAMED = {Agent.other: "another anticancer agent",
+            Agent.other_chemotherapy: "another chemotherapy"}
 
 
 def _one_of(lines: list[TherapyLine]) -> TherapyLine | None:

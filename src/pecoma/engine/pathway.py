@@ -45,6 +45,7 @@ from pecoma.engine.facts import (
     NOT_REMOVED,
     Derived,
     advanced_question,
+    agent_names,
     bed_after_clearance,
     cleared_facts,
     gross_tumour_left,
@@ -547,7 +548,7 @@ def _no_adjuvant_localized(case: Case, d: Derived, out: Collector,
     facts = [d.status_fact(), Fact("risk.group", risk_group), margin_fact_of(case),
              Fact("stage.lymph_nodes", nodes)]
     if courses:
-        names = _agent_names(t.agent for _i, t in courses)
+        names = agent_names(t.agent for _i, t in courses)
         facts += [f for i, t in courses for f in _line_facts(d, i, t)]
         facts.append(Fact(ADJUVANT_OUTSIDE,
                           f"{names} recorded as adjuvant treatment after the resection: the "
@@ -936,7 +937,7 @@ def systemic(case: Case, d: Derived, scope: Malignancy, out: Collector) -> None:
         # S15's regimen past: said, with the lines that put it there, so that its absence
         # is not read as an oversight (I26); whether the cervix is involved changes
         # nothing here, so it is not asked
-        names = _agent_names(t.agent for _i, t in s15_past)
+        names = agent_names(t.agent for _i, t in s15_past)
         out.add("REC-UTERINE-EPI-IFO-PAST",
                 [status_fact, *site_facts, *(f for i, t in s15_past for f in _line_facts(d, i, t)),
                  Fact(REGIMEN_PAST, f"epirubicin with ifosfamide (S15): the disease "
@@ -1197,7 +1198,7 @@ def _earlier_lines(case: Case, d: Derived, gap: tuple[int, ...] = ()) -> list[Fa
     if not others:
         return []
     n = len(advanced)
-    names = _agent_names(t.agent for _i, t in advanced)
+    names = agent_names(t.agent for _i, t in advanced)
     # earlier lines not recorded (:func:`_missing_line_numbers`): the count is of the
     # lines recorded, never said to be all the patient has had
     had = (f"{n} line{'s' if n > 1 else ''} of systemic treatment for advanced disease "
@@ -1368,7 +1369,6 @@ def _mtor_ruled_out_facts(case: Case, d: Derived) -> list[Fact]:
     return [*_mtor_intolerance_facts(case), *shown, d.mtor_intolerance]
 
 
-
 #: The drugs of the regimens the guideline names: S14's anthracycline-based chemotherapy
 #: (doxorubicin), and S15's epirubicin with ifosfamide.
 _S14_DRUGS = Agent.doxorubicin.drugs
@@ -1402,7 +1402,7 @@ def _anthracycline_failed_facts(case: Case, d: Derived) -> list[Fact]:
               and progressed_on(t)]
     if not failed:
         return []
-    names = _agent_names(t.agent for _i, t in failed)
+    names = agent_names(t.agent for _i, t in failed)
     return [*(f for i, t in failed for f in _line_facts(d, i, t)),
             Fact(AFTER_ANTHRACYCLINE,
                  f"the disease progressed on {names}, an anthracycline: epirubicin is "
@@ -1448,14 +1448,14 @@ def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) ->
     later = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if of_class(t) and t.progressed is YesNo.no
              and not progressed_on(t) and t is not progressed and t not in before]
-    failed = _agent_names([progressed.agent])
+    failed = agent_names([progressed.agent])
     # a line of another drug given after the progression, not ended and not progressed
     # on, is the treatment under way (a trial drug, another class): named beside the
     # silence, so that the advice does not read as if nothing were being given (I19)
     since = [(i, t) for i, t in enumerate(case.systemic.therapies)
              if not of_class(t) and t.progressed is YesNo.no and t.ended_on is None
              and lines_in_order([progressed, t]) == [[progressed], [t]]]
-    since_names = _agent_names(t.agent for _i, t in since)
+    since_names = agent_names(t.agent for _i, t in since)
     other = [*(f for i, t in since for f in _line_facts(d, i, t)),
              Fact(LINE_UNDER_WAY,
                   f"the disease is recorded as not progressing on {since_names}, a line "
@@ -1465,7 +1465,7 @@ def _after_progression_facts(case: Case, d: Derived, progressed: TherapyLine) ->
                   "continue it is the sarcoma team's decision (I19)")] if since else []
     if not later:
         return other
-    names = _agent_names(t.agent for _i, t in later)
+    names = agent_names(t.agent for _i, t in later)
     if mtor:
         kind, first, choice = "mTOR inhibitors", "the first line", "treatment of choice"
         class_said, after = "(the class taken as one, I15)", " nab-Sirolimus is not proposed"
@@ -1570,14 +1570,14 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             applied.append("I15")
         elif bad:
             facts += _not_tolerated(case, drugs)
-            names = _agent_names(bad)
+            names = agent_names(bad)
             # one recorded as of the class rules out the class, not only its own drug
             # (Intolerance.drugs_ruled_out): of these classes only the anthracyclines
             # have one recorded (class_wide)
             # (one judged both ways, of the class and of that drug alone, is no
             # judgement: the class not proposed meanwhile, asked)
             opposed = {i for i, _j in opposed_judgements(intolerances)}
-            of_class = _agent_names(x.agent for i, x in enumerate(intolerances)
+            of_class = agent_names(x.agent for i, x in enumerate(intolerances)
                                     if x.class_wide is YesNo.yes and x.drug_class & drugs
                                     and i not in opposed)
             if of_class:
@@ -1594,7 +1594,7 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
             applied.append("I15")
         if lines:
             facts += [Fact(f"systemic.therapies[{i}].agent", t.agent) for i, t in lines]
-            given = _agent_names(t.agent for _i, t in lines)
+            given = agent_names(t.agent for _i, t in lines)
             progressed = [t for _i, t in lines if progressed_on(t)]
             words.append(f"{given} given already"
                          + (", the disease progressed on it" if progressed else "")
@@ -1606,21 +1606,6 @@ def _after_mtor_classes(case: Case) -> tuple[list[Fact], tuple[str, ...]]:
         return [], ()
     facts.append(Fact(AFTER_MTOR_CLASSES, "; ".join(said)))
     return facts, tuple(dict.fromkeys(applied))
-
-
-def _agent_names(agents: Iterable[Agent]) -> str:
-    """'doxorubicin, gemcitabine with docetaxel': the agents in words, each once
-    (nab-sirolimus is one drug, not a regimen)."""
-    return ", ".join(dict.fromkeys(
-        _UNNAMED.get(a) or ("nab-sirolimus" if a is Agent.nab_sirolimus
-                            else a.value.replace("_", " with "))
-        for a in agents))
-
-
-#: The agents the case format does not name, in words ('other_chemotherapy' is no
-#: regimen of 'other' with chemotherapy)
-_UNNAMED = {Agent.other: "another anticancer agent",
-            Agent.other_chemotherapy: "another chemotherapy"}
 
 
 def _not_tolerated(case: Case, drugs: frozenset[Agent]) -> list[Fact]:
@@ -1732,7 +1717,7 @@ def _other_anthracycline_facts(case: Case, d: Derived, drug: Agent) -> list[Fact
                           f"{_intolerance_names(a for _i, a in found)} recorded as not "
                           "tolerated, whether the intolerance is of the anthracycline "
                           f"class not recorded: the latest anthracycline line, "
-                          f"{_agent_names([line.agent])}, shows the class tolerated since, "
+                          f"{agent_names([line.agent])}, shows the class tolerated since, "
                           f"so {drug.value} is not ruled out on that ground (I15)"))
     return facts
 
@@ -1778,7 +1763,7 @@ def _line_named(i: int, line: TherapyLine) -> str:
         said.append("adjuvant")
     if line.started_on is not None:
         said.append(f"started {line.started_on.isoformat()}")
-    return f"{_agent_names((line.agent,))} ({'; '.join(said)})"
+    return f"{agent_names((line.agent,))} ({'; '.join(said)})"
 
 
 def _progressed_facts(line: TherapyLine, d: Derived) -> list[Fact]:
