@@ -1260,7 +1260,7 @@ def undated_case(surgery: dict[str, object] | None = None,
     return c
 
 
-class TestSurveillanceOwedButUndated:
+class TestResectedWithoutSurgeryDate:
     """A resected high-risk tumour whose surgery date is not recorded: surveillance is
     owed for life (S18, S26) but no visit can be dated (FU-NO-ANCHOR), and its first
     visit (3-4 months after the operation) may be long overdue. The row must ask for the
